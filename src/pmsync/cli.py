@@ -1,0 +1,112 @@
+"""The ``pmsync`` command: a thin click layer. Commands parse options, call the library, and format
+the result; each command lives in ``pmsync.commands.<name>``.
+
+Exit codes (also in the README):
+  0  everything worked
+  1  failed (every source failed, or the command could not do its job)
+  2  usage error (bad option or argument)
+  3  configuration or mapping error
+  4  partial failure (some sources failed, the others were synced)
+  5  nothing done because another run holds the lock
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from pmsync import __version__
+from pmsync.config import PmsyncConfig, find_config_path, load_config
+from pmsync.errors import PmsyncError, SourceLockedError
+from pmsync.logs import configure_logging, redact
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_PARTIAL = 4
+EXIT_LOCKED = 5
+
+log = logging.getLogger("pmsync")
+
+
+@dataclass
+class CliState:
+    """What the global options decided; passed to every command as the click context object."""
+
+    config_path: Path
+    verbosity: int = 0
+    log_format: str = "text"
+    _config: PmsyncConfig | None = field(default=None, repr=False)
+
+    def config(self) -> PmsyncConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def interactive(self) -> bool:
+        """Show progress bars only on a terminal, and not when logging JSON for a scheduler."""
+        return sys.stderr.isatty() and self.log_format == "text" and self.verbosity >= 0
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+class PmsyncGroup(click.Group):
+    """Turns pmsync errors into one clear line and an exit code; tracebacks only with ``-v``."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PmsyncError as exc:
+            state = ctx.find_object(CliState)
+            if state is not None and state.verbosity > 0:
+                log.exception("pmsync error")
+            click.echo(f"error: {redact(str(exc))}", err=True)
+            code = EXIT_LOCKED if isinstance(exc, SourceLockedError) else exc.exit_code
+            ctx.exit(code)
+
+
+@click.group(cls=PmsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pmsync")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="pmsync.yaml to use (default: $PMSYNC_CONFIG, else ./pmsync.yaml).",
+)
+@click.option("-v", "--verbose", count=True, help="More output; -v shows tracebacks on errors.")
+@click.option("-q", "--quiet", count=True, help="Only warnings and errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per log line, for schedulers and log shippers.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: int, log_format: str) -> None:
+    """pmsync: oversight data from Jira, Microsoft Project/Planner and finance, against baselines."""
+    verbosity = verbose - quiet
+    configure_logging(verbosity=verbosity, log_format=log_format)
+    ctx.obj = CliState(config_path=find_config_path(config_path), verbosity=verbosity, log_format=log_format)
+
+
+def _register_commands() -> None:
+    # Imported here so `pmsync --help` stays fast and each command module stays independent.
+    from pmsync.commands import init
+
+    cli.add_command(init.init)
+
+
+_register_commands()
+
+
+def main() -> None:
+    cli(prog_name="pmsync")

@@ -1,0 +1,297 @@
+"""pmsync.yaml: load, interpolate secrets from the environment, validate, and explain errors.
+
+Secrets never live in the file: a value may be ``${JIRA_TOKEN}`` (read from the environment when the
+config is loaded; ``${VAR:-default}`` gives a default), and connectors may also accept ``*_file`` keys
+naming a file that holds the secret. A validation error names the exact key path
+(``sources[1].token``) and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_connector_class
+from pmsync.errors import ConfigError
+from pmsync.logs import register_secret
+from pmsync.model import Tier
+
+DEFAULT_CONFIG_NAME = "pmsync.yaml"
+CONFIG_ENV_VAR = "PMSYNC_CONFIG"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreConfig(_Strict):
+    #: SQLAlchemy URL; default is ``sqlite:///<folder of pmsync.yaml>/pmsync.db``
+    url: str | None = None
+
+
+class PortfolioConfig(_Strict):
+    name: str = "Portfolio"
+    currency: str = "USD"
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+
+
+class ProjectConfig(_Strict):
+    key: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    name: str
+    program: str | None = None
+    tier: Tier | None = None
+    sponsor: str | None = None
+    manager: str | None = None
+    approved_budget: Decimal | None = None
+    currency: str | None = None
+    #: keys of this project in each source, by source name or source type, e.g.
+    #: ``{jira: [ERP], finance_file: [P-100, P-101], msproject: [erp-upgrade.xml]}``
+    links: dict[str, list[str]] = Field(default_factory=dict)
+    #: a text file with the PM's narrative for the executive summary (never invented)
+    narrative_file: Path | None = None
+
+    @field_validator("links", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+
+class SourceConfig(BaseModel):
+    """One configured source; keys other than these belong to the connector's own config model."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    type: str = Field(min_length=1)
+    enabled: bool = True
+
+    def connector_settings(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class PmsyncConfig(_Strict):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    #: a folder of the user's mapping files, searched before the shipped defaults
+    mappings_dir: Path | None = None
+    portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
+    projects: list[ProjectConfig] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    # Sections owned by reconcile / report / publish; validated by their own modules.
+    governance: dict[str, Any] = Field(default_factory=dict)
+    reports: dict[str, Any] = Field(default_factory=dict)
+    publish: dict[str, Any] = Field(default_factory=dict)
+
+    #: where the file was read from (not a YAML key)
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: list[SourceConfig]) -> list[SourceConfig]:
+        seen: set[str] = set()
+        for source in value:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice")
+            seen.add(source.name)
+        return value
+
+    def store_url(self) -> str:
+        if self.store.url:
+            return self.store.url
+        return f"sqlite:///{(self.base_dir / 'pmsync.db').resolve()}"
+
+    def mapping_dirs(self) -> tuple[Path, ...]:
+        dirs: list[Path] = []
+        if self.mappings_dir is not None:
+            dirs.append(self.resolve_path(self.mappings_dir))
+        dirs.append(shipped_mappings_dir())
+        return tuple(dirs)
+
+    def resolve_path(self, path: Path | str) -> Path:
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"no source named {name!r}", hint=f"configured sources: {known}")
+
+    def project_links(self, source: SourceConfig) -> dict[str, str]:
+        """Keys of projects in ``source`` (by source name or type) → pmsync project key."""
+        links: dict[str, str] = {}
+        for project in self.projects:
+            for key in project.links.get(source.name, []) + project.links.get(source.type, []):
+                links[key] = project.key
+        return links
+
+
+def shipped_mappings_dir() -> Path:
+    """The folder of mapping files shipped inside the package (``pmsync.mappings``)."""
+    import pmsync.mappings as shipped
+
+    return Path(shipped.__file__).parent
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line per problem: ``key.path: what is wrong (got: value)``."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = _key_path(loc)
+        if prefix:
+            path = f"{prefix}.{path}" if not path.startswith("[") else prefix + path
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see `pmsync init` for the allowed keys)"
+        elif "input" in err and err["type"] != "missing" and not _looks_secret(path):
+            msg = f"{msg} (got: {err['input']!r})"
+        lines.append(f"{path}: {msg}")
+    return "; ".join(lines)
+
+
+def _looks_secret(path: str) -> bool:
+    return any(word in path.lower() for word in ("token", "secret", "password", "key_file", "pat"))
+
+
+def _interpolate(value: Any, path: str, env: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(
+                f"environment variable {name} is not set",
+                record=path or "(top level)",
+                hint=f"export {name}=... before running pmsync",
+            )
+
+        result = _ENV_REF.sub(replace, value)
+        if result != value and _looks_secret(path):
+            register_secret(result)
+        return result
+    if isinstance(value, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, f"{path}[{i}]", env) for i, v in enumerate(value)]
+    return value
+
+
+def find_config_path(explicit: Path | None = None) -> Path:
+    """``--config``, else ``$PMSYNC_CONFIG``, else ``./pmsync.yaml``."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    return Path.cwd() / DEFAULT_CONFIG_NAME
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfig:
+    """Read, interpolate and validate pmsync.yaml (connector blocks are validated too)."""
+    env = os.environ if env is None else env
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {str(path)!r} not found", hint="run `pmsync init` to write a starter config"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from exc
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
+    raw = _interpolate(raw, "", env)
+    try:
+        config = PmsyncConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
+    config.base_dir = path.resolve().parent
+    config.path = path.resolve()
+    for index, source in enumerate(config.sources):
+        connector_config(config, source, index=index)
+    return config
+
+
+def connector_config(
+    config: PmsyncConfig, source: SourceConfig, *, index: int | None = None
+) -> ConnectorConfig:
+    """Validate a source's block with its connector's config model."""
+    if index is None:
+        index = config.sources.index(source)
+    try:
+        cls = load_connector_class(source.type)
+    except ConfigError as exc:
+        exc.record = f"sources[{index}].type"
+        raise
+    try:
+        settings = cls.Config.model_validate(source.connector_settings())
+    except ValidationError as exc:
+        where = str(config.path) if config.path else DEFAULT_CONFIG_NAME
+        raise ConfigError(
+            f"{where}: {describe_validation_error(exc, prefix=f'sources[{index}]')}",
+            source=source.name,
+        ) from None
+    for value in settings.model_dump().values():
+        if isinstance(value, SecretStr):
+            register_secret(value.get_secret_value())
+    return settings
+
+
+def build_connector(config: PmsyncConfig, source: SourceConfig) -> Connector:
+    """Instantiate the connector for a configured source."""
+    cls = load_connector_class(source.type)
+    context = ConnectorContext(
+        source_name=source.name,
+        config=connector_config(config, source),
+        mapping_dirs=config.mapping_dirs(),
+        base_dir=config.base_dir,
+        project_links=config.project_links(source),
+        fiscal_year_start_month=config.portfolio.fiscal_year_start_month,
+    )
+    return cls(context)
+
+
+def read_secret(value: SecretStr | None, file: Path | None, *, what: str, base_dir: Path) -> str:
+    """A secret from its ``${ENV}``-interpolated value or from a file (first line, stripped)."""
+    if value is not None and value.get_secret_value():
+        return value.get_secret_value()
+    if file is not None:
+        path = file if file.is_absolute() else base_dir / file
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {what} from {str(path)!r}: {exc.strerror}") from None
+        register_secret(secret)
+        return secret
+    raise ConfigError(f"no {what} configured", hint="set it from an environment variable or a file")

@@ -1,0 +1,169 @@
+"""HTTP for the connectors and the publisher: one retry policy, one status → error sorting.
+
+- :func:`raise_for_api_status` sorts a response into the error hierarchy by what the caller should
+  do: 429/5xx → :class:`RetriableSourceError` (with ``Retry-After``), 401/403 → :class:`AuthError`,
+  other 4xx → :class:`SourceDataError` (fatal for that request).
+- :func:`retrying` is the single tenacity policy: retries only retriable errors and connection
+  failures, waits what ``Retry-After`` asks (capped) or backs off exponentially with jitter.
+- :func:`make_session` builds a ``requests.Session`` with an explicit trust decision: when a CA bundle
+  is given it is used for every request, whatever ``REQUESTS_CA_BUNDLE`` says (requests lets that
+  variable override ``Session.verify``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, SourceDataError
+from pmsync.logs import redact
+
+T = TypeVar("T")
+
+#: longest single wait we honour from Retry-After (SharePoint has asked for up to 300 s)
+MAX_RETRY_AFTER = 300.0
+USER_AGENT = "pmsync/0.1 (+https://github.com/pmsync/pmsync)"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip()
+    if isinstance(body, dict):
+        # Jira: errorMessages/errors; Graph: error.message; Dataverse: error.message
+        if isinstance(body.get("error"), dict):
+            return str(body["error"].get("message") or body["error"].get("code") or "")
+        parts = list(body.get("errorMessages") or [])
+        if isinstance(body.get("errors"), dict):
+            parts += [f"{k}: {v}" for k, v in body["errors"].items()]
+        if parts:
+            return "; ".join(str(p) for p in parts)
+        if body.get("error_description"):
+            return str(body["error_description"])
+    return str(body)[:300]
+
+
+def raise_for_api_status(
+    response: requests.Response, *, source: str | None = None, record: str | None = None
+) -> None:
+    """Raise the pmsync error that fits ``response``'s status; return when it succeeded."""
+    status = response.status_code
+    if status < 400:
+        return
+    detail = redact(_error_text(response))
+    what = f"HTTP {status} from {redact(response.request.method or 'GET')} {redact(response.url)}"
+    message = f"{what}: {detail}" if detail else what
+    if status == 429 or status >= 500:
+        raise RetriableSourceError(
+            message,
+            source=source,
+            record=record,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            hint="the service is throttling or failing; pmsync retries, then a later run resumes",
+        )
+    if status in (401, 403):
+        raise AuthError(
+            message,
+            source=source,
+            record=record,
+            hint="check the credentials and that the account has the needed permission",
+        )
+    raise SourceDataError(message, source=source, record=record)
+
+
+def _is_retriable(exc: BaseException) -> bool:
+    return isinstance(
+        exc, RetriableSourceError | requests.ConnectionError | requests.Timeout | ConnectionError
+    )
+
+
+def _wait(fallback: Callable[[RetryCallState], float]) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RetriableSourceError) and exc.retry_after is not None:
+            return min(exc.retry_after, MAX_RETRY_AFTER)
+        return fallback(state)
+
+    return wait
+
+
+def retrying(
+    *,
+    attempts: int = 6,
+    max_seconds: float = 900.0,
+    initial_backoff: float = 0.5,
+    max_backoff: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Retrying:
+    """The retry policy: honour Retry-After, otherwise exponential backoff with jitter."""
+    return Retrying(
+        retry=retry_if_exception(_is_retriable),
+        wait=_wait(wait_exponential_jitter(initial=initial_backoff, max=max_backoff)),
+        stop=stop_after_attempt(attempts) | stop_after_delay(max_seconds),
+        sleep=sleep,
+        reraise=True,
+    )
+
+
+def call_with_retries(func: Callable[[], T], policy: Retrying | None = None) -> T:
+    """Run ``func`` under the retry policy (or the default one)."""
+    return (policy or retrying())(func)
+
+
+def make_session(*, ca_bundle: Path | None = None, timeout: float = 60.0) -> requests.Session:
+    """A session with pmsync's User-Agent, a default timeout, and an explicit CA decision."""
+    session = _TimeoutSession(timeout)
+    session.headers["User-Agent"] = USER_AGENT
+    if ca_bundle is not None:
+        session.verify = str(ca_bundle)
+        # requests would replace Session.verify with $REQUESTS_CA_BUNDLE; we decided explicitly.
+        session.trust_env = False
+    return session
+
+
+class _TimeoutSession(requests.Session):
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+def as_connector_error(exc: Exception, *, source: str, record: str | None = None) -> ConnectorError:
+    """Wrap a transport exception (connection refused, timeout) as a retriable pmsync error."""
+    return RetriableSourceError(redact(str(exc)), source=source, record=record)

@@ -1,0 +1,61 @@
+"""Mapping files (``mappings/*.yaml``): data that tells connectors how a source's fields map to the
+normalized model. Each connector defines a pydantic model of its mapping; this module finds the file
+(the user's mappings folder first, then the shipped defaults) and turns validation problems into a
+:class:`MappingError` that names the file, the key and the allowed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from pmsync.errors import MappingError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def find_mapping_file(name: str, mapping_dirs: Sequence[Path]) -> Path:
+    """The first ``name`` (a file name like ``jira-cloud.yaml`` or a path) found in ``mapping_dirs``."""
+    candidate = Path(name).expanduser()
+    if candidate.is_absolute():
+        if candidate.is_file():
+            return candidate
+        raise MappingError(f"mapping file {str(candidate)!r} not found")
+    for folder in mapping_dirs:
+        path = folder / name
+        if path.is_file():
+            return path
+    searched = ", ".join(str(d) for d in mapping_dirs)
+    raise MappingError(f"mapping file {name!r} not found", hint=f"searched: {searched}")
+
+
+def _allowed_values(err: dict[str, object]) -> str:
+    ctx = err.get("ctx")
+    if isinstance(ctx, dict) and "expected" in ctx:
+        return f" (allowed: {ctx['expected']})"
+    return ""
+
+
+def load_mapping(name: str, model: type[M], mapping_dirs: Sequence[Path]) -> M:
+    """Load and validate a mapping file; errors name the file, key path and allowed values."""
+    path = find_mapping_file(name, mapping_dirs)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise MappingError(f"not valid YAML{where}", record=str(path)) from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            value = f" (got: {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden") else ""
+            problems.append(f"{key}: {msg}{_allowed_values(dict(err))}{value}")
+        raise MappingError("; ".join(problems), record=str(path)) from None

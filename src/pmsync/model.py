@@ -1,0 +1,272 @@
+"""The normalized model: what every connector yields and what the store keeps.
+
+Portfolio → Project → WorkItem (a WBS tree), plus cost lines, baselines and the RAID log (risks,
+issues, decisions, action items). Every record names where it came from (``source``: system,
+instance, external id) and when the source last changed it (``source_modified``), so the store can
+upsert by source reference and keep history.
+
+Conventions:
+- dates are ``datetime.date``; moments are timezone-aware ``datetime`` in UTC;
+- money is ``Decimal`` with an ISO-4217 ``currency``;
+- effort is in hours, durations in working days, percent complete in 0..100;
+- ``project`` is the pmsync project key (from pmsync.yaml), resolved by the connector through its
+  mapping; ``None`` when the record cannot be attributed (reconcile reports those);
+- ``scope`` groups records that a connector re-reads as a whole (one file, one Jira project), so the
+  sync engine can mark as deleted what disappeared from a complete re-read of that scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+StatusCategory = Literal["not_started", "in_progress", "done"]
+WorkItemKind = Literal[
+    "summary", "task", "milestone", "epic", "story", "subtask", "bug", "deliverable", "other"
+]
+CostKind = Literal["budget", "actual", "commitment", "forecast"]
+DependencyType = Literal["FS", "SS", "FF", "SF"]
+Tier = Literal["small", "medium", "large"]
+
+#: values a custom field may hold once normalized
+CustomValue = str | int | float | bool | None
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceRef(_Frozen):
+    """Where a record lives at its source: ``system`` (jira, msproject, planner, finance_file, ...),
+    ``instance`` (the configured source name, e.g. ``jira-cloud``) and the source's own id."""
+
+    system: str = Field(min_length=1)
+    instance: str = Field(min_length=1)
+    external_id: str = Field(min_length=1)
+
+    def key(self) -> str:
+        return f"{self.system}:{self.instance}:{self.external_id}"
+
+
+class Record(_Frozen):
+    """Fields every normalized record has."""
+
+    source: SourceRef
+    source_modified: datetime | None = None
+    project: str | None = None
+    scope: str = ""
+    url: str | None = None
+
+    @field_validator("source_modified")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("source_modified must be timezone-aware")
+        return value
+
+
+class Portfolio(Record):
+    record_type: Literal["portfolio"] = "portfolio"
+    name: str
+    description: str | None = None
+
+
+class Project(Record):
+    record_type: Literal["project"] = "project"
+    key: str
+    name: str
+    program: str | None = None
+    tier: Tier | None = None
+    sponsor: str | None = None
+    manager: str | None = None
+    approved_budget: Decimal | None = None
+    currency: str = "USD"
+    start: date | None = None
+    finish: date | None = None
+    status_date: date | None = None
+    #: minutes per working day / week from the schedule's calendar (MS Project), for day conversions
+    minutes_per_day: int | None = None
+    minutes_per_week: int | None = None
+    narrative: str | None = None
+
+
+class Dependency(_Frozen):
+    """A predecessor link: ``predecessor`` is the external id of the other item in the same source."""
+
+    predecessor: str
+    type: DependencyType = "FS"
+    lag_days: float = 0.0
+
+
+class WorkItem(Record):
+    record_type: Literal["work_item"] = "work_item"
+    key: str | None = None
+    name: str
+    kind: WorkItemKind = "task"
+    parent: str | None = None
+    wbs: str | None = None
+    outline_level: int | None = None
+    status: str | None = None
+    status_category: StatusCategory = "not_started"
+    start: date | None = None
+    finish: date | None = None
+    due: date | None = None
+    actual_start: date | None = None
+    actual_finish: date | None = None
+    duration_days: float | None = None
+    percent_complete: float | None = Field(default=None, ge=0, le=100)
+    physical_percent_complete: float | None = Field(default=None, ge=0, le=100)
+    effort_estimate_hours: float | None = None
+    effort_actual_hours: float | None = None
+    effort_remaining_hours: float | None = None
+    story_points: float | None = None
+    cost: Decimal | None = None
+    actual_cost: Decimal | None = None
+    bcws: Decimal | None = None
+    bcwp: Decimal | None = None
+    acwp: Decimal | None = None
+    assignee: str | None = None
+    resources: tuple[str, ...] = ()
+    predecessors: tuple[Dependency, ...] = ()
+    constraint_type: str | None = None
+    constraint_date: date | None = None
+    deadline: date | None = None
+    critical: bool | None = None
+    total_slack_days: float | None = None
+    sprint: str | None = None
+    team: str | None = None
+    labels: tuple[str, ...] = ()
+    #: keys of the same work in other systems, e.g. {"jira": "ERP-12", "finance": "P-100.02"}
+    links: dict[str, str] = Field(default_factory=dict)
+    custom: dict[str, CustomValue] = Field(default_factory=dict)
+    #: status history: when work started and finished per the source's changelog
+    started_at: datetime | None = None
+    done_at: datetime | None = None
+
+
+class Baseline(Record):
+    """A baseline stored in a source (e.g. MS Project Baseline0-10) or captured by pmsync."""
+
+    record_type: Literal["baseline"] = "baseline"
+    number: int = Field(ge=0)
+    name: str | None = None
+    captured_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    reason: str | None = None
+    change_request: str | None = None
+
+
+class BaselineItem(Record):
+    """Per-item values of one baseline; ``item`` is the external id of the work item."""
+
+    record_type: Literal["baseline_item"] = "baseline_item"
+    baseline_number: int = Field(ge=0)
+    item: str
+    start: date | None = None
+    finish: date | None = None
+    cost: Decimal | None = None
+    work_hours: float | None = None
+    duration_days: float | None = None
+
+
+class CostLine(Record):
+    record_type: Literal["cost_line"] = "cost_line"
+    kind: CostKind
+    amount: Decimal
+    currency: str = "USD"
+    period: date | None = None
+    posting_date: date | None = None
+    fiscal_year: int | None = None
+    fiscal_period: int | None = None
+    account: str | None = None
+    category: str | None = None
+    vendor: str | None = None
+    po_number: str | None = None
+    task_code: str | None = None
+    description: str | None = None
+
+
+class Risk(Record):
+    record_type: Literal["risk"] = "risk"
+    title: str
+    description: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    status_category: StatusCategory = "not_started"
+    probability: float | None = None
+    impact: float | None = None
+    score: float | None = None
+    due: date | None = None
+    mitigation: str | None = None
+    raised_on: date | None = None
+
+
+class Issue(Record):
+    """An issue in the RAID sense (a problem happening now), not a Jira issue."""
+
+    record_type: Literal["issue"] = "issue"
+    title: str
+    description: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    status_category: StatusCategory = "not_started"
+    priority: str | None = None
+    due: date | None = None
+    raised_on: date | None = None
+    resolved_on: date | None = None
+
+
+class Decision(Record):
+    record_type: Literal["decision"] = "decision"
+    title: str
+    description: str | None = None
+    decided_by: str | None = None
+    decided_on: date | None = None
+    status: str | None = None
+
+
+class ActionItem(Record):
+    record_type: Literal["action_item"] = "action_item"
+    title: str
+    owner: str | None = None
+    status: str | None = None
+    status_category: StatusCategory = "not_started"
+    due: date | None = None
+
+
+AnyRecord = Annotated[
+    Portfolio
+    | Project
+    | WorkItem
+    | Baseline
+    | BaselineItem
+    | CostLine
+    | Risk
+    | Issue
+    | Decision
+    | ActionItem,
+    Field(discriminator="record_type"),
+]
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    "portfolio": Portfolio,
+    "project": Project,
+    "work_item": WorkItem,
+    "baseline": Baseline,
+    "baseline_item": BaselineItem,
+    "cost_line": CostLine,
+    "risk": Risk,
+    "issue": Issue,
+    "decision": Decision,
+    "action_item": ActionItem,
+}
+
+
+def record_type_of(record: Record) -> str:
+    """The ``record_type`` discriminator of a record."""
+    value: Any = getattr(record, "record_type")  # noqa: B009 - every concrete record has it
+    return str(value)
