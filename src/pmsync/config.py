@@ -9,6 +9,7 @@ naming a file that holds the secret. A validation error names the exact key path
 from __future__ import annotations
 
 import os
+from importlib import resources
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -140,9 +141,7 @@ class PmsyncConfig(_Strict):
 
 def shipped_mappings_dir() -> Path:
     """The folder of mapping files shipped inside the package (``pmsync.mappings``)."""
-    import pmsync.mappings as shipped
-
-    return Path(shipped.__file__).parent
+    return Path(str(resources.files("pmsync.mappings")))
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

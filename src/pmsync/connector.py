@@ -147,9 +147,7 @@ def available_connector_types() -> list[str]:
 def _import_path(path: str, *, what: str) -> Any:
     module_name, _, attr = path.partition(":")
     if not attr:
-        raise ConfigError(
-            f"{what}: {path!r} is not of the form 'package.module:Class'", record="type"
-        )
+        raise ConfigError(f"{what}: {path!r} is not of the form 'package.module:Class'", record="type")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -180,4 +178,5 @@ def load_connector_class(type_name: str) -> type[Connector]:
             )
     if not (isinstance(cls, type) and hasattr(cls, "Config") and hasattr(cls, "extract")):
         raise ConfigError(f"{type_name!r} does not name a pmsync connector class")
-    return cls  # type: ignore[no-any-return]
+    connector_class: type[Connector] = cls
+    return connector_class
