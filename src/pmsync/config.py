@@ -9,10 +9,10 @@ naming a file that holds the secret. A validation error names the exact key path
 from __future__ import annotations
 
 import os
-from importlib import resources
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
