@@ -1,0 +1,213 @@
+"""Run pmsync's benchmarks and print one table.
+
+    python bench/run.py            # full sizes (takes minutes)
+    python bench/run.py --quick    # small sizes, a smoke run
+    python bench/run.py --stage jira --stage finance
+
+Every ``bench/stages_<area>.py`` lists ``STAGES = [(title, function, sizes, quick_sizes), ...]``;
+each stage function is ``f(size, workdir) -> {"items": n, "http_requests": k, ...}``. Setup that must
+not be measured (generating input files, seeding a sandbox) goes into an optional
+``prepare_<function name>(size, workdir)`` in the same module, run first in the same fresh process.
+Each (stage, size) runs in a fresh subprocess, and the RSS high-water mark is reset after prepare, so
+peak memory covers the stage alone.
+
+Sizes double step by step; the last column says how cost grew versus the previous size, and a stage
+whose time grows clearly worse than linearly (or, for streaming stages, whose memory grows with size)
+is called out under the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class Row:
+    area: str
+    stage: str
+    size: int
+    seconds: float
+    items: int
+    items_per_second: float
+    http_requests: int | None
+    peak_mb: float
+    error: str | None = None
+
+
+def _load(module_path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(module_path.stem, module_path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCH_DIR))
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rss_mb() -> float:
+    """Current resident set size of this process, in MB (Linux /proc)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _reset_peak() -> None:
+    # Linux: writing 5 to clear_refs resets the VmHWM high-water mark, so the peak covers the stage only.
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _child(module_path: str, func_name: str, size: int, queue: Any) -> None:
+    try:
+        module = _load(Path(module_path))
+        func = getattr(module, func_name)
+        prepare = getattr(module, f"prepare_{func_name}", None)
+        with tempfile.TemporaryDirectory(prefix="pmsync-bench-") as tmp:
+            workdir = Path(tmp)
+            if prepare is not None:
+                prepare(size, workdir)
+            _reset_peak()
+            started = time.perf_counter()
+            result = func(size, workdir) or {}
+            seconds = time.perf_counter() - started
+            queue.put({"ok": True, "seconds": seconds, "peak_mb": _peak_mb(), **result})
+    except BaseException as exc:  # noqa: BLE001 - report any failure as a row, keep benchmarking
+        queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+
+
+def run_stage(area: str, module_path: Path, title: str, func_name: str, size: int, timeout: float) -> Row:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_child, args=(str(module_path), func_name, size, queue))
+    process.start()
+    try:
+        result = queue.get(timeout=timeout)
+    except Exception:  # noqa: BLE001
+        process.kill()
+        result = {"ok": False, "error": f"timed out after {timeout:.0f} s"}
+    process.join(timeout=30)
+    if not result.get("ok"):
+        return Row(area, title, size, 0.0, 0, 0.0, None, 0.0, error=result.get("error"))
+    items = int(result.get("items", size))
+    seconds = float(result["seconds"])
+    return Row(
+        area=area,
+        stage=title,
+        size=size,
+        seconds=seconds,
+        items=items,
+        items_per_second=items / seconds if seconds > 0 else float("inf"),
+        http_requests=result.get("http_requests"),
+        peak_mb=float(result["peak_mb"]),
+    )
+
+
+def growth_notes(rows: list[Row]) -> list[str]:
+    """Call out stages whose time grows worse than linearly between doubling sizes."""
+    notes = []
+    by_stage: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.error is None:
+            by_stage.setdefault(row.stage, []).append(row)
+    for stage, stage_rows in by_stage.items():
+        stage_rows.sort(key=lambda r: r.size)
+        for small, big in zip(stage_rows, stage_rows[1:], strict=False):
+            size_ratio = big.size / small.size
+            if small.seconds < 0.2:
+                continue  # too short to judge; fixed costs dominate
+            time_ratio = big.seconds / small.seconds
+            if time_ratio > size_ratio * 1.35:
+                notes.append(
+                    f"{stage}: {small.size} -> {big.size} items took {time_ratio:.1f}x the time "
+                    f"(size grew {size_ratio:.1f}x): worse than linear"
+                )
+        if len(stage_rows) >= 2:
+            first, last = stage_rows[0], stage_rows[-1]
+            if last.size >= 4 * first.size and last.peak_mb > 2 * first.peak_mb and last.peak_mb > 200:
+                notes.append(
+                    f"{stage}: peak memory grew from {first.peak_mb:.0f} MB to {last.peak_mb:.0f} MB "
+                    f"while size grew {last.size // first.size}x"
+                )
+    return notes
+
+
+def _fmt(rows: list[Row]) -> str:
+    header = (
+        f"{'stage':<42} {'size':>9} {'seconds':>9} {'items/s':>11} {'requests':>9} {'peak MB':>8}  growth"
+    )
+    lines = [header, "-" * len(header)]
+    previous: dict[str, Row] = {}
+    for row in rows:
+        if row.error:
+            lines.append(f"{row.stage:<42} {row.size:>9} FAILED: {row.error}")
+            continue
+        growth = ""
+        prev = previous.get(row.stage)
+        if prev is not None and prev.seconds > 0:
+            growth = f"time x{row.seconds / prev.seconds:.2f} for size x{row.size / prev.size:.1f}"
+        previous[row.stage] = row
+        requests = "" if row.http_requests is None else str(row.http_requests)
+        lines.append(
+            f"{row.stage:<42} {row.size:>9} {row.seconds:>9.2f} {row.items_per_second:>11.0f} "
+            f"{requests:>9} {row.peak_mb:>8.0f}  {growth}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
+    parser.add_argument(
+        "--stage", action="append", default=[], help="only stages whose area or title contains this"
+    )
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per stage and size")
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    args = parser.parse_args(argv)
+
+    rows: list[Row] = []
+    for module_path in sorted(BENCH_DIR.glob("stages_*.py")):
+        area = module_path.stem.removeprefix("stages_")
+        module = _load(module_path)
+        for title, func, sizes, quick_sizes in getattr(module, "STAGES", []):
+            if args.stage and not any(s.lower() in f"{area} {title}".lower() for s in args.stage):
+                continue
+            for size in quick_sizes if args.quick else sizes:
+                row = run_stage(area, module_path, title, func.__name__, size, args.timeout)
+                rows.append(row)
+                print(
+                    f"  {title} @ {size}: " + (f"{row.seconds:.2f} s" if not row.error else row.error),
+                    file=sys.stderr,
+                    flush=True,
+                )
+    print(_fmt(rows))
+    notes = growth_notes(rows)
+    print()
+    print("\n".join(notes) if notes else "growth: every stage grew linearly or better between sizes")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    return 1 if any(r.error for r in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
