@@ -1,0 +1,1 @@
+"""Microsoft Project schedules (MSPDI XML natively; .mpp/.mpx/.xer through MPXJ)."""
