@@ -1,0 +1,197 @@
+"""Earned value: pure functions with the textbook definitions (ANSI/EIA-748, PMI PMBOK Guide).
+
+- PV (planned value, BCWS): the baseline budget of the work scheduled to be done by the status date.
+  Each baseline item's budget is spread linearly over the working days between its baseline start and
+  finish; a zero-length item (a milestone) earns its whole budget on its finish date.
+- EV (earned value, BCWP): the baseline budget of the work actually done = Σ budget × % complete.
+- AC (actual cost, ACWP): what was spent, from finance actuals.
+- SV = EV − PV, CV = EV − AC, SPI = EV / PV, CPI = EV / AC;
+- EAC, by the method the governance config names (PMBOK Guide 6th ed., §7.4.2.2):
+  ``cpi``      EAC = BAC / CPI                        (current cost efficiency continues; the default)
+  ``atypical`` EAC = AC + (BAC − EV)                  (the overrun so far will not recur)
+  ``cpi_spi``  EAC = AC + (BAC − EV) / (CPI × SPI)    (both cost and schedule efficiency persist)
+- ETC = EAC − AC, VAC = BAC − EAC, TCPI = (BAC − EV) / (BAC − AC) (and against the EAC).
+
+Money is computed in ``Decimal`` and rounded to cents only at the end, so the figures match a hand
+calculation; ratios that divide by zero are ``None``, never 0 or infinity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from pmsync.model import BaselineItem
+from pmsync.reconcile.calendar import WorkingCalendar
+from pmsync.reconcile.results import EacMethod, EvmMeasures, EvmPoint
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to cents, half up (as accountants do)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:
+    if denominator == 0:
+        return None
+    return float(numerator / denominator)
+
+
+def _fmt(value: Decimal | float | None, places: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.{places}f}"
+
+
+def planned_fraction(
+    start: date | None, finish: date | None, status_date: date, calendar: WorkingCalendar
+) -> Decimal:
+    """The share (0..1) of an item's budget planned to be done by the end of ``status_date``."""
+    if finish is None:
+        return ZERO
+    if start is None or start > finish:
+        start = finish
+    if status_date >= finish:
+        return Decimal(1)
+    if status_date < start:
+        return ZERO
+    total = calendar.count(start, finish)
+    if total == 0:
+        return ZERO  # a weekend-only span earns on its finish date, handled above
+    return Decimal(calendar.count(start, status_date)) / Decimal(total)
+
+
+def planned_value(items: Iterable[BaselineItem], status_date: date, calendar: WorkingCalendar) -> Decimal:
+    """PV: Σ baseline cost × planned fraction at ``status_date`` (unrounded)."""
+    total = ZERO
+    for item in items:
+        if item.cost:
+            total += item.cost * planned_fraction(item.start, item.finish, status_date, calendar)
+    return total
+
+
+def earned_value(items: Iterable[tuple[BaselineItem, float | None]]) -> Decimal:
+    """EV: Σ baseline cost × percent complete / 100 (unrounded); ``None`` percent counts as 0."""
+    total = ZERO
+    for item, percent in items:
+        if item.cost and percent:
+            total += item.cost * Decimal(str(percent)) / Decimal(100)
+    return total
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """The last day of every month from ``first``'s month through ``last``'s month."""
+    ends: list[date] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        next_first = date(year + (month == 12), month % 12 + 1, 1)
+        ends.append(next_first - timedelta(days=1))
+        year, month = next_first.year, next_first.month
+    return ends
+
+
+def planned_value_curve(
+    items: Iterable[BaselineItem], period_ends: Sequence[date], calendar: WorkingCalendar
+) -> list[Decimal]:
+    """Cumulative PV at each of ``period_ends`` (sorted), in one pass over ``items``."""
+    totals = [ZERO] * len(period_ends)
+    for item in items:
+        if not item.cost:
+            continue
+        for index, end in enumerate(period_ends):
+            totals[index] += item.cost * planned_fraction(item.start, item.finish, end, calendar)
+    return totals
+
+
+def s_curve(
+    period_ends: Sequence[date],
+    pv: Sequence[Decimal],
+    ev: Sequence[Decimal | None],
+    ac: Sequence[Decimal | None],
+) -> list[EvmPoint]:
+    """Zip cumulative series into S-curve points (rounded to cents)."""
+    points = []
+    for index, end in enumerate(period_ends):
+        earned, actual = ev[index], ac[index]
+        points.append(
+            EvmPoint(
+                period_end=end,
+                label=f"{end.year:04d}-{end.month:02d}",
+                pv=money(pv[index]),
+                ev=None if earned is None else money(earned),
+                ac=None if actual is None else money(actual),
+            )
+        )
+    return points
+
+
+def estimate_at_completion(
+    bac: Decimal, pv: Decimal, ev: Decimal, ac: Decimal, method: EacMethod = "cpi"
+) -> tuple[Decimal | None, str]:
+    """EAC by ``method`` and the formula with its figures, in words."""
+    if method == "atypical":
+        eac = ac + (bac - ev)
+        return eac, (f"EAC = AC + (BAC − EV) = {_fmt(ac)} + ({_fmt(bac)} − {_fmt(ev)}) = {_fmt(money(eac))}")
+    if method == "cpi_spi":
+        if ev == 0 or pv == 0 or ac == 0:
+            return None, "EAC = AC + (BAC − EV) / (CPI × SPI): not computable while EV, PV or AC is 0"
+        # (BAC − EV) / (CPI × SPI) = (BAC − EV) × AC × PV / EV², exact in Decimal
+        eac = ac + (bac - ev) * ac * pv / (ev * ev)
+        cpi, spi = ev / ac, ev / pv
+        return eac, (
+            f"EAC = AC + (BAC − EV) / (CPI × SPI) = {_fmt(ac)} + ({_fmt(bac)} − {_fmt(ev)}) / "
+            f"({_fmt(cpi, 4)} × {_fmt(spi, 4)}) = {_fmt(money(eac))}"
+        )
+    if method == "cpi":
+        if ev == 0 or ac == 0:
+            return None, "EAC = BAC / CPI: not computable until work is both earned and paid for"
+        eac = bac * ac / ev  # BAC / (EV / AC), exact in Decimal
+        return eac, f"EAC = BAC / CPI = {_fmt(bac)} / {_fmt(ev / ac, 4)} = {_fmt(money(eac))}"
+    raise ValueError(f"unknown EAC method {method!r}")
+
+
+def compute_evm(
+    *,
+    status_date: date,
+    bac: Decimal,
+    pv: Decimal,
+    ev: Decimal,
+    ac: Decimal,
+    eac_method: EacMethod = "cpi",
+    currency: str = "USD",
+    basis: str = "",
+    curve: Sequence[EvmPoint] = (),
+) -> EvmMeasures:
+    """Every EVM measure from the four base figures."""
+    eac, formula = estimate_at_completion(bac, pv, ev, ac, eac_method)
+    etc = None if eac is None else eac - ac
+    vac = None if eac is None else bac - eac
+    return EvmMeasures(
+        status_date=status_date,
+        currency=currency,
+        bac=money(bac),
+        pv=money(pv),
+        ev=money(ev),
+        ac=money(ac),
+        sv=money(ev - pv),
+        cv=money(ev - ac),
+        sv_percent=None if pv == 0 else float((ev - pv) / pv * 100),
+        cv_percent=None if ev == 0 else float((ev - ac) / ev * 100),
+        spi=_ratio(ev, pv),
+        cpi=_ratio(ev, ac),
+        eac=None if eac is None else money(eac),
+        eac_method=eac_method,
+        eac_formula=formula,
+        etc=None if etc is None else money(etc),
+        vac=None if vac is None else money(vac),
+        tcpi=_ratio(bac - ev, bac - ac),
+        tcpi_eac=None if eac is None else _ratio(bac - ev, eac - ac),
+        percent_complete=None if bac == 0 else float(ev / bac * 100),
+        percent_spent=None if bac == 0 else float(ac / bac * 100),
+        basis=basis,
+        s_curve=list(curve),
+    )
