@@ -1,0 +1,72 @@
+"""Opening a database: URL normalization and the per-dialect settings pmsync relies on.
+
+SQLite: WAL journal (readers never block the writer), a generous busy timeout (sync jobs for
+different sources wait for each other's commits instead of failing), foreign keys on, and write
+transactions that start with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of
+deadlocking when both upgrade a read lock. PostgreSQL: the psycopg 3 driver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from pmsync.errors import StoreError
+
+#: seconds a SQLite writer waits for another writer's transaction to finish
+SQLITE_BUSY_TIMEOUT = 120
+#: execution option asking for a write transaction (``BEGIN IMMEDIATE`` on SQLite)
+WRITE_TRANSACTION = "pmsync_write"
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3, the driver pmsync installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_store_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"not a database URL: {url!r}",
+            record="store.url",
+            hint="e.g. sqlite:///pmsync.db or postgresql+psycopg://user@host/db",
+        ) from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except Exception as exc:  # missing driver, bad options
+        raise StoreError(f"cannot open the store: {exc}", record="store.url") from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module, so BEGIN is emitted by us (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(WRITE_TRANSACTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,52 @@
+"""Schema migrations with Alembic, run on the store's own connection.
+
+The scripts live inside the package (``pmsync/store/migrations``) so they ship in the wheel.
+:func:`upgrade` is what ``Store.open`` and ``pmsync db upgrade`` call; it holds the store-wide
+migration lock so two processes opening a fresh database at once do not both create tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+from pmsync.store.lock import store_wide_lock
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; ``None`` for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Bring the schema to ``revision``; returns the revision the database is now at."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return head_revision()
+    with store_wide_lock(engine, "migrate"), engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revision)
+    now = current_revision(engine)
+    assert now is not None
+    return now

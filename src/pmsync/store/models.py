@@ -1,0 +1,80 @@
+"""What the store hands back besides records: run ledger entries, write counts, publications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["running", "ok", "failed", "locked"]
+
+
+class WriteCounts(BaseModel):
+    """What a write did: rows inserted, updated (incl. restored), deleted, and found unchanged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: WriteCounts) -> WriteCounts:
+        return WriteCounts(
+            inserted=self.inserted + other.inserted,
+            updated=self.updated + other.updated,
+            deleted=self.deleted + other.deleted,
+            unchanged=self.unchanged + other.unchanged,
+        )
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+class SkippedRowInfo(BaseModel):
+    where: str
+    reason: str
+
+
+class SyncRunInfo(BaseModel):
+    """One row of the run ledger (``pmsync runs``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    source_name: str
+    source_type: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: RunStatus
+    cursor_before: dict[str, Any] | None = None
+    cursor_after: dict[str, Any] | None = None
+    counts: WriteCounts = Field(default_factory=WriteCounts)
+    skipped_count: int = 0
+    skipped: list[SkippedRowInfo] = Field(default_factory=list)
+    error: str | None = None
+    host: str | None = None
+    pid: int | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class PublicationInfo(BaseModel):
+    """A report file published somewhere: lets ``publish`` skip re-uploading identical content."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    destination: str
+    url: str | None = None
+    item_id: str | None = None
+    file_name: str
+    content_hash: str
+    published_at: datetime
+    run_id: int | None = None

@@ -1,0 +1,173 @@
+"""The store's tables, as SQLAlchemy Core metadata (the migrations in ``migrations/versions`` create them).
+
+- ``records``: the current state of every record, one row per source reference
+  (record_type, system, instance, external_id); ``payload`` is the normalized record as JSON and
+  ``content_hash`` its SHA-256, so an unchanged record costs a read and no write.
+- ``record_versions``: append-only history. Every insert, update and delete of a record adds a row
+  valid over ``[valid_from, valid_to)``; the row it replaces gets its ``valid_to``. An "as of" read
+  picks, per record, the one version whose interval contains the moment.
+- ``sync_runs``: the run ledger. ``source_state``: the committed cursor per source.
+- ``run_seen``: which records a running sync has seen, so ``SnapshotComplete`` can sweep the rest;
+  emptied when the run ends.
+- ``publications``: every report published, by destination and content hash.
+
+Moments are stored in UTC. SQLite has no time zone type, so :class:`UTCDateTime` stores naive UTC
+and hands back aware datetimes on both dialects.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+
+#: constraint names are explicit so migrations can refer to them on every dialect
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC moment on every dialect (naive UTC text on SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; pmsync stores UTC moments")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: integer ids: BIGINT on PostgreSQL, INTEGER on SQLite (so the column aliases SQLite's rowid)
+Id = BigInteger().with_variant(Integer(), "sqlite")
+#: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite
+Json = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_type", String(32), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("instance", String(128), nullable=False),
+    Column("external_id", String(512), nullable=False),
+    Column("source_name", String(128), nullable=False),
+    Column("project", String(128)),
+    Column("scope", String(512), nullable=False, server_default=""),
+    Column("payload", Json, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("source_modified", UTCDateTime()),
+    Column("deleted_at", UTCDateTime()),
+    Column("first_seen_run", Id),
+    Column("last_changed_run", Id),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("record_type", "system", "instance", "external_id"),
+    Index(None, "source_name", "scope"),
+    Index(None, "record_type", "project"),
+)
+
+record_versions = Table(
+    "record_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, ForeignKey("records.id"), nullable=False),
+    # Denormalized from records so "as of" reads filter without a join.
+    Column("record_type", String(32), nullable=False),
+    Column("source_name", String(128), nullable=False),
+    Column("project", String(128)),
+    Column("run_id", Id),
+    #: insert | update | delete; a delete version keeps the last payload (include_deleted reads)
+    Column("op", String(8), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("valid_from", UTCDateTime(), nullable=False),
+    Column("valid_to", UTCDateTime()),
+    Index(None, "record_id", "valid_from"),
+    Index(None, "record_type", "valid_from"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_name", String(128), nullable=False),
+    Column("source_type", String(256), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    #: running | ok | failed | locked
+    Column("status", String(16), nullable=False),
+    Column("cursor_before", Json),
+    Column("cursor_after", Json),
+    Column("inserted", Integer, nullable=False, server_default="0"),
+    Column("updated", Integer, nullable=False, server_default="0"),
+    Column("deleted", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
+    Column("skipped_count", Integer, nullable=False, server_default="0"),
+    #: the first skipped rows, [{"where": ..., "reason": ...}], capped so a bad file cannot bloat the ledger
+    Column("skipped", Json),
+    Column("error", Text),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Index(None, "source_name", "started_at"),
+)
+
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("source_name", String(128), primary_key=True),
+    Column("cursor", Json, nullable=False),
+    Column("run_id", Id),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+run_seen = Table(
+    "run_seen",
+    metadata,
+    Column("run_id", Id, primary_key=True),
+    Column("record_id", Id, primary_key=True),
+)
+
+publications = Table(
+    "publications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("destination", String(512), nullable=False),
+    Column("url", Text),
+    Column("item_id", String(512)),
+    Column("file_name", String(512), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+    Column("run_id", Id),
+    Index(None, "destination", "content_hash"),
+)

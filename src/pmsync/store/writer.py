@@ -1,0 +1,393 @@
+"""Writing records: batched, idempotent upserts with history, in one transaction per commit.
+
+``Writer`` holds one connection and one open write transaction. Everything written through it —
+records, deletions, the source's cursor — becomes visible together at :meth:`Writer.commit` (or at
+the end of the ``with`` block), and is rolled back together if anything fails. The sync engine commits
+at each connector checkpoint; other code (e.g. reconcile capturing a baseline) uses one block:
+
+    with store.writer("pmsync-baselines", run_id=None) as w:
+        counts = w.upsert(records)
+
+Unchanged records (same content hash) write nothing to ``records`` or ``record_versions``.
+Every insert, update and delete closes the record's open version and appends a new one.
+
+Two writers must not write the same source at the same time: the sync engine holds the source's lock
+(:class:`~pmsync.store.lock.SourceLock`); other writers should take one too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from functools import partial
+from itertools import islice
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from pmsync import clock
+from pmsync.errors import StoreError
+from pmsync.model import Record, SourceRef
+from pmsync.store.engine import WRITE_TRANSACTION
+from pmsync.store.models import WriteCounts
+from pmsync.store.payload import RecordKey, StoredRow, to_row
+from pmsync.store.schema import UTCDateTime, record_versions, records, run_seen, source_state
+
+DEFAULT_BATCH_SIZE = 500
+T = TypeVar("T")
+
+
+class SourceKeyed(Protocol):
+    """Anything naming a stored record: ``Seen`` / ``Deleted`` markers, or ``(type, SourceRef)`` pairs."""
+
+    @property
+    def record_type(self) -> str: ...
+
+    @property
+    def source(self) -> SourceRef: ...
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def dialect_insert(conn: Connection, table: Any) -> Any:
+    """``INSERT`` with the dialect's ``ON CONFLICT`` support (both dialects spell it the same way)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _key_of(item: SourceKeyed) -> RecordKey:
+    return (item.record_type, item.source.system, item.source.instance, item.source.external_id)
+
+
+class Writer:
+    """One write transaction at a time on the store, for records of ``source_name``.
+
+    ``run_id`` (a ``sync_runs`` id, or ``None`` for writes outside a sync) is stamped on history rows;
+    :meth:`sweep_scope` needs it, because it deletes what this run did not see.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        source_name: str,
+        run_id: int | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.source_name = source_name
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self._conn = engine.connect().execution_options(**{WRITE_TRANSACTION: True})
+        self._conn.begin()
+        self._now = clock.now()
+
+    # -- transaction control --------------------------------------------------------------------
+
+    @property
+    def connection(self) -> Connection:
+        """The connection of the open transaction (for ledger updates that must commit with the data)."""
+        return self._conn
+
+    @property
+    def now(self) -> datetime:
+        """The moment this transaction's changes are stamped with (history ``valid_from``)."""
+        return self._now
+
+    def commit(self) -> None:
+        """Make everything written so far durable and visible, and start the next transaction."""
+        try:
+            self._conn.commit()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"commit failed: {exc}", source=self.source_name) from exc
+        self._conn.begin()
+        self._now = clock.now()
+
+    def rollback(self) -> None:
+        self._conn.rollback()
+        self._conn.begin()
+        self._now = clock.now()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self._conn.commit()
+            else:
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+
+    # -- records ---------------------------------------------------------------------------------
+
+    def upsert(self, items: Iterable[Record]) -> WriteCounts:
+        """Insert new records, update changed ones, skip unchanged ones; history for every change."""
+        total = WriteCounts()
+        for chunk in batched(items, self.batch_size):
+            total += self._guard(partial(self._upsert_batch, [to_row(r) for r in chunk]))
+        return total
+
+    def mark_seen(self, items: Iterable[SourceKeyed]) -> WriteCounts:
+        """Note that these records still exist unchanged (protects them from :meth:`sweep_scope`)."""
+        total = WriteCounts()
+        for chunk in batched(items, self.batch_size):
+            keys = list(dict.fromkeys(_key_of(item) for item in chunk))
+            live = [row for row in self._existing(keys).values() if row["deleted_at"] is None]
+            self._note_seen([row["id"] for row in live])
+            total += WriteCounts(unchanged=len(live))
+        return total
+
+    def mark_deleted(self, items: Iterable[SourceKeyed]) -> WriteCounts:
+        """Mark records deleted at their source (kept, with ``deleted_at`` and a history row)."""
+        total = WriteCounts()
+        for chunk in batched(items, self.batch_size):
+            keys = list(dict.fromkeys(_key_of(item) for item in chunk))
+            ids = [row["id"] for row in self._existing(keys).values() if row["deleted_at"] is None]
+            if ids:
+                total += self._guard(partial(self._delete_where, records.c.id.in_(ids)))
+        return total
+
+    def sweep_scope(self, scope: str, record_types: Iterable[str] | None = None) -> WriteCounts:
+        """Mark deleted every live record of this source and ``scope`` that this run has not seen."""
+        if self.run_id is None:
+            raise StoreError(
+                "sweep_scope needs a run id (it deletes what the run did not see)", source=self.source_name
+            )
+        condition = and_(
+            records.c.source_name == self.source_name,
+            records.c.scope == scope,
+            ~exists().where(run_seen.c.run_id == self.run_id, run_seen.c.record_id == records.c.id),
+        )
+        if record_types is not None:
+            condition = and_(condition, records.c.record_type.in_(sorted(record_types)))
+        return self._guard(lambda: self._delete_where(condition))
+
+    def set_cursor(self, cursor: dict[str, Any]) -> None:
+        """The source's committed cursor, written in this transaction."""
+        values = {
+            "source_name": self.source_name,
+            "cursor": cursor,
+            "run_id": self.run_id,
+            "updated_at": self._now,
+        }
+        stmt = dialect_insert(self._conn, source_state).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[source_state.c.source_name],
+            set_={"cursor": stmt.excluded.cursor, "run_id": stmt.excluded.run_id, "updated_at": self._now},
+        )
+        self._guard(lambda: self._conn.execute(stmt))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _guard(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except IntegrityError as exc:
+            raise StoreError(
+                f"conflicting write: {exc.orig}",
+                source=self.source_name,
+                hint="another process wrote the same records at the same time; hold the source lock",
+            ) from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"write failed: {exc}", source=self.source_name) from exc
+
+    def _existing(self, keys: Sequence[RecordKey]) -> dict[RecordKey, Any]:
+        """Stored rows for these keys, looked up per (type, system, instance) on the unique index."""
+        groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        for record_type, system, instance, external_id in keys:
+            groups[(record_type, system, instance)].append(external_id)
+        found: dict[RecordKey, Any] = {}
+        for (record_type, system, instance), external_ids in groups.items():
+            rows = self._conn.execute(
+                select(
+                    records.c.id,
+                    records.c.external_id,
+                    records.c.content_hash,
+                    records.c.deleted_at,
+                ).where(
+                    records.c.record_type == record_type,
+                    records.c.system == system,
+                    records.c.instance == instance,
+                    records.c.external_id.in_(external_ids),
+                )
+            ).mappings()
+            for row in rows:
+                found[(record_type, system, instance, row["external_id"])] = row
+        return found
+
+    def _upsert_batch(self, rows: list[StoredRow]) -> WriteCounts:
+        by_key = {row.key: row for row in rows}  # a key twice in one batch: the last one wins
+        existing = self._existing(list(by_key))
+        new: list[StoredRow] = []
+        changed: list[tuple[int, StoredRow]] = []
+        seen_ids: list[int] = []
+        for key, row in by_key.items():
+            stored = existing.get(key)
+            if stored is None:
+                new.append(row)
+            elif stored["content_hash"] != row.content_hash or stored["deleted_at"] is not None:
+                changed.append((stored["id"], row))
+            else:
+                seen_ids.append(stored["id"])
+        versions: list[dict[str, Any]] = []
+        if new:
+            result = self._conn.execute(
+                insert(records).returning(records.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "record_type": row.key[0],
+                        "system": row.key[1],
+                        "instance": row.key[2],
+                        "external_id": row.key[3],
+                        "source_name": self.source_name,
+                        "project": row.project,
+                        "scope": row.scope,
+                        "payload": row.payload,
+                        "content_hash": row.content_hash,
+                        "source_modified": row.source_modified,
+                        "deleted_at": None,
+                        "first_seen_run": self.run_id,
+                        "last_changed_run": self.run_id,
+                        "updated_at": self._now,
+                    }
+                    for row in new
+                ],
+            )
+            new_ids = list(result.scalars())
+            versions.extend(self._version(i, row, "insert") for i, row in zip(new_ids, new, strict=True))
+            seen_ids.extend(new_ids)
+        if changed:
+            self._conn.execute(
+                update(records)
+                .where(records.c.id == bindparam("_id"))
+                .values(
+                    source_name=bindparam("_source_name"),
+                    project=bindparam("_project"),
+                    scope=bindparam("_scope"),
+                    payload=bindparam("_payload"),
+                    content_hash=bindparam("_hash"),
+                    source_modified=bindparam("_modified", type_=UTCDateTime()),
+                    deleted_at=None,
+                    last_changed_run=self.run_id,
+                    updated_at=self._now,
+                ),
+                [
+                    {
+                        "_id": i,
+                        "_source_name": self.source_name,
+                        "_project": row.project,
+                        "_scope": row.scope,
+                        "_payload": row.payload,
+                        "_hash": row.content_hash,
+                        "_modified": row.source_modified,
+                    }
+                    for i, row in changed
+                ],
+            )
+            changed_ids = [i for i, _ in changed]
+            self._close_versions(changed_ids)
+            versions.extend(self._version(i, row, "update") for i, row in changed)
+            seen_ids.extend(changed_ids)
+        if versions:
+            self._conn.execute(insert(record_versions), versions)
+        self._note_seen(seen_ids)
+        return WriteCounts(
+            inserted=len(new), updated=len(changed), unchanged=len(by_key) - len(new) - len(changed)
+        )
+
+    def _version(self, record_id: int, row: StoredRow, op: str) -> dict[str, Any]:
+        return {
+            "record_id": record_id,
+            "record_type": row.key[0],
+            "source_name": self.source_name,
+            "project": row.project,
+            "run_id": self.run_id,
+            "op": op,
+            "payload": row.payload,
+            "content_hash": row.content_hash,
+            "valid_from": self._now,
+            "valid_to": None,
+        }
+
+    def _close_versions(self, record_ids: list[int]) -> None:
+        self._conn.execute(
+            update(record_versions)
+            .where(record_versions.c.record_id.in_(record_ids), record_versions.c.valid_to.is_(None))
+            .values(valid_to=self._now)
+        )
+
+    def _note_seen(self, record_ids: list[int]) -> None:
+        if self.run_id is None or not record_ids:
+            return
+        stmt = dialect_insert(self._conn, run_seen).on_conflict_do_nothing()
+        self._conn.execute(stmt, [{"run_id": self.run_id, "record_id": i} for i in record_ids])
+
+    def _delete_where(self, condition: Any) -> WriteCounts:
+        """Set-based delete of the live records matching ``condition``: close, append, mark."""
+        live = and_(condition, records.c.deleted_at.is_(None))
+        victims = select(records.c.id).where(live)
+        self._conn.execute(
+            update(record_versions)
+            .where(record_versions.c.record_id.in_(victims), record_versions.c.valid_to.is_(None))
+            .values(valid_to=self._now)
+        )
+        self._conn.execute(
+            insert(record_versions).from_select(
+                [
+                    "record_id",
+                    "record_type",
+                    "source_name",
+                    "project",
+                    "run_id",
+                    "op",
+                    "payload",
+                    "content_hash",
+                    "valid_from",
+                ],
+                select(
+                    records.c.id,
+                    records.c.record_type,
+                    records.c.source_name,
+                    records.c.project,
+                    literal(self.run_id, records.c.last_changed_run.type),
+                    literal("delete"),
+                    records.c.payload,
+                    records.c.content_hash,
+                    literal(self._now, UTCDateTime()),
+                ).where(live),
+            )
+        )
+        result = self._conn.execute(
+            update(records)
+            .where(live)
+            .values(deleted_at=self._now, last_changed_run=self.run_id, updated_at=self._now)
+        )
+        return WriteCounts(deleted=result.rowcount)

@@ -1,0 +1,1 @@
+"""Tests of the core: store, sync engine, CLI, config, packaging."""

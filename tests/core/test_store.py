@@ -1,0 +1,170 @@
+"""The store on SQLite and PostgreSQL: idempotent upserts, exact history, deletions, ledger reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from pmsync import clock
+from pmsync.connector import Deleted, Seen
+from pmsync.errors import StoreError
+from pmsync.model import CostLine, SourceRef, WorkItem
+from pmsync.store import Store, WriteCounts
+from pmsync.store.schema import record_versions
+
+T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    clock.set_now(T0)
+    yield
+    clock.set_now(None)
+
+
+def at(days: int) -> datetime:
+    moment = T0 + timedelta(days=days)
+    clock.set_now(moment)
+    return moment
+
+
+def task(n: int, name: str | None = None, scope: str = "plan.xml", project: str = "ERP") -> WorkItem:
+    return WorkItem(
+        source=SourceRef(system="msproject", instance="schedules", external_id=str(n)),
+        name=name or f"Task {n}",
+        project=project,
+        scope=scope,
+        percent_complete=10.0,
+    )
+
+
+def names(store: Store, **kwargs) -> list[str]:
+    return [r.name for r in store.iter_records(WorkItem, **kwargs)]
+
+
+def test_second_upsert_of_the_same_records_changes_nothing(store: Store) -> None:
+    items = [task(n) for n in range(1200)]  # more than one batch
+    with store.writer("schedules") as w:
+        assert w.upsert(items) == WriteCounts(inserted=1200)
+    with store.writer("schedules") as w:
+        assert w.upsert(items) == WriteCounts(unchanged=1200)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(record_versions)).scalar_one() == 1200
+    assert len(list(store.iter_records(WorkItem))) == 1200
+
+
+def test_round_trip_keeps_types(store: Store) -> None:
+    line = CostLine(
+        source=SourceRef(system="finance_file", instance="fin", external_id="row-1"),
+        kind="actual",
+        amount=Decimal("1234.50"),
+        period=datetime(2026, 8, 31).date(),
+        project="ERP",
+        source_modified=T0,
+    )
+    with store.writer("fin") as w:
+        w.upsert([line])
+    assert list(store.iter_records(CostLine)) == [line]
+    assert list(store.iter_records("cost_line", project="ERP")) == [line]
+    assert list(store.iter_records(CostLine, project="other")) == []
+    assert store.get_record(CostLine, line.source) == line
+
+
+def test_as_of_reads_return_the_state_at_each_moment(store: Store) -> None:
+    with store.writer("schedules") as w:
+        w.upsert([task(1), task(2)])
+    monday = at(7)
+    with store.writer("schedules") as w:
+        assert w.upsert([task(1, "Design v2"), task(2), task(3)]) == WriteCounts(
+            inserted=1, updated=1, unchanged=1
+        )
+    later = at(14)
+    with store.writer("schedules") as w:
+        w.mark_deleted([Deleted("work_item", task(2).source)])
+
+    assert names(store, as_of=T0 - timedelta(seconds=1)) == []
+    assert names(store, as_of=T0) == ["Task 1", "Task 2"]
+    assert names(store, as_of=monday - timedelta(microseconds=1)) == ["Task 1", "Task 2"]
+    assert names(store, as_of=monday) == ["Design v2", "Task 2", "Task 3"]
+    assert names(store, as_of=later) == ["Design v2", "Task 3"]
+    assert names(store, as_of=later, include_deleted=True) == ["Design v2", "Task 2", "Task 3"]
+    assert names(store) == ["Design v2", "Task 3"]
+    assert names(store, include_deleted=True) == ["Design v2", "Task 2", "Task 3"]
+    assert store.get_record(WorkItem, task(1).source, as_of=T0).name == "Task 1"
+    assert store.get_record(WorkItem, task(2).source) is None
+    assert store.get_record(WorkItem, task(2).source, as_of=monday).name == "Task 2"
+
+
+def test_a_deleted_record_that_comes_back_is_restored(store: Store) -> None:
+    with store.writer("schedules") as w:
+        w.upsert([task(1)])
+        w.mark_deleted([Deleted("work_item", task(1).source)])
+        assert w.mark_deleted([Deleted("work_item", task(1).source)]) == WriteCounts()
+    at(1)
+    with store.writer("schedules") as w:
+        assert w.upsert([task(1)]) == WriteCounts(updated=1)
+    assert names(store) == ["Task 1"]
+
+
+def test_sweep_deletes_only_unseen_records_of_that_source_and_scope(store: Store) -> None:
+    other_scope = task(10, scope="other.xml")
+    with store.writer("schedules", run_id=1) as w:
+        w.upsert([task(1), task(2), task(3), other_scope])
+    at(1)
+    with store.writer("schedules", run_id=2) as w:
+        w.upsert([task(1, "renamed")])
+        w.mark_seen([Seen("work_item", task(2).source)])
+        assert w.sweep_scope("plan.xml", {"work_item"}) == WriteCounts(deleted=1)
+    assert names(store) == ["renamed", "Task 2", "Task 10"]
+    assert names(store, as_of=T0) == ["Task 1", "Task 2", "Task 3", "Task 10"]
+
+
+def test_sweep_limited_to_other_record_types_deletes_nothing(store: Store) -> None:
+    with store.writer("schedules", run_id=1) as w:
+        w.upsert([task(1)])
+    with store.writer("schedules", run_id=2) as w:
+        assert w.sweep_scope("plan.xml", {"cost_line"}) == WriteCounts()
+    with store.writer("schedules") as w, pytest.raises(StoreError, match="run id"):
+        w.sweep_scope("plan.xml")
+
+
+def test_a_failed_write_block_leaves_nothing_behind(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.writer("schedules") as w:
+        w.upsert([task(1)])
+        w.set_cursor({"page": 2})
+        raise RuntimeError("connector blew up")
+    assert names(store) == []
+    assert store.cursor("schedules") == {}
+
+
+def test_commit_makes_cursor_and_records_visible_together(store: Store) -> None:
+    with store.writer("schedules") as w:
+        w.upsert([task(1)])
+        w.set_cursor({"page": 1})
+        w.commit()
+        assert store.cursor("schedules") == {"page": 1}
+        w.upsert([task(2)])
+        w.set_cursor({"page": 2})
+        assert names(store) == ["Task 1"]
+        w.rollback()
+    assert names(store) == ["Task 1"]
+    assert store.cursor("schedules") == {"page": 1}
+
+
+def test_publications_are_found_by_destination_and_hash(store: Store) -> None:
+    assert store.find_publication("sharepoint:pmo", "abc") is None
+    first = store.record_publication(
+        destination="sharepoint:pmo", file_name="status.html", content_hash="abc", url="https://x/1"
+    )
+    found = store.find_publication("sharepoint:pmo", "abc")
+    assert found == first
+    assert found.published_at == T0
+    assert store.find_publication("folder:/tmp", "abc") is None
+
+
+def test_unknown_record_type_is_a_clear_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="unknown record type 'workitem'"):
+        list(store.iter_records("workitem"))
