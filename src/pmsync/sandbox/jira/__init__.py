@@ -1,0 +1,162 @@
+"""The sandbox Jira: a Jira Cloud or Data Center REST API on 127.0.0.1, seeded with generated projects.
+
+    with JiraSandbox(projects=["ERP", "PORTAL"], issues_per_project=500, seed=7) as jira:
+        jira.url, jira.email, jira.api_token        # Cloud credentials (basic auth)
+        jira.touch(10)                              # ten issues move on through their workflow
+        jira.delete(2); jira.move_out(1)            # ...and some disappear from scope
+        jira.server.faults.add(Throttle(retry_after=1), path="/rest/api/3/search/jql")
+
+``flavor="datacenter"`` serves Data Center instead (``/rest/api/2/search``, bearer PATs in
+``jira.pat``). Everything is deterministic for a given ``seed`` (and ``anchor`` time).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+
+from pmsync.sandbox.faults import FaultPlan
+from pmsync.sandbox.jira.app import SEARCH_PATHS, Account, JiraApp, jira_error_body
+from pmsync.sandbox.jira.data import JiraData
+from pmsync.sandbox.jira.render import FLAVORS, Flavor
+from pmsync.sandbox.server import SandboxServer
+
+__all__ = ["JiraSandbox", "jira_sandbox", "DEMO_PROJECTS"]
+
+DEMO_PROJECTS: tuple[tuple[str, str], ...] = (
+    ("ERP", "ERP modernisation"),
+    ("PORTAL", "Citizen portal"),
+    ("GRANTS", "Grants management system"),
+    ("DATA", "Data platform"),
+)
+
+
+class JiraSandbox:
+    """A running (once started) sandbox Jira and the API to change its data between syncs."""
+
+    email = "pm@agency.example"
+    api_token = "sandbox-api-token-7f3a9c"  # noqa: S105 - a fixed sandbox credential, not a secret
+    username = "pm"
+    password = "sandbox-password"  # noqa: S105
+    pat = "sandbox-pat-NjQ1MzIxOTg3"  # noqa: S105
+
+    def __init__(
+        self,
+        projects: Sequence[str | tuple[str, str]] = DEMO_PROJECTS,
+        issues_per_project: int = 200,
+        *,
+        seed: int = 1,
+        flavor: str | Flavor = "cloud",
+        anchor: datetime | None = None,
+        timezone: str = "Australia/Sydney",
+        clock: Callable[[], datetime] | None = None,
+        faults: FaultPlan | None = None,
+    ) -> None:
+        named = [(p, f"Project {p}") if isinstance(p, str) else p for p in projects]
+        self.flavor = FLAVORS[flavor] if isinstance(flavor, str) else flavor
+        self.data = JiraData(
+            named, issues_per_project, seed=seed, anchor=anchor, clock=clock or (lambda: datetime.now(UTC))
+        )
+        accounts = [
+            Account(self.email, self.api_token, 0)
+            if self.flavor.cloud
+            else Account(self.username, self.password, 0, pats=(self.pat,))
+        ]
+        self.app = JiraApp(self.data, self.flavor, accounts, timezone=timezone)
+        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body)
+        self.app.set_base_url(self.server.url)
+        self._rng = random.Random(seed * 7919 + 17)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def project_keys(self) -> list[str]:
+        return list(self.data.specs)
+
+    def start(self) -> JiraSandbox:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> JiraSandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- advancing time -----------------------------------------------------------------------
+    def touch(self, count: int, keys: Sequence[str] | None = None) -> list[str]:
+        """Update ``count`` random live issues (or exactly ``keys``); returns the keys updated."""
+        chosen = list(keys) if keys is not None else self.data.pick(count, rng=self._rng)
+        for key in chosen:
+            self.data.update(key)
+        return chosen
+
+    def delete(self, count: int, keys: Sequence[str] | None = None) -> list[str]:
+        chosen = list(keys) if keys is not None else self.data.pick(count, rng=self._rng)
+        for key in chosen:
+            self.data.delete(key)
+        return chosen
+
+    def move_out(self, count: int, keys: Sequence[str] | None = None) -> list[str]:
+        """Move issues to a project outside every configured scope (their keys stop resolving)."""
+        chosen = list(keys) if keys is not None else self.data.pick(count, rng=self._rng)
+        for key in chosen:
+            self.data.move_out(key)
+        return chosen
+
+    def create(self, project: str, count: int = 1, kind: str = "Story") -> list[str]:
+        return [self.data.create(project, kind).key for _ in range(count)]
+
+    def update_between_pages(self, after_page: int = 1, count: int = 1, keys: Sequence[str] | None = None) -> None:
+        """After the ``after_page``-th search page from now is served, update issues: the page that
+        follows is read from data that changed under the client's paging."""
+        target = self.app.hooks.pages_served + after_page
+
+        def hook(page: int) -> None:
+            if page == target:
+                self.touch(count, keys)
+
+        self.app.hooks.after_page.append(hook)
+
+    def delete_between_pages(self, after_page: int = 1, keys: Sequence[str] = ()) -> None:
+        target = self.app.hooks.pages_served + after_page
+
+        def hook(page: int) -> None:
+            if page == target:
+                self.delete(len(keys), keys)
+
+        self.app.hooks.after_page.append(hook)
+
+    def live_keys(self) -> list[str]:
+        return list(self.data.live_keys())
+
+    # -- request accounting ----------------------------------------------------------------------
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        return list(self.server.faults.requests)
+
+    def search_requests(self) -> int:
+        return sum(1 for _, path in self.server.faults.requests if path.endswith(SEARCH_PATHS))
+
+
+@contextmanager
+def jira_sandbox(
+    projects: Sequence[str | tuple[str, str]] = DEMO_PROJECTS,
+    issues_per_project: int = 200,
+    **options: object,
+) -> Iterator[JiraSandbox]:
+    """A started :class:`JiraSandbox` for the duration of a ``with`` block (tests, bench, demo)."""
+    sandbox = JiraSandbox(projects, issues_per_project, **options)  # type: ignore[arg-type]
+    with sandbox:
+        yield sandbox

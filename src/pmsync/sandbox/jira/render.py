@@ -1,0 +1,362 @@
+"""Render sandbox issues as Jira REST JSON (Cloud v3 / Data Center v2 shapes, per Atlassian's docs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pmsync.sandbox.jira.data import (
+    DAY_MS,
+    ISSUE_TYPES,
+    SPRINT_DAYS,
+    STATUSES,
+    TEAMS,
+    USERS,
+    IssueState,
+    JiraData,
+    Transition,
+    Worklog,
+)
+
+_CATEGORY = {
+    "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
+    "indeterminate": {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
+    "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
+}
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """What differs between Jira Cloud and Data Center, as far as pmsync can see."""
+
+    name: str
+    deployment_type: str
+    version: str
+    api_version: str
+    #: custom field ids by role
+    fields: dict[str, str]
+
+    @property
+    def cloud(self) -> bool:
+        return self.name == "cloud"
+
+
+CLOUD = Flavor(
+    "cloud",
+    "Cloud",
+    "1001.0.0-SNAPSHOT",
+    "3",
+    {
+        "story_points": "customfield_10016",
+        "start_date": "customfield_10015",
+        "target_end": "customfield_10023",
+        "epic_link": "customfield_10014",
+        "sprint": "customfield_10020",
+        "team": "customfield_10001",
+        "probability": "customfield_10050",
+        "impact": "customfield_10051",
+    },
+)
+DATACENTER = Flavor(
+    "datacenter",
+    "Server",
+    "9.12.2",
+    "2",
+    {
+        "story_points": "customfield_10106",
+        "start_date": "customfield_10200",
+        "target_end": "customfield_10201",
+        "epic_link": "customfield_10100",
+        "sprint": "customfield_10104",
+        "team": "customfield_10300",
+        "probability": "customfield_10400",
+        "impact": "customfield_10401",
+    },
+)
+FLAVORS = {"cloud": CLOUD, "datacenter": DATACENTER}
+
+_CUSTOM_SCHEMAS: dict[str, tuple[str, dict[str, Any]]] = {
+    "story_points": ("Story Points", {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float"}),
+    "start_date": ("Start date", {"type": "date", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datepicker"}),
+    "target_end": ("Target end", {"type": "date", "custom": "com.atlassian.jpo:jpo-custom-field-baseline-end"}),
+    "epic_link": ("Epic Link", {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-epic-link"}),
+    "sprint": ("Sprint", {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint"}),
+    "team": ("Team", {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}),
+    "probability": ("Probability", {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}),
+    "impact": ("Impact", {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}),
+}  # fmt: skip
+_SYSTEM_FIELDS = (
+    ("summary", "Summary", {"type": "string", "system": "summary"}),
+    ("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}),
+    ("status", "Status", {"type": "status", "system": "status"}),
+    ("project", "Project", {"type": "project", "system": "project"}),
+    ("parent", "Parent", {"type": "issuelink", "system": "parent"}),
+    ("created", "Created", {"type": "datetime", "system": "created"}),
+    ("updated", "Updated", {"type": "datetime", "system": "updated"}),
+    ("assignee", "Assignee", {"type": "user", "system": "assignee"}),
+    ("reporter", "Reporter", {"type": "user", "system": "reporter"}),
+    ("priority", "Priority", {"type": "priority", "system": "priority"}),
+    ("duedate", "Due date", {"type": "date", "system": "duedate"}),
+    ("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}),
+    ("resolution", "Resolution", {"type": "resolution", "system": "resolution"}),
+    ("resolutiondate", "Resolved", {"type": "datetime", "system": "resolutiondate"}),
+    ("description", "Description", {"type": "string", "system": "description"}),
+    ("timetracking", "Time tracking", {"type": "timetracking", "system": "timetracking"}),
+    ("timespent", "Time Spent", {"type": "number", "system": "timespent"}),
+    ("timeoriginalestimate", "Original estimate", {"type": "number", "system": "timeoriginalestimate"}),
+    ("timeestimate", "Remaining Estimate", {"type": "number", "system": "timeestimate"}),
+    ("aggregatetimespent", "Σ Time Spent", {"type": "number", "system": "aggregatetimespent"}),
+    ("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}),
+    ("subtasks", "Sub-tasks", {"type": "array", "items": "issuelinks", "system": "subtasks"}),
+)
+#: fields the real Cloud search never gives more than the id/key-only page size for
+ID_ONLY_FIELDS = frozenset({"id", "key"})
+
+
+def field_list(flavor: Flavor) -> list[dict[str, Any]]:
+    """``GET /rest/api/N/field``: system fields plus the custom fields with their schema."""
+    out: list[dict[str, Any]] = []
+    for fid, name, schema in _SYSTEM_FIELDS:
+        out.append(
+            {
+                "id": fid, "key": fid, "name": name, "custom": False, "orderable": True,
+                "navigable": True, "searchable": True, "clauseNames": [fid], "schema": schema,
+            }
+        )  # fmt: skip
+    for role, fid in flavor.fields.items():
+        name, schema = _CUSTOM_SCHEMAS[role]
+        number = int(fid.rsplit("_", 1)[1])
+        out.append(
+            {
+                "id": fid, "key": fid, "name": name, "untranslatedName": name, "custom": True,
+                "orderable": True, "navigable": True, "searchable": True,
+                "clauseNames": [f"cf[{number}]", name],
+                "schema": {**schema, "customId": number},
+            }
+        )  # fmt: skip
+    return out
+
+
+class Renderer:
+    """Turns :class:`IssueState` into the JSON a Jira of ``flavor`` would send."""
+
+    def __init__(self, data: JiraData, flavor: Flavor, base_url: str, tz: ZoneInfo) -> None:
+        self.data = data
+        self.flavor = flavor
+        self.base = base_url
+        self.tz = tz
+
+    def timestamp(self, ms: int) -> str:
+        """Jira's format, in the user's time zone: ``2026-11-20T21:15:30.123+1100``."""
+        moment = datetime.fromtimestamp(ms / 1000, UTC).astimezone(self.tz)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + moment.strftime("%z")
+
+    def issue_id(self, state: IssueState) -> str:
+        return str(self.data.specs[state.project].index * 1_000_000 + 10_000 + state.number)
+
+    def user(self, index: int | None) -> dict[str, Any] | None:
+        if index is None:
+            return None
+        account, name, login = USERS[index]
+        if self.flavor.cloud:
+            return {
+                "self": f"{self.base}/rest/api/3/user?accountId={account}",
+                "accountId": account, "displayName": name, "active": True,
+                "timeZone": str(self.tz), "accountType": "atlassian",
+            }  # fmt: skip
+        return {
+            "self": f"{self.base}/rest/api/2/user?username={login}", "name": login, "key": f"JIRAUSER{index + 10000}",
+            "emailAddress": f"{login}@agency.example", "displayName": name, "active": True,
+            "timeZone": str(self.tz),
+        }  # fmt: skip
+
+    def status(self, name: str) -> dict[str, Any]:
+        sid, category = STATUSES[name]
+        return {
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/status/{sid}",
+            "description": "", "name": name, "id": sid,
+            "statusCategory": {"self": f"{self.base}/rest/api/2/statuscategory/{_CATEGORY[category]['id']}", **_CATEGORY[category]},
+        }  # fmt: skip
+
+    def issuetype(self, name: str) -> dict[str, Any]:
+        tid, level, subtask, _ = ISSUE_TYPES[name]
+        return {
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issuetype/{tid}",
+            "id": tid, "description": "", "name": name, "subtask": subtask, "hierarchyLevel": level,
+        }  # fmt: skip
+
+    def project(self, key: str) -> dict[str, Any]:
+        spec = self.data.specs[key]
+        return {
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/project/{10000 + spec.index}",
+            "id": str(10000 + spec.index), "key": key, "name": spec.name,
+            "projectTypeKey": "software", "simplified": False,
+        }  # fmt: skip
+
+    def sprint(self, project: str, number: int) -> Any:
+        spec = self.data.specs[project]
+        first = self.data.anchor_ms - self.data.span_days * DAY_MS
+        start_ms = first + number * SPRINT_DAYS * DAY_MS
+        end_ms = start_ms + SPRINT_DAYS * DAY_MS
+        now = self.data.anchor_ms
+        state = "closed" if end_ms < now else ("active" if start_ms <= now else "future")
+        sid = spec.index * 1000 + number
+        name = f"{project} Sprint {number}"
+        if self.flavor.cloud:
+            return {
+                "id": sid, "name": name, "state": state, "boardId": spec.index + 1, "goal": "",
+                "startDate": self.timestamp(start_ms), "endDate": self.timestamp(end_ms),
+            }  # fmt: skip
+        # Data Center (up to 9.x) serialises sprints as Java toString() strings.
+        return (
+            f"com.atlassian.greenhopper.service.sprint.Sprint@{sid:x}[id={sid},rapidViewId={spec.index + 1},"
+            f"state={state.upper()},name={name},startDate={self.timestamp(start_ms)},"
+            f"endDate={self.timestamp(end_ms)},completeDate=<null>,activatedDate=<null>,sequence={sid},goal=]"
+        )
+
+    def option(self, value: str | None, fid: str) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        return {"self": f"{self.base}/rest/api/2/customFieldOption/{fid}", "value": value, "id": str(abs(hash(value)) % 100000)}
+
+    def worklog(self, state: IssueState, log: Worklog) -> dict[str, Any]:
+        hours, rest = divmod(log.seconds, 3600)
+        spent = f"{hours}h" + (f" {rest // 60}m" if rest else "") if hours else f"{rest // 60}m"
+        return {
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(state)}/worklog/{log.id}",
+            "author": self.user(log.author), "updateAuthor": self.user(log.author),
+            "created": self.timestamp(log.started_ms), "updated": self.timestamp(log.started_ms),
+            "started": self.timestamp(log.started_ms), "timeSpent": spent,
+            "timeSpentSeconds": log.seconds, "id": str(log.id), "issueId": self.issue_id(state),
+        }  # fmt: skip
+
+    def history(self, state: IssueState, index: int, change: Transition) -> dict[str, Any]:
+        return {
+            "id": str(int(self.issue_id(state)) * 100 + index),
+            "author": self.user(change.author),
+            "created": self.timestamp(change.at_ms),
+            "items": [
+                {
+                    "field": "status", "fieldtype": "jira", "fieldId": "status",
+                    "from": STATUSES[change.from_status][0], "fromString": change.from_status,
+                    "to": STATUSES[change.to_status][0], "toString": change.to_status,
+                }
+            ],
+        }  # fmt: skip
+
+    def changelog(self, state: IssueState) -> dict[str, Any]:
+        histories = [self.history(state, i, t) for i, t in enumerate(state.history)]
+        if self.flavor.cloud:
+            histories.reverse()  # Cloud's search expansion lists the most recent first
+        return {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}
+
+    def description(self, state: IssueState) -> Any:
+        text = f"{state.summary}. Generated by the pmsync sandbox."
+        if self.flavor.api_version == "2":
+            return text
+        return {
+            "type": "doc", "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+        }  # fmt: skip
+
+    def all_fields(self, state: IssueState) -> dict[str, Any]:
+        f = self.flavor.fields
+        done = STATUSES[state.status][1] == "done"
+        spent = state.spent_seconds or None
+        remaining = None
+        if state.estimate_seconds is not None:
+            remaining = 0 if done else max(0, state.estimate_seconds - (spent or 0))
+        parent = None
+        if state.parent is not None:
+            other = self.data.get(state.project, state.parent)
+            if other is not None:
+                parent = {
+                    "id": self.issue_id(other), "key": other.key,
+                    "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(other)}",
+                    "fields": {
+                        "summary": other.summary, "status": self.status(other.status),
+                        "issuetype": self.issuetype(other.type),
+                    },
+                }  # fmt: skip
+        tracking: dict[str, Any] = {}
+        if state.estimate_seconds is not None:
+            tracking["originalEstimateSeconds"] = state.estimate_seconds
+            tracking["remainingEstimateSeconds"] = remaining
+        if spent:
+            tracking["timeSpentSeconds"] = spent
+        return {
+            "summary": state.summary,
+            "issuetype": self.issuetype(state.type),
+            "status": self.status(state.status),
+            "project": self.project(state.project),
+            **({"parent": parent} if parent else {}),
+            "created": self.timestamp(state.created_ms),
+            "updated": self.timestamp(state.updated_ms),
+            "assignee": self.user(state.assignee),
+            "reporter": self.user(state.reporter),
+            "priority": {"name": state.priority, "id": str(len(state.priority))},
+            "duedate": state.due_date,
+            "labels": list(state.labels),
+            "resolution": {"name": "Done", "id": "10000"} if done else None,
+            "resolutiondate": self.timestamp(state.updated_ms) if done else None,
+            "description": self.description(state),
+            "timetracking": tracking,
+            "timespent": spent,
+            "aggregatetimespent": spent,
+            "timeoriginalestimate": state.estimate_seconds,
+            "timeestimate": remaining,
+            "worklog": {
+                "startAt": 0, "maxResults": 20, "total": len(state.worklogs),
+                "worklogs": [self.worklog(state, w) for w in state.worklogs[:20]],
+            },  # fmt: skip
+            "subtasks": [],
+            f["story_points"]: state.story_points,
+            f["start_date"]: state.start_date,
+            f["target_end"]: state.target_end,
+            f["epic_link"]: f"{state.project}-{state.epic_link}" if state.epic_link else None,
+            f["sprint"]: [self.sprint(state.project, state.sprint)] if state.sprint else None,
+            f["team"]: self.option(TEAMS[state.team], f["team"]) if state.team is not None else None,
+            f["probability"]: self.option(state.probability, f["probability"]),
+            f["impact"]: self.option(state.impact, f["impact"]),
+        }
+
+    def issue(self, state: IssueState, fields: list[str], expand: set[str]) -> dict[str, Any]:
+        iid = self.issue_id(state)
+        out: dict[str, Any] = {
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+            "id": iid,
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{iid}",
+            "key": state.key,
+        }
+        wanted = select_fields(fields)
+        if wanted is not None and not (wanted - ID_ONLY_FIELDS):
+            out["fields"] = {}
+        else:
+            every = self.all_fields(state)
+            out["fields"] = every if wanted is None else {k: v for k, v in every.items() if k in wanted}
+        if "changelog" in expand:
+            out["changelog"] = self.changelog(state)
+        return out
+
+
+def select_fields(fields: list[str]) -> set[str] | None:
+    """``None`` for all fields, else the set of field ids asked for (``-x`` removes ``x``)."""
+    parts = [p.strip() for item in fields for p in item.split(",") if p.strip()]
+    if not parts:
+        return None
+    if any(p in ("*all", "*navigable") for p in parts):
+        excluded = {p[1:] for p in parts if p.startswith("-")}
+        return None if not excluded else _AllBut(excluded)
+    return {p for p in parts if not p.startswith("-")}
+
+
+class _AllBut(set[str]):
+    """'every field except these' — membership is inverted."""
+
+    def __contains__(self, item: object) -> bool:
+        return not super().__contains__(item)
+
+    def __sub__(self, other: object) -> set[str]:  # type: ignore[override]
+        return {"*"}
