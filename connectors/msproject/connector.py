@@ -1,0 +1,327 @@
+"""``MSProjectConnector``: schedules from a folder, a single file, or a URL.
+
+A file is re-read only when its content changed: the cursor keeps each file's SHA-256, and an
+unchanged file yields nothing. A changed file yields all its records and then
+``SnapshotComplete(scope=<source>:<file>)``, so the sweep of disappeared tasks is limited to that
+file; a file that disappeared yields only the ``SnapshotComplete`` of its scope (everything it held
+is marked deleted). A ``Checkpoint`` follows every file, so a long folder resumes where it stopped.
+
+Reading a SharePoint document library directly (through the publisher's Graph client) is not built
+yet; sync the library to a folder (OneDrive) or give each file's download URL meanwhile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, ValidationError, model_validator
+
+from pmsync.connector import (
+    Checkpoint,
+    CheckResult,
+    ConnectorConfig,
+    ConnectorContext,
+    Cursor,
+    ExtractItem,
+    SkippedRow,
+    SnapshotComplete,
+)
+from pmsync.errors import ConfigError, PmsyncError, SourceDataError
+from pmsync.http import as_connector_error, call_with_retries, make_session, raise_for_api_status
+from pmsync.logs import redact
+from pmsync.mapping import load_mapping
+
+from .mapping import MSProjectMapping
+from .mpxj_bridge import mpxj_problem, read_with_mpxj
+from .mspdi import read_mspdi
+from .records import FileIdentity, ScheduleRecords
+from .schedule import Schedule
+
+_XML_SUFFIXES = frozenset({".xml"})
+_KEY_CHARS = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+class MSProjectConfig(ConnectorConfig):
+    """``sources[]`` block of ``type: msproject``; give ``path`` or ``url``."""
+
+    #: a schedule file, or a folder of them (relative paths are relative to pmsync.yaml)
+    path: Path | None = None
+    #: an http(s) URL of one schedule file (e.g. a SharePoint download link)
+    url: str | None = None
+    #: file name patterns read from a folder
+    include: list[str] = Field(default_factory=lambda: ["*.xml", "*.mpp", "*.mpx", "*.xer", "*.mpt"])
+    #: also read sub-folders
+    recursive: bool = False
+    #: ``auto`` reads .xml natively and everything else through MPXJ; ``mpxj`` sends every file to MPXJ
+    reader: str = Field(default="auto", pattern="^(auto|mspdi|mpxj)$")
+    mapping: str = "msproject.yaml"
+    #: list a broken file as skipped and go on with the others, instead of stopping the run
+    skip_bad_files: bool = False
+    ca_bundle: Path | None = None
+    timeout_seconds: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> MSProjectConfig:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of 'path' (a file or folder) or 'url'")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError("'url' must be an http:// or https:// URL")
+        return self
+
+
+def project_key_for(file_key: str, links: dict[str, str] | None = None) -> str:
+    """The pmsync project key of a file: from ``projects[].links`` (by path, name or stem), else
+    a key made from the file name (``ERP Upgrade v3.xml`` → ``ERP-Upgrade-v3``)."""
+    name = PurePosixPath(file_key).name
+    stem = PurePosixPath(file_key).stem
+    for candidate in (file_key, name, stem):
+        if links and candidate in links:
+            return links[candidate]
+    key = _KEY_CHARS.sub("-", stem).strip("-._")
+    return key or "msproject"
+
+
+class MSProjectConnector:
+    """Microsoft Project schedules: MSPDI XML natively, .mpp/.mpx/.xer through MPXJ."""
+
+    system: ClassVar[str] = "msproject"
+    Config: ClassVar[type[ConnectorConfig]] = MSProjectConfig
+
+    def __init__(self, context: ConnectorContext) -> None:
+        self.context = context
+        config = context.config
+        assert isinstance(config, MSProjectConfig)
+        self.config = config
+        self._mapping: MSProjectMapping | None = None
+
+    # -- shared ---------------------------------------------------------------------------------
+
+    @property
+    def mapping(self) -> MSProjectMapping:
+        if self._mapping is None:
+            self._mapping = load_mapping(self.config.mapping, MSProjectMapping, self.context.mapping_dirs)
+        return self._mapping
+
+    def _root(self) -> Path:
+        assert self.config.path is not None
+        path = self.config.path.expanduser()
+        return path if path.is_absolute() else self.context.base_dir / path
+
+    def _files(self) -> list[tuple[str, Path]]:
+        """(file key, path) of every schedule file, sorted by key."""
+        root = self._root()
+        if root.is_file():
+            return [(root.name, root)]
+        if not root.is_dir():
+            raise ConfigError(
+                f"{str(root)!r} does not exist",
+                source=self.context.source_name,
+                record="path",
+                hint="set 'path' to a schedule file or a folder of them",
+            )
+        found: dict[str, Path] = {}
+        for pattern in self.config.include:
+            matches = root.rglob(pattern) if self.config.recursive else root.glob(pattern)
+            for path in matches:
+                if path.is_file() and not path.name.startswith(("~$", ".")):  # Office lock/temp files
+                    found[path.relative_to(root).as_posix()] = path
+        return sorted(found.items())
+
+    def _read(self, path: Path, file_key: str) -> tuple[Schedule, str]:
+        use_mpxj: bool = self.config.reader == "mpxj" or (
+            self.config.reader == "auto" and path.suffix.lower() not in _XML_SUFFIXES
+        )
+        if use_mpxj:
+            return read_with_mpxj(path, file_key)
+        return read_mspdi(path, file_key)
+
+    # -- doctor -----------------------------------------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        results: list[CheckResult] = []
+        try:
+            _ = self.mapping
+            results.append(CheckResult("mapping", "ok", self.config.mapping))
+        except PmsyncError as exc:
+            results.append(CheckResult("mapping", "fail", str(exc), "fix the mapping file"))
+        if self.config.url is not None:
+            results.append(self._check_url())
+            return results
+        try:
+            files = self._files()
+        except ConfigError as exc:
+            results.append(CheckResult("files", "fail", str(exc), exc.hint or ""))
+            return results
+        if not files:
+            results.append(
+                CheckResult(
+                    "files", "warn", f"no files matching {', '.join(self.config.include)} in {self._root()}"
+                )
+            )
+        else:
+            results.append(CheckResult("files", "ok", f"{len(files)} schedule file(s) in {self._root()}"))
+        needs_mpxj = self.config.reader == "mpxj" or any(
+            p.suffix.lower() not in _XML_SUFFIXES for _, p in files
+        )
+        if needs_mpxj:
+            problem = mpxj_problem()
+            if problem:
+                results.append(
+                    CheckResult("mpxj", "fail", problem, "or save the schedules as XML from Project")
+                )
+            else:
+                results.append(CheckResult("mpxj", "ok", "MPXJ and Java are available for .mpp/.mpx/.xer"))
+        return results
+
+    def _check_url(self) -> CheckResult:
+        assert self.config.url is not None
+        try:
+            with make_session(
+                ca_bundle=self.config.ca_bundle, timeout=self.config.timeout_seconds
+            ) as session:
+                response = session.get(self.config.url, stream=True)
+                raise_for_api_status(
+                    response, source=self.context.source_name, record=_url_key(self.config.url)
+                )
+                response.close()
+        except PmsyncError as exc:
+            return CheckResult("url", "fail", str(exc), exc.hint or "check the URL and its permissions")
+        except OSError as exc:
+            return CheckResult("url", "fail", redact(str(exc)), "check the URL and the network")
+        return CheckResult("url", "ok", redact(_url_key(self.config.url)))
+
+    # -- extract ----------------------------------------------------------------------------------
+
+    def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
+        if self.config.url is not None:
+            yield from self._extract_url(cursor)
+            return
+        known: dict[str, str] = dict(cursor.get("files") or {})
+        present = self._files()
+        for file_key, path in present:
+            try:
+                digest = _sha256(path)
+            except OSError as exc:
+                raise SourceDataError(
+                    f"cannot read the file: {exc.strerror}", source=self.context.source_name, record=file_key
+                ) from None
+            if known.get(file_key) == digest:
+                continue  # unchanged since the last run: nothing to re-read, nothing to sweep
+            parsed = yield from self._extract_file(path, file_key, _mtime(path))
+            if parsed is None:
+                continue
+            known[file_key] = parsed
+            yield Checkpoint({"files": dict(known)})
+        present_keys = {key for key, _ in present}
+        for file_key in sorted(set(known) - present_keys):
+            # the file is gone: a complete snapshot of nothing marks everything it held as deleted
+            yield SnapshotComplete(scope=self._identity(file_key).scope)
+            del known[file_key]
+            yield Checkpoint({"files": dict(known)})
+
+    def _identity(self, file_key: str, modified: datetime | None = None) -> FileIdentity:
+        return FileIdentity(
+            source_name=self.context.source_name,
+            file_key=file_key,
+            project_key=project_key_for(file_key, dict(self.context.project_links)),
+            modified=modified,
+        )
+
+    def _extract_file(
+        self, path: Path, file_key: str, modified: datetime | None
+    ) -> Generator[ExtractItem, None, str | None]:
+        """Yield one file's records then its SnapshotComplete; return its hash (None if skipped)."""
+        try:
+            schedule, digest = self._read(path, file_key)
+        except SourceDataError as exc:
+            exc.source = self.context.source_name
+            if not self.config.skip_bad_files:
+                raise
+            yield SkippedRow(where=file_key, reason=str(exc))
+            return None
+        identity = self._identity(file_key, modified)
+        builder = ScheduleRecords(schedule, identity, self.mapping)
+        try:
+            yield from builder.records()
+        except ValidationError as exc:
+            # Nothing of this file is committed: the engine commits at the Checkpoint that follows.
+            problem = exc.errors()[0]
+            where = ".".join(map(str, problem["loc"]))
+            raise SourceDataError(
+                f"a value does not fit pmsync's model: {where}: {problem['msg']}",
+                source=self.context.source_name,
+                record=file_key,
+            ) from None
+        yield SnapshotComplete(scope=identity.scope)
+        return digest
+
+    def _extract_url(self, cursor: Cursor) -> Iterator[ExtractItem]:
+        assert self.config.url is not None
+        url = self.config.url
+        file_key = _url_key(url)
+        known: dict[str, str] = dict(cursor.get("files") or {})
+        etags: dict[str, str] = dict(cursor.get("etags") or {})
+        source = self.context.source_name
+        with tempfile.TemporaryDirectory(prefix="pmsync-msproject-") as tmp:
+            suffix = PurePosixPath(urlsplit(url).path).suffix or ".xml"
+            target = Path(tmp) / f"download{suffix}"
+            session = make_session(ca_bundle=self.config.ca_bundle, timeout=self.config.timeout_seconds)
+
+            def download() -> tuple[str | None, str | None]:
+                headers = (
+                    {"If-None-Match": etags[file_key]} if file_key in etags and file_key in known else {}
+                )
+                try:
+                    response = session.get(url, stream=True, headers=headers)
+                except OSError as exc:
+                    raise as_connector_error(exc, source=source, record=file_key) from None
+                with response:
+                    if response.status_code == 304:
+                        return None, response.headers.get("ETag")
+                    raise_for_api_status(response, source=source, record=file_key)
+                    digest = hashlib.sha256()
+                    with target.open("wb") as out:
+                        for block in response.iter_content(1 << 20):
+                            digest.update(block)
+                            out.write(block)
+                    return digest.hexdigest(), response.headers.get("ETag")
+
+            with session:
+                digest, etag = call_with_retries(download)
+            if digest is None or known.get(file_key) == digest:
+                return  # 304 Not Modified, or the same bytes again
+            parsed = yield from self._extract_file(target, file_key, None)
+            if parsed is None:
+                return
+            known[file_key] = parsed
+            if etag:
+                etags[file_key] = etag
+            yield Checkpoint({"files": known, "etags": etags})
+
+
+def _url_key(url: str) -> str:
+    """A URL without its query and fragment (which may hold access tokens)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _mtime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    except OSError:
+        return None

@@ -1,0 +1,452 @@
+"""The native MSPDI reader: the XML Microsoft Project saves (namespace
+``http://schemas.microsoft.com/project``), read as a stream.
+
+Why streaming and how: ``defusedxml.ElementTree.iterparse`` builds one ``Task`` (or ``Resource``,
+``Assignment``, ``Calendar``) element at a time; when its end tag arrives the element is turned into a
+compact :class:`~.schedule.Task` and cleared, so the XML tree never holds more than one row. Project
+properties are the small leaf children of the root and are read at the end.
+
+Why defusedxml with ``forbid_dtd=True``: an MSPDI file never has a DTD, and every XML bomb (billion
+laughs, quadratic blow-up) and every external-entity attack needs one. Such a file is refused before
+a single entity is expanded, with a :class:`~pmsync.errors.SourceDataError` that names the file.
+
+The whole file is parsed (and every value converted) before the caller sees anything, so a truncated,
+mis-encoded or hostile file yields nothing half-way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+from defusedxml.ElementTree import iterparse
+
+from pmsync.errors import SourceDataError
+
+from .schedule import (
+    ELAPSED_FORMATS,
+    LINK_TYPES,
+    PERCENT_FORMATS,
+    Assignment,
+    BaselineValues,
+    Calendar,
+    FieldDefinition,
+    Link,
+    ProjectProperties,
+    Resource,
+    Schedule,
+    Task,
+    iso_duration_minutes,
+)
+
+MSPDI_NAMESPACE = "http://schemas.microsoft.com/project"
+
+
+class _HashingReader:
+    """A binary file wrapper that hashes what the parser reads, so the hash is of the parsed bytes."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.sha256.update(data)
+        self.bytes_read += len(data)
+        return data
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true"):
+        return True
+    if value in ("0", "false"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _int(text: str) -> int:
+    return int(text.strip())
+
+
+def _float(text: str) -> float:
+    return float(text)
+
+
+def _datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text.strip())
+
+
+def _money(text: str) -> Decimal:
+    """MSPDI stores currency in hundredths (``<Cost>150000</Cost>`` is 1,500.00)."""
+    try:
+        return Decimal(text.strip()) / 100
+    except InvalidOperation:
+        raise ValueError(f"not a number: {text!r}") from None
+
+
+def _text(text: str) -> str:
+    return text
+
+
+# element name → (Task attribute, converter)
+_TASK_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "UID": ("uid", _int),
+    "ID": ("id", _int),
+    "Name": ("name", _text),
+    "WBS": ("wbs", _text),
+    "OutlineNumber": ("outline_number", _text),
+    "OutlineLevel": ("outline_level", _int),
+    "Summary": ("summary", _bool),
+    "Milestone": ("milestone", _bool),
+    "Manual": ("manual", _bool),
+    "Active": ("active", _bool),
+    "Start": ("start", _datetime),
+    "Finish": ("finish", _datetime),
+    "ActualStart": ("actual_start", _datetime),
+    "ActualFinish": ("actual_finish", _datetime),
+    "Duration": ("duration_minutes", iso_duration_minutes),
+    "PercentComplete": ("percent_complete", _float),
+    "PhysicalPercentComplete": ("physical_percent_complete", _float),
+    "Cost": ("cost", _money),
+    "ActualCost": ("actual_cost", _money),
+    "Work": ("work_minutes", iso_duration_minutes),
+    "ActualWork": ("actual_work_minutes", iso_duration_minutes),
+    "RemainingWork": ("remaining_work_minutes", iso_duration_minutes),
+    "BCWS": ("bcws", _money),
+    "BCWP": ("bcwp", _money),
+    "ACWP": ("acwp", _money),
+    "ConstraintType": ("constraint_type", _int),
+    "ConstraintDate": ("constraint_date", _datetime),
+    "Deadline": ("deadline", _datetime),
+    "Critical": ("critical", _bool),
+    # TotalSlack is in tenths of minutes
+    "TotalSlack": ("total_slack_minutes", lambda t: float(t) / 10),
+}
+
+_PROJECT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "SaveVersion": ("save_version", _text),
+    "Name": ("name", _text),
+    "Title": ("title", _text),
+    "Manager": ("manager", _text),
+    "Company": ("company", _text),
+    "Author": ("author", _text),
+    "StartDate": ("start", _datetime),
+    "FinishDate": ("finish", _datetime),
+    "StatusDate": ("status_date", _datetime),
+    "LastSaved": ("last_saved", _datetime),
+    "CurrencyCode": ("currency_code", _text),
+    "CurrencySymbol": ("currency_symbol", _text),
+    "CalendarUID": ("calendar_uid", _int),
+    "MinutesPerDay": ("minutes_per_day", _int),
+    "MinutesPerWeek": ("minutes_per_week", _int),
+    "DaysPerMonth": ("days_per_month", _int),
+    "BaselineForEarnedValue": ("baseline_for_earned_value", _int),
+}
+
+
+class _BadValue(Exception):
+    def __init__(self, where: str, element: str, text: str, problem: str) -> None:
+        super().__init__(f"{where}: <{element}> {text!r} is not valid ({problem})")
+
+
+def _children(elem: Element, nslen: int) -> dict[str, str]:
+    """Leaf children by local name → text (later duplicates win; MSPDI has none)."""
+    return {child.tag[nslen:]: child.text or "" for child in elem}
+
+
+class MspdiReader:
+    """Reads one MSPDI file into a :class:`Schedule`; ``name`` is how errors refer to the file."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._ns = ""
+        self._nslen = 0
+
+    # -- entry points -------------------------------------------------------------------------
+
+    def read_path(self, path: Path) -> tuple[Schedule, str]:
+        """Parse ``path``; return the schedule and the SHA-256 of the bytes parsed."""
+        try:
+            with path.open("rb") as raw:
+                return self.read_stream(raw)
+        except OSError as exc:
+            raise SourceDataError(f"cannot read the file: {exc.strerror}", record=self.name) from None
+
+    def read_stream(self, raw: IO[bytes]) -> tuple[Schedule, str]:
+        reader = _HashingReader(raw)
+        try:
+            schedule = self._parse(reader)
+        except ParseError as exc:
+            line, column = getattr(exc, "position", (None, None))
+            where = f"{self.name}, line {line} column {column}" if line else self.name
+            if reader.bytes_read == 0:
+                message = "the file is empty"
+            else:
+                message = f"not well-formed XML ({_parse_problem(exc)})"
+            raise SourceDataError(
+                message,
+                record=where,
+                hint="the file is truncated or not saved as XML; save it again from Project as XML",
+            ) from None
+        except defusedxml.DefusedXmlException as exc:
+            raise SourceDataError(
+                f"refused: the file declares a DTD or entities ({type(exc).__name__}); MS Project never "
+                "writes those, and they are how XML bombs and external-entity attacks work",
+                record=self.name,
+                hint="save the schedule again from MS Project, or check where this file came from",
+            ) from None
+        except _BadValue as exc:
+            raise SourceDataError(str(exc), record=self.name) from None
+        except UnicodeDecodeError as exc:
+            raise SourceDataError(f"mis-encoded text ({exc.reason})", record=self.name) from None
+        return schedule, reader.sha256.hexdigest()
+
+    # -- parsing ------------------------------------------------------------------------------
+
+    def _parse(self, reader: _HashingReader) -> Schedule:
+        schedule = Schedule(reader="mspdi")
+        events = iterparse(reader, events=("end",), forbid_dtd=True)
+        tag_task = tag_resource = tag_assignment = tag_calendar = tag_fields = ""
+        root: Element | None = None
+        first = True
+        for _event, elem in events:
+            tag = elem.tag
+            if first:
+                # The namespace is known from the first element that ends (a child of <Project>).
+                first = False
+                self._ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+                self._nslen = len(self._ns)
+                tag_task, tag_resource, tag_assignment, tag_calendar, tag_fields = (
+                    self._ns + local
+                    for local in ("Task", "Resource", "Assignment", "Calendar", "ExtendedAttributes")
+                )
+            if tag == tag_task:
+                task = self._task(elem)
+                if task is not None:
+                    schedule.tasks.append(task)
+                elem.clear()
+            elif tag == tag_assignment:
+                assignment = self._assignment(elem)
+                if assignment is not None:
+                    schedule.assignments.append(assignment)
+                elem.clear()
+            elif tag == tag_resource:
+                resource = self._resource(elem)
+                if resource is not None:
+                    schedule.resources[resource.uid] = resource
+                elem.clear()
+            elif tag == tag_calendar:
+                calendar = self._calendar(elem)
+                schedule.calendars[calendar.uid] = calendar
+                elem.clear()
+            elif tag == tag_fields:
+                for child in elem:
+                    definition = self._field_definition(child)
+                    if definition is not None:
+                        schedule.fields[definition.field_id] = definition
+                elem.clear()
+            root = elem  # the last element to end is the root
+        if root is None or root.tag != self._ns + "Project":
+            found = root.tag if root is not None else "nothing"
+            raise SourceDataError(
+                f"not an MS Project XML (MSPDI) file: the root element is {found}, expected "
+                f"{{{MSPDI_NAMESPACE}}}Project",
+                record=self.name,
+            )
+        if self._ns not in ("", "{" + MSPDI_NAMESPACE + "}"):
+            raise SourceDataError(
+                f"not an MS Project XML (MSPDI) file: namespace {self._ns[1:-1]!r}", record=self.name
+            )
+        schedule.properties = self._properties(root)
+        return schedule
+
+    def _convert(self, where: str, element: str, text: str, convert: Callable[[str], Any]) -> Any:
+        try:
+            return convert(text)
+        except (ValueError, ArithmeticError) as exc:
+            raise _BadValue(where, element, text, str(exc)) from None
+
+    def _properties(self, root: Element) -> ProjectProperties:
+        values: dict[str, Any] = {}
+        nslen = self._nslen
+        for child in root:
+            if len(child):
+                continue  # containers (Tasks, Calendars, ...) were read already
+            spec = _PROJECT_FIELDS.get(child.tag[nslen:])
+            if spec is not None and child.text and child.text.strip():
+                values[spec[0]] = self._convert("project", child.tag[nslen:], child.text, spec[1])
+        return ProjectProperties(**values)
+
+    def _task(self, elem: Element) -> Task | None:
+        nslen = self._nslen
+        values: dict[str, Any] = {}
+        links: list[Link] = []
+        baselines: list[BaselineValues] = []
+        extended: list[tuple[int, str]] = []
+        duration_format: int | None = None
+        is_null = False
+        uid_text = elem.findtext(self._ns + "UID")
+        where = f"task UID {uid_text}" if uid_text else "a task without UID"
+        for child in elem:
+            name = child.tag[nslen:]
+            text = child.text
+            spec = _TASK_FIELDS.get(name)
+            if spec is not None:
+                if text is not None and text.strip():
+                    values[spec[0]] = self._convert(where, name, text, spec[1])
+            elif name == "PredecessorLink":
+                link = self._link(child, where)
+                if link is not None:
+                    links.append(link)
+            elif name == "Baseline":
+                baselines.append(self._baseline(child, where))
+            elif name == "ExtendedAttribute":
+                fields = _children(child, nslen)
+                if fields.get("FieldID") and "Value" in fields:
+                    fid = self._convert(where, "ExtendedAttribute/FieldID", fields["FieldID"], _int)
+                    extended.append((fid, fields["Value"]))
+            elif name == "DurationFormat" and text:
+                duration_format = self._convert(where, name, text, _int)
+            elif name == "IsNull" and text:
+                is_null = self._convert(where, name, text, _bool)
+        if is_null:
+            return None  # a blank row in Project's task sheet
+        if "uid" not in values:
+            raise _BadValue(where, "UID", "", "every task needs a UID")
+        task = Task(**values)
+        task.duration_elapsed = duration_format in ELAPSED_FORMATS
+        for baseline in baselines:
+            baseline.duration_elapsed = task.duration_elapsed
+        task.links = links
+        task.baselines = baselines
+        task.extended = extended
+        return task
+
+    def _link(self, elem: Element, where: str) -> Link | None:
+        fields = _children(elem, self._nslen)
+        if fields.get("CrossProject", "0").strip() in ("1", "true"):
+            return None  # a link into another file: its task is not in this schedule
+        uid_text = fields.get("PredecessorUID", "").strip()
+        if not uid_text:
+            return None
+        uid = self._convert(where, "PredecessorLink/PredecessorUID", uid_text, _int)
+        link_type = self._convert(where, "PredecessorLink/Type", fields.get("Type") or "1", _int)
+        lag = self._convert(where, "PredecessorLink/LinkLag", fields.get("LinkLag") or "0", _float)
+        lag_format = self._convert(where, "PredecessorLink/LagFormat", fields.get("LagFormat") or "7", _int)
+        if link_type not in LINK_TYPES:
+            raise _BadValue(where, "PredecessorLink/Type", str(link_type), "expected 0-3")
+        percent = lag_format in PERCENT_FORMATS
+        return Link(
+            predecessor_uid=uid,
+            type=LINK_TYPES[link_type],
+            # LinkLag is tenths of minutes, except for percentage lags where it is the percentage
+            lag=lag if percent else lag / 10,
+            lag_elapsed=lag_format in ELAPSED_FORMATS,
+            lag_percent=percent,
+        )
+
+    def _baseline(self, elem: Element, where: str) -> BaselineValues:
+        fields = _children(elem, self._nslen)
+        number = self._convert(where, "Baseline/Number", fields.get("Number") or "", _int)
+        if not 0 <= number <= 10:
+            raise _BadValue(where, "Baseline/Number", str(number), "baselines are numbered 0-10")
+        baseline = BaselineValues(number=number)
+        for name, attr, convert in (
+            ("Start", "start", _datetime),
+            ("Finish", "finish", _datetime),
+            ("Duration", "duration_minutes", iso_duration_minutes),
+            ("Work", "work_minutes", iso_duration_minutes),
+            ("Cost", "cost", _money),
+        ):
+            text = fields.get(name)
+            if text and text.strip():
+                setattr(baseline, attr, self._convert(where, f"Baseline/{name}", text, convert))
+        return baseline
+
+    def _resource(self, elem: Element) -> Resource | None:
+        fields = _children(elem, self._nslen)
+        where = f"resource UID {fields.get('UID')}"
+        if fields.get("IsNull", "0").strip() in ("1", "true") or not fields.get("UID"):
+            return None
+        return Resource(
+            uid=self._convert(where, "UID", fields["UID"], _int),
+            name=fields.get("Name") or None,
+            type=self._convert(where, "Type", fields.get("Type") or "1", _int),
+        )
+
+    def _assignment(self, elem: Element) -> Assignment | None:
+        fields = _children(elem, self._nslen)
+        where = f"assignment UID {fields.get('UID')}"
+        if not fields.get("TaskUID") or not fields.get("ResourceUID"):
+            return None
+        work = fields.get("Work")
+        return Assignment(
+            task_uid=self._convert(where, "TaskUID", fields["TaskUID"], _int),
+            resource_uid=self._convert(where, "ResourceUID", fields["ResourceUID"], _int),
+            work_minutes=self._convert(where, "Work", work, iso_duration_minutes) if work else None,
+        )
+
+    def _calendar(self, elem: Element) -> Calendar:
+        ns = self._ns
+        fields = _children(elem, self._nslen)
+        where = f"calendar UID {fields.get('UID')}"
+        base = fields.get("BaseCalendarUID")
+        calendar = Calendar(
+            uid=self._convert(where, "UID", fields.get("UID") or "", _int),
+            name=fields.get("Name") or None,
+            base_uid=self._convert(where, "BaseCalendarUID", base, _int) if base else None,
+            is_base=fields.get("IsBaseCalendar", "0").strip() in ("1", "true"),
+        )
+        for day in elem.iterfind(f"{ns}WeekDays/{ns}WeekDay"):
+            day_type = self._convert(where, "WeekDay/DayType", day.findtext(f"{ns}DayType") or "0", _int)
+            if not 1 <= day_type <= 7:
+                continue  # 0 is an exception day (TimePeriod), not part of the working week
+            working = (day.findtext(f"{ns}DayWorking") or "0").strip() in ("1", "true")
+            times = day.findall(f"{ns}WorkingTimes/{ns}WorkingTime")
+            if not working:
+                calendar.minutes_by_day[day_type] = 0
+            elif times:
+                calendar.minutes_by_day[day_type] = sum(
+                    _span_minutes(t.findtext(f"{ns}FromTime"), t.findtext(f"{ns}ToTime")) for t in times
+                )
+        return calendar
+
+    def _field_definition(self, elem: Element) -> FieldDefinition | None:
+        fields = _children(elem, self._nslen)
+        if not fields.get("FieldID") or not fields.get("FieldName"):
+            return None
+        return FieldDefinition(
+            field_id=self._convert("extended attributes", "FieldID", fields["FieldID"], _int),
+            field_name=fields["FieldName"],
+            alias=fields.get("Alias") or None,
+        )
+
+
+def _span_minutes(start: str | None, end: str | None) -> int:
+    if not start or not end:
+        return 0
+
+    def minutes(text: str) -> int:
+        hours, mins, *_ = (int(p) for p in text.strip().split(":"))
+        return hours * 60 + mins
+
+    span = minutes(end) - minutes(start)
+    return span if span > 0 else span + 1440  # ToTime 00:00:00 means midnight at the day's end
+
+
+def _parse_problem(exc: ParseError) -> str:
+    text = str(exc)
+    return text.split(":", 1)[0] if ": line" in text else text
+
+
+def read_mspdi(path: Path, name: str | None = None) -> tuple[Schedule, str]:
+    """Parse an MSPDI file; return the schedule and the SHA-256 of its bytes."""
+    return MspdiReader(name or path.name).read_path(path)

@@ -1,0 +1,314 @@
+"""Turn a parsed :class:`~.schedule.Schedule` into pmsync's normalized records.
+
+One file becomes: a :class:`Project` (from the project properties), one :class:`WorkItem` per task
+(summary / task / milestone, parent from the outline structure, predecessors, resources, links to
+other systems from mapped custom fields), and for every baseline stored in the file a
+:class:`Baseline` plus one :class:`BaselineItem` per task that has values in it.
+
+External ids are ``<file>#<task UID>`` so one source can hold many files without collisions; task
+UIDs (not row IDs) are used because Project keeps them stable when rows are inserted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from pmsync.model import (
+    Baseline,
+    BaselineItem,
+    CustomValue,
+    Dependency,
+    Project,
+    Record,
+    SourceRef,
+    StatusCategory,
+    WorkItem,
+    WorkItemKind,
+)
+
+from .mapping import MSProjectMapping
+from .schedule import (
+    CONSTRAINT_TYPES,
+    FieldDefinition,
+    Link,
+    Schedule,
+    Task,
+)
+
+SYSTEM = "msproject"
+_MINUTES_PER_ELAPSED_DAY = 1440
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """Who a file's records belong to: the source, the file's key within it, the pmsync project."""
+
+    source_name: str
+    file_key: str
+    project_key: str
+    modified: datetime | None = None
+
+    @property
+    def scope(self) -> str:
+        return f"{self.source_name}:{self.file_key}"
+
+    def ref(self, external_id: str) -> SourceRef:
+        return SourceRef(system=SYSTEM, instance=self.source_name, external_id=external_id)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _hours(minutes: float | None) -> float | None:
+    return round(minutes / 60, 4) if minutes is not None else None
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return value.quantize(Decimal("0.01")) if value is not None else None
+
+
+class ScheduleRecords:
+    """Builds the records of one schedule; iterate :meth:`records`."""
+
+    def __init__(self, schedule: Schedule, identity: FileIdentity, mapping: MSProjectMapping) -> None:
+        self.schedule = schedule
+        self.identity = identity
+        self.mapping = mapping
+        props = schedule.properties
+        calendar_day, calendar_week = schedule.project_calendar_minutes()
+        self.minutes_per_day = props.minutes_per_day or calendar_day or 480
+        self.minutes_per_week = props.minutes_per_week or calendar_week or 5 * self.minutes_per_day
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _item_id(self, uid: int) -> str:
+        return f"{self.identity.file_key}#{uid}"
+
+    def _days(self, minutes: float | None, elapsed: bool) -> float | None:
+        if minutes is None:
+            return None
+        per_day = _MINUTES_PER_ELAPSED_DAY if elapsed else self.minutes_per_day
+        return round(minutes / per_day, 4)
+
+    def _custom_value(self, definition: FieldDefinition | None, raw: str) -> CustomValue:
+        kind = (definition.field_name if definition else "").rstrip("0123456789")
+        text = raw.strip()
+        try:
+            if kind == "Number":
+                return float(text)
+            if kind == "Cost":
+                return float(text) / 100  # stored in hundredths, like every MSPDI currency
+            if kind == "Flag":
+                return text.lower() in ("1", "true", "yes")
+            if kind in ("Date", "Start", "Finish"):
+                return datetime.fromisoformat(text).date().isoformat()
+        except ValueError:
+            return raw
+        return raw
+
+    def _custom(self, task: Task) -> tuple[dict[str, CustomValue], dict[str, str]]:
+        fields = self.schedule.fields
+        by_label: dict[str, CustomValue] = {}
+        by_field_name: dict[str, str] = {}
+        for field_id, raw in task.extended:
+            definition = fields.get(field_id)
+            label = definition.label if definition else f"Field{field_id}"
+            name = definition.field_name if definition else label
+            by_field_name[name] = raw
+            by_field_name[label] = raw
+            if self.mapping.keeps(label, name):
+                by_label[label] = self._custom_value(definition, raw)
+        links: dict[str, str] = {}
+        for system, candidates in self.mapping.links.items():
+            for candidate in candidates:
+                value = by_field_name.get(candidate, "").strip()
+                if value:
+                    links[system] = value
+                    break
+        return by_label, links
+
+    def _dependency(self, link: Link, tasks_by_uid: dict[int, Task]) -> Dependency | None:
+        predecessor = tasks_by_uid.get(link.predecessor_uid)
+        if predecessor is None:
+            return None  # a link to a blank row or a task that is not in the file
+        if link.lag_percent:
+            # a percentage lag is a share of the predecessor's duration
+            pred_days = self._days(predecessor.duration_minutes, predecessor.duration_elapsed) or 0.0
+            lag_days = round(pred_days * link.lag / 100, 4)
+        else:
+            lag_days = self._days(link.lag, link.lag_elapsed) or 0.0
+        return Dependency(predecessor=self._item_id(link.predecessor_uid), type=link.type, lag_days=lag_days)
+
+    # -- records ----------------------------------------------------------------------------------
+
+    def records(self) -> Iterator[Record]:
+        yield self.project()
+        tasks = self.schedule.tasks
+        if not self.mapping.include_project_summary:
+            tasks = [t for t in tasks if not (t.uid == 0 and (t.outline_level or 0) == 0)]
+        tasks_by_uid = {t.uid: t for t in tasks}
+        parents = self._parents(tasks)
+        has_children = set(parents.values())
+        resources = self._resources_by_task()
+        for task in tasks:
+            yield self.work_item(
+                task, parents.get(task.uid), task.uid in has_children, resources, tasks_by_uid
+            )
+        yield from self.baselines(tasks)
+
+    def project(self) -> Project:
+        props = self.schedule.properties
+        ident = self.identity
+        return Project(
+            source=ident.ref(ident.file_key),
+            source_modified=ident.modified,
+            project=ident.project_key,
+            scope=ident.scope,
+            key=ident.project_key,
+            name=props.title or props.name or ident.file_key,
+            manager=props.manager or None,
+            currency=(props.currency_code or "USD").upper(),
+            start=_day(props.start),
+            finish=_day(props.finish),
+            status_date=_day(props.status_date),
+            minutes_per_day=self.minutes_per_day,
+            minutes_per_week=self.minutes_per_week,
+        )
+
+    def _parents(self, tasks: list[Task]) -> dict[int, int]:
+        """Parent UID of each task, from the outline levels in file (row) order."""
+        parents: dict[int, int] = {}
+        stack: list[tuple[int, int]] = []  # (outline level, uid)
+        for task in tasks:
+            level = task.outline_level
+            if level is None:
+                level = task.outline_number.count(".") + 1 if task.outline_number else 1
+                task.outline_level = level
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            if stack:
+                parents[task.uid] = stack[-1][1]
+            stack.append((level, task.uid))
+        return parents
+
+    def _resources_by_task(self) -> dict[int, list[tuple[float, str]]]:
+        by_task: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        resources = self.schedule.resources
+        for assignment in self.schedule.assignments:
+            resource = resources.get(assignment.resource_uid)
+            if resource is None or not resource.name:
+                continue  # -65535 is Project's "unassigned" placeholder
+            by_task[assignment.task_uid].append((assignment.work_minutes or 0.0, resource.name))
+        return by_task
+
+    def work_item(
+        self,
+        task: Task,
+        parent_uid: int | None,
+        has_children: bool,
+        resources: dict[int, list[tuple[float, str]]],
+        tasks_by_uid: dict[int, Task],
+    ) -> WorkItem:
+        ident = self.identity
+        kind: WorkItemKind = "summary" if (task.summary or has_children) else "task"
+        if kind == "task" and task.milestone:
+            kind = "milestone"
+        percent = task.percent_complete
+        status_category: StatusCategory = "not_started"
+        status = "Not started"
+        if task.actual_finish is not None or (percent is not None and percent >= 100):
+            status_category, status = "done", "Complete"
+        elif task.actual_start is not None or (percent or 0) > 0:
+            status_category, status = "in_progress", "In progress"
+        assigned = sorted(resources.get(task.uid, ()), key=lambda r: (-r[0], r[1]))
+        custom, links = self._custom(task)
+        if task.manual:
+            custom["manually_scheduled"] = True
+        if not task.active:
+            custom["inactive"] = True
+        predecessors = tuple(
+            dep for dep in (self._dependency(link, tasks_by_uid) for link in task.links) if dep is not None
+        )
+        return WorkItem(
+            source=ident.ref(self._item_id(task.uid)),
+            project=ident.project_key,
+            scope=ident.scope,
+            key=str(task.id) if task.id is not None else None,
+            name=task.name or "",
+            kind=kind,
+            parent=self._item_id(parent_uid) if parent_uid is not None else None,
+            wbs=task.wbs or task.outline_number,
+            outline_level=task.outline_level,
+            status=status,
+            status_category=status_category,
+            start=_day(task.start),
+            finish=_day(task.finish),
+            due=_day(task.deadline),
+            actual_start=_day(task.actual_start),
+            actual_finish=_day(task.actual_finish),
+            duration_days=self._days(task.duration_minutes, task.duration_elapsed),
+            percent_complete=_clamp(percent),
+            physical_percent_complete=_clamp(task.physical_percent_complete),
+            effort_estimate_hours=_hours(task.work_minutes),
+            effort_actual_hours=_hours(task.actual_work_minutes),
+            effort_remaining_hours=_hours(task.remaining_work_minutes),
+            cost=_money(task.cost),
+            actual_cost=_money(task.actual_cost),
+            bcws=_money(task.bcws),
+            bcwp=_money(task.bcwp),
+            acwp=_money(task.acwp),
+            assignee=assigned[0][1] if assigned else None,
+            resources=tuple(sorted({name for _, name in assigned})),
+            predecessors=predecessors,
+            constraint_type=CONSTRAINT_TYPES.get(task.constraint_type)
+            if task.constraint_type is not None
+            else None,
+            constraint_date=_day(task.constraint_date),
+            deadline=_day(task.deadline),
+            critical=task.critical,
+            total_slack_days=self._days(task.total_slack_minutes, False),
+            links=links,
+            custom=custom,
+        )
+
+    def baselines(self, tasks: list[Task]) -> Iterator[Record]:
+        ident = self.identity
+        props = self.schedule.properties
+        numbers = sorted({b.number for task in tasks for b in task.baselines})
+        for number in numbers:
+            name = "Baseline" if number == 0 else f"Baseline {number}"
+            if props.baseline_for_earned_value == number:
+                name += " (earned value baseline)"
+            captured = props.baseline_dates.get(number)
+            yield Baseline(
+                source=ident.ref(f"{ident.file_key}#baseline{number}"),
+                project=ident.project_key,
+                scope=ident.scope,
+                number=number,
+                name=name,
+                captured_at=captured.replace(tzinfo=UTC) if captured is not None else None,
+                reason=f"stored in {ident.file_key}",
+            )
+        for task in tasks:
+            for values in task.baselines:
+                yield BaselineItem(
+                    source=ident.ref(f"{self._item_id(task.uid)}#baseline{values.number}"),
+                    project=ident.project_key,
+                    scope=ident.scope,
+                    baseline_number=values.number,
+                    item=self._item_id(task.uid),
+                    start=_day(values.start),
+                    finish=_day(values.finish),
+                    cost=_money(values.cost),
+                    work_hours=_hours(values.work_minutes),
+                    duration_days=self._days(values.duration_minutes, values.duration_elapsed),
+                )
+
+
+def _clamp(percent: float | None) -> float | None:
+    return None if percent is None else min(100.0, max(0.0, percent))
