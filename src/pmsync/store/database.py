@@ -71,7 +71,20 @@ class Store:
         return migrate.upgrade(self.engine)
 
     def schema_revision(self) -> str | None:
-        return migrate.current_revision(self.engine)
+        """The schema revision the database is at (``None`` when empty); raises if unreachable."""
+        try:
+            return migrate.current_revision(self.engine)
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot reach the store: {redact(str(exc.orig))}",
+                record=self.url,
+                hint="check store.url in pmsync.yaml and that the database server is running",
+            ) from exc
+
+    @staticmethod
+    def head_revision() -> str:
+        """The newest schema revision this pmsync knows."""
+        return migrate.head_revision()
 
     # -- writing ---------------------------------------------------------------------------------
 

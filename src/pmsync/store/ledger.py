@@ -146,12 +146,16 @@ def last_successful_sync(engine: Engine, source_name: str) -> datetime | None:
     return value
 
 
+def read_cursor_in(conn: Connection, source_name: str) -> dict[str, Any]:
+    value = conn.execute(
+        select(source_state.c.cursor).where(source_state.c.source_name == source_name)
+    ).scalar_one_or_none()
+    return dict(value) if value else {}
+
+
 def read_cursor(engine: Engine, source_name: str) -> dict[str, Any]:
     with engine.connect() as conn:
-        value = conn.execute(
-            select(source_state.c.cursor).where(source_state.c.source_name == source_name)
-        ).scalar_one_or_none()
-    return dict(value) if value else {}
+        return read_cursor_in(conn, source_name)
 
 
 def _publication(row: RowMapping) -> PublicationInfo:

@@ -96,9 +96,10 @@ class Writer:
         self.source_name = source_name
         self.run_id = run_id
         self.batch_size = batch_size
+        # The transaction begins at the first write (autobegin), so a connector fetching its first
+        # page does not hold SQLite's write lock.
         self._conn = engine.connect().execution_options(**{WRITE_TRANSACTION: True})
-        self._conn.begin()
-        self._now = clock.now()
+        self._now: datetime | None = None
 
     # -- transaction control --------------------------------------------------------------------
 
@@ -110,21 +111,22 @@ class Writer:
     @property
     def now(self) -> datetime:
         """The moment this transaction's changes are stamped with (history ``valid_from``)."""
+        if self._now is None:
+            self._now = clock.now()
         return self._now
 
     def commit(self) -> None:
-        """Make everything written so far durable and visible, and start the next transaction."""
+        """Make everything written so far durable and visible; the next write starts a new transaction."""
         try:
             self._conn.commit()
         except SQLAlchemyError as exc:
             raise StoreError(f"commit failed: {exc}", source=self.source_name) from exc
-        self._conn.begin()
-        self._now = clock.now()
+        self._now = None
 
     def rollback(self) -> None:
+        """Discard everything written since the last commit."""
         self._conn.rollback()
-        self._conn.begin()
-        self._now = clock.now()
+        self._now = None
 
     def close(self) -> None:
         self._conn.close()
@@ -196,12 +198,12 @@ class Writer:
             "source_name": self.source_name,
             "cursor": cursor,
             "run_id": self.run_id,
-            "updated_at": self._now,
+            "updated_at": self.now,
         }
         stmt = dialect_insert(self._conn, source_state).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[source_state.c.source_name],
-            set_={"cursor": stmt.excluded.cursor, "run_id": stmt.excluded.run_id, "updated_at": self._now},
+            set_={"cursor": stmt.excluded.cursor, "run_id": stmt.excluded.run_id, "updated_at": self.now},
         )
         self._guard(lambda: self._conn.execute(stmt))
 
@@ -276,7 +278,7 @@ class Writer:
                         "deleted_at": None,
                         "first_seen_run": self.run_id,
                         "last_changed_run": self.run_id,
-                        "updated_at": self._now,
+                        "updated_at": self.now,
                     }
                     for row in new
                 ],
@@ -297,7 +299,7 @@ class Writer:
                     source_modified=bindparam("_modified", type_=UTCDateTime()),
                     deleted_at=None,
                     last_changed_run=self.run_id,
-                    updated_at=self._now,
+                    updated_at=self.now,
                 ),
                 [
                     {
@@ -333,7 +335,7 @@ class Writer:
             "op": op,
             "payload": row.payload,
             "content_hash": row.content_hash,
-            "valid_from": self._now,
+            "valid_from": self.now,
             "valid_to": None,
         }
 
@@ -341,7 +343,7 @@ class Writer:
         self._conn.execute(
             update(record_versions)
             .where(record_versions.c.record_id.in_(record_ids), record_versions.c.valid_to.is_(None))
-            .values(valid_to=self._now)
+            .values(valid_to=self.now)
         )
 
     def _note_seen(self, record_ids: list[int]) -> None:
@@ -357,7 +359,7 @@ class Writer:
         self._conn.execute(
             update(record_versions)
             .where(record_versions.c.record_id.in_(victims), record_versions.c.valid_to.is_(None))
-            .values(valid_to=self._now)
+            .values(valid_to=self.now)
         )
         self._conn.execute(
             insert(record_versions).from_select(
@@ -381,13 +383,13 @@ class Writer:
                     literal("delete"),
                     records.c.payload,
                     records.c.content_hash,
-                    literal(self._now, UTCDateTime()),
+                    literal(self.now, UTCDateTime()),
                 ).where(live),
             )
         )
         result = self._conn.execute(
             update(records)
             .where(live)
-            .values(deleted_at=self._now, last_changed_run=self.run_id, updated_at=self._now)
+            .values(deleted_at=self.now, last_changed_run=self.run_id, updated_at=self.now)
         )
         return WriteCounts(deleted=result.rowcount)

@@ -1,0 +1,107 @@
+"""``pmsync doctor``: is the config valid, the store reachable and current, each source usable?
+
+One line per check, and for each problem the fix. Exit 0 when nothing failed (warnings allowed),
+1 when a check failed, 3 when the config itself cannot be loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from pmsync.config import build_connector
+from pmsync.connector import CheckResult
+from pmsync.errors import PmsyncError
+from pmsync.logs import redact
+from pmsync.store import Store
+
+if TYPE_CHECKING:
+    from pmsync.cli import CliState
+    from pmsync.config import PmsyncConfig
+
+_LABEL = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
+
+
+def _echo(result: CheckResult) -> None:
+    line = f"{_LABEL[result.status]}  {result.name}"
+    if result.detail:
+        line += f": {redact(result.detail)}"
+    click.echo(line)
+    if result.fix and result.status != "ok":
+        click.echo(f"      fix: {redact(result.fix)}")
+
+
+def check_store(config: PmsyncConfig) -> CheckResult:
+    try:
+        store = Store.open(config.store_url(), upgrade=False)
+    except PmsyncError as exc:
+        return CheckResult("store", "fail", str(exc), "fix store.url in pmsync.yaml")
+    try:
+        current = store.schema_revision()
+    except PmsyncError as exc:
+        return CheckResult("store", "fail", exc.message, exc.hint or "check store.url in pmsync.yaml")
+    finally:
+        store.close()
+    head = Store.head_revision()
+    if current is None:
+        return CheckResult(
+            "store", "warn", f"{store.url} is empty", "run `pmsync db upgrade` (or just `pmsync sync`)"
+        )
+    if current != head:
+        return CheckResult(
+            "store",
+            "warn",
+            f"{store.url} is at revision {current}, latest is {head}",
+            "run `pmsync db upgrade`",
+        )
+    return CheckResult("store", "ok", f"{store.url} (revision {current})")
+
+
+def check_sources(config: PmsyncConfig) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for source in config.sources:
+        prefix = f"source {source.name} ({source.type})"
+        if not source.enabled:
+            results.append(CheckResult(prefix, "ok", "disabled (enabled: false); not checked"))
+            continue
+        try:
+            connector = build_connector(config, source)
+            checks = connector.check()
+        except PmsyncError as exc:
+            results.append(CheckResult(prefix, "fail", exc.message, exc.hint or ""))
+            continue
+        except Exception as exc:  # a connector bug must not hide the other sources' checks
+            results.append(
+                CheckResult(prefix, "fail", f"check crashed: {type(exc).__name__}: {exc}", "rerun with -v")
+            )
+            continue
+        if not checks:
+            results.append(CheckResult(prefix, "ok", "no checks to run"))
+        results.extend(CheckResult(f"{prefix}: {c.name}", c.status, c.detail, c.fix) for c in checks)
+    return results
+
+
+@click.command()
+@click.pass_obj
+def doctor(state: CliState) -> None:
+    """Check the config, the store and every configured source; print the fix for each problem."""
+    from pmsync.cli import EXIT_CONFIG, EXIT_FAILURE
+
+    try:
+        config = state.config()
+    except PmsyncError as exc:
+        _echo(CheckResult("config", "fail", str(exc), exc.hint or "see `pmsync init` for a valid example"))
+        click.get_current_context().exit(EXIT_CONFIG)
+    _echo(
+        CheckResult(
+            "config", "ok", f"{config.path} ({len(config.sources)} sources, {len(config.projects)} projects)"
+        )
+    )
+    results = [check_store(config), *check_sources(config)]
+    for result in results:
+        _echo(result)
+    failed = sum(r.status == "fail" for r in results)
+    if failed:
+        click.echo(f"{failed} check(s) failed")
+        click.get_current_context().exit(EXIT_FAILURE)

@@ -1,0 +1,59 @@
+"""``pmsync runs``: the run ledger, most recent first, with counts and errors."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from pmsync.store import Store, SyncRunInfo
+
+if TYPE_CHECKING:
+    from pmsync.cli import CliState
+
+
+def format_run(info: SyncRunInfo) -> str:
+    seconds = info.duration_seconds
+    took = f"{seconds:.1f}s" if seconds is not None else "-"
+    c = info.counts
+    return (
+        f"{info.run_id:>5}  {info.source_name:<16} {info.status:<8} "
+        f"{info.started_at:%Y-%m-%d %H:%M:%S}  {took:>7}  "
+        f"{c.inserted:>7} {c.updated:>7} {c.deleted:>7} {c.unchanged:>9} {info.skipped_count:>7}"
+    )
+
+
+HEADER = (
+    f"{'RUN':>5}  {'SOURCE':<16} {'STATUS':<8} {'STARTED (UTC)':<19}  {'TOOK':>7}  "
+    f"{'INSERT':>7} {'UPDATE':>7} {'DELETE':>7} {'UNCHANGED':>9} {'SKIPPED':>7}"
+)
+
+
+@click.command()
+@click.option("--source", "source_name", default=None, help="Only runs of this source.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array (for scripts).")
+@click.option("--skipped", "show_skipped", is_flag=True, help="Also list the skipped rows of each run.")
+@click.pass_obj
+def runs(state: CliState, source_name: str | None, limit: int, as_json: bool, show_skipped: bool) -> None:
+    """List recent sync runs with their counts and errors."""
+    config = state.config()
+    with Store.open(config.store_url()) as store:
+        entries = store.sync_runs(limit=limit, source_name=source_name)
+    if as_json:
+        click.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+        return
+    if not entries:
+        click.echo("no sync runs yet; run `pmsync sync`")
+        return
+    click.echo(HEADER)
+    for entry in entries:
+        click.echo(format_run(entry))
+        if entry.error:
+            click.echo(f"       error: {entry.error}")
+        if show_skipped:
+            for row in entry.skipped:
+                click.echo(f"       skipped {row.where}: {row.reason}")
+            if entry.skipped_count > len(entry.skipped):
+                click.echo(f"       ... and {entry.skipped_count - len(entry.skipped)} more skipped rows")

@@ -1,0 +1,130 @@
+"""``pmsync sync [--source NAME ...]``: pull each source into the store.
+
+On a terminal a live counter per source; otherwise one summary line per source on stdout (or one JSON
+log line with ``--log-format json``). The exit code says all ok / partial / all failed / locked.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from pmsync.store import Store, SyncRunInfo
+from pmsync.sync import SyncProgress, sync_sources
+
+if TYPE_CHECKING:
+    from pmsync.cli import CliState
+
+log = logging.getLogger("pmsync.sync")
+
+
+def sync_exit_code(results: Sequence[SyncRunInfo]) -> int:
+    """0 all ok; 4 some ok and some failed or locked; 5 all locked; 1 none ok and something failed."""
+    from pmsync.cli import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+
+    statuses = [r.status for r in results]
+    if all(s == "ok" for s in statuses):
+        return EXIT_OK
+    if any(s == "ok" for s in statuses):
+        return EXIT_PARTIAL
+    if all(s == "locked" for s in statuses):
+        return EXIT_LOCKED
+    return EXIT_FAILURE
+
+
+def summary_line(info: SyncRunInfo) -> str:
+    c = info.counts
+    if info.status == "locked":
+        return f"{info.source_name}: locked, skipped (another run holds its lock) [run {info.run_id}]"
+    took = f" in {info.duration_seconds:.1f}s" if info.duration_seconds is not None else ""
+    counts = f"{c.inserted} inserted, {c.updated} updated, {c.deleted} deleted, {c.unchanged} unchanged" + (
+        f", {info.skipped_count} rows skipped" if info.skipped_count else ""
+    )
+    if info.status == "ok":
+        return f"{info.source_name}: ok{took}: {counts} [run {info.run_id}]"
+    return (
+        f"{info.source_name}: FAILED{took}: {info.error} (kept before failing: {counts}) [run {info.run_id}]"
+    )
+
+
+class TerminalProgress:
+    """A single self-overwriting status line on stderr, refreshed at most a few times a second."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, event: SyncProgress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.2:
+            return
+        self._last = now
+        c = event.counts
+        text = (
+            f"\r{event.source_name}: {event.items} read, +{c.inserted} ~{c.updated} -{c.deleted} "
+            f"={c.unchanged}"
+        )
+        sys.stderr.write(text.ljust(78)[:200])
+        sys.stderr.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r" + " " * 78 + "\r")
+            sys.stderr.flush()
+            self._shown = False
+
+
+@click.command()
+@click.option(
+    "--source",
+    "-s",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Sync only this source (repeatable). Default: every enabled source.",
+)
+@click.pass_obj
+def sync(state: CliState, sources: tuple[str, ...]) -> None:
+    """Pull every (or the named) source into the store; a rerun continues after a crash."""
+    config = state.config()
+    names = list(sources) or None
+    if names is not None:
+        for name in names:
+            config.source(name)  # unknown names are a config error (exit 3) before anything runs
+    elif not any(s.enabled for s in config.sources):
+        click.echo("no enabled sources in the config; add one under `sources:` (see `pmsync init`)")
+        return
+    progress = TerminalProgress() if state.interactive else None
+    with Store.open(config.store_url()) as store:
+        results = sync_sources(config, store, names, progress)
+    if progress is not None:
+        progress.clear()
+    for info in results:
+        if state.log_format == "json":
+            level = logging.INFO if info.status == "ok" else logging.ERROR
+            log.log(
+                level,
+                summary_line(info),
+                extra={
+                    "source": info.source_name,
+                    "run_id": info.run_id,
+                    "status": info.status,
+                    "inserted": info.counts.inserted,
+                    "updated": info.counts.updated,
+                    "deleted": info.counts.deleted,
+                    "unchanged": info.counts.unchanged,
+                    "skipped": info.skipped_count,
+                    "error": info.error,
+                },
+            )
+        else:
+            click.echo(summary_line(info))
+    code = sync_exit_code(results)
+    if code:
+        click.get_current_context().exit(code)
