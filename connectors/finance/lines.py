@@ -1,0 +1,356 @@
+"""From a row of an export to :class:`~pmsync.model.CostLine` records.
+
+Identity and replacement rule (see docs/finance.md, "Corrections"):
+
+- every line belongs to the scope ``<source>:<project code>/<kind>/<YYYY-MM>``: one finance project
+  code, one cost kind, one calendar month;
+- an export that contains lines of a scope is the complete statement of that scope: the connector
+  ends it with :class:`~pmsync.connector.SnapshotComplete`, so the store replaces the scope's older
+  lines (marking them deleted, history keeps them);
+- a line's external id is ``<code>/<kind>/<YYYY-MM>/<key>`` where ``<key>`` is the export's line id
+  when mapped, else a hash of the line's content (task, account, dates, vendor, PO, description,
+  amount, currency) with ``/2``, ``/3``... for identical lines. It does not depend on the file name
+  or the row order, so re-reading the same data yields the same ids.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from pmsync.fiscal import fiscal_period, period_start
+from pmsync.model import CostKind, CostLine, SourceRef
+
+from .mapping import FinanceMapping
+from .values import (
+    canonical_amount,
+    parse_amount,
+    parse_date,
+    parse_int,
+    parse_period,
+    text_value,
+)
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class RowError(ValueError):
+    """A cell that cannot be read; the caller adds file and row."""
+
+    def __init__(self, column: str, value: object, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.value = value
+        self.message = message
+
+
+class RowProblem(NamedTuple):
+    """A bad row as reported to the user."""
+
+    where: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.where} row {self.row}, column {self.column!r}: value {self.value!r} {self.message}"
+
+
+class ParsedLine(NamedTuple):
+    code: str
+    kind: CostKind
+    amount: Decimal
+    currency: str
+    period: date
+    posting_date: date | None
+    task_code: str | None
+    account: str | None
+    category: str | None
+    vendor: str | None
+    po_number: str | None
+    description: str | None
+    line_id: str | None
+
+    def scope_suffix(self) -> str:
+        return f"{self.code}/{self.kind}/{self.period:%Y-%m}"
+
+    def identity(self) -> str:
+        """The external id without the occurrence number."""
+        if self.line_id is not None:
+            key = self.line_id
+        else:
+            parts = (
+                self.task_code,
+                self.account,
+                self.posting_date.isoformat() if self.posting_date else None,
+                self.vendor,
+                self.po_number,
+                self.description,
+                canonical_amount(self.amount),
+                self.currency,
+            )
+            text = "\x1f".join("" if p is None else p for p in parts)
+            key = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+        return f"{self.scope_suffix()}/{key}"
+
+
+def _fold(name: str) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+class MissingColumns(ValueError):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+class LineBuilder:
+    """Turns rows (cells in header order) into parsed lines and records, for one source."""
+
+    def __init__(
+        self,
+        mapping: FinanceMapping,
+        *,
+        system: str,
+        source_name: str,
+        project_links: Mapping[str, str],
+        fiscal_year_start_month: int,
+        currency: str | None = None,
+    ) -> None:
+        self.mapping = mapping
+        self.system = system
+        self.source_name = source_name
+        self.project_links = dict(project_links)
+        self.fiscal_start = fiscal_year_start_month
+        self.currency = currency or mapping.currency
+        self.date_formats = tuple(mapping.date_formats)
+        self.period_formats = tuple(mapping.period_formats)
+        self.decimal = mapping.amounts.decimal_separator
+        self.thousands = mapping.amounts.thousands_separator
+        self.kind_values = {
+            k.casefold(): v for k, v in (mapping.cost_kind.values if mapping.cost_kind else {}).items()
+        }
+        self.rules = [(r.category, r.field, r.account_ranges(), r.patterns()) for r in mapping.categories]
+        self._rule_fields = sorted({"account"} | {r.field for r in mapping.categories})
+        self._category_cache: dict[tuple[str | None, ...], str | None] = {}
+        self._index: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+        self._skip: list[tuple[int, list[re.Pattern[str]]]] = []
+        self._width = 0
+        self._header_width = 0
+
+    def required_columns(self) -> list[str]:
+        names = self.mapping.mapped_columns()
+        names.extend(rule.column for rule in self.mapping.skip_rows)
+        return list(dict.fromkeys(names))
+
+    def bind(self, header: Sequence[object]) -> None:
+        """Locate the mapped columns in a header row; raises :class:`MissingColumns`."""
+        positions: dict[str, int] = {}
+        for i, name in enumerate(header):
+            if name is not None:
+                positions.setdefault(_fold(str(name)), i)
+        missing = [c for c in self.required_columns() if _fold(c) not in positions]
+        if missing:
+            raise MissingColumns(missing)
+        self._index = {}
+        self._names = {}
+        for field, column in self.mapping.columns.model_dump().items():
+            if column:
+                self._index[field] = positions[_fold(column)]
+                self._names[field] = column
+        for kind, column in self.mapping.amount_columns.items():
+            self._index[f"amount:{kind}"] = positions[_fold(column)]
+            self._names[f"amount:{kind}"] = column
+        self._skip = [
+            (positions[_fold(rule.column)], [re.compile(_glob(v)) for v in rule.values])
+            for rule in self.mapping.skip_rows
+        ]
+        self._width = max(self._index.values()) + 1
+        self._header_width = len(header)
+
+    def _cell(self, cells: Sequence[object], field: str) -> object:
+        index = self._index.get(field)
+        if index is None or index >= len(cells):
+            return None
+        return cells[index]
+
+    def _text(self, cells: Sequence[object], field: str) -> str | None:
+        return text_value(self._cell(cells, field))
+
+    def parse(self, cells: Sequence[object]) -> list[ParsedLine]:
+        """The lines of one row ([] for a row that is not data); raises :class:`RowError`."""
+        if all(text_value(c) is None for c in cells):
+            return []
+        for index, patterns in self._skip:
+            value = (text_value(cells[index]) if index < len(cells) else None) or ""
+            if any(p.match(value.casefold()) for p in patterns):
+                return []
+        if len(cells) > self._header_width and any(
+            text_value(c) is not None for c in cells[self._header_width :]
+        ):
+            raise RowError(
+                "(whole row)",
+                f"{len(cells)} cells",
+                f"has more cells than the header row ({self._header_width}): an unquoted delimiter?",
+            )
+        if len(cells) < self._width:
+            raise RowError("(whole row)", f"{len(cells)} cells", "has fewer cells than the header row")
+        code = self._text(cells, "project_code")
+        if code is None:
+            raise RowError(self._names["project_code"], "", "is empty; every line needs a project code")
+        period, posting = self._dates(cells)
+        currency = self._text(cells, "currency") or self.currency
+        currency = currency.upper()
+        if not _CURRENCY.match(currency):
+            raise RowError(
+                self._names.get("currency", "currency"), currency, "is not a 3-letter currency code"
+            )
+        task = self._text(cells, "task_code")
+        account = self._text(cells, "account")
+        vendor = self._text(cells, "vendor")
+        description = self._text(cells, "description")
+        category = self._category(account, self._text(cells, "category"), task, vendor, description)
+        common = (currency, period, posting, task, account, category, vendor, self._text(cells, "po_number"))
+        line_id = self._text(cells, "line_id")
+        lines = []
+        for kind, amount in self._amounts(cells):
+            lines.append(ParsedLine(code, kind, amount, *common, description, line_id))
+        return lines
+
+    def _amounts(self, cells: Sequence[object]) -> list[tuple[CostKind, Decimal]]:
+        if self.mapping.amount_columns:
+            found: list[tuple[CostKind, Decimal]] = []
+            for kind in self.mapping.amount_columns:
+                raw = self._cell(cells, f"amount:{kind}")
+                if text_value(raw) is None:
+                    continue
+                amount = self._amount(raw, f"amount:{kind}")
+                if amount:  # a wide export's zero cell is no line
+                    found.append((kind, amount))
+            return found
+        return [(self._kind(cells), self._amount(self._cell(cells, "amount"), "amount"))]
+
+    def _amount(self, raw: object, field: str) -> Decimal:
+        try:
+            return parse_amount(raw, decimal_separator=self.decimal, thousands_separator=self.thousands)
+        except ValueError as exc:
+            raise RowError(self._names[field], raw, str(exc)) from None
+
+    def _kind(self, cells: Sequence[object]) -> CostKind:
+        assert self.mapping.cost_kind is not None  # the mapping validator ensures it
+        if self.mapping.cost_kind.fixed is not None:
+            return self.mapping.cost_kind.fixed
+        raw = self._text(cells, "cost_kind") or ""
+        kind = self.kind_values.get(raw.casefold())
+        if kind is None:
+            known = ", ".join(self.mapping.cost_kind.values)
+            raise RowError(self._names["cost_kind"], raw, f"is not a cost kind the mapping knows ({known})")
+        return kind
+
+    def _dates(self, cells: Sequence[object]) -> tuple[date, date | None]:
+        posting = None
+        raw = self._cell(cells, "posting_date")
+        if text_value(raw) is not None:
+            try:
+                posting = parse_date(raw, self.date_formats)
+            except ValueError as exc:
+                raise RowError(self._names["posting_date"], raw, str(exc)) from None
+        raw = self._cell(cells, "period")
+        if text_value(raw) is not None:
+            try:
+                return parse_period(raw, self.period_formats), posting
+            except ValueError as exc:
+                raise RowError(self._names["period"], raw, str(exc)) from None
+        if "fiscal_year" in self._index:
+            return self._fiscal_period(cells), posting
+        if posting is not None:
+            return posting.replace(day=1), posting
+        column = self._names.get("period") or self._names["posting_date"]
+        raise RowError(column, "", "is empty; every line needs a period or posting date")
+
+    def _fiscal_period(self, cells: Sequence[object]) -> date:
+        values = []
+        for field in ("fiscal_year", "fiscal_period"):
+            raw = self._cell(cells, field)
+            try:
+                values.append(parse_int(raw))
+            except ValueError as exc:
+                raise RowError(self._names[field], raw, str(exc)) from None
+        year, number = values
+        # period 13 is the year-end adjustment period many ERPs have; it belongs to the last month
+        if number == 13:
+            number = 12
+        if not 1 <= number <= 12 or not 1900 <= year <= 2999:
+            raw = self._cell(cells, "fiscal_period" if year in range(1900, 3000) else "fiscal_year")
+            raise RowError(self._names["fiscal_period"], raw, "is not a fiscal period 1..13 of a year")
+        return period_start(year, number, self.fiscal_start)
+
+    def _category(
+        self,
+        account: str | None,
+        raw: str | None,
+        task: str | None,
+        vendor: str | None,
+        description: str | None,
+    ) -> str | None:
+        fields = {
+            "account": account,
+            "category": raw,
+            "task_code": task,
+            "vendor": vendor,
+            "description": description,
+        }
+        # only the fields some rule tests make the cache key, so unique descriptions do not bloat it
+        key = tuple(fields[f] for f in self._rule_fields)
+        if key in self._category_cache:
+            return self._category_cache[key]
+        number = int(account) if account is not None and account.isdigit() else None
+        result: str | None = self.mapping.default_category
+        for category, field, ranges, patterns in self.rules:
+            if number is not None and any(lo <= number <= hi for lo, hi in ranges):
+                result = category
+                break
+            value = fields[field]
+            if value is not None and any(p.match(value.casefold()) for p in patterns):
+                result = category
+                break
+        if len(self._category_cache) > 65536:
+            self._category_cache.clear()
+        self._category_cache[key] = result
+        return result
+
+    def scope(self, line: ParsedLine) -> str:
+        return f"{self.source_name}:{line.scope_suffix()}"
+
+    def record(self, line: ParsedLine, occurrence: int) -> CostLine:
+        external_id = line.identity() if occurrence == 1 else f"{line.identity()}/{occurrence}"
+        fiscal = fiscal_period(line.period, self.fiscal_start)
+        return CostLine(
+            source=SourceRef(system=self.system, instance=self.source_name, external_id=external_id),
+            project=self.project_links.get(line.code),
+            scope=self.scope(line),
+            kind=line.kind,
+            amount=line.amount,
+            currency=line.currency,
+            period=line.period,
+            posting_date=line.posting_date,
+            fiscal_year=fiscal.year,
+            fiscal_period=fiscal.period,
+            account=line.account,
+            category=line.category,
+            vendor=line.vendor,
+            po_number=line.po_number,
+            task_code=line.task_code,
+            description=line.description,
+        )
+
+
+def _glob(pattern: str) -> str:
+    return fnmatch.translate(pattern.casefold())

@@ -1,0 +1,261 @@
+"""Finance exports from files: one CSV/XLSX file or a folder of monthly exports.
+
+A file is read only when its SHA-256 differs from the one in the cursor. Each changed file is read
+twice: first to validate every row (a bad row rejects the whole file unless ``skip_bad_rows``), then
+to yield its cost lines. Files are read in name order; an export that states a (project code, kind,
+month) replaces what earlier exports said about it (see :mod:`pmsync.connectors.finance.lines`).
+
+A rejected file does not stop the others: the good files are committed at their checkpoints, the
+rejected one keeps its old cursor entry (so it is retried next run), and the run ends with a
+:class:`~pmsync.errors.SourceDataError` naming each bad row.
+
+Cursor: ``{"files": {"<name>": {"sha256": "...", "scopes": ["<scope>", ...]}}}`` where ``scopes`` are
+those whose current lines came from that file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from pmsync.connector import (
+    Checkpoint,
+    CheckResult,
+    ConnectorConfig,
+    ConnectorContext,
+    Cursor,
+    ExtractItem,
+    SnapshotComplete,
+)
+from pmsync.errors import ConfigError, PmsyncError, SourceDataError
+from pmsync.mapping import load_mapping
+
+from .finance.lines import LineBuilder, MissingColumns
+from .finance.mapping import FinanceMapping
+from .finance.passes import FileSummary, validate_table, yield_lines
+from .finance.tables import (
+    XLSX_SUFFIXES,
+    FileFacts,
+    FileProblem,
+    Row,
+    Table,
+    inspect_file,
+    open_csv,
+    open_xlsx,
+)
+
+COST_LINE = frozenset({"cost_line"})
+
+
+class FinanceFileConfig(ConnectorConfig):
+    #: a file, or a folder of exports (relative to pmsync.yaml's folder)
+    path: Path
+    #: a mapping file name (searched in mappings_dir, then the shipped mappings) or a path
+    mapping: str
+    #: in a folder: which files are exports
+    include: list[str] = Field(default_factory=lambda: ["*.csv", "*.txt", "*.tsv", "*.xlsx", "*.xlsm"])
+    recursive: bool = False
+    #: override the mapping's file settings
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header_row: int | None = Field(default=None, ge=1)
+    #: currency when the export has none (overrides the mapping's)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    #: load the good rows of a file with bad rows, listing the bad ones in the run ledger
+    skip_bad_rows: bool = False
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = {"tab": "\t", "\\t": "\t"}.get(value, value)
+        if value != "auto" and len(value) != 1:
+            raise ValueError("delimiter must be auto, tab or a single character")
+        return value
+
+
+@dataclass
+class _Plan:
+    name: str
+    path: Path
+    facts: FileFacts
+    summary: FileSummary
+
+
+class FinanceFileConnector:
+    system: ClassVar[str] = "finance_file"
+    Config: ClassVar[type[ConnectorConfig]] = FinanceFileConfig
+
+    def __init__(self, context: ConnectorContext) -> None:
+        assert isinstance(context.config, FinanceFileConfig)
+        self.context = context
+        self.config: FinanceFileConfig = context.config
+        self.root = (
+            self.config.path if self.config.path.is_absolute() else context.base_dir / self.config.path
+        )
+        self._mapping: FinanceMapping | None = None
+
+    # -- setup -------------------------------------------------------------------------------
+
+    @property
+    def mapping(self) -> FinanceMapping:
+        if self._mapping is None:
+            self._mapping = load_mapping(self.config.mapping, FinanceMapping, self.context.mapping_dirs)
+        return self._mapping
+
+    def _builder(self) -> LineBuilder:
+        return LineBuilder(
+            self.mapping,
+            system=self.system,
+            source_name=self.context.source_name,
+            project_links=self.context.project_links,
+            fiscal_year_start_month=self.context.fiscal_year_start_month,
+            currency=self.config.currency,
+        )
+
+    def files(self) -> list[tuple[str, Path]]:
+        """The export files, by name relative to the folder, in the order they are read."""
+        if self.root.is_file():
+            return [(self.root.name, self.root)]
+        if not self.root.is_dir():
+            raise ConfigError(
+                f"{str(self.root)!r} does not exist",
+                source=self.context.source_name,
+                record="path",
+                hint="point path at an export file or a folder of exports",
+            )
+        found = self.root.rglob("*") if self.config.recursive else self.root.iterdir()
+        files = []
+        for path in found:
+            name = path.relative_to(self.root).as_posix()
+            # Excel's lock files (~$Book.xlsx) and hidden files are never exports
+            if not path.is_file() or path.name.startswith(("~$", ".")):
+                continue
+            if any(fnmatch.fnmatch(path.name.lower(), p.lower()) for p in self.config.include):
+                files.append((name, path))
+        return sorted(files)
+
+    def _open(self, path: Path, facts: FileFacts, builder: LineBuilder) -> AbstractContextManager[Table]:
+        fmt = self.mapping.file
+        header_row = self.config.header_row or fmt.header_row
+
+        def check(row: Row) -> list[str]:
+            try:
+                builder.bind(row)
+            except MissingColumns as exc:
+                return exc.missing
+            return []
+
+        if path.suffix.lower() in XLSX_SUFFIXES:
+            return open_xlsx(path, sheet=self.config.sheet or fmt.sheet, header_row=header_row, check=check)
+        encoding = self.config.encoding or fmt.encoding
+        if encoding == "auto":
+            if facts.encoding is None:
+                raise FileProblem(
+                    "the file is neither UTF-8 nor Windows-1252 text", "set encoding in the source"
+                )
+            encoding = facts.encoding
+        delimiter = self.config.delimiter or fmt.delimiter
+        return open_csv(path, encoding=encoding, delimiter=delimiter, header_row=header_row, check=check)
+
+    # -- protocol ----------------------------------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        results = []
+        try:
+            mapping = self.mapping
+        except PmsyncError as exc:
+            return [CheckResult("mapping", "fail", str(exc), "fix the mapping file")]
+        results.append(CheckResult("mapping", "ok", mapping.description or self.config.mapping))
+        try:
+            files = self.files()
+        except PmsyncError as exc:
+            return [*results, CheckResult("path", "fail", str(exc), exc.hint or "")]
+        if not files:
+            patterns = ", ".join(self.config.include)
+            return [*results, CheckResult("files", "warn", f"no files matching {patterns} in {self.root}")]
+        builder = self._builder()
+        for name, path in files:
+            try:
+                with self._open(path, inspect_file(path), builder) as table:
+                    detail = f"header at row {table.header_row}"
+                results.append(CheckResult(f"file {name}", "ok", detail))
+            except FileProblem as exc:
+                results.append(CheckResult(f"file {name}", "fail", exc.message, exc.hint or ""))
+        return results
+
+    def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
+        known: dict[str, dict[str, Any]] = {k: dict(v) for k, v in cursor.get("files", {}).items()}
+        builder = self._builder()
+        plans: list[_Plan] = []
+        rejected: list[str] = []
+        for name, path in self.files():
+            facts = inspect_file(path)
+            if known.get(name, {}).get("sha256") == facts.sha256:
+                continue
+            try:
+                summary = self._validate(name, path, facts, builder)
+            except FileProblem as exc:
+                rejected.append(f"{name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+                continue
+            if summary.bad_rows and not self.config.skip_bad_rows:
+                listed = "; ".join(p.describe() for p in summary.problems)
+                more = summary.bad_rows - len(summary.problems)
+                rejected.append(
+                    f"{name}: {summary.bad_rows} bad row(s), file not loaded: {listed}"
+                    + (f"; ... and {more} more" if more > 0 else "")
+                )
+                continue
+            plans.append(_Plan(name, path, facts, summary))
+
+        # which file of this run states each scope last: it wins, earlier files skip that scope
+        last_claim = {scope: i for i, plan in enumerate(plans) for scope in plan.summary.scopes}
+        owner = {scope: name for name, entry in known.items() for scope in entry.get("scopes", [])}
+        for i, plan in enumerate(plans):
+            superseded = {s for s in plan.summary.scopes if last_claim[s] != i}
+            with self._open(plan.path, plan.facts, builder) as table:
+                yield from yield_lines(table.rows, builder, plan.name, plan.summary, superseded)
+            claimed = plan.summary.scopes - superseded
+            for scope in sorted(claimed):
+                yield SnapshotComplete(scope, COST_LINE)
+                previous = owner.get(scope)
+                if previous is not None and previous != plan.name:
+                    known[previous]["scopes"] = [s for s in known[previous]["scopes"] if s != scope]
+                owner[scope] = plan.name
+            # scopes this file stated before and no longer does, and no file of this run states
+            for scope in known.get(plan.name, {}).get("scopes", []):
+                if scope not in plan.summary.scopes and scope not in last_claim:
+                    yield SnapshotComplete(scope, COST_LINE)
+                    owner.pop(scope, None)
+            known[plan.name] = {"sha256": plan.facts.sha256, "scopes": sorted(claimed)}
+            yield Checkpoint({"files": {k: dict(v) for k, v in known.items()}})
+
+        if rejected:
+            raise SourceDataError(
+                f"{len(rejected)} file(s) rejected: " + " | ".join(rejected),
+                source=self.context.source_name,
+                record=str(self.root),
+                hint="fix the export and sync again (other files were loaded), "
+                "or set skip_bad_rows: true to load the good rows",
+            )
+
+    def _validate(self, name: str, path: Path, facts: FileFacts, builder: LineBuilder) -> FileSummary:
+        with self._open(path, facts, builder) as table:
+            return validate_table(table.rows, builder, name, bitmap_bits=_bitmap_bits(path))
+
+
+def _bitmap_bits(path: Path) -> int:
+    """About 64 bits per line (a line is rarely under 40 bytes), so few hashes collide; 2^16..2^27."""
+    size = path.stat().st_size
+    bits = 1 << 16
+    while bits < size * 2 and bits < 1 << 27:
+        bits <<= 1
+    return bits
