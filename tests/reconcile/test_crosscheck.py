@@ -78,7 +78,8 @@ def test_every_planted_disagreement_is_reported_once():
         ("no_counterpart", 'Jira epic ERP-14 "epic ERP-14" has no linked item in msproject'),
         (
             "status_mismatch",
-            'Jira epic ERP-12 "epic ERP-12" is done but MS Project task 12 "Build interfaces" is 40 % complete',
+            'Jira epic ERP-12 "epic ERP-12" is done but MS Project task 12 "Build interfaces" '
+            "is 40 % complete",
         ),
     ]
     mismatch = next(e for e in found if e.kind == "status_mismatch")
