@@ -138,6 +138,16 @@ class JiraSandbox:
 
         self.app.hooks.after_page.append(hook)
 
+    def source_settings(self, **overrides: object) -> dict[str, object]:
+        """The ``type: jira`` source block (minus ``name``/``type``) that reaches this sandbox."""
+        settings: dict[str, object] = {"url": self.url, "projects": self.project_keys}
+        if self.flavor.cloud:
+            settings.update(deployment="cloud", email=self.email, api_token=self.api_token)
+        else:
+            settings.update(deployment="datacenter", pat=self.pat)
+        settings.update(overrides)
+        return settings
+
     def live_keys(self) -> list[str]:
         return list(self.data.live_keys())
 

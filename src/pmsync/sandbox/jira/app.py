@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from pmsync.sandbox.jira.data import ISSUE_TYPES, USERS, IssueState, JiraData, SortKey
+from pmsync.sandbox.jira.data import ISSUE_TYPES, STATUSES, USERS, IssueState, JiraData, SortKey
 from pmsync.sandbox.jira.jql import JqlError, Query, parse_jql
 from pmsync.sandbox.jira.render import ID_ONLY_FIELDS, Flavor, Renderer, field_list, select_fields
 
@@ -102,6 +102,8 @@ class JiraApp:
                 Rule(f"{api}/myself", endpoint="myself"),
                 Rule(f"{api}/field", endpoint="fields"),
                 Rule(f"{api}/project", endpoint="projects"),
+                Rule(f"{api}/status", endpoint="statuses"),
+                Rule(f"{api}/issuetype", endpoint="issue_types"),
                 Rule(f"{api}/project/search", endpoint="project_search"),
                 Rule(f"{api}/project/<key>", endpoint="project"),
                 Rule(f"{api}/search/jql", endpoint="search_jql", methods=["GET", "POST"]),
@@ -209,6 +211,12 @@ class JiraApp:
 
     def do_fields(self, request: Request, account: Account | None, v: str) -> Response:
         return _json(field_list(self.flavor))
+
+    def do_statuses(self, request: Request, account: Account | None, v: str) -> Response:
+        return _json([self.renderer.status(name) for name in STATUSES])
+
+    def do_issue_types(self, request: Request, account: Account | None, v: str) -> Response:
+        return _json([self.renderer.issuetype(name) for name in ISSUE_TYPES])
 
     def do_projects(self, request: Request, account: Account | None, v: str) -> Response:
         return _json([self.renderer.project(key) for key in self.data.specs])

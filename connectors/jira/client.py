@@ -1,0 +1,234 @@
+"""Talking to Jira through the ``jira`` package, with pmsync's retry policy and error sorting.
+
+Retries are deterministic and in one place: the ``jira`` package's own ``ResilientSession`` retry
+(which sleeps up to 60 s per attempt with random jitter and only knows 429/503) is switched off with
+``max_retries=0``, and every call goes through :func:`pmsync.http.retrying`: 429 and 5xx are retried,
+waiting what ``Retry-After`` asks or backing off exponentially; connection drops and truncated or
+malformed JSON bodies are retried too; other 4xx (bad JQL, unknown project, 401/403) never are.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import requests
+from jira import JIRA, JIRAError
+
+from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, SourceDataError
+from pmsync.http import USER_AGENT, raise_for_api_status, retrying
+from pmsync.logs import redact
+
+from .config import JiraConfig
+
+T = TypeVar("T")
+log = logging.getLogger("pmsync.connectors.jira")
+
+
+class PagingShifted(Exception):
+    """Data Center's offset paging moved under us: an issue before the page boundary changed."""
+
+
+class JiraClient:
+    """One authenticated ``jira.JIRA`` per connector run, plus the paging pmsync needs."""
+
+    def __init__(
+        self,
+        config: JiraConfig,
+        auth: dict[str, Any],
+        *,
+        source: str,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.cloud = config.deployment == "cloud"
+        self._policy_args: dict[str, Any] = {"attempts": config.retry_attempts}
+        if sleep is not None:
+            self._policy_args["sleep"] = sleep
+        self.client: JIRA = self.call(lambda: self._connect(auth), "serverInfo")
+
+    def _connect(self, auth: dict[str, Any]) -> JIRA:
+        options: dict[str, Any] = {
+            "server": self.config.url.rstrip("/"),
+            "rest_api_version": "3" if self.cloud else "2",
+            "headers": {"User-Agent": USER_AGENT},
+        }
+        if self.config.ca_bundle is not None:
+            options["verify"] = str(self.config.ca_bundle)
+        return JIRA(
+            options=options,
+            max_retries=0,
+            timeout=self.config.timeout_seconds,
+            logging=False,
+            **auth,
+        )
+
+    # -- calls ------------------------------------------------------------------------------------
+    def call(self, func: Callable[[], T], what: str) -> T:
+        """Run one request under the retry policy, turning every failure into a pmsync error."""
+
+        def attempt() -> T:
+            try:
+                return func()
+            except JIRAError as exc:
+                raise self._error(exc, what) from None
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                raise RetriableSourceError(
+                    f"{what}: connection to Jira failed: {redact(str(exc))}", source=self.source
+                ) from None
+            except ValueError as exc:  # a 200 whose body is not JSON (proxy page, cut-off body)
+                raise RetriableSourceError(
+                    f"{what}: Jira sent a response that is not valid JSON ({exc})", source=self.source
+                ) from None
+
+        return retrying(**self._policy_args)(attempt)
+
+    def _error(self, exc: JIRAError, what: str) -> ConnectorError:
+        response = exc.response
+        if response is None:
+            return RetriableSourceError(f"{what}: {redact(str(exc.text or exc))}", source=self.source)
+        denied = response.headers.get("X-Authentication-Denied-Reason", "")
+        if response.status_code == 403 and "CAPTCHA" in denied:
+            return AuthError(
+                "Jira refuses basic auth for this account until a CAPTCHA is answered (too many failed logins)",
+                source=self.source,
+                record=what,
+                hint="log in to Jira once in a browser, then check the password, or use a personal access token",
+            )
+        try:
+            raise_for_api_status(response, source=self.source, record=what)
+        except AuthError as error:
+            if response.status_code == 401:
+                error.hint = (
+                    "check `email` and `api_token` (an Atlassian API token, not the password)"
+                    if self.cloud
+                    else "check `pat` (a personal access token) or `username`/`password`"
+                )
+            return error
+        except ConnectorError as error:
+            return error
+        return SourceDataError(f"{what}: unexpected answer HTTP {response.status_code}", source=self.source)
+
+    # -- resources --------------------------------------------------------------------------------
+    def server_info(self) -> dict[str, Any]:
+        return self.call(self.client.server_info, "serverInfo")
+
+    def myself(self) -> dict[str, Any]:
+        return self.call(self.client.myself, "myself")
+
+    def fields(self) -> list[dict[str, Any]]:
+        return self.call(self.client.fields, "field")
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return [s.raw for s in self.call(self.client.statuses, "status")]
+
+    def issue_type_names(self) -> list[str]:
+        return [str(t.raw.get("name")) for t in self.call(self.client.issue_types, "issuetype")]
+
+    def project(self, key: str) -> dict[str, Any]:
+        return dict(self.call(lambda: self.client.project(key), f"project {key}").raw)
+
+    def full_changelog(self, key: str) -> list[dict[str, Any]]:
+        """Every history entry of ``key`` (the search expansion may hold only the recent ones)."""
+        if not self.cloud:
+            issue = self.call(lambda: self.client.issue(key, fields="status", expand="changelog"), key)
+            return list(issue.raw.get("changelog", {}).get("histories", []))
+        histories: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            # The jira package has no public call for Cloud's paginated changelog resource.
+            page = self.call(
+                lambda: self.client._get_json(f"issue/{key}/changelog", params={"startAt": start, "maxResults": 100}),
+                f"{key} changelog",
+            )
+            values = list(page.get("values", []))
+            histories.extend(values)
+            start += len(values)
+            if page.get("isLast", True) or not values:
+                return histories
+
+    def worklog_seconds(self, key: str) -> int:
+        logs = self.call(lambda: self.client.worklogs(key), f"{key} worklogs")
+        return sum(int(w.raw.get("timeSpentSeconds") or 0) for w in logs)
+
+    # -- search -----------------------------------------------------------------------------------
+    def search_pages(
+        self, jql: str, *, fields: list[str], expand: str | None, page_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of raw issues for ``jql``, in the order the JQL asks for.
+
+        Cloud pages by ``nextPageToken`` (a repeated token is an error, not a loop). Data Center pages
+        by ``startAt``, re-reading the last issue of the previous page: if it is no longer there, the
+        result shifted under us and :class:`PagingShifted` is raised so the caller can resume safely.
+        """
+        if self.cloud:
+            yield from self._token_pages(jql, fields, expand, page_size)
+        else:
+            yield from self._offset_pages(jql, fields, expand, page_size)
+
+    def _token_pages(
+        self, jql: str, fields: list[str], expand: str | None, page_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        token: str | None = None
+        tokens_seen: set[str] = set()
+        while True:
+            current = token
+            body = self.call(
+                lambda: self.client.enhanced_search_issues(
+                    jql,
+                    nextPageToken=current,
+                    maxResults=page_size,
+                    fields=list(fields),
+                    expand=expand,
+                    json_result=True,
+                    use_post=True,
+                ),
+                "search",
+            )
+            yield list(body.get("issues") or [])
+            token = body.get("nextPageToken")
+            if not token or body.get("isLast") is True:
+                return
+            if token in tokens_seen:
+                raise SourceDataError(
+                    "Jira returned the same nextPageToken twice; stopping instead of looping", source=self.source
+                )
+            tokens_seen.add(token)
+
+    def _offset_pages(
+        self, jql: str, fields: list[str], expand: str | None, page_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        start = 0
+        last_key: str | None = None
+        while True:
+            ask = start - 1 if last_key else start
+            body = self.call(
+                lambda: self.client.search_issues(
+                    jql,
+                    startAt=ask,
+                    maxResults=page_size,
+                    fields=list(fields),
+                    expand=expand,
+                    json_result=True,
+                    use_post=True,
+                ),
+                "search",
+            )
+            issues = list(body.get("issues") or [])
+            served = len(issues)
+            if last_key is not None:
+                if not issues or issues[0].get("key") != last_key:
+                    raise PagingShifted(last_key)
+                issues = issues[1:]
+            if issues:
+                yield issues
+            limit = int(body.get("maxResults") or page_size)
+            start = ask + served
+            if not issues or served < limit or start >= int(body.get("total") or 0):
+                return
+            last_key = str(issues[-1].get("key"))
+
+    def close(self) -> None:
+        self.client.close()

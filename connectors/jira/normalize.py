@@ -1,0 +1,308 @@
+"""Jira issue JSON → normalized records (work items, or risks / issues / decisions / action items)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pmsync.errors import SourceDataError
+from pmsync.model import ActionItem, Decision, Issue, Record, Risk, SourceRef, StatusCategory, WorkItem
+
+from .mapping import JiraMapping
+
+_JIRA_CATEGORY: dict[str, StatusCategory] = {"new": "not_started", "indeterminate": "in_progress", "done": "done"}
+_SPRINT_NAME = re.compile(r"[\[,]name=([^,\]]*)")
+_SPRINT_STATE = re.compile(r"[\[,]state=([A-Za-z]+)")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Jira's ``2026-11-20T21:15:30.123+1100`` (or ISO 8601) as an aware UTC datetime."""
+    if not value:
+        return None
+    text = str(value)
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_date(value: Any) -> date | None:
+    if not value:
+        return None
+    text = str(value)
+    if len(text) > 10:
+        moment = parse_time(text)
+        return moment.date() if moment else None
+    return date.fromisoformat(text)
+
+
+def adf_text(value: Any) -> str | None:
+    """Plain text of a description: a string (v2) or an Atlassian Document Format tree (v3)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "text":
+                parts.append(str(node.get("text", "")))
+            for child in node.get("content") or []:
+                walk(child)
+            if node.get("type") in ("paragraph", "heading", "listItem"):
+                parts.append("\n")
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(value)
+    return "".join(parts).strip() or None
+
+
+def _name(value: Any) -> str | None:
+    """A display name from a user, option, team or plain value."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        for key in ("displayName", "name", "title", "value"):
+            if value.get(key):
+                return str(value[key])
+        return None
+    if isinstance(value, list):
+        return _name(value[-1]) if value else None
+    return str(value)
+
+
+def sprint_name(value: Any) -> str | None:
+    """The current sprint: the active one, else the latest (Cloud objects or Data Center strings)."""
+    if not value:
+        return None
+    sprints = value if isinstance(value, list) else [value]
+    named: list[tuple[str, str]] = []
+    for sprint in sprints:
+        if isinstance(sprint, dict):
+            named.append((str(sprint.get("name", "")), str(sprint.get("state", "")).lower()))
+        elif isinstance(sprint, str):
+            name, state = _SPRINT_NAME.search(sprint), _SPRINT_STATE.search(sprint)
+            named.append((name.group(1) if name else sprint, state.group(1).lower() if state else ""))
+    active = [n for n, s in named if s == "active"]
+    return active[-1] if active else (named[-1][0] if named else None)
+
+
+def _hours(seconds: Any) -> float | None:
+    return round(float(seconds) / 3600, 4) if seconds not in (None, "") else None
+
+
+def _number(value: Any, scale: Mapping[str, float]) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    label = _name(value)
+    if label is None:
+        return None
+    if label in scale:
+        return scale[label]
+    try:
+        return float(label)
+    except ValueError:
+        return None
+
+
+@dataclass
+class StatusHistory:
+    started_at: datetime | None = None
+    done_at: datetime | None = None
+
+
+def status_history(
+    histories: Iterable[dict[str, Any]], category_of: Mapping[str, StatusCategory], current: StatusCategory
+) -> StatusHistory:
+    """When work started (first move to an in-progress or done status) and finished (the last move
+    into a done status, if the issue is still done)."""
+    changes: list[tuple[datetime, str]] = []
+    for history in histories:
+        when = parse_time(history.get("created"))
+        if when is None:
+            continue
+        for item in history.get("items") or []:
+            if item.get("field") == "status" and item.get("toString"):
+                changes.append((when, str(item["toString"])))
+    changes.sort(key=lambda change: change[0])
+    result = StatusHistory()
+    for when, status in changes:
+        category = category_of.get(status.casefold(), "in_progress")
+        if category != "not_started" and result.started_at is None:
+            result.started_at = when
+        if category == "done":
+            result.done_at = when
+        elif result.done_at is not None:
+            result.done_at = None  # reopened
+    if current != "done":
+        result.done_at = None
+    return result
+
+
+class IssueNormalizer:
+    """Maps one raw issue to a record; the caller supplies what needs extra requests."""
+
+    def __init__(
+        self,
+        mapping: JiraMapping,
+        *,
+        source: str,
+        base_url: str,
+        project_links: Mapping[str, str],
+        status_categories: Mapping[str, StatusCategory],
+    ) -> None:
+        self.mapping = mapping
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.project_links = project_links
+        self.category_of = {k.casefold(): v for k, v in status_categories.items()}
+        self.category_of.update({k.casefold(): v for k, v in mapping.statuses.items()})
+
+    def ref(self, key: str) -> SourceRef:
+        return SourceRef(system="jira", instance=self.source, external_id=key)
+
+    def status_category(self, status: dict[str, Any]) -> StatusCategory:
+        name = str(status.get("name", ""))
+        if name.casefold() in self.category_of:
+            return self.category_of[name.casefold()]
+        key = str((status.get("statusCategory") or {}).get("key", "new"))
+        return _JIRA_CATEGORY.get(key, "in_progress")
+
+    def record_type(self, issue_type: str) -> str:
+        kind = self.mapping.kind_of(issue_type)
+        return kind if kind in ("risk", "issue", "decision", "action_item") else "work_item"
+
+    def normalize(
+        self,
+        raw: dict[str, Any],
+        *,
+        histories: list[dict[str, Any]] | None = None,
+        worklog_seconds: int | None = None,
+    ) -> Record:
+        key = str(raw.get("key") or "")
+        fields = raw.get("fields") or {}
+        try:
+            return self._normalize(key, fields, raw, histories, worklog_seconds)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise SourceDataError(
+                f"cannot read issue: {exc}", source=self.source, record=key or "(issue without key)"
+            ) from None
+
+    def _normalize(
+        self,
+        key: str,
+        fields: dict[str, Any],
+        raw: dict[str, Any],
+        histories: list[dict[str, Any]] | None,
+        worklog_seconds: int | None,
+    ) -> Record:
+        if not key:
+            raise ValueError("the issue has no key")
+        project_key = str((fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0])
+        status = fields.get("status") or {}
+        category = self.status_category(status)
+        history = status_history(
+            histories if histories is not None else (raw.get("changelog") or {}).get("histories") or [],
+            self.category_of,
+            category,
+        )
+        f = self.mapping.fields
+        issue_type = str((fields.get("issuetype") or {}).get("name") or "")
+        kind = self.mapping.kind_of(issue_type)
+        common: dict[str, Any] = {
+            "source": self.ref(key),
+            "source_modified": parse_time(fields.get("updated")),
+            "project": self.project_links.get(project_key, project_key),
+            "scope": f"project:{project_key}",
+            "url": f"{self.base_url}/browse/{key}",
+        }
+        summary = str(fields.get("summary") or key)
+        owner = _name(fields.get("assignee"))
+        status_name = str(status.get("name")) if status.get("name") else None
+        due = parse_date(fields.get("duedate"))
+        created = parse_date(fields.get("created"))
+        resolved = parse_date(fields.get("resolutiondate"))
+        description = adf_text(fields.get("description"))
+        if kind == "risk":
+            probability = _number(fields.get(f.risk_probability) if f.risk_probability else None, self.mapping.probability_scale)
+            impact = _number(fields.get(f.risk_impact) if f.risk_impact else None, self.mapping.impact_scale)
+            return Risk(
+                **common, title=summary, description=description, owner=owner, status=status_name,
+                status_category=category, probability=probability, impact=impact,
+                score=probability * impact if probability is not None and impact is not None else None,
+                due=due, raised_on=created,
+            )  # fmt: skip
+        if kind == "issue":
+            return Issue(
+                **common, title=summary, description=description, owner=owner, status=status_name,
+                status_category=category, priority=_name(fields.get("priority")), due=due,
+                raised_on=created, resolved_on=resolved if category == "done" else None,
+            )  # fmt: skip
+        if kind == "decision":
+            return Decision(
+                **common, title=summary, description=description, decided_by=owner, status=status_name,
+                decided_on=resolved if category == "done" else None,
+            )  # fmt: skip
+        if kind == "action_item":
+            return ActionItem(**common, title=summary, owner=owner, status=status_name, status_category=category, due=due)
+        parent = (fields.get("parent") or {}).get("key")
+        if not parent and f.epic_link:
+            parent = fields.get(f.epic_link) or None
+        spent = fields.get("timespent")
+        if self.mapping.effort == "worklogs":
+            spent = worklog_seconds if worklog_seconds is not None else _inline_worklog_seconds(fields)
+        points = fields.get(f.story_points) if f.story_points else None
+        return WorkItem(
+            **common,
+            key=key,
+            name=summary,
+            kind=kind,
+            parent=str(parent) if parent else None,
+            status=status_name,
+            status_category=category,
+            start=parse_date(fields.get(f.start_date)) if f.start_date else None,
+            finish=parse_date(fields.get(f.target_end)) if f.target_end else None,
+            due=due,
+            actual_start=history.started_at.date() if history.started_at else None,
+            actual_finish=history.done_at.date() if history.done_at else None,
+            percent_complete=100.0 if category == "done" else None,
+            effort_estimate_hours=_hours(fields.get("timeoriginalestimate")),
+            effort_actual_hours=_hours(spent),
+            effort_remaining_hours=_hours(fields.get("timeestimate")),
+            story_points=float(points) if points is not None else None,
+            assignee=owner,
+            sprint=sprint_name(fields.get(f.sprint)) if f.sprint else None,
+            team=_name(fields.get(f.team)) if f.team else None,
+            labels=tuple(str(label) for label in fields.get("labels") or ()),
+            links={"jira": key},
+            started_at=history.started_at,
+            done_at=history.done_at,
+        )
+
+
+def _inline_worklog_seconds(fields: dict[str, Any]) -> int | None:
+    worklog = fields.get("worklog") or {}
+    logs = worklog.get("worklogs") or []
+    if not logs:
+        return None
+    return sum(int(w.get("timeSpentSeconds") or 0) for w in logs)
+
+
+def changelog_incomplete(raw: dict[str, Any]) -> bool:
+    changelog = raw.get("changelog") or {}
+    return int(changelog.get("total") or 0) > len(changelog.get("histories") or [])
+
+
+def worklogs_incomplete(raw: dict[str, Any]) -> bool:
+    worklog = (raw.get("fields") or {}).get("worklog") or {}
+    return int(worklog.get("total") or 0) > len(worklog.get("worklogs") or [])
