@@ -1,0 +1,96 @@
+"""Report writers: each renders a :class:`~pmsync.report.model.Report` to one file format.
+
+:func:`write_report` is the one entry point the CLI and the demo use. Every writer writes to a
+temporary file next to the target and renames it into place, so a failed render never leaves a
+half-written report where a publisher would pick it up. Outputs are reproducible: the same report
+model gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pmsync.errors import ReportError
+from pmsync.report.model import Report
+
+FORMATS = ("html", "xlsx", "pdf", "json")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report_basename(report: Report) -> str:
+    """``report-2026-11`` for the portfolio, ``report-2026-11-ERP`` for one project."""
+    name = f"report-{report.meta.period}"
+    if report.meta.scope == "projects":
+        keys = "-".join(report.meta.projects)
+        name += "-" + (keys if len(keys) <= 60 else f"{len(report.meta.projects)}-projects")
+    return _UNSAFE.sub("_", name)
+
+
+def parse_formats(text: str | Sequence[str]) -> list[str]:
+    """``"html,xlsx"`` → ``["html", "xlsx"]``, validated, in a stable order (pdf after html)."""
+    items = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
+    wanted = {item.strip().lower() for item in items if item.strip()}
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown:
+        raise ReportError(
+            f"unknown report format {', '.join(unknown)}",
+            record="--format",
+            hint=f"choose from {', '.join(FORMATS)}",
+        )
+    return [fmt for fmt in FORMATS if fmt in wanted]
+
+
+def write_report(
+    report: Report,
+    out_dir: Path,
+    formats: Sequence[str],
+    *,
+    templates_dir: Path | None = None,
+) -> list[Path]:
+    """Write the report in each format into ``out_dir``; returns the paths in format order."""
+    base = out_dir / report_basename(report)
+    written: list[Path] = []
+    html_text: str | None = None
+    for fmt in parse_formats(formats):
+        path = base.with_name(f"{base.name}.{fmt}")
+        if fmt in ("html", "pdf") and html_text is None:
+            from pmsync.report.writers.html import render_html
+
+            html_text = render_html(report, templates_dir=templates_dir)
+        if fmt == "html":
+            assert html_text is not None
+            write_atomic(path, html_text.encode("utf-8"))
+        elif fmt == "pdf":
+            from pmsync.report.writers.pdf import html_to_pdf
+
+            assert html_text is not None
+            write_atomic(path, html_to_pdf(html_text))
+        elif fmt == "xlsx":
+            from pmsync.report.writers.xlsx import xlsx_bytes
+
+            write_atomic(path, xlsx_bytes(report))
+        elif fmt == "json":
+            from pmsync.report.writers.json import json_bytes
+
+            write_atomic(path, json_bytes(report))
+        else:  # pragma: no cover - parse_formats() rejects these first
+            raise ReportError(f"unknown report format {fmt!r}")
+        written.append(path)
+    return written
