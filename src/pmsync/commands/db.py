@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pmsync.store import Store
-
 if TYPE_CHECKING:
     from pmsync.cli import CliState
 
@@ -21,6 +19,8 @@ def db() -> None:
 @click.pass_obj
 def upgrade(state: CliState) -> None:
     """Create the store's tables, or migrate them to this pmsync's schema revision."""
+    from pmsync.store import Store
+
     config = state.config()
     store = Store.open(config.store_url(), upgrade=False)
     try:
@@ -38,6 +38,8 @@ def upgrade(state: CliState) -> None:
 @click.pass_obj
 def status(state: CliState) -> None:
     """Show the store's URL and schema revision (exit 1 when an upgrade is needed)."""
+    from pmsync.store import Store
+
     config = state.config()
     store = Store.open(config.store_url(), upgrade=False)
     try:

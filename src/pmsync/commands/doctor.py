@@ -14,7 +14,6 @@ from pmsync.config import build_connector
 from pmsync.connector import CheckResult
 from pmsync.errors import PmsyncError
 from pmsync.logs import redact
-from pmsync.store import Store
 
 if TYPE_CHECKING:
     from pmsync.cli import CliState
@@ -33,6 +32,8 @@ def _echo(result: CheckResult) -> None:
 
 
 def check_store(config: PmsyncConfig) -> CheckResult:
+    from pmsync.store import Store
+
     try:
         store = Store.open(config.store_url(), upgrade=False)
     except PmsyncError as exc:

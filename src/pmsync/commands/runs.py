@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pmsync.store import Store, SyncRunInfo
-
 if TYPE_CHECKING:
     from pmsync.cli import CliState
+    from pmsync.store import SyncRunInfo
 
 
 def format_run(info: SyncRunInfo) -> str:
@@ -38,6 +37,8 @@ HEADER = (
 @click.pass_obj
 def runs(state: CliState, source_name: str | None, limit: int, as_json: bool, show_skipped: bool) -> None:
     """List recent sync runs with their counts and errors."""
+    from pmsync.store import Store
+
     config = state.config()
     with Store.open(config.store_url()) as store:
         entries = store.sync_runs(limit=limit, source_name=source_name)

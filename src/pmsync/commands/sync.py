@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pmsync.store import Store, SyncRunInfo
-from pmsync.sync import SyncProgress, sync_sources
-
 if TYPE_CHECKING:
     from pmsync.cli import CliState
+    from pmsync.store import SyncRunInfo
+    from pmsync.sync import SyncProgress
 
 log = logging.getLogger("pmsync.sync")
 
@@ -92,6 +91,9 @@ class TerminalProgress:
 @click.pass_obj
 def sync(state: CliState, sources: tuple[str, ...]) -> None:
     """Pull every (or the named) source into the store; a rerun continues after a crash."""
+    from pmsync.store import Store
+    from pmsync.sync import sync_sources
+
     config = state.config()
     names = list(sources) or None
     if names is not None:

@@ -1,0 +1,136 @@
+"""The CLI as a user meets it: config errors that name the key, doctor, runs, db, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pmsync.cli import cli
+from pmsync.config import load_config
+
+from .helpers import COUNTING, write_config
+
+
+def invoke(config: Path, *args: str):
+    return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+
+def write_yaml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pmsync.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("source_block", "expected"),
+    [
+        ("    count: many\n", "sources[0].count: Input should be a valid integer"),
+        ("    cuont: 3\n", "sources[0].cuont: unknown key"),
+        ("    name_suffix: ${PMSYNC_TEST_UNSET_VAR}\n", "sources[0].name_suffix: environment variable"),
+    ],
+)
+def test_config_errors_name_the_key_path_and_exit_3(tmp_path: Path, source_block: str, expected: str) -> None:
+    config = write_yaml(tmp_path, f"sources:\n  - name: plan\n    type: {COUNTING}\n{source_block}")
+    result = invoke(config, "sync")
+    assert result.exit_code == 3, result.output
+    assert expected in result.output
+
+
+def test_unknown_source_type_lists_the_known_ones(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "sources:\n  - name: plan\n    type: jria\n")
+    result = invoke(config, "sync")
+    assert result.exit_code == 3
+    assert "sources[0].type: unknown source type 'jria'" in result.output
+    assert "jira" in result.output
+
+
+def test_unknown_source_option_is_a_config_error(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, plan={"count": 2})
+    result = invoke(config, "sync", "--source", "nope")
+    assert result.exit_code == 3
+    assert "no source named 'nope'" in result.output
+
+
+def test_sync_then_runs_shows_counts(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, plan={"count": 12}, other={"count": 2})
+    first = invoke(config, "sync")
+    assert first.exit_code == 0, first.output
+    assert "plan: ok" in first.output and "12 inserted" in first.output
+    second = invoke(config, "sync", "-s", "plan")
+    assert "0 inserted, 0 updated, 0 deleted, 12 unchanged" in second.output
+    table = invoke(config, "runs", "--source", "plan")
+    assert table.exit_code == 0
+    lines = table.output.splitlines()
+    assert lines[0].split()[:3] == ["RUN", "SOURCE", "STATUS"]
+    assert len(lines) == 3 and all(" ok " in line for line in lines[1:])
+    data = json.loads(invoke(config, "runs", "--json", "--limit", "2").output)
+    assert [(r["source_name"], r["counts"]["unchanged"]) for r in data] == [("plan", 12), ("other", 0)]
+
+
+def test_partial_failure_exits_4_and_shows_the_error(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, good={"count": 2}, bad={"count": 5, "crash_after": 1})
+    result = invoke(config, "sync")
+    assert result.exit_code == 4
+    assert "bad: FAILED" in result.output and "amount 'abc' is not a number" in result.output
+    runs = invoke(config, "runs")
+    assert "error: source 'bad': row 7" in runs.output
+
+
+def test_all_failed_exits_1(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, bad={"count": 5, "crash_after": 1})
+    assert invoke(config, "sync").exit_code == 1
+
+
+def test_doctor_reports_each_check_with_its_fix(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, good={"count": 2}, bad={"check_fails": True})
+    result = invoke(config, "doctor")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("ok    config:")
+    assert lines[1].startswith("warn  store:") and "is empty" in lines[1]
+    assert "ok    source good" in result.output
+    assert (
+        "FAIL  source bad (core.pmsync_testconnector:CountingConnector): counting reachable" in result.output
+    )
+    assert "      fix: set check_fails: false" in result.output
+    healthy = write_config(tmp_path, store_url, good={"count": 2})
+    assert invoke(healthy, "db", "upgrade").exit_code == 0
+    ok = invoke(healthy, "doctor")
+    assert ok.exit_code == 0, ok.output
+    assert "ok    store:" in ok.output and "revision 0001_initial" in ok.output
+
+
+def test_doctor_says_when_the_store_is_unreachable(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "postgresql://pmsync@127.0.0.1:1/nowhere", good={"count": 1})
+    result = invoke(config, "doctor")
+    assert result.exit_code == 1
+    assert "FAIL  store: cannot reach the store" in result.output
+    assert "fix: check store.url" in result.output
+
+
+def test_doctor_on_a_broken_config_exits_3(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "store: [oops\n")
+    result = invoke(config, "doctor")
+    assert result.exit_code == 3
+    assert result.output.startswith("FAIL  config:") and "not valid YAML" in result.output
+
+
+def test_db_upgrade_and_status(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url)
+    before = invoke(config, "db", "status")
+    assert before.exit_code == 1 and "none (empty database)" in before.output
+    up = invoke(config, "db", "upgrade")
+    assert up.exit_code == 0 and "upgraded from empty to revision 0001_initial" in up.output
+    assert "up to date" in invoke(config, "db", "upgrade").output
+    assert invoke(config, "db", "status").exit_code == 0
+
+
+def test_starter_config_from_init_loads(tmp_path: Path) -> None:
+    path = tmp_path / "pmsync.yaml"
+    assert CliRunner().invoke(cli, ["--config", str(path), "init"]).exit_code == 0
+    config = load_config(path)
+    assert [s.type for s in config.sources] == ["finance_file"]
+    assert config.store_url() == f"sqlite:///{tmp_path.resolve() / 'pmsync.db'}"
