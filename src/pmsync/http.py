@@ -26,7 +26,8 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, SourceDataError
@@ -131,7 +132,10 @@ def retrying(
     """The retry policy: honour Retry-After, otherwise exponential backoff with jitter."""
     return Retrying(
         retry=retry_if_exception(_is_retriable),
-        wait=_wait(wait_exponential_jitter(initial=initial_backoff, max=max_backoff)),
+        # wait_exponential + wait_random rather than wait_exponential_jitter(initial=...), whose
+        # ``initial`` is deprecated in tenacity 9 (a warning, i.e. an error under pytest) while its
+        # replacement ``multiplier`` does not exist in tenacity 8.
+        wait=_wait(wait_exponential(multiplier=initial_backoff, max=max_backoff) + wait_random(0, 1)),
         stop=stop_after_attempt(attempts) | stop_after_delay(max_seconds),
         sleep=sleep,
         reraise=True,

@@ -1,0 +1,247 @@
+"""The sandbox Microsoft cloud: identity platform, Graph and Dataverse servers over TLS, seeded.
+
+    with MicrosoftSandbox(workdir) as ms:
+        ms.identity_url, ms.graph_url, ms.dataverse_url, ms.ca_bundle   # https://127.0.0.1:port ...
+        ms.credentials.client_id, ms.credentials.client_secret           # a demo app with every permission
+        ms.settings()                                                     # MicrosoftAppSettings keys
+        ms.planner_source(), ms.dataverse_source()                        # pmsync.yaml source blocks
+
+Each server has its own ``.faults`` plan (``ms.identity.faults``, ``ms.graph.faults``,
+``ms.dataverse.faults``). The demo app's permissions, consent and credentials live in
+``ms.identity_state.apps`` so tests can take them away. :func:`microsoft_sandbox` is the
+pytest-friendly form (a context manager taking a temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from pmsync.sandbox import graph as graph_module
+from pmsync.sandbox.dataverse import DataverseState, dataverse_error_body, make_dataverse_app
+from pmsync.sandbox.graph_planner import seed_demo
+from pmsync.sandbox.identity import (
+    GRAPH_RESOURCE,
+    AppRegistration,
+    IdentityState,
+    SandboxUser,
+    identity_error_body,
+    make_identity_app,
+)
+from pmsync.sandbox.server import SandboxServer
+from pmsync.sandbox.tls import generate_sandbox_tls
+
+DEMO_CLIENT_ID = "4a1e7c2d-5b3f-4e6a-8d9c-0f1e2d3c4b5a"
+DEMO_PUBLIC_CLIENT_ID = "9b8a7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
+GRAPH_APP_ROLES = {"Tasks.Read.All", "Group.Read.All", "Sites.ReadWrite.All"}
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    #: PEM with the app's private key and certificate (written 0600), for certificate sign-in
+    certificate_file: Path
+    #: a public client (device-code sign-in) and the user that approves sign-ins
+    public_client_id: str
+    user_principal_name: str
+
+
+def make_app_certificate(
+    common_name: str, *, not_after: datetime | None = None, not_before: datetime | None = None
+) -> tuple[bytes, bytes]:
+    """(private key PEM, certificate PEM) for an app registration's certificate credential.
+
+    RSA, because Entra (and MSAL's PS256/RS256 assertions) use RSA keys.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or now - timedelta(days=1))
+        .not_valid_after(not_after or now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def write_private_file(path: Path, data: bytes) -> Path:
+    """Write ``data`` readable only by the owner (keys, secrets)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return path
+
+
+class MicrosoftSandbox:
+    """Identity, Graph and Dataverse sandbox servers sharing one tenant and one CA."""
+
+    def __init__(self, workdir: Path, *, seed: bool = True, page_size: int = 100) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir
+        tls = generate_sandbox_tls()
+        self.ca_bundle = tls.write_ca_bundle(workdir / "sandbox-ca.pem")
+        self.identity_state = IdentityState()
+        self.identity = SandboxServer(
+            make_identity_app(self.identity_state, lambda: self.identity.url),
+            ssl_context=tls.server_context(),
+            error_body=identity_error_body,
+        )
+        self.graph_state = graph_module.GraphState(self.identity_state, page_size=page_size)
+        self.graph = SandboxServer(
+            graph_module.make_graph_app(self.graph_state, lambda: self.graph.url),
+            ssl_context=tls.server_context(),
+            error_body=graph_module.fault_error_body,
+        )
+        self.graph_state.base_url = self.graph.url
+        self.graph_state.audiences.add(self.graph.url)
+        self.dataverse_state = DataverseState(self.identity_state, page_size=page_size)
+        self.dataverse = SandboxServer(
+            make_dataverse_app(self.dataverse_state, lambda: self.dataverse.url),
+            ssl_context=tls.server_context(),
+            error_body=dataverse_error_body,
+        )
+        self.dataverse_state.base_url = self.dataverse.url
+        self.identity_state.resources.update({self.graph.url, self.dataverse.url})
+        self.credentials = self._register_demo_apps()
+        if seed:
+            users = [u.object_id for u in self.identity_state.users.values()]
+            seed_demo(self.graph_state.planner, users)
+            self.dataverse_state.seed_demo()
+
+    def _register_demo_apps(self) -> DemoCredentials:
+        state = self.identity_state
+        secret = "sbx~" + secrets.token_urlsafe(30)
+        key_pem, cert_pem = make_app_certificate("pmsync sandbox app")
+        cert_file = write_private_file(self.workdir / "pmsync-app.pem", key_pem + cert_pem)
+        roles = {GRAPH_RESOURCE: set(GRAPH_APP_ROLES), self.graph.url: set(GRAPH_APP_ROLES)}
+        state.register_app(
+            AppRegistration(
+                client_id=DEMO_CLIENT_ID,
+                display_name="pmsync",
+                secret=secret,
+                certificates=[cert_pem],
+                roles=roles,
+            )
+        )
+        self.dataverse_state.application_users.add(DEMO_CLIENT_ID)
+        state.register_app(
+            AppRegistration(
+                client_id=DEMO_PUBLIC_CLIENT_ID,
+                display_name="pmsync (interactive)",
+                roles={k: set(v) for k, v in roles.items()},
+                public_client=True,
+            )
+        )
+        people = [
+            ("pat.morgan", "Pat Morgan"),
+            ("lee.chen", "Lee Chen"),
+            ("sam.okafor", "Sam Okafor"),
+            ("ana.ruiz", "Ana Ruiz"),
+        ]
+        for login, display in people:
+            state.add_user(SandboxUser(f"{login}@{state.tenant_domain}", display))
+        pm = next(iter(state.users.values()))
+        state.device_auto_approve = pm
+        return DemoCredentials(
+            tenant_id=state.tenant_id,
+            client_id=DEMO_CLIENT_ID,
+            client_secret=secret,
+            certificate_file=cert_file,
+            public_client_id=DEMO_PUBLIC_CLIENT_ID,
+            user_principal_name=pm.user_principal_name,
+        )
+
+    # -- urls and config -------------------------------------------------------------------------
+    @property
+    def identity_url(self) -> str:
+        return self.identity.url
+
+    @property
+    def graph_url(self) -> str:
+        return self.graph.url
+
+    @property
+    def dataverse_url(self) -> str:
+        return self.dataverse.url
+
+    def settings(self, *, certificate: bool = False) -> dict[str, Any]:
+        """The shared Microsoft sign-in keys (``MicrosoftAppSettings``) for the demo app."""
+        keys: dict[str, Any] = {
+            "tenant_id": self.credentials.tenant_id,
+            "client_id": self.credentials.client_id,
+            "authority_host": self.identity_url,
+            "graph_url": self.graph_url,
+            "ca_bundle": str(self.ca_bundle),
+        }
+        if certificate:
+            keys["certificate_file"] = str(self.credentials.certificate_file)
+        else:
+            keys["client_secret"] = self.credentials.client_secret
+        return keys
+
+    def planner_source(self, name: str = "planner", **extra: Any) -> dict[str, Any]:
+        plans = [p for p in self.graph_state.planner.groups]
+        return {"name": name, "type": "planner", **self.settings(), "group_ids": plans, **extra}
+
+    def dataverse_source(self, name: str = "dataverse", **extra: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "type": "dataverse",
+            **self.settings(),
+            "environment_url": self.dataverse_url,
+            **extra,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> MicrosoftSandbox:
+        self.identity.start()
+        self.graph.start()
+        self.dataverse.start()
+        return self
+
+    def stop(self) -> None:
+        # Each server notices shutdown at its next poll (0.5 s); stop all three at once.
+        stoppers = [threading.Thread(target=s.stop) for s in (self.identity, self.graph, self.dataverse)]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
+
+    def __enter__(self) -> MicrosoftSandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+@contextmanager
+def microsoft_sandbox(tmp_path: Path, **kwargs: Any) -> Iterator[MicrosoftSandbox]:
+    """Pytest helper: ``with microsoft_sandbox(tmp_path) as ms: ...`` (servers stopped afterwards)."""
+    with MicrosoftSandbox(tmp_path / "ms-sandbox", **kwargs) as sandbox:
+        yield sandbox
