@@ -2,8 +2,8 @@
 
 Identity and replacement rule (see docs/finance.md, "Corrections"):
 
-- every line belongs to the scope ``<source>:<project code>/<kind>/<YYYY-MM>``: one finance project
-  code, one cost kind, one calendar month;
+- every line belongs to the scope ``<project code>/<kind>/<YYYY-MM>`` (within its source): one
+  finance project code, one cost kind, one calendar month;
 - an export that contains lines of a scope is the complete statement of that scope: the connector
   ends it with :class:`~pmsync.connector.SnapshotComplete`, so the store replaces the scope's older
   lines (marking them deleted, history keeps them);
@@ -327,7 +327,7 @@ class LineBuilder:
         return result
 
     def scope(self, line: ParsedLine) -> str:
-        return f"{self.source_name}:{line.scope_suffix()}"
+        return line.scope_suffix()
 
     def record(self, line: ParsedLine, occurrence: int) -> CostLine:
         external_id = line.identity() if occurrence == 1 else f"{line.identity()}/{occurrence}"
