@@ -26,6 +26,7 @@ from pmsync.errors import PmsyncError, SourceDataError, SourceLockedError
 from pmsync.logs import redact
 from pmsync.model import Record
 from pmsync.store import SkippedRowInfo, Store, SyncRunInfo, WriteCounts, Writer, ledger
+from pmsync.store.engine import write_transaction
 
 log = logging.getLogger("pmsync.sync")
 
@@ -81,7 +82,7 @@ def sync_source(
         log.warning("%s", exc, extra={"source": source.name, "status": "locked"})
         return _record_locked_run(store, source, str(exc))
     try:
-        with store.engine.begin() as conn:
+        with write_transaction(store.engine) as conn:
             cursor_before = ledger.read_cursor_in(conn, source.name)
             run_id = ledger.start_run(conn, source.name, source.type, cursor_before)
             interrupted = ledger.close_interrupted_runs(conn, source.name, run_id)
@@ -101,7 +102,7 @@ def sync_source(
 
 
 def _record_locked_run(store: Store, source: SourceConfig, error: str) -> SyncRunInfo:
-    with store.engine.begin() as conn:
+    with write_transaction(store.engine) as conn:
         run_id = ledger.start_run(
             conn, source.name, source.type, ledger.read_cursor_in(conn, source.name), status="locked"
         )

@@ -8,6 +8,8 @@ deadlocking when both upgrade a read lock. PostgreSQL: the psycopg 3 driver.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -70,3 +72,13 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE_TRANSACTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: on SQLite it takes the write lock up front (``BEGIN IMMEDIATE``),
+    so a read-then-write never fails with "database is locked" when another writer committed between."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE_TRANSACTION: True})
+        with conn.begin():
+            yield conn

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
 
 from pmsync import clock
+from pmsync.store.engine import write_transaction
 from pmsync.store.models import PublicationInfo, RunStatus, SkippedRowInfo, SyncRunInfo, WriteCounts
 from pmsync.store.schema import publications, run_seen, source_state, sync_runs
 
@@ -173,7 +174,7 @@ def record_publication(
     run_id: int | None = None,
     published_at: datetime | None = None,
 ) -> PublicationInfo:
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         row = (
             conn.execute(
                 insert(publications)

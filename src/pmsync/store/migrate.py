@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from pmsync.store.engine import write_transaction
 from pmsync.store.lock import store_wide_lock
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -45,7 +46,7 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     """Bring the schema to ``revision``; returns the revision the database is now at."""
     if revision == "head" and current_revision(engine) == head_revision():
         return head_revision()
-    with store_wide_lock(engine, "migrate"), engine.begin() as conn:
+    with store_wide_lock(engine, "migrate"), write_transaction(engine) as conn:
         command.upgrade(alembic_config(conn), revision)
     now = current_revision(engine)
     assert now is not None
