@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -74,7 +75,11 @@ class JiraClient:
                 return func()
             except JIRAError as exc:
                 raise self._error(exc, what) from None
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
                 raise RetriableSourceError(
                     f"{what}: connection to Jira failed: {redact(str(exc))}", source=self.source
                 ) from None
@@ -92,10 +97,12 @@ class JiraClient:
         denied = response.headers.get("X-Authentication-Denied-Reason", "")
         if response.status_code == 403 and "CAPTCHA" in denied:
             return AuthError(
-                "Jira refuses basic auth for this account until a CAPTCHA is answered (too many failed logins)",
+                "Jira refuses basic auth for this account until a CAPTCHA is answered "
+                "(too many failed logins)",
                 source=self.source,
                 record=what,
-                hint="log in to Jira once in a browser, then check the password, or use a personal access token",
+                hint="log in to Jira once in a browser, then check the password, "
+                "or use a personal access token",
             )
         try:
             raise_for_api_status(response, source=self.source, record=what)
@@ -140,7 +147,11 @@ class JiraClient:
         while True:
             # The jira package has no public call for Cloud's paginated changelog resource.
             page = self.call(
-                lambda: self.client._get_json(f"issue/{key}/changelog", params={"startAt": start, "maxResults": 100}),
+                partial(
+                    self.client._get_json,
+                    f"issue/{key}/changelog",
+                    params={"startAt": start, "maxResults": 100},
+                ),
                 f"{key} changelog",
             )
             values = list(page.get("values", []))
@@ -176,7 +187,8 @@ class JiraClient:
         while True:
             current = token
             body = self.call(
-                lambda: self.client.enhanced_search_issues(
+                partial(
+                    self.client.enhanced_search_issues,
                     jql,
                     nextPageToken=current,
                     maxResults=page_size,
@@ -193,7 +205,8 @@ class JiraClient:
                 return
             if token in tokens_seen:
                 raise SourceDataError(
-                    "Jira returned the same nextPageToken twice; stopping instead of looping", source=self.source
+                    "Jira returned the same nextPageToken twice; stopping instead of looping",
+                    source=self.source,
                 )
             tokens_seen.add(token)
 
@@ -204,18 +217,18 @@ class JiraClient:
         last_key: str | None = None
         while True:
             ask = start - 1 if last_key else start
-            body = self.call(
-                lambda: self.client.search_issues(
-                    jql,
-                    startAt=ask,
-                    maxResults=page_size,
-                    fields=list(fields),
-                    expand=expand,
-                    json_result=True,
-                    use_post=True,
-                ),
-                "search",
+            # json_result=True: the page's JSON, whatever the overloads of search_issues say
+            search: Callable[[], dict[str, Any]] = partial(  # type: ignore[assignment]
+                self.client.search_issues,
+                jql,
+                startAt=ask,
+                maxResults=page_size,
+                fields=list(fields),
+                expand=expand,
+                json_result=True,
+                use_post=True,
             )
+            body = self.call(search, "search")
             issues = list(body.get("issues") or [])
             served = len(issues)
             if last_key is not None:
@@ -231,4 +244,4 @@ class JiraClient:
             last_key = str(issues[-1].get("key"))
 
     def close(self) -> None:
-        self.client.close()
+        self.client.close()  # type: ignore[no-untyped-call]

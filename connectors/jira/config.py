@@ -65,13 +65,19 @@ def resolve_auth(config: JiraConfig, base_dir: Path, source: str) -> dict[str, o
     at the last moment, and never stored on the connector."""
     try:
         if config.deployment == "cloud":
-            token = read_secret(config.api_token, config.api_token_file, what="Jira API token", base_dir=base_dir)
+            token = read_secret(
+                config.api_token, config.api_token_file, what="Jira API token", base_dir=base_dir
+            )
             return {"basic_auth": (config.email or "", token)}
         if config.pat is not None or config.pat_file is not None:
-            pat = read_secret(config.pat, config.pat_file, what="Jira personal access token", base_dir=base_dir)
+            pat = read_secret(
+                config.pat, config.pat_file, what="Jira personal access token", base_dir=base_dir
+            )
             return {"token_auth": pat}
         if config.username:
-            password = read_secret(config.password, config.password_file, what="Jira password", base_dir=base_dir)
+            password = read_secret(
+                config.password, config.password_file, what="Jira password", base_dir=base_dir
+            )
             return {"basic_auth": (config.username, password)}
     except ConfigError as exc:
         exc.source = source

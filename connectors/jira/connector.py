@@ -83,10 +83,20 @@ class JiraConnector:
         except AuthError as exc:
             return [CheckResult(f"{name}: sign-in", "fail", exc.message, exc.hint or "")]
         except PmsyncError as exc:
-            return [CheckResult(f"{name}: reachable", "fail", exc.message, exc.hint or f"is {self.config.url} right?")]
+            return [
+                CheckResult(
+                    f"{name}: reachable", "fail", exc.message, exc.hint or f"is {self.config.url} right?"
+                )
+            ]
         try:
             info = client.server_info()
-            results.append(CheckResult(f"{name}: reachable", "ok", f"{info.get('serverTitle') or self.config.url} {info.get('version', '')}"))
+            results.append(
+                CheckResult(
+                    f"{name}: reachable",
+                    "ok",
+                    f"{info.get('serverTitle') or self.config.url} {info.get('version', '')}",
+                )
+            )
             cloud = info.get("deploymentType") == "Cloud"
             if cloud != (self.config.deployment == "cloud"):
                 results.append(
@@ -110,7 +120,9 @@ class JiraConnector:
                         )
                     )  # fmt: skip
             try:
-                warnings = validate_fields(self.mapping, self.mapping_path, client.fields(), source=self.source)
+                warnings = validate_fields(
+                    self.mapping, self.mapping_path, client.fields(), source=self.source
+                )
                 results.append(CheckResult(f"{name}: mapping", "ok", str(self.mapping_path)))
                 results += [CheckResult(f"{name}: mapping", "warn", w) for w in warnings]
             except MappingError as exc:
@@ -216,7 +228,9 @@ class _Run:
             jql += f" AND updated >= {self.jql_time(since)}"
         jql += " ORDER BY updated ASC, key ASC"
         fields = list(_BASE_FIELDS) + [fid for _, fid in self.mapping.fields.roles()]
-        for page in self.client.search_pages(jql, fields=fields, expand="changelog", page_size=self.config.page_size):
+        for page in self.client.search_pages(
+            jql, fields=fields, expand="changelog", page_size=self.config.page_size
+        ):
             for raw in page:
                 record = self.one(raw)
                 if record is not None:
@@ -229,7 +243,9 @@ class _Run:
         updated_text = str((raw.get("fields") or {}).get("updated") or "")
         updated = parse_time(updated_text)
         if not key or updated is None:
-            raise SourceDataError("search result without key or updated", source=self.source, record=key or None)
+            raise SourceDataError(
+                "search result without key or updated", source=self.source, record=key or None
+            )
         self.last_read = updated
         if self.seen_text.get(key) == updated_text or self.recent.get(key) == updated_text:
             return None  # re-read of the overlap window, unchanged
@@ -272,7 +288,11 @@ class _Run:
     def deletion_scan(self) -> Iterator[ExtractItem]:
         """Prove presence of every issue per project and record type, then close each scope."""
         raid_names = {
-            raid: [self.type_names[n.casefold()] for n in self.mapping.raid_names(raid) if n.casefold() in self.type_names]
+            raid: [
+                self.type_names[n.casefold()]
+                for n in self.mapping.raid_names(raid)
+                if n.casefold() in self.type_names
+            ]
             for raid in RAID_TYPES
         }
         all_raid = [n for names in raid_names.values() for n in names]
@@ -280,7 +300,11 @@ class _Run:
             groups: list[tuple[str, str]] = []
             work_clause = f" AND issuetype not in ({_jql_list(all_raid)})" if all_raid else ""
             groups.append(("work_item", work_clause))
-            groups += [(raid, f" AND issuetype in ({_jql_list(names)})") for raid, names in raid_names.items() if names]
+            groups += [
+                (raid, f" AND issuetype in ({_jql_list(names)})")
+                for raid, names in raid_names.items()
+                if names
+            ]
             for record_type, clause in groups:
                 yield from self.scan(f"project = {project}{clause} ORDER BY key ASC", record_type)
             yield SnapshotComplete(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -88,7 +88,7 @@ class JiraMapping(_Strict):
         name = issue_type.casefold()
         for kind, names in self.issue_types.model_dump().items():
             if name in (n.casefold() for n in names):
-                return kind  # type: ignore[no-any-return]
+                return cast("WorkItemKind | RaidType", kind)
         return "task"
 
     def raid_names(self, raid: RaidType) -> list[str]:
@@ -105,7 +105,9 @@ def load_jira_mapping(name: str, mapping_dirs: Sequence[Path], *, source: str) -
         raise
 
 
-def validate_fields(mapping: JiraMapping, path: Path, fields: list[dict[str, Any]], *, source: str) -> list[str]:
+def validate_fields(
+    mapping: JiraMapping, path: Path, fields: list[dict[str, Any]], *, source: str
+) -> list[str]:
     """Raise :class:`MappingError` naming the first mapped field the instance does not have; return
     warnings for fields whose type does not fit their role."""
     by_id = {str(f.get("id")): f for f in fields}
@@ -119,8 +121,10 @@ def validate_fields(mapping: JiraMapping, path: Path, fields: list[dict[str, Any
                 if str(f.get("id", "")).startswith("customfield_")
                 and role.split("_")[0] in str(f.get("name", "")).lower().replace(" ", "_")
             ]
-            hint = f"fields that look right: {', '.join(similar)}" if similar else (
-                "see Jira's field list at /rest/api/3/field, or remove the line"
+            hint = (
+                f"fields that look right: {', '.join(similar)}"
+                if similar
+                else ("see Jira's field list at /rest/api/3/field, or remove the line")
             )
             raise MappingError(
                 f"fields.{role}: field {field_id!r} does not exist in this Jira instance",

@@ -13,7 +13,11 @@ from pmsync.model import ActionItem, Decision, Issue, Record, Risk, SourceRef, S
 
 from .mapping import JiraMapping
 
-_JIRA_CATEGORY: dict[str, StatusCategory] = {"new": "not_started", "indeterminate": "in_progress", "done": "done"}
+_JIRA_CATEGORY: dict[str, StatusCategory] = {
+    "new": "not_started",
+    "indeterminate": "in_progress",
+    "done": "done",
+}
 _SPRINT_NAME = re.compile(r"[\[,]name=([^,\]]*)")
 _SPRINT_STATE = re.compile(r"[\[,]state=([A-Za-z]+)")
 
@@ -234,7 +238,9 @@ class IssueNormalizer:
         resolved = parse_date(fields.get("resolutiondate"))
         description = adf_text(fields.get("description"))
         if kind == "risk":
-            probability = _number(fields.get(f.risk_probability) if f.risk_probability else None, self.mapping.probability_scale)
+            probability = _number(
+                fields.get(f.risk_probability) if f.risk_probability else None, self.mapping.probability_scale
+            )
             impact = _number(fields.get(f.risk_impact) if f.risk_impact else None, self.mapping.impact_scale)
             return Risk(
                 **common, title=summary, description=description, owner=owner, status=status_name,
@@ -254,7 +260,9 @@ class IssueNormalizer:
                 decided_on=resolved if category == "done" else None,
             )  # fmt: skip
         if kind == "action_item":
-            return ActionItem(**common, title=summary, owner=owner, status=status_name, status_category=category, due=due)
+            return ActionItem(
+                **common, title=summary, owner=owner, status=status_name, status_category=category, due=due
+            )
         parent = (fields.get("parent") or {}).get("key")
         if not parent and f.epic_link:
             parent = fields.get(f.epic_link) or None

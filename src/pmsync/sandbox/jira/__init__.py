@@ -118,7 +118,9 @@ class JiraSandbox:
     def create(self, project: str, count: int = 1, kind: str = "Story") -> list[str]:
         return [self.data.create(project, kind).key for _ in range(count)]
 
-    def update_between_pages(self, after_page: int = 1, count: int = 1, keys: Sequence[str] | None = None) -> None:
+    def update_between_pages(
+        self, after_page: int = 1, count: int = 1, keys: Sequence[str] | None = None
+    ) -> None:
         """After the ``after_page``-th search page from now is served, update issues: the page that
         follows is read from data that changed under the client's paging."""
         target = self.app.hooks.pages_served + after_page

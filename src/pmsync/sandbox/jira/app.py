@@ -35,6 +35,7 @@ from pmsync.sandbox.jira.jql import JqlError, Query, parse_jql
 from pmsync.sandbox.jira.render import ID_ONLY_FIELDS, Flavor, Renderer, field_list, select_fields
 
 SEARCH_PATHS = ("/search/jql", "/search")
+UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 
 
 def error_body(messages: Iterable[str], errors: dict[str, str] | None = None) -> dict[str, Any]:
@@ -161,7 +162,9 @@ class JiraApp:
                     "",
                     status=403,
                     headers={
-                        "X-Authentication-Denied-Reason": f"CAPTCHA_CHALLENGE; login-url={self.renderer.base}/login.jsp",
+                        "X-Authentication-Denied-Reason": (
+                            f"CAPTCHA_CHALLENGE; login-url={self.renderer.base}/login.jsp"
+                        ),
                         "X-Seraph-LoginReason": "AUTHENTICATION_DENIED",
                     },
                 )
@@ -175,7 +178,10 @@ class JiraApp:
         return None, self._unauthorized()
 
     def _unauthorized(self) -> Response:
-        headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED", "WWW-Authenticate": 'Basic realm="protected-area"'}
+        headers = {
+            "X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+            "WWW-Authenticate": 'Basic realm="protected-area"',
+        }
         if self.flavor.cloud:
             # Cloud answers a refused API token with a plain-text body.
             return Response(
@@ -195,7 +201,8 @@ class JiraApp:
             {
                 "baseUrl": self.renderer.base, "version": version, "versionNumbers": numbers,
                 "deploymentType": self.flavor.deployment_type, "buildNumber": 100265,
-                "buildDate": "2026-11-01T00:00:00.000+0000", "serverTime": self.renderer.timestamp(self.data.now_ms()),
+                "buildDate": "2026-11-01T00:00:00.000+0000",
+                "serverTime": self.renderer.timestamp(self.data.now_ms()),
                 "scmInfo": "sandbox", "serverTitle": "pmsync sandbox Jira",
             }
         )  # fmt: skip
@@ -264,7 +271,9 @@ class JiraApp:
             return state
         start, size = _int(request.args, "startAt", 0), min(_int(request.args, "maxResults", 5000), 5000)
         logs = [self.renderer.worklog(state, w) for w in state.worklogs]
-        return _json({"startAt": start, "maxResults": size, "total": len(logs), "worklogs": logs[start : start + size]})
+        return _json(
+            {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": logs[start : start + size]}
+        )
 
     # -- search -------------------------------------------------------------------------------------
     def _search_params(self, request: Request) -> MultiDict[str, Any]:
@@ -289,15 +298,11 @@ class JiraApp:
         jql = params.get("jql")
         if not jql:
             if bounded:
-                raise _BadRequest(
-                    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
-                )
+                raise _BadRequest(UNBOUNDED)
             raise _BadRequest("The JQL query is missing.")
         query = parse_jql(str(jql), self.tz)
         if bounded and not query.projects and query.since is None:
-            raise _BadRequest(
-                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
-            )
+            raise _BadRequest(UNBOUNDED)
         unknown = [p for p in query.projects if p not in self.data.specs]
         if unknown:
             raise _BadRequest(*[f"The value '{p}' does not exist for the field 'project'." for p in unknown])
@@ -348,7 +353,10 @@ class JiraApp:
         items = list(islice(stream, size + 1))
         page, more = items[:size], len(items) > size
         expand = set(str(params.get("expand") or "").split(","))
-        body: dict[str, Any] = {"issues": [self.renderer.issue(s, fields, expand) for _, s in page], "isLast": not more}
+        body: dict[str, Any] = {
+            "issues": [self.renderer.issue(s, fields, expand) for _, s in page],
+            "isLast": not more,
+        }
         if more and page:
             body["nextPageToken"] = _encode_token(page[-1][0], str(params.get("jql")))
         self._after_page()
@@ -422,9 +430,9 @@ class JiraApp:
             if project not in query.projects:
                 continue
             spec = self.data.specs[project]
-            if n <= spec.size and (query.since is None or self.data.base_updated(spec, n) >= since_ms):
-                if _type_ok(query, self.data.generate(spec, n).type):
-                    total -= 1  # the base issue is replaced by its override
+            in_range = query.since is None or self.data.base_updated(spec, n) >= since_ms
+            if n <= spec.size and in_range and _type_ok(query, self.data.generate(spec, n).type):
+                total -= 1  # the base issue is replaced by its override
             if state.alive and state.updated_ms >= since_ms and _type_ok(query, state.type):
                 total += 1
         return total

@@ -92,7 +92,9 @@ class _Parser:
     def take(self) -> _Tok:
         tok = self.peek()
         if tok is None:
-            raise JqlError("Error in the JQL Query: Expecting either a value, list or function but got 'EOF'.")
+            raise JqlError(
+                "Error in the JQL Query: Expecting either a value, list or function but got 'EOF'."
+            )
         self.pos += 1
         return tok
 
@@ -199,11 +201,11 @@ class _Parser:
                 raise JqlError(
                     f"Error in the JQL Query: the sandbox orders by 'updated, key' or 'key', not {keys}."
                 )
-        tok = self.peek()
-        if tok is not None:
-            if tok.text.lower() == "or":
+        rest = self.peek()
+        if rest is not None:
+            if rest.text.lower() == "or":
                 raise JqlError("The sandbox Jira does not evaluate OR; pmsync never sends it.")
-            raise JqlError(f"Error in the JQL Query: Expecting either 'OR' or 'AND' but got '{tok.text}'.")
+            raise JqlError(f"Error in the JQL Query: Expecting either 'OR' or 'AND' but got '{rest.text}'.")
         return query
 
 

@@ -77,15 +77,18 @@ DATACENTER = Flavor(
 )
 FLAVORS = {"cloud": CLOUD, "datacenter": DATACENTER}
 
+_CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
+_GH = "com.pyxis.greenhopper.jira:"
+_JPO = "com.atlassian.jpo:"
 _CUSTOM_SCHEMAS: dict[str, tuple[str, dict[str, Any]]] = {
-    "story_points": ("Story Points", {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float"}),
-    "start_date": ("Start date", {"type": "date", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:datepicker"}),
-    "target_end": ("Target end", {"type": "date", "custom": "com.atlassian.jpo:jpo-custom-field-baseline-end"}),
-    "epic_link": ("Epic Link", {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-epic-link"}),
-    "sprint": ("Sprint", {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint"}),
-    "team": ("Team", {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}),
-    "probability": ("Probability", {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}),
-    "impact": ("Impact", {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}),
+    "story_points": ("Story Points", {"type": "number", "custom": _CF + "float"}),
+    "start_date": ("Start date", {"type": "date", "custom": _CF + "datepicker"}),
+    "target_end": ("Target end", {"type": "date", "custom": _JPO + "jpo-custom-field-baseline-end"}),
+    "epic_link": ("Epic Link", {"type": "any", "custom": _GH + "gh-epic-link"}),
+    "sprint": ("Sprint", {"type": "array", "items": "json", "custom": _GH + "gh-sprint"}),
+    "team": ("Team", {"type": "option", "custom": _CF + "select"}),
+    "probability": ("Probability", {"type": "option", "custom": _CF + "select"}),
+    "impact": ("Impact", {"type": "option", "custom": _CF + "select"}),
 }  # fmt: skip
 _SYSTEM_FIELDS = (
     ("summary", "Summary", {"type": "string", "system": "summary"}),
@@ -167,7 +170,8 @@ class Renderer:
                 "timeZone": str(self.tz), "accountType": "atlassian",
             }  # fmt: skip
         return {
-            "self": f"{self.base}/rest/api/2/user?username={login}", "name": login, "key": f"JIRAUSER{index + 10000}",
+            "self": f"{self.base}/rest/api/2/user?username={login}", "name": login,
+            "key": f"JIRAUSER{index + 10000}",
             "emailAddress": f"{login}@agency.example", "displayName": name, "active": True,
             "timeZone": str(self.tz),
         }  # fmt: skip
@@ -177,7 +181,10 @@ class Renderer:
         return {
             "self": f"{self.base}/rest/api/{self.flavor.api_version}/status/{sid}",
             "description": "", "name": name, "id": sid,
-            "statusCategory": {"self": f"{self.base}/rest/api/2/statuscategory/{_CATEGORY[category]['id']}", **_CATEGORY[category]},
+            "statusCategory": {
+                "self": f"{self.base}/rest/api/2/statuscategory/{_CATEGORY[category]['id']}",
+                **_CATEGORY[category],
+            },
         }  # fmt: skip
 
     def issuetype(self, name: str) -> dict[str, Any]:
@@ -219,13 +226,18 @@ class Renderer:
     def option(self, value: str | None, fid: str) -> dict[str, Any] | None:
         if value is None:
             return None
-        return {"self": f"{self.base}/rest/api/2/customFieldOption/{fid}", "value": value, "id": str(abs(hash(value)) % 100000)}
+        return {
+            "self": f"{self.base}/rest/api/2/customFieldOption/{fid}",
+            "value": value,
+            "id": str(abs(hash(value)) % 100000),
+        }
 
     def worklog(self, state: IssueState, log: Worklog) -> dict[str, Any]:
         hours, rest = divmod(log.seconds, 3600)
         spent = f"{hours}h" + (f" {rest // 60}m" if rest else "") if hours else f"{rest // 60}m"
         return {
-            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(state)}/worklog/{log.id}",
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(state)}"
+            f"/worklog/{log.id}",
             "author": self.user(log.author), "updateAuthor": self.user(log.author),
             "created": self.timestamp(log.started_ms), "updated": self.timestamp(log.started_ms),
             "started": self.timestamp(log.started_ms), "timeSpent": spent,
@@ -308,7 +320,9 @@ class Renderer:
             "timeoriginalestimate": state.estimate_seconds,
             "timeestimate": remaining,
             "worklog": {
-                "startAt": 0, "maxResults": 20, "total": len(state.worklogs),
+                "startAt": 0,
+                "maxResults": 20,
+                "total": len(state.worklogs),
                 "worklogs": [self.worklog(state, w) for w in state.worklogs[:20]],
             },  # fmt: skip
             "subtasks": [],
@@ -358,5 +372,5 @@ class _AllBut(set[str]):
     def __contains__(self, item: object) -> bool:
         return not super().__contains__(item)
 
-    def __sub__(self, other: object) -> set[str]:  # type: ignore[override]
+    def __sub__(self, other: object) -> set[str]:
         return {"*"}
