@@ -39,8 +39,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import SecretStr, model_validator
 
-from pmsync.connector import ConnectorConfig
-from pmsync.errors import AuthError, ConfigError, ConnectorError, RetriableSourceError
+from pmsync.connector import CheckResult, ConnectorConfig
+from pmsync.errors import AuthError, ConfigError, ConnectorError, PmsyncError, RetriableSourceError
 from pmsync.http import make_session, parse_retry_after
 from pmsync.logs import redact, register_secret
 
@@ -580,3 +580,46 @@ def token_claims(token: str) -> dict[str, Any]:
     except (IndexError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def missing_permission(token: str, any_of: tuple[str, ...]) -> str | None:
+    """A sentence naming the permission an app-only token lacks, or None when it has one of them.
+
+    Delegated tokens (``scp``) are judged by the service itself; only app-only ``roles`` are checked.
+    """
+    claims = token_claims(token)
+    if claims.get("idtyp") == "user" or "scp" in claims:
+        return None
+    roles = set(claims.get("roles") or [])
+    if roles & set(any_of):
+        return None
+    granted = ", ".join(sorted(roles)) or "none"
+    return (
+        f"the app's token carries none of the application permissions {', '.join(any_of)} "
+        f"(granted: {granted}); add {any_of[0]} to the app registration and grant admin consent"
+    )
+
+
+def sign_in_check(
+    settings: MicrosoftAppSettings,
+    *,
+    source: str,
+    scope: str,
+    base_dir: Path | None = None,
+    needed: tuple[str, ...] = (),
+) -> tuple[CheckResult, str | None]:
+    """``pmsync doctor``'s sign-in line for ``scope``, and the token when sign-in worked."""
+    try:
+        token = token_provider(settings, source=source, base_dir=base_dir).token(scope)
+    except PmsyncError as exc:
+        return CheckResult("sign-in", "fail", exc.message, exc.hint or ""), None
+    problem = missing_permission(token, needed) if needed else None
+    if problem:
+        return CheckResult(
+            "permission",
+            "fail",
+            problem,
+            f"Entra admin center > App registrations > {settings.client_id} > API permissions",
+        ), token
+    how = "device code" if settings.sign_in == "device_code" else "app-only"
+    return CheckResult("sign-in", "ok", f"{how} token for {scope} from {settings.authority()}"), token

@@ -1,0 +1,316 @@
+"""``PlannerConnector``: Microsoft Planner (basic plans) through Microsoft Graph v1.0.
+
+Reads plans (those of the configured Microsoft 365 groups, and/or plan ids), their buckets, tasks,
+task details (checklists) and assignments. Graph v1.0 has no Planner delta query, so every run reads
+each plan's task list in full and compares fingerprints (the task's ``@odata.etag`` plus its bucket's
+name and the plan's project link) with the cursor's:
+
+- a changed or new task is fetched with its details and yielded as a :class:`WorkItem`;
+- an unchanged task is yielded as :class:`Seen` (no details request, nothing rewritten);
+- after each plan, ``SnapshotComplete(scope="plan:<id>")`` lets the engine mark deleted tasks, then a
+  ``Checkpoint`` commits that plan; a plan that disappeared from its group is swept as a whole.
+
+Task details have their own etag that Graph does not fold into the task's; a description or checklist
+edit that does not change the task itself is picked up at the task's next change (or with
+``refresh_details: true``, which re-reads every task's details each run).
+
+Planner has no costs, effort or baselines: pmsync's own baselines carry them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pmsync.connector import (
+    Checkpoint,
+    CheckResult,
+    ConnectorContext,
+    Cursor,
+    ExtractItem,
+    Seen,
+    SnapshotComplete,
+)
+from pmsync.errors import PmsyncError, SourceDataError
+from pmsync.mapping import load_mapping
+from pmsync.microsoft.auth import MicrosoftAppSettings, sign_in_check, token_provider
+from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
+from pmsync.microsoft.graph import ODataClient
+from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
+
+SYSTEM = "planner"
+PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
+
+
+class PlannerConfig(MicrosoftAppSettings):
+    """``sources[]`` block of ``type: planner``: the sign-in keys plus which plans to read."""
+
+    #: Microsoft 365 group ids whose plans are all read
+    group_ids: list[str] = Field(default_factory=list)
+    #: individual plan ids
+    plan_ids: list[str] = Field(default_factory=list)
+    mapping: str = "planner.yaml"
+    #: re-read every task's details (checklist, description) each run, not only changed tasks'
+    refresh_details: bool = False
+
+    @model_validator(mode="after")
+    def _some_plans(self) -> PlannerConfig:
+        if not self.group_ids and not self.plan_ids:
+            raise ValueError("give group_ids (Microsoft 365 groups whose plans to read) or plan_ids")
+        return self
+
+
+_DEFAULT_STATUS: dict[StatusCategory, str] = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "done": "Completed",
+}
+
+
+class PlannerMapping(BaseModel):
+    """``mappings/planner.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: status name per category; a task is not started at 0 %, done at 100 %, in progress between
+    status: dict[StatusCategory, str] = Field(default_factory=lambda: dict(_DEFAULT_STATUS))
+    #: priority label for Planner priorities up to each bound (0-10; Planner shows 1, 3, 5, 9)
+    priority: dict[str, int] = Field(
+        default_factory=lambda: {"Urgent": 1, "Important": 4, "Medium": 7, "Low": 10}
+    )
+    #: plan id or exact plan title → pmsync project key (pmsync.yaml projects[].links come first)
+    projects: dict[str, str] = Field(default_factory=dict)
+    #: tasks whose title starts with one of these are milestones
+    milestone_prefixes: list[str] = Field(default_factory=list)
+
+
+def _day(value: Any) -> date | None:
+    moment = _moment(value)
+    return moment.date() if moment else None
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class PlannerConnector:
+    system: ClassVar[str] = SYSTEM
+    Config: ClassVar[type[PlannerConfig]] = PlannerConfig
+
+    def __init__(self, context: ConnectorContext) -> None:
+        assert isinstance(context.config, PlannerConfig)
+        self.context = context
+        self.config: PlannerConfig = context.config
+        self.source = context.source_name
+        self._mapping: PlannerMapping | None = None
+        self._client: ODataClient | None = None
+
+    # -- plumbing --------------------------------------------------------------------------------
+    @property
+    def mapping(self) -> PlannerMapping:
+        if self._mapping is None:
+            self._mapping = load_mapping(self.config.mapping, PlannerMapping, self.context.mapping_dirs)
+        return self._mapping
+
+    @property
+    def client(self) -> ODataClient:
+        if self._client is None:
+            tokens = token_provider(self.config, source=self.source, base_dir=self.context.base_dir)
+            self._client = ODataClient(
+                base_url=self.config.graph_base(),
+                scope=self.config.graph_scope(),
+                tokens=tokens,
+                source=self.source,
+                permission_hint=(
+                    f"the app needs the Microsoft Graph application permission {PLANNER_PERMISSIONS[0]} "
+                    "with admin consent (and, for delegated sign-in, membership of the plan's group)"
+                ),
+            )
+        return self._client
+
+    def ref(self, external_id: str) -> SourceRef:
+        return SourceRef(system=SYSTEM, instance=self.source, external_id=external_id)
+
+    # -- doctor ----------------------------------------------------------------------------------
+    def check(self) -> list[CheckResult]:
+        results: list[CheckResult] = []
+        try:
+            _ = self.mapping
+            results.append(CheckResult("mapping", "ok", self.config.mapping))
+        except PmsyncError as exc:
+            results.append(CheckResult("mapping", "fail", str(exc), "fix the mapping file"))
+        signed_in, token = sign_in_check(
+            self.config,
+            source=self.source,
+            scope=self.config.graph_scope(),
+            base_dir=self.context.base_dir,
+            needed=PLANNER_PERMISSIONS,
+        )
+        results.append(signed_in)
+        if token is None or signed_in.status != "ok":
+            return results
+        try:
+            plans = list(self._plans())
+        except PmsyncError as exc:
+            results.append(CheckResult("plans", "fail", str(exc), exc.hint or ""))
+            return results
+        titles = ", ".join(str(p.get("title")) for p in plans[:5])
+        more = f" and {len(plans) - 5} more" if len(plans) > 5 else ""
+        results.append(
+            CheckResult("plans", "ok" if plans else "warn", f"{len(plans)} plan(s): {titles}{more}")
+        )
+        return results
+
+    # -- extract ---------------------------------------------------------------------------------
+    def _plans(self) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        for group in self.config.group_ids:
+            for plan in self.client.items(f"groups/{group}/planner/plans", record=f"group {group}"):
+                if plan.get("id") and plan["id"] not in seen:
+                    seen.add(plan["id"])
+                    yield plan
+        for plan_id in self.config.plan_ids:
+            if plan_id not in seen:
+                seen.add(plan_id)
+                yield self.client.get_json(f"planner/plans/{plan_id}", record=f"plan {plan_id}")
+
+    def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
+        prints = ScopeFingerprints(cursor.get("plans"))
+        mapping = self.mapping
+        read: set[str] = set()
+        for plan in self._plans():
+            plan_id = str(plan["id"])
+            scope = f"plan:{plan_id}"
+            read.add(scope)
+            yield from self._plan_records(plan, scope, prints, mapping)
+            yield SnapshotComplete(scope=scope)
+            yield Checkpoint({"plans": prints.to_cursor()})
+        # Plans the last run read that no longer exist (deleted, or their group dropped from config):
+        # an empty snapshot of their scope marks their records deleted.
+        for scope in prints.scopes():
+            if scope not in read:
+                prints.drop(scope)
+                yield SnapshotComplete(scope=scope)
+                yield Checkpoint({"plans": prints.to_cursor()})
+
+    def _project_key(self, plan: dict[str, Any], mapping: PlannerMapping) -> str | None:
+        links = self.context.project_links
+        for key in (str(plan.get("id")), str(plan.get("title"))):
+            if key in links:
+                return links[key]
+            if key in mapping.projects:
+                return mapping.projects[key]
+        return None
+
+    def _plan_records(
+        self, plan: dict[str, Any], scope: str, prints: ScopeFingerprints, mapping: PlannerMapping
+    ) -> Iterator[ExtractItem]:
+        plan_id = str(plan["id"])
+        project = self._project_key(plan, mapping)
+        prints.begin(scope)
+        plan_ref = self.ref(plan_id)
+        if prints.changed(scope, plan_id, fingerprint(plan.get("@odata.etag"), plan.get("title"), project)):
+            yield Project(
+                source=plan_ref,
+                source_modified=_moment(plan.get("createdDateTime")),
+                project=project,
+                scope=scope,
+                key=project or plan_id,
+                name=str(plan.get("title") or plan_id),
+            )
+        else:
+            yield Seen("project", plan_ref)
+        buckets = {
+            str(b["id"]): str(b.get("name") or "")
+            for b in self.client.items(f"planner/plans/{plan_id}/buckets", record=f"plan {plan_id} buckets")
+        }
+        for task in self.client.items(f"planner/plans/{plan_id}/tasks", record=f"plan {plan_id} tasks"):
+            task_id = task.get("id")
+            if not task_id:
+                raise SourceDataError("a task without an id", source=self.source, record=f"plan {plan_id}")
+            bucket = buckets.get(str(task.get("bucketId")), "")
+            print_ = fingerprint(task.get("@odata.etag"), bucket, project)
+            if prints.changed(scope, str(task_id), print_) or self.config.refresh_details:
+                details = self.client.get_json(f"planner/tasks/{task_id}/details", record=f"task {task_id}")
+                yield self.work_item(
+                    task, details, bucket=bucket, project=project, scope=scope, mapping=mapping
+                )
+            else:
+                yield Seen("work_item", self.ref(str(task_id)))
+        prints.complete(scope)
+
+    # -- normalization ---------------------------------------------------------------------------
+    def work_item(
+        self,
+        task: dict[str, Any],
+        details: dict[str, Any],
+        *,
+        bucket: str,
+        project: str | None,
+        scope: str,
+        mapping: PlannerMapping,
+    ) -> WorkItem:
+        task_id = str(task["id"])
+        try:
+            percent = float(task.get("percentComplete") or 0)
+        except (TypeError, ValueError):
+            raise SourceDataError(
+                f"percentComplete {task.get('percentComplete')!r} is not a number",
+                source=self.source,
+                record=f"task {task_id}",
+            ) from None
+        if not 0 <= percent <= 100:
+            raise SourceDataError(
+                f"percentComplete {percent} is outside 0..100", source=self.source, record=f"task {task_id}"
+            )
+        category: StatusCategory = (
+            "done" if percent >= 100 else "in_progress" if percent > 0 else "not_started"
+        )
+        assignees = sorted(str(user) for user in (task.get("assignments") or {}))
+        checklist = [c for c in (details.get("checklist") or {}).values() if isinstance(c, dict)]
+        title = str(task.get("title") or task_id)
+        custom: dict[str, str | int | float | bool | None] = {
+            "bucket": bucket or None,
+            "priority": _priority_label(task.get("priority"), mapping),
+            "checklist_items": len(checklist),
+            "checklist_done": sum(1 for c in checklist if c.get("isChecked")),
+            "has_description": bool(details.get("description")),
+        }
+        due = _day(task.get("dueDateTime"))
+        return WorkItem(
+            source=self.ref(task_id),
+            project=project,
+            scope=scope,
+            name=title,
+            kind="milestone" if any(title.startswith(p) for p in mapping.milestone_prefixes) else "task",
+            parent=None,
+            status=mapping.status.get(category, category),
+            status_category=category,
+            start=_day(task.get("startDateTime")),
+            finish=due,
+            due=due,
+            actual_finish=_day(task.get("completedDateTime")),
+            done_at=_moment(task.get("completedDateTime")),
+            percent_complete=percent,
+            assignee=assignees[0] if assignees else None,
+            resources=tuple(assignees),
+            labels=(bucket,) if bucket else (),
+            custom=custom,
+        )
+
+
+def _priority_label(value: Any, mapping: PlannerMapping) -> str | None:
+    if not isinstance(value, int):
+        return None
+    for label, bound in sorted(mapping.priority.items(), key=lambda item: item[1]):
+        if value <= bound:
+            return label
+    return None

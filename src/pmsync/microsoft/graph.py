@@ -1,0 +1,213 @@
+"""A small OData client for Microsoft Graph and the Dataverse Web API, over ``requests``.
+
+- every call gets a bearer token from a :class:`~pmsync.microsoft.auth.TokenProvider` (MSAL caches
+  it) and runs under the shared retry policy (:func:`pmsync.http.retrying`), so 429/503 with
+  ``Retry-After`` — from the API or from the token endpoint — are waited out, then retried;
+- a 401 saying the token is invalid or expired drops the cached token and tries once more with a
+  fresh one (keys roll over, tokens get revoked);
+- errors become pmsync errors: Graph's ``{"error": {"code", "message"}}`` is quoted, and a 403 names
+  the permission the caller needs (``permission_hint``);
+- :meth:`ODataClient.pages` follows ``@odata.nextLink`` exactly as given (Graph and Dataverse put
+  opaque ``$skiptoken`` values in it) and refuses to loop on a repeated link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import requests
+from tenacity import Retrying
+
+from pmsync.errors import AuthError, SourceDataError
+from pmsync.http import as_connector_error, raise_for_api_status, retrying
+from pmsync.logs import redact
+from pmsync.microsoft.auth import TokenProvider
+
+#: Graph error codes that mean "this token is no good" (as opposed to "you may not do this")
+_BAD_TOKEN_CODES = {"InvalidAuthenticationToken", "0x80072243"}
+
+
+class ODataClient:
+    """Calls one OData service (Graph v1.0 or a Dataverse environment) as one app or user."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        scope: str,
+        tokens: TokenProvider,
+        source: str,
+        default_headers: Mapping[str, str] | None = None,
+        permission_hint: str | None = None,
+        policy: Callable[[], Retrying] = retrying,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.scope = scope
+        self.tokens = tokens
+        self.source = source
+        self.default_headers = dict(default_headers or {})
+        self.permission_hint = permission_hint
+        self.policy = policy
+        #: HTTP requests sent (including retries), for benchmarks and tests
+        self.requests_sent = 0
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("https://", "http://")):
+            return path_or_url
+        return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> requests.Response:
+        """Send one request (with retries); returns the successful response or raises a pmsync error."""
+        url = self.url(path_or_url)
+        merged = {"Accept": "application/json", **self.default_headers, **(headers or {})}
+
+        def attempt() -> requests.Response:
+            response = self._send(method, url, params, json, merged, record)
+            if response.status_code == 401 and _graph_code(response) in _BAD_TOKEN_CODES:
+                # A cached token the service no longer accepts: fetch a new one, once.
+                self.tokens.invalidate()
+                response = self._send(method, url, params, json, merged, record)
+            self._raise_for_status(response, record)
+            return response
+
+        return self.policy()(attempt)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        body: Any,
+        headers: dict[str, str],
+        record: str | None,
+    ) -> requests.Response:
+        token = self.tokens.token(self.scope)
+        self.requests_sent += 1
+        try:
+            return self.tokens.session.request(
+                method,
+                url,
+                params=params,
+                json=body,
+                headers={**headers, "Authorization": f"Bearer {token}"},
+            )
+        except requests.RequestException as exc:
+            raise as_connector_error(exc, source=self.source, record=record or url) from None
+
+    def _raise_for_status(self, response: requests.Response, record: str | None) -> None:
+        if response.status_code == 403 or (
+            response.status_code == 401 and _graph_code(response) not in _BAD_TOKEN_CODES
+        ):
+            what = f"HTTP {response.status_code} from {response.request.method} {redact(response.url)}"
+            raise AuthError(
+                f"{what}: {_graph_message(response)}",
+                source=self.source,
+                record=record,
+                hint=self.permission_hint or "check that the app has the needed permission (admin-consented)",
+            )
+        raise_for_api_status(response, source=self.source, record=record)
+
+    def get_json(
+        self,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> dict[str, Any]:
+        response = self.request("GET", path_or_url, params=params, headers=headers, record=record)
+        return self._json(response, record)
+
+    def _json(self, response: requests.Response, record: str | None) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            raise SourceDataError(
+                f"{response.request.method} {redact(response.url)} answered HTTP {response.status_code} "
+                f"with a body that is not JSON: {redact(response.text[:120])!r}",
+                source=self.source,
+                record=record,
+                hint="a proxy or gateway may be answering instead of the service; retry later",
+            ) from None
+        if not isinstance(body, dict):
+            raise SourceDataError(
+                f"{redact(response.url)} answered with JSON that is not an object",
+                source=self.source,
+                record=record,
+            )
+        return body
+
+    def pages(
+        self,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page's ``value`` list, following ``@odata.nextLink`` until there is none."""
+        url: str | None = self.url(path_or_url)
+        query = params
+        seen: set[str] = set()
+        while url is not None:
+            body = self._json(self.request("GET", url, params=query, headers=headers, record=record), record)
+            value = body.get("value")
+            if not isinstance(value, list):
+                raise SourceDataError(
+                    f"{redact(url)} answered without a 'value' list", source=self.source, record=record
+                )
+            yield [item for item in value if isinstance(item, dict)]
+            next_link = body.get("@odata.nextLink")
+            if next_link is not None and not isinstance(next_link, str):
+                raise SourceDataError("@odata.nextLink is not a URL", source=self.source, record=record)
+            if next_link in seen:
+                raise SourceDataError(
+                    f"the service sent the same @odata.nextLink twice ({redact(next_link or '')[:120]}); "
+                    "stopping rather than looping",
+                    source=self.source,
+                    record=record,
+                )
+            if next_link:
+                seen.add(next_link)
+            url, query = next_link, None  # the next link carries the query options itself
+
+    def items(
+        self,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paged collection, one at a time."""
+        for page in self.pages(path_or_url, params=params, headers=headers, record=record):
+            yield from page
+
+
+def _graph_error(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _graph_code(response: requests.Response) -> str:
+    return str(_graph_error(response).get("code") or "")
+
+
+def _graph_message(response: requests.Response) -> str:
+    error = _graph_error(response)
+    text = str(error.get("message") or error.get("code") or response.text[:200] or response.reason)
+    return redact(text)

@@ -1,0 +1,219 @@
+"""The Planner connector against the sandbox Graph, through the real msal and requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from pmsync.connectors.planner import PlannerConfig, PlannerConnector
+
+from pmsync.config import shipped_mappings_dir
+from pmsync.connector import Checkpoint, ConnectorContext, Seen, SnapshotComplete
+from pmsync.errors import AuthError, SourceDataError
+from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
+from pmsync.model import Project, WorkItem
+from pmsync.sandbox.faults import ServerError, Throttle
+from pmsync.sandbox.graph_planner import DEMO_GROUP_ID
+from pmsync.sandbox.identity import GRAPH_RESOURCE
+from pmsync.sandbox.microsoft import DEMO_CLIENT_ID, MicrosoftSandbox
+
+CMM_TASKS = 12
+NET_TASKS = 4
+
+
+def connector(ms: MicrosoftSandbox, links: dict[str, str] | None = None, **keys: Any) -> PlannerConnector:
+    settings = {**ms.settings(), "group_ids": [DEMO_GROUP_ID], **keys}
+    return PlannerConnector(
+        ConnectorContext(
+            source_name="planner",
+            config=PlannerConfig.model_validate(settings),
+            mapping_dirs=(shipped_mappings_dir(),),
+            project_links=links or {"Case Management Modernization": "CMM"},
+        )
+    )
+
+
+def run(conn: PlannerConnector, cursor: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any]]:
+    items = list(conn.extract(cursor or {}))
+    checkpoints = [i for i in items if isinstance(i, Checkpoint)]
+    return items, checkpoints[-1].cursor if checkpoints else (cursor or {})
+
+
+def plan_id(ms: MicrosoftSandbox, title: str) -> str:
+    return next(p for p, v in ms.graph_state.planner.plans.items() if v["title"] == title)
+
+
+def details_requests(ms: MicrosoftSandbox) -> int:
+    return sum(1 for _, path in ms.graph.faults.requests if path.endswith("/details"))
+
+
+def test_first_run_reads_plans_tasks_details_and_assignments(ms):
+    items, _ = run(connector(ms))
+    projects = [i for i in items if isinstance(i, Project)]
+    tasks = {i.name: i for i in items if isinstance(i, WorkItem)}
+    assert {p.name for p in projects} == {"Case Management Modernization", "Network Refresh"}
+    assert len(tasks) == CMM_TASKS + NET_TASKS
+    intake = tasks["Configure case intake"]
+    assert intake.project == "CMM"
+    assert (intake.percent_complete, intake.status_category, intake.status) == (
+        50,
+        "in_progress",
+        "In progress",
+    )
+    assert intake.labels == ("Build",)
+    assert intake.custom["checklist_items"] == 2 and intake.custom["checklist_done"] == 1
+    assert intake.assignee and intake.assignee in intake.resources
+    assert intake.start and intake.finish and intake.start < intake.finish
+    done = tasks["Stakeholder interviews"]
+    assert done.status_category == "done" and done.actual_finish is not None
+    assert tasks["Go-live"].kind == "milestone"
+    assert tasks["Go-live"].custom["priority"] == "Urgent"
+    assert tasks["Replace switches: Headquarters"].project is None  # Network Refresh is not linked
+    scopes = [i.scope for i in items if isinstance(i, SnapshotComplete)]
+    assert sorted(scopes) == sorted(f"plan:{p}" for p in ms.graph_state.planner.plans)
+    assert details_requests(ms) == CMM_TASKS + NET_TASKS
+
+
+def test_second_run_writes_only_what_changed(ms):
+    conn = connector(ms)
+    _, cursor = run(conn)
+    ms.graph.faults.clear()
+
+    items, cursor = run(conn, cursor)
+    assert not [i for i in items if isinstance(i, WorkItem | Project)]
+    assert len([i for i in items if isinstance(i, Seen)]) == CMM_TASKS + NET_TASKS + 2
+    assert details_requests(ms) == 0
+
+    planner = ms.graph_state.planner
+    cmm = plan_id(ms, "Case Management Modernization")
+    changed = next(t for t, v in planner.tasks.items() if v["title"] == "Interface to payment system")
+    gone = next(t for t, v in planner.tasks.items() if v["title"] == "Cutover runbook")
+    planner.update_task(changed, percentComplete=50)
+    planner.delete_task(gone)
+    items, _ = run(conn, cursor)
+    written = [i for i in items if isinstance(i, WorkItem)]
+    assert [(w.name, w.status_category) for w in written] == [("Interface to payment system", "in_progress")]
+    seen = {i.source.external_id for i in items if isinstance(i, Seen)}
+    assert gone not in seen and changed not in seen
+    assert SnapshotComplete(scope=f"plan:{cmm}") in items  # the engine sweeps the deleted task
+
+
+def test_a_patch_over_the_wire_changes_the_etag_and_is_picked_up(ms):
+    conn = connector(ms)
+    _, cursor = run(conn)
+    settings = MicrosoftAppSettings.model_validate(ms.settings())
+    ms.identity_state.apps[DEMO_CLIENT_ID].roles[GRAPH_RESOURCE].add("Tasks.ReadWrite.All")
+    ms.identity_state.apps[DEMO_CLIENT_ID].roles[ms.graph_url].add("Tasks.ReadWrite.All")
+    tokens = token_provider(settings, source="test")
+    tokens.invalidate()  # a token with the new permission
+    task_id = next(t for t, v in ms.graph_state.planner.tasks.items() if v["title"] == "System test plan")
+    url = f"{ms.graph_url}/v1.0/planner/tasks/{task_id}"
+    auth = {"Authorization": f"Bearer {tokens.token(settings.graph_scope())}"}
+    etag = tokens.session.get(url, headers=auth).json()["@odata.etag"]
+    stale = tokens.session.patch(url, json={"percentComplete": 100}, headers={**auth, "If-Match": 'W/"x"'})
+    assert stale.status_code == 412
+    ok = tokens.session.patch(url, json={"percentComplete": 100}, headers={**auth, "If-Match": etag})
+    assert ok.status_code == 204
+
+    items, _ = run(conn, cursor)
+    assert [(w.name, w.status_category) for w in items if isinstance(w, WorkItem)] == [
+        ("System test plan", "done")
+    ]
+
+
+def test_bucket_rename_rewrites_its_tasks(ms):
+    conn = connector(ms)
+    _, cursor = run(conn)
+    planner = ms.graph_state.planner
+    test_bucket = next(b for b, v in planner.buckets.items() if v["name"] == "Test")
+    planner.buckets[test_bucket]["name"] = "Verification"
+    items, _ = run(conn, cursor)
+    assert {w.name for w in items if isinstance(w, WorkItem)} == {
+        "System test plan",
+        "User acceptance testing",
+        "Accessibility (Section 508) review",
+    }
+    assert all(w.labels == ("Verification",) for w in items if isinstance(w, WorkItem))
+
+
+def test_paging_follows_next_links(tmp_path):
+    from pmsync.sandbox.microsoft import microsoft_sandbox
+
+    with microsoft_sandbox(tmp_path, page_size=5) as small:
+        items, _ = run(connector(small))
+        assert len([i for i in items if isinstance(i, WorkItem)]) == CMM_TASKS + NET_TASKS
+        task_pages = [p for _, p in small.graph.faults.requests if p.endswith("/tasks")]
+        assert len(task_pages) == 3 + 1  # 12 tasks in pages of 5, and 4 tasks in one page
+
+
+def test_throttling_and_server_errors_are_retried(ms):
+    cmm = plan_id(ms, "Case Management Modernization")
+    ms.graph.faults.add(Throttle(retry_after=1), path=f"/v1.0/planner/plans/{cmm}/tasks", times=2)
+    ms.graph.faults.add(ServerError(503, retry_after=0), path_prefix="/v1.0/planner/tasks/", times=1)
+    items, _ = run(connector(ms))
+    assert len([i for i in items if isinstance(i, WorkItem)]) == CMM_TASKS + NET_TASKS
+    assert ms.graph.faults.served() == 3
+
+
+def test_missing_planner_permission_is_named(ms):
+    for roles in ms.identity_state.apps[DEMO_CLIENT_ID].roles.values():
+        roles.discard("Tasks.Read.All")
+    conn = connector(ms)
+    with pytest.raises(AuthError) as caught:
+        run(conn)
+    assert "Tasks.Read.All" in str(caught.value)
+    results = {r.name: r for r in conn.check()}
+    assert results["permission"].status == "fail"
+    assert "Tasks.Read.All" in results["permission"].detail
+
+
+def test_check_reports_sign_in_and_plans(ms):
+    results = {r.name: r for r in connector(ms).check()}
+    assert results["mapping"].status == "ok"
+    assert results["sign-in"].status == "ok"
+    assert results["plans"].status == "ok" and "Network Refresh" in results["plans"].detail
+
+
+def test_check_reports_a_wrong_secret(ms):
+    results = {r.name: r for r in connector(ms, client_secret="wrong").check()}
+    assert results["sign-in"].status == "fail"
+    assert "wrong secret" in results["sign-in"].detail
+
+
+def test_unknown_group_is_a_clear_error(ms):
+    with pytest.raises(SourceDataError) as caught:
+        run(connector(ms, group_ids=["00000000-0000-0000-0000-00000000dead"]))
+    assert "group 00000000-0000-0000-0000-00000000dead" in str(caught.value)
+    assert "HTTP 404" in str(caught.value)
+
+
+def test_plan_ids_and_a_plan_that_disappears(ms):
+    cmm = plan_id(ms, "Case Management Modernization")
+    net = plan_id(ms, "Network Refresh")
+    conn = connector(ms, group_ids=[DEMO_GROUP_ID])
+    _, cursor = run(conn)
+    # The Network Refresh plan is deleted from the group.
+    ms.graph_state.planner.groups[DEMO_GROUP_ID].remove(net)
+    del ms.graph_state.planner.plans[net]
+    items, cursor = run(conn, cursor)
+    assert SnapshotComplete(scope=f"plan:{net}") in items
+    assert f"plan:{net}" not in cursor["plans"]
+    only_cmm = connector(ms, group_ids=[], plan_ids=[cmm])
+    items, _ = run(only_cmm)
+    assert {i.project for i in items if isinstance(i, WorkItem)} == {"CMM"}
+
+
+def test_expired_token_is_replaced_once(ms, ms_settings):
+    conn = connector(ms)
+    run(conn)
+    # Tokens signed before a key rollover are refused with 401 InvalidAuthenticationToken.
+    ms.identity_state._signing_key = b"rolled-over-signing-key-0123456789abcdef"  # noqa: SLF001
+    items, _ = run(conn)
+    assert len([i for i in items if isinstance(i, WorkItem)]) == CMM_TASKS + NET_TASKS
+
+
+def test_graph_requires_a_token(ms):
+    response = requests.get(f"{ms.graph_url}/v1.0/planner/plans/x", verify=str(ms.ca_bundle), timeout=10)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
