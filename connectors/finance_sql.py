@@ -185,8 +185,10 @@ class FinanceSqlConnector:
             with engine.connect() as conn:
                 self._read_only(conn)
                 result = conn.execution_options(stream_results=True).execute(text(query), self.config.params)
-                columns = list(result.keys())
-                result.close()
+                try:
+                    columns = list(result.keys())
+                finally:
+                    result.close()
         except SQLAlchemyError as exc:
             error = self._db_error(exc, "running the query")
             return [CheckResult("query", "fail", str(error), error.hint or "")]
@@ -221,44 +223,47 @@ class FinanceSqlConnector:
                 result = conn.execution_options(
                     stream_results=True, yield_per=self.config.fetch_size
                 ).execute(text(query), self.config.params)
-                columns = list(result.keys())
                 try:
-                    builder.bind(columns)
-                except MissingColumns as exc:
-                    raise SourceDataError(
-                        f"the query returns no column {', '.join(exc.missing)} "
-                        f"(it returns {', '.join(columns)})",
-                        source=self.context.source_name,
-                        record="query",
-                        hint='alias the query\'s columns (AS "Column Name") or edit the mapping',
-                    ) from None
-                seen: set[int] = set()
-                repeats: dict[str, int] = {}
-                for rows, row in enumerate(result, start=1):
+                    columns = list(result.keys())
                     try:
-                        lines = builder.parse(tuple(row))
-                    except RowError as exc:
-                        bad_rows += 1
-                        where = f"query row {rows}"
-                        reason = f"column {exc.column!r}: value {exc.value!r} {exc.message}"
-                        if self.config.skip_bad_rows:
-                            yield SkippedRow(where=where, reason=reason)
-                        elif len(problems) < LISTED_PROBLEMS:
-                            problems.append(f"{where}, {reason}")
-                        continue
-                    if bad_rows and not self.config.skip_bad_rows:
-                        continue  # keep reading only to list the bad rows; nothing more is yielded
-                    for line in lines:
-                        identity = line.identity()
-                        key = _identity_hash(identity)
-                        occurrence = 1
-                        if key in seen:
-                            occurrence = repeats.get(identity, 1) + 1
-                            repeats[identity] = occurrence
-                        else:
-                            seen.add(key)
-                        scopes.add(builder.scope(line))
-                        yield builder.record(line, occurrence)
+                        builder.bind(columns)
+                    except MissingColumns as exc:
+                        raise SourceDataError(
+                            f"the query returns no column {', '.join(exc.missing)} "
+                            f"(it returns {', '.join(columns)})",
+                            source=self.context.source_name,
+                            record="query",
+                            hint='alias the query\'s columns (AS "Column Name") or edit the mapping',
+                        ) from None
+                    seen: set[int] = set()
+                    repeats: dict[str, int] = {}
+                    for rows, row in enumerate(result, start=1):
+                        try:
+                            lines = builder.parse(tuple(row))
+                        except RowError as exc:
+                            bad_rows += 1
+                            where = f"query row {rows}"
+                            reason = f"column {exc.column!r}: value {exc.value!r} {exc.message}"
+                            if self.config.skip_bad_rows:
+                                yield SkippedRow(where=where, reason=reason)
+                            elif len(problems) < LISTED_PROBLEMS:
+                                problems.append(f"{where}, {reason}")
+                            continue
+                        if bad_rows and not self.config.skip_bad_rows:
+                            continue  # keep reading only to list the bad rows; nothing more is yielded
+                        for line in lines:
+                            identity = line.identity()
+                            key = _identity_hash(identity)
+                            occurrence = 1
+                            if key in seen:
+                                occurrence = repeats.get(identity, 1) + 1
+                                repeats[identity] = occurrence
+                            else:
+                                seen.add(key)
+                            scopes.add(builder.scope(line))
+                            yield builder.record(line, occurrence)
+                finally:
+                    result.close()  # a server-side cursor must not outlive its connection
         except SQLAlchemyError as exc:
             raise self._db_error(exc, "reading the finance query") from None
         finally:

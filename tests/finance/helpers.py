@@ -8,9 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pmsync.connectors.finance_file import FinanceFileConfig, FinanceFileConnector
+
 from pmsync.config import shipped_mappings_dir
 from pmsync.connector import Checkpoint, ConnectorContext, ExtractItem
-from pmsync.connectors.finance_file import FinanceFileConfig, FinanceFileConnector
 from pmsync.model import CostLine
 
 DATA = Path(__file__).parent / "data"

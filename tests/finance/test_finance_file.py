@@ -119,8 +119,11 @@ def test_skip_bad_rows_loads_the_good_rows_and_lists_the_bad_ones(exports: Path)
 
 
 def test_a_reexported_file_that_drops_a_month_empties_it(exports: Path) -> None:
-    path = write_csv(exports / "a.csv", ROW.format(amount="100", vendor="V"),
-                     ROW.format(amount="5", vendor="V").replace("JUL-25", "AUG-25"))
+    path = write_csv(
+        exports / "a.csv",
+        ROW.format(amount="100", vendor="V"),
+        ROW.format(amount="5", vendor="V").replace("JUL-25", "AUG-25"),
+    )
     connector = file_connector(exports)
     cursor = last_cursor(connector.extract({}))
     write_csv(path, ROW.format(amount="100", vendor="V"))
@@ -139,7 +142,8 @@ def test_delimiter_is_detected(exports: Path, delimiter: str) -> None:
 
 def test_configured_delimiter_and_a_missing_column(exports: Path) -> None:
     write_csv(exports / "x.csv", ROW.format(amount="1", vendor="V"))
-    with pytest.raises(SourceDataError, match=r"no header row in the first 50 rows names the columns") as caught:
+    expected = r"no header row in the first 50 rows names the columns"
+    with pytest.raises(SourceDataError, match=expected) as caught:
         list(file_connector(exports, delimiter=";").extract({}))
     assert "x.csv" in str(caught.value)
 
@@ -152,30 +156,44 @@ def test_unquoted_thousands_separator_is_a_bad_row(exports: Path) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252", "utf-16"])
 def test_encodings_are_detected(exports: Path, encoding: str) -> None:
-    write_csv(exports / "x.csv", ROW.format(amount='"€1,000.00"' if encoding != "cp1252" else "1000",
-                                           vendor="Société Générale – Café"), encoding=encoding)
+    write_csv(
+        exports / "x.csv",
+        ROW.format(
+            amount='"€1,000.00"' if encoding != "cp1252" else "1000", vendor="Société Générale – Café"
+        ),
+        encoding=encoding,
+    )
     [line] = lines_of(file_connector(exports).extract({}))
     assert line.vendor == "Société Générale – Café"
     assert line.project == "ERP"  # the BOM is not part of the first column's name
 
 
 def test_european_export(exports: Path) -> None:
-    write_csv(exports / "x.csv", "P-100;01.08.2025;5110;Müller GmbH;-1.234,50",
-              header="Projekt;Buchungsdatum;Konto;Lieferant;Betrag", encoding="cp1252")
+    write_csv(
+        exports / "x.csv",
+        "P-100;01.08.2025;5110;Müller GmbH;-1.234,50",
+        header="Projekt;Buchungsdatum;Konto;Lieferant;Betrag",
+        encoding="cp1252",
+    )
     [line] = lines_of(file_connector(exports, "finance-eu.yaml").extract({}))
     assert (line.amount, line.currency, line.period, line.vendor) == (
-        Decimal("-1234.50"), "EUR", date(2025, 8, 1), "Müller GmbH")
+        Decimal("-1234.50"),
+        "EUR",
+        date(2025, 8, 1),
+        "Müller GmbH",
+    )
 
 
 def test_wide_export_with_fiscal_year_and_period_columns(exports: Path) -> None:
     write_csv(
         exports / "munis.csv",
-        "P-100,51100,2026,1,\"10,000.00\",\"8,000.00\",,Agency Staff",
-        "P-100,53000,2026,13,\"5,000.00\",0,\"1,200.00\",SHI",
+        'P-100,51100,2026,1,"10,000.00","8,000.00",,Agency Staff',
+        'P-100,53000,2026,13,"5,000.00",0,"1,200.00",SHI',
         header="Project String,Object,Fiscal Year,Period,Revised Budget,Actual,Encumbrance,Vendor Name",
     )
-    lines = lines_of(file_connector(exports, "finance-munis-wide.yaml", fiscal_year_start_month=7).extract({}))
-    assert {(l.kind, l.amount, l.period, l.fiscal_period, l.category) for l in lines} == {
+    connector = file_connector(exports, "finance-munis-wide.yaml", fiscal_year_start_month=7)
+    lines = lines_of(connector.extract({}))
+    assert {(x.kind, x.amount, x.period, x.fiscal_period, x.category) for x in lines} == {
         ("budget", Decimal("10000.00"), date(2025, 7, 1), 1, "labor"),
         ("actual", Decimal("8000.00"), date(2025, 7, 1), 1, "labor"),
         # period 13 (year-end adjustments) counts in the last month of FY2026
@@ -191,9 +209,15 @@ def test_peoplesoft_export(exports: Path) -> None:
         header="PROJECT_ID,ACTIVITY_ID,ACCOUNT,ANALYSIS_TYPE,FISCAL_YEAR,ACCOUNTING_PERIOD,ACCOUNTING_DT,"
         "RESOURCE_AMOUNT,CURRENCY_CD,VENDOR_NAME,PO_ID,DESCR,RESOURCE_ID",
     )
-    [line] = lines_of(file_connector(exports, "finance-peoplesoft.yaml", fiscal_year_start_month=7).extract({}))
+    connector = file_connector(exports, "finance-peoplesoft.yaml", fiscal_year_start_month=7)
+    [line] = lines_of(connector.extract({}))
     assert (line.project, line.kind, line.period, line.category, line.source.external_id) == (
-        "CRM", "actual", date(2025, 10, 1), "software", "P-101/actual/2025-10/RES-1")
+        "CRM",
+        "actual",
+        date(2025, 10, 1),
+        "software",
+        "P-101/actual/2025-10/RES-1",
+    )
 
 
 def _workbook(path: Path, *, merged: bool = False) -> Path:
@@ -207,10 +231,38 @@ def _workbook(path: Path, *, merged: bool = False) -> Path:
         header[7] = None
         header[6] = "Expenditure Item Date / Burdened Cost"
     sheet.append(header)
-    sheet.append(["P-100", "1.1", 5110, "Labor", "Actual", datetime(2025, 7, 1), datetime(2025, 7, 15),
-                  12500.5, "USD", "Agency Staff", None, "=HYPERLINK(\"http://x\")"])
-    sheet.append(["P-101", "2.1", 5410.0, "Services", "Commitment", "AUG-25", "15-AUG-2025", -250,
-                  None, "Accenture", "PO-1", None])
+    sheet.append(
+        [
+            "P-100",
+            "1.1",
+            5110,
+            "Labor",
+            "Actual",
+            datetime(2025, 7, 1),
+            datetime(2025, 7, 15),
+            12500.5,
+            "USD",
+            "Agency Staff",
+            None,
+            '=HYPERLINK("http://x")',
+        ]
+    )
+    sheet.append(
+        [
+            "P-101",
+            "2.1",
+            5410.0,
+            "Services",
+            "Commitment",
+            "AUG-25",
+            "15-AUG-2025",
+            -250,
+            None,
+            "Accenture",
+            "PO-1",
+            None,
+        ]
+    )
     sheet["L4"].data_type = "s"  # a text cell that looks like a formula, as users type them
     if merged:
         sheet.merge_cells("G3:H3")
@@ -221,7 +273,7 @@ def _workbook(path: Path, *, merged: bool = False) -> Path:
 def test_xlsx_sheet_by_name_header_not_first(exports: Path) -> None:
     _workbook(exports / "costs.xlsx")
     lines = lines_of(file_connector(exports, sheet="Cost Lines").extract({}))
-    assert [(l.project, l.account, l.amount, l.period, l.posting_date) for l in lines] == [
+    assert [(x.project, x.account, x.amount, x.period, x.posting_date) for x in lines] == [
         ("ERP", "5110", Decimal("12500.5"), date(2025, 7, 1), date(2025, 7, 15)),
         ("CRM", "5410", Decimal("-250"), date(2025, 8, 1), date(2025, 8, 15)),
     ]

@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from pmsync.config import shipped_mappings_dir
 from pmsync.connectors.finance.lines import LineBuilder, RowError
 from pmsync.connectors.finance.mapping import FinanceMapping
+
+from pmsync.config import shipped_mappings_dir
 from pmsync.errors import MappingError
 from pmsync.mapping import load_mapping
 
@@ -30,6 +30,7 @@ def _load(tmp_path: Path, text: str) -> FinanceMapping:
     return load_mapping("m.yaml", FinanceMapping, [tmp_path])
 
 
+FIXED = "cost_kind: {fixed: actual}\n"
 BASE = """
 columns: {project_code: Project, amount: Amount, period: Period, cost_kind: Type, account: Account}
 """
@@ -38,13 +39,13 @@ columns: {project_code: Project, amount: Amount, period: Period, cost_kind: Type
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("cost_kind: {values: {Budget: spend}}", r"cost_kind\.values\.Budget: .*'budget', 'actual', 'commitment'"),
-        ("cost_kind: {fixed: actual}\ncategories: [{category: food, accounts: ['1']}]", r"categories\.0\.category.*'labor'"),
-        ("cost_kind: {fixed: actual}\ncategories: [{category: labor, accounts: ['51A0-5199']}]", r"51A0-5199.*range"),
-        ("cost_kind: {fixed: actual}\ncolour: blue", r"colour: unknown key"),
-        ("cost_kind: {fixed: actual}\namounts: {decimal_separator: ';'}", r"amounts\.decimal_separator.*'\.' or ','"),
+        ("cost_kind: {values: {Budget: spend}}", r"cost_kind\.values\.Budget: .*'budget', 'actual'"),
+        (f"{FIXED}categories: [{{category: food, accounts: ['1']}}]", r"categories\.0\.category.*'labor'"),
+        (f"{FIXED}categories: [{{category: labor, accounts: ['51A0-5199']}}]", r"51A0-5199.*range"),
+        (f"{FIXED}colour: blue", r"colour: unknown key"),
+        (f"{FIXED}amounts: {{decimal_separator: ';'}}", r"amounts\.decimal_separator.*'\.' or ','"),
         ("", r"cost_kind\.fixed or cost_kind\.values"),
-        ("cost_kind: {fixed: actual}\ndate_formats: ['YYYY-MM-DD']", r"strptime"),
+        (f"{FIXED}date_formats: ['YYYY-MM-DD']", r"strptime"),
     ],
 )
 def test_mapping_errors_name_file_key_and_allowed_values(tmp_path: Path, extra: str, expected: str) -> None:
@@ -61,21 +62,37 @@ def test_a_period_source_is_required(tmp_path: Path) -> None:
 # -- the mapping layer as a whole, property-based --------------------------------------------------
 
 HEADER = ["Project", "Amount", "Period", "Type", "Account"]
-RULES = [("labor", 5000, 5199), ("hardware", 5200, 5299), ("software", 5300, 5399), ("contingency", 5900, 5999)]
+RULES = [
+    ("labor", 5000, 5199),
+    ("hardware", 5200, 5299),
+    ("software", 5300, 5399),
+    ("contingency", 5900, 5999),
+]
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
 
 def _builder() -> LineBuilder:
     mapping = FinanceMapping.model_validate(
         {
-            "columns": {"project_code": "Project", "amount": "Amount", "period": "Period",
-                        "cost_kind": "Type", "account": "Account"},
+            "columns": {
+                "project_code": "Project",
+                "amount": "Amount",
+                "period": "Period",
+                "cost_kind": "Type",
+                "account": "Account",
+            },
             "cost_kind": {"values": {"Budget": "budget", "Actual": "actual", "Encumbrance": "commitment"}},
             "period_formats": ["%b-%y"],
             "categories": [{"category": c, "accounts": [f"{lo}-{hi}"]} for c, lo, hi in RULES],
         }
     )
-    builder = LineBuilder(mapping, system="finance_file", source_name="s", project_links={"P-1": "ERP"},
-                          fiscal_year_start_month=10)
+    builder = LineBuilder(
+        mapping,
+        system="finance_file",
+        source_name="s",
+        project_links={"P-1": "ERP"},
+        fiscal_year_start_month=10,
+    )
     builder.bind(HEADER)
     return builder
 
@@ -91,14 +108,17 @@ BUILDER = _builder()
     kind=st.sampled_from(["Budget", "ACTUAL", "encumbrance"]),
     account=st.integers(4000, 6999),
 )
-def test_rows_map_to_lines(code: str, amount: Decimal, month: int, year: int, kind: str, account: int) -> None:
+def test_rows_map_to_lines(
+    code: str, amount: Decimal, month: int, year: int, kind: str, account: int
+) -> None:
     text = f"({abs(amount):,.2f})" if amount < 0 else f"{amount:,.2f}"
-    period = f"{['JAN','FEB','MAR','APR','MAY','JUN','JUL','AUG','SEP','OCT','NOV','DEC'][month-1]}-{year % 100:02d}"
+    period = f"{MONTHS[month - 1]}-{year % 100:02d}"
     [line] = BUILDER.parse([code, text, period, kind, str(account)])
     record = BUILDER.record(line, 1)
     assert record.amount == amount
     assert record.kind == {"budget": "budget", "actual": "actual", "encumbrance": "commitment"}[kind.lower()]
-    assert record.period is not None and (record.period.year % 100, record.period.month) == (year % 100, month)
+    assert record.period is not None
+    assert (record.period.year % 100, record.period.month) == (year % 100, month)
     # federal fiscal year: October starts the next year's FY
     assert record.fiscal_period == (month - 10) % 12 + 1
     assert record.fiscal_year == record.period.year + (1 if month >= 10 else 0)
@@ -108,7 +128,8 @@ def test_rows_map_to_lines(code: str, amount: Decimal, month: int, year: int, ki
     assert record.scope == f"{code}/{record.kind}/{record.period:%Y-%m}"
     assert record.source.external_id.startswith(record.scope + "/")
     # the same row gives the same id; another amount another id
-    assert BUILDER.record(BUILDER.parse([code, text, period, kind, str(account)])[0], 1).source == record.source
+    same = BUILDER.parse([code, text, period, kind, str(account)])[0]
+    assert BUILDER.record(same, 1).source == record.source
     other = BUILDER.parse([code, f"{amount + 1:.2f}", period, kind, str(account)])[0]
     assert BUILDER.record(other, 1).source != record.source
 
