@@ -97,8 +97,20 @@ def test_missing_data_is_grey_and_says_why():
     assert rag.schedule.status == "grey"
     assert "no approved baseline" in rag.schedule.explanation
     assert rag.risk.status == "red"
-    assert rag.overall.status == "red"
-    assert "(schedule, cost, scope not rated)" in rag.overall.explanation
+    # risk alone cannot vouch for a project whose schedule and cost are unknown
+    assert rag.overall.status == "grey"
+    assert rag.overall.explanation == "not rated: neither schedule nor cost could be rated"
+    costed = rate_project(
+        config,
+        "medium",
+        ScheduleMeasures(),
+        cost("100", "100"),
+        None,
+        ScopeMeasures(),
+        RiskMeasures(high_risks=3),
+    )
+    assert costed.overall.status == "red"
+    assert costed.overall.explanation == "red because risk is red (schedule, scope not rated)"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ cost variance is the forecast at completion against the budget at completion (th
 counts under-runs too, since a large under-run also means the plan was wrong; set
 ``count_underrun: false`` to rate overruns only). SPI and CPI bands (amber below 0.95, red below 0.90)
 apply when earned value is available; the worse of the two rules wins. Risk is rated on open high
-risks and overdue risks; overall is the worst of the four dimensions.
+risks and overdue risks; overall is the worst of the four dimensions (not rated when neither
+schedule nor cost can be rated).
 """
 
 from __future__ import annotations
@@ -141,8 +142,8 @@ class GovernanceConfig(_Strict):
     eac_method: EacMethod = "cpi"
     #: rate cost under-runs like overruns (IT Dashboard practice)
     count_underrun: bool = True
-    #: a milestone not finished within this many working days of its baseline finish is at risk
-    milestone_at_risk_days: int = Field(default=10, ge=0)
+    #: work item kinds counted for scope change (None: every kind except summary rows)
+    scope_kinds: list[str] | None = None
     #: risk score (or probability × impact) at or above which an open risk counts as high
     high_risk_score: float = Field(default=15, ge=0)
     #: projects without a tier get one from their budget: ≥ medium → medium, ≥ large → large
@@ -372,14 +373,18 @@ def rate_risk(risk: RiskMeasures, rules: TierRules, tier: Tier, high_score: floa
 
 def rate_overall(ratings: Mapping[Dimension, RagRating]) -> RagRating:
     rated = {d: r for d, r in ratings.items() if r.status != "grey"}
-    rule = "overall: the worst of schedule, cost, scope and risk (dimensions not rated are left out)"
+    rule = (
+        "overall: the worst of schedule, cost, scope and risk (dimensions not rated are left out); "
+        "not rated when neither schedule nor cost is"
+    )
     figures: dict[str, float | None] = {d: float(_ORDER[r.status]) for d, r in ratings.items()}
-    if not rated:
+    if "schedule" not in rated and "cost" not in rated:
+        # Risk or scope alone cannot vouch for a project whose schedule and cost are unknown.
         return RagRating(
             dimension="overall",
             status="grey",
             rule=rule,
-            explanation="not rated: no dimension could be rated",
+            explanation="not rated: neither schedule nor cost could be rated",
             figures=figures,
         )
     status = _worst(*(r.status for r in rated.values()))

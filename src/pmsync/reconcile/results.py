@@ -31,7 +31,7 @@ MilestoneState = Literal["hit", "missed", "at_risk", "on_track", "no_baseline"]
 """- ``hit``: finished on or before its baseline finish;
 - ``missed``: finished after its baseline finish, or not finished and its baseline finish has passed;
 - ``at_risk``: not finished, baseline finish not yet passed, but the current forecast finish is later
-  than the baseline finish (or it is within the at-risk window and has not started);
+  than the baseline finish;
 - ``on_track``: not finished, forecast on or before the baseline finish;
 - ``no_baseline``: the milestone is not in the baseline used."""
 Trend = Literal["improving", "worsening", "unchanged", "new"]

@@ -1,0 +1,308 @@
+"""Schedule and cost figures for one project from its records, and the baseline they compare with.
+
+The rules, in words:
+
+- **Baseline**: the approved pmsync baseline (the plan of record). When none is approved yet, the MS
+  Project file's own Baseline 0 (lowest number) is used and a note says so, so a new project still
+  gets figures; the RAG explanation then rests on an unapproved baseline.
+- **Leaf items**: finish dates, EVM and BEI use detail work only (no summary rows), so roll-ups are
+  not counted twice.
+- **EV** uses baseline cost × percent complete (physical % when the schedule gives one; done = 100 %;
+  an item with no percentage earns nothing until done — the conservative 0/100 rule).
+- **AC**: finance actuals dated on or before the status date; without finance lines, the schedule's
+  own actual cost.
+- **Forecast at completion**: actuals to date + finance forecast lines dated after the status date,
+  when finance provides forecasts; else the EVM EAC by the configured method.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+from pmsync.model import (
+    ActionItem,
+    Baseline,
+    BaselineItem,
+    CostLine,
+    Issue,
+    Project,
+    Risk,
+    WorkItem,
+)
+from pmsync.reconcile import baselines as bl
+from pmsync.reconcile.calendar import WorkingCalendar
+from pmsync.reconcile.evm import money
+from pmsync.reconcile.health import is_complete
+from pmsync.reconcile.results import (
+    CostBreakdownRow,
+    CostMeasures,
+    EvmMeasures,
+    MilestoneMeasure,
+    ScheduleMeasures,
+)
+from pmsync.store import Store
+
+ZERO = Decimal(0)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of ``day`` in UTC: what "as of the status date" reads from history."""
+    return datetime.combine(day, time(23, 59, 59, 999999), tzinfo=UTC)
+
+
+@dataclass
+class ProjectData:
+    """One project's records at one moment (what the computations need, nothing else)."""
+
+    key: str
+    items: list[WorkItem] = field(default_factory=list)
+    cost_lines: list[CostLine] = field(default_factory=list)
+    risks: list[Risk] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    actions: list[ActionItem] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, store: Store, key: str, as_of: datetime | None) -> ProjectData:
+        return cls(
+            key=key,
+            items=list(store.iter_records(WorkItem, project=key, as_of=as_of)),
+            cost_lines=list(store.iter_records(CostLine, project=key, as_of=as_of)),
+            risks=list(store.iter_records(Risk, project=key, as_of=as_of)),
+            issues=list(store.iter_records(Issue, project=key, as_of=as_of)),
+            actions=list(store.iter_records(ActionItem, project=key, as_of=as_of)),
+            projects=list(store.iter_records(Project, project=key, as_of=as_of)),
+        )
+
+
+def leaves(items: Iterable[WorkItem]) -> list[WorkItem]:
+    """Detail work: not a summary row and nobody's parent (within its own source)."""
+    listed = list(items)
+    parents = {(i.source.system, i.source.instance, i.parent) for i in listed if i.parent}
+    return [
+        i
+        for i in listed
+        if i.kind != "summary" and (i.source.system, i.source.instance, i.source.external_id) not in parents
+    ]
+
+
+def percent_for_ev(item: WorkItem | None) -> float:
+    if item is None:
+        return 0.0
+    if is_complete(item):
+        return 100.0
+    if item.physical_percent_complete is not None:
+        return item.physical_percent_complete
+    return item.percent_complete or 0.0
+
+
+def _line_date(line: CostLine) -> date | None:
+    return line.posting_date or line.period
+
+
+def _to_date(line: CostLine, status_date: date) -> bool:
+    day = _line_date(line)
+    return day is None or day <= status_date
+
+
+@dataclass
+class ChosenBaseline:
+    baseline: Baseline | None
+    items: dict[str, BaselineItem]
+    approvals: int
+    notes: list[str]
+
+
+def choose_baseline(store: Store, project: str, as_of: datetime | None) -> ChosenBaseline:
+    register = bl.BaselineRegister(store, project)
+    listed = register.baselines(as_of)
+    approvals = sum(1 for b in listed if bl.is_pmsync(b) and b.approved_at is not None)
+    baseline = register.approved(as_of)
+    notes: list[str] = []
+    if baseline is None:
+        imported = [b for b in listed if not bl.is_pmsync(b)]
+        if imported:
+            baseline = min(imported, key=lambda b: (b.number, b.source.key()))
+            notes.append(
+                f"no approved pmsync baseline: using {baseline.name or 'baseline'} from "
+                f"{baseline.source.key()} "
+                "(not approved; run `pmsync baseline approve` to make a plan of record)"
+            )
+        else:
+            notes.append("no baseline: schedule variance, earned value and scope change are not computed")
+            return ChosenBaseline(None, {}, approvals, notes)
+    items = {bl.item_key(baseline, i): i for i in register.items(baseline, as_of)}
+    return ChosenBaseline(baseline, items, approvals, notes)
+
+
+def _milestones(
+    items: Sequence[WorkItem], base: dict[str, BaselineItem], status_date: date, cal: WorkingCalendar
+) -> list[MilestoneMeasure]:
+    found = []
+    for item in items:
+        if item.kind != "milestone":
+            continue
+        b = base.get(item.source.key())
+        current = item.finish or item.due
+        actual = item.actual_finish or (current if is_complete(item) else None)
+        b_finish = b.finish if b else None
+        variance = None
+        if b_finish and (actual or current):
+            variance = cal.variance(b_finish, actual or current)  # type: ignore[arg-type]
+        if b_finish is None:
+            state, text = "no_baseline", "not in the baseline used"
+        elif actual is not None:
+            state = "hit" if actual <= b_finish else "missed"
+            late = f" ({variance} working days late)" if variance and variance > 0 else ""
+            text = f"finished {actual}, baseline {b_finish}{late}"
+        elif b_finish < status_date:
+            state, text = "missed", f"baseline finish {b_finish} has passed and it is not finished"
+        elif current is not None and current > b_finish:
+            state = "at_risk"
+            text = f"forecast {current} is {variance} working days after the baseline {b_finish}"
+        else:
+            state, text = "on_track", f"forecast {current} on or before the baseline {b_finish}"
+        found.append(
+            MilestoneMeasure(
+                source=item.source,
+                key=item.key,
+                name=item.name,
+                baseline_finish=b_finish,
+                current_finish=current,
+                actual_finish=actual,
+                variance_working_days=variance,
+                state=state,
+                explanation=text,
+            )
+        )
+    return sorted(found, key=lambda m: (m.baseline_finish or m.current_finish or date.max, m.name))
+
+
+def schedule_measures(
+    work: Sequence[WorkItem],
+    all_items: Sequence[WorkItem],
+    chosen: ChosenBaseline,
+    status_date: date,
+    cal: WorkingCalendar,
+) -> ScheduleMeasures:
+    base = chosen.items
+    by_key = {i.source.key(): i for i in work}
+    b_leaf = [b for k, b in base.items() if k in by_key or k not in {i.source.key() for i in all_items}]
+    b_starts = [b.start for b in b_leaf if b.start] + [b.finish for b in b_leaf if b.finish and not b.start]
+    b_finishes = [b.finish for b in b_leaf if b.finish]
+    b_start, b_finish = min(b_starts, default=None), max(b_finishes, default=None)
+    finishes = [i.actual_finish or i.finish or i.due for i in work]
+    current = max((f for f in finishes if f), default=None)
+    done = bool(work) and all(is_complete(i) for i in work)
+    actual = max((i.actual_finish for i in work if i.actual_finish), default=None) if done else None
+    variance = duration = percent = None
+    if b_finish and (actual or current):
+        variance = cal.variance(b_finish, actual or current)  # type: ignore[arg-type]
+    if b_start and b_finish:
+        duration = cal.count(b_start, b_finish)
+    if variance is not None and duration:
+        percent = variance / duration * 100
+    milestones = _milestones(all_items, base, status_date, cal)
+    due = [k for k, b in base.items() if k in by_key and b.finish and b.finish <= status_date]
+    # BEI counts baselined detail work with a baseline finish: a done backlog item with no dates
+    # (e.g. a Jira epic) was never scheduled, so it must not inflate the index.
+    completed = sum(1 for k, b in base.items() if b.finish and k in by_key and is_complete(by_key[k]))
+    upcoming = [m for m in milestones if m.actual_finish is None and m.state != "missed"]
+    if work:
+        percent_done = sum(1 for i in work if is_complete(i)) / len(work) * 100
+    return ScheduleMeasures(
+        baseline_finish=b_finish,
+        current_finish=current,
+        actual_finish=actual,
+        finish_variance_working_days=variance,
+        baseline_duration_working_days=duration,
+        finish_variance_percent=percent,
+        percent_complete=percent_done if work else None,
+        milestones=milestones,
+        milestones_hit=sum(1 for m in milestones if m.state == "hit"),
+        milestones_missed=sum(1 for m in milestones if m.state == "missed"),
+        milestones_at_risk=sum(1 for m in milestones if m.state == "at_risk"),
+        next_milestone=min(upcoming, key=lambda m: m.current_finish or date.max, default=None),
+        bei=completed / len(due) if due else None,
+        bei_tasks_completed=completed,
+        bei_tasks_due=len(due),
+    )
+
+
+def _row_order(entry: tuple[tuple[str | None, int | None, int | None], object]) -> tuple[str, int, int]:
+    category, year, period = entry[0]
+    return (category or "", year or 0, period or 0)
+
+
+def _sum(lines: Iterable[CostLine]) -> Decimal:
+    return sum((line.amount for line in lines), ZERO)
+
+
+def cost_measures(
+    lines: Sequence[CostLine],
+    work: Sequence[WorkItem],
+    budget: Decimal | None,
+    baseline_cost: Decimal,
+    evm: EvmMeasures | None,
+    status_date: date,
+    currency: str,
+) -> CostMeasures:
+    actuals = [x for x in lines if x.kind == "actual" and _to_date(x, status_date)]
+    budgets = [x for x in lines if x.kind == "budget"]
+    commitments = [x for x in lines if x.kind == "commitment" and _to_date(x, status_date)]
+    forecasts = [x for x in lines if x.kind == "forecast" and not _to_date(x, status_date)]
+    actual = _sum(actuals) if actuals else sum((i.actual_cost or ZERO for i in work), ZERO)
+    if budget is not None:
+        bac, bac_basis = budget, "approved budget"
+    elif budgets:
+        bac, bac_basis = _sum(budgets), "finance budget lines"
+    elif baseline_cost:
+        bac, bac_basis = baseline_cost, "baseline cost"
+    else:
+        bac, bac_basis = None, "no budget"
+    if forecasts:
+        forecast, basis = actual + _sum(forecasts), "actuals to date plus finance forecast"
+    elif evm is not None and evm.eac is not None:
+        forecast, basis = evm.eac, "EVM " + " = ".join(evm.eac_formula.split(" = ")[:2])
+    else:
+        forecast, basis = None, "no forecast"
+    vac = None if bac is None or forecast is None else bac - forecast
+    rows: dict[tuple[str | None, int | None, int | None], dict[str, Decimal]] = defaultdict(
+        lambda: defaultdict(lambda: ZERO)
+    )
+    for line in lines:
+        if line.kind in ("actual", "commitment") and not _to_date(line, status_date):
+            continue
+        rows[(line.category, line.fiscal_year, line.fiscal_period)][line.kind] += line.amount
+    breakdown = [
+        CostBreakdownRow(
+            category=cat,
+            fiscal_year=fy,
+            fiscal_period=fp,
+            budget=v["budget"],
+            actual=v["actual"],
+            commitment=v["commitment"],
+            forecast=v["forecast"],
+        )
+        for (cat, fy, fp), v in sorted(rows.items(), key=_row_order)
+    ]
+    committed = _sum(commitments)
+    return CostMeasures(
+        currency=currency,
+        budget_at_completion=bac,
+        bac_basis=bac_basis,
+        actual_to_date=money(actual),
+        commitments=money(committed),
+        forecast_at_completion=None if forecast is None else money(forecast),
+        forecast_basis=basis,
+        variance_at_completion=None if vac is None else money(vac),
+        variance_at_completion_percent=None if vac is None or not bac else float(vac / bac * 100),
+        cost_variance=evm.cv if evm else None,
+        cost_variance_percent=evm.cv_percent if evm else None,
+        percent_spent=None if not bac else float((actual + committed) / bac * 100),
+        by_category=breakdown,
+    )

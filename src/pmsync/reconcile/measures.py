@@ -1,0 +1,282 @@
+"""Measures for one project as of a status date: read the store, compute, rate.
+
+``measure_project`` is what reports call. It reads the project's records as they are now, or as they
+were at ``as_of`` (to rebuild a past report exactly), and returns :class:`ProjectMeasures`: schedule,
+cost, earned value with its S-curve, scope, risk, schedule health per schedule, cross-system
+exceptions and the RAG ratings with their reasons. How each figure is derived is described in
+:mod:`~pmsync.reconcile.figures` (schedule and cost), :mod:`~pmsync.reconcile.evm` (earned value),
+:mod:`~pmsync.reconcile.health`, :mod:`~pmsync.reconcile.crosscheck` and
+:mod:`~pmsync.reconcile.governance`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from pmsync.config import ProjectConfig
+from pmsync.model import BaselineItem, Project, Tier, WorkItem
+from pmsync.reconcile import baselines as bl
+from pmsync.reconcile.calendar import WorkingCalendar
+from pmsync.reconcile.crosscheck import crosscheck_project
+from pmsync.reconcile.evm import compute_evm, earned_value, month_ends, planned_value_curve, s_curve
+from pmsync.reconcile.figures import (
+    ChosenBaseline,
+    ProjectData,
+    choose_baseline,
+    cost_measures,
+    end_of_day,
+    leaves,
+    percent_for_ev,
+    schedule_measures,
+)
+from pmsync.reconcile.governance import GovernanceConfig, rate_project
+from pmsync.reconcile.health import assess_schedule
+from pmsync.reconcile.results import (
+    EvmMeasures,
+    ProjectMeasures,
+    RiskMeasures,
+    ScheduleHealth,
+    ScopeMeasures,
+)
+from pmsync.store import Store
+
+ZERO = Decimal(0)
+#: the S-curve looks back at most this many months (one history read per month)
+MAX_CURVE_MONTHS = 60
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    program: str | None
+    tier: Tier | None
+    sponsor: str | None
+    manager: str | None
+    approved_budget: Decimal | None
+    currency: str
+
+
+def project_facts(config: ProjectConfig, stored: Sequence[Project]) -> ProjectFacts:
+    """Project facts: pmsync.yaml first, then what a source (e.g. an MS Project file) says."""
+    found = stored[0] if stored else None
+    return ProjectFacts(
+        program=config.program or (found.program if found else None),
+        tier=config.tier or (found.tier if found else None),
+        sponsor=config.sponsor or (found.sponsor if found else None),
+        manager=config.manager or (found.manager if found else None),
+        approved_budget=config.approved_budget
+        if config.approved_budget is not None
+        else (found.approved_budget if found else None),
+        currency=config.currency or (found.currency if found else "USD"),
+    )
+
+
+def _evm_items(chosen: ChosenBaseline, all_items: Sequence[WorkItem], work: Sequence[WorkItem]) -> list[str]:
+    """Baseline item keys that carry value: detail work, or items no longer in the plan."""
+    present = {i.source.key() for i in all_items}
+    detail = {i.source.key() for i in work}
+    return [k for k, b in chosen.items.items() if b.cost and (k in detail or k not in present)]
+
+
+def _ev_at(keys: Sequence[str], base: dict[str, BaselineItem], items: dict[str, WorkItem]) -> Decimal:
+    return earned_value((base[k], percent_for_ev(items.get(k))) for k in keys)
+
+
+def evm_measures(
+    store: Store,
+    data: ProjectData,
+    chosen: ChosenBaseline,
+    work: Sequence[WorkItem],
+    status_date: date,
+    as_of: datetime | None,
+    cal: WorkingCalendar,
+    governance: GovernanceConfig,
+    currency: str,
+) -> EvmMeasures | None:
+    keys = _evm_items(chosen, data.items, work)
+    if not keys:
+        return None
+    base = chosen.items
+    planned = [base[k] for k in keys]
+    bac = sum((b.cost or ZERO for b in planned), ZERO)
+    starts = [d for b in planned for d in (b.start or b.finish,) if d is not None]
+    finishes = [b.finish for b in planned if b.finish is not None]
+    first = min([*starts, status_date])
+    last = max([*finishes, status_date])
+    # Periods: month ends before the status date, the status date itself, then month ends after it.
+    ends = [d for d in month_ends(first, last) if d < status_date][-MAX_CURVE_MONTHS:]
+    ends += [status_date] + [d for d in month_ends(status_date, last) if d > status_date]
+    pv_curve = planned_value_curve(planned, ends, cal)
+    current = {i.source.key(): i for i in data.items}
+    actual_lines = [x for x in data.cost_lines if x.kind == "actual"]
+    ev_curve: list[Decimal | None] = []
+    ac_curve: list[Decimal | None] = []
+    for end in ends:
+        if end > status_date:
+            ev_curve.append(None)
+            ac_curve.append(None)
+            continue
+        if end == status_date:
+            snapshot = current
+        else:
+            moment = end_of_day(end) if as_of is None else min(end_of_day(end), as_of)
+            snapshot = {
+                i.source.key(): i for i in store.iter_records(WorkItem, project=data.key, as_of=moment)
+            }
+        ev_curve.append(_ev_at(keys, base, snapshot))
+        if actual_lines:
+            ac_curve.append(
+                sum((x.amount for x in actual_lines if (x.posting_date or x.period or end) <= end), ZERO)
+            )
+        else:
+            ac_curve.append(sum((snapshot[k].actual_cost or ZERO for k in keys if k in snapshot), ZERO))
+    at = ends.index(status_date)
+    pv, ev, ac = pv_curve[at], ev_curve[at] or ZERO, ac_curve[at] or ZERO
+    baseline = chosen.baseline
+    name = f"baseline {bl.label(baseline)}" if baseline else "baseline"
+    basis = (
+        f"PV and EV from {name} ({len(keys)} costed items, BAC spread linearly over working days); "
+        f"AC from {'finance actuals' if actual_lines else 'the schedule actual cost'} to {status_date}"
+    )
+    return compute_evm(
+        status_date=status_date,
+        bac=bac,
+        pv=pv,
+        ev=ev,
+        ac=ac,
+        eac_method=governance.eac_method,
+        currency=currency,
+        basis=basis,
+        curve=s_curve(ends, pv_curve, ev_curve, ac_curve),
+    )
+
+
+def scope_measures(
+    chosen: ChosenBaseline, all_items: Sequence[WorkItem], kinds: Sequence[str] | None
+) -> ScopeMeasures:
+    if chosen.baseline is None:
+        return ScopeMeasures(current_items=len(all_items))
+
+    def counted(item: WorkItem) -> bool:
+        return item.kind in kinds if kinds is not None else item.kind != "summary"
+
+    by_key = {i.source.key(): i for i in all_items}
+    current = {k for k, i in by_key.items() if counted(i)}
+    baseline = {k for k in chosen.items if k not in by_key or counted(by_key[k])}
+    added, removed = len(current - baseline), len(baseline - current)
+    return ScopeMeasures(
+        baseline_items=len(baseline),
+        current_items=len(current),
+        items_added=added,
+        items_removed=removed,
+        scope_change_percent=(added + removed) / len(baseline) * 100 if baseline else None,
+        rebaselines=max(chosen.approvals - 1, 0),
+    )
+
+
+def risk_measures(data: ProjectData, status_date: date, high_score: float) -> RiskMeasures:
+    open_risks = [r for r in data.risks if r.status_category != "done"]
+
+    def score(risk_score: float | None, probability: float | None, impact: float | None) -> float:
+        if risk_score is not None:
+            return risk_score
+        return (probability or 0) * (impact or 0)
+
+    open_issues = [i for i in data.issues if i.status_category != "done"]
+    return RiskMeasures(
+        open_risks=len(open_risks),
+        high_risks=sum(1 for r in open_risks if score(r.score, r.probability, r.impact) >= high_score),
+        overdue_risks=sum(1 for r in open_risks if r.due and r.due < status_date),
+        open_issues=len(open_issues),
+        overdue_issues=sum(1 for i in open_issues if i.due and i.due < status_date),
+        overdue_actions=sum(
+            1 for a in data.actions if a.status_category != "done" and a.due and a.due < status_date
+        ),
+    )
+
+
+def health_measures(
+    data: ProjectData,
+    chosen: ChosenBaseline,
+    baseline_finish: date | None,
+    status_date: date,
+    cal: WorkingCalendar,
+    governance: GovernanceConfig,
+) -> list[ScheduleHealth]:
+    """DCMA checks on every schedule of the project: the items of one source scope with logic."""
+    groups: dict[tuple[str, str, str], list[WorkItem]] = defaultdict(list)
+    for item in data.items:
+        groups[(item.source.system, item.source.instance, item.scope)].append(item)
+    found = []
+    for (system, instance, scope), items in sorted(groups.items()):
+        if not any(i.predecessors for i in items):
+            continue  # a backlog, not a schedule: DCMA checks would only report missing logic
+        prefix = f"{system}:{instance}:"
+        base = {k[len(prefix) :]: b for k, b in chosen.items.items() if k.startswith(prefix)}
+        found.append(
+            assess_schedule(
+                items,
+                status_date=status_date,
+                schedule_name=f"{system}:{instance}" + (f" ({scope})" if scope else ""),
+                baseline=base,
+                calendar=cal,
+                thresholds=governance.health,
+                project=data.key,
+                baseline_finish=baseline_finish,
+            )
+        )
+    return found
+
+
+def measure_project(
+    store: Store,
+    project: ProjectConfig,
+    status_date: date,
+    *,
+    governance: GovernanceConfig | None = None,
+    as_of: datetime | None = None,
+) -> ProjectMeasures:
+    """Every measure of ``project`` as of ``status_date``, from the store as it is (or was at ``as_of``)."""
+    governance = governance or GovernanceConfig()
+    cal = governance.calendar.build()
+    data = ProjectData.load(store, project.key, as_of)
+    facts = project_facts(project, data.projects)
+    currency, budget = facts.currency, facts.approved_budget
+    tier = governance.tier_of(facts.tier, budget)
+    chosen = choose_baseline(store, project.key, as_of)
+    work = leaves(data.items)
+    schedule = schedule_measures(work, data.items, chosen, status_date, cal)
+    evm = evm_measures(store, data, chosen, work, status_date, as_of, cal, governance, currency)
+    baseline_cost = sum((b.cost or ZERO for b in chosen.items.values()), ZERO) if evm is None else evm.bac
+    cost = cost_measures(data.cost_lines, work, budget, baseline_cost, evm, status_date, currency)
+    scope = scope_measures(chosen, data.items, governance.scope_kinds)
+    risk = risk_measures(data, status_date, governance.high_risk_score)
+    notes = list(chosen.notes)
+    if chosen.baseline is not None and evm is None:
+        notes.append("the baseline carries no cost, so earned value is not computed")
+    register = bl.BaselineRegister(store, project.key)
+    return ProjectMeasures(
+        project=project.key,
+        name=project.name,
+        program=facts.program,
+        tier=tier,
+        sponsor=facts.sponsor,
+        manager=facts.manager,
+        currency=currency,
+        status_date=status_date,
+        as_of=as_of,
+        baseline=None if chosen.baseline is None else bl.info(chosen.baseline, len(chosen.items)),
+        baseline_history=register.history(as_of),
+        schedule=schedule,
+        cost=cost,
+        evm=evm,
+        scope=scope,
+        risk=risk,
+        health=health_measures(data, chosen, schedule.baseline_finish, status_date, cal, governance),
+        exceptions=crosscheck_project(project.key, data.items, data.cost_lines, governance.crosscheck, cal),
+        rag=rate_project(governance, tier, schedule, cost, evm, scope, risk),
+        notes=notes,
+    )
