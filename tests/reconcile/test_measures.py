@@ -10,8 +10,8 @@ Project ERP (tier medium, approved budget 30,000), governance calendar with Than
     M    milestone "Go-live", baseline 12-11, now 12-18
     C    added after the baseline: 12-01..12-04, cost 2,000
 
-Jira epic ERP-1 (done, no dates) is synced; baseline 1 is captured (SUM, A, B, M, ERP-1) and approved on 2026-11-02; the plan then changes (B and M
-slip, C is added). Hand computation at 2026-11-30:
+Jira epic ERP-1 (done, no dates) is synced; baseline 1 is captured (SUM, A, B, M, ERP-1) and
+approved on 2026-11-02; the plan then changes (B and M slip, C is added). Hand computation at 2026-11-30:
 
     PV  = A 10,000 + B 19,000 × 10/19 (Nov 16-20, 23-25, 27, 30 = 10 of 19 days) + M 0  = 20,000
     EV  = A 10,000 × 100 % + B 19,000 × 50 %                                            = 19,500
