@@ -193,8 +193,22 @@ class DataverseState:
             self._stamp(row)
 
     def delete(self, entity_set: str, row_id: str) -> None:
+        """Delete a row; like Dataverse's cascade, a task's dependencies and a project's tasks go too."""
         with self._lock:
             del self.rows[entity_set][row_id]
+            if entity_set == "msdyn_projects":
+                for child_set in ("msdyn_projecttasks", "msdyn_projecttaskdependencies"):
+                    rows = self.rows[child_set]
+                    for child in [k for k, v in rows.items() if v["_msdyn_project_value"] == row_id]:
+                        del rows[child]
+            elif entity_set == "msdyn_projecttasks":
+                deps = self.rows["msdyn_projecttaskdependencies"]
+                for dep in [
+                    k
+                    for k, v in deps.items()
+                    if row_id in (v["_msdyn_predecessortask_value"], v["_msdyn_successortask_value"])
+                ]:
+                    del deps[dep]
 
     def seed_demo(self, today: date | None = None) -> str:
         """One Project for the web schedule with a WBS, effort, progress and dependencies."""

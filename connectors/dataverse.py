@@ -1,0 +1,363 @@
+"""``DataverseConnector``: Planner premium / Project for the web schedules from the Dataverse Web API.
+
+Reads ``msdyn_projects`` (all active ones, or the configured ids), and per project its
+``msdyn_projecttasks`` (WBS: ``msdyn_outlinelevel``, ``msdyn_displaysequence``, parent task; scheduled
+start/end, duration, effort, progress) and ``msdyn_projecttaskdependencies`` (predecessor links).
+Tokens are for the environment's own scope (``https://<org>.crm.dynamics.com/.default``); the app
+must be an *application user* of the environment with a security role that can read projects.
+
+Like the Planner connector it reads each project in full and compares fingerprints (the row's
+``@odata.etag``, its predecessors and the project link) with the cursor's: changed tasks are
+yielded, unchanged ones only marked :class:`Seen`, and ``SnapshotComplete(scope="project:<id>")``
+after each project lets the engine mark deleted tasks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pmsync.connector import (
+    Checkpoint,
+    CheckResult,
+    ConnectorContext,
+    Cursor,
+    ExtractItem,
+    Seen,
+    SnapshotComplete,
+)
+from pmsync.errors import PmsyncError, SourceDataError
+from pmsync.mapping import load_mapping
+from pmsync.microsoft.auth import MicrosoftAppSettings, sign_in_check, token_provider
+from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
+from pmsync.microsoft.graph import ODataClient
+from pmsync.model import Dependency, DependencyType, Project, SourceRef, StatusCategory, WorkItem
+
+SYSTEM = "dataverse"
+_PROJECT_FIELDS = (
+    "msdyn_projectid,msdyn_subject,msdyn_description,msdyn_scheduledstart,msdyn_finish,msdyn_progress,"
+    "msdyn_effort,msdyn_effortcompleted,msdyn_effortremaining,_msdyn_projectmanager_value,modifiedon"
+)
+_TASK_FIELDS = (
+    "msdyn_projecttaskid,msdyn_subject,_msdyn_project_value,_msdyn_parenttask_value,msdyn_outlinelevel,"
+    "msdyn_displaysequence,msdyn_wbsid,msdyn_scheduledstart,msdyn_scheduledend,msdyn_duration,msdyn_effort,"
+    "msdyn_effortcompleted,msdyn_effortremaining,msdyn_progress,msdyn_summary,msdyn_ismilestone,modifiedon"
+)
+_DEPENDENCY_FIELDS = "_msdyn_predecessortask_value,_msdyn_successortask_value,msdyn_linktype"
+
+
+class DataverseConfig(MicrosoftAppSettings):
+    """``sources[]`` block of ``type: dataverse``: the sign-in keys plus the environment to read."""
+
+    #: the environment URL, e.g. https://contoso.crm.dynamics.com (GCC: .crm9.dynamics.com)
+    environment_url: str = Field(pattern=r"^https://")
+    #: project ids (msdyn_projectid); default: every active project
+    project_ids: list[str] = Field(default_factory=list)
+    mapping: str = "dataverse.yaml"
+    #: rows per page (Prefer: odata.maxpagesize); Dataverse allows up to 5000
+    page_size: int = Field(default=500, ge=1, le=5000)
+    api_version: str = Field(default="v9.2", pattern=r"^v\d+\.\d+$")
+
+    def scope(self) -> str:
+        return f"{self.environment_url.rstrip('/')}/.default"
+
+
+_DEFAULT_STATUS: dict[StatusCategory, str] = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "done": "Completed",
+}
+
+
+_DEFAULT_LINKS: dict[int, DependencyType] = {
+    192350000: "FS",
+    192350001: "SS",
+    192350002: "FF",
+    192350003: "SF",
+}
+
+
+class DataverseMapping(BaseModel):
+    """``mappings/dataverse.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: how msdyn_progress is stored: a fraction 0..1 (Project for the web) or a percent 0..100
+    progress_scale: Literal["fraction", "percent"] = "fraction"
+    #: msdyn_linktype option value → dependency type
+    link_types: dict[int, DependencyType] = Field(default_factory=lambda: dict(_DEFAULT_LINKS))
+    status: dict[StatusCategory, str] = Field(default_factory=lambda: dict(_DEFAULT_STATUS))
+    #: project id or exact project name → pmsync project key (pmsync.yaml projects[].links come first)
+    projects: dict[str, str] = Field(default_factory=dict)
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _day(value: Any) -> date | None:
+    moment = _moment(value)
+    return moment.date() if moment else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class DataverseConnector:
+    system: ClassVar[str] = SYSTEM
+    Config: ClassVar[type[DataverseConfig]] = DataverseConfig
+
+    def __init__(self, context: ConnectorContext) -> None:
+        assert isinstance(context.config, DataverseConfig)
+        self.context = context
+        self.config: DataverseConfig = context.config
+        self.source = context.source_name
+        self._mapping: DataverseMapping | None = None
+        self._client: ODataClient | None = None
+
+    @property
+    def mapping(self) -> DataverseMapping:
+        if self._mapping is None:
+            self._mapping = load_mapping(self.config.mapping, DataverseMapping, self.context.mapping_dirs)
+        return self._mapping
+
+    @property
+    def client(self) -> ODataClient:
+        if self._client is None:
+            tokens = token_provider(self.config, source=self.source, base_dir=self.context.base_dir)
+            self._client = ODataClient(
+                base_url=f"{self.config.environment_url.rstrip('/')}/api/data/{self.config.api_version}",
+                scope=self.config.scope(),
+                tokens=tokens,
+                source=self.source,
+                default_headers={
+                    "OData-MaxVersion": "4.0",
+                    "OData-Version": "4.0",
+                    "Prefer": f"odata.maxpagesize={self.config.page_size}",
+                },
+                permission_hint=(
+                    "add the app as an application user of the Dataverse environment (Power Platform admin "
+                    "center > Environments > Settings > Application users) with a security role that can "
+                    "read projects, e.g. Project Manager"
+                ),
+            )
+        return self._client
+
+    def ref(self, external_id: str) -> SourceRef:
+        return SourceRef(system=SYSTEM, instance=self.source, external_id=external_id)
+
+    # -- doctor ----------------------------------------------------------------------------------
+    def check(self) -> list[CheckResult]:
+        results: list[CheckResult] = []
+        try:
+            _ = self.mapping
+            results.append(CheckResult("mapping", "ok", self.config.mapping))
+        except PmsyncError as exc:
+            results.append(CheckResult("mapping", "fail", str(exc), "fix the mapping file"))
+        signed_in, token = sign_in_check(
+            self.config, source=self.source, scope=self.config.scope(), base_dir=self.context.base_dir
+        )
+        results.append(signed_in)
+        if token is None:
+            return results
+        try:
+            first = next(
+                self.client.pages(
+                    "msdyn_projects",
+                    params={"$select": "msdyn_subject"},
+                    headers={"Prefer": "odata.maxpagesize=1"},
+                    record="msdyn_projects",
+                ),
+                [],
+            )
+        except PmsyncError as exc:
+            results.append(CheckResult("read projects", "fail", str(exc), exc.hint or ""))
+            return results
+        results.append(
+            CheckResult(
+                "read projects",
+                "ok" if first else "warn",
+                "can read msdyn_projects" if first else "signed in, but no project is visible to the app",
+            )
+        )
+        return results
+
+    # -- extract ---------------------------------------------------------------------------------
+    def _projects(self) -> Iterator[dict[str, Any]]:
+        if self.config.project_ids:
+            for project_id in self.config.project_ids:
+                yield self.client.get_json(
+                    f"msdyn_projects({project_id})",
+                    params={"$select": _PROJECT_FIELDS},
+                    record=f"msdyn_project {project_id}",
+                )
+            return
+        yield from self.client.items(
+            "msdyn_projects",
+            params={"$select": _PROJECT_FIELDS, "$filter": "statecode eq 0"},
+            record="msdyn_projects",
+        )
+
+    def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
+        prints = ScopeFingerprints(cursor.get("projects"))
+        mapping = self.mapping
+        read: set[str] = set()
+        for row in self._projects():
+            project_id = str(row.get("msdyn_projectid") or "")
+            if not project_id:
+                raise SourceDataError("a project row without msdyn_projectid", source=self.source)
+            scope = f"project:{project_id}"
+            read.add(scope)
+            yield from self._project_records(row, scope, prints, mapping)
+            yield SnapshotComplete(scope=scope)
+            yield Checkpoint({"projects": prints.to_cursor()})
+        if not self.config.project_ids:
+            # Projects the last run read that are gone (deleted or deactivated): sweep them.
+            for scope in prints.scopes():
+                if scope not in read:
+                    prints.drop(scope)
+                    yield SnapshotComplete(scope=scope)
+                    yield Checkpoint({"projects": prints.to_cursor()})
+
+    def _project_key(self, row: dict[str, Any], mapping: DataverseMapping) -> str | None:
+        links = self.context.project_links
+        for key in (str(row.get("msdyn_projectid")), str(row.get("msdyn_subject"))):
+            if key in links:
+                return links[key]
+            if key in mapping.projects:
+                return mapping.projects[key]
+        return None
+
+    def _predecessors(self, project_id: str, mapping: DataverseMapping) -> dict[str, list[Dependency]]:
+        by_successor: dict[str, list[Dependency]] = defaultdict(list)
+        for row in self.client.items(
+            "msdyn_projecttaskdependencies",
+            params={"$select": _DEPENDENCY_FIELDS, "$filter": f"_msdyn_project_value eq {project_id}"},
+            record=f"msdyn_project {project_id} dependencies",
+        ):
+            successor, predecessor = (
+                row.get("_msdyn_successortask_value"),
+                row.get("_msdyn_predecessortask_value"),
+            )
+            if not successor or not predecessor:
+                continue
+            link = row.get("msdyn_linktype")
+            if link not in mapping.link_types:
+                raise SourceDataError(
+                    f"msdyn_linktype {link!r} is not mapped",
+                    source=self.source,
+                    record=f"dependency {predecessor} -> {successor}",
+                    hint=f"add it to link_types in {self.config.mapping} (allowed: FS, SS, FF, SF)",
+                )
+            by_successor[str(successor)].append(
+                Dependency(predecessor=str(predecessor), type=mapping.link_types[link])
+            )
+        return by_successor
+
+    def _project_records(
+        self, row: dict[str, Any], scope: str, prints: ScopeFingerprints, mapping: DataverseMapping
+    ) -> Iterator[ExtractItem]:
+        project_id = str(row["msdyn_projectid"])
+        key = self._project_key(row, mapping)
+        prints.begin(scope)
+        if prints.changed(scope, project_id, fingerprint(row.get("@odata.etag"), key)):
+            yield Project(
+                source=self.ref(project_id),
+                source_modified=_moment(row.get("modifiedon")),
+                project=key,
+                scope=scope,
+                key=key or project_id,
+                name=str(row.get("msdyn_subject") or project_id),
+                manager=row.get("_msdyn_projectmanager_value"),
+                start=_day(row.get("msdyn_scheduledstart")),
+                finish=_day(row.get("msdyn_finish")),
+            )
+        else:
+            yield Seen("project", self.ref(project_id))
+        predecessors = self._predecessors(project_id, mapping)
+        for task in self.client.items(
+            "msdyn_projecttasks",
+            params={"$select": _TASK_FIELDS, "$filter": f"_msdyn_project_value eq {project_id}"},
+            record=f"msdyn_project {project_id} tasks",
+        ):
+            task_id = str(task.get("msdyn_projecttaskid") or "")
+            if not task_id:
+                raise SourceDataError(
+                    "a task row without msdyn_projecttaskid", source=self.source, record=scope
+                )
+            links = tuple(sorted(predecessors.get(task_id, []), key=lambda d: (d.predecessor, d.type)))
+            print_ = fingerprint(task.get("@odata.etag"), key, [(d.predecessor, d.type) for d in links])
+            if prints.changed(scope, task_id, print_):
+                yield self.work_item(task, links, project=key, scope=scope, mapping=mapping)
+            else:
+                yield Seen("work_item", self.ref(task_id))
+        prints.complete(scope)
+
+    def work_item(
+        self,
+        task: dict[str, Any],
+        predecessors: tuple[Dependency, ...],
+        *,
+        project: str | None,
+        scope: str,
+        mapping: DataverseMapping,
+    ) -> WorkItem:
+        task_id = str(task["msdyn_projecttaskid"])
+        percent = self._percent(task.get("msdyn_progress"), task_id, mapping)
+        category: StatusCategory = (
+            "done" if percent is not None and percent >= 100 else "in_progress" if percent else "not_started"
+        )
+        if task.get("msdyn_summary"):
+            kind = "summary"
+        elif task.get("msdyn_ismilestone"):
+            kind = "milestone"
+        else:
+            kind = "task"
+        level = task.get("msdyn_outlinelevel")
+        sequence = _number(task.get("msdyn_displaysequence"))
+        return WorkItem(
+            source=self.ref(task_id),
+            source_modified=_moment(task.get("modifiedon")),
+            project=project,
+            scope=scope,
+            name=str(task.get("msdyn_subject") or task_id),
+            kind=kind,
+            parent=task.get("_msdyn_parenttask_value") or None,
+            wbs=task.get("msdyn_wbsid") or None,
+            outline_level=level if isinstance(level, int) else None,
+            status=mapping.status.get(category, category),
+            status_category=category,
+            start=_day(task.get("msdyn_scheduledstart")),
+            finish=_day(task.get("msdyn_scheduledend")),
+            duration_days=_number(task.get("msdyn_duration")),
+            percent_complete=percent,
+            effort_estimate_hours=_number(task.get("msdyn_effort")),
+            effort_actual_hours=_number(task.get("msdyn_effortcompleted")),
+            effort_remaining_hours=_number(task.get("msdyn_effortremaining")),
+            predecessors=predecessors,
+            custom={"display_sequence": sequence},
+        )
+
+    def _percent(self, value: Any, task_id: str, mapping: DataverseMapping) -> float | None:
+        progress = _number(value)
+        if progress is None:
+            return None
+        percent = progress * 100 if mapping.progress_scale == "fraction" else progress
+        if not 0 <= percent <= 100:
+            raise SourceDataError(
+                f"msdyn_progress {value!r} is outside the {mapping.progress_scale} range",
+                source=self.source,
+                record=f"msdyn_projecttask {task_id}",
+                hint=f"set progress_scale in {self.config.mapping} to match how the environment stores it",
+            )
+        return round(percent, 4)
