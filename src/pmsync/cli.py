@@ -100,13 +100,14 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: int, 
 
 def _register_commands() -> None:
     # Imported here so `pmsync --help` stays fast and each command module stays independent.
-    from pmsync.commands import baseline, db, doctor, init, runs, sync
+    from pmsync.commands import baseline, db, doctor, init, report, runs, sync
 
     cli.add_command(init.init)
     cli.add_command(doctor.doctor)
     cli.add_command(sync.sync)
     cli.add_command(runs.runs)
     cli.add_command(db.db)
+    cli.add_command(report.report)
     cli.add_command(baseline.baseline)
 
 

@@ -356,7 +356,6 @@ def sample_report() -> m.Report:
                 as_of=as_of,
                 data_through=datetime(2026, 11, 30, 6, 0, tzinfo=UTC),
                 last_sync_run="42",
-                record_counts={"work_item": 120, "risk": 3},
             ),
             pmsync_version="0.1.0",
             stale_after_hours=72,
@@ -373,8 +372,12 @@ def sample_report() -> m.Report:
         changes=list(erp.changes),
         appendix=m.Appendix(
             sources=[
-                m.SourceEntry(name="jira-cloud", type="jira", records=80),
-                m.SourceEntry(name="finance", type="finance_file", records=40),
+                m.SourceEntry(
+                    name="jira-cloud",
+                    type="jira",
+                    last_successful_sync=datetime(2026, 11, 30, 6, 0, tzinfo=UTC),
+                ),
+                m.SourceEntry(name="finance", type="finance_file"),
             ],
             sync_runs=[
                 m.SyncRunEntry(

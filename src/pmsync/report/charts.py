@@ -105,12 +105,15 @@ def s_curve_svg(
             f"{escape(compact_money(tick))}</text>"
         )
         tick += step
-    label_every = max(1, math.ceil(count / 12))
-    for index, point in enumerate(points):
+    labels = [p.label or p.period_end.strftime("%Y-%m") for p in points]
+    if len(set(labels)) != len(labels):  # e.g. a status-date point inside the last month
+        labels = [p.period_end.isoformat() for p in points]
+    label_every = max(1, math.ceil(count / 8))
+    for index in range(count):
         if index % label_every == 0 or index == count - 1:
             parts.append(
                 f'<text class="tick" x="{_num(x(index))}" y="{HEIGHT - _BOTTOM + 16}" '
-                f'text-anchor="middle">{escape(point.label or point.period_end.strftime("%Y-%m"))}</text>'
+                f'text-anchor="middle">{escape(labels[index])}</text>'
             )
     for key, label, colour, dash in _SERIES:
         coords = [

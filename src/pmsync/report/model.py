@@ -57,7 +57,6 @@ class StoreState(_Model):
     data_through: datetime | None = None
     #: the newest successful sync run at or before ``as_of``
     last_sync_run: str | None = None
-    record_counts: dict[str, int] = Field(default_factory=dict)
 
 
 class ReportMeta(_Model):
@@ -214,7 +213,7 @@ class ProjectSection(_Model):
 class SourceEntry(_Model):
     name: str
     type: str
-    records: int = 0
+    last_successful_sync: datetime | None = None
 
 
 class SyncRunEntry(_Model):

@@ -477,8 +477,12 @@ def _appendix_sheets(report: Report) -> list[Sheet]:
     return [
         (
             "Sources",
-            [Column("Source", width=20), Column("Type", width=16), Column("Records", "0", 10)],
-            lambda: ([s.name, s.type, s.records] for s in report.appendix.sources),
+            [
+                Column("Source", width=20),
+                Column("Type", width=16),
+                Column("Last successful sync (UTC)", MOMENT, 20),
+            ],
+            lambda: ([s.name, s.type, s.last_successful_sync] for s in report.appendix.sources),
         ),
         (
             "Sync runs",

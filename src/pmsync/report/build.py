@@ -1,0 +1,288 @@
+"""Store + config + period → :class:`~pmsync.report.model.Report`.
+
+Every read is *as of* one moment (by default the last instant of the period), so the same period over
+the same store gives the same report, and a past report rebuilds exactly from history. The figures
+are reconcile's (:mod:`pmsync.reconcile.measures`); the previous period's figures, computed as of the
+previous period's end, give the trend and the "changes since the last report".
+
+Nothing here reads the wall clock except to decide staleness of a *current* period (a source cannot
+be judged stale against a moment that has not happened yet); the report's own timestamp is the
+moment its newest data arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from pmsync import __version__, clock
+from pmsync.config import PmsyncConfig, ProjectConfig
+from pmsync.errors import ConfigError, PmsyncError
+from pmsync.model import CostLine, Project, WorkItem
+from pmsync.reconcile.results import PortfolioRollup, ProjectMeasures
+from pmsync.report.changes import changes_between
+from pmsync.report.model import (
+    Appendix,
+    BaselineUsed,
+    Change,
+    MilestoneRef,
+    PortfolioRow,
+    PortfolioTotals,
+    ProjectSection,
+    Report,
+    ReportMeta,
+    SourceEntry,
+    StoreState,
+    SyncRunEntry,
+    attention_sort_key,
+    trend_between,
+)
+from pmsync.report.period import Period
+from pmsync.report.sections import SyncHistory, executive_summary, open_risk_titles, raid_log
+from pmsync.report.settings import ReportsConfig, load_reports_config
+from pmsync.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class MeasureProject(Protocol):
+    """Computes one project's measures from the store as of a moment (reconcile's job)."""
+
+    def __call__(
+        self, store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
+    ) -> ProjectMeasures: ...
+
+
+class RollUp(Protocol):
+    def __call__(
+        self, measures: Sequence[ProjectMeasures], previous: Sequence[ProjectMeasures], config: PmsyncConfig
+    ) -> PortfolioRollup: ...
+
+
+def reconcile_measurer(config: PmsyncConfig) -> MeasureProject:
+    """The default :class:`MeasureProject`: reconcile's ``measure_project`` under the config's governance."""
+    from pmsync.reconcile.governance import load_governance
+    from pmsync.reconcile.measures import measure_project
+
+    governance = load_governance(config.governance)
+
+    def measure(
+        store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
+    ) -> ProjectMeasures:
+        return measure_project(store, project, status_date, governance=governance, as_of=as_of)
+
+    return measure
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ConfigError(
+            "--as-of needs a time zone", record="--as-of", hint="e.g. 2026-11-30T18:00:00+00:00"
+        )
+    return moment.astimezone(UTC)
+
+
+def select_projects(
+    config: PmsyncConfig, store: Store, keys: Sequence[str] | None, as_of: datetime
+) -> list[str]:
+    """The projects in scope: those named (checked against pmsync.yaml / the store), else all."""
+    known = [p.key for p in config.projects]
+    if not known:  # no projects in pmsync.yaml: report what the sources know
+        known = sorted({p.key for p in store.iter_records(Project, as_of=as_of)})
+    if not keys:
+        return sorted(known)
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown project {', '.join(unknown)}",
+            record="--project",
+            hint=f"projects: {', '.join(sorted(known)) or 'none configured'}",
+        )
+    return sorted(dict.fromkeys(keys))
+
+
+def _existed(store: Store, key: str, as_of: datetime) -> bool:
+    return any(
+        next(iter(store.iter_records(kind, project=key, as_of=as_of)), None) is not None
+        for kind in (Project, WorkItem, CostLine)
+    )
+
+
+def build_report(
+    store: Store,
+    config: PmsyncConfig,
+    period: Period,
+    *,
+    projects: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+    measure: MeasureProject | None = None,
+    roll_up: RollUp | None = None,
+    settings: ReportsConfig | None = None,
+) -> Report:
+    """Build the report for ``period`` (all projects, or ``projects``), reading the store as of ``as_of``
+    (default: the end of the period)."""
+    settings = settings or load_reports_config(config)
+    measure = measure or reconcile_measurer(config)
+    as_of = min(_utc(as_of), period.end_moment) if as_of is not None else period.end_moment
+    previous = period.previous()
+    previous_as_of = min(previous.end_moment, as_of)
+    keys = select_projects(config, store, projects, as_of)
+    history = SyncHistory(store, config, as_of, settings.sync_runs_listed)
+    previous_history = SyncHistory(store, config, previous_as_of, 1)
+    data_through = history.data_through
+    status_date = min(period.end, (data_through or as_of).date(), as_of.date())
+    previous_status_date = min(previous.end, (previous_history.data_through or previous_as_of).date())
+    # Staleness is judged at the report's moment; for a period still running, at the present moment.
+    reference = min(as_of, clock.now())
+    by_key: dict[str, ProjectConfig] = {p.key: p for p in config.projects}
+
+    sections: list[ProjectSection] = []
+    rows: list[PortfolioRow] = []
+    current_all: list[ProjectMeasures] = []
+    previous_all: list[ProjectMeasures] = []
+    for key in keys:
+        project = by_key.get(key) or ProjectConfig(key=key, name=key)
+        try:
+            current = measure(store, project, status_date, as_of=as_of)
+            before = (
+                measure(store, project, previous_status_date, as_of=previous_as_of)
+                if _existed(store, key, previous_as_of)
+                else None
+            )
+        except PmsyncError as exc:
+            if exc.record is None:
+                exc.record = f"project {key}"
+            raise
+        current_all.append(current)
+        if before is not None:
+            previous_all.append(before)
+        raid = raid_log(store, key, as_of, status_date, settings.top_items)
+        risks_before = open_risk_titles(store, key, previous_as_of) if before is not None else {}
+        trend = trend_between(before.rag.overall.status if before else None, current.rag.overall.status)
+        section = ProjectSection(
+            key=key,
+            name=current.name,
+            measures=current,
+            trend=trend,
+            summary=executive_summary(store, config, by_key.get(key), key, period, as_of),
+            risks=raid.risks,
+            issues=raid.issues,
+            decisions=raid.decisions,
+            actions=raid.actions,
+            freshness=history.freshness(by_key.get(key), reference, settings.stale_after_hours),
+            changes=changes_between(
+                key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
+            ),
+        )
+        sections.append(section)
+        rows.append(_portfolio_row(section, before))
+    rows.sort(key=attention_sort_key)
+    order = {row.key: index for index, row in enumerate(rows)}
+    sections.sort(key=lambda s: order[s.key])
+    currency = config.portfolio.currency
+    meta = ReportMeta(
+        title=settings.title,
+        portfolio=config.portfolio.name,
+        period=period.label,
+        period_start=period.start,
+        period_end=period.end,
+        status_date=status_date,
+        previous_period=previous.label,
+        previous_as_of=previous_as_of,
+        scope="projects" if projects else "portfolio",
+        projects=keys,
+        currency=currency,
+        generated_at=data_through or as_of,
+        store=StoreState(as_of=as_of, data_through=data_through, last_sync_run=history.last_run_id),
+        pmsync_version=__version__,
+        stale_after_hours=settings.stale_after_hours,
+    )
+    changes: list[Change] = [c for s in sections for c in s.changes]
+    return Report(
+        meta=meta,
+        portfolio=rows,
+        totals=_totals(rows, currency),
+        projects=sections,
+        changes=changes,
+        rollup=roll_up(current_all, previous_all, config) if roll_up is not None and not projects else None,
+        appendix=Appendix(
+            sources=[
+                SourceEntry(name=s.name, type=s.type, last_successful_sync=history.last_ok.get(s.name))
+                for s in config.sources
+            ],
+            sync_runs=[
+                SyncRunEntry(
+                    run=str(r.run_id),
+                    source=r.source_name,
+                    started_at=r.started_at,
+                    finished_at=r.finished_at if r.finished_at and r.finished_at <= as_of else None,
+                    status=r.status if not r.finished_at or r.finished_at <= as_of else "running",
+                    records=r.counts.inserted + r.counts.updated + r.counts.deleted + r.counts.unchanged,
+                    note=(r.error or "")[:300],
+                )
+                for r in history.runs
+            ],
+            baselines=[
+                BaselineUsed(
+                    project=s.key,
+                    number=s.measures.baseline.number if s.measures.baseline else None,
+                    source=(
+                        f"{s.measures.baseline.system}:{s.measures.baseline.instance}"
+                        if s.measures.baseline
+                        else None
+                    ),
+                    approved_at=s.measures.baseline.approved_at if s.measures.baseline else None,
+                )
+                for s in sections
+            ],
+        ),
+    )
+
+
+def _portfolio_row(section: ProjectSection, before: ProjectMeasures | None) -> PortfolioRow:
+    m = section.measures
+    nxt = m.schedule.next_milestone
+    when = (nxt.current_finish or nxt.baseline_finish) if nxt is not None else None
+    return PortfolioRow(
+        key=section.key,
+        name=m.name,
+        program=m.program,
+        tier=m.tier,
+        sponsor=m.sponsor,
+        manager=m.manager,
+        schedule=m.rag.schedule,
+        cost=m.rag.cost,
+        scope=m.rag.scope,
+        risk=m.rag.risk,
+        overall=m.rag.overall,
+        previous_overall=before.rag.overall.status if before else None,
+        trend=section.trend,
+        currency=m.currency,
+        budget=m.cost.budget_at_completion,
+        actual=m.cost.actual_to_date,
+        forecast=m.cost.forecast_at_completion,
+        next_milestone=(
+            MilestoneRef(name=nxt.name, date=when, baseline_date=nxt.baseline_finish)
+            if nxt is not None and when is not None
+            else None
+        ),
+        needs_attention=m.rag.overall.status in ("red", "amber") or section.trend == "worsening",
+    )
+
+
+def _totals(rows: Sequence[PortfolioRow], currency: str) -> PortfolioTotals:
+    same = [r for r in rows if r.currency == currency]
+    counts = {rag: 0 for rag in ("red", "amber", "green", "grey")}
+    for row in rows:
+        counts[row.overall.status] += 1
+    return PortfolioTotals(
+        projects=len(rows),
+        budget=sum((r.budget or Decimal(0) for r in same), Decimal(0)),
+        actual=sum((r.actual or Decimal(0) for r in same), Decimal(0)),
+        forecast=sum((r.forecast or Decimal(0) for r in same), Decimal(0)),
+        by_overall=counts,
+        excluded_other_currency=sorted(r.key for r in rows if r.currency != currency),
+    )
