@@ -125,3 +125,17 @@ def test_bad_config_names_the_key(section, message):
     with pytest.raises(ConfigError) as err:
         load_governance(section)
     assert message in str(err.value)
+
+
+def test_the_documented_example_config_is_valid():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "reconcile.md"
+    block = re.search(r"```yaml\n(governance:.*?)```", docs.read_text(), re.S)
+    assert block is not None
+    config = load_governance(yaml.safe_load(block.group(1))["governance"])
+    assert config.tiers["small"].schedule_variance_percent.red == 30
+    assert len(config.calendar.holidays) == 2
