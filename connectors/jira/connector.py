@@ -48,7 +48,7 @@ MAX_RESTARTS = 20
 _BASE_FIELDS = (
     "summary", "issuetype", "status", "project", "parent", "created", "updated", "assignee",
     "priority", "duedate", "labels", "resolutiondate", "description", "timespent",
-    "timeoriginalestimate", "timeestimate", "worklog",
+    "timeoriginalestimate", "timeestimate",
 )  # fmt: skip
 
 
@@ -228,6 +228,8 @@ class _Run:
             jql += f" AND updated >= {self.jql_time(since)}"
         jql += " ORDER BY updated ASC, key ASC"
         fields = list(_BASE_FIELDS) + [fid for _, fid in self.mapping.fields.roles()]
+        if self.mapping.effort == "worklogs":
+            fields.append("worklog")  # up to 20 inline; more are fetched per issue
         for page in self.client.search_pages(
             jql, fields=fields, expand="changelog", page_size=self.config.page_size
         ):

@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from pmsync.sandbox.jira.data import ISSUE_TYPES, STATUSES, USERS, IssueState, JiraData, SortKey
+from pmsync.sandbox.jira.data import ISSUE_TYPES, STATUSES, USERS, Hit, IssueState, JiraData, SortKey
 from pmsync.sandbox.jira.jql import JqlError, Query, parse_jql
 from pmsync.sandbox.jira.render import ID_ONLY_FIELDS, Flavor, Renderer, field_list, select_fields
 
@@ -209,7 +209,7 @@ class JiraApp:
 
     def do_myself(self, request: Request, account: Account | None, v: str) -> Response:
         assert account is not None
-        user = self.renderer.user(account.user) or {}
+        user = dict(self.renderer.user(account.user) or {})
         if self.flavor.cloud:
             user["emailAddress"] = account.login
         user["timeZone"] = str(self.tz)
@@ -314,19 +314,19 @@ class JiraApp:
             query.projects = list(self.data.specs)
         return query
 
-    def _stream(self, query: Query) -> Iterator[tuple[SortKey, IssueState]]:
+    def _stream(self, query: Query, after: SortKey | None = None) -> Iterator[tuple[SortKey, Hit]]:
         since_ms = int(query.since.timestamp() * 1000) if query.since else -(2**62)
         if query.since is not None and not query.since_inclusive:
             since_ms += 60_000  # "updated > 10:05" means from 10:06 at minute precision
         stream = (
-            self.data.by_updated(query.projects, since_ms)
+            self.data.by_updated(query.projects, since_ms, after)
             if query.order == "updated"
-            else self.data.by_key(query.projects)
+            else self.data.by_key(query.projects, after)
         )
-        for sort_key, state in stream:
-            if state.updated_ms < since_ms or not _type_ok(query, state.type):
+        for sort_key, hit in stream:
+            if not _type_ok(query, hit.type) or (query.since is not None and hit.updated_ms < since_ms):
                 continue
-            yield (sort_key if query.order == "updated" else (0, state.project, state.number)), state
+            yield sort_key, hit
 
     def _page_size(self, params: MultiDict[str, Any], fields: list[str], default: int, cap: int) -> int:
         wanted = select_fields(fields)
@@ -347,10 +347,7 @@ class JiraApp:
             after = _decode_token(str(token), str(params.get("jql"))) if token else None
         except (JqlError, _BadRequest) as exc:
             return _json(error_body(exc.args), 400)
-        stream = self._stream(query)
-        if after is not None:
-            stream = (item for item in stream if item[0] > after)
-        items = list(islice(stream, size + 1))
+        items = list(islice(self._stream(query, after), size + 1))
         page, more = items[:size], len(items) > size
         expand = set(str(params.get("expand") or "").split(","))
         body: dict[str, Any] = {
@@ -390,7 +387,7 @@ class JiraApp:
             }
         )  # fmt: skip
 
-    def _offset_page(self, query: Query, jql: str, start: int, size: int) -> list[tuple[SortKey, IssueState]]:
+    def _offset_page(self, query: Query, jql: str, start: int, size: int) -> list[tuple[SortKey, Hit]]:
         """Items ``start .. start+size`` of the live result — an offset, as Data Center pages.
 
         Continuing where the previous page of the same query ended is the common case; rather than
@@ -408,8 +405,7 @@ class JiraApp:
                 if m.project in query.projects and _type_ok(query, m.type) and _position(query, m.old) <= last
                 and (query.order != "key" or m.deleted)
             )  # fmt: skip
-            stream = (item for item in self._stream(query) if item[0] > last)
-            page = list(islice(stream, shifted, shifted + size))
+            page = list(islice(self._stream(query, last), shifted, shifted + size))
         else:
             page = list(islice(self._stream(query), start, start + size))
         if page:

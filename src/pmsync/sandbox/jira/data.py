@@ -17,9 +17,11 @@ import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 from datetime import UTC, datetime, timedelta
 
 DAY_MS = 86_400_000
+T = TypeVar("T")
 
 #: (status id, name, category key) — category keys are Jira's: new, indeterminate, done
 STATUSES: dict[str, tuple[str, str]] = {
@@ -186,6 +188,7 @@ class JiraData:
         }
         self._step = max(1, self.span_days * DAY_MS // max(1, self.issues_per_project))
         self._last_now = self.anchor_ms
+        self._cache: dict[tuple[str, int], IssueState] = {}
 
     # -- time ---------------------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -220,8 +223,18 @@ class JiraData:
         return state if state is not None and state.alive else None
 
     def generate(self, spec: ProjectSpec, n: int) -> IssueState:
-        """Issue ``n`` of ``spec`` exactly as it was generated from the seed."""
-        rng = random.Random(self.seed * 1_000_003 + spec.index * 10_000_019 + n)
+        """Issue ``n`` of ``spec`` exactly as it was generated from the seed (parents are asked for
+        again and again while rendering their children, so recent ones are cached)."""
+        cached = self._cache.get((spec.key, n))
+        if cached is not None:
+            return cached
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        state = self._cache[(spec.key, n)] = self._generate(spec, n)
+        return state
+
+    def _generate(self, spec: ProjectSpec, n: int) -> IssueState:
+        rng = _Bits(self.seed * 1_000_003 + spec.index * 10_000_019 + n)
         kind = issue_type_of(n)
         workflow = WORKFLOWS[ISSUE_TYPES[kind][3]]
         updated = self.base_updated(spec, n)
@@ -294,23 +307,28 @@ class JiraData:
         )
 
     # -- ordered streams ----------------------------------------------------------------------
-    def by_updated(self, projects: Sequence[str], since_ms: int) -> Iterator[tuple[SortKey, IssueState]]:
-        """Live issues of ``projects`` with ``updated >= since_ms``, in (updated, key) order."""
-        streams: list[Iterator[tuple[SortKey, IssueState]]] = []
-        for project in projects:
-            spec = self.specs[project]
-            streams.append(self._base_stream(spec, since_ms))
-        streams.append(self._changed_stream(set(projects), since_ms))
-        return heapq.merge(*streams, key=lambda item: item[0])
+    def by_updated(
+        self, projects: Sequence[str], since_ms: int, after: SortKey | None = None
+    ) -> Iterator[tuple[SortKey, Hit]]:
+        """Live issues of ``projects`` with ``updated >= since_ms``, in (updated, key) order,
+        starting after ``after`` (a continuation point) when given."""
+        start_ms = max(since_ms, after[0]) if after is not None else since_ms
+        streams: list[Iterator[tuple[SortKey, Hit]]] = [
+            self._base_stream(self.specs[project], start_ms) for project in projects
+        ]
+        streams.append(self._changed_stream(set(projects), start_ms))
+        merged = heapq.merge(*streams, key=lambda item: item[0])
+        if after is None:
+            return merged
+        return (item for item in merged if item[0] > after)
 
-    def _base_stream(self, spec: ProjectSpec, since_ms: int) -> Iterator[tuple[SortKey, IssueState]]:
+    def _base_stream(self, spec: ProjectSpec, since_ms: int) -> Iterator[tuple[SortKey, Hit]]:
         for n in range(self.first_base_number(spec, since_ms), spec.size + 1):
             if (spec.key, n) in self.overrides:
                 continue
-            state = self.generate(spec, n)
-            yield (state.updated_ms, spec.key, n), state
+            yield (self.base_updated(spec, n), spec.key, n), Hit(self, spec, n)
 
-    def _changed_stream(self, projects: set[str], since_ms: int) -> Iterator[tuple[SortKey, IssueState]]:
+    def _changed_stream(self, projects: set[str], since_ms: int) -> Iterator[tuple[SortKey, Hit]]:
         with self.lock:
             changed = list(self.changed)
         index = _bisect(changed, since_ms)
@@ -320,16 +338,20 @@ class JiraData:
                 continue
             state = self.overrides.get((project, n))
             if state is not None and state.alive and state.updated_ms == sort_key[0]:
-                yield sort_key, state
+                yield sort_key, Hit(self, self.specs[project], n, state)
 
-    def by_key(self, projects: Sequence[str]) -> Iterator[tuple[SortKey, IssueState]]:
-        """Live issues of ``projects`` in key order (project key, then number)."""
+    def by_key(self, projects: Sequence[str], after: SortKey | None = None) -> Iterator[tuple[SortKey, Hit]]:
+        """Live issues of ``projects`` in key order (project key, then number), after ``after``."""
         for project in sorted(projects):
+            if after is not None and project < after[1]:
+                continue
             spec = self.specs[project]
-            for n in range(1, spec.size + spec.created + 1):
-                state = self.get(project, n)
-                if state is not None and state.alive:
-                    yield (0, project, n), state
+            first = after[2] + 1 if after is not None and project == after[1] else 1
+            for n in range(first, spec.size + spec.created + 1):
+                state = self.overrides.get((project, n))
+                if state is not None and not state.alive:
+                    continue
+                yield (0, project, n), Hit(self, spec, n, state)
 
     # -- changing (the "advance time" API) ----------------------------------------------------
     def _replace(self, old: IssueState, new: IssueState, *, moved: bool) -> None:
@@ -412,8 +434,8 @@ class JiraData:
         return state
 
     def live_keys(self, projects: Sequence[str] | None = None) -> Iterator[str]:
-        for _, state in self.by_key(list(projects or self.specs)):
-            yield state.key
+        for _, hit in self.by_key(list(projects or self.specs)):
+            yield hit.key
 
     def pick(self, count: int, *, rng: random.Random) -> list[str]:
         """``count`` distinct live issue keys chosen at random across all projects."""
@@ -430,6 +452,77 @@ class JiraData:
             if state is not None and state.alive:
                 chosen.add(state.key)
         return sorted(chosen)
+
+
+_MASK = (1 << 64) - 1
+
+
+class _Bits:
+    """A tiny deterministic generator (splitmix64): seeding ``random.Random`` per issue cost more than
+    generating the issue, and this sandbox generates every issue each time it is read."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, seed: int) -> None:
+        self.state = (seed * 0x9E3779B97F4A7C15) & _MASK
+
+    def next64(self) -> int:
+        self.state = (self.state + 0x9E3779B97F4A7C15) & _MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        return z ^ (z >> 31)
+
+    def random(self) -> float:
+        return (self.next64() >> 11) / float(1 << 53)
+
+    def randrange(self, stop: int) -> int:
+        return self.next64() % stop
+
+    def randint(self, low: int, high: int) -> int:
+        return low + self.next64() % (high - low + 1)
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self.next64() % len(options)]
+
+
+class Hit:
+    """An issue found by a search, materialised only when its fields are asked for (key-only scans
+    of 10^6 issues never generate them)."""
+
+    __slots__ = ("data", "spec", "number", "_state")
+
+    def __init__(
+        self, data: JiraData, spec: ProjectSpec, number: int, state: IssueState | None = None
+    ) -> None:
+        self.data = data
+        self.spec = spec
+        self.number = number
+        self._state = state
+
+    @property
+    def project(self) -> str:
+        return self.spec.key
+
+    @property
+    def key(self) -> str:
+        return f"{self.spec.key}-{self.number}"
+
+    @property
+    def state(self) -> IssueState:
+        if self._state is None:
+            self._state = self.data.generate(self.spec, self.number)
+        return self._state
+
+    @property
+    def type(self) -> str:
+        return self._state.type if self._state is not None else issue_type_of(self.number)
+
+    @property
+    def updated_ms(self) -> int:
+        if self._state is not None:
+            return self._state.updated_ms
+        return self.data.base_updated(self.spec, self.number)
 
 
 def _bisect(changed: list[SortKey], since_ms: int) -> int:

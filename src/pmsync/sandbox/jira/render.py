@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+import functools
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pmsync.sandbox.jira.data import (
     DAY_MS,
+    Hit,
     ISSUE_TYPES,
     SPRINT_DAYS,
     STATUSES,
@@ -150,11 +153,19 @@ class Renderer:
         self.flavor = flavor
         self.base = base_url
         self.tz = tz
+        self.makers = self._makers()
+        self._users: dict[int, dict[str, Any]] = {}
 
     def timestamp(self, ms: int) -> str:
         """Jira's format, in the user's time zone: ``2026-11-20T21:15:30.123+1100``."""
-        moment = datetime.fromtimestamp(ms / 1000, UTC).astimezone(self.tz)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + moment.strftime("%z")
+        m = datetime.fromtimestamp(ms // 1000, self.tz)
+        offset = int(m.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+        sign = "+" if offset >= 0 else "-"
+        hours, minutes = divmod(abs(offset), 60)
+        return (
+            f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
+            f"{ms % 1000:03d}{sign}{hours:02d}{minutes:02d}"
+        )
 
     def issue_id(self, state: IssueState) -> str:
         return str(self.data.specs[state.project].index * 1_000_000 + 10_000 + state.number)
@@ -162,6 +173,11 @@ class Renderer:
     def user(self, index: int | None) -> dict[str, Any] | None:
         if index is None:
             return None
+        if index not in self._users:
+            self._users[index] = self._user(index)
+        return self._users[index]
+
+    def _user(self, index: int) -> dict[str, Any]:
         account, name, login = USERS[index]
         if self.flavor.cloud:
             return {
@@ -273,83 +289,104 @@ class Renderer:
             "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
         }  # fmt: skip
 
-    def all_fields(self, state: IssueState) -> dict[str, Any]:
-        f = self.flavor.fields
-        done = STATUSES[state.status][1] == "done"
-        spent = state.spent_seconds or None
-        remaining = None
-        if state.estimate_seconds is not None:
-            remaining = 0 if done else max(0, state.estimate_seconds - (spent or 0))
-        parent = None
-        if state.parent is not None:
-            other = self.data.get(state.project, state.parent)
-            if other is not None:
-                parent = {
-                    "id": self.issue_id(other), "key": other.key,
-                    "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(other)}",
-                    "fields": {
-                        "summary": other.summary, "status": self.status(other.status),
-                        "issuetype": self.issuetype(other.type),
-                    },
-                }  # fmt: skip
+    def _parent(self, state: IssueState) -> dict[str, Any] | None:
+        other = self.data.get(state.project, state.parent) if state.parent is not None else None
+        if other is None:
+            return None
+        return {
+            "id": self.issue_id(other), "key": other.key,
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(other)}",
+            "fields": {
+                "summary": other.summary, "status": self.status(other.status),
+                "issuetype": self.issuetype(other.type),
+            },
+        }  # fmt: skip
+
+    @staticmethod
+    def _remaining(state: IssueState) -> int | None:
+        if state.estimate_seconds is None:
+            return None
+        if STATUSES[state.status][1] == "done":
+            return 0
+        return max(0, state.estimate_seconds - state.spent_seconds)
+
+    def _tracking(self, state: IssueState) -> dict[str, Any]:
         tracking: dict[str, Any] = {}
         if state.estimate_seconds is not None:
             tracking["originalEstimateSeconds"] = state.estimate_seconds
-            tracking["remainingEstimateSeconds"] = remaining
-        if spent:
-            tracking["timeSpentSeconds"] = spent
+            tracking["remainingEstimateSeconds"] = self._remaining(state)
+        if state.spent_seconds:
+            tracking["timeSpentSeconds"] = state.spent_seconds
+        return tracking
+
+    def _makers(self) -> dict[str, Callable[[IssueState], Any]]:
+        """Field id → how to render it; only the fields a request asks for are computed."""
+        f = self.flavor.fields
+
+        def done(s: IssueState) -> bool:
+            return STATUSES[s.status][1] == "done"
+
         return {
-            "summary": state.summary,
-            "issuetype": self.issuetype(state.type),
-            "status": self.status(state.status),
-            "project": self.project(state.project),
-            **({"parent": parent} if parent else {}),
-            "created": self.timestamp(state.created_ms),
-            "updated": self.timestamp(state.updated_ms),
-            "assignee": self.user(state.assignee),
-            "reporter": self.user(state.reporter),
-            "priority": {"name": state.priority, "id": str(len(state.priority))},
-            "duedate": state.due_date,
-            "labels": list(state.labels),
-            "resolution": {"name": "Done", "id": "10000"} if done else None,
-            "resolutiondate": self.timestamp(state.updated_ms) if done else None,
-            "description": self.description(state),
-            "timetracking": tracking,
-            "timespent": spent,
-            "aggregatetimespent": spent,
-            "timeoriginalestimate": state.estimate_seconds,
-            "timeestimate": remaining,
-            "worklog": {
+            "summary": lambda s: s.summary,
+            "issuetype": lambda s: self.issuetype(s.type),
+            "status": lambda s: self.status(s.status),
+            "project": lambda s: self.project(s.project),
+            "parent": self._parent,
+            "created": lambda s: self.timestamp(s.created_ms),
+            "updated": lambda s: self.timestamp(s.updated_ms),
+            "assignee": lambda s: self.user(s.assignee),
+            "reporter": lambda s: self.user(s.reporter),
+            "priority": lambda s: {"name": s.priority, "id": str(len(s.priority))},
+            "duedate": lambda s: s.due_date,
+            "labels": lambda s: list(s.labels),
+            "resolution": lambda s: {"name": "Done", "id": "10000"} if done(s) else None,
+            "resolutiondate": lambda s: self.timestamp(s.updated_ms) if done(s) else None,
+            "description": self.description,
+            "timetracking": self._tracking,
+            "timespent": lambda s: s.spent_seconds or None,
+            "aggregatetimespent": lambda s: s.spent_seconds or None,
+            "timeoriginalestimate": lambda s: s.estimate_seconds,
+            "timeestimate": self._remaining,
+            "worklog": lambda s: {
                 "startAt": 0,
                 "maxResults": 20,
-                "total": len(state.worklogs),
-                "worklogs": [self.worklog(state, w) for w in state.worklogs[:20]],
+                "total": len(s.worklogs),
+                "worklogs": [self.worklog(s, w) for w in s.worklogs[:20]],
             },  # fmt: skip
-            "subtasks": [],
-            f["story_points"]: state.story_points,
-            f["start_date"]: state.start_date,
-            f["target_end"]: state.target_end,
-            f["epic_link"]: f"{state.project}-{state.epic_link}" if state.epic_link else None,
-            f["sprint"]: [self.sprint(state.project, state.sprint)] if state.sprint else None,
-            f["team"]: self.option(TEAMS[state.team], f["team"]) if state.team is not None else None,
-            f["probability"]: self.option(state.probability, f["probability"]),
-            f["impact"]: self.option(state.impact, f["impact"]),
+            "subtasks": lambda s: [],
+            f["story_points"]: lambda s: s.story_points,
+            f["start_date"]: lambda s: s.start_date,
+            f["target_end"]: lambda s: s.target_end,
+            f["epic_link"]: lambda s: f"{s.project}-{s.epic_link}" if s.epic_link else None,
+            f["sprint"]: lambda s: [self.sprint(s.project, s.sprint)] if s.sprint else None,
+            f["team"]: lambda s: self.option(TEAMS[s.team], f["team"]) if s.team is not None else None,
+            f["probability"]: lambda s: self.option(s.probability, f["probability"]),
+            f["impact"]: lambda s: self.option(s.impact, f["impact"]),
         }
 
-    def issue(self, state: IssueState, fields: list[str], expand: set[str]) -> dict[str, Any]:
-        iid = self.issue_id(state)
+    def all_fields(self, state: IssueState, wanted: set[str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for fid, make in self.makers.items():
+            if wanted is None or fid in wanted:
+                value = make(state)
+                if fid != "parent" or value is not None:  # Jira omits `parent` when there is none
+                    out[fid] = value
+        return out
+
+    def issue(self, hit: Hit | IssueState, fields: list[str], expand: set[str]) -> dict[str, Any]:
+        iid = str(self.data.specs[hit.project].index * 1_000_000 + 10_000 + hit.number)
         out: dict[str, Any] = {
             "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
             "id": iid,
             "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{iid}",
-            "key": state.key,
+            "key": hit.key,
         }
         wanted = select_fields(fields)
         if wanted is not None and not (wanted - ID_ONLY_FIELDS):
             out["fields"] = {}
-        else:
-            every = self.all_fields(state)
-            out["fields"] = every if wanted is None else {k: v for k, v in every.items() if k in wanted}
+            return out
+        state = hit.state if isinstance(hit, Hit) else hit
+        out["fields"] = self.all_fields(state, wanted)
         if "changelog" in expand:
             out["changelog"] = self.changelog(state)
         return out
@@ -357,6 +394,11 @@ class Renderer:
 
 def select_fields(fields: list[str]) -> set[str] | None:
     """``None`` for all fields, else the set of field ids asked for (``-x`` removes ``x``)."""
+    return _select_fields(tuple(fields))
+
+
+@functools.lru_cache(maxsize=64)
+def _select_fields(fields: tuple[str, ...]) -> set[str] | None:
     parts = [p.strip() for item in fields for p in item.split(",") if p.strip()]
     if not parts:
         return None
