@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pmsync.sandbox.jira.data import (
     DAY_MS,
-    Hit,
     ISSUE_TYPES,
     SPRINT_DAYS,
     STATUSES,
     TEAMS,
     USERS,
+    Hit,
     IssueState,
     JiraData,
     Transition,
