@@ -6,9 +6,15 @@ Why streaming and how: ``defusedxml.ElementTree.iterparse`` builds one ``Task`` 
 compact :class:`~.schedule.Task` and cleared, so the XML tree never holds more than one row. Project
 properties are the small leaf children of the root and are read at the end.
 
-Why defusedxml with ``forbid_dtd=True``: an MSPDI file never has a DTD, and every XML bomb (billion
-laughs, quadratic blow-up) and every external-entity attack needs one. Such a file is refused before
-a single entity is expanded, with a :class:`~pmsync.errors.SourceDataError` that names the file.
+Why it is safe against hostile XML: an MSPDI file never has a DTD, and every XML bomb (billion
+laughs, quadratic blow-up) and every external-entity attack needs one, because entities can only be
+declared in a DTD. A DTD can only appear in the prolog, before the root element. So the prolog is
+first read with defusedxml's parser (``forbid_dtd=True``, ``forbid_entities``, ``forbid_external``),
+which refuses any ``<!DOCTYPE`` before a single entity is expanded, and stops at the root element;
+only then is the body parsed by the standard library's C ``iterparse``, for which a DOCTYPE after
+the root is a syntax error and an undeclared entity reference (``&lol9;``) is an error too. (Running
+the whole body through defusedxml's pure-Python parser would double the read time for no added
+safety.) A refused file raises a :class:`~pmsync.errors.SourceDataError` that names the file.
 
 The whole file is parsed (and every value converted) before the caller sees anything, so a truncated,
 mis-encoded or hostile file yields nothing half-way.
@@ -22,10 +28,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, iterparse
 
 import defusedxml
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 
 from pmsync.errors import SourceDataError
 
@@ -46,6 +52,45 @@ from .schedule import (
 )
 
 MSPDI_NAMESPACE = "http://schemas.microsoft.com/project"
+
+
+class _RootReached(Exception):
+    """The prolog has been read: the root element started."""
+
+
+class _StopAtRoot:
+    """A parser target that ends parsing at the root element's start tag."""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        raise _RootReached
+
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, data: str) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
+
+def refuse_dtd(raw: IO[bytes]) -> None:
+    """Read the prolog with defusedxml (no DTD, no entities); raise if it declares any.
+
+    Leaves ``raw`` wherever reading stopped; the caller rewinds it.
+    """
+    parser = DefusedXMLParser(
+        target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    while True:
+        chunk = raw.read(1 << 16)
+        if not chunk:
+            parser.close()  # no root element at all: raises ParseError ("no element found")
+            return
+        try:
+            parser.feed(chunk)
+        except _RootReached:
+            return
 
 
 class _HashingReader:
@@ -167,8 +212,25 @@ class MspdiReader:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._ns = ""
-        self._nslen = 0
+        self._use_namespace("")
+
+    def _use_namespace(self, ns: str) -> None:
+        # Children are looked up by their full ``{namespace}Name`` tag: no string slicing per element.
+        self._ns = ns
+        self._nslen = len(ns)
+        self._tag_uid = ns + "UID"
+        specs: dict[str, tuple[str, Callable[[str], Any] | None, str]] = {
+            ns + name: (attr, convert, name) for name, (attr, convert) in _TASK_FIELDS.items()
+        }
+        for name, attr in (
+            ("PredecessorLink", "links"),
+            ("Baseline", "baselines"),
+            ("ExtendedAttribute", "extended"),
+            ("DurationFormat", "duration_format"),
+            ("IsNull", "is_null"),
+        ):
+            specs[ns + name] = (attr, None, name)
+        self._task_specs = specs
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -181,8 +243,11 @@ class MspdiReader:
             raise SourceDataError(f"cannot read the file: {exc.strerror}", record=self.name) from None
 
     def read_stream(self, raw: IO[bytes]) -> tuple[Schedule, str]:
+        """Parse a seekable binary stream from its start."""
         reader = _HashingReader(raw)
         try:
+            refuse_dtd(raw)
+            raw.seek(0)
             schedule = self._parse(reader)
         except ParseError as exc:
             line, column = getattr(exc, "position", (None, None))
@@ -213,46 +278,19 @@ class MspdiReader:
 
     def _parse(self, reader: _HashingReader) -> Schedule:
         schedule = Schedule(reader="mspdi")
-        events = iterparse(reader, events=("end",), forbid_dtd=True)
-        tag_task = tag_resource = tag_assignment = tag_calendar = tag_fields = ""
+        events = iterparse(reader, events=("end",))
+        handlers: dict[str, Callable[[Element], None]] = {}
         root: Element | None = None
-        first = True
         for _event, elem in events:
-            tag = elem.tag
-            if first:
+            if not handlers:
                 # The namespace is known from the first element that ends (a child of <Project>).
-                first = False
-                self._ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-                self._nslen = len(self._ns)
-                tag_task, tag_resource, tag_assignment, tag_calendar, tag_fields = (
-                    self._ns + local
-                    for local in ("Task", "Resource", "Assignment", "Calendar", "ExtendedAttributes")
-                )
-            if tag == tag_task:
-                task = self._task(elem)
-                if task is not None:
-                    schedule.tasks.append(task)
-                elem.clear()
-            elif tag == tag_assignment:
-                assignment = self._assignment(elem)
-                if assignment is not None:
-                    schedule.assignments.append(assignment)
-                elem.clear()
-            elif tag == tag_resource:
-                resource = self._resource(elem)
-                if resource is not None:
-                    schedule.resources[resource.uid] = resource
-                elem.clear()
-            elif tag == tag_calendar:
-                calendar = self._calendar(elem)
-                schedule.calendars[calendar.uid] = calendar
-                elem.clear()
-            elif tag == tag_fields:
-                for child in elem:
-                    definition = self._field_definition(child)
-                    if definition is not None:
-                        schedule.fields[definition.field_id] = definition
-                elem.clear()
+                tag = elem.tag
+                self._use_namespace(tag[: tag.index("}") + 1] if tag.startswith("{") else "")
+                handlers = self._handlers(schedule)
+            handler = handlers.get(elem.tag)
+            if handler is not None:
+                handler(elem)
+                elem.clear()  # the row is in the schedule now; free its subtree
             root = elem  # the last element to end is the root
         if root is None or root.tag != self._ns + "Project":
             found = root.tag if root is not None else "nothing"
@@ -267,6 +305,43 @@ class MspdiReader:
             )
         schedule.properties = self._properties(root)
         return schedule
+
+    def _handlers(self, schedule: Schedule) -> dict[str, Callable[[Element], None]]:
+        """What to do when each kind of row element ends."""
+
+        def task(elem: Element) -> None:
+            task = self._task(elem)
+            if task is not None:
+                schedule.tasks.append(task)
+
+        def assignment(elem: Element) -> None:
+            assignment = self._assignment(elem)
+            if assignment is not None:
+                schedule.assignments.append(assignment)
+
+        def resource(elem: Element) -> None:
+            resource = self._resource(elem)
+            if resource is not None:
+                schedule.resources[resource.uid] = resource
+
+        def calendar(elem: Element) -> None:
+            calendar = self._calendar(elem)
+            schedule.calendars[calendar.uid] = calendar
+
+        def field_definitions(elem: Element) -> None:
+            for child in elem:
+                definition = self._field_definition(child)
+                if definition is not None:
+                    schedule.fields[definition.field_id] = definition
+
+        ns = self._ns
+        return {
+            ns + "Task": task,
+            ns + "Assignment": assignment,
+            ns + "Resource": resource,
+            ns + "Calendar": calendar,
+            ns + "ExtendedAttributes": field_definitions,
+        }
 
     def _convert(self, where: str, element: str, text: str, convert: Callable[[str], Any]) -> Any:
         try:
@@ -286,36 +361,41 @@ class MspdiReader:
         return ProjectProperties(**values)
 
     def _task(self, elem: Element) -> Task | None:
-        nslen = self._nslen
+        specs = self._task_specs
         values: dict[str, Any] = {}
         links: list[Link] = []
         baselines: list[BaselineValues] = []
         extended: list[tuple[int, str]] = []
         duration_format: int | None = None
         is_null = False
-        uid_text = elem.findtext(self._ns + "UID")
+        uid_text = elem.findtext(self._tag_uid)
         where = f"task UID {uid_text}" if uid_text else "a task without UID"
         for child in elem:
-            name = child.tag[nslen:]
+            spec = specs.get(child.tag)
+            if spec is None:
+                continue  # one of the ~60 elements pmsync does not use
+            attr, convert, name = spec
             text = child.text
-            spec = _TASK_FIELDS.get(name)
-            if spec is not None:
+            if convert is not None:
                 if text is not None and text.strip():
-                    values[spec[0]] = self._convert(where, name, text, spec[1])
-            elif name == "PredecessorLink":
+                    try:
+                        values[attr] = convert(text)
+                    except (ValueError, ArithmeticError) as exc:
+                        raise _BadValue(where, name, text, str(exc)) from None
+            elif attr == "links":
                 link = self._link(child, where)
                 if link is not None:
                     links.append(link)
-            elif name == "Baseline":
+            elif attr == "baselines":
                 baselines.append(self._baseline(child, where))
-            elif name == "ExtendedAttribute":
-                fields = _children(child, nslen)
+            elif attr == "extended":
+                fields = _children(child, self._nslen)
                 if fields.get("FieldID") and "Value" in fields:
                     fid = self._convert(where, "ExtendedAttribute/FieldID", fields["FieldID"], _int)
                     extended.append((fid, fields["Value"]))
-            elif name == "DurationFormat" and text:
+            elif attr == "duration_format" and text:
                 duration_format = self._convert(where, name, text, _int)
-            elif name == "IsNull" and text:
+            elif attr == "is_null" and text:
                 is_null = self._convert(where, name, text, _bool)
         if is_null:
             return None  # a blank row in Project's task sheet

