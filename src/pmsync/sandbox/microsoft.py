@@ -102,7 +102,8 @@ class MicrosoftSandbox:
     def __init__(self, workdir: Path, *, seed: bool = True, page_size: int = 100) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
-        tls = generate_sandbox_tls()
+        #: the sandbox's CA and server certificate (tests may serve extra apps with tls.server_context())
+        self.tls = tls = generate_sandbox_tls()
         self.ca_bundle = tls.write_ca_bundle(workdir / "sandbox-ca.pem")
         self.identity_state = IdentityState()
         self.identity = SandboxServer(
