@@ -83,3 +83,15 @@ def test_a_failing_source_is_recorded_with_a_clear_error_and_no_secret(ms, store
     assert runs[0].error and "wrong secret" in runs[0].error
     assert ms.credentials.client_secret not in runs[0].error
     assert work_items(store, "planner") == {}
+
+
+def test_the_sandbox_config_snippet_is_a_working_config(ms, tmp_path):
+    from pmsync.config import build_connector
+
+    path = tmp_path / "pmsync.yaml"
+    path.write_text("sources:\n" + "".join(f"  {line}\n" for line in ms.config_snippet().splitlines()))
+    config = load_config(path)
+    assert ms.credentials.client_secret not in path.read_text()
+    for source in config.sources:
+        results = build_connector(config, source).check()
+        assert [r.status for r in results] == ["ok"] * len(results), results

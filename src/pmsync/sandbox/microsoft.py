@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -99,7 +100,15 @@ def write_private_file(path: Path, data: bytes) -> Path:
 class MicrosoftSandbox:
     """Identity, Graph and Dataverse sandbox servers sharing one tenant and one CA."""
 
-    def __init__(self, workdir: Path, *, seed: bool = True, page_size: int = 100) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        seed: bool = True,
+        page_size: int = 100,
+        ports: tuple[int, int, int] = (0, 0, 0),
+    ) -> None:
+        """``ports``: identity, Graph and Dataverse ports (0: any free port)."""
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         #: the sandbox's CA and server certificate (tests may serve extra apps with tls.server_context())
@@ -108,12 +117,14 @@ class MicrosoftSandbox:
         self.identity_state = IdentityState()
         self.identity = SandboxServer(
             make_identity_app(self.identity_state, lambda: self.identity.url),
+            port=ports[0],
             ssl_context=tls.server_context(),
             error_body=identity_error_body,
         )
         self.graph_state = graph_module.GraphState(self.identity_state, page_size=page_size)
         self.graph = SandboxServer(
             graph_module.make_graph_app(self.graph_state, lambda: self.graph.url),
+            port=ports[1],
             ssl_context=tls.server_context(),
             error_body=graph_module.fault_error_body,
         )
@@ -122,6 +133,7 @@ class MicrosoftSandbox:
         self.dataverse_state = DataverseState(self.identity_state, page_size=page_size)
         self.dataverse = SandboxServer(
             make_dataverse_app(self.dataverse_state, lambda: self.dataverse.url),
+            port=ports[2],
             ssl_context=tls.server_context(),
             error_body=dataverse_error_body,
         )
@@ -205,10 +217,12 @@ class MicrosoftSandbox:
         return keys
 
     def planner_source(self, name: str = "planner", **extra: Any) -> dict[str, Any]:
-        plans = [p for p in self.graph_state.planner.groups]
-        return {"name": name, "type": "planner", **self.settings(), "group_ids": plans, **extra}
+        """A ``sources[]`` block for the seeded Planner groups."""
+        groups = list(self.graph_state.planner.groups)
+        return {"name": name, "type": "planner", **self.settings(), "group_ids": groups, **extra}
 
     def dataverse_source(self, name: str = "dataverse", **extra: Any) -> dict[str, Any]:
+        """A ``sources[]`` block for the sandbox Dataverse environment."""
         return {
             "name": name,
             "type": "dataverse",
@@ -216,6 +230,20 @@ class MicrosoftSandbox:
             "environment_url": self.dataverse_url,
             **extra,
         }
+
+    def config_snippet(self) -> str:
+        """pmsync.yaml ``sources:`` entries for the sandbox, the secret kept in a 0600 file beside the CA
+        (what ``pmsync sandbox`` prints; paste under ``sources:``)."""
+        secret_file = write_private_file(
+            self.workdir / "client-secret.txt", self.credentials.client_secret.encode()
+        )
+        blocks = []
+        for block in (self.planner_source(), self.dataverse_source()):
+            block = {k: v for k, v in block.items() if k != "client_secret"}
+            block["client_secret_file"] = str(secret_file)
+            blocks.append(block)
+        text: str = yaml.safe_dump(blocks, sort_keys=False)
+        return text
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> MicrosoftSandbox:
