@@ -264,3 +264,22 @@ def test_past_report_is_rebuilt_from_history(portfolio):
     assert m.scope.items_added == 0
     assert m.cost.actual_to_date == D(0)
     assert m.rag.schedule.status == "green"
+
+
+def test_s_curve_takes_past_earned_value_from_history(portfolio):
+    """On 12-10 B is updated to 80 %. At status date 12-15 the S-curve's November point still shows
+    what was known on 11-30 (B 50 %: EV 19,500), the status-date point the new progress:
+    EV = 10,000 + 19,000 × 80 % = 25,200; AC = 20,000 + 3,000 (12-02) = 23,000; PV = 29,000 (B's
+    baseline finish 12-11 has passed)."""
+    clock.set_now(datetime(2026, 12, 10, 9, tzinfo=UTC))
+    b = next(i for i in plan(slipped=True) if i.key == "B")
+    with portfolio.writer("plan") as w:
+        w.upsert([b.model_copy(update={"percent_complete": 80.0})])
+    m = measure_project(portfolio, CONFIG.projects[0], date(2026, 12, 15), governance=GOVERNANCE)
+    assert m.evm is not None
+    assert [(p.label, p.pv, p.ev, p.ac) for p in m.evm.s_curve] == [
+        ("2026-11", D("20000.00"), D("19500.00"), D("20000.00")),
+        ("2026-12", D("29000.00"), D("25200.00"), D("23000.00")),
+        ("2026-12", D("29000.00"), None, None),
+    ]
+    assert m.evm.s_curve[1].period_end == date(2026, 12, 15)

@@ -191,7 +191,8 @@ def schedule_measures(
 ) -> ScheduleMeasures:
     base = chosen.items
     by_key = {i.source.key(): i for i in work}
-    b_leaf = [b for k, b in base.items() if k in by_key or k not in {i.source.key() for i in all_items}]
+    present = {i.source.key() for i in all_items}
+    b_leaf = [b for k, b in base.items() if k in by_key or k not in present]
     b_starts = [b.start for b in b_leaf if b.start] + [b.finish for b in b_leaf if b.finish and not b.start]
     b_finishes = [b.finish for b in b_leaf if b.finish]
     b_start, b_finish = min(b_starts, default=None), max(b_finishes, default=None)

@@ -11,11 +11,13 @@ exceptions and the RAG ratings with their reasons. How each figure is derived is
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import accumulate
 
 from pmsync.config import ProjectConfig
 from pmsync.model import BaselineItem, Project, Tier, WorkItem
@@ -112,6 +114,10 @@ def evm_measures(
     pv_curve = planned_value_curve(planned, ends, cal)
     current = {i.source.key(): i for i in data.items}
     actual_lines = [x for x in data.cost_lines if x.kind == "actual"]
+    # Cumulative actuals by date, so each period's AC is one binary search, not a pass over all lines.
+    dated = sorted(((x.posting_date or x.period or date.min), x.amount) for x in actual_lines)
+    days = [d for d, _ in dated]
+    running = list(accumulate((amount for _, amount in dated), initial=ZERO))
     ev_curve: list[Decimal | None] = []
     ac_curve: list[Decimal | None] = []
     for end in ends:
@@ -128,9 +134,7 @@ def evm_measures(
             }
         ev_curve.append(_ev_at(keys, base, snapshot))
         if actual_lines:
-            ac_curve.append(
-                sum((x.amount for x in actual_lines if (x.posting_date or x.period or end) <= end), ZERO)
-            )
+            ac_curve.append(running[bisect_right(days, end)])
         else:
             ac_curve.append(sum((snapshot[k].actual_cost or ZERO for k in keys if k in snapshot), ZERO))
     at = ends.index(status_date)
