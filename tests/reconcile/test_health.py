@@ -203,3 +203,24 @@ def test_logic_loop_fails_the_critical_path_test():
     items[3] = items[3].model_copy(update={"predecessors": (dep("T1"), dep("T3"))})
     cpt = next(c for c in assess(items).checks if c.check == "critical_path_test")
     assert cpt.passed is False and "loop" in cpt.explanation
+
+
+def test_critical_path_is_traced_from_logic_when_no_task_is_flagged():
+    items = [i.model_copy(update={"critical": None, "total_slack_days": None}) for i in clean_schedule()]
+    cpt = next(c for c in assess(items).checks if c.check == "critical_path_test")
+    assert cpt.passed is True
+    assert "critical task T2" in cpt.explanation
+
+
+def test_cpli_without_a_baseline_finish_uses_total_float():
+    items = [
+        i.model_copy(update={"total_slack_days": -2.0}) if i.key == "T3" else i for i in clean_schedule()
+    ]
+    health = assess_schedule(items, status_date=STATUS, schedule_name="msproject:sched")
+    cpli = next(c for c in health.checks if c.check == "cpli")
+    # 15 working days from 11-13 to 12-04, float −2: (15 − 2) / 15 = 0.87
+    assert cpli.metric == pytest.approx(13 / 15)
+    assert cpli.passed is False
+    # without baseline items, missed tasks and BEI have nothing to measure
+    by_check = {c.check: c for c in health.checks}
+    assert by_check["missed_tasks"].passed is None and by_check["bei"].passed is None
