@@ -22,7 +22,9 @@ from pmsync import __version__, clock
 from pmsync.config import PmsyncConfig, ProjectConfig
 from pmsync.errors import ConfigError, PmsyncError
 from pmsync.model import CostLine, Project, WorkItem
-from pmsync.reconcile.results import PortfolioRollup, ProjectMeasures
+from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
+from pmsync.reconcile.portfolio import rollup, trend_of
+from pmsync.reconcile.results import ProjectMeasures, ReconciliationException
 from pmsync.report.changes import changes_between
 from pmsync.report.model import (
     Appendix,
@@ -37,8 +39,6 @@ from pmsync.report.model import (
     SourceEntry,
     StoreState,
     SyncRunEntry,
-    attention_sort_key,
-    trend_between,
 )
 from pmsync.report.period import Period
 from pmsync.report.sections import SyncHistory, executive_summary, open_risk_titles, raid_log
@@ -54,12 +54,6 @@ class MeasureProject(Protocol):
     def __call__(
         self, store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
     ) -> ProjectMeasures: ...
-
-
-class RollUp(Protocol):
-    def __call__(
-        self, measures: Sequence[ProjectMeasures], previous: Sequence[ProjectMeasures], config: PmsyncConfig
-    ) -> PortfolioRollup: ...
 
 
 def reconcile_measurer(config: PmsyncConfig) -> MeasureProject:
@@ -119,7 +113,6 @@ def build_report(
     projects: Sequence[str] | None = None,
     as_of: datetime | None = None,
     measure: MeasureProject | None = None,
-    roll_up: RollUp | None = None,
     settings: ReportsConfig | None = None,
 ) -> Report:
     """Build the report for ``period`` (all projects, or ``projects``), reading the store as of ``as_of``
@@ -142,7 +135,7 @@ def build_report(
     sections: list[ProjectSection] = []
     rows: list[PortfolioRow] = []
     current_all: list[ProjectMeasures] = []
-    previous_all: list[ProjectMeasures] = []
+    previous_all: dict[str, ProjectMeasures] = {}
     for key in keys:
         project = by_key.get(key) or ProjectConfig(key=key, name=key)
         try:
@@ -158,10 +151,10 @@ def build_report(
             raise
         current_all.append(current)
         if before is not None:
-            previous_all.append(before)
+            previous_all[key] = before
         raid = raid_log(store, key, as_of, status_date, settings.top_items)
         risks_before = open_risk_titles(store, key, previous_as_of) if before is not None else {}
-        trend = trend_between(before.rag.overall.status if before else None, current.rag.overall.status)
+        trend = trend_of(before.rag.overall.status if before else None, current.rag.overall.status)
         section = ProjectSection(
             key=key,
             name=current.name,
@@ -179,10 +172,24 @@ def build_report(
         )
         sections.append(section)
         rows.append(_portfolio_row(section, before))
-    rows.sort(key=attention_sort_key)
-    order = {row.key: index for index, row in enumerate(rows)}
-    sections.sort(key=lambda s: order[s.key])
     currency = config.portfolio.currency
+    exceptions: list[ReconciliationException] = []
+    if not projects:  # spend and work no project owns concern the whole portfolio
+        owned = [p.key for p in config.projects] or keys
+        exceptions = unowned_spend(store.iter_records(CostLine, as_of=as_of), owned)
+        exceptions += unattributed_items(store.iter_records(WorkItem, as_of=as_of))
+    roll = rollup(
+        current_all,
+        status_date,
+        previous=previous_all,
+        previous_status_date=previous_status_date,
+        currency=currency,
+        exceptions=exceptions,
+    )
+    # reconcile's attention order: red, amber, green, not rated; the largest overrun first within each
+    order = {key: index for index, key in enumerate(roll.attention_order)}
+    rows.sort(key=lambda r: order[r.key])
+    sections.sort(key=lambda s: order[s.key])
     meta = ReportMeta(
         title=settings.title,
         portfolio=config.portfolio.name,
@@ -207,7 +214,7 @@ def build_report(
         totals=_totals(rows, currency),
         projects=sections,
         changes=changes,
-        rollup=roll_up(current_all, previous_all, config) if roll_up is not None and not projects else None,
+        rollup=roll,
         appendix=Appendix(
             sources=[
                 SourceEntry(name=s.name, type=s.type, last_successful_sync=history.last_ok.get(s.name))

@@ -41,7 +41,6 @@ Money = Decimal
 
 ChangeKind = Literal["status_change", "milestone_slipped", "new_risk", "rebaseline", "new_project"]
 
-RAG_RANK: dict[str, int] = {"green": 0, "grey": 1, "amber": 2, "red": 3}
 NO_NARRATIVE = "No narrative provided."
 
 
@@ -246,22 +245,9 @@ class Report(_Model):
     meta: ReportMeta
     portfolio: list[PortfolioRow] = Field(default_factory=list)
     totals: PortfolioTotals = Field(default_factory=PortfolioTotals)
-    #: reconcile's roll-up (by tier, sponsor, status) when the scope is the portfolio
+    #: reconcile's roll-up: totals by tier, sponsor and status, trends, attention order, and (for the
+    #: whole portfolio) spend and work no project owns
     rollup: PortfolioRollup | None = None
     projects: list[ProjectSection] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     appendix: Appendix = Field(default_factory=Appendix)
-
-
-def attention_sort_key(row: PortfolioRow) -> tuple[int, int, str]:
-    """Projects needing attention first: worst overall RAG, then worsening trend, then by key."""
-    return (-RAG_RANK[row.overall.status], 0 if row.trend == "worsening" else 1, row.key)
-
-
-def trend_between(previous: RagStatus | None, current: RagStatus) -> Trend:
-    """Overall status now against the previous period's (grey means not rated: no direction)."""
-    if previous is None:
-        return "new"
-    if previous == "grey" or current == "grey" or previous == current:
-        return "unchanged"
-    return "worsening" if RAG_RANK[current] > RAG_RANK[previous] else "improving"

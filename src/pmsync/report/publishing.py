@@ -11,7 +11,9 @@ from pmsync.report.model import Report
 from pmsync.store import Store
 
 
-def publish_report(config: PmsyncConfig, store: Store, report: Report, paths: Sequence[Path]) -> Iterator[str]:
+def publish_report(
+    config: PmsyncConfig, store: Store, report: Report, paths: Sequence[Path]
+) -> Iterator[str]:
     """Publish ``paths`` (and the per-project status rows) to every configured target; yields one line
     per file and target saying what happened."""
     try:
