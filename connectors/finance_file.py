@@ -207,6 +207,7 @@ class FinanceFileConnector:
                 rejected.append(f"{name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
                 continue
             if summary.bad_rows and not self.config.skip_bad_rows:
+                summary.spool.close()
                 listed = "; ".join(p.describe() for p in summary.problems)
                 more = summary.bad_rows - len(summary.problems)
                 rejected.append(
@@ -216,27 +217,30 @@ class FinanceFileConnector:
                 continue
             plans.append(_Plan(name, path, facts, summary))
 
-        # which file of this run states each scope last: it wins, earlier files skip that scope
-        last_claim = {scope: i for i, plan in enumerate(plans) for scope in plan.summary.scopes}
-        owner = {scope: name for name, entry in known.items() for scope in entry.get("scopes", [])}
-        for i, plan in enumerate(plans):
-            superseded = {s for s in plan.summary.scopes if last_claim[s] != i}
-            with self._open(plan.path, plan.facts, builder) as table:
-                yield from yield_lines(table.rows, builder, plan.name, plan.summary, superseded)
-            claimed = plan.summary.scopes - superseded
-            for scope in sorted(claimed):
-                yield SnapshotComplete(scope, COST_LINE)
-                previous = owner.get(scope)
-                if previous is not None and previous != plan.name:
-                    known[previous]["scopes"] = [s for s in known[previous]["scopes"] if s != scope]
-                owner[scope] = plan.name
-            # scopes this file stated before and no longer does, and no file of this run states
-            for scope in known.get(plan.name, {}).get("scopes", []):
-                if scope not in plan.summary.scopes and scope not in last_claim:
+        try:
+            # which file of this run states each scope last: it wins, earlier files skip that scope
+            last_claim = {scope: i for i, plan in enumerate(plans) for scope in plan.summary.scopes}
+            owner = {scope: name for name, entry in known.items() for scope in entry.get("scopes", [])}
+            for i, plan in enumerate(plans):
+                superseded = {s for s in plan.summary.scopes if last_claim[s] != i}
+                yield from yield_lines(builder, plan.summary, superseded)
+                claimed = plan.summary.scopes - superseded
+                for scope in sorted(claimed):
                     yield SnapshotComplete(scope, COST_LINE)
-                    owner.pop(scope, None)
-            known[plan.name] = {"sha256": plan.facts.sha256, "scopes": sorted(claimed)}
-            yield Checkpoint({"files": {k: dict(v) for k, v in known.items()}})
+                    previous = owner.get(scope)
+                    if previous is not None and previous != plan.name:
+                        known[previous]["scopes"] = [s for s in known[previous]["scopes"] if s != scope]
+                    owner[scope] = plan.name
+                # scopes this file stated before and no longer does, and no file of this run states
+                for scope in known.get(plan.name, {}).get("scopes", []):
+                    if scope not in plan.summary.scopes and scope not in last_claim:
+                        yield SnapshotComplete(scope, COST_LINE)
+                        owner.pop(scope, None)
+                known[plan.name] = {"sha256": plan.facts.sha256, "scopes": sorted(claimed)}
+                yield Checkpoint({"files": {k: dict(v) for k, v in known.items()}})
+        finally:
+            for plan in plans:
+                plan.summary.spool.close()  # temporary files of plans not replayed (an error)
 
         if rejected:
             raise SourceDataError(

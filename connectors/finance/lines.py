@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from pmsync.fiscal import fiscal_period, period_start
+from pmsync.fiscal import FiscalPeriod, fiscal_period, period_start
 from pmsync.model import CostKind, CostLine, SourceRef
 
 from .mapping import FinanceMapping
@@ -37,6 +37,8 @@ from .values import (
 )
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: "YYYY-MM" of the first days of months seen (formatting dates is slow; there are few months)
+_MONTHS: dict[date, str] = {}
 
 
 class RowError(ValueError):
@@ -78,10 +80,13 @@ class ParsedLine(NamedTuple):
     line_id: str | None
 
     def scope_suffix(self) -> str:
-        return f"{self.code}/{self.kind}/{self.period:%Y-%m}"
+        month = _MONTHS.get(self.period)
+        if month is None:
+            month = _MONTHS[self.period] = f"{self.period.year:04d}-{self.period.month:02d}"
+        return f"{self.code}/{self.kind}/{month}"
 
-    def identity(self) -> str:
-        """The external id without the occurrence number."""
+    def identity(self, scope: str | None = None) -> str:
+        """The external id without the occurrence number (``scope``: this line's, if known)."""
         if self.line_id is not None:
             key = self.line_id
         else:
@@ -97,7 +102,14 @@ class ParsedLine(NamedTuple):
             )
             text = "\x1f".join("" if p is None else p for p in parts)
             key = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
-        return f"{self.scope_suffix()}/{key}"
+        return f"{scope or self.scope_suffix()}/{key}"
+
+
+def _text_of(value: object) -> str | None:
+    """:func:`text_value` with a fast path for the common case, a text cell."""
+    if value.__class__ is str:
+        return value.strip() or None
+    return text_value(value)
 
 
 def _fold(name: str) -> str:
@@ -144,6 +156,10 @@ class LineBuilder:
         self._skip: list[tuple[int, list[re.Pattern[str]]]] = []
         self._width = 0
         self._header_width = 0
+        self._text_indexes: tuple[int, ...] = ()
+        self._currencies: dict[str, str] = {}
+        self._fiscal: dict[date, FiscalPeriod] = {}
+        self._skip_cache: dict[tuple[int, str], bool] = {}
 
     def required_columns(self) -> list[str]:
         names = self.mapping.mapped_columns()
@@ -174,6 +190,8 @@ class LineBuilder:
         ]
         self._width = max(self._index.values()) + 1
         self._header_width = len(header)
+        text_fields = ("task_code", "account", "vendor", "description", "category", "po_number", "line_id")
+        self._text_indexes = tuple(self._index.get(f, -1) for f in (*text_fields, "currency"))
 
     def _cell(self, cells: Sequence[object], field: str) -> object:
         index = self._index.get(field)
@@ -185,44 +203,86 @@ class LineBuilder:
         return text_value(self._cell(cells, field))
 
     def parse(self, cells: Sequence[object]) -> list[ParsedLine]:
-        """The lines of one row ([] for a row that is not data); raises :class:`RowError`."""
-        if all(text_value(c) is None for c in cells):
+        """The lines of one row ([] for a row that is not data); raises :class:`RowError`.
+
+        This runs once per row of exports with millions of rows, hence the local variables."""
+        count = len(cells)
+        if (count < self._width or count > self._header_width) and self._blank_or_misshapen(cells):
             return []
-        for index, patterns in self._skip:
-            value = (text_value(cells[index]) if index < len(cells) else None) or ""
-            if any(p.match(value.casefold()) for p in patterns):
+        index = self._index
+        code = _text_of(cells[index["project_code"]])
+        if code is None:
+            if all(text_value(c) is None for c in cells):
+                return []  # a blank line
+            if self._skipped(cells):
                 return []
-        if len(cells) > self._header_width and any(
-            text_value(c) is not None for c in cells[self._header_width :]
-        ):
+            raise RowError(self._names["project_code"], "", "is empty; every line needs a project code")
+        if self._skip and self._skipped(cells):
+            return []
+        task, account, vendor, description, raw_category, po, line_id, currency = [
+            None if i < 0 else _text_of(cells[i]) for i in self._text_indexes
+        ]
+        period, posting = self._dates(cells)
+        if currency is None:
+            currency = self.currency
+        else:
+            code_of = self._currencies.get(currency)
+            if code_of is None:
+                code_of = currency.upper()
+                if not _CURRENCY.match(code_of):
+                    column = self._names.get("currency", "currency")
+                    raise RowError(column, currency, "is not a 3-letter currency code")
+                self._currencies[currency] = code_of
+            currency = code_of
+        category = self._category(account, raw_category, task, vendor, description)
+        return [
+            ParsedLine(
+                code,
+                kind,
+                amount,
+                currency,
+                period,
+                posting,
+                task,
+                account,
+                category,
+                vendor,
+                po,
+                description,
+                line_id,
+            )
+            for kind, amount in self._amounts(cells)
+        ]
+
+    def _blank_or_misshapen(self, cells: Sequence[object]) -> bool:
+        """True for a blank row; raises for a row whose cells do not line up with the header."""
+        count = len(cells)
+        if count > self._header_width and any(text_value(c) is not None for c in cells[self._header_width :]):
             raise RowError(
                 "(whole row)",
-                f"{len(cells)} cells",
+                f"{count} cells",
                 f"has more cells than the header row ({self._header_width}): an unquoted delimiter?",
             )
-        if len(cells) < self._width:
-            raise RowError("(whole row)", f"{len(cells)} cells", "has fewer cells than the header row")
-        code = self._text(cells, "project_code")
-        if code is None:
-            raise RowError(self._names["project_code"], "", "is empty; every line needs a project code")
-        period, posting = self._dates(cells)
-        currency = self._text(cells, "currency") or self.currency
-        currency = currency.upper()
-        if not _CURRENCY.match(currency):
-            raise RowError(
-                self._names.get("currency", "currency"), currency, "is not a 3-letter currency code"
-            )
-        task = self._text(cells, "task_code")
-        account = self._text(cells, "account")
-        vendor = self._text(cells, "vendor")
-        description = self._text(cells, "description")
-        category = self._category(account, self._text(cells, "category"), task, vendor, description)
-        common = (currency, period, posting, task, account, category, vendor, self._text(cells, "po_number"))
-        line_id = self._text(cells, "line_id")
-        lines = []
-        for kind, amount in self._amounts(cells):
-            lines.append(ParsedLine(code, kind, amount, *common, description, line_id))
-        return lines
+        if count < self._width:
+            if all(text_value(c) is None for c in cells):
+                return True
+            raise RowError("(whole row)", f"{count} cells", "has fewer cells than the header row")
+        return False
+
+    def _skipped(self, cells: Sequence[object]) -> bool:
+        """Whether a skip rule (e.g. a "Grand Total" footer) matches; cached per cell value."""
+        for index, patterns in self._skip:
+            value = (text_value(cells[index]) if index < len(cells) else None) or ""
+            key = (index, value)
+            hit = self._skip_cache.get(key)
+            if hit is None:
+                hit = any(p.match(value.casefold()) for p in patterns)
+                if len(self._skip_cache) > 65536:
+                    self._skip_cache.clear()
+                self._skip_cache[key] = hit
+            if hit:
+                return True
+        return False
 
     def _amounts(self, cells: Sequence[object]) -> list[tuple[CostKind, Decimal]]:
         if self.mapping.amount_columns:
@@ -329,13 +389,25 @@ class LineBuilder:
     def scope(self, line: ParsedLine) -> str:
         return line.scope_suffix()
 
-    def record(self, line: ParsedLine, occurrence: int) -> CostLine:
-        external_id = line.identity() if occurrence == 1 else f"{line.identity()}/{occurrence}"
-        fiscal = fiscal_period(line.period, self.fiscal_start)
-        return CostLine(
-            source=SourceRef(system=self.system, instance=self.source_name, external_id=external_id),
+    def record(
+        self, line: ParsedLine, occurrence: int, identity: str | None = None, scope: str | None = None
+    ) -> CostLine:
+        """The record of a parsed line; ``occurrence`` numbers identical lines of one scope."""
+        scope = scope or line.scope_suffix()
+        identity = identity or line.identity(scope)
+        external_id = identity if occurrence == 1 else f"{identity}/{occurrence}"
+        fiscal = self._fiscal.get(line.period)
+        if fiscal is None:
+            fiscal = self._fiscal[line.period] = fiscal_period(line.period, self.fiscal_start)
+        # Every value was normalized and checked by parse(), so the records are built without a second
+        # validation (a test validates samples), which halves the cost per line.
+        source = SourceRef.model_construct(
+            system=self.system, instance=self.source_name, external_id=external_id
+        )
+        return CostLine.model_construct(
+            source=source,
             project=self.project_links.get(line.code),
-            scope=self.scope(line),
+            scope=scope,
             kind=line.kind,
             amount=line.amount,
             currency=line.currency,

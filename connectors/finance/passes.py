@@ -1,16 +1,22 @@
 """The two passes over one export file: validate everything first, then yield.
 
-Pass 1 (:func:`validate_table`) reads every row, so a bad row rejects the file before anything is
-yielded (nothing half-loaded), collects the scopes the file states, and finds which line ids occur
-more than once. Pass 2 (:func:`yield_lines`) reads the file again and yields the records. Memory stays
-flat whatever the file size: pass 1 keeps a fixed-size bitmap of id hashes and the (few) ids whose
-hash was seen before; only those need an occurrence counter in pass 2.
+Pass 1 (:func:`validate_table`) reads and parses every row, so a bad row rejects the file before
+anything is yielded (nothing half-loaded); it collects the scopes the file states and finds which line
+ids occur more than once, and spools the parsed lines to a temporary file. Pass 2
+(:func:`yield_lines`) replays the spool into records, without reading or parsing the export again.
+
+Memory stays flat whatever the file size: the spool is on disk, and duplicate detection keeps a
+fixed-size bitmap of id hashes plus the (few) ids whose hash was seen before; only those need an
+occurrence counter in pass 2.
 """
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 from pmsync.connector import SkippedRow
 from pmsync.model import CostLine
@@ -20,12 +26,46 @@ from .tables import Row
 
 #: how many bad rows an error message lists before "... and N more"
 LISTED_PROBLEMS = 20
+_SPOOL_BATCH = 2000
+
+
+class Spool:
+    """Pass 1's results in an anonymous temporary file (removed when closed), in batches."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="pmsync-finance-")  # noqa: SIM115 - closed by close()
+        self._batch: list[Any] = []
+
+    def add(self, entry: Any) -> None:
+        self._batch.append(entry)
+        if len(self._batch) >= _SPOOL_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            pickle.dump(self._batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._batch = []
+
+    def __iter__(self) -> Iterator[Any]:
+        self._flush()
+        self._file.seek(0)
+        while True:
+            try:
+                # our own file, written above by this process: not untrusted input
+                batch = pickle.load(self._file)  # noqa: S301
+            except EOFError:
+                return
+            yield from batch
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass
 class FileSummary:
     """What pass 1 learnt about a file."""
 
+    spool: Spool = field(default_factory=Spool)
     scopes: set[str] = field(default_factory=set)
     #: ids whose hash collided in the bitmap: possibly repeated, counted exactly in pass 2
     repeated: set[str] = field(default_factory=set)
@@ -43,59 +83,67 @@ def validate_table(
     rows: Iterator[tuple[int, Row]], builder: LineBuilder, where: str, *, bitmap_bits: int = 1 << 23
 ) -> FileSummary:
     summary = FileSummary()
+    try:
+        _validate_into(summary, rows, builder, where, bitmap_bits)
+    except BaseException:
+        summary.spool.close()
+        raise
+    return summary
+
+
+def _validate_into(
+    summary: FileSummary, rows: Iterator[tuple[int, Row]], builder: LineBuilder, where: str, bitmap_bits: int
+) -> None:
     bitmap = bytearray(bitmap_bits // 8)
     mask = bitmap_bits - 1
+    spool, scopes, repeated = summary.spool, summary.scopes, summary.repeated
     for number, cells in rows:
         try:
             lines = builder.parse(cells)
         except RowError as exc:
             summary.bad_rows += 1
+            problem = _problem(where, number, exc)
             if len(summary.problems) < LISTED_PROBLEMS:
-                summary.problems.append(_problem(where, number, exc))
+                summary.problems.append(problem)
+            spool.add(tuple(problem))
             continue
         for line in lines:
             summary.lines += 1
-            summary.scopes.add(builder.scope(line))
-            identity = line.identity()
+            scope = line.scope_suffix()
+            identity = line.identity(scope)
+            scopes.add(scope)
             bit = hash(identity) & mask
             byte, flag = bit >> 3, 1 << (bit & 7)
             if bitmap[byte] & flag:
-                summary.repeated.add(identity)
+                repeated.add(identity)
             else:
                 bitmap[byte] |= flag
-    return summary
+            spool.add((scope, identity, tuple(line)))
 
 
 def yield_lines(
-    rows: Iterator[tuple[int, Row]],
-    builder: LineBuilder,
-    where: str,
-    summary: FileSummary,
-    superseded: set[str],
+    builder: LineBuilder, summary: FileSummary, superseded: set[str]
 ) -> Iterator[CostLine | SkippedRow]:
     """Records of the file, except those of scopes a later file in this run restates."""
     counts: dict[str, int] = {}
-    for number, cells in rows:
-        try:
-            lines = builder.parse(cells)
-        except RowError as exc:
-            problem = _problem(where, number, exc)
-            yield SkippedRow(
-                where=f"{where} row {number}",
-                reason=f"column {problem.column!r}: value {problem.value!r} {problem.message}",
-            )
-            continue
-        for line in lines:
-            if superseded and builder.scope(line) in superseded:
+    repeated = summary.repeated
+    try:
+        for entry in summary.spool:
+            if len(entry) == len(RowProblem._fields):
+                problem = RowProblem(*entry)
+                yield SkippedRow(
+                    where=f"{problem.where} row {problem.row}",
+                    reason=f"column {problem.column!r}: value {problem.value!r} {problem.message}",
+                )
                 continue
-            yield builder.record(line, _occurrence(line, summary.repeated, counts))
-
-
-def _occurrence(line: ParsedLine, repeated: set[str], counts: dict[str, int]) -> int:
-    identity = line.identity()
-    if identity not in repeated:
-        return 1
-    # the first occurrence of a repeated id was not flagged in pass 1 (its bit was still clear), so
-    # every occurrence of an id in ``repeated`` is counted here, the first included
-    counts[identity] = counts.get(identity, 0) + 1
-    return counts[identity]
+            scope, identity, values = entry
+            if superseded and scope in superseded:
+                continue
+            occurrence = 1
+            if identity in repeated:
+                # the first occurrence of a repeated id was not flagged in pass 1 (its bit was still
+                # clear), so every occurrence of an id in ``repeated`` is counted here, the first too
+                occurrence = counts[identity] = counts.get(identity, 0) + 1
+            yield builder.record(ParsedLine(*values), occurrence, identity, scope)
+    finally:
+        summary.spool.close()

@@ -19,6 +19,16 @@ _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2212": 
 
 
 @lru_cache(maxsize=16)
+def _plain_pattern(decimal_separator: str, thousands_separator: str) -> re.Pattern[str]:
+    """The common case, an optional leading minus and digits (grouped or not), for a fast path."""
+    dec = re.escape(decimal_separator)
+    if thousands_separator:
+        sep = re.escape(thousands_separator)
+        return re.compile(rf"^-?(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)(?:{dec}\d+)?$")
+    return re.compile(rf"^-?\d+(?:{dec}\d+)?$")
+
+
+@lru_cache(maxsize=16)
 def _number_pattern(decimal_separator: str, thousands_separator: str) -> re.Pattern[str]:
     dec = re.escape(decimal_separator)
     plain = r"\d+"
@@ -53,6 +63,9 @@ def parse_amount(value: object, *, decimal_separator: str = ".", thousands_separ
         return value
     if not isinstance(value, str):
         raise ValueError(f"is a {type(value).__name__}, not an amount")
+    if _plain_pattern(decimal_separator, thousands_separator).match(value):
+        plain = value.replace(thousands_separator, "") if thousands_separator else value
+        return Decimal(plain.replace(decimal_separator, ".") if decimal_separator != "." else plain)
     text = value.translate(_SPACES).strip()
     if not text:
         raise ValueError("is empty")
