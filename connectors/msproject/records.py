@@ -170,7 +170,7 @@ class ScheduleRecords:
             project=ident.project_key,
             scope=ident.scope,
             key=ident.project_key,
-            name=props.title or props.name or ident.file_key,
+            name=props.title or self._summary_name() or _without_suffix(props.name) or ident.file_key,
             manager=props.manager or None,
             currency=(props.currency_code or "USD").upper(),
             start=_day(props.start),
@@ -179,6 +179,13 @@ class ScheduleRecords:
             minutes_per_day=self.minutes_per_day,
             minutes_per_week=self.minutes_per_week,
         )
+
+    def _summary_name(self) -> str | None:
+        # Project shows the project summary task's name as the project's name when Title is empty
+        for task in self.schedule.tasks[:1]:
+            if task.uid == 0 and task.name:
+                return task.name
+        return None
 
     def _parents(self, tasks: list[Task]) -> dict[int, int]:
         """Parent UID of each task, from the outline levels in file (row) order."""
@@ -308,6 +315,12 @@ class ScheduleRecords:
                     work_hours=_hours(values.work_minutes),
                     duration_days=self._days(values.duration_minutes, values.duration_elapsed),
                 )
+
+
+def _without_suffix(name: str | None) -> str | None:
+    if name and name.lower().endswith((".xml", ".mpp", ".mpx", ".xer")):
+        return name.rsplit(".", 1)[0]
+    return name
 
 
 def _clamp(percent: float | None) -> float | None:
