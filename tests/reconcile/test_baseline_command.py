@@ -69,6 +69,8 @@ def test_capture_approve_rebaseline_diff_and_list(setup):
     assert code == 0, out
     assert "2 *" in out and "CR-7" in out
     assert "rebaselined 2 replacing 1  by CIO; reason: vendor slip; change request CR-7" in out
+    code, out = run("list", "-p", "ERP", "--json")
+    assert code == 0 and '"item_count": 2' in out and '"plan_of_record": 2' in out
 
 
 def test_project_must_be_named_and_configured(setup):

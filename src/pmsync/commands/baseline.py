@@ -51,7 +51,10 @@ def capture(state: CliState, project: str | None, name: str | None) -> None:
     key = _project_key(state, project)
     with Store.open(state.config().store_url()) as store:
         captured, count = bl.BaselineRegister(store, key).capture(name)
-    click.echo(f"captured baseline {captured.number} of {key}: {count} items (not approved yet)")
+    click.echo(
+        f"captured baseline {captured.number} of {key}: {count} item{'s' if count != 1 else ''} "
+        "(not approved yet)"
+    )
     click.echo(
         f"approve it with: pmsync baseline approve --project {key} {captured.number} --by NAME --reason TEXT"
     )
@@ -112,11 +115,15 @@ def list_(state: CliState, project: str | None, show_history: bool, as_json: boo
         listed = register.baselines()
         current = register.approved()
         trail = register.history()
+        counts = register.item_counts()
     if as_json:
         payload = {
             "project": key,
             "plan_of_record": None if current is None else current.number,
-            "baselines": [bl.info(b).model_dump(mode="json") | {"id": bl.label(b)} for b in listed],
+            "baselines": [
+                bl.info(b, counts.get(b.source.key(), 0)).model_dump(mode="json") | {"id": bl.label(b)}
+                for b in listed
+            ],
             "history": [e.model_dump(mode="json") for e in trail],
         }
         click.echo(json.dumps(payload, indent=2))
@@ -124,11 +131,15 @@ def list_(state: CliState, project: str | None, show_history: bool, as_json: boo
     if not listed:
         click.echo(f"{key} has no baselines yet; run `pmsync baseline capture --project {key}`")
         return
-    click.echo(f"{'BASELINE':<40} {'CAPTURED':<16} {'APPROVED':<16} {'BY':<20} {'CHANGE REQUEST':<14} NAME")
+    click.echo(
+        f"{'BASELINE':<40} {'ITEMS':>6} {'CAPTURED':<16} {'APPROVED':<16} {'BY':<20} "
+        f"{'CHANGE REQUEST':<14} NAME"
+    )
     for item in listed:
         mark = " *" if current is not None and item.source == current.source else ""
         click.echo(
-            f"{bl.label(item) + mark:<40} {_when(item.captured_at):<16} {_when(item.approved_at):<16} "
+            f"{bl.label(item) + mark:<40} {counts.get(item.source.key(), 0):>6} "
+            f"{_when(item.captured_at):<16} {_when(item.approved_at):<16} "
             f"{item.approved_by or '-':<20} {item.change_request or '-':<14} {item.name or ''}"
         )
     click.echo("* = plan of record" if current else "no approved baseline yet")

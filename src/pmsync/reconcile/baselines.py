@@ -145,6 +145,23 @@ class BaselineRegister:
             ):
                 yield item
 
+    def item_counts(self, as_of: datetime | None = None) -> dict[str, int]:
+        """Number of items per baseline, by baseline source key (one pass over the project's items)."""
+        counts: dict[str, int] = {}
+        baselines = self.baselines(as_of)
+        for item in self.store.iter_records(BaselineItem, project=self.project, as_of=as_of):
+            for baseline in baselines:
+                if (
+                    item.baseline_number == baseline.number
+                    and item.source.system == baseline.source.system
+                    and item.source.instance == baseline.source.instance
+                    and (is_pmsync(baseline) or item.scope == baseline.scope)
+                ):
+                    key = baseline.source.key()
+                    counts[key] = counts.get(key, 0) + 1
+                    break
+        return counts
+
     def approved(self, as_of: datetime | None = None) -> Baseline | None:
         """The plan of record: the most recently approved pmsync baseline."""
         approved = [b for b in self.baselines(as_of) if is_pmsync(b) and b.approved_at is not None]
