@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from pmsync.connector import ConnectorContext, ExtractItem
 from pmsync.connectors.msproject import MSProjectConfig, MSProjectConnector, mpxj_problem
 from pmsync.connectors.msproject.mpxj_bridge import ensure_jvm
+
+from pmsync.connector import ConnectorContext, ExtractItem
 from pmsync.model import Record
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -11,15 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from pmsync.connectors.msproject import read_mspdi
 from pmsync.connectors.msproject.schedule import iso_duration_minutes
+
 from pmsync.model import Baseline, BaselineItem, Dependency, Project, WorkItem
 
 from .conftest import DATA, connector, records
 
 
-def _read(tmp_path: Path, name: str) -> tuple[Project, dict[str, WorkItem], list[Baseline], list[BaselineItem]]:
+def _read(
+    tmp_path: Path, name: str
+) -> tuple[Project, dict[str, WorkItem], list[Baseline], list[BaselineItem]]:
     items = records(connector(tmp_path, path=str(DATA / name)).extract({}))
     projects = [r for r in items if isinstance(r, Project)]
     work = {r.source.external_id.split("#")[1]: r for r in items if isinstance(r, WorkItem)}
@@ -62,7 +64,11 @@ def test_progress_cost_work_and_earned_value(tmp_path: Path) -> None:
     task = work["6"]
     assert (task.percent_complete, task.physical_percent_complete) == (60.0, 55.0)
     assert (task.cost, task.actual_cost) == (Decimal("24000.00"), Decimal("9000.00"))  # stored in cents
-    assert (task.effort_estimate_hours, task.effort_actual_hours, task.effort_remaining_hours) == (240, 90, 150)
+    assert (task.effort_estimate_hours, task.effort_actual_hours, task.effort_remaining_hours) == (
+        240,
+        90,
+        150,
+    )
     assert (task.bcws, task.bcwp, task.acwp) == (Decimal("16000.00"), Decimal("14400.00"), Decimal("9000.00"))
     assert task.actual_start == date(2026, 3, 16) and task.actual_finish is None
     status = {uid: item.status_category for uid, item in work.items()}
@@ -127,12 +133,19 @@ def test_resources_and_assignee(tmp_path: Path) -> None:
 
 def test_baselines_zero_and_one(tmp_path: Path) -> None:
     _, _, baselines, items = _read(tmp_path, "case-management.xml")
-    assert [(b.number, b.name) for b in baselines] == [(0, "Baseline (earned value baseline)"), (1, "Baseline 1")]
+    assert [(b.number, b.name) for b in baselines] == [
+        (0, "Baseline (earned value baseline)"),
+        (1, "Baseline 1"),
+    ]
     assert all(b.captured_at is None for b in baselines)  # MSPDI does not record when
     assert len(items) == 16
     summary = {i.baseline_number: i for i in items if i.item.endswith("#0")}
     assert (summary[0].start, summary[0].finish) == (date(2026, 3, 2), date(2026, 5, 22))
-    assert (summary[0].cost, summary[0].work_hours, summary[0].duration_days) == (Decimal("64000.00"), 640, 60)
+    assert (summary[0].cost, summary[0].work_hours, summary[0].duration_days) == (
+        Decimal("64000.00"),
+        640,
+        60,
+    )
     assert (summary[1].finish, summary[1].cost) == (date(2026, 5, 15), Decimal("60000.00"))
 
 
@@ -141,7 +154,12 @@ def test_a_file_without_baselines_yields_no_baseline_records(tmp_path: Path) -> 
     assert baselines == [] and items == []
     assert project.name == "Printer fleet refresh"  # no Title: the project summary task's name
     assert project.currency == "EUR"
-    assert [w.name for w in work.values()][1:] == ["Survey sites", "Order printers", "Install printers", "Fleet live"]
+    assert [w.name for w in work.values()][1:] == [
+        "Survey sites",
+        "Order printers",
+        "Install printers",
+        "Fleet live",
+    ]
 
 
 def test_eleven_baselines(tmp_path: Path) -> None:
