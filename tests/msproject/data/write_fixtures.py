@@ -333,8 +333,9 @@ def project_xml(
     ]
     out += [el(1, k, v) for k, v in head]
     out.append(
-        "\t<Views>\n\t\t<View>\n\t\t\t<Name>&amp;Gantt Chart</Name>\n\t\t\t<IsCustomized>true</IsCustomized>\n"
-        "\t\t</View>\n\t</Views>\n\t<Filters>\n\t\t<Filter>\n\t\t\t<Name>&amp;All Tasks</Name>\n\t\t</Filter>\n"
+        "\t<Views>\n\t\t<View>\n\t\t\t<Name>&amp;Gantt Chart</Name>\n"
+        "\t\t\t<IsCustomized>true</IsCustomized>\n\t\t</View>\n\t</Views>\n"
+        "\t<Filters>\n\t\t<Filter>\n\t\t\t<Name>&amp;All Tasks</Name>\n\t\t</Filter>\n"
         "\t</Filters>\n\t<Groups>\n\t\t<Group>\n\t\t\t<Name>&amp;No Group</Name>\n\t\t</Group>\n\t</Groups>\n"
         "\t<Tables>\n\t\t<Table>\n\t\t\t<Name>&amp;Entry</Name>\n\t\t\t<IsCustomized>true</IsCustomized>\n"
         "\t\t</Table>\n\t</Tables>\n\t<Maps/>\n\t<Reports/>\n\t<Drawings/>\n\t<DataLinks/>\n"
