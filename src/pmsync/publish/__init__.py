@@ -1,5 +1,19 @@
 """Publishing reports: to SharePoint through Microsoft Graph, or to a local folder.
 
-Every publication is recorded in the store's ledger with its destination and content hash, so
-publishing identical content again does nothing.
+Every publication is recorded in the store's ledger with its destination, URL, item id and SHA-256,
+so publishing identical content again does nothing.
 """
+
+from pmsync.publish.models import ProjectStatusRow, Publisher, PublishResult, ReportFile
+from pmsync.publish.run import PUBLISHERS, build_publisher, publish, publish_files
+
+__all__ = [
+    "PUBLISHERS",
+    "ProjectStatusRow",
+    "PublishResult",
+    "Publisher",
+    "ReportFile",
+    "build_publisher",
+    "publish",
+    "publish_files",
+]

@@ -43,7 +43,14 @@ from pmsync.sandbox.graph_sharepoint_state import (
 )
 from pmsync.sandbox.graph_sharepoint_wire import GraphError, graph_error_body, json_response, read_json
 
-__all__ = ["SharePointState", "Column", "make_sharepoint_app", "graph_error_body", "UPLOAD_PREFIX"]
+__all__ = [
+    "SharePointState",
+    "Column",
+    "make_sharepoint_app",
+    "graph_error_body",
+    "seed_demo",
+    "UPLOAD_PREFIX",
+]
 
 CHUNK_UNIT = 320 * 1024
 MAX_FRAGMENT = 60 * 1024 * 1024
@@ -477,3 +484,29 @@ def _commit(state: SharePointState, request: Request, session: UploadSession) ->
         raise GraphError(412, "resourceModified", "ETag does not match current item's value")
     item, created = state.write_file(drive, parent, target, bytes(session.received))
     return json_response(_item_json(state, request, item), 201 if created else 200)
+
+
+# --- demo content --------------------------------------------------------------------------------
+
+DEMO_SITE_PATH = "/sites/PMO"
+LIBRARY_COLUMNS = (Column("Period", indexed=True), Column("Project", indexed=True), Column("OverallStatus"))
+
+
+def seed_demo(state: SharePointState, *, status_list: bool = True) -> Site:
+    """The PMO site the demo publishes to: its "Documents" library with Period / Project /
+    OverallStatus columns, and (unless ``status_list=False``) an empty "Project Status" list with
+    pmsync's default columns, Project and Period indexed."""
+    with state.lock:
+        site = state.site_by_path(state.hostname, DEMO_SITE_PATH) or state.add_site(DEMO_SITE_PATH, "PMO")
+        drive = next(d for d in state.drives.values() if d.site_id == site.id)
+        state.lists[drive.list_id].columns.update({c.name: c for c in LIBRARY_COLUMNS})
+        if status_list and state.list_by_id_or_title(site, "Project Status") is None:
+            text = ("ScheduleRAG", "CostRAG", "ScopeRAG", "RiskRAG", "OverallRAG", "ReportLink")
+            columns = (
+                Column("Project", indexed=True),
+                Column("Period", indexed=True),
+                *(Column(name) for name in text),
+                Column("KeyVariances", "note"),
+            )
+            state.add_list(site, "Project Status", columns=columns)
+        return site

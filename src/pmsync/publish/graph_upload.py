@@ -1,0 +1,276 @@
+"""Uploading a file into a SharePoint document library through Graph: one PUT for small files, a
+resumable upload session for large ones.
+
+An upload session takes the file in fragments (each a multiple of 320 KiB except the last) on a
+pre-authenticated URL that must NOT carry the bearer token. After every answer the service says
+which bytes it still expects (``nextExpectedRanges``); the uploader always continues from there
+rather than from its own count, so a fragment the service lost is simply sent again. When a fragment
+gets no answer (connection dropped, timeout), a 5xx or a 429, the uploader waits (``Retry-After``
+when given), asks the session where to resume, and carries on. Only the current fragment is in
+memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import requests
+
+from pmsync.errors import PmsyncError, PublishError
+from pmsync.http import MAX_RETRY_AFTER, as_connector_error, parse_retry_after
+from pmsync.logs import redact
+from pmsync.microsoft.graph import ODataClient
+
+log = logging.getLogger(__name__)
+
+#: consecutive failed attempts on one fragment before giving up (progress resets the count)
+MAX_FRAGMENT_ATTEMPTS = 8
+
+
+class UploadFailed(PublishError):
+    """The upload did not complete; nothing was published (a rerun starts it again)."""
+
+
+def _graph_message(response: requests.Response) -> str:
+    try:
+        error = response.json().get("error") or {}
+        return str(error.get("message") or error.get("code") or response.reason)
+    except (ValueError, AttributeError):
+        return response.reason or f"HTTP {response.status_code}"
+
+
+class PublishGraphClient(ODataClient):
+    """The Graph client with the two calls publishing needs beyond JSON: a binary PUT and a GET that
+    answers None for 404 (lookups of folders, lists and previously published items)."""
+
+    def put_bytes(
+        self, path: str, data: bytes, *, params: Mapping[str, str], record: str
+    ) -> requests.Response:
+        url = self.url(path)
+        headers = {"Accept": "application/json", "Content-Type": "application/octet-stream"}
+
+        def attempt() -> requests.Response:
+            response = self._send_bytes("PUT", url, params, data, headers, record)
+            if response.status_code == 401:
+                self.tokens.invalidate()  # a token the service no longer accepts: once more, fresh
+                response = self._send_bytes("PUT", url, params, data, headers, record)
+            self._raise_for_status(response, record)
+            return response
+
+        return self.policy()(attempt)
+
+    def _send_bytes(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str],
+        data: bytes,
+        headers: dict[str, str],
+        record: str,
+    ) -> requests.Response:
+        token = self.tokens.token(self.scope)
+        self.requests_sent += 1
+        try:
+            return self.tokens.session.request(
+                method, url, params=params, data=data, headers={**headers, "Authorization": f"Bearer {token}"}
+            )
+        except requests.RequestException as exc:
+            raise as_connector_error(exc, source=self.source, record=record) from None
+
+    def get_optional(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The JSON at ``path``, or None when the service answers 404."""
+        url = self.url(path)
+        merged = {"Accept": "application/json", **(headers or {})}
+
+        def attempt() -> requests.Response | None:
+            response = self._send("GET", url, params, None, merged, record)
+            if response.status_code == 401:
+                self.tokens.invalidate()
+                response = self._send("GET", url, params, None, merged, record)
+            if response.status_code == 404:
+                return None
+            self._raise_for_status(response, record)
+            return response
+
+        response = self.policy()(attempt)
+        return None if response is None else self._json(response, record)
+
+
+class GraphUploader:
+    """Uploads local files into a drive folder as one app, with the conflict behaviour given."""
+
+    def __init__(
+        self,
+        client: PublishGraphClient,
+        *,
+        target: str,
+        simple_max_bytes: int,
+        chunk_bytes: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.target = target
+        self.simple_max_bytes = simple_max_bytes
+        self.chunk_bytes = chunk_bytes
+        self.sleep = sleep
+        #: HTTP requests sent to upload-session URLs (the client counts the rest)
+        self.session_requests = 0
+        self.resumes = 0
+        # The token provider's session trusts the right CA and never carries the bearer token by
+        # default (ODataClient adds it per request), so it is safe for the pre-authenticated URLs.
+        self._http = client.tokens.session
+
+    def upload(
+        self, path: Path, *, drive_id: str, parent_id: str, name: str, size: int, conflict: str
+    ) -> tuple[dict[str, Any], int]:
+        """Upload ``path`` as ``name`` under folder ``parent_id``; returns (driveItem, HTTP status):
+        201 when a new file was created, 200 when an existing one got a new version."""
+        address = f"drives/{drive_id}/items/{parent_id}:/{quote(name)}:"
+        if size <= self.simple_max_bytes:
+            return self._simple(path, address, name, conflict)
+        return self._session(path, address, name, size, conflict)
+
+    # -- one PUT ------------------------------------------------------------------------------------
+
+    def _simple(self, path: Path, address: str, name: str, conflict: str) -> tuple[dict[str, Any], int]:
+        data = path.read_bytes()
+        response = self.client.put_bytes(
+            f"{address}/content", data, params={"@microsoft.graph.conflictBehavior": conflict}, record=name
+        )
+        return response.json(), response.status_code
+
+    # -- upload session -----------------------------------------------------------------------------
+
+    def _session(
+        self, path: Path, address: str, name: str, size: int, conflict: str
+    ) -> tuple[dict[str, Any], int]:
+        created = self.client.request(
+            "POST",
+            f"{address}/createUploadSession",
+            json={"item": {"@microsoft.graph.conflictBehavior": conflict}},
+            record=name,
+        ).json()
+        upload_url = str(created["uploadUrl"])
+        try:
+            with path.open("rb") as stream:
+                return self._send_fragments(stream, upload_url, name, size, _first_expected(created))
+        except BaseException:
+            self._cancel(upload_url)
+            raise
+
+    def _send_fragments(
+        self, stream: BinaryIO, upload_url: str, name: str, size: int, offset: int
+    ) -> tuple[dict[str, Any], int]:
+        failures = 0
+        while True:
+            if failures >= MAX_FRAGMENT_ATTEMPTS:
+                raise UploadFailed(
+                    f"upload stopped at byte {offset} of {size} after {failures} failed attempts",
+                    source=self.target,
+                    record=name,
+                    hint="the service keeps failing; run `pmsync publish` again later (it starts over)",
+                )
+            stream.seek(offset)
+            fragment = stream.read(min(self.chunk_bytes, size - offset))
+            end = offset + len(fragment) - 1
+            headers = {"Content-Range": f"bytes {offset}-{end}/{size}", "Content-Length": str(len(fragment))}
+            self.session_requests += 1
+            try:
+                # No Authorization header: the upload URL is pre-authenticated and SharePoint
+                # rejects a bearer token there.
+                response = self._http.put(upload_url, data=fragment, headers=headers)
+            except requests.RequestException as exc:
+                failures += 1
+                log.warning("fragment %s-%s of %s got no answer (%s); resuming", offset, end, name, exc)
+                offset = self._resume_point(upload_url, name, failures)
+                continue
+            status = response.status_code
+            if status in (200, 201):
+                return response.json(), status
+            if status == 202:
+                next_offset = _first_expected(response.json())
+                if next_offset <= offset:
+                    # The service accepted the request but lost the fragment: send it again.
+                    failures += 1
+                    self.resumes += 1
+                else:
+                    failures = 0
+                offset = next_offset
+                continue
+            if status == 429 or status >= 500 or status == 416:
+                failures += 1
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                log.warning("fragment %s-%s of %s: HTTP %s; resuming", offset, end, name, status)
+                self.sleep(min(wait if wait is not None else 2.0 ** min(failures, 5), MAX_RETRY_AFTER))
+                offset = self._resume_point(upload_url, name, failures)
+                continue
+            raise self._fatal(response, name)
+
+    def _resume_point(self, upload_url: str, name: str, failures: int) -> int:
+        """Where the session wants the next byte, asked after a failure (with a few retries)."""
+        self.resumes += 1
+        for attempt in range(1, MAX_FRAGMENT_ATTEMPTS + 1):
+            self.session_requests += 1
+            try:
+                response = self._http.get(upload_url)
+            except requests.RequestException:
+                self.sleep(min(2.0**attempt, 30.0))
+                continue
+            if response.status_code == 200:
+                return _first_expected(response.json())
+            if response.status_code == 429 or response.status_code >= 500:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                self.sleep(min(wait if wait is not None else 2.0**attempt, MAX_RETRY_AFTER))
+                continue
+            raise self._fatal(response, name)
+        raise UploadFailed(
+            "the upload session could not be reached to resume",
+            source=self.target,
+            record=name,
+            hint="run `pmsync publish` again later (it starts over)",
+        )
+
+    def _fatal(self, response: requests.Response, name: str) -> PmsyncError:
+        message = redact(_graph_message(response))
+        if response.status_code == 404:
+            return UploadFailed(
+                f"the upload session expired or was cancelled: {message}",
+                source=self.target,
+                record=name,
+                hint="run `pmsync publish` again; it starts a new session",
+            )
+        if response.status_code == 409:
+            return PublishError(
+                f"a file named {name!r} already exists: {message}",
+                source=self.target,
+                record=name,
+                hint="set on_conflict: version or rename for this target",
+            )
+        return UploadFailed(
+            f"HTTP {response.status_code} from the upload session: {message}", source=self.target, record=name
+        )
+
+    def _cancel(self, upload_url: str) -> None:
+        """Best effort: tell the service to drop the partial upload."""
+        with contextlib.suppress(requests.RequestException):
+            self._http.delete(upload_url)
+
+
+def _first_expected(body: dict[str, Any]) -> int:
+    ranges = body.get("nextExpectedRanges") or []
+    if not ranges:
+        return 0
+    return int(str(ranges[0]).split("-", 1)[0])

@@ -1,0 +1,75 @@
+"""Publish to the configured targets: the registry of publisher types and the one loop that sends
+files then status rows to each target."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from pmsync.config import PmsyncConfig
+from pmsync.errors import ConfigError
+from pmsync.publish.config import TargetConfig, publish_section, select_targets
+from pmsync.publish.inputs import report_files, report_links, status_rows
+from pmsync.publish.models import ProjectStatusRow, PublicationLedger, Publisher, PublishResult, ReportFile
+from pmsync.report.model import Report
+
+#: target ``type`` → "module:Class"; a new kind of destination is a new module and a line here
+PUBLISHERS: dict[str, str] = {
+    "sharepoint": "pmsync.publish.sharepoint:SharePointPublisher",
+    "folder": "pmsync.publish.folder:FolderPublisher",
+}
+
+
+def build_publisher(
+    target: TargetConfig, ledger: PublicationLedger, *, base_dir: Path, **options: Any
+) -> Publisher:
+    """The publisher for one configured target (``options`` go to its constructor, e.g. tokens)."""
+    spec = PUBLISHERS.get(target.type)
+    if spec is None:
+        raise ConfigError(
+            f"unknown publish target type {target.type!r}",
+            record=f"publish.targets.{target.name}",
+            hint=f"choose from {', '.join(PUBLISHERS)}",
+        )
+    module_name, _, class_name = spec.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cast(Publisher, cls(target, ledger, base_dir=base_dir, **options))
+
+
+def publish(
+    config: PmsyncConfig,
+    ledger: PublicationLedger,
+    files: Sequence[ReportFile],
+    rows: Sequence[ProjectStatusRow] = (),
+    *,
+    targets: tuple[str, ...] = (),
+    **options: Any,
+) -> Iterator[PublishResult]:
+    """Publish ``files`` and then ``rows`` to each chosen target (all enabled ones by default).
+
+    Results stream out as each file finishes; an error stops the run at that file, with every file
+    before it published and recorded, and nothing recorded for the one that failed.
+    """
+    chosen = select_targets(publish_section(config), targets)
+    for target in chosen:
+        publisher = build_publisher(target, ledger, base_dir=config.base_dir, **options)
+        urls: dict[Path, str] = {}
+        for result in publisher.publish_files(files):
+            file = next(f for f in files if f.target_name == result.what)
+            if result.url:
+                urls[file.path] = result.url
+            yield result
+        if rows:
+            links = report_links(files, urls, [r.project for r in rows])
+            yield from publisher.upsert_status_rows(rows, links)
+
+
+def publish_files(
+    config: PmsyncConfig, ledger: PublicationLedger, report: Report, paths: Sequence[Path]
+) -> Iterator[str]:
+    """``pmsync report --publish``: publish the files just written and the report's status rows; one
+    line per file or row and target."""
+    for result in publish(config, ledger, report_files(report, paths), status_rows(report)):
+        yield result.line()

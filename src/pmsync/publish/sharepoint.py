@@ -1,0 +1,321 @@
+"""Publish report files to a SharePoint document library through Microsoft Graph.
+
+For each file: hash it (SHA-256 and QuickXorHash); if the ledger says this exact content was already
+published to this destination and the item is still there unchanged, do nothing. Otherwise make sure
+the folder exists, upload (one PUT, or a resumable session for large files), check SharePoint's
+size and QuickXorHash against the local file (optionally download it back and compare SHA-256), set
+the library's metadata columns, and only then record the publication. An existing file is never
+overwritten silently: ``on_conflict: version`` keeps it as a previous version, ``rename`` uploads
+beside it under a new name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pmsync.connector import CheckResult
+from pmsync.errors import PmsyncError, PublishError, SourceDataError
+from pmsync.http import retrying
+from pmsync.microsoft.auth import TokenProvider, token_provider
+from pmsync.publish.config import SharePointTarget, fill_folder
+from pmsync.publish.graph_upload import GraphUploader, PublishGraphClient, UploadFailed
+from pmsync.publish.hashing import FileDigest
+from pmsync.publish.models import ProjectStatusRow, PublicationLedger, PublishResult, ReportFile
+from pmsync.publish.sharepoint_list import StatusListWriter
+from pmsync.store.models import PublicationInfo
+
+log = logging.getLogger(__name__)
+
+PERMISSION_HINT = "the app needs the Sites.ReadWrite.All application permission, admin-consented"
+
+
+class SharePointPublisher:
+    """One ``type: sharepoint`` target."""
+
+    def __init__(
+        self,
+        config: SharePointTarget,
+        ledger: PublicationLedger,
+        *,
+        base_dir: Path,
+        tokens: TokenProvider | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = config.name
+        self.config = config
+        self.ledger = ledger
+        tokens = tokens or token_provider(config, source=config.name, base_dir=base_dir)
+        self.client = PublishGraphClient(
+            base_url=config.graph_base(),
+            scope=config.graph_scope(),
+            tokens=tokens,
+            source=config.name,
+            permission_hint=PERMISSION_HINT,
+            policy=lambda: retrying(sleep=sleep),
+        )
+        self.uploader = GraphUploader(
+            self.client,
+            target=config.name,
+            simple_max_bytes=config.simple_upload_max_bytes,
+            chunk_bytes=config.chunk_bytes,
+            sleep=sleep,
+        )
+        self._site: dict[str, Any] | None = None
+        self._drive: dict[str, Any] | None = None
+        self._folders: dict[str, str] = {}
+
+    # -- where ----------------------------------------------------------------------------------
+
+    def site(self) -> dict[str, Any]:
+        if self._site is None:
+            host, path = self.config.site_host_and_path()
+            site = self.client.get_optional(f"sites/{host}:{quote(path)}", record=self.config.site_url)
+            if site is None:
+                raise PublishError(
+                    "the SharePoint site was not found",
+                    source=self.name,
+                    record=self.config.site_url,
+                    hint="check site_url (open it in a browser; copy the address up to the site name)",
+                )
+            self._site = site
+        return self._site
+
+    def drive(self) -> dict[str, Any]:
+        if self._drive is None:
+            wanted = self.config.library.casefold()
+            drives = list(self.client.items(f"sites/{self.site()['id']}/drives", record=self.config.site_url))
+            for drive in drives:
+                url_name = str(drive.get("webUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+                if wanted in (str(drive.get("name", "")).casefold(), url_name.casefold()):
+                    self._drive = drive
+                    break
+            else:
+                names = ", ".join(repr(d.get("name")) for d in drives) or "none"
+                raise PublishError(
+                    f"the site has no document library named {self.config.library!r}",
+                    source=self.name,
+                    record=self.config.site_url,
+                    hint=f"set library: to one of {names}",
+                )
+        return self._drive
+
+    def folder_id(self, folder: str) -> str:
+        """The id of ``folder`` in the library, creating the missing folders one level at a time."""
+        if folder in self._folders:
+            return self._folders[folder]
+        drive_id = self.drive()["id"]
+        parent = str(self.client.get_json(f"drives/{drive_id}/root", record=self.config.library)["id"])
+        walked: list[str] = []
+        for segment in [s for s in folder.split("/") if s]:
+            walked.append(segment)
+            path = "/".join(walked)
+            if path in self._folders:
+                parent = self._folders[path]
+                continue
+            found = self.client.get_optional(f"drives/{drive_id}/root:/{quote(path)}", record=path)
+            if found is None:
+                body = {"name": segment, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
+                try:
+                    found = self.client.request(
+                        "POST", f"drives/{drive_id}/items/{parent}/children", json=body, record=path
+                    ).json()
+                except SourceDataError:
+                    # Another run created it between our look and our POST (409): use theirs.
+                    found = self.client.get_optional(f"drives/{drive_id}/root:/{quote(path)}", record=path)
+                    if found is None:
+                        raise
+            if "folder" not in found:
+                raise PublishError(
+                    f"{path!r} exists in the library but is a file, not a folder",
+                    source=self.name,
+                    record=path,
+                    hint="rename that file or change folder: for this target",
+                )
+            parent = str(found["id"])
+            self._folders[path] = parent
+        self._folders[folder] = parent
+        return parent
+
+    def destination(self, folder: str, name: str) -> str:
+        return "/".join(p for p in (self.config.site_url, self.config.library, folder, name) if p)
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def publish_files(self, files: Iterable[ReportFile]) -> Iterator[PublishResult]:
+        for file in files:
+            yield self.publish_file(file)
+
+    def publish_file(self, file: ReportFile) -> PublishResult:
+        name = file.target_name
+        try:
+            digest = FileDigest.of_file(file.path)
+        except OSError as exc:
+            raise PublishError(
+                f"cannot read {str(file.path)!r}: {exc.strerror}", source=self.name, record=name
+            ) from None
+        folder = fill_folder(self.config.folder, period=file.period, project=file.project)
+        destination = self.destination(folder, name)
+        previous = self.ledger.find_publication(destination, digest.sha256)
+        if previous is not None and self._still_there(previous, digest):
+            log.info("%s: %s unchanged since %s", self.name, name, previous.published_at)
+            return PublishResult(
+                target=self.name,
+                what=name,
+                action="unchanged",
+                url=previous.url,
+                item_id=previous.item_id,
+                content_hash=digest.sha256,
+            )
+        parent = self.folder_id(folder)
+        conflict = "replace" if self.config.on_conflict == "version" else "rename"
+        item, status = self.uploader.upload(
+            file.path,
+            drive_id=self.drive()["id"],
+            parent_id=parent,
+            name=name,
+            size=digest.size,
+            conflict=conflict,
+        )
+        self._verify(item, digest, name)
+        self._set_metadata(str(item["id"]), file)
+        action, detail = "created", ""
+        if status == 200:
+            action, detail = "new_version", self._version_label(str(item["id"]))
+        elif item.get("name") != name:
+            action, detail = "renamed", f"as {item.get('name')!r}"
+        self.ledger.record_publication(
+            destination=destination,
+            file_name=str(item.get("name") or name),
+            content_hash=digest.sha256,
+            url=item.get("webUrl"),
+            item_id=str(item["id"]),
+        )
+        return PublishResult(
+            target=self.name,
+            what=name,
+            action=action,
+            url=item.get("webUrl"),
+            item_id=str(item["id"]),
+            content_hash=digest.sha256,
+            detail=detail,
+        )
+
+    def _still_there(self, previous: PublicationInfo, digest: FileDigest) -> bool:
+        """The item we published is still in the library with the same content (nobody deleted or
+        replaced it since), so publishing again would change nothing."""
+        if not previous.item_id:
+            return False
+        item = self.client.get_optional(
+            f"drives/{self.drive()['id']}/items/{previous.item_id}", record=previous.file_name
+        )
+        if item is None:
+            return False
+        remote = ((item.get("file") or {}).get("hashes") or {}).get("quickXorHash")
+        return item.get("size") == digest.size and remote in (None, digest.quickxor)
+
+    def _verify(self, item: dict[str, Any], digest: FileDigest, name: str) -> None:
+        remote_hash = ((item.get("file") or {}).get("hashes") or {}).get("quickXorHash")
+        problem = None
+        if item.get("size") != digest.size:
+            problem = f"SharePoint holds {item.get('size')} bytes, the file has {digest.size}"
+        elif remote_hash is not None and remote_hash != digest.quickxor:
+            problem = "SharePoint's QuickXorHash differs from the local file's"
+        elif self.config.verify == "download":
+            sha = self._download_sha256(str(item["id"]))
+            if sha != digest.sha256:
+                problem = f"the downloaded copy has SHA-256 {sha}, the file {digest.sha256}"
+        if problem:
+            raise UploadFailed(
+                f"the uploaded file does not match: {problem}",
+                source=self.name,
+                record=name,
+                hint="nothing was recorded as published; run `pmsync publish` again",
+            )
+
+    def _download_sha256(self, item_id: str) -> str:
+        url = self.client.url(f"drives/{self.drive()['id']}/items/{item_id}/content")
+        token = self.client.tokens.token(self.client.scope)
+        # requests drops the Authorization header when the redirect leaves the Graph host.
+        with self.client.tokens.session.get(
+            url, headers={"Authorization": f"Bearer {token}"}, stream=True
+        ) as response:
+            if response.status_code != 200:
+                raise UploadFailed(
+                    f"download for verification failed: HTTP {response.status_code}",
+                    source=self.name,
+                    record=item_id,
+                )
+            sha = hashlib.sha256()
+            for block in response.iter_content(1 << 20):
+                sha.update(block)
+        return str(sha.hexdigest())
+
+    def _set_metadata(self, item_id: str, file: ReportFile) -> None:
+        columns = self.config.metadata_columns
+        fields = {
+            column: value
+            for column, value in (
+                (columns.period, file.period),
+                (columns.project, file.project),
+                (columns.overall_status, file.overall_status),
+            )
+            if column and value is not None
+        }
+        if not fields:
+            return
+        try:
+            self.client.request(
+                "PATCH",
+                f"drives/{self.drive()['id']}/items/{item_id}/listItem/fields",
+                json=fields,
+                record=file.target_name,
+            )
+        except SourceDataError as exc:
+            raise PublishError(
+                f"could not set the library columns {', '.join(fields)}: {exc.message}",
+                source=self.name,
+                record=file.target_name,
+                hint=f"add these columns to the {self.config.library!r} library, or rename them under "
+                "metadata_columns (null skips one); nothing was recorded as published",
+            ) from None
+
+    def _version_label(self, item_id: str) -> str:
+        versions = list(
+            self.client.items(f"drives/{self.drive()['id']}/items/{item_id}/versions", record=item_id)
+        )
+        return f"version {versions[0].get('id')}" if versions else ""
+
+    # -- status list ----------------------------------------------------------------------------
+
+    def upsert_status_rows(
+        self, rows: Iterable[ProjectStatusRow], report_urls: dict[str, str]
+    ) -> Iterator[PublishResult]:
+        if self.config.status_list is None:
+            return
+        writer = StatusListWriter(
+            self.client,
+            site=self.site(),
+            config=self.config.status_list,
+            ledger=self.ledger,
+            target=self.name,
+        )
+        yield from writer.upsert(rows, report_urls)
+
+    # -- doctor ---------------------------------------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        results: list[CheckResult] = []
+        try:
+            site = self.site()
+            results.append(CheckResult(f"{self.name}: site", "ok", str(site.get("webUrl", ""))))
+            drive = self.drive()
+            results.append(CheckResult(f"{self.name}: library", "ok", str(drive.get("webUrl", ""))))
+        except PmsyncError as exc:
+            results.append(CheckResult(f"{self.name}: SharePoint", "fail", str(exc), exc.hint or ""))
+        return results

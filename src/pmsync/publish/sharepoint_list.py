@@ -1,0 +1,191 @@
+"""Upsert per-project status rows in a SharePoint list ("Project Status"), keyed by project + period.
+
+A row whose fields are exactly what the ledger recorded last time is skipped without a call. Other
+rows are looked up by ``fields/Project eq ... and fields/Period eq ...``; none → created, one →
+updated with ``If-Match`` on its ETag (a 412 means someone edited it meanwhile: read it again and
+retry once), several → the first is updated and the others are left alone with a warning, since a
+person may have added them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from pmsync.errors import PublishError, SourceDataError
+from pmsync.publish.config import StatusList
+from pmsync.publish.graph_upload import PublishGraphClient
+from pmsync.publish.models import ProjectStatusRow, PublicationLedger, PublishResult
+
+log = logging.getLogger(__name__)
+
+#: lets SharePoint filter on a column that is not indexed (small lists; pmsync creates indexed ones)
+PREFER_UNINDEXED = "HonorNonIndexedQueriesWarningMayFailRandomly"
+#: SharePoint's limit for a multi-line text column is far larger, but committees read a summary
+MAX_VARIANCE_TEXT = 4000
+
+
+def _odata_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class StatusListWriter:
+    def __init__(
+        self,
+        client: PublishGraphClient,
+        *,
+        site: dict[str, Any],
+        config: StatusList,
+        ledger: PublicationLedger,
+        target: str,
+    ) -> None:
+        self.client = client
+        self.site = site
+        self.config = config
+        self.ledger = ledger
+        self.target = target
+        self._list_id: str | None = None
+
+    def list_path(self) -> str:
+        if self._list_id is None:
+            site_id = self.site["id"]
+            found = self.client.get_optional(
+                f"sites/{site_id}/lists/{quote(self.config.name)}", record=self.config.name
+            )
+            if found is None:
+                if not self.config.create:
+                    raise PublishError(
+                        f"the site has no list named {self.config.name!r}",
+                        source=self.target,
+                        record=self.config.name,
+                        hint="create it, set status_list.create: true, or status_list: null to skip it",
+                    )
+                found = self.client.request(
+                    "POST", f"sites/{site_id}/lists", json=self._new_list(), record=self.config.name
+                ).json()
+                log.info("%s: created the list %r", self.target, self.config.name)
+            self._list_id = str(found["id"])
+        return f"sites/{self.site['id']}/lists/{self._list_id}"
+
+    def _new_list(self) -> dict[str, Any]:
+        c = self.config.columns
+        text = [c.project, c.period, c.schedule, c.cost, c.scope, c.risk, c.overall, c.report_url]
+        columns: list[dict[str, Any]] = [
+            {"name": name, "text": {}, **({"indexed": True} if name in (c.project, c.period) else {})}
+            for name in text
+        ]
+        columns.append({"name": c.key_variances, "text": {"allowMultipleLines": True}})
+        return {"displayName": self.config.name, "columns": columns, "list": {"template": "genericList"}}
+
+    def fields(self, row: ProjectStatusRow, report_urls: dict[str, str]) -> dict[str, Any]:
+        c = self.config.columns
+        title = f"{row.project_name or row.project} — {row.period}"
+        return {
+            c.title: title,
+            c.project: row.project,
+            c.period: row.period,
+            c.schedule: row.schedule,
+            c.cost: row.cost,
+            c.scope: row.scope,
+            c.risk: row.risk,
+            c.overall: row.overall,
+            c.key_variances: row.key_variances[:MAX_VARIANCE_TEXT],
+            c.report_url: row.report_url or report_urls.get(row.project) or "",
+        }
+
+    def upsert(
+        self, rows: Iterable[ProjectStatusRow], report_urls: dict[str, str]
+    ) -> Iterator[PublishResult]:
+        for row in rows:
+            yield self.upsert_row(row, report_urls)
+
+    def upsert_row(self, row: ProjectStatusRow, report_urls: dict[str, str]) -> PublishResult:
+        fields = self.fields(row, report_urls)
+        content_hash = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+        what = f"{row.project} {row.period}"
+        destination = (
+            f"{self.site.get('webUrl', self.site['id'])}/Lists/{self.config.name}#{row.project}|{row.period}"
+        )
+        previous = self.ledger.find_publication(destination, content_hash)
+        if previous is not None:
+            return PublishResult(
+                target=self.target,
+                what=what,
+                action="unchanged",
+                url=previous.url,
+                item_id=previous.item_id,
+                content_hash=content_hash,
+            )
+        item, action = self._write(row, fields)
+        self.ledger.record_publication(
+            destination=destination,
+            file_name=what,
+            content_hash=content_hash,
+            url=item.get("webUrl"),
+            item_id=str(item["id"]),
+        )
+        return PublishResult(
+            target=self.target,
+            what=what,
+            action=action,
+            url=item.get("webUrl"),
+            item_id=str(item["id"]),
+            content_hash=content_hash,
+        )
+
+    def _find(self, row: ProjectStatusRow) -> list[dict[str, Any]]:
+        c = self.config.columns
+        query = {
+            "$expand": "fields",
+            "$filter": f"fields/{c.project} eq {_odata_string(row.project)}"
+            f" and fields/{c.period} eq {_odata_string(row.period)}",
+        }
+        return list(
+            self.client.items(f"{self.list_path()}/items", params=query, headers={"Prefer": PREFER_UNINDEXED})
+        )
+
+    def _write(self, row: ProjectStatusRow, fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        path = self.list_path()
+        for attempt in (1, 2):
+            matches = self._find(row)
+            if not matches:
+                created = self.client.request(
+                    "POST", f"{path}/items", json={"fields": fields}, record=row.project
+                ).json()
+                return created, "created"
+            if len(matches) > 1:
+                log.warning(
+                    "%s: %d rows for %s %s in %r; updating the first",
+                    self.target,
+                    len(matches),
+                    row.project,
+                    row.period,
+                    self.config.name,
+                )
+            item = matches[0]
+            current = item.get("fields") or {}
+            if all(current.get(k) == v for k, v in fields.items()):
+                return item, "unchanged"
+            try:
+                self.client.request(
+                    "PATCH",
+                    f"{path}/items/{item['id']}/fields",
+                    json=fields,
+                    headers={"If-Match": str(item.get("@odata.etag") or "*")},
+                    record=row.project,
+                )
+            except SourceDataError as exc:
+                if "412" in exc.message and attempt == 1:
+                    continue  # edited meanwhile: read it again
+                raise PublishError(
+                    f"could not update the status row: {exc.message}",
+                    source=self.target,
+                    record=f"{row.project} {row.period}",
+                    hint="check the list's columns match status_list.columns",
+                ) from None
+            return item, "updated"
+        raise AssertionError("unreachable")
