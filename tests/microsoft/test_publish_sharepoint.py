@@ -75,12 +75,16 @@ def download(ms: MicrosoftSandbox, sharepoint: SharePointState, item_id: str) ->
     return response.content
 
 
-def run(config: PmsyncConfig, store: Store, files: list[ReportFile], rows: list[ProjectStatusRow] = (), **kw: Any) -> list[PublishResult]:  # type: ignore[assignment]
+def run(
+    config: PmsyncConfig, store: Store, files: list[ReportFile], rows: list[ProjectStatusRow] = (), **kw: Any
+) -> list[PublishResult]:  # type: ignore[assignment]
     return list(publish(config, store, files, rows, **kw))
 
 
 def upload_puts(ms: MicrosoftSandbox) -> int:
-    return sum(1 for method, path in ms.graph.faults.requests if method == "PUT" and path.startswith(UPLOAD_PREFIX))
+    return sum(
+        1 for method, path in ms.graph.faults.requests if method == "PUT" and path.startswith(UPLOAD_PREFIX)
+    )
 
 
 def test_20mb_report_survives_dropped_fragment_throttling_and_5xx(ms, sharepoint, store, tmp_path):
@@ -243,7 +247,12 @@ def test_missing_library_column_is_a_clear_error_and_nothing_is_recorded(ms, sha
 
     message = str(failed.value)
     assert "Programme" in message and "metadata_columns" in message
-    assert store.find_publication(f"{SITE_URL}/Documents/Oversight/2026-11/report.html", hashlib.sha256(b"").hexdigest()) is None
+    assert (
+        store.find_publication(
+            f"{SITE_URL}/Documents/Oversight/2026-11/report.html", hashlib.sha256(b"").hexdigest()
+        )
+        is None
+    )
 
 
 def test_unknown_site_and_library_name_what_to_fix(ms, sharepoint, store, tmp_path):
@@ -263,4 +272,7 @@ def test_download_verification_compares_sha256(ms, sharepoint, store, tmp_path):
     [result] = run(config, store, [ReportFile(path=path)])
 
     assert result.action == "created"
-    assert ("GET", f"/v1.0/drives/{next(iter(sharepoint.drives))}/items/{result.item_id}/content") in ms.graph.faults.requests
+    assert (
+        "GET",
+        f"/v1.0/drives/{next(iter(sharepoint.drives))}/items/{result.item_id}/content",
+    ) in ms.graph.faults.requests
