@@ -1,0 +1,231 @@
+"""Report benchmark stages: a portfolio of ``size`` projects, from the store to every format.
+
+``prepare_*`` (not timed) fills a SQLite store the way two monthly syncs would: per project a schedule
+(tasks, a milestone), an approved pmsync baseline, budget / actual / commitment lines and a RAID log;
+the November sync moves progress, slips every third project's milestone and opens a risk on every
+fourth. The stages time:
+
+- building the report model (reconcile's measures now and at the previous period end, RAID log,
+  narratives, freshness, changes) — ``report_build``;
+- rendering HTML, XLSX and JSON from the model — ``report_render``;
+- printing the PDF from the HTML (WeasyPrint) — ``report_pdf``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from pmsync import clock
+from pmsync.config import PmsyncConfig, load_config
+from pmsync.model import ActionItem, CostLine, Decision, Project, Record, Risk, SourceRef, WorkItem
+from pmsync.reconcile.baselines import BaselineRegister
+from pmsync.report.build import build_report
+from pmsync.report.model import Report
+from pmsync.report.period import Period
+from pmsync.report.writers import write_report
+from pmsync.store import Store, ledger
+
+OCT = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
+NOV = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+BUILT_AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+PERIOD = Period(2026, 11)
+SOURCES = (("schedule", "msproject"), ("finance", "finance_file"), ("raid", "raid"))
+
+
+def _ref(system: str, ident: str) -> SourceRef:
+    return SourceRef(system=system, instance=system, external_id=ident)
+
+
+def _schedule(key: str, i: int, month: int) -> list[Record]:
+    progress = {10: 30.0, 11: 55.0}[month]
+    slip = 15 if month == 11 and i % 3 == 0 else 0
+    golive = date(2027, 3, 1 + slip)
+    tasks: list[Record] = [
+        Project(source=_ref("msproject", f"{key}/p"), project=key, key=key, name=f"Project {i}")
+    ]
+    for n, (start, finish, cost) in enumerate(
+        [
+            (date(2026, 7, 1), date(2026, 8, 31), 200_000),
+            (date(2026, 9, 1), date(2026, 12, 31), 500_000),
+            (date(2027, 1, 4), date(2027, 2, 26), 250_000),
+            (date(2026, 8, 1), date(2027, 2, 26), 50_000),
+        ]
+    ):
+        pct = 100.0 if n == 0 else (progress if n in (1, 3) else 0.0)
+        tasks.append(
+            WorkItem(
+                source=_ref("msproject", f"{key}/{n}"),
+                project=key,
+                name=f"Task {n}",
+                start=start,
+                finish=finish,
+                cost=Decimal(cost),
+                percent_complete=pct,
+                status_category="done" if pct >= 100 else ("in_progress" if pct else "not_started"),
+                actual_finish=finish if pct >= 100 else None,
+            )  # fmt: skip
+        )
+    tasks.append(
+        WorkItem(
+            source=_ref("msproject", f"{key}/m"),
+            project=key,
+            name="Go-live",
+            kind="milestone",
+            start=golive,
+            finish=golive,
+        )  # fmt: skip
+    )
+    return tasks
+
+
+def _finance(key: str, i: int, month: int) -> list[Record]:
+    def line(ident: str, kind: str, amount: int, day: date, category: str) -> CostLine:
+        return CostLine(
+            source=_ref("finance_file", f"{key}/{ident}"), project=key, kind=kind, amount=Decimal(amount),  # type: ignore[arg-type]
+            period=day.replace(day=1), posting_date=day, fiscal_year=2027,
+            fiscal_period=(day.month - 7) % 12 + 1, category=category,
+        )  # fmt: skip
+
+    lines: list[Record] = [
+        line("b1", "budget", 800_000, date(2026, 7, 1), "Labour"),
+        line("b2", "budget", 200_000, date(2026, 7, 1), "Software"),
+        line("a8", "actual", 150_000 + 1_000 * (i % 50), date(2026, 8, 31), "Labour"),
+        line("a9", "actual", 160_000, date(2026, 9, 30), "Labour"),
+        line("c1", "commitment", 90_000, date(2026, 9, 5), "Software"),
+    ]
+    if month == 11:
+        lines.append(line("a10", "actual", 170_000 + 2_000 * (i % 40), date(2026, 10, 31), "Labour"))
+    return lines
+
+
+def _raid(key: str, i: int, month: int) -> list[Record]:
+    records: list[Record] = [
+        Risk(
+            source=_ref("raid", f"{key}/r1"),
+            project=key,
+            title="Data migration",
+            owner="Owner A",
+            status="Open",
+            status_category="in_progress",
+            score=12,
+            due=date(2026, 12, 15),
+        ),  # fmt: skip
+        Decision(
+            source=_ref("raid", f"{key}/d1"), project=key, title="Vendor chosen", decided_on=date(2026, 9, 1)
+        ),
+        ActionItem(
+            source=_ref("raid", f"{key}/a1"),
+            project=key,
+            title="Book cutover",
+            owner="Owner B",
+            due=date(2026, 11, 10),
+        ),  # fmt: skip
+    ]
+    if month == 11 and i % 4 == 0:
+        records.append(
+            Risk(
+                source=_ref("raid", f"{key}/r2"),
+                project=key,
+                title="Key staff leaving",
+                owner="Owner C",
+                status="Open",
+                status_category="in_progress",
+                score=20,
+            )  # fmt: skip
+        )
+    return records
+
+
+def _sync(store: Store, source: str, source_type: str, records: list[Record], at: datetime) -> None:
+    clock.set_now(at)
+    with store.writer(source) as writer:
+        run_id = ledger.start_run(writer.connection, source, source_type, None)
+        counts = writer.upsert(records)
+        ledger.update_run(writer.connection, run_id, counts=counts, status="ok")
+
+
+def _keys(size: int) -> list[str]:
+    return [f"P{i:04d}" for i in range(size)]
+
+
+def _config(size: int, workdir: Path) -> PmsyncConfig:
+    tiers = ("small", "medium", "large")
+    raw = {
+        "store": {"url": f"sqlite:///{workdir / 'report-bench.db'}"},
+        "portfolio": {"name": "Bench portfolio"},
+        "projects": [
+            {
+                "key": key,
+                "name": f"Project {i}",
+                "tier": tiers[i % 3],
+                "approved_budget": "1000000",
+                "sponsor": f"Sponsor {i % 7}",
+            }  # fmt: skip
+            for i, key in enumerate(_keys(size))
+        ],
+        "sources": [],
+        "reports": {"formats": ["html", "xlsx", "json"]},
+    }
+    path = workdir / "pmsync.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return load_config(path)
+
+
+def prepare_report_build(size: int, workdir: Path) -> None:
+    config = _config(size, workdir)
+    with Store.open(config.store_url()) as store:
+        for month, at in ((10, OCT), (11, NOV)):
+            for source, source_type in SOURCES:
+                make = {"schedule": _schedule, "finance": _finance, "raid": _raid}[source]
+                records = [r for i, key in enumerate(_keys(size)) for r in make(key, i, month)]
+                _sync(store, source, source_type, records, at)
+            if month == 10:
+                clock.set_now(datetime(2026, 10, 21, tzinfo=UTC))
+                for key in _keys(size):
+                    register = BaselineRegister(store, key)
+                    baseline, _ = register.capture("Plan")
+                    register.approve(baseline.number, by="Board", reason="Approved business case")
+    clock.set_now(None)
+
+
+def _build(size: int, workdir: Path) -> Report:
+    config = load_config(workdir / "pmsync.yaml")
+    clock.set_now(BUILT_AT)
+    with Store.open(config.store_url()) as store:
+        return build_report(store, config, PERIOD)
+
+
+def report_build(size: int, workdir: Path) -> dict[str, int]:
+    report = _build(size, workdir)
+    return {"items": len(report.projects), "changes": len(report.changes)}
+
+
+def prepare_report_render(size: int, workdir: Path) -> None:
+    prepare_report_build(size, workdir)
+    (workdir / "model.json").write_text(_build(size, workdir).model_dump_json(), encoding="utf-8")
+
+
+def report_render(size: int, workdir: Path) -> dict[str, int]:
+    report = Report.model_validate_json((workdir / "model.json").read_text(encoding="utf-8"))
+    paths = write_report(report, workdir / "out", ["html", "xlsx", "json"])
+    return {"items": len(report.projects), "bytes": sum(p.stat().st_size for p in paths)}
+
+
+prepare_report_pdf = prepare_report_render
+
+
+def report_pdf(size: int, workdir: Path) -> dict[str, int]:
+    report = Report.model_validate_json((workdir / "model.json").read_text(encoding="utf-8"))
+    (path,) = write_report(report, workdir / "out", ["pdf"])
+    return {"items": len(report.projects), "bytes": path.stat().st_size}
+
+
+STAGES = [
+    ("report: build the model from the store (projects)", report_build, [64, 125, 250, 500], [8, 16]),
+    ("report: render HTML + XLSX + JSON (projects)", report_render, [64, 125, 250, 500], [8, 16]),
+    ("report: print the PDF (projects)", report_pdf, [64, 125, 250, 500], [8, 16]),
+]
