@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from pmsync.errors import StoreError
+from pmsync.store.payload import serialize_json
 
 #: seconds a SQLite writer waits for another writer's transaction to finish
 SQLITE_BUSY_TIMEOUT = 120
@@ -42,7 +43,7 @@ def create_store_engine(url: str) -> Engine:
             record="store.url",
             hint="e.g. sqlite:///pmsync.db or postgresql+psycopg://user@host/db",
         ) from exc
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"json_serializer": serialize_json}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
     elif parsed.get_backend_name() == "postgresql":

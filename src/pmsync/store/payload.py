@@ -17,31 +17,54 @@ from pmsync.model import RECORD_TYPES, Record, record_type_of
 RecordKey = tuple[str, str, str, str]
 
 
+class EncodedJson:
+    """A JSON document serialized once, canonically; the store's engine binds ``text`` as is.
+
+    Serializing is the costliest step of an upsert, and a record's JSON is needed three times (its
+    hash, its ``records`` row, its history row), so it is done once here.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def serialize_json(value: Any) -> str:
+    """The engine's ``json_serializer``: pre-encoded documents pass through, anything else is dumped."""
+    if isinstance(value, EncodedJson):
+        return value.text
+    return json.dumps(value)
+
+
 @dataclass(frozen=True)
 class StoredRow:
     key: RecordKey
     project: str | None
     scope: str
-    payload: dict[str, Any]
+    payload: EncodedJson
     content_hash: str
     source_modified: datetime | None
 
 
+def canonical_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_hash(payload: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON: the same record always hashes the same, whatever the key order."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 def to_row(record: Record) -> StoredRow:
-    payload = record.model_dump(mode="json")
+    text = canonical_json(record.model_dump(mode="json"))
     source = record.source
     return StoredRow(
         key=(record_type_of(record), source.system, source.instance, source.external_id),
         project=record.project,
         scope=record.scope,
-        payload=payload,
-        content_hash=content_hash(payload),
+        payload=EncodedJson(text),
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_modified=record.source_modified,
     )
 

@@ -261,8 +261,9 @@ class Writer:
                 seen_ids.append(stored["id"])
         versions: list[dict[str, Any]] = []
         if new:
-            result = self._conn.execute(
-                insert(records).returning(records.c.id, sort_by_parameter_order=True),
+            # executemany without RETURNING: SQLite would send RETURNING inserts one row at a time.
+            self._conn.execute(
+                insert(records),
                 [
                     {
                         "record_type": row.key[0],
@@ -283,7 +284,8 @@ class Writer:
                     for row in new
                 ],
             )
-            new_ids = list(result.scalars())
+            inserted = self._existing([row.key for row in new])
+            new_ids = [inserted[row.key]["id"] for row in new]
             versions.extend(self._version(i, row, "insert") for i, row in zip(new_ids, new, strict=True))
             seen_ids.extend(new_ids)
         if changed:
