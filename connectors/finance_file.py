@@ -226,8 +226,11 @@ class FinanceFileConnector:
                 yield from yield_lines(builder, plan.summary, superseded)
                 claimed = plan.summary.scopes - superseded
                 for scope in sorted(claimed):
-                    yield SnapshotComplete(scope, COST_LINE)
                     previous = owner.get(scope)
+                    # a scope no file stated before has no older lines to replace: no sweep needed
+                    # (sweeps cost a query each, and a first load has one scope per project and month)
+                    if previous is not None:
+                        yield SnapshotComplete(scope, COST_LINE)
                     if previous is not None and previous != plan.name:
                         known[previous]["scopes"] = [s for s in known[previous]["scopes"] if s != scope]
                     owner[scope] = plan.name

@@ -278,9 +278,11 @@ class FinanceSqlConnector:
                 record="query",
                 hint="fix the data or the mapping, or set skip_bad_rows: true to load the good rows",
             )
-        for scope in sorted(scopes):
-            yield SnapshotComplete(scope, COST_LINE)
         previous: list[str] = cursor.get("scopes", [])
+        known = set(previous)
+        for scope in sorted(scopes):
+            if scope in known:  # a scope never loaded before has no older lines to replace
+                yield SnapshotComplete(scope, COST_LINE)
         if self.config.delete_vanished_periods:
             for scope in previous:
                 if scope not in scopes:

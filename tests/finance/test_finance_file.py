@@ -58,8 +58,8 @@ def test_monthly_exports_give_totals_by_project_period_category_and_vendor(expor
     assert dell[1] == dell[0] + "/2"
     # the report footer row is not data
     assert all(line.source.external_id.split("/")[0] != "Grand Total" for line in lines)
-    snapshots = {item.scope for item in items if isinstance(item, SnapshotComplete)}
-    assert snapshots == {line.scope for line in lines}
+    # a first load has no older lines to replace, so no scope needs sweeping
+    assert not any(isinstance(item, SnapshotComplete) for item in items)
     assert sum(isinstance(item, Checkpoint) for item in items) == 2  # one per file
 
 
@@ -86,11 +86,23 @@ def test_a_correction_in_a_later_export_replaces_that_month(exports: Path) -> No
     july_erp = [line for line in lines if line.scope == "P-100/actual/2025-07"]
     # only September's restatement of July is yielded: 12,000 + 4,000 (the duplicate is gone)
     assert sorted(line.amount for line in july_erp) == [Decimal("4000.00"), Decimal("12000.00")]
-    # July's own lines of that scope were skipped, and the scope is closed once, by September's file
-    assert [i.scope for i in items if isinstance(i, SnapshotComplete)].count("P-100/actual/2025-07") == 1
+    # July's own lines of that scope were skipped; September's file owns the scope now
     cursor = last_cursor(items)
     assert "P-100/actual/2025-07" in cursor["files"]["pa-costs-2025-09.csv"]["scopes"]
     assert "P-100/actual/2025-07" not in cursor["files"]["pa-costs-2025-07.csv"]["scopes"]
+
+
+def test_a_correction_in_a_later_run_closes_the_month_it_restates(exports: Path) -> None:
+    _copy(exports, "pa-costs-2025-07.csv", "pa-costs-2025-08.csv")
+    connector = file_connector(exports)
+    cursor = last_cursor(connector.extract({}))
+    _copy(exports, "pa-costs-2025-09.csv")
+    items = list(connector.extract(cursor))
+    # the store replaces July's P-100 actuals: SnapshotComplete sweeps what September did not restate
+    assert [i.scope for i in items if isinstance(i, SnapshotComplete)] == ["P-100/actual/2025-07"]
+    cursor = last_cursor(items)
+    assert "P-100/actual/2025-07" not in cursor["files"]["pa-costs-2025-07.csv"]["scopes"]
+    assert "P-100/actual/2025-07" in cursor["files"]["pa-costs-2025-09.csv"]["scopes"]
 
 
 def test_a_bad_row_rejects_its_file_and_names_file_row_column_and_value(exports: Path) -> None:

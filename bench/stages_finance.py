@@ -1,0 +1,116 @@
+"""Finance benchmark stages: one large Oracle-EBS-style CSV export (the issue's 10^6-line target).
+
+- read: the finance_file connector alone (both passes: validate every row, then yield records);
+- sync: the same file through the sync engine into a SQLite store (what ``pmsync sync`` does);
+- XLSX read: the connector on an .xlsx export (openpyxl read-only streaming), at smaller sizes.
+
+Inputs are written by ``prepare_*`` (not timed) with :mod:`pmsync.sandbox.finance_gen`.
+Run: ``python bench/run.py --stage finance``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+from pmsync.connectors.finance_file import FinanceFileConfig, FinanceFileConnector
+
+from pmsync.config import load_config, shipped_mappings_dir
+from pmsync.connector import ConnectorContext
+from pmsync.model import CostLine
+from pmsync.sandbox.finance_gen import write_large_export
+from pmsync.store import Store
+from pmsync.sync import sync_sources
+
+MAPPING = "finance-oracle-ebs.yaml"
+
+
+def _export(size: int, workdir: Path) -> Path:
+    return workdir / "exports" / f"pa-costs-{size}.csv"
+
+
+def _connector(path: Path) -> FinanceFileConnector:
+    context = ConnectorContext(
+        source_name="finance",
+        config=FinanceFileConfig(path=path, mapping=MAPPING),
+        mapping_dirs=(shipped_mappings_dir(),),
+        base_dir=path.parent,
+        fiscal_year_start_month=7,
+    )
+    return FinanceFileConnector(context)
+
+
+def prepare_read_csv(size: int, workdir: Path) -> None:
+    path = _export(size, workdir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_large_export(path, size)
+
+
+def read_csv(size: int, workdir: Path) -> dict[str, int]:
+    lines = sum(isinstance(item, CostLine) for item in _connector(_export(size, workdir)).extract({}))
+    assert lines == size, lines
+    return {"items": lines}
+
+
+def prepare_sync_csv(size: int, workdir: Path) -> None:
+    prepare_read_csv(size, workdir)
+    config = {
+        "store": {"url": f"sqlite:///{workdir / 'pmsync.db'}"},
+        "portfolio": {"fiscal_year_start_month": 7},
+        "projects": [
+            {"key": f"PRJ{i}", "name": f"Project {i}", "links": {"finance_file": f"P-{100 + i}"}}
+            for i in range(200)
+        ],
+        "sources": [{"name": "finance", "type": "finance_file", "path": "exports/", "mapping": MAPPING}],
+    }
+    (workdir / "pmsync.yaml").write_text(yaml.safe_dump(config))
+    Store.open(config["store"]["url"]).close()  # schema creation is not part of the load
+
+
+def sync_csv(size: int, workdir: Path) -> dict[str, int]:
+    config = load_config(workdir / "pmsync.yaml")
+    with Store.open(config.store_url()) as store:
+        [run] = sync_sources(config, store)
+    assert run.status == "ok" and run.counts.inserted == size, run
+    return {"items": run.counts.inserted}
+
+
+def _xlsx(size: int, workdir: Path) -> Path:
+    return workdir / "exports" / f"pa-costs-{size}.xlsx"
+
+
+def prepare_read_xlsx(size: int, workdir: Path) -> None:
+    import openpyxl
+
+    prepare_read_csv(size, workdir)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Cost Lines")
+    with _export(size, workdir).open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    book.save(_xlsx(size, workdir))
+    _export(size, workdir).unlink()
+
+
+def read_xlsx(size: int, workdir: Path) -> dict[str, int]:
+    lines = sum(isinstance(item, CostLine) for item in _connector(_xlsx(size, workdir)).extract({}))
+    assert lines == size, lines
+    return {"items": lines}
+
+
+STAGES = [
+    (
+        "finance: read CSV export (connector)",
+        read_csv,
+        [125_000, 250_000, 500_000, 1_000_000],
+        [2_000, 4_000],
+    ),
+    (
+        "finance: sync CSV export into SQLite",
+        sync_csv,
+        [62_500, 125_000, 250_000, 500_000, 1_000_000],
+        [2_000],
+    ),
+    ("finance: read XLSX export (connector)", read_xlsx, [25_000, 50_000, 100_000], [1_000]),
+]
