@@ -140,7 +140,7 @@ def _list_items(state: SharePointState, request: Request, sp_list: SpList) -> Re
     if skip + top < len(items):
         query = {k: v for k, v in request.args.items() if k != "$skiptoken"}
         query["$skiptoken"] = str(skip + top)
-        body["@odata.nextLink"] = f"{request.base_url}?{urlencode(query)}"
+        body["@odata.nextLink"] = f"{request.base_url}?{urlencode(query, safe='$/', quote_via=quote)}"
     return json_response(body)
 
 
