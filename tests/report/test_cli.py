@@ -110,3 +110,25 @@ def test_bad_options_give_one_clear_line_and_an_exit_code(
     assert exit_code == code, output
     assert message in output
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_publish_sends_the_files_to_a_folder_target_and_a_rerun_publishes_nothing_new(
+    config_path: Path, tmp_path: Path
+) -> None:
+    import yaml
+
+    with_target = tmp_path / "pmsync.yaml"
+    raw = yaml.safe_load(config_path.read_text())
+    raw["publish"] = {"targets": [{"name": "archive", "type": "folder", "path": str(tmp_path / "published")}]}
+    for source in raw["sources"]:
+        source["records_file"] = str(config_path.parent / source["records_file"])
+    with_target.write_text(yaml.safe_dump(raw))
+    args = ("--period", "2026-11", "--format", "html,json", "--out", str(tmp_path / "out"), "--publish")
+    code, output = run(with_target, *args)
+    assert code == 0, output
+    assert "archive: report-2026-11.html: published" in output
+    published = sorted(p.name for p in (tmp_path / "published").rglob("*") if p.is_file())
+    assert "report-2026-11.html" in published and "report-2026-11.json" in published
+    code, output = run(with_target, *args)
+    assert code == 0, output
+    assert "archive: report-2026-11.html: unchanged, nothing to do" in output
