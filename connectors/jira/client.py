@@ -10,6 +10,8 @@ malformed JSON bodies are retried too; other 4xx (bad JQL, unknown project, 401/
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, TypeVar
@@ -29,6 +31,54 @@ log = logging.getLogger("pmsync.connectors.jira")
 
 class PagingShifted(Exception):
     """Data Center's offset paging moved under us: an issue before the page boundary changed."""
+
+
+_DONE = object()
+
+
+def prefetched(pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """Fetch the next page while the caller processes (and the store writes) the current one.
+
+    One page ahead at most, so memory stays flat; an error from a later request surfaces only after
+    every earlier page was handed over (and could be committed). Requests from the caller's thread
+    meanwhile (changelogs, worklogs) share the session's thread-safe connection pool.
+    """
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        """Hand ``item`` over unless the consumer has gone away."""
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                if not offer(page):
+                    return
+            offer(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            offer(exc)
+
+    worker = threading.Thread(target=fetch, name="jira-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        # A worker still inside a request is a daemon; the closed session ends it.
+        worker.join(timeout=5)
 
 
 class JiraClient:
@@ -175,9 +225,10 @@ class JiraClient:
         result shifted under us and :class:`PagingShifted` is raised so the caller can resume safely.
         """
         if self.cloud:
-            yield from self._token_pages(jql, fields, expand, page_size)
+            pages = self._token_pages(jql, fields, expand, page_size)
         else:
-            yield from self._offset_pages(jql, fields, expand, page_size)
+            pages = self._offset_pages(jql, fields, expand, page_size)
+        yield from prefetched(pages)
 
     def _token_pages(
         self, jql: str, fields: list[str], expand: str | None, page_size: int

@@ -231,3 +231,25 @@ def test_check_reports_each_step(jira_cloud: JiraSandbox, connect: Any) -> None:
     }  # fmt: skip
     bad = connect(jira_cloud, api_token="nope").check()
     assert [(r.name.split(": ", 1)[1], r.status) for r in bad] == [("sign-in", "fail")]
+
+
+def test_long_histories_and_worklogs_are_fetched_in_full(
+    jira_any: JiraSandbox, connect: Any, tmp_path: Path
+) -> None:
+    text = (Path(__file__).parents[2] / "mappings" / "jira-cloud.yaml").read_text()
+    if not jira_any.flavor.cloud:
+        text = (Path(__file__).parents[2] / "mappings" / "jira-datacenter.yaml").read_text()
+    (tmp_path / "worklogs.yaml").write_text(text.replace("effort: timetracking", "effort: worklogs"))
+    connector = connect(jira_any, mapping="worklogs.yaml", mapping_dirs=(tmp_path,), projects=["ERP"])
+    complete = {r.source.external_id: r for r in records(collect(connector))}
+    # Now search results carry one history entry and one worklog each, as a busy instance's would.
+    jira_any.app.renderer.changelog_limit = 1
+    jira_any.app.renderer.worklog_limit = 1
+    jira_any.server.faults.clear()
+    cut = {r.source.external_id: r for r in records(collect(connector))}
+    assert cut == complete
+    paths = [path for _, path in jira_any.requests]
+    assert any(p.endswith("/worklog") for p in paths)
+    assert any(p.endswith("/changelog") or p.startswith("/rest/api/2/issue/") for p in paths)
+    worked = [r for r in complete.values() if isinstance(r, WorkItem) and r.effort_actual_hours]
+    assert worked and all(r.done_at is None or r.started_at is not None for r in worked)

@@ -249,7 +249,8 @@ class JiraApp:
             return state
         fields = request.args.getlist("fields") or ["*all"]
         expand = set(request.args.get("expand", "").split(","))
-        return _json(self.renderer.issue(state, fields, expand))
+        # GET issue?expand=changelog carries the whole history, unlike search results
+        return _json(self.renderer.issue(state, fields, expand, complete=True))
 
     def do_changelog(self, request: Request, account: Account | None, v: str, key: str) -> Response:
         state = self._issue_or_404(key)

@@ -1,0 +1,147 @@
+"""The sandbox Jira speaks Jira's wire protocol: shapes, errors, auth, paging, time zones, scale."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from jira import JIRA
+
+from pmsync.sandbox.jira import JiraSandbox, jira_sandbox
+
+ANCHOR = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def session(sandbox: JiraSandbox) -> requests.Session:
+    s = requests.Session()
+    if sandbox.flavor.cloud:
+        s.auth = (sandbox.email, sandbox.api_token)
+    else:
+        s.headers["Authorization"] = f"Bearer {sandbox.pat}"
+    return s
+
+
+def search(sandbox: JiraSandbox, jql: str, **body: Any) -> requests.Response:
+    path = "/rest/api/3/search/jql" if sandbox.flavor.cloud else "/rest/api/2/search"
+    return session(sandbox).post(sandbox.url + path, json={"jql": jql, **body})
+
+
+@pytest.mark.parametrize(
+    ("jql", "message"),
+    [
+        ("project = ERP AND assignee = currentUser()", "supports only project, updated and issuetype"),
+        ("project = ERP OR project = PORTAL", "does not evaluate OR"),
+        ('project = ERP AND updated >= "last tuesday"', "Date value 'last tuesday' for field 'updated'"),
+        ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),
+        ("project = ERP AND issuetype = Saga", "The value 'saga' does not exist for the field 'issuetype'"),
+        ("project = ERP ORDER BY updated DESC", "ascending only"),
+        ("project = ERP AND summary ~ 'a%'", "'summary' is valid JQL"),
+        ("order by key", "Unbounded JQL queries are not allowed here"),
+        ("project = ERP &", "reserved JQL character"),
+    ],
+)
+def test_jql_outside_the_subset_gets_jiras_400_body(jira_cloud: JiraSandbox, jql: str, message: str) -> None:
+    response = search(jira_cloud, jql)
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"errorMessages", "errors"} and body["errors"] == {}
+    assert any(message in m for m in body["errorMessages"]), body
+
+
+def test_cloud_auth_failures_look_like_cloud(jira_cloud: JiraSandbox) -> None:
+    bad = requests.get(jira_cloud.url + "/rest/api/3/myself", auth=(jira_cloud.email, "wrong"))
+    assert bad.status_code == 401 and bad.text == "Client must be authenticated to access this resource."
+    assert bad.headers["X-Seraph-LoginReason"] == "AUTHENTICATED_FAILED"
+    anonymous = requests.get(jira_cloud.url + "/rest/api/3/myself")
+    assert anonymous.status_code == 401 and "errorMessages" in anonymous.json()
+    assert requests.get(jira_cloud.url + "/rest/api/3/serverInfo").json()["deploymentType"] == "Cloud"
+    pat = requests.get(jira_cloud.url + "/rest/api/3/myself", headers={"Authorization": "Bearer x"})
+    assert pat.status_code == 401  # Cloud has no personal access tokens
+    removed = session(jira_cloud).post(jira_cloud.url + "/rest/api/2/search", json={"jql": "project = ERP"})
+    assert removed.status_code == 410 and "search/jql" in removed.json()["errorMessages"][0]
+
+
+def test_data_center_speaks_pat_and_offsets(jira_dc: JiraSandbox) -> None:
+    me = session(jira_dc).get(jira_dc.url + "/rest/api/2/myself").json()
+    assert me["name"] == "agrant" and me["timeZone"] == "Australia/Sydney"
+    first = search(jira_dc, "project = ERP ORDER BY key", maxResults=10, fields=["id"]).json()
+    assert first["total"] == 120 and first["startAt"] == 0 and len(first["issues"]) == 10
+    jira_dc.delete(2, ["ERP-50", "ERP-51"])
+    jira_dc.touch(1, ["ERP-60"])
+    risks = search(jira_dc, "project = ERP AND issuetype in (Risk)", maxResults=1).json()
+    assert risks["total"] == 6
+    since = search(jira_dc, "project in (ERP) ORDER BY updated", maxResults=1000, fields=["id"]).json()
+    assert since["total"] == len(since["issues"]) == 118
+    assert since["issues"][-1]["key"] == "ERP-60"  # updated last
+
+
+def test_cloud_tokens_continue_after_the_last_issue_and_are_checked(jira_cloud: JiraSandbox) -> None:
+    jql = "project in (ERP, PORTAL) ORDER BY updated, key"
+    page = search(jira_cloud, jql, maxResults=30, fields=["updated"]).json()
+    assert page["isLast"] is False and len(page["issues"]) == 30
+    stolen = search(jira_cloud, "project = ERP ORDER BY key", nextPageToken=page["nextPageToken"])
+    assert stolen.status_code == 400 and "token" in stolen.json()["errorMessages"][0]
+    capped = search(jira_cloud, jql, maxResults=1000, fields=["*all"]).json()
+    assert len(capped["issues"]) == 100  # Cloud caps full pages at 100
+    ids = search(jira_cloud, jql, maxResults=1000, fields=["id"]).json()
+    assert len(ids["issues"]) == 240 and ids["issues"][0]["fields"] == {}
+
+
+def test_jql_dates_are_in_the_users_time_zone(jira_cloud: JiraSandbox) -> None:
+    newest = search(jira_cloud, "project = ERP ORDER BY updated", maxResults=100, fields=["updated"]).json()
+    last = newest["issues"][-1]
+    updated = datetime.strptime(last["fields"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert updated.utcoffset() in (timedelta(hours=10), timedelta(hours=11))  # Sydney, as Jira renders it
+    local = updated.astimezone(ZoneInfo("Australia/Sydney"))
+    at = local.strftime('"%Y/%m/%d %H:%M"')
+    after = (local + timedelta(minutes=1)).strftime('"%Y/%m/%d %H:%M"')
+    assert last["key"] in {
+        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {at}").json()["issues"]
+    }
+    assert last["key"] not in {
+        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {after}").json()["issues"]
+    }
+    # The same instant written in UTC is read as Sydney time: 10-11 hours earlier, many more issues.
+    utc_text = updated.astimezone(UTC).strftime('"%Y/%m/%d %H:%M"')
+    as_utc = search(jira_cloud, f"project = ERP AND updated >= {utc_text}", maxResults=100).json()
+    assert len(as_utc["issues"]) > 1
+
+
+def test_the_real_jira_client_reads_issues_changelogs_and_worklogs(jira_dc: JiraSandbox) -> None:
+    client = JIRA(jira_dc.url, token_auth=jira_dc.pat, max_retries=0)
+    assert client.server_info()["deploymentType"] == "Server"
+    issue = client.issue("ERP-2", expand="changelog")
+    assert issue.fields.summary and issue.key == "ERP-2"
+    assert all(h.items[0].field == "status" for h in issue.changelog.histories)
+    worked = next(k for k in jira_dc.live_keys() if jira_dc.data.find(k) and jira_dc.data.find(k).worklogs)  # type: ignore[union-attr]
+    logs = client.worklogs(worked)
+    assert logs and all(w.timeSpentSeconds > 0 for w in logs)
+    assert {f["id"] for f in client.fields()} >= {"customfield_10106", "customfield_10100"}
+    client.close()
+
+
+def test_generation_is_deterministic_and_lazy_at_a_million_issues() -> None:
+    with (
+        jira_sandbox(["BIG"], 1_000_000, seed=9, anchor=ANCHOR, flavor="datacenter") as one,
+        jira_sandbox(["BIG"], 1_000_000, seed=9, anchor=ANCHOR, flavor="datacenter") as two,
+    ):
+        recent = (ANCHOR.astimezone(ZoneInfo("Australia/Sydney")) - timedelta(hours=2)).strftime(
+            "%Y/%m/%d %H:%M"
+        )
+        jql = f'project = BIG AND updated >= "{recent}" ORDER BY updated'
+        a = search(one, jql, maxResults=50, fields=["*all"], expand="changelog").json()
+        b = search(two, jql, maxResults=50, fields=["*all"], expand="changelog").json()
+        assert json.dumps(a).replace(one.url, "URL") == json.dumps(b).replace(two.url, "URL")
+        assert 0 < a["total"] < 1000
+        everything = search(one, "project = BIG", maxResults=1, fields=["id"]).json()
+        assert everything["total"] == 1_000_000
+        assert one.data.overrides == {}
+    with jira_sandbox(["BIG"], 100, seed=10, anchor=ANCHOR) as other:
+        c = search(other, "project = BIG ORDER BY key", maxResults=5, fields=["summary"]).json()
+    with jira_sandbox(["BIG"], 100, seed=9, anchor=ANCHOR) as same:
+        d = search(same, "project = BIG ORDER BY key", maxResults=5, fields=["summary"]).json()
+    assert [i["fields"] for i in c["issues"]] != [i["fields"] for i in d["issues"]]
