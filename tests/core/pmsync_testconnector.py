@@ -45,6 +45,7 @@ class CountingConfig(ConnectorConfig):
     #: misbehave after yielding this many records in a run
     crash_after: int | None = None
     crash_how: Literal["exit", "sigkill", "raise"] = "raise"
+    crash_message: str = "row 7: amount 'abc' is not a number"
     #: after the first checkpoint: create hold_file, then wait until release_file exists
     hold_file: Path | None = None
     release_file: Path | None = None
@@ -110,4 +111,4 @@ class CountingConnector:
             os._exit(70)
         if how == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
-        raise SourceDataError("row 7: amount 'abc' is not a number", source=self.context.source_name)
+        raise SourceDataError(self.config.crash_message, source=self.context.source_name)

@@ -95,3 +95,12 @@ def test_unknown_source_name_is_a_config_error(tmp_path: Path, store: Store) -> 
     with pytest.raises(ConfigError, match="no source named 'plna'"):
         sync_sources(config, store, ["plna"])
     assert store.sync_runs() == []
+
+
+def test_errors_in_the_ledger_never_show_a_secret(tmp_path: Path, store: Store) -> None:
+    from pmsync.logs import register_secret
+
+    register_secret("tok-5ecret-4e1b")  # as pmsync does for every ${ENV} secret and token it reads
+    message = "401 for https://jira.example/rest?token=tok-5ecret-4e1b"  # a source echoing it back
+    [run] = sync(tmp_path, store, broken={"count": 3, "crash_after": 1, "crash_message": message})
+    assert run.error == "source 'broken': 401 for https://jira.example/rest?token=***"

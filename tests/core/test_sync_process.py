@@ -67,3 +67,13 @@ def test_two_concurrent_runs_on_one_source(tmp_path: Path, store: Store, store_u
     assert len(dump(store)["records"]) == 30
     third = run_pmsync(config, "sync")
     assert third.returncode == 0 and "30 unchanged" in third.stdout
+
+
+def test_two_sources_sync_in_parallel_processes(tmp_path: Path, store: Store, store_url: str) -> None:
+    settings = {"count": 1500, "checkpoint_every": 50}
+    config = write_config(tmp_path, store_url, left=settings, right=settings)
+    procs = [start_pmsync(config, "sync", "--source", name) for name in ("left", "right")]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert len(dump(store, "left")["records"]) == 1500
+    assert dump(store, "left") == dump(store, "right")
