@@ -90,16 +90,6 @@ def leaves(items: Iterable[WorkItem]) -> list[WorkItem]:
     ]
 
 
-def percent_for_ev(item: WorkItem | None) -> float:
-    if item is None:
-        return 0.0
-    if is_complete(item):
-        return 100.0
-    if item.physical_percent_complete is not None:
-        return item.physical_percent_complete
-    return item.percent_complete or 0.0
-
-
 def _line_date(line: CostLine) -> date | None:
     return line.posting_date or line.period
 

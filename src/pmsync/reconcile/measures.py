@@ -32,11 +32,11 @@ from pmsync.reconcile.figures import (
     cost_measures,
     end_of_day,
     leaves,
-    percent_for_ev,
     schedule_measures,
 )
 from pmsync.reconcile.governance import GovernanceConfig, rate_project
-from pmsync.reconcile.health import assess_schedule
+from pmsync.reconcile.health import assess_schedule, is_complete
+from pmsync.reconcile.history import Progress, progress_at
 from pmsync.reconcile.results import (
     EvmMeasures,
     ProjectMeasures,
@@ -83,8 +83,17 @@ def _evm_items(chosen: ChosenBaseline, all_items: Sequence[WorkItem], work: Sequ
     return [k for k, b in chosen.items.items() if b.cost and (k in detail or k not in present)]
 
 
-def _ev_at(keys: Sequence[str], base: dict[str, BaselineItem], items: dict[str, WorkItem]) -> Decimal:
-    return earned_value((base[k], percent_for_ev(items.get(k))) for k in keys)
+def _ev_at(keys: Sequence[str], base: dict[str, BaselineItem], progress: dict[str, Progress]) -> Decimal:
+    return earned_value((base[k], progress[k].percent_for_ev() if k in progress else 0.0) for k in keys)
+
+
+def progress_of(item: WorkItem) -> Progress:
+    return Progress(
+        done=is_complete(item),
+        percent=item.percent_complete,
+        physical_percent=item.physical_percent_complete,
+        actual_cost=item.actual_cost,
+    )
 
 
 def evm_measures(
@@ -118,25 +127,20 @@ def evm_measures(
     dated = sorted(((x.posting_date or x.period or date.min), x.amount) for x in actual_lines)
     days = [d for d, _ in dated]
     running = list(accumulate((amount for _, amount in dated), initial=ZERO))
+    past = [end for end in ends if end < status_date]
+    moments = [end_of_day(end) if as_of is None else min(end_of_day(end), as_of) for end in past]
+    snapshots = progress_at(store, data.key, moments) + [{k: progress_of(i) for k, i in current.items()}]
     ev_curve: list[Decimal | None] = []
     ac_curve: list[Decimal | None] = []
-    for end in ends:
-        if end > status_date:
-            ev_curve.append(None)
-            ac_curve.append(None)
-            continue
-        if end == status_date:
-            snapshot = current
-        else:
-            moment = end_of_day(end) if as_of is None else min(end_of_day(end), as_of)
-            snapshot = {
-                i.source.key(): i for i in store.iter_records(WorkItem, project=data.key, as_of=moment)
-            }
+    for end, snapshot in zip(ends, snapshots, strict=False):
         ev_curve.append(_ev_at(keys, base, snapshot))
         if actual_lines:
             ac_curve.append(running[bisect_right(days, end)])
         else:
             ac_curve.append(sum((snapshot[k].actual_cost or ZERO for k in keys if k in snapshot), ZERO))
+    future = len(ends) - len(snapshots)
+    ev_curve += [None] * future
+    ac_curve += [None] * future
     at = ends.index(status_date)
     pv, ev, ac = pv_curve[at], ev_curve[at] or ZERO, ac_curve[at] or ZERO
     baseline = chosen.baseline

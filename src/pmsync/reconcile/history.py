@@ -1,0 +1,91 @@
+"""Work progress at several past moments in one pass over the store's history.
+
+The S-curve needs earned value at every past month end. Reading all work items "as of" each month
+end decodes every item once per month; here each stored version is decoded once and credited to
+every month end it was valid at. This reads the store's append-only ``record_versions`` table
+directly (read-only), because the store's public reader answers one moment per call.
+
+Only what earned value needs is taken from a version: status category, actual finish, percent
+complete, physical percent complete and actual cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from pmsync.store import Store
+from pmsync.store.schema import record_versions
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A work item's progress as it was at one moment."""
+
+    done: bool
+    percent: float | None
+    physical_percent: float | None
+    actual_cost: Decimal | None
+
+    def percent_for_ev(self) -> float:
+        if self.done:
+            return 100.0
+        if self.physical_percent is not None:
+            return self.physical_percent
+        return self.percent or 0.0
+
+
+def _progress(payload: dict[str, Any]) -> Progress:
+    percent = payload.get("percent_complete")
+    cost = payload.get("actual_cost")
+    return Progress(
+        done=payload.get("status_category") == "done"
+        or payload.get("actual_finish") is not None
+        or (percent is not None and float(percent) >= 100),
+        percent=None if percent is None else float(percent),
+        physical_percent=None
+        if payload.get("physical_percent_complete") is None
+        else float(payload["physical_percent_complete"]),
+        actual_cost=None if cost is None else Decimal(str(cost)),
+    )
+
+
+def _key(payload: dict[str, Any]) -> str:
+    source = payload["source"]
+    return f"{source['system']}:{source['instance']}:{source['external_id']}"
+
+
+def progress_at(store: Store, project: str, moments: Sequence[datetime]) -> list[dict[str, Progress]]:
+    """For each of ``moments`` (ascending), the progress of every work item of ``project`` then."""
+    if not moments:
+        return []
+    v = record_versions
+    query = (
+        select(v.c.valid_from, v.c.valid_to, v.c.op, v.c.payload)
+        .where(
+            v.c.record_type == "work_item",
+            v.c.project == project,
+            v.c.valid_from <= moments[-1],
+            or_(v.c.valid_to.is_(None), v.c.valid_to > moments[0]),
+        )
+        .order_by(v.c.id)
+    )
+    found: list[dict[str, Progress]] = [{} for _ in moments]
+    with store.engine.connect() as conn:
+        for valid_from, valid_to, op, payload in conn.execution_options(yield_per=1000).execute(query):
+            if op == "delete":
+                continue
+            covered = [
+                i for i, m in enumerate(moments) if valid_from <= m and (valid_to is None or valid_to > m)
+            ]
+            if not covered:
+                continue
+            key, progress = _key(payload), _progress(payload)
+            for index in covered:
+                found[index][key] = progress
+    return found
