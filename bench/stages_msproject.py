@@ -1,0 +1,126 @@
+"""MS Project benchmark stages: one generated MSPDI schedule per size (realistic, as Project 2019 saves
+it: ~3.5 KB per task with two baselines, links, assignments and custom fields).
+
+- read (pmsync): the msproject connector on the file: parse, validate, build every record;
+- parse only (pmsync): the native streaming reader alone, to show where the time goes;
+- read (MPXJ): MPXJ's ``UniversalProjectReader`` on the same file (JVM started in prepare, not timed);
+- sync into SQLite: the connector through the sync engine, at smaller sizes.
+
+The issue's targets: at least as fast as MPXJ on the same 10^5-task file, memory under 4x the file.
+Inputs are written by ``prepare_*`` (not timed) with :mod:`pmsync.sandbox.mspdi_gen`.
+Run: ``python bench/run.py --stage msproject``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pmsync.connectors.msproject import MSProjectConfig, MSProjectConnector, read_mspdi
+
+from pmsync.config import load_config, shipped_mappings_dir
+from pmsync.connector import ConnectorContext
+from pmsync.model import Record, WorkItem
+from pmsync.sandbox.mspdi_gen import ScheduleSpec, advance, write_schedule
+from pmsync.store import Store
+from pmsync.sync import sync_sources
+
+
+def _schedule(size: int, workdir: Path) -> Path:
+    return workdir / "schedules" / f"programme-{size}.xml"
+
+
+def _write(size: int, workdir: Path) -> Path:
+    path = _schedule(size, workdir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_schedule(advance(ScheduleSpec(tasks=size, seed=42, baselines=(0, 1)), 8), path)
+    return path
+
+
+def _file_mb(path: Path) -> float:
+    return round(path.stat().st_size / 2**20, 1)
+
+
+def prepare_read_pmsync(size: int, workdir: Path) -> None:
+    _write(size, workdir)
+
+
+def read_pmsync(size: int, workdir: Path) -> dict[str, Any]:
+    path = _schedule(size, workdir)
+    context = ConnectorContext(
+        source_name="schedules",
+        config=MSProjectConfig(path=path),
+        mapping_dirs=(shipped_mappings_dir(),),
+        base_dir=workdir,
+    )
+    tasks = records = 0
+    for item in MSProjectConnector(context).extract({}):
+        if isinstance(item, Record):
+            records += 1
+            tasks += isinstance(item, WorkItem)
+    assert tasks == size + 1, tasks
+    return {"items": tasks, "records": records, "file_mb": _file_mb(path)}
+
+
+def prepare_parse_pmsync(size: int, workdir: Path) -> None:
+    _write(size, workdir)
+
+
+def parse_pmsync(size: int, workdir: Path) -> dict[str, Any]:
+    path = _schedule(size, workdir)
+    schedule, _ = read_mspdi(path)
+    assert len(schedule.tasks) == size + 1
+    return {"items": len(schedule.tasks), "file_mb": _file_mb(path)}
+
+
+def prepare_read_mpxj(size: int, workdir: Path) -> None:
+    from pmsync.connectors.msproject.mpxj_bridge import ensure_jvm
+
+    _write(size, workdir)
+    ensure_jvm()
+
+
+def read_mpxj(size: int, workdir: Path) -> dict[str, Any]:
+    import jpype
+
+    path = _schedule(size, workdir)
+    project: Any = jpype.JClass("org.mpxj.reader.UniversalProjectReader")().read(str(path))
+    tasks = int(project.getTasks().size())
+    assert tasks == size + 1, tasks
+    return {"items": tasks, "file_mb": _file_mb(path)}
+
+
+def prepare_sync_sqlite(size: int, workdir: Path) -> None:
+    _write(size, workdir)
+    config = {
+        "store": {"url": f"sqlite:///{workdir / 'pmsync.db'}"},
+        "sources": [{"name": "schedules", "type": "msproject", "path": "schedules/"}],
+    }
+    (workdir / "pmsync.yaml").write_text(yaml.safe_dump(config))
+
+
+def sync_sqlite(size: int, workdir: Path) -> dict[str, Any]:
+    config = load_config(workdir / "pmsync.yaml")
+    with Store.open(config.store_url()) as store:
+        [run] = sync_sources(config, store)
+    assert run.status == "ok", run.error
+    return {"items": size + 1, "records": run.counts.inserted}
+
+
+STAGES = [
+    (
+        "msproject: read MSPDI (pmsync connector)",
+        read_pmsync,
+        [12_500, 25_000, 50_000, 100_000],
+        [1_000, 2_000],
+    ),
+    ("msproject: parse MSPDI only (pmsync reader)", parse_pmsync, [12_500, 25_000, 50_000, 100_000], [1_000]),
+    (
+        "msproject: read MSPDI (MPXJ, for comparison)",
+        read_mpxj,
+        [12_500, 25_000, 50_000, 100_000],
+        [1_000, 2_000],
+    ),
+    ("msproject: sync MSPDI into SQLite", sync_sqlite, [5_000, 10_000, 20_000], [1_000]),
+]
