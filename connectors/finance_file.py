@@ -246,12 +246,14 @@ class FinanceFileConnector:
                 plan.summary.spool.close()  # temporary files of plans not replayed (an error)
 
         if rejected:
+            hint = "fix the export(s) and sync again; the other files were loaded"
+            if any("bad row(s)" in text for text in rejected):
+                hint += ", or set skip_bad_rows: true to load the good rows"
             raise SourceDataError(
                 f"{len(rejected)} file(s) rejected: " + " | ".join(rejected),
                 source=self.context.source_name,
                 record=str(self.root),
-                hint="fix the export and sync again (other files were loaded), "
-                "or set skip_bad_rows: true to load the good rows",
+                hint=hint,
             )
 
     def _validate(self, name: str, path: Path, facts: FileFacts, builder: LineBuilder) -> FileSummary:

@@ -109,6 +109,8 @@ def _pick_header(
 
 
 def _header_problem(missing: list[str], number: int, row: Row | None, header_row: int | None) -> FileProblem:
+    if row is None:
+        return FileProblem("the file has no rows", "is it the right file? an export has a header row")
     where = f"row {header_row}" if header_row else f"the first {HEADER_SEARCH_ROWS} rows"
     names = [str(c) for c in (row or []) if c not in (None, "")]
     closest = f"; closest is row {number}: {', '.join(names[:12])}" if names else ""
@@ -172,6 +174,12 @@ def open_xlsx(
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise FileProblem(f"not a readable XLSX workbook: {exc}", "save it as .xlsx from Excel") from None
+    except Exception as exc:  # openpyxl raises many types for broken or hostile workbooks
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise FileProblem(
+            f"not a readable XLSX workbook ({type(exc).__name__}: {detail})",
+            "open and save it in Excel; pmsync refuses XML entities and DTDs",
+        ) from None
     try:
         if sheet is None:
             worksheet = workbook.worksheets[0]
@@ -181,7 +189,7 @@ def open_xlsx(
             raise FileProblem(
                 f"no worksheet named {sheet!r}", f"the workbook has: {', '.join(workbook.sheetnames)}"
             )
-        numbered = enumerate(worksheet.iter_rows(values_only=True), start=1)
+        numbered = _xlsx_rows(worksheet)
         head = list(itertools.islice(numbered, header_row or HEADER_SEARCH_ROWS))
         index, number, missing, row = _pick_header(head, check, header_row)
         if index < 0:
@@ -190,3 +198,20 @@ def open_xlsx(
         yield Table(header, number, itertools.chain(head[index + 1 :], numbered))
     finally:
         workbook.close()
+
+
+def _xlsx_rows(worksheet: Any) -> Iterator[tuple[int, Row]]:
+    """Numbered rows of a sheet; a sheet that cannot be parsed (malformed or hostile XML, e.g. entity
+    expansion, refused by defusedxml) is a :class:`FileProblem`, not a crash."""
+    number = 0
+    try:
+        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            yield number, row
+    except FileProblem:
+        raise
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise FileProblem(
+            f"after row {number}: the worksheet cannot be read ({type(exc).__name__}: {detail})",
+            "open and save the file in Excel; pmsync refuses XML entities and DTDs",
+        ) from None
