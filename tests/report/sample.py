@@ -359,6 +359,7 @@ def sample_report() -> m.Report:
             ),
             pmsync_version="0.1.0",
             stale_after_hours=72,
+            stale_sources=["finance"],
         ),
         portfolio=rows,
         totals=m.PortfolioTotals(

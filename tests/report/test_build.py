@@ -153,6 +153,7 @@ def test_freshness_flags_a_source_not_synced_within_the_limit(
     # synced 2026-11-20, report closes 2026-11-30: ten days is stale under a 24-hour limit
     assert {f.source for f in web.freshness} == {"schedule", "finance"}
     assert all(f.stale and "10 days" in f.note for f in web.freshness)
+    assert again.meta.stale_sources == ["finance", "schedule"] and report.meta.stale_sources == []
     assert again.meta.scope == "projects" and [r.key for r in again.portfolio] == ["WEB"]
 
 

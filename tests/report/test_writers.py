@@ -75,6 +75,12 @@ def test_html_shows_no_narrative_when_none_was_provided(html: str) -> None:
     assert "Cutover slipped two weeks." in page.text  # ERP's comes from its file
 
 
+def test_html_warns_about_stale_sources_at_the_top(html: str) -> None:
+    page = parse(html)
+    warning = next(p for p in page.find("p") if "warning" in (p.attrs.get("class") or ""))
+    assert warning.text.startswith("Stale data: finance was not synced successfully within 72 hours")
+
+
 def test_html_prints_each_project_on_its_own_page(html: str) -> None:
     assert ".project, .appendix { break-before: page; }" in html
 

@@ -206,6 +206,7 @@ def build_report(
         store=StoreState(as_of=as_of, data_through=data_through, last_sync_run=history.last_run_id),
         pmsync_version=__version__,
         stale_after_hours=settings.stale_after_hours,
+        stale_sources=sorted({f.source for s in sections for f in s.freshness if f.stale}),
     )
     changes: list[Change] = [c for s in sections for c in s.changes]
     return Report(

@@ -75,6 +75,8 @@ class ReportMeta(_Model):
     store: StoreState
     pmsync_version: str
     stale_after_hours: float
+    #: sources not synced successfully within ``stale_after_hours`` of the report's moment
+    stale_sources: list[str] = Field(default_factory=list)
 
 
 class MilestoneRef(_Model):
