@@ -29,8 +29,7 @@ def jira(key: str, kind: str, category: str, finish: str | None = None) -> WorkI
         kind=kind,  # type: ignore[arg-type]
         status="Done" if category == "done" else "In Progress",
         status_category=category,  # type: ignore[arg-type]
-        due=None,
-        finish=date.fromisoformat(finish) if finish else None,
+        due=date.fromisoformat(finish) if finish else None,  # Jira has due dates, not finishes
     )
 
 

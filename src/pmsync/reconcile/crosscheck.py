@@ -178,8 +178,10 @@ def _compare(
 ) -> list[ReconciliationException]:
     found = []
     records = [a.source.key(), b.source.key()]
-    if a.finish and b.finish:
-        gap = cal.variance(a.finish, b.finish)
+    # Jira and Planner often carry only a due date; it is their finish for this comparison.
+    a_finish, b_finish = a.finish or a.due, b.finish or b.due
+    if a_finish and b_finish:
+        gap = cal.variance(a_finish, b_finish)
         if abs(gap) > config.date_tolerance_days:
             found.append(
                 ReconciliationException(
@@ -188,12 +190,12 @@ def _compare(
                     project=project,
                     records=records,
                     description=(
-                        f"{describe(a)} finishes {a.finish.isoformat()} but {describe(b)} finishes "
-                        f"{b.finish.isoformat()} ({abs(gap)} working days apart)"
+                        f"{describe(a)} finishes {a_finish.isoformat()} but {describe(b)} finishes "
+                        f"{b_finish.isoformat()} ({abs(gap)} working days apart)"
                     ),
                     details={
-                        "finish_a": a.finish.isoformat(),
-                        "finish_b": b.finish.isoformat(),
+                        "finish_a": a_finish.isoformat(),
+                        "finish_b": b_finish.isoformat(),
                         "working_days_apart": str(abs(gap)),
                     },
                 )
