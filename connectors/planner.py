@@ -5,7 +5,8 @@ task details (checklists) and assignments. Graph v1.0 has no Planner delta query
 each plan's task list in full and compares fingerprints (the task's ``@odata.etag`` plus its bucket's
 name and the plan's project link) with the cursor's:
 
-- a changed or new task is fetched with its details and yielded as a :class:`WorkItem`;
+- a changed or new task is yielded as a :class:`WorkItem` with its details, fetched 20 at a time in a
+  Graph JSON batch;
 - an unchanged task is yielded as :class:`Seen` (no details request, nothing rewritten);
 - after each plan, ``SnapshotComplete(scope="plan:<id>")`` lets the engine mark deleted tasks, then a
   ``Checkpoint`` commits that plan; a plan that disappeared from its group is swept as a whole.
@@ -38,7 +39,7 @@ from pmsync.errors import PmsyncError, SourceDataError
 from pmsync.mapping import load_mapping
 from pmsync.microsoft.auth import MicrosoftAppSettings, sign_in_check, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
-from pmsync.microsoft.graph import ODataClient
+from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient
 from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "planner"
@@ -232,6 +233,18 @@ class PlannerConnector:
             str(b["id"]): str(b.get("name") or "")
             for b in self.client.items(f"planner/plans/{plan_id}/buckets", record=f"plan {plan_id} buckets")
         }
+        # Changed tasks wait here until 20 of them can fetch their details in one Graph batch.
+        changed: list[tuple[dict[str, Any], str]] = []
+
+        def flush() -> Iterator[WorkItem]:
+            paths = [f"planner/tasks/{task['id']}/details" for task, _ in changed]
+            details = dict(self.client.get_batch(paths, record=f"plan {plan_id} task details"))
+            for (task, bucket), path in zip(changed, paths, strict=True):
+                yield self.work_item(
+                    task, details[path], bucket=bucket, project=project, scope=scope, mapping=mapping
+                )
+            changed.clear()
+
         for task in self.client.items(f"planner/plans/{plan_id}/tasks", record=f"plan {plan_id} tasks"):
             task_id = task.get("id")
             if not task_id:
@@ -239,12 +252,13 @@ class PlannerConnector:
             bucket = buckets.get(str(task.get("bucketId")), "")
             print_ = fingerprint(task.get("@odata.etag"), bucket, project)
             if prints.changed(scope, str(task_id), print_) or self.config.refresh_details:
-                details = self.client.get_json(f"planner/tasks/{task_id}/details", record=f"task {task_id}")
-                yield self.work_item(
-                    task, details, bucket=bucket, project=project, scope=scope, mapping=mapping
-                )
+                changed.append((task, bucket))
+                if len(changed) == BATCH_LIMIT:
+                    yield from flush()
             else:
                 yield Seen("work_item", self.ref(str(task_id)))
+        if changed:
+            yield from flush()
         prints.complete(scope)
 
     # -- normalization ---------------------------------------------------------------------------

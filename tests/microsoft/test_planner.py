@@ -176,7 +176,7 @@ def test_check_reports_sign_in_and_plans(ms):
 
 
 def test_check_reports_a_wrong_secret(ms):
-    results = {r.name: r for r in connector(ms, client_secret="wrong").check()}
+    results = {r.name: r for r in connector(ms, client_secret="an-expired-or-mistyped-secret").check()}
     assert results["sign-in"].status == "fail"
     assert "wrong secret" in results["sign-in"].detail
 
@@ -217,3 +217,14 @@ def test_graph_requires_a_token(ms):
     response = requests.get(f"{ms.graph_url}/v1.0/planner/plans/x", verify=str(ms.ca_bundle), timeout=10)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+def test_details_come_in_graph_batches_and_throttled_inner_requests_are_retried(ms):
+    some_task = next(iter(ms.graph_state.planner.tasks))
+    ms.graph.faults.add(Throttle(retry_after=1), path=f"/v1.0/planner/tasks/{some_task}/details", times=1)
+    items, _ = run(connector(ms))
+    assert len([i for i in items if isinstance(i, WorkItem)]) == CMM_TASKS + NET_TASKS
+    assert ms.graph.faults.served() == 1
+    outer = len(ms.graph.faults.requests) - ms.graph_state.batched_requests
+    # group plans, then per plan: buckets, tasks, one batch of details; plus the throttled batch again
+    assert outer == 1 + 2 * 3 + 1

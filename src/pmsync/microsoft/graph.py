@@ -7,23 +7,26 @@
   fresh one (keys roll over, tokens get revoked);
 - errors become pmsync errors: Graph's ``{"error": {"code", "message"}}`` is quoted, and a 403 names
   the permission the caller needs (``permission_hint``);
+- :meth:`ODataClient.get_batch` sends many GETs as Graph JSON batches (20 per round trip);
 - :meth:`ODataClient.pages` follows ``@odata.nextLink`` exactly as given (Graph and Dataverse put
   opaque ``$skiptoken`` values in it) and refuses to loop on a repeated link.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import requests
 from tenacity import Retrying
 
-from pmsync.errors import AuthError, SourceDataError
-from pmsync.http import as_connector_error, raise_for_api_status, retrying
+from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, SourceDataError
+from pmsync.http import as_connector_error, parse_retry_after, raise_for_api_status, retrying
 from pmsync.logs import redact
 from pmsync.microsoft.auth import TokenProvider
 
+#: most requests Graph accepts in one JSON batch
+BATCH_LIMIT = 20
 #: Graph error codes that mean "this token is no good" (as opposed to "you may not do this")
 _BAD_TOKEN_CODES = {"InvalidAuthenticationToken", "0x80072243"}
 
@@ -192,6 +195,70 @@ class ODataClient:
         """Every item of a paged collection, one at a time."""
         for page in self.pages(path_or_url, params=params, headers=headers, record=record):
             yield from page
+
+    def get_batch(
+        self, paths: Sequence[str], *, record: str | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(path, body)`` for each GET of ``paths`` (relative to the version root, e.g.
+        ``planner/tasks/{id}/details``), in order, sent as Graph JSON batches of up to 20.
+
+        An inner request throttled or failing transiently is sent again, in the next batch, after the
+        longest Retry-After among them; any other inner failure raises its pmsync error.
+        """
+        for start in range(0, len(paths), BATCH_LIMIT):
+            chunk = list(paths[start : start + BATCH_LIMIT])
+            bodies: dict[str, dict[str, Any]] = {}
+
+            def attempt(chunk: list[str] = chunk, bodies: dict[str, dict[str, Any]] = bodies) -> None:
+                pending = [p for p in chunk if p not in bodies]
+                payload = {
+                    "requests": [
+                        {"id": str(i), "method": "GET", "url": f"/{p.lstrip('/')}"}
+                        for i, p in enumerate(pending)
+                    ]
+                }
+                answer = self._json(self.request("POST", "$batch", json=payload, record=record), record)
+                retry: list[float | None] = []
+                for item in answer.get("responses") or []:
+                    index = int(str(item.get("id", "-1"))) if str(item.get("id", "")).isdigit() else -1
+                    if not 0 <= index < len(pending):
+                        continue
+                    status, body = int(item.get("status", 0)), item.get("body")
+                    if 200 <= status < 300 and isinstance(body, dict):
+                        bodies[pending[index]] = body
+                        continue
+                    error = self._inner_error(status, item.get("headers") or {}, body, pending[index])
+                    if not isinstance(error, RetriableSourceError):
+                        raise error
+                    retry.append(error.retry_after)
+                missing = [p for p in pending if p not in bodies]
+                if missing:
+                    known = [r for r in retry if r is not None]
+                    raise RetriableSourceError(
+                        f"{len(missing)} request(s) in a Graph batch were throttled or failed transiently",
+                        source=self.source,
+                        record=record,
+                        retry_after=max(known) if known else None,
+                    )
+
+            self.policy()(attempt)
+            for path in chunk:
+                yield path, bodies[path]
+
+    def _inner_error(self, status: int, headers: Mapping[str, Any], body: Any, path: str) -> ConnectorError:
+        error = body.get("error") if isinstance(body, dict) else None
+        message = redact(
+            str(error.get("message") or error.get("code")) if isinstance(error, dict) else str(body)
+        )
+        text = f"HTTP {status} from GET {path} (in a batch): {message}"
+        if status == 429 or status >= 500:
+            retry_after = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+            return RetriableSourceError(
+                text, source=self.source, record=path, retry_after=parse_retry_after(str(retry_after or ""))
+            )
+        if status in (401, 403):
+            return AuthError(text, source=self.source, record=path, hint=self.permission_hint)
+        return SourceDataError(text, source=self.source, record=path)
 
 
 def _graph_error(response: requests.Response) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The sandbox Microsoft Graph v1.0: one WSGI app that checks the bearer token and dispatches by path.
 
+- ``POST /v1.0/$batch`` → :mod:`pmsync.sandbox.graph_batch` (JSON batching, up to 20 inner requests);
 - ``/v1.0/groups/{id}/planner/plans`` and ``/v1.0/planner/...`` → :mod:`pmsync.sandbox.graph_planner`;
 - ``/v1.0/sites/...``, ``/v1.0/drives/...`` and the pre-authenticated ``/_sandbox/sharepoint/...``
   upload/download URLs → the SharePoint app from :mod:`pmsync.sandbox.graph_sharepoint`
@@ -21,7 +22,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from pmsync.sandbox.faults import WSGIApp
+from pmsync.sandbox.faults import FaultPlan, WSGIApp
+from pmsync.sandbox.graph_batch import handle_batch
 from pmsync.sandbox.identity import GRAPH_RESOURCE, IdentityState, InvalidBearer, TokenClaims
 
 GRAPH_PREFIX = "/v1.0"
@@ -44,6 +46,10 @@ class GraphState:
         self.sharepoint: Any = None
         #: the server's public base URL (``https://127.0.0.1:port``), set when served
         self.base_url = ""
+        #: the server's fault plan, so faults also reach requests inside a $batch
+        self.faults: FaultPlan | None = None
+        #: requests answered inside a $batch (also listed in the fault plan's ``requests``)
+        self.batched_requests = 0
 
 
 def graph_error_body(code: str, message: str, request_id: str | None = None) -> dict[str, Any]:
@@ -176,6 +182,11 @@ def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         state.base_url = base_url()
         path: str = environ.get("PATH_INFO", "")
+        if path == f"{GRAPH_PREFIX}/$batch" and environ.get("REQUEST_METHOD") == "POST":
+            batch = handle_batch(
+                Request(environ), app, state.faults, fault_error_body, graph_error, on_inner=count_inner
+            )
+            return batch(environ, start_response)
         if path.startswith(f"{GRAPH_PREFIX}/planner/") or (
             path.startswith(f"{GRAPH_PREFIX}/groups/") and "/planner/" in path
         ):
@@ -191,5 +202,8 @@ def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
             400, "BadRequest", f"Resource not found for the segment '{path.rsplit('/', 1)[-1] or path}'."
         )
         return response(environ, start_response)
+
+    def count_inner() -> None:
+        state.batched_requests += 1
 
     return app

@@ -33,6 +33,7 @@ from cryptography.x509.oid import NameOID
 
 from pmsync.sandbox import graph as graph_module
 from pmsync.sandbox.dataverse import DataverseState, dataverse_error_body, make_dataverse_app
+from pmsync.sandbox.faults import FaultPlan
 from pmsync.sandbox.graph_planner import seed_demo
 from pmsync.sandbox.identity import (
     GRAPH_RESOURCE,
@@ -122,10 +123,12 @@ class MicrosoftSandbox:
             error_body=identity_error_body,
         )
         self.graph_state = graph_module.GraphState(self.identity_state, page_size=page_size)
+        self.graph_state.faults = FaultPlan()
         self.graph = SandboxServer(
             graph_module.make_graph_app(self.graph_state, lambda: self.graph.url),
             port=ports[1],
             ssl_context=tls.server_context(),
+            faults=self.graph_state.faults,
             error_body=graph_module.fault_error_body,
         )
         self.graph_state.base_url = self.graph.url
