@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -521,7 +522,8 @@ _PROVIDERS_LOCK = threading.Lock()
 
 
 def _print_prompt(message: str) -> None:
-    print(message, flush=True)
+    # stderr: stdout may be a report or JSON that a script reads
+    print(message, file=sys.stderr, flush=True)
 
 
 def token_provider(
