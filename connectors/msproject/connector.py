@@ -206,14 +206,17 @@ class MSProjectConnector:
         known: dict[str, str] = dict(cursor.get("files") or {})
         present = self._files()
         for file_key, path in present:
-            try:
-                digest = _sha256(path)
-            except OSError as exc:
-                raise SourceDataError(
-                    f"cannot read the file: {exc.strerror}", source=self.context.source_name, record=file_key
-                ) from None
-            if known.get(file_key) == digest:
-                continue  # unchanged since the last run: nothing to re-read, nothing to sweep
+            if file_key in known:
+                try:
+                    digest = _sha256(path)
+                except OSError as exc:
+                    raise SourceDataError(
+                        f"cannot read the file: {exc.strerror}",
+                        source=self.context.source_name,
+                        record=file_key,
+                    ) from None
+                if known[file_key] == digest:
+                    continue  # unchanged since the last run: nothing to re-read, nothing to sweep
             parsed = yield from self._extract_file(path, file_key, _mtime(path))
             if parsed is None:
                 continue
