@@ -1,10 +1,10 @@
 """Upsert per-project status rows in a SharePoint list ("Project Status"), keyed by project + period.
 
-A row whose fields are exactly what the ledger recorded last time is skipped without a call. Other
-rows are looked up by ``fields/Project eq ... and fields/Period eq ...``; none → created, one →
-updated with ``If-Match`` on its ETag (a 412 means someone edited it meanwhile: read it again and
-retry once), several → the first is updated and the others are left alone with a warning, since a
-person may have added them.
+A row whose fields are exactly what the ledger recorded last time is skipped without a call. For
+the others, the period's existing rows are read once (``fields/Period eq ...``, paged); a project with
+no row gets one created, one with a row gets it updated with ``If-Match`` on its ETag (a 412 means
+someone edited it meanwhile: read it again and retry once), and one with several rows gets the first
+updated and the others left alone with a warning, since a person may have added them.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class StatusListWriter:
         self.ledger = ledger
         self.target = target
         self._list_id: str | None = None
+        self._periods: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
     def list_path(self) -> str:
         if self._list_id is None:
@@ -137,6 +138,20 @@ class StatusListWriter:
             content_hash=content_hash,
         )
 
+    def _period_rows(self, period: str) -> dict[str, list[dict[str, Any]]]:
+        """Every row of ``period`` by project, read with one paged query (not one per project)."""
+        if period not in self._periods:
+            c = self.config.columns
+            query = {"$expand": "fields", "$filter": f"fields/{c.period} eq {_odata_string(period)}"}
+            by_project: dict[str, list[dict[str, Any]]] = {}
+            for item in self.client.items(
+                f"{self.list_path()}/items", params=query, headers={"Prefer": PREFER_UNINDEXED}
+            ):
+                project = str((item.get("fields") or {}).get(c.project, ""))
+                by_project.setdefault(project, []).append(item)
+            self._periods[period] = by_project
+        return self._periods[period]
+
     def _find(self, row: ProjectStatusRow) -> list[dict[str, Any]]:
         c = self.config.columns
         query = {
@@ -151,11 +166,13 @@ class StatusListWriter:
     def _write(self, row: ProjectStatusRow, fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
         path = self.list_path()
         for attempt in (1, 2):
-            matches = self._find(row)
+            # First from the period's rows read once; after a 412, this row read again.
+            matches = self._period_rows(row.period).get(row.project, []) if attempt == 1 else self._find(row)
             if not matches:
                 created = self.client.request(
                     "POST", f"{path}/items", json={"fields": fields}, record=row.project
                 ).json()
+                self._period_rows(row.period).setdefault(row.project, []).append(created)
                 return created, "created"
             if len(matches) > 1:
                 log.warning(
