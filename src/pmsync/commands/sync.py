@@ -44,6 +44,8 @@ def summary_line(info: SyncRunInfo) -> str:
     counts = f"{c.inserted} inserted, {c.updated} updated, {c.deleted} deleted, {c.unchanged} unchanged" + (
         f", {info.skipped_count} rows skipped" if info.skipped_count else ""
     )
+    if info.status == "ok" and c.changed == 0 and not info.skipped_count:
+        return f"{info.source_name}: ok{took}: no changes ({c.unchanged} unchanged) [run {info.run_id}]"
     if info.status == "ok":
         return f"{info.source_name}: ok{took}: {counts} [run {info.run_id}]"
     return (
