@@ -16,6 +16,8 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import IO, Any
 
 from pmsync.connector import SkippedRow
@@ -74,6 +76,18 @@ class FileSummary:
     lines: int = 0
 
 
+def _pack(line: ParsedLine) -> tuple[Any, ...]:
+    """A parsed line as plain values: pickling Decimal and date objects costs more than parsing them."""
+    posting = line.posting_date.toordinal() if line.posting_date is not None else None
+    return (*line[:2], str(line.amount), line.currency, line.period.toordinal(), posting, *line[6:])
+
+
+def _unpack(values: tuple[Any, ...]) -> ParsedLine:
+    code, kind, amount, currency, period, posting, *rest = values
+    posting_date = date.fromordinal(posting) if posting is not None else None
+    return ParsedLine(code, kind, Decimal(amount), currency, date.fromordinal(period), posting_date, *rest)
+
+
 def _problem(where: str, number: int, exc: RowError) -> RowProblem:
     value = "" if exc.value is None else str(exc.value)
     return RowProblem(where, number, exc.column, value, exc.message)
@@ -118,7 +132,7 @@ def _validate_into(
                 repeated.add(identity)
             else:
                 bitmap[byte] |= flag
-            spool.add((scope, identity, tuple(line)))
+            spool.add((scope, identity, _pack(line)))
 
 
 def yield_lines(
@@ -144,6 +158,6 @@ def yield_lines(
                 # the first occurrence of a repeated id was not flagged in pass 1 (its bit was still
                 # clear), so every occurrence of an id in ``repeated`` is counted here, the first too
                 occurrence = counts[identity] = counts.get(identity, 0) + 1
-            yield builder.record(ParsedLine(*values), occurrence, identity, scope)
+            yield builder.record(_unpack(values), occurrence, identity, scope)
     finally:
         summary.spool.close()
