@@ -216,3 +216,13 @@ def test_a_schedule_from_a_url_with_etag_and_a_retried_503(tmp_path: Path) -> No
         changed = list(source.extract(cursor))
         assert "Install and test printers" in [r.name for r in records(changed) if isinstance(r, WorkItem)]
         assert [r.project for r in records(changed) if isinstance(r, Project)] == ["printer-refresh"]
+
+
+def test_the_project_summary_task_can_be_left_out(tmp_path: Path) -> None:
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "msproject.yaml").write_text("include_project_summary: false\n")
+    items = records(connector(tmp_path, path=str(DATA / "case-management.xml")).extract({}))
+    work = {r.name: r for r in items if isinstance(r, WorkItem)}
+    assert "Case Management Replacement" not in work
+    assert work["Initiation"].parent is None and work["Initiation"].outline_level == 1
+    assert work["Develop business case"].parent == "case-management.xml#1"
