@@ -206,11 +206,11 @@ def test_status_rows_are_upserted_by_project_and_period(ms, sharepoint, store, t
     config = write_config(ms, tmp_path)
     file = ReportFile(path=report(tmp_path, "report-2026-11.html", 5000), period="2026-11")
     rows = [status("ERP", key_variances="Finish +12 days"), status("HR")]
-    first = run(config, store, [file], rows)
+    first = run(config, store, [file], tuple(rows))
     updated_rows = [status("ERP", "red", key_variances="Finish +30 days"), status("HR")]
 
-    second = run(config, store, [file], updated_rows)
-    third = run(config, store, [file], updated_rows)
+    second = run(config, store, [file], tuple(updated_rows))
+    third = run(config, store, [file], tuple(updated_rows))
 
     assert [r.action for r in first] == ["created", "created", "created"]
     assert [r.action for r in second] == ["unchanged", "updated", "unchanged"]
@@ -230,7 +230,7 @@ def test_status_list_is_created_when_missing(ms, store, tmp_path):
     config = write_config(ms, tmp_path)
     file = ReportFile(path=report(tmp_path, "r.html", 10), period="2026-11")
 
-    results = run(config, store, [file], [status("ERP")])
+    results = run(config, store, [file], (status("ERP"),))
 
     assert [r.action for r in results] == ["created", "created"]
     created = next(sp for sp in state.lists.values() if sp.display_name == "Project Status")
@@ -276,3 +276,19 @@ def test_download_verification_compares_sha256(ms, sharepoint, store, tmp_path):
         "GET",
         f"/v1.0/drives/{next(iter(sharepoint.drives))}/items/{result.item_id}/content",
     ) in ms.graph.faults.requests
+
+
+def test_the_client_secret_reaches_no_log_error_or_store(ms, sharepoint, store, tmp_path, caplog):
+    config = write_config(ms, tmp_path)
+    secret = ms.credentials.client_secret
+    path = report(tmp_path, "report.html", 2 * MB)
+    ms.graph.faults.add(ServerError(503), method="PUT", path_prefix=UPLOAD_PREFIX, times=-1)
+    caplog.set_level("DEBUG")
+
+    with pytest.raises(UploadFailed) as failed:
+        run(config, store, [ReportFile(path=path)], sleep=lambda s: None)
+    ms.graph.faults.clear()
+    run(config, store, [ReportFile(path=path)])
+
+    assert secret not in caplog.text and secret not in str(failed.value)
+    assert secret.encode() not in (tmp_path / "pmsync.db").read_bytes()
