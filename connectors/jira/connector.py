@@ -192,7 +192,7 @@ class _Run:
         return moment.astimezone(self.tz).strftime('"%Y/%m/%d %H:%M"')
 
     def projects_clause(self, projects: list[str]) -> str:
-        return f"project in ({', '.join(projects)})"
+        return f"project in ({_jql_list(projects)})"
 
     # -- the changed-issues pass ----------------------------------------------------------------
     def items(self) -> Iterator[ExtractItem]:
@@ -308,7 +308,7 @@ class _Run:
                 if names
             ]
             for record_type, clause in groups:
-                yield from self.scan(f"project = {project}{clause} ORDER BY key ASC", record_type)
+                yield from self.scan(f'project = "{project}"{clause} ORDER BY key ASC', record_type)
             yield SnapshotComplete(
                 scope=f"project:{project}", record_types=frozenset(record_type for record_type, _ in groups)
             )

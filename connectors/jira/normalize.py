@@ -171,6 +171,13 @@ class IssueNormalizer:
         self.project_links = project_links
         self.category_of = {k.casefold(): v for k, v in status_categories.items()}
         self.category_of.update({k.casefold(): v for k, v in mapping.statuses.items()})
+        self.kinds: dict[str, Any] = {}
+        for kind, names in mapping.issue_types.model_dump().items():
+            for name in names:
+                self.kinds.setdefault(name.casefold(), kind)
+
+    def kind_of(self, issue_type: str) -> Any:
+        return self.kinds.get(issue_type.casefold(), "task")
 
     def ref(self, key: str) -> SourceRef:
         return SourceRef(system="jira", instance=self.source, external_id=key)
@@ -183,7 +190,7 @@ class IssueNormalizer:
         return _JIRA_CATEGORY.get(key, "in_progress")
 
     def record_type(self, issue_type: str) -> str:
-        kind = self.mapping.kind_of(issue_type)
+        kind = self.kind_of(issue_type)
         return kind if kind in ("risk", "issue", "decision", "action_item") else "work_item"
 
     def normalize(
@@ -222,7 +229,7 @@ class IssueNormalizer:
         )
         f = self.mapping.fields
         issue_type = str((fields.get("issuetype") or {}).get("name") or "")
-        kind = self.mapping.kind_of(issue_type)
+        kind = self.kind_of(issue_type)
         common: dict[str, Any] = {
             "source": self.ref(key),
             "source_modified": parse_time(fields.get("updated")),
@@ -236,27 +243,33 @@ class IssueNormalizer:
         due = parse_date(fields.get("duedate"))
         created = parse_date(fields.get("created"))
         resolved = parse_date(fields.get("resolutiondate"))
-        description = adf_text(fields.get("description"))
+
+        def text() -> str | None:  # only RAID records keep a description; skip the parse otherwise
+            return adf_text(fields.get("description"))
+
         if kind == "risk":
             probability = _number(
                 fields.get(f.risk_probability) if f.risk_probability else None, self.mapping.probability_scale
             )
             impact = _number(fields.get(f.risk_impact) if f.risk_impact else None, self.mapping.impact_scale)
             return Risk(
-                **common, title=summary, description=description, owner=owner, status=status_name,
+                **common, title=summary, description=text(),
+                owner=owner, status=status_name,
                 status_category=category, probability=probability, impact=impact,
                 score=probability * impact if probability is not None and impact is not None else None,
                 due=due, raised_on=created,
             )  # fmt: skip
         if kind == "issue":
             return Issue(
-                **common, title=summary, description=description, owner=owner, status=status_name,
+                **common, title=summary, description=text(),
+                owner=owner, status=status_name,
                 status_category=category, priority=_name(fields.get("priority")), due=due,
                 raised_on=created, resolved_on=resolved if category == "done" else None,
             )  # fmt: skip
         if kind == "decision":
             return Decision(
-                **common, title=summary, description=description, decided_by=owner, status=status_name,
+                **common, title=summary, description=text(),
+                decided_by=owner, status=status_name,
                 decided_on=resolved if category == "done" else None,
             )  # fmt: skip
         if kind == "action_item":
