@@ -17,7 +17,7 @@ from pmsync.config import PmsyncConfig, load_config
 from pmsync.errors import PublishError
 from pmsync.publish import ProjectStatusRow, PublishResult, ReportFile, publish
 from pmsync.publish.graph_upload import UploadFailed
-from pmsync.sandbox.faults import ServerError, Throttle
+from pmsync.sandbox.faults import ServerError, Throttle, Truncate
 from pmsync.sandbox.graph_sharepoint import UPLOAD_PREFIX, SharePointState, seed_demo
 from pmsync.sandbox.microsoft import MicrosoftSandbox
 from pmsync.store import Store
@@ -180,6 +180,18 @@ def test_failure_mid_upload_records_nothing_and_a_rerun_completes(ms, sharepoint
     assert result.action == "created"
     assert hashlib.sha256(sharepoint.file_content(drive, "Oversight/2026-11/report.xlsx")).hexdigest() == sha
     assert store.find_publication(f"{SITE_URL}/Documents/Oversight/2026-11/report.xlsx", sha) is not None
+
+
+def test_lost_answer_to_the_last_fragment_is_recognised_as_done(ms, sharepoint, store, tmp_path):
+    config = write_config(ms, tmp_path)
+    path = report(tmp_path, "report.pdf", 5 * MB)  # two fragments of 3.2 MB
+    ms.graph.faults.add(Truncate(keep=5), method="PUT", path_prefix=UPLOAD_PREFIX, after=1)
+
+    [result] = run(config, store, [ReportFile(path=path)])
+
+    assert ms.graph.faults.served() == 1
+    assert result.action == "created" and upload_puts(ms) == 2  # not uploaded a second time
+    assert hashlib.sha256(download(ms, sharepoint, result.item_id or "")).hexdigest() == result.content_hash
 
 
 def test_a_file_deleted_in_sharepoint_is_published_again(ms, sharepoint, store, tmp_path):

@@ -45,6 +45,10 @@ def _graph_message(response: requests.Response) -> str:
         return response.reason or f"HTTP {response.status_code}"
 
 
+class _SessionGone(UploadFailed):
+    """The upload URL answers 404: the session expired, was cancelled, or completed."""
+
+
 class PublishGraphClient(ODataClient):
     """The Graph client with the two calls publishing needs beyond JSON: a binary PUT and a GET that
     answers None for 404 (lookups of folders, lists and previously published items)."""
@@ -167,6 +171,14 @@ class GraphUploader:
         try:
             with path.open("rb") as stream:
                 return self._send_fragments(stream, upload_url, name, size, _first_expected(created))
+        except _SessionGone:
+            # The answer to the last fragment was lost, and the session is gone because it completed:
+            # the file is there if it has our size (the caller then checks its hash).
+            item = self.client.get_optional(address.rstrip(":"), record=name)
+            if item is not None and item.get("size") == size and "file" in item:
+                created_now = item.get("createdDateTime") == item.get("lastModifiedDateTime")
+                return item, 201 if created_now else 200
+            raise self._gone(name) from None
         except BaseException:
             self._cancel(upload_url)
             raise
@@ -246,12 +258,7 @@ class GraphUploader:
     def _fatal(self, response: requests.Response, name: str) -> PmsyncError:
         message = redact(_graph_message(response))
         if response.status_code == 404:
-            return UploadFailed(
-                f"the upload session expired or was cancelled: {message}",
-                source=self.target,
-                record=name,
-                hint="run `pmsync publish` again; it starts a new session",
-            )
+            return _SessionGone(message, source=self.target, record=name)
         if response.status_code == 409:
             return PublishError(
                 f"a file named {name!r} already exists: {message}",
@@ -261,6 +268,14 @@ class GraphUploader:
             )
         return UploadFailed(
             f"HTTP {response.status_code} from the upload session: {message}", source=self.target, record=name
+        )
+
+    def _gone(self, name: str) -> UploadFailed:
+        return UploadFailed(
+            "the upload session expired or was cancelled",
+            source=self.target,
+            record=name,
+            hint="run `pmsync publish` again; it starts a new session",
         )
 
     def _cancel(self, upload_url: str) -> None:
