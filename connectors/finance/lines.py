@@ -159,6 +159,11 @@ class LineBuilder:
         self._text_indexes: tuple[int, ...] = ()
         self._currencies: dict[str, str] = {}
         self._fiscal: dict[date, FiscalPeriod] = {}
+        self._period_cache: dict[object, date] = {}
+        self._kind_cache: dict[object, CostKind] = {}
+        self._fixed_kind: CostKind | None = mapping.cost_kind.fixed if mapping.cost_kind else None
+        self.kind_values_named = list(mapping.cost_kind.values) if mapping.cost_kind else []
+        self._i_amount = self._i_kind = self._i_period = self._i_posting = -1
         self._skip_cache: dict[tuple[int, str], bool] = {}
 
     def required_columns(self) -> list[str]:
@@ -190,6 +195,10 @@ class LineBuilder:
         ]
         self._width = max(self._index.values()) + 1
         self._header_width = len(header)
+        self._i_amount = self._index.get("amount", -1)
+        self._i_kind = self._index.get("cost_kind", -1)
+        self._i_period = self._index.get("period", -1)
+        self._i_posting = self._index.get("posting_date", -1)
         text_fields = ("task_code", "account", "vendor", "description", "category", "po_number", "line_id")
         self._text_indexes = tuple(self._index.get(f, -1) for f in (*text_fields, "currency"))
 
@@ -295,7 +304,7 @@ class LineBuilder:
                 if amount:  # a wide export's zero cell is no line
                     found.append((kind, amount))
             return found
-        return [(self._kind(cells), self._amount(self._cell(cells, "amount"), "amount"))]
+        return [(self._kind(cells), self._amount(cells[self._i_amount], "amount"))]
 
     def _amount(self, raw: object, field: str) -> Decimal:
         try:
@@ -304,30 +313,48 @@ class LineBuilder:
             raise RowError(self._names[field], raw, str(exc)) from None
 
     def _kind(self, cells: Sequence[object]) -> CostKind:
-        assert self.mapping.cost_kind is not None  # the mapping validator ensures it
-        if self.mapping.cost_kind.fixed is not None:
-            return self.mapping.cost_kind.fixed
-        raw = self._text(cells, "cost_kind") or ""
-        kind = self.kind_values.get(raw.casefold())
+        if self._fixed_kind is not None:
+            return self._fixed_kind
+        raw = cells[self._i_kind]
+        kind = self._kind_cache.get(raw)
         if kind is None:
-            known = ", ".join(self.mapping.cost_kind.values)
-            raise RowError(self._names["cost_kind"], raw, f"is not a cost kind the mapping knows ({known})")
+            text = text_value(raw) or ""
+            kind = self.kind_values.get(text.casefold())
+            if kind is None:
+                known = ", ".join(self.kind_values_named)
+                raise RowError(
+                    self._names["cost_kind"], text, f"is not a cost kind the mapping knows ({known})"
+                )
+            if len(self._kind_cache) < 1024 and isinstance(raw, str):
+                self._kind_cache[raw] = kind
         return kind
 
     def _dates(self, cells: Sequence[object]) -> tuple[date, date | None]:
         posting = None
-        raw = self._cell(cells, "posting_date")
-        if text_value(raw) is not None:
-            try:
-                posting = parse_date(raw, self.date_formats)
-            except ValueError as exc:
-                raise RowError(self._names["posting_date"], raw, str(exc)) from None
-        raw = self._cell(cells, "period")
-        if text_value(raw) is not None:
-            try:
-                return parse_period(raw, self.period_formats), posting
-            except ValueError as exc:
-                raise RowError(self._names["period"], raw, str(exc)) from None
+        if self._i_posting >= 0:
+            raw = cells[self._i_posting]
+            if raw.__class__ is str:
+                raw = raw.strip() or None
+            if raw is not None:
+                try:
+                    posting = parse_date(raw, self.date_formats)
+                except ValueError as exc:
+                    raise RowError(self._names["posting_date"], raw, str(exc)) from None
+        if self._i_period >= 0:
+            raw = cells[self._i_period]
+            period = self._period_cache.get(raw) if raw.__class__ is str else None
+            if period is not None:
+                return period, posting
+            if text_value(raw) is not None:
+                try:
+                    period = parse_period(raw, self.period_formats)
+                except ValueError as exc:
+                    raise RowError(self._names["period"], raw, str(exc)) from None
+                if isinstance(raw, str):
+                    if len(self._period_cache) > 4096:
+                        self._period_cache.clear()
+                    self._period_cache[raw] = period
+                return period, posting
         if "fiscal_year" in self._index:
             return self._fiscal_period(cells), posting
         if posting is not None:
