@@ -7,8 +7,8 @@ the keys seen inside the overlap window, so re-reading the overlap yields nothin
 
 Deleted issues, and issues moved to a project outside the configured ones, are found by a key-only
 scan per project (one scan per record type), ending with :class:`SnapshotComplete` for the project's
-scope. The scan runs on full syncs and then every ``deletion_scan_hours``, so a sync with nothing to
-do makes a single search request.
+scope. A full sync needs no scan (it has just yielded every issue); incremental syncs scan every
+``deletion_scan_hours``, so a sync with nothing to do makes a single search request.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ _CATEGORY = {"new": "not_started", "indeterminate": "in_progress", "done": "done
 RECENT_KEYS_LIMIT = 1000
 #: how often one sync restarts a pass whose Data Center offset paging shifted before giving up
 MAX_RESTARTS = 20
+_ALL_RECORD_TYPES = frozenset(("work_item", *RAID_TYPES))
 _BASE_FIELDS = (
     "summary", "issuetype", "status", "project", "parent", "created", "updated", "assignee",
     "priority", "duedate", "labels", "resolutiondate", "description", "timespent",
@@ -217,8 +218,13 @@ class _Run:
         scan_due = self.last_scan is None or (
             self.started - self.last_scan >= timedelta(hours=self.config.deletion_scan_hours)
         )
-        if scan_due:
+        if self.since is None:
+            # A full pass yielded every issue of every project: that is the snapshot, no scan needed.
+            for project in self.projects:
+                yield SnapshotComplete(scope=f"project:{project}", record_types=_ALL_RECORD_TYPES)
+        elif scan_due:
             yield from self.deletion_scan()
+        if self.since is None or scan_due:
             self.last_scan = self.started
             yield Checkpoint(self.cursor())
 

@@ -42,6 +42,10 @@ def test_full_sync_yields_every_issue_once_with_a_checkpoint_per_page(
     assert len(checkpoints) >= 240 // 25  # one per search page, plus one after the deletion scan
     # records come before the checkpoint that commits them
     assert isinstance(items[-1], Checkpoint)
+    # a full pass is itself the snapshot of each project: no key-only scan needed
+    assert not [i for i in items if isinstance(i, Seen)]
+    assert {i.scope for i in items if isinstance(i, SnapshotComplete)} == {"project:ERP", "project:PORTAL"}
+    assert jira_any.search_requests() == len(checkpoints) - 1
 
 
 def test_records_carry_the_wbs_status_history_effort_and_raid_types(
