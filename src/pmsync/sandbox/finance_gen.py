@@ -216,3 +216,21 @@ def write_large_export(
             month += 1
 
     return write_export(path, all_lines())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m pmsync.sandbox.finance_gen [FOLDER]``: sample exports for trying pmsync out."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("folder", nargs="?", default="finance-exports", type=Path)
+    parser.add_argument("--months", type=int, default=6)
+    parser.add_argument("--lines-per-month", type=int, default=120)
+    args = parser.parse_args(argv)
+    for path in write_monthly_exports(args.folder, months=args.months, lines_per_month=args.lines_per_month):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
