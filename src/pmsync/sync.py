@@ -118,6 +118,8 @@ def describe_error(exc: BaseException) -> str:
         text = str(exc)
     elif isinstance(exc, KeyboardInterrupt):
         text = "interrupted (Ctrl-C); work up to the last checkpoint was kept"
+    elif isinstance(exc, SystemExit):
+        text = "terminated (SIGTERM or exit); work up to the last checkpoint was kept"
     else:
         text = f"{type(exc).__name__}: {exc}"
     return redact(text)

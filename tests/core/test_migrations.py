@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from pmsync.errors import StoreError
 from pmsync.store import Store
 from pmsync.store.migrate import alembic_config
 from pmsync.store.schema import metadata
@@ -35,3 +37,10 @@ def test_reopening_a_current_store_changes_nothing(store_url: str) -> None:
     Store.open(store_url).close()
     with Store.open(store_url) as store:
         assert store.schema_revision() == "0001_initial"
+
+
+def test_a_store_from_a_newer_pmsync_is_refused_clearly(store_url: str) -> None:
+    with Store.open(store_url) as store, store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    with pytest.raises(StoreError, match="revision '0099_future', which this pmsync does not know"):
+        Store.open(store_url)

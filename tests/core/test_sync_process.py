@@ -77,3 +77,23 @@ def test_two_sources_sync_in_parallel_processes(tmp_path: Path, store: Store, st
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert len(dump(store, "left")["records"]) == 1500
     assert dump(store, "left") == dump(store, "right")
+
+
+def test_sigterm_from_a_scheduler_is_recorded_and_keeps_committed_work(
+    tmp_path: Path, store: Store, store_url: str
+) -> None:
+    hold, release = tmp_path / "holding", tmp_path / "release"
+    settings = {"count": 30, "checkpoint_every": 10, "hold_file": str(hold), "release_file": str(release)}
+    config = write_config(tmp_path, store_url, plan=settings)
+    proc = start_pmsync(config, "sync")
+    deadline = time.monotonic() + 60
+    while not hold.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run never reached its first checkpoint"
+        time.sleep(0.05)
+    proc.terminate()
+    proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    [run] = store.sync_runs(source_name="plan")
+    assert run.status == "failed" and run.error is not None and run.error.startswith("terminated")
+    assert run.counts.inserted == 10 and store.cursor("plan") == {"offset": 10}

@@ -7,9 +7,12 @@ log line with ``--log-format json``). The exit code says all ok / partial / all 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -81,6 +84,20 @@ class TerminalProgress:
             self._shown = False
 
 
+@contextmanager
+def _exit_on_sigterm() -> Iterator[None]:
+    """Schedulers stop jobs with SIGTERM: unwind normally, so the ledger says the run was terminated."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @click.command()
 @click.option(
     "--source",
@@ -105,7 +122,7 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
         click.echo("no enabled sources in the config; add one under `sources:` (see `pmsync init`)")
         return
     progress = TerminalProgress() if state.interactive else None
-    with Store.open(config.store_url()) as store:
+    with Store.open(config.store_url()) as store, _exit_on_sigterm():
         results = sync_sources(config, store, names, progress)
     if progress is not None:
         progress.clear()

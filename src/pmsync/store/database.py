@@ -49,6 +49,9 @@ class Store:
             except SQLAlchemyError as exc:
                 engine.dispose()
                 raise StoreError(f"cannot migrate the store: {redact(str(exc))}") from exc
+            except BaseException:
+                engine.dispose()
+                raise
         return store
 
     @property

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from pmsync.errors import StoreError
 from pmsync.store.engine import write_transaction
 from pmsync.store.lock import store_wide_lock
 
@@ -23,7 +24,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # configparser interpolation: a '%' in the install path must be doubled
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     config.set_main_option("path_separator", "os")
     if connection is not None:
         config.attributes["connection"] = connection
@@ -44,8 +46,16 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> str:
     """Bring the schema to ``revision``; returns the revision the database is now at."""
-    if revision == "head" and current_revision(engine) == head_revision():
-        return head_revision()
+    current = current_revision(engine)
+    if revision == "head" and current == head_revision():
+        return current
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the store is at schema revision {current!r}, which this pmsync does not know",
+            record=engine.url.render_as_string(hide_password=True),
+            hint="a newer pmsync wrote it: upgrade pmsync (pip install -U pmsync)",
+        )
     with store_wide_lock(engine, "migrate"), write_transaction(engine) as conn:
         command.upgrade(alembic_config(conn), revision)
     now = current_revision(engine)

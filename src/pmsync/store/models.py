@@ -59,6 +59,22 @@ class SyncRunInfo(BaseModel):
     pid: int | None = None
 
     @property
+    def inserted(self) -> int:
+        return self.counts.inserted
+
+    @property
+    def updated(self) -> int:
+        return self.counts.updated
+
+    @property
+    def deleted(self) -> int:
+        return self.counts.deleted
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts.unchanged
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.finished_at is None:
             return None

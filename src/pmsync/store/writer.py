@@ -142,7 +142,7 @@ class Writer:
     ) -> None:
         try:
             if exc_type is None:
-                self._conn.commit()
+                self.commit()
             else:
                 self._conn.rollback()
         finally:
