@@ -145,3 +145,27 @@ def test_generation_is_deterministic_and_lazy_at_a_million_issues() -> None:
     with jira_sandbox(["BIG"], 100, seed=9, anchor=ANCHOR) as same:
         d = search(same, "project = BIG ORDER BY key", maxResults=5, fields=["summary"]).json()
     assert [i["fields"] for i in c["issues"]] != [i["fields"] for i in d["issues"]]
+
+
+def test_cloud_search_also_answers_get_with_comma_separated_fields(jira_cloud: JiraSandbox) -> None:
+    response = session(jira_cloud).get(
+        jira_cloud.url + "/rest/api/3/search/jql",
+        params={"jql": "project = ERP ORDER BY key", "fields": "summary,status", "maxResults": 3},
+    )
+    issues = response.json()["issues"]
+    assert [i["key"] for i in issues] == ["ERP-1", "ERP-2", "ERP-3"]
+    assert set(issues[0]["fields"]) == {"summary", "status"}
+    assert issues[0]["fields"]["status"]["statusCategory"]["key"] in ("new", "indeterminate", "done")
+
+
+def test_sandbox_in_its_own_process_changes_data_on_request() -> None:
+    from pmsync.sandbox.jira.process import JiraSandboxProcess
+
+    with JiraSandboxProcess(projects=["ERP"], issues_per_project=30, seed=2, anchor=ANCHOR) as jira:
+        url = jira.settings["url"]
+        auth = (jira.settings["email"], jira.settings["api_token"])
+        touched = jira.touch(3)
+        body = {"jql": "project = ERP ORDER BY updated", "maxResults": 100, "fields": ["id"]}
+        result = requests.post(f"{url}/rest/api/3/search/jql", json=body, auth=auth).json()
+        assert {i["key"] for i in result["issues"][-3:]} == set(touched)  # updated last
+        assert jira.requests() == (1, 1)
