@@ -44,3 +44,11 @@ def test_a_store_from_a_newer_pmsync_is_refused_clearly(store_url: str) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
     with pytest.raises(StoreError, match="revision '0099_future', which this pmsync does not know"):
         Store.open(store_url)
+
+
+def test_plain_postgresql_url_means_psycopg(store_url: str) -> None:
+    if not store_url.startswith("postgresql+psycopg://"):
+        pytest.skip("only PostgreSQL URLs have a driver spelling")
+    with Store.open(store_url.replace("postgresql+psycopg://", "postgresql://")) as store:
+        assert store.engine.dialect.driver == "psycopg"
+        assert store.schema_revision() == "0001_initial"
