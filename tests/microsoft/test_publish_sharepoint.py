@@ -15,7 +15,7 @@ import yaml
 
 from pmsync.config import PmsyncConfig, load_config
 from pmsync.errors import PublishError
-from pmsync.publish import ProjectStatusRow, PublishResult, ReportFile, publish
+from pmsync.publish import ProjectStatusRow, PublishResult, ReportFile, check_targets, publish
 from pmsync.publish.graph_upload import UploadFailed
 from pmsync.sandbox.faults import ServerError, Throttle, Truncate
 from pmsync.sandbox.graph_sharepoint import UPLOAD_PREFIX, SharePointState, seed_demo
@@ -304,3 +304,43 @@ def test_the_client_secret_reaches_no_log_error_or_store(ms, sharepoint, store, 
 
     assert secret not in caplog.text and secret not in str(failed.value)
     assert secret.encode() not in (tmp_path / "pmsync.db").read_bytes()
+
+
+def test_doctor_checks_say_what_is_missing(ms, sharepoint, tmp_path):
+    config = write_config(ms, tmp_path, metadata_columns={"project": "Programme"})
+    results = {r.name: r for r in check_targets(config)}
+
+    assert results["committee: site"].status == "ok"
+    assert results["committee: library"].status == "ok"
+    columns = results["committee: library columns"]
+    assert columns.status == "warn" and "Programme" in columns.detail and "metadata_columns" in columns.fix
+    assert results["committee: list 'Project Status'"].status == "ok"
+
+
+def test_doctor_reports_a_wrong_secret_without_showing_it(ms, sharepoint, tmp_path):
+    path = tmp_path / "pmsync.yaml"
+    block = {"name": "committee", "type": "sharepoint", **ms.settings(), "site_url": SITE_URL}
+    block["client_secret"] = "wrong-secret-value"
+    path.write_text(yaml.safe_dump({"publish": {"targets": [block]}}))
+
+    [result] = check_targets(load_config(path))
+
+    assert result.status == "fail" and "wrong-secret-value" not in result.detail + result.fix
+    assert "secret" in (result.detail + result.fix).lower()
+
+
+def test_throttling_and_5xx_on_graph_calls_are_waited_out(ms, sharepoint, store, tmp_path):
+    config = write_config(ms, tmp_path)
+    faults = ms.graph.faults
+    faults.add(Throttle(retry_after=11), method="GET", path_prefix="/v1.0/sites/")
+    faults.add(ServerError(503, retry_after=13), method="POST", path_prefix="/v1.0/drives/")
+    faults.add(Throttle(retry_after=17), method="PATCH", path_prefix="/v1.0/drives/")
+    faults.add(ServerError(502), method="PUT", path_prefix="/v1.0/drives/")
+    waits: list[float] = []
+    file = ReportFile(path=report(tmp_path, "r.html", 1000), period="2026-11", project="ERP")
+
+    [result] = run(config, store, [file], sleep=waits.append)
+
+    assert result.action == "created" and faults.served() == 4
+    assert {11, 13, 17} <= set(waits)
+    assert sharepoint.items[result.item_id or ""].fields["Project"] == "ERP"

@@ -5,7 +5,7 @@ so publishing identical content again does nothing.
 """
 
 from pmsync.publish.models import ProjectStatusRow, Publisher, PublishResult, ReportFile
-from pmsync.publish.run import PUBLISHERS, build_publisher, publish, publish_files
+from pmsync.publish.run import PUBLISHERS, build_publisher, check_targets, publish, publish_files
 
 __all__ = [
     "PUBLISHERS",
@@ -14,6 +14,7 @@ __all__ = [
     "Publisher",
     "ReportFile",
     "build_publisher",
+    "check_targets",
     "publish",
     "publish_files",
 ]

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from pmsync.config import PmsyncConfig
-from pmsync.errors import ConfigError
+from pmsync.connector import CheckResult
+from pmsync.errors import ConfigError, PmsyncError
 from pmsync.publish.config import TargetConfig, publish_section, select_targets
 from pmsync.publish.inputs import report_files, report_links, status_rows
 from pmsync.publish.models import ProjectStatusRow, PublicationLedger, Publisher, PublishResult, ReportFile
@@ -64,6 +65,38 @@ def publish(
         if rows:
             links = report_links(files, urls, [r.project for r in rows])
             yield from publisher.upsert_status_rows(rows, links)
+
+
+class _CheckOnly:
+    """A ledger for publishers built only to run their checks."""
+
+    def record_publication(self, **kwargs: Any) -> Any:
+        raise AssertionError("checks do not publish")
+
+    def find_publication(self, destination: str, content_hash: str) -> Any:
+        raise AssertionError("checks do not publish")
+
+
+def check_targets(config: PmsyncConfig) -> list[CheckResult]:
+    """``pmsync doctor``'s lines for the publish targets: config, sign-in, site, library, columns."""
+    try:
+        section = publish_section(config)
+    except ConfigError as exc:
+        return [CheckResult("publish", "fail", exc.message, exc.hint or "see docs/publish.md")]
+    results: list[CheckResult] = []
+    for target in section.targets:
+        prefix = f"publish target {target.name} ({target.type})"
+        if not target.enabled:
+            results.append(CheckResult(prefix, "ok", "disabled (enabled: false); not checked"))
+            continue
+        try:
+            publisher = build_publisher(
+                target, cast(PublicationLedger, _CheckOnly()), base_dir=config.base_dir
+            )
+            results.extend(publisher.check())
+        except PmsyncError as exc:
+            results.append(CheckResult(prefix, "fail", exc.message, exc.hint or ""))
+    return results
 
 
 def publish_files(

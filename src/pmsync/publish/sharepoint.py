@@ -310,12 +310,47 @@ class SharePointPublisher:
     # -- doctor ---------------------------------------------------------------------------------
 
     def check(self) -> list[CheckResult]:
+        """For ``pmsync doctor``: sign-in, site, library, its metadata columns, the status list."""
         results: list[CheckResult] = []
         try:
             site = self.site()
             results.append(CheckResult(f"{self.name}: site", "ok", str(site.get("webUrl", ""))))
             drive = self.drive()
             results.append(CheckResult(f"{self.name}: library", "ok", str(drive.get("webUrl", ""))))
+            have = {str(c.get("name")) for c in self.client.items(f"drives/{drive['id']}/list/columns")}
+            wanted = [c for c in self.config.metadata_columns.model_dump().values() if c]
+            missing = [c for c in wanted if c not in have]
+            results.append(
+                CheckResult(
+                    f"{self.name}: library columns",
+                    "warn" if missing else "ok",
+                    f"missing: {', '.join(missing)}" if missing else ", ".join(wanted) or "none set",
+                    f"add them to the {self.config.library!r} library or change metadata_columns"
+                    if missing
+                    else "",
+                )
+            )
+            if self.config.status_list is not None:
+                results.append(self._check_status_list(site))
         except PmsyncError as exc:
             results.append(CheckResult(f"{self.name}: SharePoint", "fail", str(exc), exc.hint or ""))
         return results
+
+    def _check_status_list(self, site: dict[str, Any]) -> CheckResult:
+        status_list = self.config.status_list
+        assert status_list is not None
+        name = f"{self.name}: list {status_list.name!r}"
+        columns = self.client.get_optional(f"sites/{site['id']}/lists/{quote(status_list.name)}/columns")
+        if columns is None:
+            if status_list.create:
+                return CheckResult(name, "ok", "missing; the first publish creates it")
+            return CheckResult(
+                name, "fail", "the list does not exist", "create it or set status_list.create: true"
+            )
+        have = {str(c.get("name")) for c in columns.get("value", [])}
+        missing = [c for c in status_list.columns.model_dump().values() if c not in have]
+        if missing:
+            return CheckResult(
+                name, "fail", f"missing columns: {', '.join(missing)}", "add them or map status_list.columns"
+            )
+        return CheckResult(name, "ok", f"{len(have)} columns")
