@@ -9,6 +9,7 @@ reached the postgres variants are skipped, saying why.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,13 @@ from pathlib import Path
 import pytest
 
 from pmsync.store import Store
+
+# Test connectors are configured by import path (e.g. ``core.pmsync_testconnector:CountingConnector``),
+# in this process and in ``pmsync`` subprocesses (which get this folder on PYTHONPATH), whatever
+# pytest's import mode.
+TESTS_DIR = str(Path(__file__).resolve().parent)
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
 
 POSTGRES_URL_ENV = "PMSYNC_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
