@@ -30,7 +30,7 @@ class QuickXorHash:
         # XOR of all bytes per stream position modulo 160, kept as one little-endian integer
         self._fold = 0
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data)
         phase = self._length % _BLOCK
         self._length += len(view)
@@ -64,7 +64,7 @@ class QuickXorHash:
         return base64.b64encode(self.digest()).decode("ascii")
 
 
-def quickxor_b64(data: bytes) -> str:
+def quickxor_b64(data: bytes | bytearray | memoryview) -> str:
     """QuickXorHash of ``data``, base64 as Graph reports it."""
     hasher = QuickXorHash()
     hasher.update(data)

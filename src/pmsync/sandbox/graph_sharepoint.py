@@ -288,7 +288,10 @@ def _download(state: SharePointState, item_id: str) -> Response:
         if item is None or item.is_folder:
             raise GraphError(404, "itemNotFound", "The resource could not be found.")
         content = item.content
-    return Response(content, content_type=mimetypes.guess_type(item.name)[0] or "application/octet-stream")
+    blocks = (bytes(content[i : i + (1 << 20)]) for i in range(0, len(content), 1 << 20))
+    response = Response(blocks, content_type=mimetypes.guess_type(item.name)[0] or "application/octet-stream")
+    response.content_length = len(content)
+    return response
 
 
 def _delete_item(state: SharePointState, item: DriveItem) -> None:
@@ -482,7 +485,7 @@ def _commit(state: SharePointState, request: Request, session: UploadSession) ->
     target, existing = _conflict_target(state, parent, session.name, session.conflict_behavior)
     if existing is not None and session.if_match and session.if_match not in (existing.etag, existing.ctag):
         raise GraphError(412, "resourceModified", "ETag does not match current item's value")
-    item, created = state.write_file(drive, parent, target, bytes(session.received))
+    item, created = state.write_file(drive, parent, target, session.received)
     return json_response(_item_json(state, request, item), 201 if created else 200)
 
 
@@ -510,3 +513,10 @@ def seed_demo(state: SharePointState, *, status_list: bool = True) -> Site:
             )
             state.add_list(site, "Project Status", columns=columns)
         return site
+
+
+def demo_target(settings: dict[str, object], name: str = "sharepoint") -> dict[str, object]:
+    """A ``publish.targets`` block for the demo site, given the sandbox's Microsoft sign-in keys
+    (``MicrosoftSandbox.settings()``)."""
+    site = f"https://{SharePointState().hostname}{DEMO_SITE_PATH}"
+    return {"name": name, "type": "sharepoint", **settings, "site_url": site, "folder": "Oversight/{period}"}

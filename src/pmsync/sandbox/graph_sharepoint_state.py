@@ -51,7 +51,7 @@ class Site:
 @dataclass
 class FileVersion:
     id: str  # "1.0", "2.0", ... as SharePoint numbers major versions
-    content: bytes
+    content: bytes | bytearray
     modified: datetime
 
 
@@ -64,7 +64,8 @@ class DriveItem:
     is_folder: bool
     created: datetime = field(default_factory=now)
     modified: datetime = field(default_factory=now)
-    content: bytes = b""
+    #: a completed upload session's buffer is kept as is (no copy of a large file)
+    content: bytes | bytearray = b""
     #: bumped on any change (eTag); content_version only when the bytes change (cTag)
     version: int = 1
     content_version: int = 1
@@ -273,7 +274,7 @@ class SharePointState:
             item = self.item_by_path(self.drives[drive_id], path)
             if item is None or item.is_folder:
                 raise KeyError(path)
-            return item.content
+            return bytes(item.content)
 
     # --- mutation ------------------------------------------------------------------------------
 
@@ -297,7 +298,7 @@ class SharePointState:
         raise AssertionError("unreachable")
 
     def write_file(
-        self, drive: Drive, parent: DriveItem, name: str, content: bytes
+        self, drive: Drive, parent: DriveItem, name: str, content: bytes | bytearray
     ) -> tuple[DriveItem, bool]:
         """Create ``name`` under ``parent`` or add a new version of it; True when created."""
         existing = self.child_named(parent.id, name)
