@@ -37,8 +37,9 @@ from pmsync.connector import (
 )
 from pmsync.errors import PmsyncError, SourceDataError
 from pmsync.mapping import load_mapping
-from pmsync.microsoft.auth import MicrosoftAppSettings, sign_in_check, token_provider
+from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
+from pmsync.microsoft.checks import sign_in_check
 from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient
 from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
 

@@ -14,7 +14,8 @@ import pytest
 from pmsync.errors import AuthError, ConfigError, ConnectorError, RetriableSourceError
 from pmsync.http import call_with_retries, retrying
 from pmsync.logs import configure_logging
-from pmsync.microsoft.auth import MicrosoftAppSettings, token_claims, token_provider
+from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
+from pmsync.microsoft.checks import token_claims
 from pmsync.sandbox.faults import ServerError, Throttle
 from pmsync.sandbox.identity import certificate_thumbprint_sha1
 from pmsync.sandbox.microsoft import (

@@ -20,25 +20,41 @@ SharePoint) check them with :meth:`IdentityState.check_bearer`, which also gives
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from werkzeug.wrappers import Request, Response
 
-from pmsync.sandbox.faults import WSGIApp
+from pmsync.sandbox.identity_wire import (
+    aad_error,
+    b64url,
+    basic_auth,
+    identity_error_body,
+    json_response,
+    make_identity_app,
+)
+
+__all__ = [
+    "GRAPH_RESOURCE",
+    "AppRegistration",
+    "IdentityState",
+    "InvalidBearer",
+    "SandboxUser",
+    "TokenClaims",
+    "certificate_thumbprint_sha1",
+    "identity_error_body",
+    "make_identity_app",
+]
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -219,11 +235,11 @@ class IdentityState:
         form = request.form
         grant = form.get("grant_type", "")
         client_id = form.get("client_id", "")
-        basic_id, basic_secret = _basic_auth(request)
+        basic_id, basic_secret = basic_auth(request)
         client_id = client_id or basic_id or ""
         app = self.apps.get(client_id)
         if app is None:
-            return _aad_error(
+            return aad_error(
                 400,
                 "unauthorized_client",
                 700016,
@@ -238,7 +254,7 @@ class IdentityState:
             return self._device_code_poll(form.get("device_code", ""), app)
         if grant == "refresh_token":
             return self._refresh(form.get("refresh_token", ""), app)
-        return _aad_error(
+        return aad_error(
             400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant}'."
         )
 
@@ -253,7 +269,7 @@ class IdentityState:
         scopes = scope.split()
         resource_scopes = [s for s in scopes if s not in ("openid", "profile", "offline_access")]
         if len(resource_scopes) != 1 or not resource_scopes[0].endswith("/.default"):
-            return _aad_error(
+            return aad_error(
                 400,
                 "invalid_scope",
                 1002012,
@@ -262,7 +278,7 @@ class IdentityState:
             )
         resource = resource_scopes[0][: -len("/.default")]
         if resource.rstrip("/") not in {r.rstrip("/") for r in self.resources}:
-            return _aad_error(
+            return aad_error(
                 400,
                 "invalid_resource",
                 500011,
@@ -271,7 +287,7 @@ class IdentityState:
                 "administrator of the tenant or consented to by any user in the tenant.",
             )
         if not app.admin_consented:
-            return _aad_error(
+            return aad_error(
                 400,
                 "invalid_grant",
                 65001,
@@ -281,7 +297,7 @@ class IdentityState:
             )
         resource_key = next(r for r in self.resources if r.rstrip("/") == resource.rstrip("/"))
         token = self._issue(app, resource_key, user=None, scopes=scopes)
-        return _json(
+        return json_response(
             200,
             {
                 "token_type": "Bearer",
@@ -297,11 +313,11 @@ class IdentityState:
         assertion = form.get("client_assertion")
         if assertion:
             if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
-                return _aad_error(400, "invalid_request", 50027, "Invalid client_assertion_type.")
+                return aad_error(400, "invalid_request", 50027, "Invalid client_assertion_type.")
             return self._check_assertion(app, assertion, token_url)
         secret = form.get("client_secret") or basic_secret
         if not secret:
-            return _aad_error(
+            return aad_error(
                 401,
                 "invalid_client",
                 7000218,
@@ -309,7 +325,7 @@ class IdentityState:
                 "'client_secret'.",
             )
         if app.secret is None or not secrets.compare_digest(secret, app.secret):
-            return _aad_error(
+            return aad_error(
                 401,
                 "invalid_client",
                 7000215,
@@ -317,7 +333,7 @@ class IdentityState:
                 f"secret value, not the client secret ID, for a secret added to app '{app.client_id}'.",
             )
         if app.secret_expired:
-            return _aad_error(
+            return aad_error(
                 401,
                 "invalid_client",
                 7000222,
@@ -329,18 +345,18 @@ class IdentityState:
         try:
             header = jwt.get_unverified_header(assertion)
         except jwt.PyJWTError:
-            return _aad_error(
+            return aad_error(
                 400, "invalid_client", 50027, "Invalid JWT token. The token is not in a valid format."
             )
         by_thumbprint: dict[str, x509.Certificate] = {}
         for pem in app.certificates:
             uploaded = x509.load_pem_x509_certificate(pem)
-            by_thumbprint[_b64url(uploaded.fingerprint(hashes.SHA1()))] = uploaded
-            by_thumbprint[_b64url(uploaded.fingerprint(hashes.SHA256()))] = uploaded
+            by_thumbprint[b64url(uploaded.fingerprint(hashes.SHA1()))] = uploaded
+            by_thumbprint[b64url(uploaded.fingerprint(hashes.SHA256()))] = uploaded
         thumb = str(header.get("x5t#S256") or header.get("x5t") or "")
         cert = by_thumbprint.get(thumb.rstrip("="))  # base64url, with or without padding
         if cert is None:
-            return _aad_error(
+            return aad_error(
                 401,
                 "invalid_client",
                 700027,
@@ -356,7 +372,7 @@ class IdentityState:
         if hexes & {t.upper() for t in app.expired_certificates} or cert.not_valid_after_utc < datetime.now(
             UTC
         ):
-            return _aad_error(
+            return aad_error(
                 401,
                 "invalid_client",
                 700027,
@@ -373,14 +389,14 @@ class IdentityState:
                 options={"require": ["exp", "aud", "iss", "sub"]},
             )
         except jwt.PyJWTError as exc:
-            return _aad_error(
+            return aad_error(
                 401,
                 "invalid_client",
                 700027,
                 f"Client assertion failed signature validation. [Reason - {exc}]",
             )
         if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
-            return _aad_error(
+            return aad_error(
                 401,
                 "invalid_client",
                 700021,
@@ -402,7 +418,7 @@ class IdentityState:
                     "client flows'.)",
                 )
             )
-            return _aad_error(400, "invalid_client" if app else "unauthorized_client", code, text)
+            return aad_error(400, "invalid_client" if app else "unauthorized_client", code, text)
         device_code = secrets.token_urlsafe(32)
         user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
         flow = _DeviceFlow(
@@ -410,7 +426,7 @@ class IdentityState:
         )
         with self._lock:
             self._flows[device_code] = flow
-        return _json(
+        return json_response(
             200,
             {
                 "device_code": device_code,
@@ -429,9 +445,9 @@ class IdentityState:
             if flow is not None and flow.approved_by is None and self.device_auto_approve is not None:
                 flow.approved_by = self.device_auto_approve
         if flow is None or flow.client_id != app.client_id:
-            return _aad_error(400, "invalid_grant", 70000, "Provided grant is invalid or malformed.")
+            return aad_error(400, "invalid_grant", 70000, "Provided grant is invalid or malformed.")
         if time.time() > flow.expires_at:
-            return _aad_error(
+            return aad_error(
                 400,
                 "expired_token",
                 70020,
@@ -439,9 +455,9 @@ class IdentityState:
                 "'device_code' is not valid. This device code has expired.",
             )
         if flow.denied:
-            return _aad_error(400, "authorization_declined", 70002, "The user declined the authorization.")
+            return aad_error(400, "authorization_declined", 70002, "The user declined the authorization.")
         if flow.approved_by is None:
-            return _aad_error(
+            return aad_error(
                 400,
                 "authorization_pending",
                 70016,
@@ -477,8 +493,8 @@ class IdentityState:
             self._signing_key,
             algorithm="HS256",
         )
-        client_info = _b64url(json.dumps({"uid": user.object_id, "utid": self.tenant_id}).encode())
-        return _json(
+        client_info = b64url(json.dumps({"uid": user.object_id, "utid": self.tenant_id}).encode())
+        return json_response(
             200,
             {
                 "token_type": "Bearer",
@@ -496,7 +512,7 @@ class IdentityState:
         with self._lock:
             entry = self._refresh_tokens.get(refresh_token)
         if entry is None or entry[0] != app.client_id or entry[1] not in self.users:
-            return _aad_error(
+            return aad_error(
                 400,
                 "invalid_grant",
                 70008,
@@ -505,136 +521,6 @@ class IdentityState:
                 "for this user and resource.",
             )
         return self._user_tokens(app, self.users[entry[1]], entry[2])
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _basic_auth(request: Request) -> tuple[str | None, str | None]:
-    auth = request.authorization
-    if auth is None or auth.type != "basic":
-        return None, None
-    return unquote_plus(auth.username or ""), unquote_plus(auth.password or "")
-
-
-def _json(status: int, body: dict[str, Any], headers: Iterable[tuple[str, str]] = ()) -> Response:
-    return Response(
-        json.dumps(body),
-        status=status,
-        headers=[("Cache-Control", "no-store"), *headers],
-        content_type="application/json; charset=utf-8",
-    )
-
-
-def aad_error_body(error: str, code: int, description: str) -> dict[str, Any]:
-    """Entra's OAuth error JSON (what msal hands back as a dict)."""
-    trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-    return {
-        "error": error,
-        "error_description": f"AADSTS{code}: {description} Trace ID: {trace_id} Correlation ID: "
-        f"{correlation_id} Timestamp: {stamp}",
-        "error_codes": [code],
-        "timestamp": stamp,
-        "trace_id": trace_id,
-        "correlation_id": correlation_id,
-        "error_uri": f"https://login.microsoftonline.com/error?code={code}",
-    }
-
-
-def _aad_error(status: int, error: str, code: int, description: str) -> Response:
-    return _json(status, aad_error_body(error, code, description))
-
-
-def identity_error_body(status: int) -> dict[str, Any]:
-    """Bodies for injected faults (429/5xx) shaped as Entra shapes them."""
-    if status == 429:
-        return aad_error_body(
-            "temporarily_unavailable",
-            90055,
-            "TenantThrottlingThreshold - The server is busy. Retry after the delay.",
-        )
-    return aad_error_body(
-        "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."
-    )
-
-
-_TENANT_PATH = re.compile(
-    r"^/(?P<tenant>[^/]+)/(?P<rest>v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/"
-    r"(?:token|devicecode|authorize)|discovery/v2\.0/keys)$"
-)
-
-
-def make_identity_app(state: IdentityState, base_url: Callable[[], str]) -> WSGIApp:
-    """The identity platform as a WSGI app; ``base_url()`` gives the server's public https URL."""
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        match = _TENANT_PATH.match(request.path)
-        if match is None:
-            response = _json(404, {"error": "not_found", "error_description": f"no route {request.path}"})
-            return response(environ, start_response)
-        tenant, rest = match.group("tenant"), match.group("rest")
-        root = base_url()
-        state.issuer_base = root
-        if not state.knows_tenant(tenant):
-            response = _aad_error(
-                400,
-                "invalid_tenant",
-                90002,
-                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are "
-                "signing into the correct cloud. Check with your subscription administrator, this may "
-                "happen if there are no active subscriptions for the tenant.",
-            )
-        elif rest.endswith("openid-configuration"):
-            response = _json(200, _openid_configuration(root, tenant, state.tenant_id))
-        elif rest == "discovery/v2.0/keys":
-            response = _json(200, {"keys": []})
-        elif request.method != "POST":
-            response = _aad_error(405, "invalid_request", 900561, "The endpoint only accepts POST requests.")
-        elif rest.endswith("/token"):
-            response = state.token_endpoint(request, tenant)
-        elif rest.endswith("/devicecode"):
-            response = state.device_code_endpoint(request, f"{root}/devicelogin")
-        else:
-            response = _aad_error(
-                400, "invalid_request", 900144, "Interactive sign-in is not supported here."
-            )
-        return response(environ, start_response)
-
-    return app
-
-
-def _openid_configuration(root: str, tenant: str, tenant_id: str) -> dict[str, Any]:
-    # Shape of https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration
-    return {
-        "token_endpoint": f"{root}/{tenant}/oauth2/v2.0/token",
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_post",
-            "private_key_jwt",
-            "client_secret_basic",
-        ],
-        "jwks_uri": f"{root}/{tenant}/discovery/v2.0/keys",
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": f"{root}/{tenant_id}/v2.0",
-        "request_uri_parameter_supported": False,
-        "userinfo_endpoint": f"{root}/oidc/userinfo",
-        "authorization_endpoint": f"{root}/{tenant}/oauth2/v2.0/authorize",
-        "device_authorization_endpoint": f"{root}/{tenant}/oauth2/v2.0/devicecode",
-        "http_logout_supported": True,
-        "frontchannel_logout_supported": True,
-        "end_session_endpoint": f"{root}/{tenant}/oauth2/v2.0/logout",
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "tid", "ver", "oid"],
-        "tenant_region_scope": "NA",
-        "cloud_instance_name": "microsoftonline.com",
-        "cloud_graph_host_name": "graph.windows.net",
-        "msgraph_host": "graph.microsoft.com",
-    }
 
 
 def certificate_thumbprint_sha1(pem: bytes) -> str:

@@ -14,6 +14,7 @@ pytest-friendly form (a context manager taking a temporary folder).
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import threading
@@ -89,6 +90,12 @@ def make_app_certificate(
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
+@functools.cache
+def _demo_app_certificate() -> tuple[bytes, bytes]:
+    # RSA key generation is the slowest part of a sandbox start; one demo key per process is enough.
+    return make_app_certificate("pmsync sandbox app")
+
+
 def write_private_file(path: Path, data: bytes) -> Path:
     """Write ``data`` readable only by the owner (keys, secrets)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +158,7 @@ class MicrosoftSandbox:
     def _register_demo_apps(self) -> DemoCredentials:
         state = self.identity_state
         secret = "sbx~" + secrets.token_urlsafe(30)
-        key_pem, cert_pem = make_app_certificate("pmsync sandbox app")
+        key_pem, cert_pem = _demo_app_certificate()
         cert_file = write_private_file(self.workdir / "pmsync-app.pem", key_pem + cert_pem)
         roles = {GRAPH_RESOURCE: set(GRAPH_APP_ROLES), self.graph.url: set(GRAPH_APP_ROLES)}
         state.register_app(
