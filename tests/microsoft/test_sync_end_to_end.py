@@ -95,3 +95,52 @@ def test_the_sandbox_config_snippet_is_a_working_config(ms, tmp_path):
     for source in config.sources:
         results = build_connector(config, source).check()
         assert [r.status for r in results] == ["ok"] * len(results), results
+
+
+def test_doctor_names_the_missing_planner_permission(ms, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pmsync.cli import cli
+    from pmsync.sandbox.microsoft import DEMO_CLIENT_ID
+
+    monkeypatch.setenv("MS_SECRET", ms.credentials.client_secret)
+    path = write_config(ms, tmp_path)
+    ok = CliRunner().invoke(cli, ["--config", str(path), "doctor"])
+    assert ok.exit_code == 0, ok.output
+    for roles in ms.identity_state.apps[DEMO_CLIENT_ID].roles.values():
+        roles.discard("Tasks.Read.All")
+    from pmsync.microsoft.auth import forget_token_providers
+
+    forget_token_providers()  # a new process would get a new token
+    failed = CliRunner().invoke(cli, ["--config", str(path), "doctor"])
+    assert failed.exit_code == 1
+    assert "Tasks.Read.All" in failed.output and "admin consent" in failed.output
+    assert ms.credentials.client_secret not in failed.output
+
+
+def test_sync_logs_carry_no_secret_or_token(ms, store, tmp_path, monkeypatch, capfd):
+    import logging
+
+    from pmsync.logs import configure_logging
+    from pmsync.microsoft.auth import token_provider
+    from pmsync.microsoft.settings import MicrosoftAppSettings
+
+    monkeypatch.setenv("MS_SECRET", ms.credentials.client_secret)
+    config = load_config(write_config(ms, tmp_path))
+    configure_logging(verbosity=1)
+    for name in ("msal", "urllib3", "pmsync"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        sync_sources(config, store)
+        monkeypatch.setenv("MS_SECRET", ms.credentials.client_secret + "-rotated")
+        failing = load_config(write_config(ms, tmp_path))
+        runs = sync_sources(failing, store)
+    finally:
+        configure_logging(verbosity=0)
+    assert {r.status for r in runs} == {"failed"}
+    err = capfd.readouterr().err
+    assert "wrong secret" in err  # the failure was logged ...
+    settings = MicrosoftAppSettings.model_validate(ms.settings())
+    token = token_provider(settings, source="planner").token(settings.graph_scope())
+    for secret in (ms.credentials.client_secret, token):
+        assert secret not in err  # ... without the secret or the token
