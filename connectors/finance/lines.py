@@ -208,9 +208,6 @@ class LineBuilder:
             return None
         return cells[index]
 
-    def _text(self, cells: Sequence[object], field: str) -> str | None:
-        return text_value(self._cell(cells, field))
-
     def parse(self, cells: Sequence[object]) -> list[ParsedLine]:
         """The lines of one row ([] for a row that is not data); raises :class:`RowError`.
 
@@ -374,9 +371,13 @@ class LineBuilder:
         # period 13 is the year-end adjustment period many ERPs have; it belongs to the last month
         if number == 13:
             number = 12
-        if not 1 <= number <= 12 or not 1900 <= year <= 2999:
-            raw = self._cell(cells, "fiscal_period" if year in range(1900, 3000) else "fiscal_year")
-            raise RowError(self._names["fiscal_period"], raw, "is not a fiscal period 1..13 of a year")
+        if not 1900 <= year <= 2999:
+            raise RowError(
+                self._names["fiscal_year"], self._cell(cells, "fiscal_year"), "is not a fiscal year"
+            )
+        if not 1 <= number <= 12:
+            raw = self._cell(cells, "fiscal_period")
+            raise RowError(self._names["fiscal_period"], raw, "is not a fiscal period (1..12, or 13)")
         return period_start(year, number, self.fiscal_start)
 
     def _category(

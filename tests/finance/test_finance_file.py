@@ -321,3 +321,23 @@ def test_check_reports_each_file(exports: Path) -> None:
     assert results["file pa-costs-2025-07.csv"].status == "ok"
     assert results["file pa-costs-2025-07.csv"].detail == "header at row 4"
     assert results["file bad.csv"].status == "fail"
+
+
+@pytest.mark.parametrize(
+    ("year", "period", "expected"),
+    [
+        ("2026", "14", r"column 'Period': value '14' is not a fiscal period"),
+        ("26", "1", r"column 'Fiscal Year': value '26' is not a fiscal year"),
+        ("FY26", "1", r"column 'Fiscal Year': value 'FY26' is not a whole number"),
+    ],
+)
+def test_bad_fiscal_year_or_period_names_its_column(
+    exports: Path, year: str, period: str, expected: str
+) -> None:
+    write_csv(
+        exports / "munis.csv",
+        f"P-100,51100,{year},{period},10,,,V",
+        header="Project String,Object,Fiscal Year,Period,Revised Budget,Actual,Encumbrance,Vendor Name",
+    )
+    with pytest.raises(SourceDataError, match=expected):
+        list(file_connector(exports, "finance-munis-wide.yaml").extract({}))
