@@ -159,3 +159,16 @@ def test_readme_flow_init_then_sync_twice(tmp_path: Path, monkeypatch) -> None: 
         latest, earlier = store.sync_runs(limit=2)
     assert (earlier.counts.inserted, latest.status, latest.counts.changed) == (8, "ok", 0)
     assert totals(lines, "project")[("ERP",)] == Decimal("100500")  # the starter config links P-100
+
+
+def test_a_reordered_reexport_changes_nothing(tmp_path: Path, store_url: str) -> None:
+    config = load_config(_config(tmp_path, store_url))
+    _copy(tmp_path, "pa-costs-2025-08.csv")
+    path = tmp_path / "exports" / "pa-costs-2025-08.csv"
+    with Store.open(store_url) as store:
+        [first] = sync_sources(config, store)
+        header, *rows = path.read_text().splitlines()
+        path.write_text("\n".join([header, *reversed(rows)]) + "\n")  # same lines, another order
+        [again] = sync_sources(config, store)
+    assert first.counts.inserted == 3
+    assert (again.status, again.counts.changed, again.counts.unchanged) == ("ok", 0, 3)
