@@ -7,7 +7,7 @@ Tokens are for the environment's own scope (``https://<org>.crm.dynamics.com/.de
 must be an *application user* of the environment with a security role that can read projects.
 
 Like the Planner connector it reads each project in full and compares fingerprints (the row's
-``@odata.etag``, its predecessors and the project link) with the cursor's: changed tasks are
+``@odata.etag``, its predecessors, the project link and the mapping) with the cursor's: changed tasks are
 yielded, unchanged ones only marked :class:`Seen`, and ``SnapshotComplete(scope="project:<id>")``
 after each project lets the engine mark deleted tasks.
 """
@@ -39,6 +39,8 @@ from pmsync.microsoft.graph import ODataClient
 from pmsync.model import Dependency, DependencyType, Project, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "dataverse"
+#: bump when the normalization below changes, so the next run rewrites every record
+NORMALIZATION_VERSION = 1
 _PROJECT_FIELDS = (
     "msdyn_projectid,msdyn_subject,msdyn_description,msdyn_scheduledstart,msdyn_finish,msdyn_progress,"
     "msdyn_effort,msdyn_effortcompleted,msdyn_effortremaining,_msdyn_projectmanager_value,modifiedon"
@@ -270,8 +272,10 @@ class DataverseConnector:
     ) -> Iterator[ExtractItem]:
         project_id = str(row["msdyn_projectid"])
         key = self._project_key(row, mapping)
+        # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
+        shaping = fingerprint(NORMALIZATION_VERSION, mapping.model_dump_json(), key)
         prints.begin(scope)
-        if prints.changed(scope, project_id, fingerprint(row.get("@odata.etag"), key)):
+        if prints.changed(scope, project_id, fingerprint(row.get("@odata.etag"), shaping)):
             yield Project(
                 source=self.ref(project_id),
                 source_modified=_moment(row.get("modifiedon")),
@@ -297,7 +301,7 @@ class DataverseConnector:
                     "a task row without msdyn_projecttaskid", source=self.source, record=scope
                 )
             links = tuple(sorted(predecessors.get(task_id, []), key=lambda d: (d.predecessor, d.type)))
-            print_ = fingerprint(task.get("@odata.etag"), key, [(d.predecessor, d.type) for d in links])
+            print_ = fingerprint(task.get("@odata.etag"), shaping, [(d.predecessor, d.type) for d in links])
             if prints.changed(scope, task_id, print_):
                 yield self.work_item(task, links, project=key, scope=scope, mapping=mapping)
             else:

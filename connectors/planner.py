@@ -3,7 +3,7 @@
 Reads plans (those of the configured Microsoft 365 groups, and/or plan ids), their buckets, tasks,
 task details (checklists) and assignments. Graph v1.0 has no Planner delta query, so every run reads
 each plan's task list in full and compares fingerprints (the task's ``@odata.etag`` plus its bucket's
-name and the plan's project link) with the cursor's:
+name, the plan's project link and the mapping) with the cursor's:
 
 - a changed or new task is yielded as a :class:`WorkItem` with its details, fetched 20 at a time in a
   Graph JSON batch;
@@ -45,6 +45,8 @@ from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "planner"
 PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
+#: bump when the normalization below changes, so the next run rewrites every record
+NORMALIZATION_VERSION = 1
 
 
 class PlannerConfig(MicrosoftAppSettings):
@@ -217,9 +219,11 @@ class PlannerConnector:
     ) -> Iterator[ExtractItem]:
         plan_id = str(plan["id"])
         project = self._project_key(plan, mapping)
+        # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
+        shaping = fingerprint(NORMALIZATION_VERSION, mapping.model_dump_json(), project)
         prints.begin(scope)
         plan_ref = self.ref(plan_id)
-        if prints.changed(scope, plan_id, fingerprint(plan.get("@odata.etag"), plan.get("title"), project)):
+        if prints.changed(scope, plan_id, fingerprint(plan.get("@odata.etag"), plan.get("title"), shaping)):
             yield Project(
                 source=plan_ref,
                 source_modified=_moment(plan.get("createdDateTime")),
@@ -251,7 +255,7 @@ class PlannerConnector:
             if not task_id:
                 raise SourceDataError("a task without an id", source=self.source, record=f"plan {plan_id}")
             bucket = buckets.get(str(task.get("bucketId")), "")
-            print_ = fingerprint(task.get("@odata.etag"), bucket, project)
+            print_ = fingerprint(task.get("@odata.etag"), bucket, shaping)
             if prints.changed(scope, str(task_id), print_) or self.config.refresh_details:
                 changed.append((task, bucket))
                 if len(changed) == BATCH_LIMIT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +23,18 @@ CMM_TASKS = 12
 NET_TASKS = 4
 
 
-def connector(ms: MicrosoftSandbox, links: dict[str, str] | None = None, **keys: Any) -> PlannerConnector:
+def connector(
+    ms: MicrosoftSandbox,
+    links: dict[str, str] | None = None,
+    mapping_dirs: tuple[Path, ...] = (),
+    **keys: Any,
+) -> PlannerConnector:
     settings = {**ms.settings(), "group_ids": [DEMO_GROUP_ID], **keys}
     return PlannerConnector(
         ConnectorContext(
             source_name="planner",
             config=PlannerConfig.model_validate(settings),
-            mapping_dirs=(shipped_mappings_dir(),),
+            mapping_dirs=(*mapping_dirs, shipped_mappings_dir()),
             project_links=links or {"Case Management Modernization": "CMM"},
         )
     )
@@ -228,3 +234,13 @@ def test_details_come_in_graph_batches_and_throttled_inner_requests_are_retried(
     outer = len(ms.graph.faults.requests) - ms.graph_state.batched_requests
     # group plans, then per plan: buckets, tasks, one batch of details; plus the throttled batch again
     assert outer == 1 + 2 * 3 + 1
+
+
+def test_editing_the_mapping_rewrites_every_task(ms, tmp_path):
+    _, cursor = run(connector(ms))
+    shipped = (shipped_mappings_dir() / "planner.yaml").read_text()
+    (tmp_path / "planner.yaml").write_text(shipped.replace("in_progress: In progress", "in_progress: Active"))
+    items, _ = run(connector(ms, mapping_dirs=(tmp_path,)), cursor)
+    written = [i for i in items if isinstance(i, WorkItem)]
+    assert len(written) == CMM_TASKS + NET_TASKS
+    assert {w.status for w in written if w.status_category == "in_progress"} == {"Active"}
