@@ -341,3 +341,19 @@ def test_bad_fiscal_year_or_period_names_its_column(
     )
     with pytest.raises(SourceDataError, match=expected):
         list(file_connector(exports, "finance-munis-wide.yaml").extract({}))
+
+
+def test_an_older_file_reexported_does_not_empty_a_month_a_newer_file_restated(exports: Path) -> None:
+    _copy(exports, "pa-costs-2025-07.csv")
+    connector = file_connector(exports)
+    cursor = last_cursor(connector.extract({}))
+    _copy(exports, "pa-costs-2025-09.csv")  # restates July for P-100: September owns that month now
+    cursor = last_cursor(connector.extract(cursor))
+    july = exports / "pa-costs-2025-07.csv"
+    kept = [row for row in july.read_text().splitlines() if not row.startswith("P-100,")]
+    july.write_text("\n".join(kept) + "\n")  # July re-exported without P-100
+    items = list(connector.extract(cursor))
+    swept = {i.scope for i in items if isinstance(i, SnapshotComplete)}
+    assert "P-100/actual/2025-07" not in swept  # September's restatement stays
+    # P-100's July budget and commitment came from July's file only: they are emptied
+    assert {"P-100/budget/2025-07", "P-100/commitment/2025-07"} <= swept
