@@ -232,3 +232,35 @@ def test_no_secret_reaches_the_logs(ms, capfd, tmp_path: Path):
     key_body = ms.credentials.certificate_file.read_text().splitlines()[1]
     for secret in (ms.credentials.client_secret, token, key_body):
         assert secret not in err
+
+
+def test_device_code_waits_while_the_user_is_still_signing_in(ms, tmp_path):
+    import re
+    import threading
+
+    state = ms.identity_state
+    state.device_auto_approve = None
+    user = next(iter(state.users.values()))
+    keys = ms.settings()
+    del keys["client_secret"]
+    settings = MicrosoftAppSettings.model_validate(
+        {
+            **keys,
+            "client_id": ms.credentials.public_client_id,
+            "sign_in": "device_code",
+            "token_cache_file": str(tmp_path / "c.json"),
+        }
+    )
+
+    def user_signs_in_later(message: str) -> None:
+        code = re.search(r"enter the code (\w+)", message)
+        assert code is not None
+        # The person needs a moment: the first poll sees authorization_pending.
+        threading.Timer(1.2, state.approve_device_code, args=(code.group(1), user)).start()
+
+    token = token_provider(settings, source="sharepoint", prompt=user_signs_in_later).token(
+        settings.graph_scope()
+    )
+    assert token_claims(token)["upn"] == user.user_principal_name
+    polls = [p for m, p in ms.identity.faults.requests if p.endswith("/oauth2/v2.0/token")]
+    assert len(polls) >= 2
