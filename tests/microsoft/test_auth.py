@@ -264,3 +264,15 @@ def test_device_code_waits_while_the_user_is_still_signing_in(ms, tmp_path):
     assert token_claims(token)["upn"] == user.user_principal_name
     polls = [p for m, p in ms.identity.faults.requests if p.endswith("/oauth2/v2.0/token")]
     assert len(polls) >= 2
+
+
+def test_ca_bundle_is_relative_to_the_config_folder_and_must_exist(ms, tmp_path):
+    import shutil
+
+    shutil.copy(ms.ca_bundle, tmp_path / "ca.pem")
+    settings = _settings(ms, ca_bundle="ca.pem")
+    provider = token_provider(settings, source="planner", base_dir=tmp_path)
+    assert provider.token(settings.graph_scope())
+    missing = _settings(ms, ca_bundle="nope.pem")
+    with pytest.raises(ConfigError, match="ca_bundle .*nope.pem' does not exist"):
+        token_provider(missing, source="planner", base_dir=tmp_path)

@@ -311,6 +311,18 @@ def token_provider(
     a fresh MSAL application rather than the one that holds the wrong secret.
     """
     base = base_dir or Path.cwd()
+    if settings.ca_bundle is not None:
+        # Relative to pmsync.yaml's folder like every other path in it, and checked now: requests would
+        # only fail at the first call, with a message that does not name the key.
+        ca_bundle = resolve_path(settings.ca_bundle, base)
+        if not ca_bundle.is_file():
+            raise ConfigError(
+                f"ca_bundle {str(ca_bundle)!r} does not exist",
+                source=source,
+                record="ca_bundle",
+                hint="point it at a PEM file of CA certificates (for the sandbox: the file it printed)",
+            )
+        settings = settings.model_copy(update={"ca_bundle": ca_bundle})
     if settings.sign_in == "device_code":
         cache = str(resolve_path(settings.token_cache_file or DEFAULT_TOKEN_CACHE, base))
         key: tuple[str, ...] = (
