@@ -357,3 +357,18 @@ def test_an_older_file_reexported_does_not_empty_a_month_a_newer_file_restated(e
     assert "P-100/actual/2025-07" not in swept  # September's restatement stays
     # P-100's July budget and commitment came from July's file only: they are emptied
     assert {"P-100/budget/2025-07", "P-100/commitment/2025-07"} <= swept
+
+
+def test_recursive_folders_and_include_patterns(exports: Path) -> None:
+    (exports / "FY2026" / "Q1").mkdir(parents=True)
+    no_currency = ROW.format(amount="2", vendor="W").replace(",USD,", ",,")
+    write_csv(exports / "FY2026" / "Q1" / "jul.csv", ROW.format(amount="1", vendor="V"), no_currency)
+    write_csv(exports / "notes.md", "not an export", header="# notes")
+    (exports / "~$jul.xlsx").write_bytes(b"Excel lock file")
+    assert file_connector(exports).files() == []
+    connector = file_connector(exports, recursive=True, include=["*.csv"], currency="CAD")
+    assert [name for name, _ in connector.files()] == ["FY2026/Q1/jul.csv"]
+    items = list(connector.extract({}))
+    # the export's own currency wins; the configured one fills in where the export has none
+    assert sorted(line.currency for line in lines_of(items)) == ["CAD", "USD"]
+    assert list(last_cursor(items)["files"]) == ["FY2026/Q1/jul.csv"]
