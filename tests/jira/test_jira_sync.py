@@ -95,3 +95,26 @@ def test_bad_credentials_fail_the_run_cleanly(
 
 def _ref(source: str, key: str) -> SourceRef:
     return SourceRef(system="jira", instance=source, external_id=key)
+
+
+def test_a_full_resync_marks_what_disappeared_as_deleted(
+    tmp_path: Path, store: Store, two_instances: tuple[JiraSandbox, JiraSandbox]
+) -> None:
+    cloud, dc = two_instances
+    write_config(tmp_path, cloud, dc, store.url)
+    raw = yaml.safe_load((tmp_path / "pmsync.yaml").read_text())
+    raw["sources"][0].update(projects=["ERP"], deletion_scan_hours=1000)
+    (tmp_path / "pmsync.yaml").write_text(yaml.safe_dump(raw))
+    config = load_config(tmp_path / "pmsync.yaml", env={"JIRA_DC_PAT": dc.pat})
+    assert [r.status for r in sync_sources(config, store, ["jira-cloud"])] == ["ok"]
+    cloud.delete(1, ["ERP-7"])
+    cloud.move_out(1, ["ERP-8"])
+    # Adding a project to the source changes its scope: the next sync re-reads everything, and that
+    # full pass is the snapshot that finds ERP-7 and ERP-8 gone (no key-only scan is due).
+    raw["sources"][0]["projects"] = ["PORTAL", "ERP"]
+    (tmp_path / "pmsync.yaml").write_text(yaml.safe_dump(raw))
+    config = load_config(tmp_path / "pmsync.yaml", env={"JIRA_DC_PAT": dc.pat})
+    (run,) = sync_sources(config, store, ["jira-cloud"])
+    assert run.status == "ok" and run.counts.deleted == 2 and run.counts.inserted == 60
+    assert store.get_record(WorkItem, _ref("jira-cloud", "ERP-7")) is None
+    assert store.get_record(WorkItem, _ref("jira-cloud", "ERP-9")) is not None
