@@ -57,8 +57,8 @@ def publish(
     for target in chosen:
         publisher = build_publisher(target, ledger, base_dir=config.base_dir, **options)
         urls: dict[Path, str] = {}
-        for result in publisher.publish_files(files):
-            file = next(f for f in files if f.target_name == result.what)
+        # publish_files yields one result per file, in order
+        for file, result in zip(files, publisher.publish_files(files), strict=False):
             if result.url:
                 urls[file.path] = result.url
             yield result

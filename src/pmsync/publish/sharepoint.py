@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from pmsync.connector import CheckResult
 from pmsync.errors import PmsyncError, PublishError, SourceDataError
@@ -27,7 +27,7 @@ from pmsync.publish.config import SharePointTarget, fill_folder
 from pmsync.publish.graph_upload import GraphUploader, PublishGraphClient, UploadFailed
 from pmsync.publish.hashing import FileDigest
 from pmsync.publish.models import ProjectStatusRow, PublicationLedger, PublishResult, ReportFile
-from pmsync.publish.sharepoint_list import StatusListWriter
+from pmsync.publish.sharepoint_list import StatusListWriter, find_list
 from pmsync.store.models import PublicationInfo
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class SharePointPublisher:
             wanted = self.config.library.casefold()
             drives = list(self.client.items(f"sites/{self.site()['id']}/drives", record=self.config.site_url))
             for drive in drives:
-                url_name = str(drive.get("webUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+                url_name = unquote(str(drive.get("webUrl", "")).rstrip("/").rsplit("/", 1)[-1])
                 if wanted in (str(drive.get("name", "")).casefold(), url_name.casefold()):
                     self._drive = drive
                     break
@@ -162,7 +162,7 @@ class SharePointPublisher:
         folder = fill_folder(self.config.folder, period=file.period, project=file.project)
         destination = self.destination(folder, name)
         previous = self.ledger.find_publication(destination, digest.sha256)
-        if previous is not None and self._still_there(previous, digest):
+        if previous is not None and self._still_there(previous):
             log.info("%s: %s unchanged since %s", self.name, name, previous.published_at)
             return PublishResult(
                 target=self.name,
@@ -206,18 +206,16 @@ class SharePointPublisher:
             detail=detail,
         )
 
-    def _still_there(self, previous: PublicationInfo, digest: FileDigest) -> bool:
-        """The item we published is still in the library with the same content (nobody deleted or
-        replaced it since), so publishing again would change nothing."""
+    def _still_there(self, previous: PublicationInfo) -> bool:
+        """The item we published is still in the library (nobody deleted it), so publishing the same
+        bytes again would change nothing. Its hash is deliberately not compared: SharePoint writes
+        the library columns into Office files (property demotion), which changes their bytes."""
         if not previous.item_id:
             return False
         item = self.client.get_optional(
             f"drives/{self.drive()['id']}/items/{previous.item_id}", record=previous.file_name
         )
-        if item is None:
-            return False
-        remote = ((item.get("file") or {}).get("hashes") or {}).get("quickXorHash")
-        return item.get("size") == digest.size and remote in (None, digest.quickxor)
+        return item is not None
 
     def _verify(self, item: dict[str, Any], digest: FileDigest, name: str) -> None:
         remote_hash = ((item.get("file") or {}).get("hashes") or {}).get("quickXorHash")
@@ -340,14 +338,17 @@ class SharePointPublisher:
         status_list = self.config.status_list
         assert status_list is not None
         name = f"{self.name}: list {status_list.name!r}"
-        columns = self.client.get_optional(f"sites/{site['id']}/lists/{quote(status_list.name)}/columns")
-        if columns is None:
+        found = find_list(self.client, str(site["id"]), status_list.name)
+        if found is None:
             if status_list.create:
                 return CheckResult(name, "ok", "missing; the first publish creates it")
             return CheckResult(
                 name, "fail", "the list does not exist", "create it or set status_list.create: true"
             )
-        have = {str(c.get("name")) for c in columns.get("value", [])}
+        columns = self.client.items(
+            f"sites/{site['id']}/lists/{found['id']}/columns", record=status_list.name
+        )
+        have = {str(c.get("name")) for c in columns}
         missing = [c for c in status_list.columns.model_dump().values() if c not in have]
         if missing:
             return CheckResult(

@@ -14,7 +14,6 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
 
 from pmsync.errors import PublishError, SourceDataError
 from pmsync.publish.config import StatusList
@@ -31,6 +30,13 @@ MAX_VARIANCE_TEXT = 4000
 
 def _odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def find_list(client: PublishGraphClient, site_id: str, name: str) -> dict[str, Any] | None:
+    """The site's list whose display name is ``name`` (lists are few; one paged read)."""
+    params = {"$select": "id,displayName,webUrl"}
+    lists = client.items(f"sites/{site_id}/lists", params=params, record=name)
+    return next((found for found in lists if found.get("displayName") == name), None)
 
 
 class StatusListWriter:
@@ -54,9 +60,7 @@ class StatusListWriter:
     def list_path(self) -> str:
         if self._list_id is None:
             site_id = self.site["id"]
-            found = self.client.get_optional(
-                f"sites/{site_id}/lists/{quote(self.config.name)}", record=self.config.name
-            )
+            found = find_list(self.client, site_id, self.config.name)
             if found is None:
                 if not self.config.create:
                     raise PublishError(
