@@ -190,6 +190,8 @@ class FinanceFileConnector:
                 results.append(CheckResult(f"file {name}", "ok", detail))
             except FileProblem as exc:
                 results.append(CheckResult(f"file {name}", "fail", exc.message, exc.hint or ""))
+            except OSError as exc:
+                results.append(CheckResult(f"file {name}", "fail", f"cannot be read: {exc.strerror or exc}"))
         return results
 
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
@@ -198,13 +200,16 @@ class FinanceFileConnector:
         plans: list[_Plan] = []
         rejected: list[str] = []
         for name, path in self.files():
-            facts = inspect_file(path)
-            if known.get(name, {}).get("sha256") == facts.sha256:
-                continue
             try:
+                facts = inspect_file(path)
+                if known.get(name, {}).get("sha256") == facts.sha256:
+                    continue
                 summary = self._validate(name, path, facts, builder)
             except FileProblem as exc:
                 rejected.append(f"{name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+                continue
+            except OSError as exc:  # unreadable, or removed while the run was going
+                rejected.append(f"{name}: cannot be read: {exc.strerror or exc}")
                 continue
             if summary.bad_rows and not self.config.skip_bad_rows:
                 summary.spool.close()

@@ -85,3 +85,15 @@ def test_hostile_file_is_rejected_clearly_and_good_files_still_load(tmp_path: Pa
     assert "Traceback" not in message and "\n" not in message
     [line] = lines_of(items)  # the good file loaded; nothing of the bad one
     assert line.amount == 100
+
+
+def test_a_file_gone_between_listing_and_reading_is_rejected_and_the_others_load(tmp_path: Path) -> None:
+    write_csv(tmp_path / "good.csv", GOOD)
+    connector = file_connector(tmp_path)
+    listed = [("gone.csv", tmp_path / "gone.csv"), *connector.files()]
+    connector.files = lambda: listed  # type: ignore[method-assign]  # as if removed after listing
+    items = []
+    with pytest.raises(SourceDataError, match=r"gone.csv: cannot be read: No such file"):
+        for item in connector.extract({}):
+            items.append(item)
+    assert len(lines_of(items)) == 1
