@@ -27,7 +27,14 @@ from pmsync.connector import (
     Seen,
     SnapshotComplete,
 )
-from pmsync.errors import AuthError, MappingError, PmsyncError, RetriableSourceError, SourceDataError
+from pmsync.errors import (
+    AuthError,
+    ConfigError,
+    MappingError,
+    PmsyncError,
+    RetriableSourceError,
+    SourceDataError,
+)
 from pmsync.model import StatusCategory
 
 from .client import JiraClient, PagingShifted
@@ -81,7 +88,7 @@ class JiraConnector:
         name = f"jira {self.source}"
         try:
             client = self._client()
-        except AuthError as exc:
+        except (AuthError, ConfigError) as exc:
             return [CheckResult(f"{name}: sign-in", "fail", exc.message, exc.hint or "")]
         except PmsyncError as exc:
             return [

@@ -257,3 +257,9 @@ def test_long_histories_and_worklogs_are_fetched_in_full(
     assert any(p.endswith("/changelog") or p.startswith("/rest/api/2/issue/") for p in paths)
     worked = [r for r in complete.values() if isinstance(r, WorkItem) and r.effort_actual_hours]
     assert worked and all(r.done_at is None or r.started_at is not None for r in worked)
+
+
+def test_missing_secret_is_reported_by_check_not_raised(jira_cloud: JiraSandbox, connect: Any) -> None:
+    results = connect(jira_cloud, api_token=None, api_token_file="no-such-file").check()
+    assert [(r.name.split(": ", 1)[1], r.status) for r in results] == [("sign-in", "fail")]
+    assert "no-such-file" in results[0].detail
