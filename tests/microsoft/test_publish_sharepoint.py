@@ -17,7 +17,7 @@ from pmsync.config import PmsyncConfig, load_config
 from pmsync.errors import PublishError
 from pmsync.publish import ProjectStatusRow, PublishResult, ReportFile, check_targets, publish
 from pmsync.publish.graph_upload import UploadFailed
-from pmsync.sandbox.faults import ServerError, Throttle, Truncate
+from pmsync.sandbox.faults import ServerError, Status, Throttle, Truncate
 from pmsync.sandbox.graph_sharepoint import UPLOAD_PREFIX, SharePointState, seed_demo
 from pmsync.sandbox.microsoft import MicrosoftSandbox
 from pmsync.store import Store
@@ -344,3 +344,15 @@ def test_throttling_and_5xx_on_graph_calls_are_waited_out(ms, sharepoint, store,
     assert result.action == "created" and faults.served() == 4
     assert {11, 13, 17} <= set(waits)
     assert sharepoint.items[result.item_id or ""].fields["Project"] == "ERP"
+
+
+def test_a_status_row_edited_meanwhile_is_read_again_then_updated(ms, sharepoint, store, tmp_path):
+    config = write_config(ms, tmp_path)
+    run(config, store, [], (status("ERP"),))
+    conflict = {"error": {"code": "resourceModified", "message": "ETag does not match", "innerError": {}}}
+    ms.graph.faults.add(Status(412, conflict), method="PATCH", path_prefix="/v1.0/sites/")
+
+    [result] = run(config, store, [], (status("ERP", "red"),))
+
+    assert result.action == "updated" and ms.graph.faults.served() == 1
+    assert [f["OverallRAG"] for f in status_items(sharepoint)] == ["red"]
