@@ -84,8 +84,9 @@ def _add_sheet(wb: Workbook, title: str, columns: Sequence[Column], rows: Iterab
     count = 0
     for row in rows:
         count += 1
-        ws.append([_cell_value(v) for v in row])
-        for column, cell in zip(columns, ws[ws.max_row], strict=True):
+        # ws.cell() by index, not ws.append() + ws[ws.max_row]: max_row scans every cell (quadratic).
+        for index, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
+            cell = ws.cell(row=count + 1, column=index, value=_cell_value(value))
             if _needs_quote(cell.value):
                 cell.data_type = "s"  # openpyxl guessed "f" (formula) from the leading "="
                 cell.quotePrefix = True
