@@ -118,6 +118,8 @@ class FinanceSqlConnector:
                 f"not a database URL: {exc}", source=self.context.source_name, record="url"
             ) from None
         register_secret(url.password if isinstance(url.password, str) else None)
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")  # the driver pmsync ships (psycopg 3)
         if self.config.password is not None or self.config.password_file is not None:
             password = read_secret(
                 self.config.password,
@@ -142,8 +144,17 @@ class FinanceSqlConnector:
             ) from None
 
     def _engine(self) -> Engine:
-        # NullPool: the connection (and any session setting made on it) ends with the run
-        return create_engine(self._url(), poolclass=NullPool)
+        url = self._url()
+        try:
+            # NullPool: the connection (and any session setting made on it) ends with the run
+            return create_engine(url, poolclass=NullPool)
+        except (ArgumentError, ImportError) as exc:
+            raise ConfigError(
+                f"cannot use a {url.drivername} database: {exc}",
+                source=self.context.source_name,
+                record="url",
+                hint="install the database's SQLAlchemy driver (e.g. pip install oracledb)",
+            ) from None
 
     def _where(self) -> str:
         return self._url().render_as_string(hide_password=True)

@@ -170,7 +170,7 @@ def sql_connector(url: str, **settings: Any) -> FinanceSqlConnector:
 
 
 def test_query_with_bound_parameters_yields_cost_lines(finance_db: str) -> None:
-    connector = sql_connector(finance_db)
+    connector = sql_connector(finance_db.replace("+psycopg", ""))  # plain postgresql:// URLs work
     assert [r.status for r in connector.check()] == ["ok"]
     items = list(connector.extract({}))
     lines = lines_of(items)
@@ -278,3 +278,10 @@ def test_read_only_guard_accepts_selects(sql: str) -> None:
 def test_read_only_guard_refuses_the_rest(sql: str) -> None:
     with pytest.raises(ConfigError):
         check_read_only_sql(sql)
+
+
+def test_a_url_without_its_driver_is_a_config_error(tmp_path: Path) -> None:
+    [result] = sql_connector("nosuchdb+nodriver://user@host/db").check()
+    assert result.status == "fail" and "cannot use a nosuchdb+nodriver database" in result.detail
+    with pytest.raises(ConfigError, match="install the database's SQLAlchemy driver"):
+        list(sql_connector("nosuchdb+nodriver://user@host/db").extract({}))
