@@ -372,3 +372,19 @@ def test_recursive_folders_and_include_patterns(exports: Path) -> None:
     # the export's own currency wins; the configured one fills in where the export has none
     assert sorted(line.currency for line in lines_of(items)) == ["CAD", "USD"]
     assert list(last_cursor(items)["files"]) == ["FY2026/Q1/jul.csv"]
+
+
+def test_workday_export(exports: Path) -> None:
+    write_csv(
+        exports / "journal-lines.csv",
+        'PRJ-0042,Build,6250,Software Subscriptions,Obligation,"$12,000.00",USD,08/14/2025,SHI,PO-77,Seats',
+        "PRJ-0042,Build,5110,,Actuals,(250.00),USD,08/31/2025,,,Accrual reversal",
+        header="Project,Project Phase,Ledger Account,Spend Category,Ledger,Amount,Currency,Accounting Date,"
+        "Supplier,Purchase Order,Line Memo",
+    )
+    connector = file_connector(exports, "finance-workday.yaml", links={"PRJ-0042": "ERP"})
+    lines = sorted(lines_of(connector.extract({})), key=lambda x: x.amount)
+    assert [(x.kind, x.amount, x.period, x.category, x.project) for x in lines] == [
+        ("actual", Decimal("-250.00"), date(2025, 8, 1), "labor", "ERP"),
+        ("commitment", Decimal("12000.00"), date(2025, 8, 1), "software", "ERP"),
+    ]
