@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import create_postgres_database, drop_postgres_database, postgres_unavailable
+from conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_server_url,
+    postgres_unavailable,
+)
 from pmsync.connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector, check_read_only_sql
 from sqlalchemy import create_engine, text
 
@@ -255,14 +260,15 @@ def test_missing_columns_and_unreachable_database(tmp_path: Path, finance_db: st
     assert result.status == "fail" and "unable to open database file" in result.detail
 
 
-def test_password_never_shows(finance_db: str) -> None:
-    if not finance_db.startswith("postgresql"):
-        pytest.skip("passwords apply to server databases")
-    url = finance_db.replace("postgres@", "postgres:hunter2secret@", 1).replace(
-        "/pmsync_test", "/nonexistent_x", 1
-    )
+@pytest.mark.postgres
+def test_password_never_shows() -> None:
+    problem = postgres_unavailable()
+    if problem:
+        pytest.skip(problem)
+    url = postgres_server_url().replace("postgres@", "postgres:hunter2secret@", 1)
+    url = url.rsplit("/", 1)[0] + "/nonexistent_pmsync_db"
     [result] = sql_connector(url).check()
-    assert result.status == "fail"
+    assert result.status == "fail" and "nonexistent_pmsync_db" in result.detail
     assert "hunter2secret" not in result.detail
 
 
