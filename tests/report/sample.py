@@ -184,6 +184,15 @@ def erp_measures() -> r.ProjectMeasures:
                         threshold_text="at most 5 %",
                         passed=False,
                         explanation="4 of 50 tasks (8 %)",
+                        findings=[
+                            r.HealthFinding(
+                                check="hard_constraints",
+                                item=SourceRef(system="msproject", instance="plan", external_id=str(n)),
+                                name=f"Task {n}",
+                                detail="Must Finish On",
+                            )
+                            for n in range(20, 27)
+                        ],
                     ),
                 ],
                 passed=1,

@@ -81,6 +81,10 @@ def test_html_warns_about_stale_sources_at_the_top(html: str) -> None:
     assert warning.text.startswith("Stale data: finance was not synced successfully within 72 hours")
 
 
+def test_html_names_the_tasks_a_failed_health_check_flagged(html: str) -> None:
+    assert "Flagged: Task 20; Task 21; Task 22; Task 23; Task 24 and 2 more" in parse(html).text
+
+
 def test_html_prints_each_project_on_its_own_page(html: str) -> None:
     assert ".project, .appendix { break-before: page; }" in html
 
@@ -225,4 +229,16 @@ def test_unknown_format_is_refused_before_anything_is_written(tmp_path: Path) ->
     with pytest.raises(ReportError, match="docx"):
         parse_formats("html,docx")
     assert parse_formats("json, pdf,html") == ["html", "pdf", "json"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pdf_without_weasyprint_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # what an install without the extra looks like
+    with pytest.raises(ReportError) as info:
+        write_report(sample_report(), tmp_path, ["html", "pdf"])
+    assert "pip install 'pmsync[pdf]'" in str(info.value)
     assert list(tmp_path.iterdir()) == []

@@ -68,7 +68,12 @@ def write_report(
     base = out_dir / report_basename(report)
     written: list[Path] = []
     html_text: str | None = None
-    for fmt in parse_formats(formats):
+    chosen = parse_formats(formats)
+    if "pdf" in chosen:  # fail before writing anything when the PDF extra is missing
+        from pmsync.report.writers.pdf import ensure_available
+
+        ensure_available()
+    for fmt in chosen:
         path = base.with_name(f"{base.name}.{fmt}")
         if fmt in ("html", "pdf") and html_text is None:
             from pmsync.report.writers.html import render_html

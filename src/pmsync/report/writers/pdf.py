@@ -34,6 +34,11 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
+def ensure_available() -> None:
+    """Raise the clear "install the pdf extra" error now rather than after other formats were written."""
+    _weasyprint()
+
+
 def html_to_pdf(html: str) -> bytes:
     """Print an HTML report to PDF bytes. The HTML must be self-contained (it is: no URLs to fetch)."""
     weasyprint = _weasyprint()
