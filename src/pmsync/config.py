@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from sqlalchemy.engine import make_url
 
 from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_connector_class
 from pmsync.errors import ConfigError
@@ -108,9 +109,19 @@ class PmsyncConfig(_Strict):
         return value
 
     def store_url(self) -> str:
-        if self.store.url:
-            return self.store.url
-        return f"sqlite:///{(self.base_dir / 'pmsync.db').resolve()}"
+        """The store's URL; a relative SQLite path is relative to pmsync.yaml's folder, not the
+        current directory, so cron jobs and interactive runs share one store."""
+        if not self.store.url:
+            return f"sqlite:///{(self.base_dir / 'pmsync.db').resolve()}"
+        url = make_url(self.store.url)
+        database = url.database or ""
+        if url.drivername.startswith("sqlite") and database and database != ":memory:":
+            path = Path(database).expanduser()
+            if not path.is_absolute() and not database.startswith("file:"):
+                return url.set(database=str((self.base_dir / path).resolve())).render_as_string(
+                    hide_password=False
+                )
+        return self.store.url
 
     def mapping_dirs(self) -> tuple[Path, ...]:
         dirs: list[Path] = []

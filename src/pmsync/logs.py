@@ -88,5 +88,5 @@ def configure_logging(*, verbosity: int = 0, log_format: str = "text") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Third-party HTTP clients log request URLs and headers at debug level; keep them at warning.
-    for noisy in ("urllib3", "msal", "jira", "requests_oauthlib", "alembic"):
+    for noisy in ("urllib3", "msal", "jira", "requests_oauthlib", "alembic", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
