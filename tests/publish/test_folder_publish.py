@@ -112,3 +112,15 @@ def test_cli_publishes_files_and_reports_what_happened(tmp_path):
     assert "unchanged, nothing to do" in again.output
     assert (tmp_path / "published" / "2026-11" / "report.html").is_file()
     assert missing.exit_code == 2 and "--from" in missing.output
+
+
+def test_cli_errors_are_one_line_with_the_fix_and_an_exit_code(tmp_path):
+    path = config_file(tmp_path)
+    report = tmp_path / "report.html"
+    report.write_text("x")
+
+    unknown = CliRunner().invoke(cli, ["--config", str(path), "publish", "--target", "nope", str(report)])
+
+    assert unknown.exit_code == 3
+    assert "error: " in unknown.output and "no publish target named 'nope'" in unknown.output
+    assert "targets: archive" in unknown.output and "Traceback" not in unknown.output
