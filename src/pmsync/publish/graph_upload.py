@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
 from pmsync.errors import PmsyncError, PublishError
 from pmsync.http import MAX_RETRY_AFTER, as_connector_error, parse_retry_after
-from pmsync.logs import redact
+from pmsync.logs import redact, register_secret
 from pmsync.microsoft.graph import ODataClient
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,10 @@ class GraphUploader:
             record=name,
         ).json()
         upload_url = str(created["uploadUrl"])
+        # SharePoint's upload URL carries its own credential (tempauth=...): never log it.
+        register_secret(upload_url)
+        register_secret(urlsplit(upload_url).query)
+        register_secret(upload_url.split("://", 1)[-1].split("/", 1)[-1])
         try:
             with path.open("rb") as stream:
                 return self._send_fragments(stream, upload_url, name, size, _first_expected(created))
