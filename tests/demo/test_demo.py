@@ -1,0 +1,137 @@
+"""`pmsync demo` and `pmsync sandbox`: what a newcomer sees in the first ten minutes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from pmsync.cli import cli
+from pmsync.config import load_config
+from pmsync.demo.portfolio import DEMO_PERIODS, PROJECTS
+from pmsync.store import Store
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    workdir = tmp_path_factory.mktemp("demo") / "pmsync-demo"
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(workdir), "--format", "html,xlsx,json"])
+    assert result.exit_code == 0, result.output
+    return workdir, result.output
+
+
+def test_demo_prints_where_every_report_is(demo_run: tuple[Path, str]) -> None:
+    workdir, output = demo_run
+    for period in DEMO_PERIODS:
+        for suffix in ("html", "xlsx", "json"):
+            path = workdir / "reports" / period / f"report-{period}.{suffix}"
+            assert str(path) in output
+            assert path.stat().st_size > 1000
+    assert f"config:  {workdir / 'pmsync.yaml'}" in output
+
+
+def test_demo_report_covers_every_project_with_its_status_in_words(demo_run: tuple[Path, str]) -> None:
+    workdir, _ = demo_run
+    last = DEMO_PERIODS[-1]
+    parser = _Text()
+    parser.feed((workdir / "reports" / last / f"report-{last}.html").read_text(encoding="utf-8"))
+    text = " ".join(parser.chunks)
+    for project in PROJECTS:
+        assert project.name in text
+    report = json.loads((workdir / "reports" / last / f"report-{last}.json").read_text())
+    assert {row["key"] for row in report["portfolio"]} == {p.key for p in PROJECTS}
+    assert all(row["overall"]["explanation"] for row in report["portfolio"])
+
+
+def test_demo_syncs_every_source_each_period_and_records_the_rebaseline(demo_run: tuple[Path, str]) -> None:
+    workdir, _ = demo_run
+    config = load_config(workdir / "pmsync.yaml", env={**os.environ, **_demo_env()})
+    with Store.open(config.store_url()) as store:
+        runs = store.sync_runs(limit=100)
+        by_source: dict[str, int] = {}
+        for run in runs:
+            assert run.status == "ok", run
+            by_source[run.source_name] = by_source.get(run.source_name, 0) + 1
+        # first sync + one per period, for every configured source
+        assert by_source == {s.name: 1 + len(DEMO_PERIODS) for s in config.sources}
+    from pmsync.reconcile.baselines import BaselineRegister
+
+    with Store.open(config.store_url()) as store:
+        history = BaselineRegister(store, "GRANTS").history()
+        assert any("CR-2026-014" in json.dumps(event.model_dump(mode="json")) for event in history)
+
+
+def test_demo_publishes_each_period_to_the_sandbox_sharepoint(demo_run: tuple[Path, str]) -> None:
+    workdir, output = demo_run
+    assert output.count("published:") == len(DEMO_PERIODS)
+
+
+def test_demo_config_is_copyable_and_holds_no_secret(demo_run: tuple[Path, str]) -> None:
+    workdir, _ = demo_run
+    text = (workdir / "pmsync.yaml").read_text()
+    assert "${PMSYNC_DEMO_JIRA_TOKEN}" in text and "${PMSYNC_DEMO_CLIENT_SECRET}" in text
+    assert "sandbox-api-token" not in text and "sbx~" not in text
+    raw = yaml.safe_load(text)
+    kinds = {s["type"] for s in raw["sources"]}
+    assert kinds == {"jira", "msproject", "planner", "dataverse", "finance_file"}
+
+
+def _demo_env() -> dict[str, str]:
+    return {"PMSYNC_DEMO_JIRA_TOKEN": "unused", "PMSYNC_DEMO_CLIENT_SECRET": "unused"}
+
+
+def test_sandbox_command_prints_a_config_that_syncs(tmp_path: Path) -> None:
+    """`pmsync sandbox` serves until stopped; its printed snippet, pasted into pmsync.yaml, syncs."""
+    stderr = (tmp_path / "sandbox.err").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pmsync", "sandbox", "--dir", str(tmp_path / "sbx"), "--jira-issues", "20"],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("  client_secret_file") and any("publish" in x for x in lines):
+                break
+        output = "".join(lines)
+        assert re.search(r"Jira \(cloud\): +http://127\.0\.0\.1:\d+", output), output
+        sources_text = output.split("# pmsync.yaml: paste under `sources:`\n", 1)[1].split("# ...", 1)[0]
+        config = {"sources": yaml.safe_load(sources_text)}
+        path = tmp_path / "pmsync.yaml"
+        path.write_text(yaml.safe_dump(config))
+        runner = CliRunner()
+        doctor = runner.invoke(cli, ["--config", str(path), "doctor"])
+        assert doctor.exit_code == 0, doctor.output
+        synced = runner.invoke(cli, ["--config", str(path), "sync"])
+        assert synced.exit_code == 0, synced.output
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+        stderr.close()
+    assert process.returncode == 0, (tmp_path / "sandbox.err").read_text()
