@@ -164,8 +164,11 @@ def test_unknown_project_is_a_clear_error(november: tuple[PmsyncConfig, Store, R
     assert "ERP, HR, WEB" in str(info.value)
 
 
-def test_a_past_report_rebuilds_byte_for_byte_after_newer_data_arrived(tmp_path: Path) -> None:
-    config, store = live_through(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", last_month=10)
+def test_a_past_report_rebuilds_byte_for_byte_after_newer_data_arrived(
+    tmp_path: Path, store_url: str
+) -> None:
+    # on SQLite and on PostgreSQL (the shared store_url fixture)
+    config, store = live_through(tmp_path, store_url, last_month=10)
     with store:
         clock.set_now(NOV_1)  # October's report, built on the first of November
         first = write_report(

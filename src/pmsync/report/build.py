@@ -98,10 +98,18 @@ def select_projects(
     return sorted(dict.fromkeys(keys))
 
 
-def _existed(store: Store, key: str, as_of: datetime) -> bool:
-    return any(
-        next(iter(store.iter_records(kind, project=key, as_of=as_of)), None) is not None
-        for kind in (Project, WorkItem, CostLine)
+def _had_data(measures: ProjectMeasures) -> bool:
+    """Whether the store held anything for the project at that moment (else it is new since then).
+    Judged from the measures, which read every record type, rather than by probing the store again."""
+    schedule, cost, risk = measures.schedule, measures.cost, measures.risk
+    return bool(
+        measures.baseline is not None
+        or schedule.current_finish is not None
+        or schedule.percent_complete is not None
+        or cost.by_category
+        or cost.actual_to_date
+        or risk.open_risks
+        or risk.open_issues
     )
 
 
@@ -140,15 +148,15 @@ def build_report(
         project = by_key.get(key) or ProjectConfig(key=key, name=key)
         try:
             current = measure(store, project, status_date, as_of=as_of)
-            before = (
-                measure(store, project, previous_status_date, as_of=previous_as_of)
-                if _existed(store, key, previous_as_of)
-                else None
+            before: ProjectMeasures | None = measure(
+                store, project, previous_status_date, as_of=previous_as_of
             )
         except PmsyncError as exc:
             if exc.record is None:
                 exc.record = f"project {key}"
             raise
+        if before is not None and not _had_data(before):
+            before = None
         current_all.append(current)
         if before is not None:
             previous_all[key] = before
