@@ -357,3 +357,24 @@ def test_a_status_row_edited_meanwhile_is_read_again_then_updated(ms, sharepoint
 
     assert result.action == "updated" and ms.graph.faults.served() == 1
     assert [f["OverallRAG"] for f in status_items(sharepoint)] == ["red"]
+
+
+def test_an_expired_upload_session_is_replaced_once(ms, sharepoint, store, tmp_path):
+    config = write_config(ms, tmp_path)
+    path = report(tmp_path, "report.xlsx", 8 * MB)  # three fragments
+    sharepoint.drop_chunks(after=1, mode="expire")
+
+    [result] = run(config, store, [ReportFile(path=path)])
+
+    assert result.action == "created" and sharepoint.drops_served() == 1
+    assert ("POST", "createUploadSession") in {
+        (m, p.rsplit(":/", 1)[-1]) for m, p in ms.graph.faults.requests
+    }
+    sessions = [p for m, p in ms.graph.faults.requests if p.endswith("createUploadSession")]
+    assert len(sessions) == 2
+    assert hashlib.sha256(download(ms, sharepoint, result.item_id or "")).hexdigest() == result.content_hash
+
+    sharepoint.drop_chunks(after=0, times=2, mode="expire")
+    path.write_bytes(b"x" * (4 * MB))
+    with pytest.raises(UploadFailed, match="expired"):
+        run(config, store, [ReportFile(path=path)])

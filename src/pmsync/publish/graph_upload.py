@@ -161,6 +161,28 @@ class GraphUploader:
     def _session(
         self, path: Path, address: str, name: str, size: int, conflict: str
     ) -> tuple[dict[str, Any], int]:
+        for attempt in (1, 2):
+            upload_url, offset = self._open_session(address, name, conflict)
+            try:
+                with path.open("rb") as stream:
+                    return self._send_fragments(stream, upload_url, name, size, offset)
+            except _SessionGone:
+                # Either the answer to the last fragment was lost and the session is gone because
+                # it completed — then the file is there with our size (the caller checks its hash) —
+                # or the session expired: start a new one, once.
+                item = self.client.get_optional(address.rstrip(":"), record=name)
+                if item is not None and item.get("size") == size and "file" in item:
+                    created_now = item.get("createdDateTime") == item.get("lastModifiedDateTime")
+                    return item, 201 if created_now else 200
+                if attempt == 2:
+                    raise self._gone(name) from None
+                log.warning("%s: the upload session of %s expired; starting a new one", self.target, name)
+            except BaseException:
+                self._cancel(upload_url)
+                raise
+        raise AssertionError("unreachable")
+
+    def _open_session(self, address: str, name: str, conflict: str) -> tuple[str, int]:
         created = self.client.request(
             "POST",
             f"{address}/createUploadSession",
@@ -172,20 +194,7 @@ class GraphUploader:
         register_secret(upload_url)
         register_secret(urlsplit(upload_url).query)
         register_secret(upload_url.split("://", 1)[-1].split("/", 1)[-1])
-        try:
-            with path.open("rb") as stream:
-                return self._send_fragments(stream, upload_url, name, size, _first_expected(created))
-        except _SessionGone:
-            # The answer to the last fragment was lost, and the session is gone because it completed:
-            # the file is there if it has our size (the caller then checks its hash).
-            item = self.client.get_optional(address.rstrip(":"), record=name)
-            if item is not None and item.get("size") == size and "file" in item:
-                created_now = item.get("createdDateTime") == item.get("lastModifiedDateTime")
-                return item, 201 if created_now else 200
-            raise self._gone(name) from None
-        except BaseException:
-            self._cancel(upload_url)
-            raise
+        return upload_url, _first_expected(created)
 
     def _send_fragments(
         self, stream: BinaryIO, upload_url: str, name: str, size: int, offset: int

@@ -418,6 +418,9 @@ def _upload_session(state: SharePointState, request: Request, session_id: str) -
     body = request.get_data() if request.method == "PUT" else b""
     with state.lock:
         session = state.sessions.get(session_id)
+        if session is not None and session.expires < now():
+            del state.sessions[session_id]
+            session = None
         if session is None:
             raise GraphError(404, "itemNotFound", "The upload session was not found or has expired")
         if request.method == "GET":
@@ -431,6 +434,9 @@ def _upload_session(state: SharePointState, request: Request, session_id: str) -
         drop = state.take_drop()
         if drop == "disconnect":
             _drop_connection(request)
+        if drop == "expire":
+            del state.sessions[session_id]
+            raise GraphError(404, "itemNotFound", "The upload session was not found or has expired")
         if drop == "discard":
             return _session_status(session, 202)
         session.received += body

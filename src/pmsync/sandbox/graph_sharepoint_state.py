@@ -11,13 +11,13 @@ import itertools
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pmsync.publish.hashing import quickxor_b64
 
 ColumnType = Literal["text", "note", "number", "choice", "dateTime"]
-DropMode = Literal["disconnect", "discard"]
+DropMode = Literal["disconnect", "discard", "expire"]
 
 
 def now() -> datetime:
@@ -198,9 +198,15 @@ class SharePointState:
         """Lose upload-session fragments: after ``after`` fragments, the next ``times`` are thrown
         away. ``disconnect``: the connection drops with no answer (the client must ask the session
         where to resume); ``discard``: the service answers 202 but its ``nextExpectedRanges`` still
-        asks for the lost range."""
+        asks for the lost range; ``expire``: the session expires as the fragment arrives (404)."""
         with self.lock:
             self._drops.append(_Drop(mode, after, times))
+
+    def expire_sessions(self) -> None:
+        """Make every open upload session expire now (SharePoint's last for a limited time)."""
+        with self.lock:
+            for session in self.sessions.values():
+                session.expires = now() - timedelta(seconds=1)
 
     def take_drop(self) -> DropMode | None:
         with self.lock:
