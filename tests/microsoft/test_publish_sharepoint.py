@@ -367,9 +367,6 @@ def test_an_expired_upload_session_is_replaced_once(ms, sharepoint, store, tmp_p
     [result] = run(config, store, [ReportFile(path=path)])
 
     assert result.action == "created" and sharepoint.drops_served() == 1
-    assert ("POST", "createUploadSession") in {
-        (m, p.rsplit(":/", 1)[-1]) for m, p in ms.graph.faults.requests
-    }
     sessions = [p for m, p in ms.graph.faults.requests if p.endswith("createUploadSession")]
     assert len(sessions) == 2
     assert hashlib.sha256(download(ms, sharepoint, result.item_id or "")).hexdigest() == result.content_hash
