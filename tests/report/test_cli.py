@@ -132,3 +132,20 @@ def test_publish_sends_the_files_to_a_folder_target_and_a_rerun_publishes_nothin
     code, output = run(with_target, *args)
     assert code == 0, output
     assert "archive: report-2026-11.html: unchanged, nothing to do" in output
+
+
+def test_agency_templates_dir_from_pmsync_yaml_overrides_the_logo(config_path: Path, tmp_path: Path) -> None:
+    import yaml
+
+    (tmp_path / "agency").mkdir()
+    (tmp_path / "agency" / "logo.html.j2").write_text('<p class="agency">Department of Examples</p>')
+    raw = yaml.safe_load(config_path.read_text())
+    raw["reports"]["templates_dir"] = "agency"  # relative to pmsync.yaml
+    for source in raw["sources"]:
+        source["records_file"] = str(config_path.parent / source["records_file"])
+    (tmp_path / "pmsync.yaml").write_text(yaml.safe_dump(raw))
+    code, output = run(
+        tmp_path / "pmsync.yaml", "--period", "2026-11", "--format", "html", "--out", str(tmp_path)
+    )
+    assert code == 0, output
+    assert '<p class="agency">Department of Examples</p>' in (tmp_path / "report-2026-11.html").read_text()
