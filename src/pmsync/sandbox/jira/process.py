@@ -4,6 +4,7 @@ not count against the pmsync process being measured, as with a real Jira on anot
 from __future__ import annotations
 
 import multiprocessing
+import time
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -25,6 +26,8 @@ def _serve(conn: Connection, args: dict[str, Any]) -> None:
                 conn.send(sandbox.delete(int(value)))
             elif command == "requests":
                 conn.send((len(sandbox.requests), sandbox.search_requests()))
+            elif command == "cpu":
+                conn.send(time.process_time())
             elif command == "clear":
                 sandbox.server.faults.clear()
                 conn.send(None)
@@ -60,6 +63,10 @@ class JiraSandboxProcess:
         """(all requests, search requests) served since the last :meth:`clear`."""
         total, search = self._ask("requests")
         return int(total), int(search)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the sandbox process has used (to tell its cost from pmsync's)."""
+        return float(self._ask("cpu"))
 
     def clear(self) -> None:
         self._ask("clear")
