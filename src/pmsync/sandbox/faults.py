@@ -11,7 +11,9 @@ Each fault counts the requests it served, so tests can assert the client really 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -69,7 +71,13 @@ class Status:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-Fault = Throttle | ServerError | Delay | Truncate | Garbage | Status
+@dataclass(frozen=True)
+class Reset:
+    """Close the connection without any answer (a load balancer or NAT dropping it): the client sees
+    a connection reset / remote end closed before a status line."""
+
+
+Fault = Throttle | ServerError | Delay | Truncate | Garbage | Status | Reset
 
 _REASONS = {
     401: "Unauthorized",
@@ -207,6 +215,13 @@ class FaultInjector:
         if isinstance(fault, Delay):
             time.sleep(fault.seconds)
             return self.app(environ, start_response)
+        if isinstance(fault, Reset):
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            # werkzeug treats a ConnectionError from the app as a dropped connection: it sends nothing.
+            raise ConnectionResetError("sandbox: connection reset (injected fault)")
         if isinstance(fault, Garbage):
             start_response(
                 "200 OK",

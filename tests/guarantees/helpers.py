@@ -1,0 +1,71 @@
+"""Helpers for the guarantee tests: pmsync.yaml for sandbox sources, full store dumps, subprocess runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.helpers import dump as _dump
+from core.helpers import pmsync_env, run_pmsync, start_pmsync
+from pmsync.config import PmsyncConfig, load_config
+from pmsync.sandbox.jira import JiraSandbox
+from pmsync.store import Store
+from pmsync.sync import sync_sources
+
+__all__ = [
+    "dump",
+    "pmsync_env",
+    "run_pmsync",
+    "start_pmsync",
+    "jira_source",
+    "write_yaml",
+    "clean_dump",
+]
+
+
+def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
+    """Every current record, every history row and each cursor (see ``core.helpers.dump``), with the
+    wall-clock time of the connector's last key-only scan left out of the cursors: it differs between
+    two otherwise identical runs, and the data read is what must match."""
+    full = _dump(store, source_name)
+    cursors = []
+    for text in full["cursors"]:
+        cursor = json.loads(text)
+        if isinstance(cursor, dict):
+            cursor.pop("last_scan", None)
+        cursors.append(json.dumps(cursor, sort_keys=True))
+    return {**full, "cursors": cursors}
+
+
+def jira_source(sandbox: JiraSandbox, name: str = "jira", **overrides: Any) -> dict[str, Any]:
+    """A ``type: jira`` source block for ``sandbox``; its token comes from ``$JIRA_TOKEN``."""
+    settings = sandbox.source_settings(api_token="${JIRA_TOKEN}", page_size=10, **overrides)
+    return {"name": name, "type": "jira", **settings}
+
+
+def write_yaml(folder: Path, store_url: str, *sources: dict[str, Any], **extra: Any) -> Path:
+    path = folder / "pmsync.yaml"
+    raw = {"store": {"url": store_url}, "sources": list(sources), **extra}
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def load(path: Path, sandbox: JiraSandbox) -> PmsyncConfig:
+    return load_config(path, env={"JIRA_TOKEN": sandbox.api_token})
+
+
+def clean_dump(folder: Path, sandbox: JiraSandbox, source: dict[str, Any]) -> dict[str, Any]:
+    """The dump of an uninterrupted sync of ``source`` into a fresh SQLite store in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / 'clean.db'}"
+    config = load(write_yaml(folder, url, source), sandbox)
+    store = Store.open(url)
+    try:
+        [run] = sync_sources(config, store)
+        assert run.status == "ok", run.error
+        return dump(store)
+    finally:
+        store.close()
