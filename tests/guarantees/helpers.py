@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from core.helpers import dump as _dump
 from core.helpers import pmsync_env, run_pmsync, start_pmsync
+
 from pmsync.config import PmsyncConfig, load_config
 from pmsync.sandbox.jira import JiraSandbox
 from pmsync.store import Store
