@@ -208,6 +208,7 @@ def write_config(root: Path, store_url: str, **reports: object) -> Path:
             {
                 "key": "ERP",
                 "name": "ERP upgrade",
+                "program": "Modernisation",
                 "tier": "large",
                 "sponsor": "CFO",
                 "manager": "Dana",
@@ -222,7 +223,7 @@ def write_config(root: Path, store_url: str, **reports: object) -> Path:
                 "approved_budget": "40000",
                 "links": {"schedule": "web-plan", "finance": "WEB"},
             },  # fmt: skip
-            {"key": "HR", "name": "HR system", "tier": "medium"},
+            {"key": "HR", "name": "HR system", "tier": "medium", "program": "Modernisation"},
         ],
         "sources": [
             {"name": name, "type": CONNECTOR, "records_file": f"{name}.json"}

@@ -61,6 +61,24 @@ def test_one_project_report_is_named_after_it(config_path: Path, tmp_path: Path)
     assert data["meta"]["scope"] == "projects" and [p["key"] for p in data["projects"]] == ["WEB"]
 
 
+def test_program_report_covers_its_projects_only(config_path: Path, tmp_path: Path) -> None:
+    code, output = run(
+        config_path,
+        "--period",
+        "2026-11",
+        "--program",
+        "Modernisation",
+        "--format",
+        "json",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0, output
+    data = json.loads((tmp_path / "report-2026-11-Modernisation.json").read_text())
+    assert data["meta"]["scope"] == "program" and data["meta"]["program"] == "Modernisation"
+    assert [row["key"] for row in data["portfolio"]] == ["ERP", "HR"]
+
+
 def test_as_of_rebuilds_the_report_as_it_was(config_path: Path, tmp_path: Path) -> None:
     code, output = run(
         config_path,
@@ -100,7 +118,8 @@ def test_schema_option_prints_the_published_schema(config_path: Path) -> None:
         (["--period", "2026-11", "--as-of", "2026-11-15T00:00:00"], 3, "has no time zone"),
         (["--period", "2026-11", "--project", "NOPE"], 3, "unknown project NOPE"),
         (["--period", "2026-11", "--format", "docx"], 1, "unknown report format docx"),
-        (["--project", "ERP", "--portfolio"], 2, "either --portfolio or --project"),
+        (["--project", "ERP", "--portfolio"], 2, "one of --portfolio, --program or --project"),
+        (["--period", "2026-11", "--program", "Nope"], 3, "programs in pmsync.yaml: Modernisation"),
     ],
 )
 def test_bad_options_give_one_clear_line_and_an_exit_code(

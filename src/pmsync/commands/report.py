@@ -39,6 +39,7 @@ def _as_of(value: str | None) -> datetime | None:
 @click.command()
 @click.option("--period", help="Month to report, YYYY-MM (default: the current month).")
 @click.option("--project", "projects", multiple=True, metavar="KEY", help="Only this project (repeatable).")
+@click.option("--program", metavar="NAME", help="Only the projects of this program (projects[].program).")
 @click.option("--portfolio", is_flag=True, help="Every project (the default when no --project is given).")
 @click.option("--format", "formats", help="Comma-separated: html,xlsx,pdf,json (default: reports.formats).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
@@ -52,6 +53,7 @@ def report(
     state: CliState,
     period: str | None,
     projects: tuple[str, ...],
+    program: str | None,
     portfolio: bool,
     formats: str | None,
     out_dir: Path | None,
@@ -71,8 +73,8 @@ def report(
     if schema:
         click.echo(schema_text(), nl=False)
         return
-    if portfolio and projects:
-        raise click.UsageError("give either --portfolio or --project, not both")
+    if sum(map(bool, (portfolio, projects, program))) > 1:
+        raise click.UsageError("give one of --portfolio, --program or --project")
     config = state.config()
     settings = load_reports_config(config)
     chosen = parse_formats(formats if formats is not None else settings.formats)
@@ -80,7 +82,13 @@ def report(
     moment = _as_of(as_of)
     with Store.open(config.store_url()) as store:
         built = build_report(
-            store, config, month, projects=list(projects) or None, as_of=moment, settings=settings
+            store,
+            config,
+            month,
+            projects=list(projects) or None,
+            program=program,
+            as_of=moment,
+            settings=settings,
         )
         paths = write_report(built, out_dir or settings.out_dir, chosen, templates_dir=settings.templates_dir)
         for path in paths:

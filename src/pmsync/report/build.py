@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pmsync import __version__, clock
 from pmsync.config import PmsyncConfig, ProjectConfig
@@ -80,12 +80,26 @@ def _utc(moment: datetime) -> datetime:
 
 
 def select_projects(
-    config: PmsyncConfig, store: Store, keys: Sequence[str] | None, as_of: datetime
+    config: PmsyncConfig,
+    store: Store,
+    keys: Sequence[str] | None,
+    as_of: datetime,
+    program: str | None = None,
 ) -> list[str]:
-    """The projects in scope: those named (checked against pmsync.yaml / the store), else all."""
+    """The projects in scope: those named, or a program's (from pmsync.yaml), else all."""
     known = [p.key for p in config.projects]
     if not known:  # no projects in pmsync.yaml: report what the sources know
         known = sorted({p.key for p in store.iter_records(Project, as_of=as_of)})
+    if program is not None:
+        members = sorted(p.key for p in config.projects if p.program == program)
+        if not members:
+            programs = sorted({p.program for p in config.projects if p.program})
+            raise ConfigError(
+                f"no project belongs to program {program!r}",
+                record="--program",
+                hint=f"programs in pmsync.yaml: {', '.join(programs) or 'none (set projects[].program)'}",
+            )
+        return members
     if not keys:
         return sorted(known)
     unknown = [k for k in keys if k not in known]
@@ -119,6 +133,7 @@ def build_report(
     period: Period,
     *,
     projects: Sequence[str] | None = None,
+    program: str | None = None,
     as_of: datetime | None = None,
     measure: MeasureProject | None = None,
     settings: ReportsConfig | None = None,
@@ -130,7 +145,7 @@ def build_report(
     as_of = min(_utc(as_of), period.end_moment) if as_of is not None else period.end_moment
     previous = period.previous()
     previous_as_of = min(previous.end_moment, as_of)
-    keys = select_projects(config, store, projects, as_of)
+    keys = select_projects(config, store, projects, as_of, program)
     history = SyncHistory(store, config, as_of, settings.sync_runs_listed)
     previous_history = SyncHistory(store, config, previous_as_of, 1)
     data_through = history.data_through
@@ -182,7 +197,10 @@ def build_report(
         rows.append(_portfolio_row(section, before))
     currency = config.portfolio.currency
     exceptions: list[ReconciliationException] = []
-    if not projects:  # spend and work no project owns concern the whole portfolio
+    scope: Literal["portfolio", "program", "projects"] = (
+        "projects" if projects else "program" if program is not None else "portfolio"
+    )
+    if scope == "portfolio":  # spend and work no project owns concern the whole portfolio
         owned = [p.key for p in config.projects] or keys
         exceptions = unowned_spend(store.iter_records(CostLine, as_of=as_of), owned)
         exceptions += unattributed_items(store.iter_records(WorkItem, as_of=as_of))
@@ -207,7 +225,8 @@ def build_report(
         status_date=status_date,
         previous_period=previous.label,
         previous_as_of=previous_as_of,
-        scope="projects" if projects else "portfolio",
+        scope=scope,
+        program=program,
         projects=keys,
         currency=currency,
         generated_at=data_through or as_of,

@@ -67,7 +67,9 @@ class ReportMeta(_Model):
     status_date: date
     previous_period: str
     previous_as_of: datetime
-    scope: Literal["portfolio", "projects"]
+    scope: Literal["portfolio", "program", "projects"]
+    #: the program reported on when ``scope`` is "program"
+    program: str | None = None
     projects: list[str]
     currency: str
     #: a timestamp taken from the data (never the wall clock), so re-runs are byte-identical

@@ -35,9 +35,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def report_basename(report: Report) -> str:
-    """``report-2026-11`` for the portfolio, ``report-2026-11-ERP`` for one project."""
+    """``report-2026-11`` for the portfolio, ``report-2026-11-ERP`` for one project,
+    ``report-2026-11-Modernisation`` for a program (unsafe characters become ``_``)."""
     name = f"report-{report.meta.period}"
-    if report.meta.scope == "projects":
+    if report.meta.scope == "program" and report.meta.program:
+        name += f"-{report.meta.program}"
+    elif report.meta.scope == "projects":
         keys = "-".join(report.meta.projects)
         name += "-" + (keys if len(keys) <= 60 else f"{len(report.meta.projects)}-projects")
     return _UNSAFE.sub("_", name)
