@@ -432,6 +432,7 @@ class LineBuilder:
             {
                 "source": {"system": self.system, "instance": self.source_name, "external_id": external_id},
                 "project": self.project_links.get(line.code),
+                "project_code": line.code,
                 "scope": scope,
                 "kind": line.kind,
                 "amount": line.amount,

@@ -182,6 +182,8 @@ class CostLine(Record):
     posting_date: date | None = None
     fiscal_year: int | None = None
     fiscal_period: int | None = None
+    #: the finance system's own project code (e.g. ``P-100``), kept even when no pmsync project owns it
+    project_code: str | None = None
     account: str | None = None
     category: str | None = None
     vendor: str | None = None

@@ -229,7 +229,7 @@ def unowned_spend(
     for line in cost_lines:
         if line.kind not in ("actual", "commitment") or (line.project is not None and line.project in known):
             continue
-        code = line.task_code or line.account or "(no code)"
+        code = line.project_code or line.task_code or line.account or "(no code)"
         key = (line.source.instance, line.project or "", code)
         amount, count = totals.get(key, (Decimal(0), 0))
         totals[key] = (amount + line.amount, count + 1)
