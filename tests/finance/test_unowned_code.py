@@ -14,7 +14,8 @@ def test_unknown_project_code_is_kept_and_reported_by_its_code(tmp_path: Path) -
     export.write_text(
         HEADER
         + "\nP-100,1.1,5110,Labor,Actual,OCT-26,05-OCT-2026,1000.00,USD,Agency Staff,,Timesheet"
-        + '\nP-999,1.1,5410,Consulting Services,Actual,OCT-26,12-OCT-2026,"18,500.00",USD,Gartner Inc,PO-1,Advisory'
+        + "\nP-999,1.1,5410,Consulting Services,Actual,OCT-26,12-OCT-2026,"
+        + '"18,500.00",USD,Gartner Inc,PO-1,Advisory'
         + "\n",
         encoding="utf-8",
     )
