@@ -22,6 +22,7 @@ mis-encoded or hostile file yields nothing half-way.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -245,6 +246,11 @@ class MspdiReader:
     def read_stream(self, raw: IO[bytes]) -> tuple[Schedule, str]:
         """Parse a seekable binary stream from its start."""
         reader = _HashingReader(raw)
+        # The parse allocates millions of small objects and creates no reference cycles; the cyclic
+        # GC's passes over the growing heap would only make it slower the bigger the file (≈20 % at
+        # 10^4 tasks, more at 10^5). Reference counting still frees everything as usual.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             refuse_dtd(raw)
             raw.seek(0)
@@ -272,6 +278,9 @@ class MspdiReader:
             raise SourceDataError(str(exc), record=self.name) from None
         except UnicodeDecodeError as exc:
             raise SourceDataError(f"mis-encoded text ({exc.reason})", record=self.name) from None
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         return schedule, reader.sha256.hexdigest()
 
     # -- parsing ------------------------------------------------------------------------------
