@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 from core.helpers import dump as _dump
-from core.helpers import pmsync_env, run_pmsync, start_pmsync
+from core.helpers import pmsync_env
 
 from pmsync.config import PmsyncConfig, load_config
 from pmsync.sandbox.jira import JiraSandbox
@@ -18,8 +20,8 @@ from pmsync.sync import sync_sources
 __all__ = [
     "dump",
     "pmsync_env",
-    "run_pmsync",
-    "start_pmsync",
+    "pmsync",
+    "start",
     "jira_source",
     "write_yaml",
     "clean_dump",
@@ -69,3 +71,24 @@ def clean_dump(folder: Path, sandbox: JiraSandbox, source: dict[str, Any]) -> di
         return dump(store)
     finally:
         store.close()
+
+
+def _command(config: Path, args: tuple[str, ...], env: dict[str, str] | None) -> dict[str, Any]:
+    return {
+        "args": [sys.executable, "-m", "pmsync", "--config", str(config), *args],
+        "env": {**pmsync_env(), **(env or {})},
+        "text": True,
+    }
+
+
+def pmsync(
+    config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``pmsync`` command line in a new process (with extra environment variables)."""
+    command = _command(config, args, env)
+    return subprocess.run(command.pop("args"), capture_output=True, timeout=timeout, **command)
+
+
+def start(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    command = _command(config, args, env)
+    return subprocess.Popen(command.pop("args"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, **command)
