@@ -23,7 +23,6 @@ mis-encoded or hostile file yields nothing half-way.
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -32,7 +31,6 @@ from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 import defusedxml
-from defusedxml.ElementTree import DefusedXMLParser
 
 from pmsync.errors import SourceDataError
 
@@ -51,62 +49,9 @@ from .schedule import (
     Task,
     iso_duration_minutes,
 )
+from .xml_guard import HashingReader, refuse_dtd
 
 MSPDI_NAMESPACE = "http://schemas.microsoft.com/project"
-
-
-class _RootReached(Exception):
-    """The prolog has been read: the root element started."""
-
-
-class _StopAtRoot:
-    """A parser target that ends parsing at the root element's start tag."""
-
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
-        raise _RootReached
-
-    def end(self, tag: str) -> None:
-        pass
-
-    def data(self, data: str) -> None:
-        pass
-
-    def close(self) -> None:
-        return None
-
-
-def refuse_dtd(raw: IO[bytes]) -> None:
-    """Read the prolog with defusedxml (no DTD, no entities); raise if it declares any.
-
-    Leaves ``raw`` wherever reading stopped; the caller rewinds it.
-    """
-    parser = DefusedXMLParser(
-        target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True, forbid_external=True
-    )
-    while True:
-        chunk = raw.read(1 << 16)
-        if not chunk:
-            parser.close()  # no root element at all: raises ParseError ("no element found")
-            return
-        try:
-            parser.feed(chunk)
-        except _RootReached:
-            return
-
-
-class _HashingReader:
-    """A binary file wrapper that hashes what the parser reads, so the hash is of the parsed bytes."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        self.sha256 = hashlib.sha256()
-        self.bytes_read = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self.sha256.update(data)
-        self.bytes_read += len(data)
-        return data
 
 
 def _bool(text: str) -> bool:
@@ -245,7 +190,7 @@ class MspdiReader:
 
     def read_stream(self, raw: IO[bytes]) -> tuple[Schedule, str]:
         """Parse a seekable binary stream from its start."""
-        reader = _HashingReader(raw)
+        reader = HashingReader(raw)
         # The parse allocates millions of small objects and creates no reference cycles; the cyclic
         # GC's passes over the growing heap would only make it slower the bigger the file (≈20 % at
         # 10^4 tasks, more at 10^5). Reference counting still frees everything as usual.
@@ -285,7 +230,7 @@ class MspdiReader:
 
     # -- parsing ------------------------------------------------------------------------------
 
-    def _parse(self, reader: _HashingReader) -> Schedule:
+    def _parse(self, reader: HashingReader) -> Schedule:
         schedule = Schedule(reader="mspdi")
         events = iterparse(reader, events=("end",))
         handlers: dict[str, Callable[[Element], None]] = {}
