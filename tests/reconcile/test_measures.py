@@ -13,13 +13,18 @@ Project ERP (tier medium, approved budget 30,000), governance calendar with Than
 Jira epic ERP-1 (done, no dates) is synced; baseline 1 is captured (SUM, A, B, M, ERP-1) and
 approved on 2026-11-02; the plan then changes (B and M slip, C is added). Hand computation at 2026-11-30:
 
-    PV  = A 10,000 + B 19,000 × 10/19 (Nov 16-20, 23-25, 27, 30 = 10 of 19 days) + M 0  = 20,000
-    EV  = A 10,000 × 100 % + B 19,000 × 50 %                                            = 19,500
+    Baseline cost of detail work A + B (SUM excluded) = 29,000, but BAC = the approved budget 30,000
+    (AC comes from finance, on the budget's basis). So the baseline gives the time-phasing only and
+    PV and EV are scaled to BAC by 30,000 / 29,000:
+    PV  = 30,000 × (A 10,000 + B 19,000 × 10/19 (Nov 16-20, 23-25, 27, 30 = 10 of 19 days)) / 29,000
+        = 30,000 × 20,000 / 29,000                                                   = 20,689.66
+    EV  = 30,000 × (A 10,000 × 100 % + B 19,000 × 50 %) / 29,000 = 30,000 × 19,500 / 29,000 = 20,172.41
     AC  = finance actuals dated ≤ 11-30: 8,000 (11-10) + 12,000 (11-25); 3,000 (12-02) is later = 20,000
-    BAC = baseline cost of detail work A + B (SUM excluded)                             = 29,000
-    SV = −500, CV = −500, SPI = CPI = 19,500 / 20,000 = 0.975
-    EAC = BAC / CPI = 29,000 / 0.975 = 29,743.59; ETC = 9,743.59; VAC = −743.59
-    TCPI = (29,000 − 19,500) / (29,000 − 20,000) = 9,500 / 9,000 = 1.0556
+    SV = 20,172.41 − 20,689.66 = −517.24 (exactly 30,000 × −500 / 29,000); CV = 172.41
+    SPI = 19,500 / 20,000 = 0.975 (scaling cancels); CPI = 20,172.41 / 20,000 = 585 / 580 = 1.0086
+    EAC = BAC / CPI = 30,000 × 20,000 / 20,172.41 = 29,000 × 20,000 / 19,500 = 29,743.59
+    ETC = 9,743.59; VAC = 30,000 − 29,743.59 = 256.41
+    TCPI = (30,000 − 20,172.41) / (30,000 − 20,000) = 9,827.59 / 10,000 = 0.98276
 
     Cost: BAC = approved budget 30,000; forecast = EAC 29,743.59; variance at completion = 256.41
           (0.85 % under); commitments 5,000; spent (20,000 + 5,000) / 30,000 = 83.3 %
@@ -188,16 +193,19 @@ def test_project_measures_match_the_hand_computation(portfolio):
     m = measure_project(portfolio, CONFIG.projects[0], STATUS, governance=GOVERNANCE)
     evm = m.evm
     assert evm is not None
-    assert (evm.bac, evm.pv, evm.ev, evm.ac) == (D("29000.00"), D("20000.00"), D("19500.00"), D("20000.00"))
-    assert (evm.sv, evm.cv) == (D("-500.00"), D("-500.00"))
-    assert evm.spi == pytest.approx(0.975) and evm.cpi == pytest.approx(0.975)
-    assert (evm.eac, evm.etc, evm.vac) == (D("29743.59"), D("9743.59"), D("-743.59"))
-    assert evm.eac_formula == "EAC = BAC / CPI = 29,000.00 / 0.9750 = 29,743.59"
-    assert evm.tcpi == pytest.approx(9500 / 9000)
+    assert (evm.bac, evm.pv, evm.ev, evm.ac) == (D("30000.00"), D("20689.66"), D("20172.41"), D("20000.00"))
+    assert (evm.bac_basis, evm.weighting, evm.baseline_cost) == ("approved budget", "cost", D("29000.00"))
+    assert (evm.sv, evm.cv) == (D("-517.24"), D("172.41"))
+    assert evm.spi == pytest.approx(0.975) and evm.cpi == pytest.approx(585 / 580)
+    assert (evm.eac, evm.etc, evm.vac) == (D("29743.59"), D("9743.59"), D("256.41"))
+    assert evm.eac_formula == "EAC = BAC / CPI = 30,000.00 / 1.0086 = 29,743.59"
+    assert evm.tcpi == pytest.approx((30000 - 30000 * 19500 / 29000) / 10000)
     assert [(p.period_end, p.pv, p.ev, p.ac) for p in evm.s_curve] == [
-        (STATUS, D("20000.00"), D("19500.00"), D("20000.00")),
-        (date(2026, 12, 31), D("29000.00"), None, None),
+        (STATUS, D("20689.66"), D("20172.41"), D("20000.00")),
+        (date(2026, 12, 31), D("30000.00"), None, None),
     ]
+    assert "differs from baseline 1's cost USD 29,000.00" in evm.basis
+    assert "PV(t) = BAC × baseline cost planned by t / total baseline cost" in evm.basis
 
     cost = m.cost
     assert (cost.budget_at_completion, cost.bac_basis) == (D(30000), "approved budget")
@@ -232,7 +240,8 @@ def test_project_measures_match_the_hand_computation(portfolio):
     assert [e.action for e in m.baseline_history] == ["captured", "approved"]
     (health,) = m.health
     assert health.schedule == "msproject:plan (plan:erp.xml)"
-    assert (m.tier, m.sponsor, m.notes) == ("medium", "CFO", [])
+    assert (m.tier, m.sponsor) == ("medium", "CFO")
+    assert m.notes == [f"earned value basis: {evm.basis}"]  # the report explains the scaling
 
 
 def test_portfolio_rollup_and_trend(portfolio):
@@ -268,9 +277,9 @@ def test_past_report_is_rebuilt_from_history(portfolio):
 
 def test_s_curve_takes_past_earned_value_from_history(portfolio):
     """On 12-10 B is updated to 80 %. At status date 12-15 the S-curve's November point still shows
-    what was known on 11-30 (B 50 %: EV 19,500), the status-date point the new progress:
-    EV = 10,000 + 19,000 × 80 % = 25,200; AC = 20,000 + 3,000 (12-02) = 23,000; PV = 29,000 (B's
-    baseline finish 12-11 has passed)."""
+    what was known on 11-30 (B 50 %: EV 20,172.41 as above), the status-date point the new progress:
+    EV = 30,000 × (10,000 + 19,000 × 80 %) / 29,000 = 30,000 × 25,200 / 29,000 = 26,068.97;
+    AC = 20,000 + 3,000 (12-02) = 23,000; PV = BAC 30,000 (B's baseline finish 12-11 has passed)."""
     clock.set_now(datetime(2026, 12, 10, 9, tzinfo=UTC))
     b = next(i for i in plan(slipped=True) if i.key == "B")
     with portfolio.writer("plan") as w:
@@ -278,8 +287,8 @@ def test_s_curve_takes_past_earned_value_from_history(portfolio):
     m = measure_project(portfolio, CONFIG.projects[0], date(2026, 12, 15), governance=GOVERNANCE)
     assert m.evm is not None
     assert [(p.label, p.pv, p.ev, p.ac) for p in m.evm.s_curve] == [
-        ("2026-11", D("20000.00"), D("19500.00"), D("20000.00")),
-        ("2026-12", D("29000.00"), D("25200.00"), D("23000.00")),
-        ("2026-12", D("29000.00"), None, None),
+        ("2026-11", D("20689.66"), D("20172.41"), D("20000.00")),
+        ("2026-12", D("30000.00"), D("26068.97"), D("23000.00")),
+        ("2026-12", D("30000.00"), None, None),
     ]
     assert m.evm.s_curve[1].period_end == date(2026, 12, 15)

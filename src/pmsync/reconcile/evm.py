@@ -4,6 +4,8 @@
   Each baseline item's budget is spread linearly over the working days between its baseline start and
   finish; a zero-length item (a milestone) earns its whole budget on its finish date.
 - EV (earned value, BCWP): the baseline budget of the work actually done = Σ budget × % complete.
+- Both take any weight in place of the budget (``weighted_*``): :mod:`~pmsync.reconcile.valuation`
+  scales them to the budget at completion, so PV, EV and AC share one basis.
 - AC (actual cost, ACWP): what was spent, from finance actuals.
 - SV = EV − PV, CV = EV − AC, SPI = EV / PV, CPI = EV / AC;
 - EAC, by the method the governance config names (PMBOK Guide 6th ed., §7.4.2.2):
@@ -76,11 +78,7 @@ def planned_value(items: Iterable[BaselineItem], status_date: date, calendar: Wo
 
 def earned_value(items: Iterable[tuple[BaselineItem, float | None]]) -> Decimal:
     """EV: Σ baseline cost × percent complete / 100 (unrounded); ``None`` percent counts as 0."""
-    total = ZERO
-    for item, percent in items:
-        if item.cost and percent:
-            total += item.cost * Decimal(str(percent)) / Decimal(100)
-    return total
+    return weighted_earned((item.cost or ZERO, percent) for item, percent in items)
 
 
 def month_ends(first: date, last: date) -> list[date]:
@@ -94,17 +92,33 @@ def month_ends(first: date, last: date) -> list[date]:
     return ends
 
 
+def weighted_planned_curve(
+    items: Iterable[tuple[BaselineItem, Decimal]], period_ends: Sequence[date], calendar: WorkingCalendar
+) -> list[Decimal]:
+    """Cumulative Σ weight × planned fraction at each of ``period_ends``, in one pass over ``items``."""
+    totals = [ZERO] * len(period_ends)
+    for item, weight in items:
+        if not weight:
+            continue
+        for index, end in enumerate(period_ends):
+            totals[index] += weight * planned_fraction(item.start, item.finish, end, calendar)
+    return totals
+
+
 def planned_value_curve(
     items: Iterable[BaselineItem], period_ends: Sequence[date], calendar: WorkingCalendar
 ) -> list[Decimal]:
     """Cumulative PV at each of ``period_ends`` (sorted), in one pass over ``items``."""
-    totals = [ZERO] * len(period_ends)
-    for item in items:
-        if not item.cost:
-            continue
-        for index, end in enumerate(period_ends):
-            totals[index] += item.cost * planned_fraction(item.start, item.finish, end, calendar)
-    return totals
+    return weighted_planned_curve(((i, i.cost or ZERO) for i in items), period_ends, calendar)
+
+
+def weighted_earned(items: Iterable[tuple[Decimal, float | None]]) -> Decimal:
+    """Σ weight × percent complete / 100 (unrounded); ``None`` percent counts as 0."""
+    total = ZERO
+    for weight, percent in items:
+        if weight and percent:
+            total += weight * Decimal(str(percent)) / Decimal(100)
+    return total
 
 
 def s_curve(

@@ -7,8 +7,12 @@ The rules, in words:
   gets figures; the RAG explanation then rests on an unapproved baseline.
 - **Leaf items**: finish dates, EVM and BEI use detail work only (no summary rows), so roll-ups are
   not counted twice.
-- **EV** uses baseline cost × percent complete (physical % when the schedule gives one; done = 100 %;
-  an item with no percentage earns nothing until done — the conservative 0/100 rule).
+- **Forecast finish**: an item's actual finish, unless that date is later than the day the data was
+  read (impossible, so a source error: the planned finish is used and a note says so); unfinished
+  work whose planned finish has passed is forecast to finish no earlier than the status date.
+- **EV, PV** on the budget's basis: see :mod:`~pmsync.reconcile.valuation` (BAC spread over the
+  baseline by cost, work hours, working days or equally; physical % when the schedule gives one,
+  else % complete, else the 0/50/100 rule).
 - **AC**: finance actuals dated on or before the status date; without finance lines, the schedule's
   own actual cost.
 - **Forecast at completion**: actuals to date + finance forecast lines dated after the status date,
@@ -44,6 +48,7 @@ from pmsync.reconcile.results import (
     MilestoneMeasure,
     ScheduleMeasures,
 )
+from pmsync.reconcile.valuation import BudgetAtCompletion
 from pmsync.store import Store
 
 ZERO = Decimal(0)
@@ -129,8 +134,32 @@ def choose_baseline(store: Store, project: str, as_of: datetime | None) -> Chose
     return ChosenBaseline(baseline, items, approvals, notes)
 
 
+def valid_actual_finish(item: WorkItem, read_on: date) -> date | None:
+    """The actual finish, unless it is later than the day the data was read: a date that has not
+    happened yet is a source error (e.g. a completion stamped by a wrong clock), not a slip."""
+    if item.actual_finish is not None and item.actual_finish <= read_on:
+        return item.actual_finish
+    return None
+
+
+def forecast_finish(item: WorkItem, status_date: date, read_on: date) -> date | None:
+    """When the item finished, or is now expected to: its (valid) actual finish; else its planned
+    finish, but unfinished work whose planned finish has passed cannot finish before the status date."""
+    actual = valid_actual_finish(item, read_on)
+    if actual is not None:
+        return actual
+    planned = item.finish or item.due
+    if planned is None or is_complete(item):
+        return planned
+    return max(planned, status_date)
+
+
 def _milestones(
-    items: Sequence[WorkItem], base: dict[str, BaselineItem], status_date: date, cal: WorkingCalendar
+    items: Sequence[WorkItem],
+    base: dict[str, BaselineItem],
+    status_date: date,
+    cal: WorkingCalendar,
+    read_on: date,
 ) -> list[MilestoneMeasure]:
     found = []
     for item in items:
@@ -138,7 +167,7 @@ def _milestones(
             continue
         b = base.get(item.source.key())
         current = item.finish or item.due
-        actual = item.actual_finish or (current if is_complete(item) else None)
+        actual = valid_actual_finish(item, read_on) or (current if is_complete(item) else None)
         b_finish = b.finish if b else None
         variance = None
         if b_finish and (actual or current):
@@ -178,7 +207,11 @@ def schedule_measures(
     chosen: ChosenBaseline,
     status_date: date,
     cal: WorkingCalendar,
+    read_on: date | None = None,
 ) -> ScheduleMeasures:
+    """Finish variance, milestones and BEI; ``read_on`` is the day the data was read (default: the
+    status date), after which no actual date can be real."""
+    read_on = read_on or status_date
     base = chosen.items
     by_key = {i.source.key(): i for i in work}
     present = {i.source.key() for i in all_items}
@@ -186,10 +219,11 @@ def schedule_measures(
     b_starts = [b.start for b in b_leaf if b.start] + [b.finish for b in b_leaf if b.finish and not b.start]
     b_finishes = [b.finish for b in b_leaf if b.finish]
     b_start, b_finish = min(b_starts, default=None), max(b_finishes, default=None)
-    finishes = [i.actual_finish or i.finish or i.due for i in work]
+    finishes = [forecast_finish(i, status_date, read_on) for i in work]
     current = max((f for f in finishes if f), default=None)
     done = bool(work) and all(is_complete(i) for i in work)
-    actual = max((i.actual_finish for i in work if i.actual_finish), default=None) if done else None
+    actuals = [valid_actual_finish(i, read_on) for i in work]
+    actual = max((f for f in actuals if f), default=None) if done else None
     variance = duration = percent = None
     if b_finish and (actual or current):
         variance = cal.variance(b_finish, actual or current)  # type: ignore[arg-type]
@@ -197,7 +231,7 @@ def schedule_measures(
         duration = cal.count(b_start, b_finish)
     if variance is not None and duration:
         percent = variance / duration * 100
-    milestones = _milestones(all_items, base, status_date, cal)
+    milestones = _milestones(all_items, base, status_date, cal, read_on)
     due = [k for k, b in base.items() if k in by_key and b.finish and b.finish <= status_date]
     # BEI counts baselined detail work with a baseline finish: a done backlog item with no dates
     # (e.g. a Jira epic) was never scheduled, so it must not inflate the index.
@@ -236,25 +270,16 @@ def _sum(lines: Iterable[CostLine]) -> Decimal:
 def cost_measures(
     lines: Sequence[CostLine],
     work: Sequence[WorkItem],
-    budget: Decimal | None,
-    baseline_cost: Decimal,
+    budget: BudgetAtCompletion,
     evm: EvmMeasures | None,
     status_date: date,
     currency: str,
 ) -> CostMeasures:
     actuals = [x for x in lines if x.kind == "actual" and _to_date(x, status_date)]
-    budgets = [x for x in lines if x.kind == "budget"]
     commitments = [x for x in lines if x.kind == "commitment" and _to_date(x, status_date)]
     forecasts = [x for x in lines if x.kind == "forecast" and not _to_date(x, status_date)]
     actual = _sum(actuals) if actuals else sum((i.actual_cost or ZERO for i in work), ZERO)
-    if budget is not None:
-        bac, bac_basis = budget, "approved budget"
-    elif budgets:
-        bac, bac_basis = _sum(budgets), "finance budget lines"
-    elif baseline_cost:
-        bac, bac_basis = baseline_cost, "baseline cost"
-    else:
-        bac, bac_basis = None, "no budget"
+    bac, bac_basis = budget.amount, budget.basis
     if forecasts:
         forecast, basis = actual + _sum(forecasts), "actuals to date plus finance forecast"
     elif evm is not None and evm.eac is not None:

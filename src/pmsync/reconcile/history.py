@@ -31,13 +31,18 @@ class Progress:
     percent: float | None
     physical_percent: float | None
     actual_cost: Decimal | None
+    in_progress: bool = False
 
     def percent_for_ev(self) -> float:
+        """Physical % when given, else % complete; without either the 0/50/100 rule (in progress 50 %),
+        because a backlog item (Jira, Planner) reports status, not a percentage."""
         if self.done:
             return 100.0
         if self.physical_percent is not None:
             return self.physical_percent
-        return self.percent or 0.0
+        if self.percent is not None:
+            return self.percent
+        return 50.0 if self.in_progress else 0.0
 
 
 def _progress(payload: dict[str, Any]) -> Progress:
@@ -52,6 +57,7 @@ def _progress(payload: dict[str, Any]) -> Progress:
         if payload.get("physical_percent_complete") is None
         else float(payload["physical_percent_complete"]),
         actual_cost=None if cost is None else Decimal(str(cost)),
+        in_progress=payload.get("status_category") == "in_progress",
     )
 
 

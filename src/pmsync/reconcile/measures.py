@@ -19,12 +19,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from itertools import accumulate
 
+from pmsync import clock
 from pmsync.config import ProjectConfig
 from pmsync.model import BaselineItem, Project, Tier, WorkItem
 from pmsync.reconcile import baselines as bl
 from pmsync.reconcile.calendar import WorkingCalendar
 from pmsync.reconcile.crosscheck import crosscheck_project
-from pmsync.reconcile.evm import compute_evm, earned_value, month_ends, planned_value_curve, s_curve
+from pmsync.reconcile.evm import (
+    compute_evm,
+    money,
+    month_ends,
+    s_curve,
+    weighted_earned,
+    weighted_planned_curve,
+)
 from pmsync.reconcile.figures import (
     ChosenBaseline,
     ProjectData,
@@ -33,6 +41,7 @@ from pmsync.reconcile.figures import (
     end_of_day,
     leaves,
     schedule_measures,
+    valid_actual_finish,
 )
 from pmsync.reconcile.governance import GovernanceConfig, rate_project
 from pmsync.reconcile.health import assess_schedule, is_complete
@@ -44,6 +53,7 @@ from pmsync.reconcile.results import (
     ScheduleHealth,
     ScopeMeasures,
 )
+from pmsync.reconcile.valuation import PROGRESS_RULE, ValueBasis, budget_at_completion, value_basis
 from pmsync.store import Store
 
 ZERO = Decimal(0)
@@ -76,15 +86,21 @@ def project_facts(config: ProjectConfig, stored: Sequence[Project]) -> ProjectFa
     )
 
 
-def _evm_items(chosen: ChosenBaseline, all_items: Sequence[WorkItem], work: Sequence[WorkItem]) -> list[str]:
-    """Baseline item keys that carry value: detail work, or items no longer in the plan."""
+def _evm_candidates(
+    chosen: ChosenBaseline, all_items: Sequence[WorkItem], work: Sequence[WorkItem]
+) -> dict[str, BaselineItem]:
+    """Baseline items that can carry value: detail work, or items no longer in the plan."""
     present = {i.source.key() for i in all_items}
     detail = {i.source.key() for i in work}
-    return [k for k, b in chosen.items.items() if b.cost and (k in detail or k not in present)]
+    return {k: b for k, b in chosen.items.items() if k in detail or k not in present}
 
 
-def _ev_at(keys: Sequence[str], base: dict[str, BaselineItem], progress: dict[str, Progress]) -> Decimal:
-    return earned_value((base[k], progress[k].percent_for_ev() if k in progress else 0.0) for k in keys)
+def _earned(basis: ValueBasis, progress: dict[str, Progress]) -> Decimal:
+    weighted = weighted_earned(
+        (weight, progress[k].percent_for_ev() if k in progress else 0.0)
+        for k, weight in basis.weights.items()
+    )
+    return basis.share_of_bac(weighted)
 
 
 def progress_of(item: WorkItem) -> Progress:
@@ -93,6 +109,7 @@ def progress_of(item: WorkItem) -> Progress:
         percent=item.percent_complete,
         physical_percent=item.physical_percent_complete,
         actual_cost=item.actual_cost,
+        in_progress=item.status_category == "in_progress",
     )
 
 
@@ -100,19 +117,17 @@ def evm_measures(
     store: Store,
     data: ProjectData,
     chosen: ChosenBaseline,
-    work: Sequence[WorkItem],
+    basis: ValueBasis | None,
     status_date: date,
     as_of: datetime | None,
     cal: WorkingCalendar,
     governance: GovernanceConfig,
     currency: str,
 ) -> EvmMeasures | None:
-    keys = _evm_items(chosen, data.items, work)
-    if not keys:
+    """Earned value on one basis: BAC spread over the baseline by ``basis`` (see valuation)."""
+    if basis is None or not basis.total:
         return None
-    base = chosen.items
-    planned = [base[k] for k in keys]
-    bac = sum((b.cost or ZERO for b in planned), ZERO)
+    planned = list(basis.items.values())
     starts = [d for b in planned for d in (b.start or b.finish,) if d is not None]
     finishes = [b.finish for b in planned if b.finish is not None]
     first = min([*starts, status_date])
@@ -120,7 +135,8 @@ def evm_measures(
     # Periods: month ends before the status date, the status date itself, then month ends after it.
     ends = [d for d in month_ends(first, last) if d < status_date][-MAX_CURVE_MONTHS:]
     ends += [status_date] + [d for d in month_ends(status_date, last) if d > status_date]
-    pv_curve = planned_value_curve(planned, ends, cal)
+    weighted = [(basis.items[k], w) for k, w in basis.weights.items()]
+    pv_curve = [basis.share_of_bac(x) for x in weighted_planned_curve(weighted, ends, cal)]
     current = {i.source.key(): i for i in data.items}
     actual_lines = [x for x in data.cost_lines if x.kind == "actual"]
     # Cumulative actuals by date, so each period's AC is one binary search, not a pass over all lines.
@@ -133,32 +149,42 @@ def evm_measures(
     ev_curve: list[Decimal | None] = []
     ac_curve: list[Decimal | None] = []
     for end, snapshot in zip(ends, snapshots, strict=False):
-        ev_curve.append(_ev_at(keys, base, snapshot))
+        ev_curve.append(_earned(basis, snapshot))
         if actual_lines:
             ac_curve.append(running[bisect_right(days, end)])
         else:
-            ac_curve.append(sum((snapshot[k].actual_cost or ZERO for k in keys if k in snapshot), ZERO))
+            ac_curve.append(
+                sum((snapshot[k].actual_cost or ZERO for k in basis.weights if k in snapshot), ZERO)
+            )
     future = len(ends) - len(snapshots)
     ev_curve += [None] * future
     ac_curve += [None] * future
     at = ends.index(status_date)
     pv, ev, ac = pv_curve[at], ev_curve[at] or ZERO, ac_curve[at] or ZERO
     baseline = chosen.baseline
-    name = f"baseline {bl.label(baseline)}" if baseline else "baseline"
-    basis = (
-        f"PV and EV from {name} ({len(keys)} costed items, BAC spread linearly over working days); "
-        f"AC from {'finance actuals' if actual_lines else 'the schedule actual cost'} to {status_date}"
+    name = f"baseline {bl.label(baseline)}" if baseline else "the baseline"
+    text = (
+        f"{basis.describe(name, currency)}; AC from "
+        f"{'finance actuals' if actual_lines else 'the schedule actual cost'} to {status_date}"
     )
-    return compute_evm(
+    evm = compute_evm(
         status_date=status_date,
-        bac=bac,
+        bac=basis.bac,
         pv=pv,
         ev=ev,
         ac=ac,
         eac_method=governance.eac_method,
         currency=currency,
-        basis=basis,
+        basis=text,
         curve=s_curve(ends, pv_curve, ev_curve, ac_curve),
+    )
+    return evm.model_copy(
+        update={
+            "bac_basis": basis.bac_basis,
+            "weighting": basis.weighting,
+            "baseline_cost": money(basis.baseline_cost) if basis.weighting == "cost" else None,
+            "progress_rule": PROGRESS_RULE,
+        }
     )
 
 
@@ -256,15 +282,31 @@ def measure_project(
     tier = governance.tier_of(facts.tier, budget)
     chosen = choose_baseline(store, project.key, as_of)
     work = leaves(data.items)
-    schedule = schedule_measures(work, data.items, chosen, status_date, cal)
-    evm = evm_measures(store, data, chosen, work, status_date, as_of, cal, governance, currency)
-    baseline_cost = sum((b.cost or ZERO for b in chosen.items.values()), ZERO) if evm is None else evm.bac
-    cost = cost_measures(data.cost_lines, work, budget, baseline_cost, evm, status_date, currency)
+    read_on = (as_of or clock.now()).date()
+    schedule = schedule_measures(work, data.items, chosen, status_date, cal, read_on)
+    candidates = _evm_candidates(chosen, data.items, work)
+    baseline_cost = sum((b.cost or ZERO for b in candidates.values()), ZERO)
+    bac = budget_at_completion(budget, data.cost_lines, baseline_cost)
+    basis = value_basis(candidates, bac, cal)
+    evm = evm_measures(store, data, chosen, basis, status_date, as_of, cal, governance, currency)
+    cost = cost_measures(data.cost_lines, work, bac, evm, status_date, currency)
     scope = scope_measures(chosen, data.items, governance.scope_kinds)
     risk = risk_measures(data, status_date, governance.high_risk_score)
     notes = list(chosen.notes)
+    future = [i for i in work if i.actual_finish is not None and valid_actual_finish(i, read_on) is None]
+    if future:
+        notes.append(
+            f"{len(future)} work items report an actual finish after {read_on}, when the data was read "
+            f"(e.g. {future[0].key or future[0].source.key()}: {future[0].actual_finish}); their planned "
+            "finish is used instead — check the completion dates in the source"
+        )
     if chosen.baseline is not None and evm is None:
-        notes.append("the baseline carries no cost, so earned value is not computed")
+        notes.append(
+            "earned value is not computed: no budget at completion (approved budget or finance budget "
+            "lines) and no baseline cost, or no baselined item with a finish date"
+        )
+    elif evm is not None and basis is not None and basis.scaled:
+        notes.append(f"earned value basis: {evm.basis}")
     register = bl.BaselineRegister(store, project.key)
     return ProjectMeasures(
         project=project.key,

@@ -36,6 +36,7 @@ MilestoneState = Literal["hit", "missed", "at_risk", "on_track", "no_baseline"]
 - ``no_baseline``: the milestone is not in the baseline used."""
 Trend = Literal["improving", "worsening", "unchanged", "new"]
 EacMethod = Literal["cpi", "cpi_spi", "atypical", "finance_forecast"]
+Weighting = Literal["cost", "work_hours", "working_days", "equal"]
 ExceptionKind = Literal[
     "no_counterpart",  # an item in one system with no linked item in the other
     "date_mismatch",  # linked items whose finish (or start) dates disagree
@@ -201,9 +202,19 @@ class EvmMeasures(_Result):
     tcpi_eac: float | None = None
     percent_complete: float | None = None
     percent_spent: float | None = None
-    #: where PV/EV/AC came from, in words (baseline number, finance sources)
+    #: where PV/EV/AC came from, in words (baseline number, finance sources, the formula)
     basis: str = ""
     s_curve: list[EvmPoint] = Field(default_factory=list)
+    #: where BAC came from: "approved budget", "finance budget lines" or "baseline cost"
+    bac_basis: str = ""
+    #: what spreads BAC over the baseline items for PV and EV: their baseline cost, or (for a baseline
+    #: without cost) their work hours, working days or equal weights
+    weighting: Weighting | None = None
+    #: the baseline's own cost of the items carrying value (None when it carries no cost); when it
+    #: differs from BAC, PV and EV are scaled to BAC so that they share AC's (finance) basis
+    baseline_cost: Decimal | None = None
+    #: how EV credits progress, in words (percentages, done, the 0/50/100 rule)
+    progress_rule: str = ""
 
 
 # --- schedule health -------------------------------------------------------------------------------
