@@ -114,6 +114,10 @@ def uncosted(store):
     with store.writer("jira") as w:
         done = {"status_category": "done", "percent_complete": 100.0, "actual_finish": date(2026, 11, 6)}
         w.upsert(progressed(jira_items(), {"S1": done, "S2": {"status_category": "in_progress"}}))
+    with store.writer("plan") as w:
+        # A schedule task for DATA appears after its (Jira-only) baseline: the baseline cannot speak
+        # for the schedule's scope, so it is not counted as scope added.
+        w.upsert([work("DATA", "msproject", "P1", "2026-11-16", "2026-11-20", kind="task")])
     with store.writer("planner") as w:
         finished = {"status_category": "done", "percent_complete": 100.0, "actual_finish": date(2026, 12, 15)}
         w.upsert(
@@ -155,6 +159,10 @@ def test_jira_baseline_without_cost_earns_value_by_work_hours(uncosted):
         "USD 10,000 over the budget USD 100,000 (10.0 %): amber; CPI is 0.91: amber" in m.rag.cost.explanation
     )
     assert f"earned value basis: {evm.basis}" in m.notes
+
+    # scope: S1-S4 baselined and still there; P1 is from a source the baseline does not hold
+    assert (m.scope.baseline_items, m.scope.items_added, m.scope.scope_change_percent) == (4, 0, 0.0)
+    assert any(n.startswith("the baseline holds no items from msproject:msproject") for n in m.notes)
 
 
 def test_planner_baseline_without_hours_earns_value_by_working_days(uncosted):

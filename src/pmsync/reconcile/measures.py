@@ -188,6 +188,19 @@ def evm_measures(
     )
 
 
+def _source_of(key: str) -> str:
+    """ "system:instance" of a source key "system:instance:external_id"."""
+    return ":".join(key.split(":", 2)[:2])
+
+
+def uncovered_sources(chosen: ChosenBaseline, all_items: Sequence[WorkItem]) -> list[str]:
+    """Sources with work items but nothing in the baseline (their scope change is not counted)."""
+    if chosen.baseline is None:
+        return []
+    covered = {_source_of(k) for k in chosen.items}
+    return sorted({_source_of(i.source.key()) for i in all_items} - covered)
+
+
 def scope_measures(
     chosen: ChosenBaseline, all_items: Sequence[WorkItem], kinds: Sequence[str] | None
 ) -> ScopeMeasures:
@@ -198,7 +211,10 @@ def scope_measures(
         return item.kind in kinds if kinds is not None else item.kind != "summary"
 
     by_key = {i.source.key(): i for i in all_items}
-    current = {k for k, i in by_key.items() if counted(i)}
+    # A baseline speaks only for the sources it holds items of: MS Project's Baseline 0 knows nothing
+    # of the Jira stories that detail the same work, so those are not scope added to the schedule.
+    covered = {_source_of(k) for k in chosen.items}
+    current = {k for k, i in by_key.items() if counted(i) and _source_of(k) in covered}
     baseline = {k for k in chosen.items if k not in by_key or counted(by_key[k])}
     added, removed = len(current - baseline), len(baseline - current)
     return ScopeMeasures(
@@ -307,6 +323,12 @@ def measure_project(
         )
     elif evm is not None and basis is not None and basis.scaled:
         notes.append(f"earned value basis: {evm.basis}")
+    uncovered = uncovered_sources(chosen, data.items)
+    if uncovered:
+        notes.append(
+            f"the baseline holds no items from {', '.join(uncovered)}: their items are not counted as scope "
+            "change (capture a pmsync baseline of all sources to cover them)"
+        )
     register = bl.BaselineRegister(store, project.key)
     return ProjectMeasures(
         project=project.key,
