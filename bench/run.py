@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
+import importlib
 import json
 import multiprocessing
 import sys
@@ -47,12 +47,11 @@ class Row:
 
 
 def _load(module_path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(module_path.stem, module_path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCH_DIR))
-    spec.loader.exec_module(module)
-    return module
+    # Imported by name from bench/ (not from a file spec) so that functions a stage hands to
+    # multiprocessing (e.g. a sandbox served in its own process) pickle by their module path.
+    if str(module_path.parent) not in sys.path:
+        sys.path.insert(0, str(module_path.parent))
+    return importlib.import_module(module_path.stem)
 
 
 def _rss_mb() -> float:
