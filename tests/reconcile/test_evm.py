@@ -82,6 +82,18 @@ def test_overrun_example_and_tcpi_above_one():
     assert evm.tcpi == pytest.approx(1.09375)
 
 
+def test_tcpi_is_none_once_the_budget_or_the_work_is_used_up():
+    """Overspent: BAC 1,000, EV 800, AC 1,100. TCPI against BAC = 200 / −100 = −2 means nothing
+    (no efficiency finishes within a spent budget): None. Against the EAC it still reads:
+    EAC = 1,000 × 1,100 / 800 = 1,375; TCPI = (1,000 − 800) / (1,375 − 1,100) = 200 / 275 = 0.727.
+    Finished: EV = BAC = 1,000, AC 900: no work left, so no TCPI (it was 0 / 100 = 0)."""
+    over = compute_evm(status_date=date(2026, 1, 1), bac=D(1000), pv=D(900), ev=D(800), ac=D(1100))
+    assert over.tcpi is None
+    assert over.tcpi_eac == pytest.approx(200 / 275)
+    done = compute_evm(status_date=date(2026, 1, 1), bac=D(1000), pv=D(1000), ev=D(1000), ac=D(900))
+    assert done.tcpi is None and done.tcpi_eac is None
+
+
 def test_nothing_earned_gives_none_not_zero():
     evm = compute_evm(status_date=date(2026, 1, 1), bac=D(1000), pv=D(0), ev=D(0), ac=D(0))
     assert evm.spi is None and evm.cpi is None and evm.eac is None and evm.vac is None

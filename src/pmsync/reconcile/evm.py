@@ -12,7 +12,9 @@
   ``cpi``      EAC = BAC / CPI                        (current cost efficiency continues; the default)
   ``atypical`` EAC = AC + (BAC − EV)                  (the overrun so far will not recur)
   ``cpi_spi``  EAC = AC + (BAC − EV) / (CPI × SPI)    (both cost and schedule efficiency persist)
-- ETC = EAC − AC, VAC = BAC − EAC, TCPI = (BAC − EV) / (BAC − AC) (and against the EAC).
+- ETC = EAC − AC, VAC = BAC − EAC, TCPI = (BAC − EV) / (BAC − AC) (and against the EAC). TCPI is
+  ``None`` when no work is left (EV ≥ BAC) or no funds are (AC ≥ BAC): a negative or zero index
+  means nothing a committee can act on — read the TCPI against the EAC instead.
 
 Money is computed in ``Decimal`` and rounded to cents only at the end, so the figures match a hand
 calculation; ratios that divide by zero are ``None``, never 0 or infinity.
@@ -41,6 +43,13 @@ def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:
     if denominator == 0:
         return None
     return float(numerator / denominator)
+
+
+def _to_complete(work_left: Decimal, funds_left: Decimal) -> float | None:
+    """TCPI: the efficiency the remaining work needs to finish within the remaining funds."""
+    if work_left <= 0 or funds_left <= 0:
+        return None
+    return float(work_left / funds_left)
 
 
 def _fmt(value: Decimal | float | None, places: int = 2) -> str:
@@ -202,8 +211,8 @@ def compute_evm(
         eac_formula=formula,
         etc=None if etc is None else money(etc),
         vac=None if vac is None else money(vac),
-        tcpi=_ratio(bac - ev, bac - ac),
-        tcpi_eac=None if eac is None else _ratio(bac - ev, eac - ac),
+        tcpi=_to_complete(bac - ev, bac - ac),
+        tcpi_eac=None if eac is None else _to_complete(bac - ev, eac - ac),
         percent_complete=None if bac == 0 else float(ev / bac * 100),
         percent_spent=None if bac == 0 else float(ac / bac * 100),
         basis=basis,
