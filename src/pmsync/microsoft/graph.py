@@ -208,8 +208,13 @@ class ODataClient:
         for start in range(0, len(paths), BATCH_LIMIT):
             chunk = list(paths[start : start + BATCH_LIMIT])
             bodies: dict[str, dict[str, Any]] = {}
+            refreshed: list[bool] = [False]
 
-            def attempt(chunk: list[str] = chunk, bodies: dict[str, dict[str, Any]] = bodies) -> None:
+            def attempt(
+                chunk: list[str] = chunk,
+                bodies: dict[str, dict[str, Any]] = bodies,
+                refreshed: list[bool] = refreshed,
+            ) -> None:
                 pending = [p for p in chunk if p not in bodies]
                 payload = {
                     "requests": [
@@ -219,6 +224,7 @@ class ODataClient:
                 }
                 answer = self._json(self.request("POST", "$batch", json=payload, record=record), record)
                 retry: list[float | None] = []
+                token_rejected = False
                 for item in answer.get("responses") or []:
                     index = int(str(item.get("id", "-1"))) if str(item.get("id", "")).isdigit() else -1
                     if not 0 <= index < len(pending):
@@ -227,10 +233,20 @@ class ODataClient:
                     if 200 <= status < 300 and isinstance(body, dict):
                         bodies[pending[index]] = body
                         continue
+                    if status == 401 and _inner_code(body) in _BAD_TOKEN_CODES and not refreshed[0]:
+                        token_rejected = True  # the token expired while the batch ran
+                        continue
                     error = self._inner_error(status, item.get("headers") or {}, body, pending[index])
                     if not isinstance(error, RetriableSourceError):
                         raise error
                     retry.append(error.retry_after)
+                if token_rejected:
+                    # As for a direct request: a token the service no longer accepts is replaced once,
+                    # and what it refused is sent again (a second refusal is then an AuthError).
+                    refreshed[0] = True
+                    self.tokens.invalidate()
+                    attempt(chunk, bodies)
+                    return
                 missing = [p for p in pending if p not in bodies]
                 if missing:
                     known = [r for r in retry if r is not None]
@@ -268,6 +284,12 @@ def _graph_error(response: requests.Response) -> dict[str, Any]:
         return {}
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {}
+
+
+def _inner_code(body: Any) -> str:
+    """The Graph error code of an inner batch response's body."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code") or "") if isinstance(error, dict) else ""
 
 
 def _graph_code(response: requests.Response) -> str:
