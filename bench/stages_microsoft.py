@@ -91,14 +91,25 @@ def _config(workdir: Path, source: dict[str, Any]) -> Path:
     return path
 
 
-def _sync(workdir: Path, size: int, kind: str, *, incremental: bool) -> dict[str, Any]:
+#: what prepare_* set up for the stage in this (fresh) process: the sandbox, config and store URL
+_prepared: dict[str, Any] = {}
+
+
+def _prepare(workdir: Path, size: int, kind: str, *, incremental: bool) -> None:
+    """Start and seed the sandbox (and, for incremental stages, do the first sync) — not timed."""
     sandbox = _Sandbox(workdir, size, kind)
-    try:
-        config = load_config(_config(workdir, sandbox.source))
+    config = load_config(_config(workdir, sandbox.source))
+    if incremental:
         with Store.open(config.store_url()) as store:
-            if incremental:
-                sync_sources(config, store)
-                sandbox.ask("touch")
+            sync_sources(config, store)
+        sandbox.ask("touch")
+    _prepared.update(sandbox=sandbox, config=config, kind=kind)
+
+
+def _sync(size: int) -> dict[str, Any]:
+    sandbox, config, kind = _prepared["sandbox"], _prepared["config"], _prepared["kind"]
+    try:
+        with Store.open(config.store_url()) as store:
             before = sandbox.ask("requests")
             (run,) = sync_sources(config, store)
             if run.status != "ok":
@@ -113,24 +124,40 @@ def _sync(workdir: Path, size: int, kind: str, *, incremental: bool) -> dict[str
         sandbox.stop()
 
 
+def prepare_planner_full_sync(size: int, workdir: Path) -> None:
+    _prepare(workdir, size, "planner", incremental=False)
+
+
 def planner_full_sync(size: int, workdir: Path) -> dict[str, Any]:
-    """First sync of ``size`` Planner tasks: task lists paged, one details request per task."""
-    return _sync(workdir, size, "planner", incremental=False)
+    """First sync of ``size`` Planner tasks: task lists paged, details fetched in Graph batches."""
+    return _sync(size)
+
+
+def prepare_planner_incremental_sync(size: int, workdir: Path) -> None:
+    _prepare(workdir, size, "planner", incremental=True)
 
 
 def planner_incremental_sync(size: int, workdir: Path) -> dict[str, Any]:
     """Second sync after 1 % of tasks changed: full task lists, details only for changed tasks."""
-    return _sync(workdir, size, "planner", incremental=True)
+    return _sync(size)
+
+
+def prepare_dataverse_full_sync(size: int, workdir: Path) -> None:
+    _prepare(workdir, size, "dataverse", incremental=False)
 
 
 def dataverse_full_sync(size: int, workdir: Path) -> dict[str, Any]:
     """First sync of ``size`` Project for the web tasks (pages of 500)."""
-    return _sync(workdir, size, "dataverse", incremental=False)
+    return _sync(size)
+
+
+def prepare_dataverse_incremental_sync(size: int, workdir: Path) -> None:
+    _prepare(workdir, size, "dataverse", incremental=True)
 
 
 def dataverse_incremental_sync(size: int, workdir: Path) -> dict[str, Any]:
     """Second sync after 1 % of tasks changed."""
-    return _sync(workdir, size, "dataverse", incremental=True)
+    return _sync(size)
 
 
 STAGES = [
