@@ -3,7 +3,7 @@ committee can believe. Calendar: weekends only. Baselines are captured and appro
 
 Project DATA (Jira, medium tier, approved budget 100,000), status date Wed 2026-11-18:
 
-    S1  11-02..11-06  40 h  done                       -> earns 100 %
+    S1  10-26..11-06  40 h  done                       -> earns 100 %
     S2  11-09..11-20  80 h  in progress, no percentage -> earns 50 % (the 0/50/100 rule)
     S3  11-23..11-27  40 h  not started                -> earns 0 %
     S4  start 11-02, no finish, no hours              -> cannot be time-phased: carries no value
@@ -15,6 +15,9 @@ Project DATA (Jira, medium tier, approved budget 100,000), status date Wed 2026-
     AC  = finance actuals to 11-18: 30,000 (11-05) + 25,000 (11-12) = 55,000 (10,000 on 11-20 is later)
     SPI = 50,000 / 65,000 = 0.769; CPI = 50,000 / 55,000 = 0.909
     EAC = BAC / CPI = 100,000 × 55,000 / 50,000 = 110,000 = the forecast; VAC = −10,000 (10 % over)
+    S-curve: 10-31 is before the store knew anything of DATA (first sync 11-02), so its EV is unknown
+    (None, not 0); its PV = 100,000 × S1 40 × 5/10 (10-26..10-30 of 10 working days) / 160 = 12,500,
+    AC 0. 11-18: as above. 11-30: PV = BAC (all planned), the future has no EV or AC.
     Cost (medium tier): overrun 10 % → amber (amber from 10 %); CPI 0.909 → amber (below 0.95,
     not below 0.90) → amber.
 
@@ -80,7 +83,7 @@ def money(project: str, kind: str, amount: str, day: str) -> CostLine:
 
 def jira_items() -> list[WorkItem]:
     return [
-        work("DATA", "jira", "S1", "2026-11-02", "2026-11-06", effort_estimate_hours=40.0),
+        work("DATA", "jira", "S1", "2026-10-26", "2026-11-06", effort_estimate_hours=40.0),
         work("DATA", "jira", "S2", "2026-11-09", "2026-11-20", effort_estimate_hours=80.0),
         work("DATA", "jira", "S3", "2026-11-23", "2026-11-27", effort_estimate_hours=40.0),
         work("DATA", "jira", "S4", "2026-11-02", None),
@@ -149,6 +152,11 @@ def test_jira_baseline_without_cost_earns_value_by_work_hours(uncosted):
     assert (evm.bac_basis, evm.weighting, evm.baseline_cost) == ("approved budget", "work_hours", None)
     assert evm.spi == pytest.approx(50 / 65) and evm.cpi == pytest.approx(50 / 55)
     assert (evm.eac, evm.vac) == (D("110000.00"), D("-10000.00"))
+    assert [(p.period_end, p.pv, p.ev, p.ac) for p in evm.s_curve] == [
+        (date(2026, 10, 31), D("12500.00"), None, D("0.00")),
+        (STATUS, D("65000.00"), D("50000.00"), D("55000.00")),
+        (date(2026, 11, 30), D("100000.00"), None, None),
+    ]
     assert "weighted by baseline work hours" in evm.basis
     assert "1 items without a baseline finish carry no value" in evm.basis
     assert "0/50/100 rule" in evm.progress_rule

@@ -149,7 +149,9 @@ def evm_measures(
     ev_curve: list[Decimal | None] = []
     ac_curve: list[Decimal | None] = []
     for end, snapshot in zip(ends, snapshots, strict=False):
-        ev_curve.append(_earned(basis, snapshot))
+        # Before the store knew any of the project's work, progress is unknown: no EV point (not 0,
+        # which would draw a project that earned nothing while spending).
+        ev_curve.append(_earned(basis, snapshot) if snapshot or end == status_date else None)
         if actual_lines:
             ac_curve.append(running[bisect_right(days, end)])
         else:
