@@ -141,7 +141,8 @@ class CostBreakdownRow(_Result):
 
 class CostMeasures(_Result):
     currency: str = "USD"
-    #: budget at completion: the approved budget (project config / source), else the baseline's cost
+    #: budget at completion: the approved budget (project config / source), else finance budget lines,
+    #: else the baseline's cost; EVM uses the same BAC (see reconcile.valuation)
     budget_at_completion: Decimal | None = None
     bac_basis: str = ""
     actual_to_date: Decimal = Decimal(0)
