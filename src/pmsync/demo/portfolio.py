@@ -40,7 +40,8 @@ class DemoProject:
     spend_pace: float = 1.0
     #: weeks the remaining work slips each month
     slip_weeks: int = 0
-    #: working weeks from PLAN_START to the planned finish
+    #: working weeks from PLAN_START to the planned finish (Jira projects: about when the sandbox
+    #: Jira's generated issues are due, so the budget's time-phasing matches the baseline's)
     weeks: int = 52
     narrative: str = ""
 

@@ -376,6 +376,13 @@ class DemoWorld:
         )
         return lines
 
+    def _task_code(self, project: DemoProject, rng: random.Random) -> str:
+        """A finance task code; scheduled projects book to their phases' codes (``P-101.02``), the
+        codes their MS Project tasks carry, so reconcile can link spend to the schedule."""
+        if "msproject" in project.home:
+            return f"{project.finance_code}.{rng.randrange(1, 4):02d}"
+        return f"{rng.randrange(1, 6)}.1"
+
     def _write_actuals_until(self, moment: datetime, *, correction_of: date | None = None) -> None:
         """One export per closed month up to ``moment``; a correction restates an earlier month."""
         for month in _months_between(PLAN_START, moment.date()):

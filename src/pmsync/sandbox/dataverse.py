@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from pmsync import clock
 from pmsync.sandbox.faults import WSGIApp
 from pmsync.sandbox.identity import IdentityState, InvalidBearer
 
@@ -84,7 +85,7 @@ class DataverseState:
     def _stamp(self, row: dict[str, Any]) -> dict[str, Any]:
         self._version += 1
         row["versionnumber"] = self._version
-        row["modifiedon"] = _when(datetime.now(UTC))
+        row["modifiedon"] = _when(clock.now())
         return row
 
     def add_project(
@@ -117,7 +118,7 @@ class DataverseState:
                     "msdyn_effortremaining": max(0.0, effort - effort_completed),
                     "_msdyn_projectmanager_value": manager,
                     "statecode": 0,
-                    "createdon": _when(datetime.now(UTC)),
+                    "createdon": _when(clock.now()),
                 }
             )
         return project_id
@@ -164,7 +165,7 @@ class DataverseState:
                     "msdyn_summary": summary,
                     "msdyn_ismilestone": milestone,
                     "statecode": 0,
-                    "createdon": _when(datetime.now(UTC)),
+                    "createdon": _when(clock.now()),
                 }
             )
         return task_id
@@ -212,7 +213,7 @@ class DataverseState:
 
     def seed_demo(self, today: date | None = None) -> str:
         """One Project for the web schedule with a WBS, effort, progress and dependencies."""
-        today = today or date.today()
+        today = today or clock.now().date()
         start = today - timedelta(days=45)
         project = self.add_project(
             "Grants Portal Replatform",

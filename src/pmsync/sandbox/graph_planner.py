@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from pmsync import clock
 from pmsync.sandbox.faults import WSGIApp
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class PlannerData:
         with self._lock:
             self.groups.setdefault(group_id, []).append(plan_id)
             self.plans[plan_id] = {
-                "createdDateTime": _stamp(datetime.now(UTC)),
+                "createdDateTime": _stamp(clock.now()),
                 "owner": group_id,
                 "title": title,
                 "id": plan_id,
@@ -131,7 +132,7 @@ class PlannerData:
         created_by: str | None = None,
     ) -> str:
         task_id = task_id or _planner_id()
-        now = datetime.now(UTC)
+        now = clock.now()
         items = list(checklist)
         with self._lock:
             self.tasks[task_id] = {
@@ -196,7 +197,7 @@ class PlannerData:
                     raise KeyError(key)
                 task[key] = value
             if task["percentComplete"] == 100 and not task.get("completedDateTime"):
-                task["completedDateTime"] = _stamp(datetime.now(UTC))
+                task["completedDateTime"] = _stamp(clock.now())
             self._bump(task_id)
 
     def delete_task(self, task_id: str) -> None:
@@ -370,7 +371,7 @@ DEMO_GROUP_ID = "1f4c3a2b-7d6e-4b8a-9c0d-2e1f3a4b5c6d"
 
 def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None) -> dict[str, str]:
     """A realistic demo: one Microsoft 365 group with two plans; returns plan ids by title."""
-    today = today or date.today()
+    today = today or clock.now().date()
     user_cycle = users or [str(uuid.uuid4())]
 
     def user(i: int) -> str:

@@ -11,9 +11,10 @@ import itertools
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from pmsync import clock
 from pmsync.publish.hashing import quickxor_b64
 
 ColumnType = Literal["text", "note", "number", "choice", "dateTime"]
@@ -21,7 +22,7 @@ DropMode = Literal["disconnect", "discard", "expire"]
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return clock.now().replace(microsecond=0)
 
 
 def iso(moment: datetime) -> str:
