@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -99,8 +100,52 @@ def sprint_name(value: Any) -> str | None:
     return active[-1] if active else (named[-1][0] if named else None)
 
 
+def _finite(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
 def _hours(seconds: Any) -> float | None:
-    return round(float(seconds) / 3600, 4) if seconds not in (None, "") else None
+    return round(_finite(seconds) / 3600, 4) if seconds not in (None, "") else None
+
+
+def _points(value: Any) -> float | None:
+    """Story points: a number field, or a select field whose option is a number."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return _finite(value)
+
+
+def _labels(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):  # one label, not one per character
+        return (value,)
+    return tuple(str(label) for label in value)
+
+
+class FieldError(ValueError):
+    """A field whose value pmsync cannot read: the message names the field and shows the value."""
+
+    def __init__(self, name: str, value: Any, cause: Exception) -> None:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        super().__init__(f"field {name} holds {shown} ({cause})")
+
+
+def read_field(fields: Mapping[str, Any], name: str, parse: Any) -> Any:
+    """``parse(fields[name])``, any failure reported as a :class:`FieldError` naming the field."""
+    value = fields.get(name)
+    try:
+        return parse(value)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise FieldError(name, value, exc) from None
 
 
 def _number(value: Any, scale: Mapping[str, float]) -> float | None:
@@ -204,9 +249,13 @@ class IssueNormalizer:
         fields = raw.get("fields") or {}
         try:
             return self._normalize(key, fields, raw, histories, worklog_seconds)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise SourceDataError(
-                f"cannot read issue: {exc}", source=self.source, record=key or "(issue without key)"
+                f"cannot read issue: {exc}",
+                source=self.source,
+                record=key or "(issue without key)",
+                hint="check in Jira that the field has the type pmsync expects, and the field ids in "
+                "the mapping (`pmsync doctor` checks them)",
             ) from None
 
     def _normalize(
@@ -240,9 +289,9 @@ class IssueNormalizer:
         summary = str(fields.get("summary") or key)
         owner = _name(fields.get("assignee"))
         status_name = str(status.get("name")) if status.get("name") else None
-        due = parse_date(fields.get("duedate"))
-        created = parse_date(fields.get("created"))
-        resolved = parse_date(fields.get("resolutiondate"))
+        due = read_field(fields, "duedate", parse_date)
+        created = read_field(fields, "created", parse_date)
+        resolved = read_field(fields, "resolutiondate", parse_date)
 
         def text() -> str | None:  # only RAID records keep a description; skip the parse otherwise
             return adf_text(fields.get("description"))
@@ -282,7 +331,6 @@ class IssueNormalizer:
         spent = fields.get("timespent")
         if self.mapping.effort == "worklogs":
             spent = worklog_seconds if worklog_seconds is not None else _inline_worklog_seconds(fields)
-        points = fields.get(f.story_points) if f.story_points else None
         return WorkItem(
             **common,
             key=key,
@@ -291,20 +339,20 @@ class IssueNormalizer:
             parent=str(parent) if parent else None,
             status=status_name,
             status_category=category,
-            start=parse_date(fields.get(f.start_date)) if f.start_date else None,
-            finish=parse_date(fields.get(f.target_end)) if f.target_end else None,
+            start=read_field(fields, f.start_date, parse_date) if f.start_date else None,
+            finish=read_field(fields, f.target_end, parse_date) if f.target_end else None,
             due=due,
             actual_start=history.started_at.date() if history.started_at else None,
             actual_finish=history.done_at.date() if history.done_at else None,
             percent_complete=100.0 if category == "done" else None,
-            effort_estimate_hours=_hours(fields.get("timeoriginalestimate")),
-            effort_actual_hours=_hours(spent),
-            effort_remaining_hours=_hours(fields.get("timeestimate")),
-            story_points=float(points) if points is not None else None,
+            effort_estimate_hours=read_field(fields, "timeoriginalestimate", _hours),
+            effort_actual_hours=read_field({"timespent": spent}, "timespent", _hours),
+            effort_remaining_hours=read_field(fields, "timeestimate", _hours),
+            story_points=read_field(fields, f.story_points, _points) if f.story_points else None,
             assignee=owner,
             sprint=sprint_name(fields.get(f.sprint)) if f.sprint else None,
             team=_name(fields.get(f.team)) if f.team else None,
-            labels=tuple(str(label) for label in fields.get("labels") or ()),
+            labels=read_field(fields, "labels", _labels),
             links={"jira": key},
             started_at=history.started_at,
             done_at=history.done_at,

@@ -64,6 +64,13 @@ class SearchHooks:
 
     after_page: list[Callable[[int], None]] = field(default_factory=list)
     pages_served: int = 0
+    #: issue key -> fields served in place of the generated ones (``None`` values: field null, the
+    #: :data:`MISSING` value: field left out) -- malformed or unusual data for robustness tests
+    field_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+#: a :attr:`SearchHooks.field_overrides` value that removes the field from the issue
+MISSING: Any = object()
 
 
 class _JsonResponse(Response):
@@ -250,7 +257,7 @@ class JiraApp:
         fields = request.args.getlist("fields") or ["*all"]
         expand = set(request.args.get("expand", "").split(","))
         # GET issue?expand=changelog carries the whole history, unlike search results
-        return _json(self.renderer.issue(state, fields, expand, complete=True))
+        return _json(self._issue(state, fields, expand, complete=True))
 
     def do_changelog(self, request: Request, account: Account | None, v: str, key: str) -> Response:
         state = self._issue_or_404(key)
@@ -352,7 +359,7 @@ class JiraApp:
         page, more = items[:size], len(items) > size
         expand = set(str(params.get("expand") or "").split(","))
         body: dict[str, Any] = {
-            "issues": [self.renderer.issue(s, fields, expand) for _, s in page],
+            "issues": [self._issue(s, fields, expand) for _, s in page],
             "isLast": not more,
         }
         if more and page:
@@ -384,7 +391,7 @@ class JiraApp:
         return _json(
             {
                 "expand": "schema,names", "startAt": start, "maxResults": size, "total": total,
-                "issues": [self.renderer.issue(s, fields, expand) for _, s in page],
+                "issues": [self._issue(s, fields, expand) for _, s in page],
             }
         )  # fmt: skip
 
@@ -433,6 +440,19 @@ class JiraApp:
             if state.alive and state.updated_ms >= since_ms and _type_ok(query, state.type):
                 total += 1
         return total
+
+    def _issue(
+        self, state: Hit | IssueState, fields: list[str], expand: set[str], **kw: Any
+    ) -> dict[str, Any]:
+        issue = self.renderer.issue(state, fields, expand, **kw)
+        overrides = self.hooks.field_overrides.get(str(issue.get("key")))
+        if overrides and isinstance(issue.get("fields"), dict):
+            for name, value in overrides.items():
+                if value is MISSING:
+                    issue["fields"].pop(name, None)
+                else:
+                    issue["fields"][name] = value
+        return issue
 
     def _after_page(self) -> None:
         self.hooks.pages_served += 1
