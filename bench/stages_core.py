@@ -7,10 +7,13 @@ generator connector defined here, so it measures pmsync's own overhead, not a so
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
+
+from sqlalchemy.engine import make_url
 
 from pmsync import clock
 from pmsync.config import PmsyncConfig, SourceConfig
@@ -144,6 +147,47 @@ def sync_again(size: int, workdir: Path) -> dict[str, int]:
     return {"items": run.counts.unchanged}
 
 
+# -- PostgreSQL (the shared / scheduled setup); needs the server at $PMSYNC_BENCH_POSTGRES_URL -----------
+
+POSTGRES_URL = os.environ.get("PMSYNC_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+#: one database per benchmark process, so concurrent benchmark runs never share (or drop) one
+BENCH_PREFIX = "pmsync_bench_"
+
+
+def _postgres_url() -> str:
+    database = f"{BENCH_PREFIX}{os.getpid()}"
+    return str(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=database))
+
+
+def prepare_pg_upsert_new(size: int, workdir: Path) -> None:
+    """A fresh, migrated database for this process; those of finished benchmark processes are dropped."""
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
+        for name in names:
+            pid = name.removeprefix(BENCH_PREFIX)
+            finished = pid.isdigit() and (int(pid) == os.getpid() or not Path(f"/proc/{pid}").exists())
+            if name.startswith(BENCH_PREFIX) and finished:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_PREFIX}{os.getpid()}"')
+    Store.open(_postgres_url()).close()
+
+
+def pg_upsert_new(size: int, workdir: Path) -> dict[str, int]:
+    with Store.open(_postgres_url()) as store:
+        return {"items": _write(store, size)}
+
+
+def prepare_pg_upsert_unchanged(size: int, workdir: Path) -> None:
+    prepare_pg_upsert_new(size, workdir)
+    pg_upsert_new(size, workdir)
+
+
+def pg_upsert_unchanged(size: int, workdir: Path) -> dict[str, int]:
+    return pg_upsert_new(size, workdir)
+
+
 SIZES = [10_000, 20_000, 40_000, 80_000]
 QUICK = [1_000, 2_000]
 
@@ -153,4 +197,6 @@ STAGES = [
     ("store: as-of read of history (sqlite)", read_as_of, SIZES, QUICK),
     ("sync: first sync, engine end to end (sqlite)", sync_first, SIZES, QUICK),
     ("sync: rerun, all unchanged (sqlite)", sync_again, SIZES, QUICK),
+    ("store: upsert new records (postgres)", pg_upsert_new, SIZES, QUICK),
+    ("store: upsert unchanged records (postgres)", pg_upsert_unchanged, SIZES, QUICK),
 ]

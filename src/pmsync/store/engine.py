@@ -48,12 +48,19 @@ def create_store_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
     elif parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+        # No server-side prepared statements: after a few runs PostgreSQL may switch a prepared
+        # batch lookup ("source_key IN (500 keys)") to a generic plan that scans the whole table.
+        kwargs["connect_args"] = {"prepare_threshold": None}
     try:
         engine = create_engine(url, **kwargs)
     except Exception as exc:  # missing driver, bad options
         raise StoreError(f"cannot open the store: {exc}", record="store.url") from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        # Batch plain executemany INSERTs into multi-row statements, as SQLAlchemy already does for
+        # INSERT .. RETURNING; psycopg would otherwise send one statement per row.
+        engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine
 
 

@@ -15,6 +15,13 @@ from pmsync.model import RECORD_TYPES, Record, record_type_of
 
 #: (record_type, system, instance, external_id)
 RecordKey = tuple[str, str, str, str]
+#: joins the key parts in ``records.source_key``; the unit separator does not occur in ids
+KEY_SEPARATOR = "\x1f"
+
+
+def source_key(key: RecordKey) -> str:
+    """The single-column form of a record key (``records.source_key``)."""
+    return KEY_SEPARATOR.join(key)
 
 
 class EncodedJson:

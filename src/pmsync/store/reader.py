@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, or_, select
 
 from pmsync.model import Record, SourceRef
-from pmsync.store.payload import from_payload, model_for, type_name
+from pmsync.store.payload import from_payload, model_for, source_key, type_name
 from pmsync.store.schema import record_versions, records
 
 #: rows fetched per round trip when streaming (server-side cursor on PostgreSQL)
@@ -84,12 +84,7 @@ def get_record(
 ) -> Record | None:
     model = model_for(record_type)
     name = type_name(model)
-    key = (
-        records.c.record_type == name,
-        records.c.system == source.system,
-        records.c.instance == source.instance,
-        records.c.external_id == source.external_id,
-    )
+    key = (records.c.source_key == source_key((name, source.system, source.instance, source.external_id)),)
     with engine.connect() as conn:
         if as_of is None:
             query = select(records.c.payload).where(*key)

@@ -17,7 +17,6 @@ Two writers must not write the same source at the same time: the sync engine hol
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
@@ -44,7 +43,7 @@ from pmsync.errors import StoreError
 from pmsync.model import Record, SourceRef
 from pmsync.store.engine import WRITE_TRANSACTION
 from pmsync.store.models import WriteCounts
-from pmsync.store.payload import RecordKey, StoredRow, to_row
+from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
 from pmsync.store.schema import UTCDateTime, record_versions, records, run_seen, source_state
 
 DEFAULT_BATCH_SIZE = 500
@@ -161,20 +160,14 @@ class Writer:
         """Note that these records still exist unchanged (protects them from :meth:`sweep_scope`)."""
         total = WriteCounts()
         for chunk in batched(items, self.batch_size):
-            keys = list(dict.fromkeys(_key_of(item) for item in chunk))
-            live = [row for row in self._existing(keys).values() if row["deleted_at"] is None]
-            self._note_seen([row["id"] for row in live])
-            total += WriteCounts(unchanged=len(live))
+            total += self._guard(partial(self._seen_batch, chunk))
         return total
 
     def mark_deleted(self, items: Iterable[SourceKeyed]) -> WriteCounts:
         """Mark records deleted at their source (kept, with ``deleted_at`` and a history row)."""
         total = WriteCounts()
         for chunk in batched(items, self.batch_size):
-            keys = list(dict.fromkeys(_key_of(item) for item in chunk))
-            ids = [row["id"] for row in self._existing(keys).values() if row["deleted_at"] is None]
-            if ids:
-                total += self._guard(partial(self._delete_where, records.c.id.in_(ids)))
+            total += self._guard(partial(self._deleted_batch, chunk))
         return total
 
     def sweep_scope(self, scope: str, record_types: Iterable[str] | None = None) -> WriteCounts:
@@ -222,28 +215,31 @@ class Writer:
             raise StoreError(f"write failed: {exc}", source=self.source_name) from exc
 
     def _existing(self, keys: Sequence[RecordKey]) -> dict[RecordKey, Any]:
-        """Stored rows for these keys, looked up per (type, system, instance) on the unique index."""
-        groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        for record_type, system, instance, external_id in keys:
-            groups[(record_type, system, instance)].append(external_id)
-        found: dict[RecordKey, Any] = {}
-        for (record_type, system, instance), external_ids in groups.items():
-            rows = self._conn.execute(
-                select(
-                    records.c.id,
-                    records.c.external_id,
-                    records.c.content_hash,
-                    records.c.deleted_at,
-                ).where(
-                    records.c.record_type == record_type,
-                    records.c.system == system,
-                    records.c.instance == instance,
-                    records.c.external_id.in_(external_ids),
-                )
-            ).mappings()
-            for row in rows:
-                found[(record_type, system, instance, row["external_id"])] = row
+        """Stored rows for these keys, looked up by their ``source_key`` on its unique index."""
+        by_source_key = {source_key(key): key for key in keys}
+        rows = self._conn.execute(
+            select(
+                records.c.id,
+                records.c.source_key,
+                records.c.content_hash,
+                records.c.deleted_at,
+            ).where(records.c.source_key.in_(list(by_source_key)))
+        ).mappings()
+        found: dict[RecordKey, Any] = {by_source_key[row["source_key"]]: row for row in rows}
         return found
+
+    def _live_ids(self, items: list[SourceKeyed]) -> list[int]:
+        keys = list(dict.fromkeys(_key_of(item) for item in items))
+        return [row["id"] for row in self._existing(keys).values() if row["deleted_at"] is None]
+
+    def _seen_batch(self, items: list[SourceKeyed]) -> WriteCounts:
+        ids = self._live_ids(items)
+        self._note_seen(ids)
+        return WriteCounts(unchanged=len(ids))
+
+    def _deleted_batch(self, items: list[SourceKeyed]) -> WriteCounts:
+        ids = self._live_ids(items)
+        return self._delete_where(records.c.id.in_(ids)) if ids else WriteCounts()
 
     def _upsert_batch(self, rows: list[StoredRow]) -> WriteCounts:
         by_key = {row.key: row for row in rows}  # a key twice in one batch: the last one wins
@@ -261,7 +257,8 @@ class Writer:
                 seen_ids.append(stored["id"])
         versions: list[dict[str, Any]] = []
         if new:
-            # executemany without RETURNING: SQLite would send RETURNING inserts one row at a time.
+            # executemany, batched into multi-row INSERTs by SQLAlchemy's insertmanyvalues (see
+            # engine.py); no RETURNING, which SQLite would send one row at a time: ids are read back.
             self._conn.execute(
                 insert(records),
                 [
@@ -270,6 +267,7 @@ class Writer:
                         "system": row.key[1],
                         "instance": row.key[2],
                         "external_id": row.key[3],
+                        "source_key": source_key(row.key),
                         "source_name": self.source_name,
                         "project": row.project,
                         "scope": row.scope,
@@ -351,8 +349,8 @@ class Writer:
     def _note_seen(self, record_ids: list[int]) -> None:
         if self.run_id is None or not record_ids:
             return
-        stmt = dialect_insert(self._conn, run_seen).on_conflict_do_nothing()
-        self._conn.execute(stmt, [{"run_id": self.run_id, "record_id": i} for i in record_ids])
+        rows = [{"run_id": self.run_id, "record_id": i} for i in record_ids]
+        self._conn.execute(dialect_insert(self._conn, run_seen).on_conflict_do_nothing(), rows)
 
     def _delete_where(self, condition: Any) -> WriteCounts:
         """Set-based delete of the live records matching ``condition``: close, append, mark."""

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("system", sa.String(64), nullable=False),
         sa.Column("instance", sa.String(128), nullable=False),
         sa.Column("external_id", sa.String(512), nullable=False),
+        sa.Column("source_key", sa.String(1024), nullable=False),
         sa.Column("source_name", sa.String(128), nullable=False),
         sa.Column("project", sa.String(128)),
         sa.Column("scope", sa.String(512), nullable=False, server_default=""),
@@ -41,13 +42,7 @@ def upgrade() -> None:
         sa.Column("last_changed_run", Id),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_records"),
-        sa.UniqueConstraint(
-            "record_type",
-            "system",
-            "instance",
-            "external_id",
-            name="uq_records_record_type_system_instance_external_id",
-        ),
+        sa.UniqueConstraint("source_key", name="uq_records_source_key"),
     )
     op.create_index("ix_records_source_name_scope", "records", ["source_name", "scope"])
     op.create_index("ix_records_record_type_project", "records", ["record_type", "project"])
