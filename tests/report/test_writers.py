@@ -242,3 +242,25 @@ def test_pdf_without_weasyprint_is_a_clear_error_and_writes_nothing(
         write_report(sample_report(), tmp_path, ["html", "pdf"])
     assert "pip install 'pmsync[pdf]'" in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_big_pdf_is_printed_in_chunks_with_pages_numbered_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pypdf = pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins the chunks")
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: two chunks
+    first = pdf.report_to_pdf(sample_report())
+    assert pdf.report_to_pdf(sample_report()) == first  # still reproducible
+    reader = pypdf.PdfReader(io.BytesIO(first))
+    pages = [page.extract_text() for page in reader.pages]
+    numbers = [int(text.rsplit("Page ", 1)[1].split()[0]) for text in pages]
+    assert numbers == list(range(1, len(pages) + 1))
+    text = "\n".join(pages)
+    assert text.count("Portfolio overview") == 1 and text.count("Appendix: where the figures come from") == 1
+    assert [i for i, t in enumerate(pages) if t.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))][
+        1:
+    ]
+    assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"

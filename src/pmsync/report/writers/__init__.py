@@ -67,38 +67,50 @@ def write_report(
     *,
     templates_dir: Path | None = None,
 ) -> list[Path]:
-    """Write the report in each format into ``out_dir``; returns the paths in format order."""
+    """Write the report in each format into ``out_dir``; returns the paths in format order.
+
+    Every format is rendered before the first file is written, so a format that fails to render
+    leaves the folder as it was (no mix of this run's files and an earlier run's).
+    """
     base = out_dir / report_basename(report)
-    written: list[Path] = []
     html_text: str | None = None
     chosen = parse_formats(formats)
     if "pdf" in chosen:  # fail before writing anything when the PDF extra is missing
         from pmsync.report.writers.pdf import ensure_available
 
         ensure_available()
+    rendered: list[tuple[Path, bytes]] = []
     for fmt in chosen:
         path = base.with_name(f"{base.name}.{fmt}")
-        if fmt in ("html", "pdf") and html_text is None:
+        if fmt == "html" and html_text is None:
             from pmsync.report.writers.html import render_html
 
             html_text = render_html(report, templates_dir=templates_dir)
         if fmt == "html":
             assert html_text is not None
-            write_atomic(path, html_text.encode("utf-8"))
+            rendered.append((path, html_text.encode("utf-8")))
         elif fmt == "pdf":
-            from pmsync.report.writers.pdf import html_to_pdf
+            from pmsync.report.writers.pdf import report_to_pdf
 
-            assert html_text is not None
-            write_atomic(path, html_to_pdf(html_text))
+            rendered.append((path, report_to_pdf(report, templates_dir=templates_dir, html=html_text)))
         elif fmt == "xlsx":
             from pmsync.report.writers.xlsx import xlsx_bytes
 
-            write_atomic(path, xlsx_bytes(report))
+            rendered.append((path, xlsx_bytes(report)))
         elif fmt == "json":
             from pmsync.report.writers.json import json_bytes
 
-            write_atomic(path, json_bytes(report))
+            rendered.append((path, json_bytes(report)))
         else:  # pragma: no cover - parse_formats() rejects these first
             raise ReportError(f"unknown report format {fmt!r}")
-        written.append(path)
-    return written
+    for path, data in rendered:
+        try:
+            write_atomic(path, data)
+        except OSError as exc:
+            raise ReportError(
+                f"cannot write the file: {exc.strerror or exc}",
+                record=str(path),
+                hint="check that the output folder is writable, has space, and that no folder has the "
+                "report's file name",
+            ) from None
+    return [path for path, _ in rendered]

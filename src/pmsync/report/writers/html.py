@@ -71,9 +71,11 @@ def render_html(
 ) -> str:
     """The report as one HTML document (a string)."""
     env = template_environment(templates_dir)
+    context: dict[str, Any] = {"parts": ("front", "back"), "pdf_first_page": 1, "pdf_chunked": False}
+    context.update(extra_context or {})
     try:
         template = env.get_template(TEMPLATE)
-        return template.render(report=report, meta=report.meta, **dict(extra_context or {}))
+        return template.render(report=report, meta=report.meta, **context)
     except jinja2.TemplateError as exc:
         raise ReportError(
             f"template error: {exc}",
