@@ -134,3 +134,15 @@ def test_starter_config_from_init_loads(tmp_path: Path) -> None:
     config = load_config(path)
     assert [s.type for s in config.sources] == ["finance_file"]
     assert config.store_url() == f"sqlite:///{tmp_path.resolve() / 'pmsync.db'}"
+
+
+def test_json_log_format_gives_one_structured_line_per_source(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, plan={"count": 4}, bad={"count": 3, "crash_after": 1})
+    result = CliRunner().invoke(cli, ["--config", str(config), "--log-format", "json", "sync"])
+    assert result.exit_code == 4
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    summaries = {line["source"]: line for line in lines if "run_id" in line}
+    assert summaries["plan"]["status"] == "ok" and summaries["plan"]["inserted"] == 4
+    assert summaries["bad"]["status"] == "failed" and summaries["bad"]["level"] == "error"
+    assert "amount 'abc'" in summaries["bad"]["error"]
+    assert result.stdout == ""
