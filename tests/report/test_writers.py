@@ -260,7 +260,6 @@ def test_a_big_pdf_is_printed_in_chunks_with_pages_numbered_on(
     assert numbers == list(range(1, len(pages) + 1))
     text = "\n".join(pages)
     assert text.count("Portfolio overview") == 1 and text.count("Appendix: where the figures come from") == 1
-    assert [i for i, t in enumerate(pages) if t.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))][
-        1:
-    ]
+    starts = [i for i, t in enumerate(pages) if t.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))]
+    assert len(starts) == 2, "each project starts on a new page"
     assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"
