@@ -6,6 +6,7 @@ normalized model. Each connector defines a pydantic model of its mapping; this m
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +17,9 @@ from pydantic import BaseModel, ValidationError
 from pmsync.errors import MappingError
 
 M = TypeVar("M", bound=BaseModel)
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 60, 60
 
 
 def find_mapping_file(name: str, mapping_dirs: Sequence[Path]) -> Path:
@@ -45,6 +49,12 @@ def load_mapping(name: str, model: type[M], mapping_dirs: Sequence[Path]) -> M:
     path = find_mapping_file(name, mapping_dirs)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"not UTF-8 text (byte {exc.start})", record=str(path), hint="save the file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise MappingError(f"cannot read the file: {exc.strerror or exc}", record=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -56,6 +66,7 @@ def load_mapping(name: str, model: type[M], mapping_dirs: Sequence[Path]) -> M:
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            value = f" (got: {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden") else ""
+            shown = _SHORT.repr(err["input"])  # bounded: a YAML alias bomb must not become a huge message
+            value = f" (got: {shown})" if err["type"] not in ("missing", "extra_forbidden") else ""
             problems.append(f"{key}: {msg}{_allowed_values(dict(err))}{value}")
         raise MappingError("; ".join(problems), record=str(path)) from None
