@@ -60,7 +60,7 @@ def test_sync_then_runs_shows_counts(tmp_path: Path, store_url: str) -> None:
     assert first.exit_code == 0, first.output
     assert "plan: ok" in first.output and "12 inserted" in first.output
     second = invoke(config, "sync", "-s", "plan")
-    assert "plan: ok" in second.output and "no changes (12 unchanged)" in second.output
+    assert "plan: ok" in second.output and "no changes (12 records unchanged)" in second.output
     table = invoke(config, "runs", "--source", "plan")
     assert table.exit_code == 0
     lines = table.output.splitlines()

@@ -39,7 +39,9 @@ def sync_exit_code(results: Sequence[SyncRunInfo]) -> int:
     return EXIT_FAILURE
 
 
-def summary_line(info: SyncRunInfo) -> str:
+def summary_line(info: SyncRunInfo, live: int | None = None) -> str:
+    """One line per run; ``live`` (records the source has in the store) tells a reader of an
+    unchanged run that nothing was lost even when the connector skipped unchanged inputs."""
     c = info.counts
     if info.status == "locked":
         return f"{info.source_name}: locked, skipped (another run holds its lock) [run {info.run_id}]"
@@ -48,7 +50,8 @@ def summary_line(info: SyncRunInfo) -> str:
         f", {info.skipped_count} rows skipped" if info.skipped_count else ""
     )
     if info.status == "ok" and c.changed == 0 and not info.skipped_count:
-        return f"{info.source_name}: ok{took}: no changes ({c.unchanged} unchanged) [run {info.run_id}]"
+        kept = max(c.unchanged, live or 0)
+        return f"{info.source_name}: ok{took}: no changes ({kept} records unchanged) [run {info.run_id}]"
     if info.status == "ok":
         return f"{info.source_name}: ok{took}: {counts} [run {info.run_id}]"
     return (
@@ -124,6 +127,7 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
     progress = TerminalProgress() if state.interactive else None
     with Store.open(config.store_url()) as store, _exit_on_sigterm():
         results = sync_sources(config, store, names, progress)
+        live = {info.source_name: store.count_live(info.source_name) for info in results}
     if progress is not None:
         progress.clear()
     for info in results:
@@ -131,7 +135,7 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
             level = logging.INFO if info.status == "ok" else logging.ERROR
             log.log(
                 level,
-                summary_line(info),
+                summary_line(info, live[info.source_name]),
                 extra={
                     "source": info.source_name,
                     "run_id": info.run_id,
@@ -145,7 +149,7 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
                 },
             )
         else:
-            click.echo(summary_line(info))
+            click.echo(summary_line(info, live[info.source_name]))
     code = sync_exit_code(results)
     if code:
         click.get_current_context().exit(code)

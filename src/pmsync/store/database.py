@@ -182,6 +182,10 @@ class Store:
 
     # -- run ledger, cursors, publications -------------------------------------------------------
 
+    def count_live(self, source_name: str) -> int:
+        """How many records of a source are live (e.g. to say what an unchanged run kept)."""
+        return reader.count_live(self.engine, source_name)
+
     def sync_runs(self, limit: int = 20, source_name: str | None = None) -> list[SyncRunInfo]:
         """The most recent runs first."""
         return ledger.sync_runs_list(self.engine, limit=limit, source_name=source_name)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, or_, select
+from sqlalchemy import Engine, Select, func, or_, select
 
 from pmsync.model import Record, SourceRef
 from pmsync.store.payload import from_payload, model_for, source_key, type_name
@@ -101,3 +101,14 @@ def get_record(
                 query = query.where(v.c.op != "delete")
         payload = conn.execute(query.limit(1)).scalar_one_or_none()
     return None if payload is None else from_payload(model, payload, f"{name} {source.key()}")
+
+
+def count_live(engine: Engine, source_name: str) -> int:
+    """How many records of ``source_name`` are live (not deleted at the source)."""
+    query = (
+        select(func.count())
+        .select_from(records)
+        .where(records.c.source_name == source_name, records.c.deleted_at.is_(None))
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
