@@ -122,12 +122,14 @@ def test_sandbox_command_prints_a_config_that_syncs(tmp_path: Path) -> None:
         output = "".join(lines)
         assert re.search(r"Jira \(cloud\): +http://127\.0\.0\.1:\d+", output), output
         sources_text = output.split("# pmsync.yaml: paste under `sources:`\n", 1)[1].split("# ...", 1)[0]
-        config = {"sources": yaml.safe_load(sources_text)}
+        publish_text = output.split("# ... and under `publish:`\n", 1)[1]
+        config = {"sources": yaml.safe_load(sources_text), "publish": yaml.safe_load(publish_text)}
         path = tmp_path / "pmsync.yaml"
         path.write_text(yaml.safe_dump(config))
         runner = CliRunner()
         doctor = runner.invoke(cli, ["--config", str(path), "doctor"])
         assert doctor.exit_code == 0, doctor.output
+        assert "sharepoint: list 'Project Status'" in doctor.output
         synced = runner.invoke(cli, ["--config", str(path), "sync"])
         assert synced.exit_code == 0, synced.output
     finally:

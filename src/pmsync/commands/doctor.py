@@ -99,7 +99,9 @@ def doctor(state: CliState) -> None:
             "config", "ok", f"{config.path} ({len(config.sources)} sources, {len(config.projects)} projects)"
         )
     )
-    results = [check_store(config), *check_sources(config)]
+    from pmsync.publish.run import check_targets
+
+    results = [check_store(config), *check_sources(config), *check_targets(config)]
     for result in results:
         _echo(result)
     failed = sum(r.status == "fail" for r in results)
