@@ -84,6 +84,7 @@ def test_wheel_contains_connectors_mappings_and_migrations(wheel: zipfile.ZipFil
     assert "pmsync/connectors/__init__.py" in names
     assert "pmsync/store/migrations/env.py" in names
     assert "pmsync/store/migrations/versions/0001_initial.py" in names
+    assert "pmsync/store/migrations/versions/0002_history_by_project.py" in names
     assert "pmsync/starter-config.yaml" in names
     shipped_mappings = {n for n in names if n.startswith("pmsync/mappings/") and n.endswith(".yaml")}
     assert shipped_mappings == {f"pmsync/mappings/{p.name}" for p in (ROOT / "mappings").glob("*.yaml")}

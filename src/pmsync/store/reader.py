@@ -70,8 +70,12 @@ def iter_records(
         query = _as_of_query(name, project, source_name, include_deleted, as_of)
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=YIELD_PER).execute(query)
-        for record_id, payload in result:
-            yield from_payload(model, payload, f"{name} #{record_id}")
+        try:
+            for record_id, payload in result:
+                yield from_payload(model, payload, f"{name} #{record_id}")
+        finally:
+            # A caller that stops early must not leave a PostgreSQL server-side cursor open.
+            result.close()
 
 
 def get_record(

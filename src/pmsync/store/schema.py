@@ -121,6 +121,7 @@ record_versions = Table(
     Column("valid_to", UTCDateTime()),
     Index(None, "record_id", "valid_from"),
     Index(None, "record_type", "valid_from"),
+    Index(None, "record_type", "project", "valid_from"),
 )
 
 sync_runs = Table(
