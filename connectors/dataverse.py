@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,7 +34,7 @@ from pmsync.mapping import load_mapping
 from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
 from pmsync.microsoft.checks import sign_in_check
-from pmsync.microsoft.graph import ODataClient
+from pmsync.microsoft.graph import ODataClient, odata_day, odata_moment
 from pmsync.model import Dependency, DependencyType, Project, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "dataverse"
@@ -96,20 +95,6 @@ class DataverseMapping(BaseModel):
     status: dict[StatusCategory, str] = Field(default_factory=lambda: dict(_DEFAULT_STATUS))
     #: project id or exact project name → pmsync project key (pmsync.yaml projects[].links come first)
     projects: dict[str, str] = Field(default_factory=dict)
-
-
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _day(value: Any) -> date | None:
-    moment = _moment(value)
-    return moment.date() if moment else None
 
 
 def _number(value: Any) -> float | None:
@@ -278,14 +263,14 @@ class DataverseConnector:
         if prints.changed(scope, project_id, fingerprint(row.get("@odata.etag"), shaping)):
             yield Project(
                 source=self.ref(project_id),
-                source_modified=_moment(row.get("modifiedon")),
+                source_modified=odata_moment(row.get("modifiedon")),
                 project=key,
                 scope=scope,
                 key=key or project_id,
                 name=str(row.get("msdyn_subject") or project_id),
                 manager=row.get("_msdyn_projectmanager_value"),
-                start=_day(row.get("msdyn_scheduledstart")),
-                finish=_day(row.get("msdyn_finish")),
+                start=odata_day(row.get("msdyn_scheduledstart")),
+                finish=odata_day(row.get("msdyn_finish")),
             )
         else:
             yield Seen("project", self.ref(project_id))
@@ -332,7 +317,7 @@ class DataverseConnector:
         sequence = _number(task.get("msdyn_displaysequence"))
         return WorkItem(
             source=self.ref(task_id),
-            source_modified=_moment(task.get("modifiedon")),
+            source_modified=odata_moment(task.get("modifiedon")),
             project=project,
             scope=scope,
             name=str(task.get("msdyn_subject") or task_id),
@@ -342,8 +327,8 @@ class DataverseConnector:
             outline_level=level if isinstance(level, int) else None,
             status=mapping.status.get(category, category),
             status_category=category,
-            start=_day(task.get("msdyn_scheduledstart")),
-            finish=_day(task.get("msdyn_scheduledend")),
+            start=odata_day(task.get("msdyn_scheduledstart")),
+            finish=odata_day(task.get("msdyn_scheduledend")),
             duration_days=_number(task.get("msdyn_duration")),
             percent_complete=percent,
             effort_estimate_hours=_number(task.get("msdyn_effort")),

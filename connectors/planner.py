@@ -21,7 +21,6 @@ Planner has no costs, effort or baselines: pmsync's own baselines carry them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -40,7 +39,7 @@ from pmsync.mapping import load_mapping
 from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
 from pmsync.microsoft.checks import sign_in_check
-from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient
+from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, odata_day, odata_moment
 from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "planner"
@@ -89,20 +88,6 @@ class PlannerMapping(BaseModel):
     projects: dict[str, str] = Field(default_factory=dict)
     #: tasks whose title starts with one of these are milestones
     milestone_prefixes: list[str] = Field(default_factory=list)
-
-
-def _day(value: Any) -> date | None:
-    moment = _moment(value)
-    return moment.date() if moment else None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class PlannerConnector:
@@ -226,7 +211,7 @@ class PlannerConnector:
         if prints.changed(scope, plan_id, fingerprint(plan.get("@odata.etag"), plan.get("title"), shaping)):
             yield Project(
                 source=plan_ref,
-                source_modified=_moment(plan.get("createdDateTime")),
+                source_modified=odata_moment(plan.get("createdDateTime")),
                 project=project,
                 scope=scope,
                 key=project or plan_id,
@@ -303,7 +288,7 @@ class PlannerConnector:
             "checklist_done": sum(1 for c in checklist if c.get("isChecked")),
             "has_description": bool(details.get("description")),
         }
-        due = _day(task.get("dueDateTime"))
+        due = odata_day(task.get("dueDateTime"))
         return WorkItem(
             source=self.ref(task_id),
             project=project,
@@ -313,11 +298,11 @@ class PlannerConnector:
             parent=None,
             status=mapping.status.get(category, category),
             status_category=category,
-            start=_day(task.get("startDateTime")),
+            start=odata_day(task.get("startDateTime")),
             finish=due,
             due=due,
-            actual_finish=_day(task.get("completedDateTime")),
-            done_at=_moment(task.get("completedDateTime")),
+            actual_finish=odata_day(task.get("completedDateTime")),
+            done_at=odata_moment(task.get("completedDateTime")),
             percent_complete=percent,
             assignee=assignees[0] if assignees else None,
             resources=tuple(assignees),

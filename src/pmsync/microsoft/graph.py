@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import requests
@@ -300,3 +301,19 @@ def _graph_message(response: requests.Response) -> str:
     error = _graph_error(response)
     text = str(error.get("message") or error.get("code") or response.text[:200] or response.reason)
     return redact(text)
+
+
+def odata_moment(value: Any) -> datetime | None:
+    """A Graph / Dataverse ``Edm.DateTimeOffset`` (``2026-10-01T08:00:00Z``) as an aware datetime."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def odata_day(value: Any) -> date | None:
+    """The calendar day of an ``Edm.DateTimeOffset`` value."""
+    moment = odata_moment(value)
+    return moment.date() if moment else None
