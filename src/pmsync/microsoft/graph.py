@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -131,6 +133,73 @@ class ODataClient:
     ) -> dict[str, Any]:
         response = self.request("GET", path_or_url, params=params, headers=headers, record=record)
         return self._json(response, record)
+
+    def get_optional(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The JSON at ``path``, or None when the service answers 404 (lookups of sites, folders,
+        lists and items that may not exist)."""
+        url = self.url(path)
+        merged = {"Accept": "application/json", **(headers or {})}
+
+        def attempt() -> requests.Response | None:
+            response = self._send("GET", url, params, None, merged, record)
+            if response.status_code == 401:
+                self.tokens.invalidate()
+                response = self._send("GET", url, params, None, merged, record)
+            if response.status_code == 404:
+                return None
+            self._raise_for_status(response, record)
+            return response
+
+        response = self.policy()(attempt)
+        return None if response is None else self._json(response, record)
+
+    def download(self, path_or_url: str, target: Path, *, record: str | None = None) -> str:
+        """Stream the bytes at ``path_or_url`` (e.g. a driveItem's ``/content``, which redirects to
+        the file) into ``target``, 1 MiB at a time; returns their SHA-256 (hex).
+
+        Retried like every call; a retry starts the file again, so ``target`` never holds a mix of
+        two attempts.
+        """
+        url = self.url(path_or_url)
+
+        def attempt() -> str:
+            response = self._send_streamed(url, record)
+            if response.status_code == 401 and _graph_code(response) in _BAD_TOKEN_CODES:
+                response.close()
+                self.tokens.invalidate()
+                response = self._send_streamed(url, record)
+            with response:
+                self._raise_for_status(response, record)
+                digest = hashlib.sha256()
+                try:
+                    with target.open("wb") as out:
+                        for block in response.iter_content(1 << 20):
+                            digest.update(block)
+                            out.write(block)
+                except requests.RequestException as exc:
+                    raise as_connector_error(exc, source=self.source, record=record or url) from None
+                return digest.hexdigest()
+
+        return self.policy()(attempt)
+
+    def _send_streamed(self, url: str, record: str | None) -> requests.Response:
+        token = self.tokens.token(self.scope)
+        self.requests_sent += 1
+        try:
+            # requests drops the Authorization header when a redirect leaves the Graph host, as the
+            # pre-authenticated download URL of a file needs.
+            return self.tokens.session.get(
+                url, headers={**self.default_headers, "Authorization": f"Bearer {token}"}, stream=True
+            )
+        except requests.RequestException as exc:
+            raise as_connector_error(exc, source=self.source, record=record or url) from None
 
     def _json(self, response: requests.Response, record: str | None) -> dict[str, Any]:
         try:

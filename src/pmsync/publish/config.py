@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
 
@@ -28,6 +27,7 @@ from pmsync.config import PmsyncConfig, describe_validation_error
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.microsoft.auth import MicrosoftAppSettings
+from pmsync.microsoft.sharepoint_sites import check_site_url, site_host_and_path
 
 CHUNK_UNIT = 320 * 1024
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -100,14 +100,10 @@ class SharePointTarget(MicrosoftAppSettings):
     @field_validator("site_url")
     @classmethod
     def _site_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError("must be the site's https URL, e.g. https://contoso.sharepoint.com/sites/PMO")
-        return value.rstrip("/")
+        return check_site_url(value)
 
     def site_host_and_path(self) -> tuple[str, str]:
-        parts = urlsplit(self.site_url)
-        return parts.hostname or "", parts.path or "/"
+        return site_host_and_path(self.site_url)
 
 
 class FolderTarget(_Strict):

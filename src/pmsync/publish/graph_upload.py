@@ -50,8 +50,8 @@ class _SessionGone(UploadFailed):
 
 
 class PublishGraphClient(ODataClient):
-    """The Graph client with the two calls publishing needs beyond JSON: a binary PUT and a GET that
-    answers None for 404 (lookups of folders, lists and previously published items)."""
+    """The Graph client with the call publishing needs beyond JSON: a binary PUT (lookups that may
+    answer 404 use :meth:`ODataClient.get_optional`)."""
 
     def put_bytes(
         self, path: str, data: bytes, *, params: Mapping[str, str], record: str
@@ -86,31 +86,6 @@ class PublishGraphClient(ODataClient):
             )
         except requests.RequestException as exc:
             raise as_connector_error(exc, source=self.source, record=record) from None
-
-    def get_optional(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        record: str | None = None,
-    ) -> dict[str, Any] | None:
-        """The JSON at ``path``, or None when the service answers 404."""
-        url = self.url(path)
-        merged = {"Accept": "application/json", **(headers or {})}
-
-        def attempt() -> requests.Response | None:
-            response = self._send("GET", url, params, None, merged, record)
-            if response.status_code == 401:
-                self.tokens.invalidate()
-                response = self._send("GET", url, params, None, merged, record)
-            if response.status_code == 404:
-                return None
-            self._raise_for_status(response, record)
-            return response
-
-        response = self.policy()(attempt)
-        return None if response is None else self._json(response, record)
 
 
 class GraphUploader:

@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from pmsync.connector import CheckResult
 from pmsync.errors import PmsyncError, PublishError, SourceDataError
 from pmsync.http import retrying
 from pmsync.microsoft.auth import TokenProvider, token_provider
+from pmsync.microsoft.sharepoint_sites import find_library, find_site
 from pmsync.publish.config import SharePointTarget, fill_folder
 from pmsync.publish.graph_upload import GraphUploader, PublishGraphClient, UploadFailed
 from pmsync.publish.hashing import FileDigest
@@ -74,8 +75,7 @@ class SharePointPublisher:
 
     def site(self) -> dict[str, Any]:
         if self._site is None:
-            host, path = self.config.site_host_and_path()
-            site = self.client.get_optional(f"sites/{host}:{quote(path)}", record=self.config.site_url)
+            site = find_site(self.client, self.config.site_url)
             if site is None:
                 raise PublishError(
                     "the SharePoint site was not found",
@@ -88,21 +88,15 @@ class SharePointPublisher:
 
     def drive(self) -> dict[str, Any]:
         if self._drive is None:
-            wanted = self.config.library.casefold()
-            drives = list(self.client.items(f"sites/{self.site()['id']}/drives", record=self.config.site_url))
-            for drive in drives:
-                url_name = unquote(str(drive.get("webUrl", "")).rstrip("/").rsplit("/", 1)[-1])
-                if wanted in (str(drive.get("name", "")).casefold(), url_name.casefold()):
-                    self._drive = drive
-                    break
-            else:
-                names = ", ".join(repr(d.get("name")) for d in drives) or "none"
+            drive, names = find_library(self.client, self.site(), self.config.library)
+            if drive is None:
                 raise PublishError(
                     f"the site has no document library named {self.config.library!r}",
                     source=self.name,
                     record=self.config.site_url,
-                    hint=f"set library: to one of {names}",
+                    hint=f"set library: to one of {', '.join(map(repr, names)) or 'none'}",
                 )
+            self._drive = drive
         return self._drive
 
     def folder_id(self, folder: str) -> str:
