@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -92,3 +94,20 @@ def pmsync(
 def start(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     command = _command(config, args, env)
     return subprocess.Popen(command.pop("args"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, **command)
+
+
+def root_conftest() -> ModuleType:
+    """``tests/conftest.py`` (its PostgreSQL helpers), loaded by path under its own name.
+
+    ``from conftest import ...`` is not safe here: tests/jira and tests/microsoft have their own
+    ``conftest.py`` without a package, and whichever pytest imported last answers to ``conftest``.
+    """
+    name = "pmsync_tests_root_conftest"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent.parent / "conftest.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

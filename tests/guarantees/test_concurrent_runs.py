@@ -20,7 +20,7 @@ from pmsync.sandbox.faults import Fault, FaultPlan
 from pmsync.sandbox.jira import JiraSandbox, jira_sandbox
 from pmsync.store import Store
 
-from .helpers import clean_dump, dump, jira_source, start, write_yaml
+from .helpers import clean_dump, dump, jira_source, root_conftest, start, write_yaml
 
 pytestmark = pytest.mark.postgres
 
@@ -64,7 +64,9 @@ def expected(jira: JiraSandbox, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    from conftest import create_postgres_database, drop_postgres_database, postgres_unavailable
+    create_postgres_database = root_conftest().create_postgres_database
+    drop_postgres_database = root_conftest().drop_postgres_database
+    postgres_unavailable = root_conftest().postgres_unavailable
 
     problem = postgres_unavailable()
     if problem:

@@ -21,7 +21,7 @@ from pmsync.sandbox.jira import JiraSandbox, jira_sandbox
 from pmsync.store import Store
 from pmsync.sync import sync_sources
 
-from .helpers import clean_dump, dump, jira_source, load, start, write_yaml
+from .helpers import clean_dump, dump, jira_source, load, root_conftest, start, write_yaml
 
 ANCHOR = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PROJECTS = ["ERP", "PORTAL", "GRANTS"]
@@ -106,7 +106,9 @@ def test_a_sync_killed_at_any_point_converges_on_rerun(
 def test_a_sync_killed_on_postgresql_converges_on_rerun(
     point: str, jira: JiraSandbox, expected: dict[str, object], tmp_path: Path
 ) -> None:
-    from conftest import create_postgres_database, drop_postgres_database, postgres_unavailable
+    create_postgres_database = root_conftest().create_postgres_database
+    drop_postgres_database = root_conftest().drop_postgres_database
+    postgres_unavailable = root_conftest().postgres_unavailable
 
     problem = postgres_unavailable()
     if problem:

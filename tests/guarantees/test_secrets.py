@@ -28,7 +28,7 @@ from pmsync.demo.runner import demo_config
 from pmsync.demo.world import DemoWorld
 from pmsync.sandbox.faults import Status
 
-from .helpers import pmsync
+from .helpers import pmsync, root_conftest
 
 FINANCE_PASSWORD = "fin-Pa55w0rd-q8Zt3"  # noqa: S105 - the distinctive value the test hunts for
 JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
@@ -50,7 +50,8 @@ class Cycle:
 
 
 def _finance_sql_source() -> dict[str, object] | None:
-    from conftest import postgres_server_url, postgres_unavailable
+    postgres_server_url = root_conftest().postgres_server_url
+    postgres_unavailable = root_conftest().postgres_unavailable
 
     if postgres_unavailable():
         return None
