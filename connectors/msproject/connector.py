@@ -1,4 +1,4 @@
-"""``MSProjectConnector``: schedules from a folder, a single file, or a URL.
+"""``MSProjectConnector``: schedules from a folder, a single file, a URL, or a SharePoint library.
 
 A file is re-read only when its content changed: the cursor keeps each file's SHA-256, and an
 unchanged file yields nothing. A changed file yields all its records and then
@@ -6,8 +6,8 @@ unchanged file yields nothing. A changed file yields all its records and then
 file; a file that disappeared yields only the ``SnapshotComplete`` of its scope (everything it held
 is marked deleted). A ``Checkpoint`` follows every file, so a long folder resumes where it stopped.
 
-Reading a SharePoint document library directly (through the publisher's Graph client) is not built
-yet; sync the library to a folder (OneDrive) or give each file's download URL meanwhile.
+In a SharePoint library (:mod:`.sharepoint_source`) the cursor also keeps each file's QuickXorHash
+(``versions``), so an unchanged file is not even downloaded.
 """
 
 from __future__ import annotations
@@ -37,25 +37,29 @@ from pmsync.errors import ConfigError, PmsyncError, SourceDataError
 from pmsync.http import as_connector_error, call_with_retries, make_session, raise_for_api_status
 from pmsync.logs import redact
 from pmsync.mapping import load_mapping
+from pmsync.microsoft.graph import odata_moment
 
 from .mapping import MSProjectMapping
 from .mpxj_bridge import mpxj_problem, read_with_mpxj
 from .mspdi import read_mspdi
 from .records import FileIdentity, ScheduleRecords
 from .schedule import Schedule
+from .sharepoint_source import SharePointLibrary, SharePointScheduleLibrary, remote_version
 
 _XML_SUFFIXES = frozenset({".xml"})
 _KEY_CHARS = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
 class MSProjectConfig(ConnectorConfig):
-    """``sources[]`` block of ``type: msproject``; give ``path`` or ``url``."""
+    """``sources[]`` block of ``type: msproject``; give ``path``, ``url`` or ``sharepoint``."""
 
     #: a schedule file, or a folder of them (relative paths are relative to pmsync.yaml)
     path: Path | None = None
     #: an http(s) URL of one schedule file (e.g. a SharePoint download link)
     url: str | None = None
-    #: file name patterns read from a folder
+    #: a SharePoint document library folder, with the Microsoft sign-in keys
+    sharepoint: SharePointLibrary | None = None
+    #: file name patterns read from a folder or library
     include: list[str] = Field(default_factory=lambda: ["*.xml", "*.mpp", "*.mpx", "*.xer", "*.mpt"])
     #: also read sub-folders
     recursive: bool = False
@@ -69,8 +73,9 @@ class MSProjectConfig(ConnectorConfig):
 
     @model_validator(mode="after")
     def _one_location(self) -> MSProjectConfig:
-        if (self.path is None) == (self.url is None):
-            raise ValueError("give exactly one of 'path' (a file or folder) or 'url'")
+        given = [v for v in (self.path, self.url, self.sharepoint) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'path' (a file or folder), 'url' or 'sharepoint'")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
             raise ValueError("'url' must be an http:// or https:// URL")
         return self
@@ -100,6 +105,16 @@ class MSProjectConnector:
         assert isinstance(config, MSProjectConfig)
         self.config = config
         self._mapping: MSProjectMapping | None = None
+        self.library = (
+            None
+            if config.sharepoint is None
+            else SharePointScheduleLibrary(
+                config.sharepoint,
+                source=context.source_name,
+                base_dir=context.base_dir,
+                include=config.include,
+            )
+        )
 
     # -- shared ---------------------------------------------------------------------------------
 
@@ -154,6 +169,8 @@ class MSProjectConnector:
         if self.config.url is not None:
             results.append(self._check_url())
             return results
+        if self.library is not None:
+            return results + self.library.check()
         try:
             files = self._files()
         except ConfigError as exc:
@@ -203,6 +220,9 @@ class MSProjectConnector:
         if self.config.url is not None:
             yield from self._extract_url(cursor)
             return
+        if self.library is not None:
+            yield from self._extract_sharepoint(self.library, cursor)
+            return
         known: dict[str, str] = dict(cursor.get("files") or {})
         present = self._files()
         for file_key, path in present:
@@ -223,11 +243,43 @@ class MSProjectConnector:
             known[file_key] = parsed
             yield Checkpoint({"files": dict(known)})
         present_keys = {key for key, _ in present}
-        for file_key in sorted(set(known) - present_keys):
+        yield from self._sweep_removed(known, present_keys, {})
+
+    def _sweep_removed(
+        self, known: dict[str, str], present: set[str], versions: dict[str, str]
+    ) -> Iterator[ExtractItem]:
+        for file_key in sorted(set(known) - present):
             # the file is gone: a complete snapshot of nothing marks everything it held as deleted
             yield SnapshotComplete(scope=self._identity(file_key).scope)
             del known[file_key]
-            yield Checkpoint({"files": dict(known)})
+            versions.pop(file_key, None)
+            yield Checkpoint(_cursor(known, versions))
+
+    def _extract_sharepoint(
+        self, library: SharePointScheduleLibrary, cursor: Cursor
+    ) -> Iterator[ExtractItem]:
+        known: dict[str, str] = dict(cursor.get("files") or {})
+        versions: dict[str, str] = dict(cursor.get("versions") or {})
+        present: set[str] = set()
+        with tempfile.TemporaryDirectory(prefix="pmsync-msproject-") as tmp:
+            for item in library.files():
+                file_key = str(item["name"])
+                present.add(file_key)
+                version = remote_version(item)
+                if file_key in known and version is not None and versions.get(file_key) == version:
+                    continue  # same content hash as last time: not even downloaded
+                target = Path(tmp) / f"download{PurePosixPath(file_key).suffix.lower()}"
+                digest = library.download(item, target)
+                if known.get(file_key) != digest:
+                    modified = odata_moment(item.get("lastModifiedDateTime"))
+                    parsed = yield from self._extract_file(target, file_key, modified)
+                    if parsed is None:
+                        continue
+                    known[file_key] = parsed
+                if version is not None:
+                    versions[file_key] = version
+                yield Checkpoint(_cursor(known, versions))
+        yield from self._sweep_removed(known, present, versions)
 
     def _identity(self, file_key: str, modified: datetime | None = None) -> FileIdentity:
         return FileIdentity(
@@ -307,6 +359,13 @@ class MSProjectConnector:
             if etag:
                 etags[file_key] = etag
             yield Checkpoint({"files": known, "etags": etags})
+
+
+def _cursor(known: dict[str, str], versions: dict[str, str]) -> Cursor:
+    cursor: Cursor = {"files": dict(known)}
+    if versions:
+        cursor["versions"] = dict(versions)
+    return cursor
 
 
 def _url_key(url: str) -> str:
