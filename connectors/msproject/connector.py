@@ -170,22 +170,27 @@ class MSProjectConnector:
             results.append(self._check_url())
             return results
         if self.library is not None:
-            return results + self.library.check()
-        try:
-            files = self._files()
-        except ConfigError as exc:
-            results.append(CheckResult("files", "fail", str(exc), exc.hint or ""))
-            return results
-        if not files:
-            results.append(
-                CheckResult(
-                    "files", "warn", f"no files matching {', '.join(self.config.include)} in {self._root()}"
-                )
-            )
+            checked, names = self.library.check()
+            results.extend(checked)
         else:
-            results.append(CheckResult("files", "ok", f"{len(files)} schedule file(s) in {self._root()}"))
+            try:
+                files = self._files()
+            except ConfigError as exc:
+                results.append(CheckResult("files", "fail", str(exc), exc.hint or ""))
+                return results
+            if not files:
+                results.append(
+                    CheckResult(
+                        "files",
+                        "warn",
+                        f"no files matching {', '.join(self.config.include)} in {self._root()}",
+                    )
+                )
+            else:
+                results.append(CheckResult("files", "ok", f"{len(files)} schedule file(s) in {self._root()}"))
+            names = [key for key, _ in files]
         needs_mpxj = self.config.reader == "mpxj" or any(
-            p.suffix.lower() not in _XML_SUFFIXES for _, p in files
+            PurePosixPath(name).suffix.lower() not in _XML_SUFFIXES for name in names
         )
         if needs_mpxj:
             problem = mpxj_problem()

@@ -156,8 +156,9 @@ class SharePointScheduleLibrary:
             f"drives/{drive_id}/items/{item['id']}/content", target, record=str(item.get("name"))
         )
 
-    def check(self) -> list[CheckResult]:
-        """``pmsync doctor``: sign-in (and the permission in the token), site, library, folder, files."""
+    def check(self) -> tuple[list[CheckResult], list[str]]:
+        """``pmsync doctor``: sign-in (and the permission in the token), site, library, folder, files;
+        and the names of the schedule files found (for the MPXJ check)."""
         signed_in, token = sign_in_check(
             self.config,
             source=self.source,
@@ -167,18 +168,18 @@ class SharePointScheduleLibrary:
         )
         results = [signed_in]
         if token is None or signed_in.status != "ok":
-            return results
+            return results, []
         try:
             self.folder()
             results.append(CheckResult("sharepoint", "ok", f"site, library and folder found: {self.where()}"))
-            count = sum(1 for _ in self.files())
+            names = [str(item["name"]) for item in self.files()]
         except PmsyncError as exc:
             results.append(CheckResult("sharepoint", "fail", exc.message, exc.hint or ""))
-            return results
-        if count:
-            results.append(CheckResult("files", "ok", f"{count} schedule file(s) in {self.where()}"))
+            return results, []
+        if names:
+            results.append(CheckResult("files", "ok", f"{len(names)} schedule file(s) in {self.where()}"))
         else:
             results.append(
                 CheckResult("files", "warn", f"no files matching {', '.join(self.include)} in {self.where()}")
             )
-        return results
+        return results, names

@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 import yaml
+from pmsync.connectors.msproject import mpxj_problem
+from pmsync.connectors.msproject.sharepoint_source import PERMISSION_HINT
 
 from pmsync.config import PmsyncConfig, build_connector, load_config
 from pmsync.connector import CheckResult
 from pmsync.microsoft.auth import forget_token_providers
 from pmsync.model import Baseline, Project, WorkItem
-from pmsync.sandbox.faults import Throttle
-from pmsync.sandbox.graph_sharepoint import SharePointState, seed_demo
+from pmsync.sandbox.faults import Throttle, Truncate
+from pmsync.sandbox.graph_sharepoint import DOWNLOAD_PREFIX, SharePointState, seed_demo
 from pmsync.sandbox.graph_sharepoint_state import Drive, DriveItem
 from pmsync.sandbox.microsoft import MicrosoftSandbox, microsoft_sandbox
 from pmsync.sandbox.mspdi_gen import ScheduleSpec, advance, write_schedule
@@ -61,6 +63,10 @@ class Library:
     def downloads(self) -> list[str]:
         """The item paths whose ``/content`` was asked for, in order."""
         return [p for m, p in self.ms.graph.faults.requests if m == "GET" and p.endswith("/content")]
+
+    def downloads_path(self) -> str:
+        """Where ``/content`` redirects to: the file's pre-authenticated download URL."""
+        return DOWNLOAD_PREFIX
 
     def children_path(self) -> str:
         return f"/v1.0/drives/{self.drive.id}/items/{self.folder.id}/children"
@@ -177,6 +183,20 @@ def test_a_throttled_listing_is_waited_out(ms: MicrosoftSandbox, library: Librar
     assert sum(isinstance(i, WorkItem) for i in items) == ERP.tasks + 1
 
 
+def test_a_download_cut_off_midway_starts_the_file_again(
+    ms: MicrosoftSandbox, library: Library, tmp_path: Path
+) -> None:
+    library.put("erp.xml", ERP)
+    throttled = ms.graph.faults.add(
+        Throttle(retry_after=0), method="GET", path_prefix=library.downloads_path()
+    )
+    cut = ms.graph.faults.add(Truncate(keep=5000), method="GET", path_prefix=library.downloads_path())
+    items = extract(write_config(ms, tmp_path))
+    assert (throttled.served, cut.served) == (1, 1)
+    # the whole schedule, not the first 5000 bytes of it nor those bytes twice
+    assert sum(isinstance(i, WorkItem) for i in items) == ERP.tasks + 1
+
+
 def test_missing_permission_names_it(ms: MicrosoftSandbox, library: Library, tmp_path: Path) -> None:
     library.put("erp.xml", ERP)
     for roles in ms.identity_state.apps[ms.credentials.client_id].roles.values():
@@ -186,7 +206,7 @@ def test_missing_permission_names_it(ms: MicrosoftSandbox, library: Library, tmp
     with store:
         [run] = sync_sources(config, store)
     assert run.status == "failed"
-    assert run.error is not None and "Sites.Read.All" in run.error
+    assert run.error is not None and PERMISSION_HINT in run.error
     assert not library.downloads()
 
     permission = doctor(config)["permission"]
@@ -202,6 +222,12 @@ def test_doctor_finds_site_library_folder_and_files(
     assert checks["sign-in"].status == "ok"
     assert checks["sharepoint"].status == "ok"
     assert checks["files"].status == "ok" and "2 schedule file(s)" in checks["files"].detail
+    assert "mpxj" not in checks  # XML only: no Java needed
+
+    library.put_bytes("legacy.mpp", b"an .mpp needs MPXJ")
+    checks = doctor(write_config(ms, tmp_path))
+    assert "3 schedule file(s)" in checks["files"].detail
+    assert checks["mpxj"].status == ("fail" if mpxj_problem() else "ok")
 
     checks = doctor(write_config(ms, tmp_path, folder="Plans"))
     assert checks["sharepoint"].status == "fail"
