@@ -7,12 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_server_url,
-    postgres_unavailable,
-)
+from guarantees.helpers import root_conftest
 from pmsync.connectors.finance_sql import FinanceSqlConfig, FinanceSqlConnector, check_read_only_sql
 from sqlalchemy import create_engine, text
 
@@ -21,6 +16,13 @@ from pmsync.connector import Checkpoint, ConnectorContext, SkippedRow, SnapshotC
 from pmsync.errors import ConfigError, ConnectorError, SourceDataError
 
 from .helpers import DATA, lines_of, totals
+
+# Loaded by path: a bare ``from conftest import`` answers with whichever conftest pytest imported last.
+_pg = root_conftest()
+create_postgres_database = _pg.create_postgres_database
+drop_postgres_database = _pg.drop_postgres_database
+postgres_server_url = _pg.postgres_server_url
+postgres_unavailable = _pg.postgres_unavailable
 
 QUERY = """
 SELECT project_id AS "PROJECT_ID", activity_id AS "ACTIVITY_ID", account AS "ACCOUNT",
