@@ -122,6 +122,22 @@ def test_sweep_deletes_only_unseen_records_of_that_source_and_scope(store: Store
     assert names(store, as_of=T0) == ["Task 1", "Task 2", "Task 3", "Task 10"]
 
 
+def test_sweep_keeps_what_the_run_wrote_in_earlier_commits_and_deletes_what_it_did_not_see(
+    store: Store,
+) -> None:
+    with store.writer("schedules", run_id=1) as w:
+        w.upsert([task(1), task(2)])
+    with store.writer("schedules") as w:  # written outside any run: no run id on the record
+        w.upsert([task(5)])
+    at(1)
+    with store.writer("schedules", run_id=2) as w:
+        assert w.upsert([task(4), task(2, "renamed")]) == WriteCounts(inserted=1, updated=1)
+        w.commit()  # a checkpoint: the sweep runs in a later transaction of the same run
+        assert w.sweep_scope("plan.xml", {"work_item"}) == WriteCounts(deleted=2)
+    assert names(store) == ["renamed", "Task 4"]
+    assert sorted(names(store, include_deleted=True)) == ["Task 1", "Task 4", "Task 5", "renamed"]
+
+
 def test_sweep_limited_to_other_record_types_deletes_nothing(store: Store) -> None:
     with store.writer("schedules", run_id=1) as w:
         w.upsert([task(1)])

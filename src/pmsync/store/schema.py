@@ -8,7 +8,8 @@
   valid over ``[valid_from, valid_to)``; the row it replaces gets its ``valid_to``. An "as of" read
   picks, per record, the one version whose interval contains the moment.
 - ``sync_runs``: the run ledger. ``source_state``: the committed cursor per source.
-- ``run_seen``: which records a running sync has seen, so ``SnapshotComplete`` can sweep the rest;
+- ``run_seen``: which unchanged records a running sync has seen (the ones it wrote carry its id in
+  ``last_changed_run``), so ``SnapshotComplete`` can sweep the rest;
   emptied when the run ends.
 - ``publications``: every report published, by destination and content hash.
 

@@ -27,11 +27,14 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import (
     Connection,
     Engine,
+    String,
     and_,
+    any_,
     bindparam,
     exists,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -44,7 +47,7 @@ from pmsync.model import Record, SourceRef
 from pmsync.store.engine import WRITE_TRANSACTION
 from pmsync.store.models import WriteCounts
 from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
-from pmsync.store.schema import UTCDateTime, record_versions, records, run_seen, source_state
+from pmsync.store.schema import Id, UTCDateTime, record_versions, records, run_seen, source_state
 
 DEFAULT_BATCH_SIZE = 500
 T = TypeVar("T")
@@ -157,7 +160,8 @@ class Writer:
         return total
 
     def mark_seen(self, items: Iterable[SourceKeyed]) -> WriteCounts:
-        """Note that these records still exist unchanged (protects them from :meth:`sweep_scope`)."""
+        """Note that these records still exist unchanged (protects them from :meth:`sweep_scope`,
+        as writing them in this run does)."""
         total = WriteCounts()
         for chunk in batched(items, self.batch_size):
             total += self._guard(partial(self._seen_batch, chunk))
@@ -176,9 +180,12 @@ class Writer:
             raise StoreError(
                 "sweep_scope needs a run id (it deletes what the run did not see)", source=self.source_name
             )
+        # A record this run inserted or updated carries the run's id in last_changed_run and has no
+        # run_seen row (writing one per new record cost a third of a first load's inserts).
         condition = and_(
             records.c.source_name == self.source_name,
             records.c.scope == scope,
+            or_(records.c.last_changed_run.is_(None), records.c.last_changed_run != self.run_id),
             ~exists().where(run_seen.c.run_id == self.run_id, run_seen.c.record_id == records.c.id),
         )
         if record_types is not None:
@@ -223,10 +230,22 @@ class Writer:
                 records.c.source_key,
                 records.c.content_hash,
                 records.c.deleted_at,
-            ).where(records.c.source_key.in_(list(by_source_key)))
+            ).where(self._source_key_in(list(by_source_key)))
         ).mappings()
         found: dict[RecordKey, Any] = {by_source_key[row["source_key"]]: row for row in rows}
         return found
+
+    def _source_key_in(self, keys: list[str]) -> Any:
+        return self._one_of(records.c.source_key, keys, String())
+
+    def _one_of(self, column: Any, values: list[Any], element_type: Any) -> Any:
+        """``column IN values`` for a batch of values."""
+        if self._conn.dialect.name == "postgresql":
+            # One array parameter, not one placeholder per value: psycopg parses a statement text in
+            # Python and caches only short ones, and parsing a 500-placeholder IN cost more than the
+            # lookup itself.
+            return column == any_(bindparam(None, values, type_=postgresql.ARRAY(element_type)))
+        return column.in_(values)
 
     def _live_ids(self, items: list[SourceKeyed]) -> list[int]:
         keys = list(dict.fromkeys(_key_of(item) for item in items))
@@ -239,7 +258,7 @@ class Writer:
 
     def _deleted_batch(self, items: list[SourceKeyed]) -> WriteCounts:
         ids = self._live_ids(items)
-        return self._delete_where(records.c.id.in_(ids)) if ids else WriteCounts()
+        return self._delete_where(self._one_of(records.c.id, ids, Id)) if ids else WriteCounts()
 
     def _upsert_batch(self, rows: list[StoredRow]) -> WriteCounts:
         by_key = {row.key: row for row in rows}  # a key twice in one batch: the last one wins
@@ -257,35 +276,28 @@ class Writer:
                 seen_ids.append(stored["id"])
         versions: list[dict[str, Any]] = []
         if new:
-            # executemany, batched into multi-row INSERTs by SQLAlchemy's insertmanyvalues (see
-            # engine.py); no RETURNING, which SQLite would send one row at a time: ids are read back.
-            self._conn.execute(
-                insert(records),
-                [
-                    {
-                        "record_type": row.key[0],
-                        "system": row.key[1],
-                        "instance": row.key[2],
-                        "external_id": row.key[3],
-                        "source_key": source_key(row.key),
-                        "source_name": self.source_name,
-                        "project": row.project,
-                        "scope": row.scope,
-                        "payload": row.payload,
-                        "content_hash": row.content_hash,
-                        "source_modified": row.source_modified,
-                        "deleted_at": None,
-                        "first_seen_run": self.run_id,
-                        "last_changed_run": self.run_id,
-                        "updated_at": self.now,
-                    }
-                    for row in new
-                ],
-            )
-            inserted = self._existing([row.key for row in new])
-            new_ids = [inserted[row.key]["id"] for row in new]
+            values = [
+                {
+                    "record_type": row.key[0],
+                    "system": row.key[1],
+                    "instance": row.key[2],
+                    "external_id": row.key[3],
+                    "source_key": source_key(row.key),
+                    "source_name": self.source_name,
+                    "project": row.project,
+                    "scope": row.scope,
+                    "payload": row.payload,
+                    "content_hash": row.content_hash,
+                    "source_modified": row.source_modified,
+                    "deleted_at": None,
+                    "first_seen_run": self.run_id,
+                    "last_changed_run": self.run_id,
+                    "updated_at": self.now,
+                }
+                for row in new
+            ]
+            new_ids = self._insert_records(values)
             versions.extend(self._version(i, row, "insert") for i, row in zip(new_ids, new, strict=True))
-            seen_ids.extend(new_ids)
         if changed:
             self._conn.execute(
                 update(records)
@@ -317,13 +329,29 @@ class Writer:
             changed_ids = [i for i, _ in changed]
             self._close_versions(changed_ids)
             versions.extend(self._version(i, row, "update") for i, row in changed)
-            seen_ids.extend(changed_ids)
         if versions:
             self._conn.execute(insert(record_versions), versions)
         self._note_seen(seen_ids)
         return WriteCounts(
             inserted=len(new), updated=len(changed), unchanged=len(by_key) - len(new) - len(changed)
         )
+
+    def _insert_records(self, values: list[dict[str, Any]]) -> list[int]:
+        """Insert new ``records`` rows; their ids, in the order given."""
+        if self._conn.dialect.name == "postgresql":
+            # psycopg pipelines a plain executemany in one round trip; a multi-row INSERT .. RETURNING
+            # is one huge statement text that psycopg parses in Python, batch after batch.
+            self._conn.execute(insert(records), values)
+            keys = [value["source_key"] for value in values]
+            rows = self._conn.execute(
+                select(records.c.id, records.c.source_key).where(self._source_key_in(keys))
+            )
+        else:
+            # SQLite: batched into multi-row INSERT .. RETURNING statements by SQLAlchemy's
+            # insertmanyvalues; unordered (an ordered RETURNING goes row by row), so matched by key.
+            rows = self._conn.execute(insert(records).returning(records.c.id, records.c.source_key), values)
+        id_of = {key: record_id for record_id, key in rows}
+        return [id_of[value["source_key"]] for value in values]
 
     def _version(self, record_id: int, row: StoredRow, op: str) -> dict[str, Any]:
         return {
@@ -342,7 +370,10 @@ class Writer:
     def _close_versions(self, record_ids: list[int]) -> None:
         self._conn.execute(
             update(record_versions)
-            .where(record_versions.c.record_id.in_(record_ids), record_versions.c.valid_to.is_(None))
+            .where(
+                self._one_of(record_versions.c.record_id, record_ids, Id),
+                record_versions.c.valid_to.is_(None),
+            )
             .values(valid_to=self.now)
         )
 
