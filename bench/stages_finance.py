@@ -1,7 +1,8 @@
 """Finance benchmark stages: one large Oracle-EBS-style CSV export (the issue's 10^6-line target).
 
 - read: the finance_file connector alone (both passes: validate every row, then yield records);
-- sync: the same file through the sync engine into a SQLite store (what ``pmsync sync`` does);
+- sync: the same file through the sync engine into a SQLite store (what ``pmsync sync`` does), and
+  into a fresh PostgreSQL database (``$PMSYNC_BENCH_POSTGRES_URL``, as in ``stages_core``);
 - XLSX read: the connector on an .xlsx export (openpyxl read-only streaming), at smaller sizes.
 
 Inputs are written by ``prepare_*`` (not timed) with :mod:`pmsync.sandbox.finance_gen`.
@@ -53,10 +54,10 @@ def read_csv(size: int, workdir: Path) -> dict[str, int]:
     return {"items": lines}
 
 
-def prepare_sync_csv(size: int, workdir: Path) -> None:
+def prepare_sync_csv(size: int, workdir: Path, store_url: str | None = None) -> None:
     prepare_read_csv(size, workdir)
     config = {
-        "store": {"url": f"sqlite:///{workdir / 'pmsync.db'}"},
+        "store": {"url": store_url or f"sqlite:///{workdir / 'pmsync.db'}"},
         "portfolio": {"fiscal_year_start_month": 7},
         "projects": [
             {"key": f"PRJ{i}", "name": f"Project {i}", "links": {"finance_file": f"P-{100 + i}"}}
@@ -74,6 +75,18 @@ def sync_csv(size: int, workdir: Path) -> dict[str, int]:
         [run] = sync_sources(config, store)
     assert run.status == "ok" and run.counts.inserted == size, run
     return {"items": run.counts.inserted}
+
+
+def prepare_sync_csv_postgres(size: int, workdir: Path) -> None:
+    """The same load into a fresh PostgreSQL database (the shared setup): the server does the index
+    and WAL work in its own process, on the machine's other core."""
+    from stages_core import _postgres_url, prepare_pg_upsert_new
+
+    prepare_pg_upsert_new(size, workdir)
+    prepare_sync_csv(size, workdir, store_url=_postgres_url())
+
+
+sync_csv_postgres = sync_csv
 
 
 def _xlsx(size: int, workdir: Path) -> Path:
@@ -111,6 +124,12 @@ STAGES = [
         sync_csv,
         # the store's writes dominate this stage (about 4x the connector's time); 10^6 takes minutes
         [62_500, 125_000, 250_000, 500_000],
+        [2_000],
+    ),
+    (
+        "finance: sync CSV export into PostgreSQL",
+        sync_csv_postgres,
+        [62_500, 125_000, 250_000],
         [2_000],
     ),
     ("finance: read XLSX export (connector)", read_xlsx, [25_000, 50_000, 100_000], [1_000]),
