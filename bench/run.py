@@ -13,7 +13,8 @@ peak memory covers the stage alone.
 
 Sizes double step by step; the last column says how cost grew versus the previous size, and a stage
 whose time grows clearly worse than linearly (or, for streaming stages, whose memory grows with size)
-is called out under the table.
+is called out under the table. Last, each of the issue's targets is checked against the rows
+(:mod:`targets`): met, not met, or not run.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ import multiprocessing
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+from targets import verdicts  # noqa: E402 - bench/ is not a package; its scripts import each other by path
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Row:
     http_requests: int | None
     peak_mb: float
     error: str | None = None
+    #: whatever else the stage reported (e.g. file_mb, search_requests, CPU seconds per process)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _load(module_path: Path) -> Any:
@@ -110,6 +117,7 @@ def run_stage(area: str, module_path: Path, title: str, func_name: str, size: in
         return Row(area, title, size, 0.0, 0, 0.0, None, 0.0, error=result.get("error"))
     items = int(result.get("items", size))
     seconds = float(result["seconds"])
+    known = {"ok", "seconds", "peak_mb", "items", "http_requests"}
     return Row(
         area=area,
         stage=title,
@@ -119,6 +127,7 @@ def run_stage(area: str, module_path: Path, title: str, func_name: str, size: in
         items_per_second=items / seconds if seconds > 0 else float("inf"),
         http_requests=result.get("http_requests"),
         peak_mb=float(result["peak_mb"]),
+        extra={key: value for key, value in result.items() if key not in known},
     )
 
 
@@ -203,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     notes = growth_notes(rows)
     print()
     print("\n".join(notes) if notes else "growth: every stage grew linearly or better between sizes")
+    print()
+    print("targets (issue 11):")
+    for verdict in verdicts([asdict(r) for r in rows]):
+        print("  " + verdict.line())
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     return 1 if any(r.error for r in rows) else 0

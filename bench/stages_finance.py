@@ -122,8 +122,8 @@ STAGES = [
     (
         "finance: sync CSV export into SQLite",
         sync_csv,
-        # the store's writes dominate this stage (about 4x the connector's time); 10^6 takes minutes
-        [62_500, 125_000, 250_000, 500_000],
+        # the store's writes dominate this stage (about 6x the connector's time); 10^6 takes minutes
+        [125_000, 250_000, 500_000, 1_000_000],
         [2_000],
     ),
     (

@@ -1,0 +1,157 @@
+"""The performance targets pmsync is held to (issue 11), checked against a benchmark run's rows.
+
+``bench/run.py`` prints this verdict under its table; ``python bench/targets.py rows.json`` checks a
+saved run (``bench/run.py --json rows.json``). A target whose stage or size was not run is reported
+as not measured, never as met. Where a size is too slow to run on every benchmark (the PDF at 500
+projects), the figure is extrapolated linearly from the largest size run and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JIRA_FULL = "Jira full sync"
+JIRA_NOTHING = "Jira incremental sync, nothing changed"
+MSPDI_PMSYNC = "msproject: read MSPDI (pmsync connector)"
+MSPDI_MPXJ = "msproject: read MSPDI (MPXJ, for comparison)"
+FINANCE_READ = "finance: read CSV export (connector)"
+FINANCE_SQLITE = "finance: sync CSV export into SQLite"
+FINANCE_POSTGRES = "finance: sync CSV export into PostgreSQL"
+REPORT_BUILD = "report: build the model from the store (projects)"
+REPORT_RENDER = "report: render HTML + XLSX + JSON (projects)"
+REPORT_PDF = "report: print the PDF (projects)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    met: bool | None  # None: not measured
+    evidence: str
+
+    def line(self) -> str:
+        mark = {True: "met    ", False: "NOT MET", None: "not run"}[self.met]
+        return f"[{mark}] {self.target}: {self.evidence}"
+
+
+class Rows:
+    """A run's rows by (stage, size); rows are dicts as ``run.py --json`` writes them."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]]) -> None:
+        self._rows = {(r["stage"], r["size"]): r for r in rows if not r.get("error")}
+
+    def get(self, stage: str, size: int) -> dict[str, Any] | None:
+        return self._rows.get((stage, size))
+
+    def largest(self, stage: str) -> dict[str, Any] | None:
+        sizes = [size for (name, size) in self._rows if name == stage]
+        return self._rows[(stage, max(sizes))] if sizes else None
+
+
+def _seconds_at(rows: Rows, stage: str, size: int) -> tuple[float, str] | None:
+    """Measured seconds at ``size``, or a linear extrapolation from the largest size run."""
+    row = rows.get(stage, size)
+    if row is not None:
+        return row["seconds"], f"{row['seconds']:.1f} s"
+    row = rows.largest(stage)
+    if row is None:
+        return None
+    estimate = row["seconds"] * size / row["size"]
+    return estimate, f"~{estimate:.0f} s (extrapolated from {row['seconds']:.1f} s at {row['size']:,})"
+
+
+def jira_full(rows: Rows) -> Verdict:
+    target = "Jira: 10^5 issues full sync under 60 s, peak memory under 300 MB"
+    row = rows.get(JIRA_FULL, 100_000)
+    if row is None:
+        return Verdict(target, None, f"run '{JIRA_FULL}' at 100000")
+    met = row["seconds"] < 60 and row["peak_mb"] < 300
+    evidence = f"{row['seconds']:.1f} s, {row['peak_mb']:.0f} MB, {row['http_requests']} requests"
+    return Verdict(target, met, evidence)
+
+
+def jira_nothing(rows: Rows) -> Verdict:
+    target = "Jira: incremental sync with nothing changed makes one search request and takes under 1 s"
+    row = rows.get(JIRA_NOTHING, 100_000)
+    if row is None:
+        return Verdict(target, None, f"run '{JIRA_NOTHING}' at 100000")
+    searches = row.get("extra", {}).get("search_requests")
+    met = searches == 1 and row["seconds"] < 1
+    return Verdict(target, met, f"{row['seconds']:.2f} s, {searches} search request(s) over 10^5 issues")
+
+
+def mspdi(rows: Rows) -> Verdict:
+    target = "MSPDI: 10^5-task file read at least as fast as MPXJ, memory under 4x the file"
+    ours, theirs = rows.get(MSPDI_PMSYNC, 100_000), rows.get(MSPDI_MPXJ, 100_000)
+    if ours is None or theirs is None:
+        return Verdict(target, None, f"run '{MSPDI_PMSYNC}' and '{MSPDI_MPXJ}' at 100000")
+    file_mb = ours.get("extra", {}).get("file_mb")
+    memory_ok = file_mb is not None and ours["peak_mb"] < 4 * file_mb
+    met = ours["seconds"] <= theirs["seconds"] and memory_ok
+    return Verdict(
+        target,
+        met,
+        f"pmsync {ours['seconds']:.1f} s vs MPXJ {theirs['seconds']:.1f} s; "
+        f"peak {ours['peak_mb']:.0f} MB for a {file_mb} MB file",
+    )
+
+
+def finance(rows: Rows) -> list[Verdict]:
+    verdicts = []
+    for stage, what in (
+        (FINANCE_READ, "read and validated by the connector"),
+        (FINANCE_SQLITE, "synced into SQLite"),
+        (FINANCE_POSTGRES, "synced into PostgreSQL"),
+    ):
+        target = f"Finance: 10^6 lines {what} in under 60 s"
+        found = _seconds_at(rows, stage, 1_000_000)
+        if found is None:
+            verdicts.append(Verdict(target, None, f"run '{stage}'"))
+        else:
+            verdicts.append(Verdict(target, found[0] < 60, found[1]))
+    return verdicts
+
+
+def report(rows: Rows) -> list[Verdict]:
+    parts = {name: _seconds_at(rows, name, 500) for name in (REPORT_BUILD, REPORT_RENDER, REPORT_PDF)}
+    missing = [name for name, found in parts.items() if found is None]
+    without_pdf = "Report: 500-project portfolio built and rendered as HTML, XLSX and JSON under 30 s"
+    with_pdf = "Report: 500-project portfolio, all formats (PDF too), under 30 s"
+    if missing:
+        return [Verdict(with_pdf, None, "run " + ", ".join(f"'{name}'" for name in missing))]
+    build, render, pdf = (parts[name] for name in (REPORT_BUILD, REPORT_RENDER, REPORT_PDF))
+    assert build is not None and render is not None and pdf is not None
+    html_etc = build[0] + render[0]
+    return [
+        Verdict(without_pdf, html_etc < 30, f"build {build[1]} + render {render[1]}"),
+        Verdict(with_pdf, html_etc + pdf[0] < 30, f"the above + PDF {pdf[1]}"),
+    ]
+
+
+CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [jira_full, jira_nothing, mspdi, finance, report]
+
+
+def verdicts(rows: Iterable[dict[str, Any]]) -> list[Verdict]:
+    indexed = Rows(rows)
+    found: list[Verdict] = []
+    for check in CHECKS:
+        result = check(indexed)
+        found.extend(result if isinstance(result, list) else [result])
+    return found
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python bench/targets.py rows.json   (rows written by bench/run.py --json)")
+        return 2
+    for verdict in verdicts(json.loads(Path(argv[0]).read_text(encoding="utf-8"))):
+        print(verdict.line())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,84 @@
+"""bench/targets.py: the verdict under the benchmark table must never call a target met that was not
+measured, or that a measured figure misses."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+_spec = importlib.util.spec_from_file_location("bench_targets", BENCH / "targets.py")
+assert _spec is not None and _spec.loader is not None
+targets = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = targets  # dataclasses look their module up there
+_spec.loader.exec_module(targets)
+
+
+def row(stage: str, size: int, seconds: float, peak_mb: float = 100.0, **extra: Any) -> dict[str, Any]:
+    return {
+        "stage": stage,
+        "size": size,
+        "seconds": seconds,
+        "peak_mb": peak_mb,
+        "http_requests": extra.pop("http_requests", None),
+        "error": extra.pop("error", None),
+        "extra": extra,
+    }
+
+
+def verdict(rows: list[dict[str, Any]], starts: str) -> Any:
+    [found] = [v for v in targets.verdicts(rows) if v.target.startswith(starts)]
+    return found
+
+
+def test_a_target_is_met_only_when_every_figure_is_inside_it() -> None:
+    fast = row(targets.JIRA_FULL, 100_000, 45.0, peak_mb=250, http_requests=2100)
+    heavy = row(targets.JIRA_FULL, 100_000, 45.0, peak_mb=420)
+    slow = row(targets.JIRA_FULL, 100_000, 75.0, peak_mb=250)
+    assert verdict([fast], "Jira: 10^5").met is True
+    assert verdict([heavy], "Jira: 10^5").met is False
+    assert verdict([slow], "Jira: 10^5").met is False
+    assert "75.0 s" in verdict([slow], "Jira: 10^5").line()
+
+
+def test_a_stage_not_run_or_failed_is_not_run_never_met() -> None:
+    failed = row(targets.JIRA_FULL, 100_000, 1.0, error="timed out after 900 s")
+    smaller = row(targets.JIRA_FULL, 50_000, 20.0)
+    for rows in ([], [failed], [smaller]):
+        found = verdict(rows, "Jira: 10^5")
+        assert found.met is None
+        assert found.line().startswith("[not run]")
+
+
+def test_incremental_sync_must_make_exactly_one_search_request() -> None:
+    one = row(targets.JIRA_NOTHING, 100_000, 0.4, search_requests=1)
+    two = row(targets.JIRA_NOTHING, 100_000, 0.4, search_requests=2)
+    assert verdict([one], "Jira: incremental").met is True
+    assert verdict([two], "Jira: incremental").met is False
+
+
+def test_mspdi_compares_with_mpxj_on_the_same_size_and_memory_with_the_file() -> None:
+    ours = row(targets.MSPDI_PMSYNC, 100_000, 9.0, peak_mb=500, file_mb=340.0)
+    mpxj = row(targets.MSPDI_MPXJ, 100_000, 12.0)
+    assert verdict([ours, mpxj], "MSPDI").met is True
+    bloated = row(targets.MSPDI_PMSYNC, 100_000, 9.0, peak_mb=1400, file_mb=340.0)
+    assert verdict([bloated, mpxj], "MSPDI").met is False
+    slower = row(targets.MSPDI_PMSYNC, 100_000, 13.0, peak_mb=500, file_mb=340.0)
+    assert verdict([slower, mpxj], "MSPDI").met is False
+
+
+def test_sizes_not_run_are_extrapolated_linearly_and_say_so() -> None:
+    rows = [
+        row(targets.REPORT_BUILD, 500, 4.0),
+        row(targets.REPORT_RENDER, 500, 6.0),
+        row(targets.REPORT_PDF, 250, 100.0),
+    ]
+    without_pdf = verdict(rows, "Report: 500-project portfolio built")
+    with_pdf = verdict(rows, "Report: 500-project portfolio, all formats")
+    assert without_pdf.met is True
+    assert with_pdf.met is False
+    assert "~200 s (extrapolated from 100.0 s at 250)" in with_pdf.evidence
+    finance = verdict([row(targets.FINANCE_READ, 500_000, 20.0)], "Finance: 10^6 lines read")
+    assert finance.met is True and "extrapolated" in finance.evidence
