@@ -80,6 +80,8 @@ def jira_nothing(rows: Rows) -> Verdict:
     if row is None:
         return Verdict(target, None, f"run '{JIRA_NOTHING}' at 100000")
     searches = row.get("extra", {}).get("search_requests")
+    if searches is None:
+        return Verdict(target, None, "the stage did not report its search requests")
     met = searches == 1 and row["seconds"] < 1
     return Verdict(target, met, f"{row['seconds']:.2f} s, {searches} search request(s) over 10^5 issues")
 

@@ -57,6 +57,8 @@ def test_incremental_sync_must_make_exactly_one_search_request() -> None:
     two = row(targets.JIRA_NOTHING, 100_000, 0.4, search_requests=2)
     assert verdict([one], "Jira: incremental").met is True
     assert verdict([two], "Jira: incremental").met is False
+    unknown = row(targets.JIRA_NOTHING, 100_000, 0.4)
+    assert verdict([unknown], "Jira: incremental").met is None
 
 
 def test_mspdi_compares_with_mpxj_on_the_same_size_and_memory_with_the_file() -> None:
