@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -219,6 +220,7 @@ def test_every_format_is_byte_identical_on_a_rerun(tmp_path: Path) -> None:
     except ImportError:
         pass
     first = write_report(sample_report(), tmp_path / "a", formats)
+    time.sleep(1.1)  # into the next second: PDF font subsets were once dated with the current second
     second = write_report(sample_report(), tmp_path / "b", formats)
     assert [p.name for p in first] == [f"report-2026-11.{f}" for f in parse_formats(formats)]
     for a, b in zip(first, second, strict=True):
@@ -244,20 +246,21 @@ def test_pdf_without_weasyprint_is_a_clear_error_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_big_pdf_is_printed_in_chunks_with_pages_numbered_on(
+def test_a_big_pdf_is_printed_in_parallel_chunks_and_numbered_page_n_of_m(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pypdf = pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins the chunks")
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
     from pmsync.report.writers import pdf
 
-    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: two chunks
-    first = pdf.report_to_pdf(sample_report())
-    assert pdf.report_to_pdf(sample_report()) == first  # still reproducible
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: two chunks, printed in parallel
+    first = pdf.report_to_pdf(sample_report(), workers=2)
+    assert pdf.report_to_pdf(sample_report(), workers=1) == first  # reproducible, however printed
     reader = pypdf.PdfReader(io.BytesIO(first))
     pages = [page.extract_text() for page in reader.pages]
-    numbers = [int(text.rsplit("Page ", 1)[1].split()[0]) for text in pages]
-    assert numbers == list(range(1, len(pages) + 1))
+    footers = [text.rsplit("Page ", 1)[1].split()[:3] for text in pages]
+    assert footers == [[str(n), "of", str(len(pages))] for n in range(1, len(pages) + 1)]
+    assert all(text.count("Page ") == 1 for text in pages), "one page number per page"
     text = "\n".join(pages)
     assert text.count("Portfolio overview") == 1 and text.count("Appendix: where the figures come from") == 1
     starts = [i for i, t in enumerate(pages) if t.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))]

@@ -71,7 +71,7 @@ def render_html(
 ) -> str:
     """The report as one HTML document (a string)."""
     env = template_environment(templates_dir)
-    context: dict[str, Any] = {"parts": ("front", "back"), "pdf_first_page": 1, "pdf_chunked": False}
+    context: dict[str, Any] = {"parts": ("front", "back"), "pdf_chunked": False}
     context.update(extra_context or {})
     try:
         template = env.get_template(TEMPLATE)

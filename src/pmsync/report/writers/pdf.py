@@ -1,20 +1,30 @@
 """The PDF writer: the HTML report printed by WeasyPrint (the optional ``pmsync[pdf]`` extra).
 
 The HTML's print styles give each project its own pages. WeasyPrint keeps the whole laid-out
-document in memory (several MB per project), so a big portfolio is printed in chunks of
-:data:`PROJECTS_PER_CHUNK` projects, each chunk's pages numbered on from the previous one, and the
-chunks are joined with pypdf; memory then stays that of one chunk.
+document in memory (several MB per project) and lays out about six pages a second, so a big
+portfolio is printed in chunks of :data:`PROJECTS_PER_CHUNK` projects, one chunk per CPU at a time
+in worker processes, and the chunks are joined with pypdf; memory then stays that of one chunk per
+worker. A chunk cannot know on which page it starts until the chunks before it are printed, so
+chunks are printed without page numbers and "Page N of M" is stamped on each page after the join.
 
 Reproducible: WeasyPrint takes the document dates from the ``dcterms.created`` / ``dcterms.modified``
-meta tags (the report's data timestamp) and derives its file identifier from the content, and the join
-adds no date, so the same report gives byte-identical PDFs on one machine (fonts come from the system,
-so another machine may embed different font files).
+meta tags (the report's data timestamp) and derives its file identifier from the content, the embedded
+font subsets are dated with the same timestamp, and the join adds no date, so the same report gives
+byte-identical PDFs on one machine (fonts come from the system, so another machine may embed different
+font files).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +34,15 @@ from pmsync.report.model import Report
 INSTALL_HINT = (
     "install the PDF extra: pip install 'pmsync[pdf]' (WeasyPrint also needs Pango, see docs/report.md)"
 )
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 #: projects printed per WeasyPrint pass when a report is too big for one
 PROJECTS_PER_CHUNK = 20
+#: where the stamped page number sits (points from the bottom-right corner), its size and colour: as
+#: the single-pass footer of style.css.j2 (9px in the 10 mm right and 14 mm bottom page margins)
+PAGE_NUMBER_RIGHT, PAGE_NUMBER_BASELINE, PAGE_NUMBER_SIZE = 28.35, 17.5, 6.75
+PAGE_NUMBER_RGB = "0.341 0.376 0.416"
+# Helvetica's advance widths (per 1000 em) for the characters of "Page N of M", to right-align it
+_HELVETICA_WIDTHS = {" ": 278, "P": 667, "a": 556, "g": 556, "e": 556, "o": 556, "f": 278}
 
 
 def _weasyprint() -> Any:
@@ -47,8 +64,28 @@ def ensure_available() -> None:
     _weasyprint()
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Print an HTML report to PDF bytes. The HTML must be self-contained (it is: no URLs to fetch)."""
+@contextmanager
+def _font_timestamps(moment: datetime | None) -> Iterator[None]:
+    """Embedded font subsets dated ``moment``: fontTools stamps each subset it writes with the current
+    second (head.modified) unless SOURCE_DATE_EPOCH is set, so without this the same report printed a
+    second later was a different file."""
+    if moment is None:
+        yield
+        return
+    saved = os.environ.get(SOURCE_DATE_EPOCH)
+    os.environ[SOURCE_DATE_EPOCH] = str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[SOURCE_DATE_EPOCH]
+        else:
+            os.environ[SOURCE_DATE_EPOCH] = saved
+
+
+def html_to_pdf(html: str, fonts_dated: datetime | None = None) -> bytes:
+    """Print an HTML report to PDF bytes. The HTML must be self-contained (it is: no URLs to fetch).
+    ``fonts_dated`` (the report's data timestamp) dates the embedded fonts, for reproducible bytes."""
     weasyprint = _weasyprint()
 
     def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -59,43 +96,117 @@ def html_to_pdf(html: str) -> bytes:
     # WeasyPrint logs CSS it does not support (e.g. print-color-adjust) as warnings; not our users' concern.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html, url_fetcher=refuse_fetch, base_url=".")
-    data: bytes = document.write_pdf()
+    with _font_timestamps(fonts_dated):
+        data: bytes = document.write_pdf()
     return data
 
 
-def report_to_pdf(report: Report, *, templates_dir: Path | None = None, html: str | None = None) -> bytes:
+def pdf_workers(chunks: int) -> int:
+    """Worker processes for ``chunks`` chunks: one per CPU this process may use, at most one per chunk."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, chunks))
+
+
+def report_to_pdf(
+    report: Report,
+    *,
+    templates_dir: Path | None = None,
+    html: str | None = None,
+    workers: int | None = None,
+) -> bytes:
     """The report as PDF bytes: one WeasyPrint pass when it is small, chunks of projects when not.
-    ``html`` is the already rendered HTML of the whole report, reused for the one-pass case."""
+    ``html`` is the already rendered HTML of the whole report, reused for the one-pass case;
+    ``workers`` caps the processes printing chunks (default: one per CPU)."""
     from pmsync.report.writers.html import render_html
 
     projects = report.projects
     if len(projects) <= PROJECTS_PER_CHUNK:
-        return html_to_pdf(html if html is not None else render_html(report, templates_dir=templates_dir))
+        text = html if html is not None else render_html(report, templates_dir=templates_dir)
+        return html_to_pdf(text, report.meta.generated_at)
     try:
         from pypdf import PdfReader, PdfWriter
     except ImportError as exc:
         raise ReportError(
             "PDF output needs pypdf, which is not installed", record="--format pdf", hint=INSTALL_HINT
         ) from exc
-    writer = PdfWriter()
-    first_page = 1
     starts = range(0, len(projects), PROJECTS_PER_CHUNK)
-    for index, start in enumerate(starts):
-        parts = (("front",) if index == 0 else ()) + (("back",) if index == len(starts) - 1 else ())
-        chunk = report.model_copy(update={"projects": projects[start : start + PROJECTS_PER_CHUNK]})
-        text = render_html(
-            chunk,
-            templates_dir=templates_dir,
-            extra_context={"parts": parts, "pdf_first_page": first_page, "pdf_chunked": True},
+
+    def chunk_html() -> Iterator[str]:
+        for index, start in enumerate(starts):
+            parts = (("front",) if index == 0 else ()) + (("back",) if index == len(starts) - 1 else ())
+            chunk = report.model_copy(update={"projects": projects[start : start + PROJECTS_PER_CHUNK]})
+            yield render_html(
+                chunk, templates_dir=templates_dir, extra_context={"parts": parts, "pdf_chunked": True}
+            )
+
+    writer = PdfWriter()
+    for index, data in enumerate(
+        _print_all(
+            chunk_html(), report.meta.generated_at, pdf_workers(min(workers or len(starts), len(starts)))
         )
-        reader = PdfReader(io.BytesIO(html_to_pdf(text)))
+    ):
+        reader = PdfReader(io.BytesIO(data))
         if index == 0 and reader.metadata is not None:
             writer.add_metadata(dict(reader.metadata))
         writer.append(reader)
-        first_page += len(reader.pages)
+    _stamp_page_numbers(writer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _print_all(texts: Iterator[str], fonts_dated: datetime, workers: int) -> Iterator[bytes]:
+    """PDF bytes of each HTML text, in order; printed ``workers`` at a time in worker processes."""
+    print_one = partial(html_to_pdf, fonts_dated=fonts_dated)
+    if workers == 1:
+        yield from map(print_one, texts)
+        return
+    # spawn, not fork: the parent may hold threads (database pools, HTTP clients) that a fork would
+    # copy mid-operation; a worker imports WeasyPrint once and prints many chunks.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(print_one, texts)
+
+
+def _text_width(text: str, size: float) -> float:
+    digit = 556  # every Helvetica digit is 556 units wide
+    return sum(_HELVETICA_WIDTHS.get(char, digit) for char in text) * size / 1000
+
+
+def _stamp_page_numbers(writer: Any) -> None:
+    """Write "Page N of M" at the bottom right of every page of the joined document."""
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        }
+    )
+    total = len(writer.pages)
+    for number, page in enumerate(writer.pages, start=1):
+        text = f"Page {number} of {total}"
+        x = float(page.mediabox.right) - PAGE_NUMBER_RIGHT - _text_width(text, PAGE_NUMBER_SIZE)
+        y = float(page.mediabox.bottom) + PAGE_NUMBER_BASELINE
+        resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
+        fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
+        fonts[NameObject("/PmsyncPageNumber")] = font
+        content = page.get_contents()
+        drawing = content.get_data() if content is not None else b""
+        # q .. Q around the page's own drawing, so whatever state it leaves does not move the stamp
+        stamp = (
+            f"q {PAGE_NUMBER_RGB} rg BT /PmsyncPageNumber {PAGE_NUMBER_SIZE} Tf "
+            f"{x:.2f} {y:.2f} Td ({text}) Tj ET Q"
+        ).encode("ascii")
+        stream = DecodedStreamObject()
+        stream.set_data(b"q\n" + drawing + b"\nQ\n" + stamp)
+        page.replace_contents(stream)
+        page.compress_content_streams()
 
 
 def write_pdf(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
