@@ -266,3 +266,26 @@ def test_a_big_pdf_is_printed_in_parallel_chunks_and_numbered_page_n_of_m(
     starts = [i for i, t in enumerate(pages) if t.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))]
     assert len(starts) == 2, "each project starts on a new page"
     assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"
+
+
+def test_a_script_without_a_main_guard_can_print_a_big_pdf(tmp_path: Path) -> None:
+    """Chunks print in worker processes; a plain script (no ``if __name__ == "__main__"``) that
+    writes a report must not be re-run by them, which crashed the pool when workers were spawned."""
+    pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins the chunks")
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    import subprocess
+    import sys
+
+    script = tmp_path / "monthly.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "from pmsync.report.writers import pdf\n"
+        "from tests.report.sample import sample_report\n"
+        "pdf.PROJECTS_PER_CHUNK = 1\n"
+        f"open({str(tmp_path / 'out.pdf')!r}, 'wb').write(pdf.report_to_pdf(sample_report(), workers=2))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF")

@@ -142,12 +142,9 @@ def report_to_pdf(
                 chunk, templates_dir=templates_dir, extra_context={"parts": parts, "pdf_chunked": True}
             )
 
+    processes = min(workers, len(starts)) if workers else pdf_workers(len(starts))
     writer = PdfWriter()
-    for index, data in enumerate(
-        _print_all(
-            chunk_html(), report.meta.generated_at, pdf_workers(min(workers or len(starts), len(starts)))
-        )
-    ):
+    for index, data in enumerate(_print_all(chunk_html(), report.meta.generated_at, processes)):
         reader = PdfReader(io.BytesIO(data))
         if index == 0 and reader.metadata is not None:
             writer.add_metadata(dict(reader.metadata))
@@ -164,9 +161,11 @@ def _print_all(texts: Iterator[str], fonts_dated: datetime, workers: int) -> Ite
     if workers == 1:
         yield from map(print_one, texts)
         return
-    # spawn, not fork: the parent may hold threads (database pools, HTTP clients) that a fork would
-    # copy mid-operation; a worker imports WeasyPrint once and prints many chunks.
-    context = multiprocessing.get_context("spawn")
+    # fork where there is one: "spawn" re-runs the caller's main module in every worker, which breaks
+    # any script that calls pmsync without an ``if __name__ == "__main__"`` guard, and workers start
+    # with WeasyPrint already imported. pmsync holds no threads while it prints a report.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(print_one, texts)
 
@@ -177,17 +176,31 @@ def _text_width(text: str, size: float) -> float:
 
 
 def _stamp_page_numbers(writer: Any) -> None:
-    """Write "Page N of M" at the bottom right of every page of the joined document."""
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+    """Write "Page N of M" at the bottom right of every page of the joined document.
 
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-        }
+    The page's own content streams are left as they are (not decoded: that kept every page's drawing
+    in memory); two small streams go around them, ``q`` before and ``Q`` plus the number after, so
+    whatever graphics state the page leaves does not move the number. pypdf has no public call that
+    adds an indirect object, which a content stream must be; ``_add_object`` is the one it uses itself.
+    """
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    def stream(data: bytes) -> Any:
+        content = DecodedStreamObject()
+        content.set_data(data)
+        return writer._add_object(content)
+
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            }
+        )
     )
+    save_state = stream(b"q\n")
     total = len(writer.pages)
     for number, page in enumerate(writer.pages, start=1):
         text = f"Page {number} of {total}"
@@ -196,17 +209,17 @@ def _stamp_page_numbers(writer: Any) -> None:
         resources = page.setdefault(NameObject("/Resources"), DictionaryObject()).get_object()
         fonts = resources.setdefault(NameObject("/Font"), DictionaryObject()).get_object()
         fonts[NameObject("/PmsyncPageNumber")] = font
-        content = page.get_contents()
-        drawing = content.get_data() if content is not None else b""
-        # q .. Q around the page's own drawing, so whatever state it leaves does not move the stamp
+        contents = page.raw_get("/Contents") if "/Contents" in page else None
+        resolved = contents.get_object() if contents is not None else None
+        if isinstance(resolved, ArrayObject):
+            drawing = list(resolved)
+        else:
+            drawing = [contents] if contents is not None else []
         stamp = (
-            f"q {PAGE_NUMBER_RGB} rg BT /PmsyncPageNumber {PAGE_NUMBER_SIZE} Tf "
-            f"{x:.2f} {y:.2f} Td ({text}) Tj ET Q"
+            f"\nQ\nq {PAGE_NUMBER_RGB} rg BT /PmsyncPageNumber {PAGE_NUMBER_SIZE} Tf "
+            f"{x:.2f} {y:.2f} Td ({text}) Tj ET Q\n"
         ).encode("ascii")
-        stream = DecodedStreamObject()
-        stream.set_data(b"q\n" + drawing + b"\nQ\n" + stamp)
-        page.replace_contents(stream)
-        page.compress_content_streams()
+        page[NameObject("/Contents")] = ArrayObject([save_state, *drawing, stream(stamp)])
 
 
 def write_pdf(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
