@@ -289,3 +289,25 @@ def test_a_script_without_a_main_guard_can_print_a_big_pdf(tmp_path: Path) -> No
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _printer_that_dies(html: str, fonts_dated: object = None) -> bytes:
+    import os
+
+    os._exit(9)  # what the kernel's out-of-memory killer does to a worker
+
+
+def test_a_pdf_worker_that_dies_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins the chunks")
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
+    monkeypatch.setattr(pdf, "html_to_pdf", _printer_that_dies)
+    monkeypatch.setattr(pdf, "pdf_workers", lambda chunks: 2)
+    with pytest.raises(ReportError) as info:
+        write_report(sample_report(), tmp_path, ["html", "pdf"])
+    assert "died" in str(info.value) and "--program" in str(info.value)
+    assert list(tmp_path.iterdir()) == []

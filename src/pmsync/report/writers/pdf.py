@@ -22,6 +22,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
@@ -166,8 +167,15 @@ def _print_all(texts: Iterator[str], fonts_dated: datetime, workers: int) -> Ite
     # with WeasyPrint already imported. pmsync holds no threads while it prints a report.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(print_one, texts)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield from pool.map(print_one, texts)
+    except BrokenProcessPool as exc:
+        raise ReportError(
+            f"a process printing the PDF died before it finished ({exc})",
+            record="--format pdf",
+            hint="most often it ran out of memory: print per program (--program), or on a bigger machine",
+        ) from exc
 
 
 def _text_width(text: str, size: float) -> float:
