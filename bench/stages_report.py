@@ -228,6 +228,7 @@ STAGES = [
     ("report: build the model from the store (projects)", report_build, [64, 125, 250, 500], [8, 16]),
     ("report: render HTML + XLSX + JSON (projects)", report_render, [64, 125, 250, 500], [8, 16]),
     # WeasyPrint lays out ~5 pages per project, ~0.7 s of one core each; chunks of 20 projects are
-    # printed one per core, so time grows linearly and memory stays that of one chunk per core.
+    # printed one per core (workers' memory is not in the peak column), so time grows linearly; the
+    # parent's memory grows with the pages pypdf joins (~480 MB at 500 projects).
     ("report: print the PDF (projects)", report_pdf, [125, 250, 500], [8, 16]),
 ]

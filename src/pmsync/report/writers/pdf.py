@@ -3,9 +3,10 @@
 The HTML's print styles give each project its own pages. WeasyPrint keeps the whole laid-out
 document in memory (several MB per project) and lays out about six pages a second, so a big
 portfolio is printed in chunks of :data:`PROJECTS_PER_CHUNK` projects, one chunk per CPU at a time
-in worker processes, and the chunks are joined with pypdf; memory then stays that of one chunk per
-worker. A chunk cannot know on which page it starts until the chunks before it are printed, so
-chunks are printed without page numbers and "Page N of M" is stamped on each page after the join.
+in worker processes, and the chunks are joined with pypdf. A worker holds one chunk's layout; the
+join holds the finished document (about a quarter of a MB per page). A chunk cannot know on which
+page it starts until the chunks before it are printed, so chunks are printed without page numbers
+and "Page N of M" is stamped on each page after the join.
 
 Reproducible: WeasyPrint takes the document dates from the ``dcterms.created`` / ``dcterms.modified``
 meta tags (the report's data timestamp) and derives its file identifier from the content, the embedded
@@ -164,7 +165,8 @@ def _print_all(texts: Iterator[str], fonts_dated: datetime, workers: int) -> Ite
         return
     # fork where there is one: "spawn" re-runs the caller's main module in every worker, which breaks
     # any script that calls pmsync without an ``if __name__ == "__main__"`` guard, and workers start
-    # with WeasyPrint already imported. pmsync holds no threads while it prints a report.
+    # with WeasyPrint already imported. A forked worker only prints HTML it was handed; it takes no
+    # lock another thread of the parent could have held at the fork (logging's are reset by Python).
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     try:
