@@ -186,7 +186,7 @@ def test_unknown_record_type_is_a_clear_error(store: Store) -> None:
         list(store.iter_records("workitem"))
 
 
-def test_postgres_prepares_batch_inserts_once_and_never_a_batch_lookup(store: Store) -> None:
+def test_postgres_prepares_batch_inserts_and_never_a_batch_lookup(store: Store) -> None:
     if store.engine.dialect.name != "postgresql":
         pytest.skip("server-side prepared statements are a PostgreSQL matter")
     with store.writer("schedules", run_id=1, batch_size=50) as w:
@@ -194,10 +194,11 @@ def test_postgres_prepares_batch_inserts_once_and_never_a_batch_lookup(store: St
         w.upsert(task(n, "renamed") for n in range(400))
         listed = w.connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
         prepared = listed.scalars().all()
-    # The INSERTs were parsed and planned once per statement, not once per row ...
+    # The batch INSERT was parsed and planned once, not once per row ...
     assert any(s.lstrip().upper().startswith("INSERT INTO RECORDS") for s in prepared), prepared
-    assert any(s.lstrip().upper().startswith("INSERT INTO RECORD_VERSIONS") for s in prepared), prepared
-    # ... while no lookup got a plan cached: a generic plan made when the table was small would scan
-    # the whole table for every later batch.
-    assert not [s for s in prepared if s.lstrip().upper().startswith("SELECT")], prepared
+    # ... while no batch lookup (``= ANY(array)``) got a plan cached: a generic plan made when the
+    # table was small would scan the whole table for every later batch.
+    assert not [s for s in prepared if "ANY" in s.upper() or s.lstrip().upper().startswith("SELECT")], (
+        prepared
+    )
     assert names(store)[:2] == ["renamed", "renamed"]
