@@ -122,7 +122,7 @@ STAGES = [
     (
         "finance: sync CSV export into SQLite",
         sync_csv,
-        # the store's writes dominate this stage (about 6x the connector's time); 10^6 takes minutes
+        # a sync takes about 6x as long as the connector's read (the store's writes); 10^6 takes minutes
         [125_000, 250_000, 500_000, 1_000_000],
         [2_000],
     ),
