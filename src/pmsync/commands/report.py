@@ -90,7 +90,14 @@ def report(
             as_of=moment,
             settings=settings,
         )
-        paths = write_report(built, out_dir or settings.out_dir, chosen, templates_dir=settings.templates_dir)
+        paths = write_report(
+            built,
+            out_dir or settings.out_dir,
+            chosen,
+            templates_dir=settings.templates_dir,
+            pdf_engine=settings.pdf_engine,
+            chromium_path=settings.chromium_path,
+        )
         for path in paths:
             click.echo(f"wrote {path}")
         if publish:

@@ -201,7 +201,14 @@ def run_demo(
                 clock.set_now(moment + timedelta(hours=1))
                 built = build_report(store, config, Period.parse(period), settings=settings)
                 out_dir = config.resolve_path(settings.out_dir) / period
-                paths = write_report(built, out_dir, chosen, templates_dir=settings.templates_dir)
+                paths = write_report(
+                    built,
+                    out_dir,
+                    chosen,
+                    templates_dir=settings.templates_dir,
+                    pdf_engine=settings.pdf_engine,
+                    chromium_path=settings.chromium_path,
+                )
                 published = list(publish_report(config, store, built, paths)) if publish else []
                 echo(
                     f"    report: {len(paths)} files in {out_dir}"

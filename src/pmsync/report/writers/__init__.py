@@ -66,6 +66,8 @@ def write_report(
     formats: Sequence[str],
     *,
     templates_dir: Path | None = None,
+    pdf_engine: str = "weasyprint",
+    chromium_path: str | None = None,
 ) -> list[Path]:
     """Write the report in each format into ``out_dir``; returns the paths in format order.
 
@@ -78,7 +80,7 @@ def write_report(
     if "pdf" in chosen:  # fail before writing anything when the PDF extra is missing
         from pmsync.report.writers.pdf import ensure_available
 
-        ensure_available()
+        ensure_available(pdf_engine, chromium_path)
     rendered: list[tuple[Path, bytes]] = []
     for fmt in chosen:
         path = base.with_name(f"{base.name}.{fmt}")
@@ -92,7 +94,10 @@ def write_report(
         elif fmt == "pdf":
             from pmsync.report.writers.pdf import report_to_pdf
 
-            rendered.append((path, report_to_pdf(report, templates_dir=templates_dir, html=html_text)))
+            pdf = report_to_pdf(
+                report, templates_dir=templates_dir, html=html_text, engine=pdf_engine, browser=chromium_path
+            )
+            rendered.append((path, pdf))
         elif fmt == "xlsx":
             from pmsync.report.writers.xlsx import xlsx_bytes
 

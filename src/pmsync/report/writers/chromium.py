@@ -1,0 +1,280 @@
+"""Printing HTML to PDF with a headless Chromium (Chrome, Edge), the PDF writer's faster engine.
+
+One browser is started per report and driven over the DevTools protocol on a pipe
+(``--remote-debugging-pipe``: JSON messages ending in a NUL byte, commands on the browser's fd 3,
+replies and events on its fd 4), so no port is opened and no WebSocket client is needed. Each HTML
+text is written to a private temporary folder, opened in its own tab and printed with
+``Page.printToPDF``; several tabs print at once, and the browser spreads them over the CPU cores.
+
+The browser is started so that it makes no connection of its own (no background networking,
+component updates, sync or extensions); every request a page makes is intercepted, and anything but
+the page itself is refused and fails the report, as with WeasyPrint (a template override could point
+at a URL or a local file). The profile is a fresh temporary folder, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pmsync.errors import ReportError
+
+#: executables tried, in order, when no path is configured
+BROWSER_NAMES = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "microsoft-edge",
+    "msedge",
+)
+#: seconds one page may take to load and print before the report fails
+PRINT_TIMEOUT = 600.0
+BROWSER_HINT = (
+    "install Chromium (Debian/Ubuntu: apt-get install chromium), Google Chrome or Microsoft Edge, "
+    "or set reports.chromium_path; or use reports.pdf_engine: weasyprint"
+)
+_FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--remote-debugging-pipe",
+)
+_PRINT_OPTIONS = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False}
+
+
+def find_browser(configured: Path | str | None = None) -> str:
+    """The browser executable: ``configured`` when given, else the first of :data:`BROWSER_NAMES` on PATH."""
+    if configured is not None:
+        found = shutil.which(str(configured))
+        if found is None:
+            raise ReportError(
+                f"reports.chromium_path {str(configured)!r} is not an executable",
+                record="reports.chromium_path",
+                hint=BROWSER_HINT,
+            )
+        return found
+    for name in BROWSER_NAMES:
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    raise ReportError(
+        "the chromium PDF engine needs Chromium, Chrome or Edge, and none was found on PATH",
+        record="reports.pdf_engine",
+        hint=BROWSER_HINT,
+    )
+
+
+class ChromiumPrinter:
+    """A headless browser printing HTML texts to PDF bytes; use as ``with ChromiumPrinter(path) as p``.
+
+    :meth:`print_html` may be called from several threads at once: each call prints in its own tab.
+    """
+
+    def __init__(self, browser: str) -> None:
+        self._workdir = Path(tempfile.mkdtemp(prefix="pmsync-chromium-"))
+        commands_read, self._commands = os.pipe()
+        self._replies, replies_write = os.pipe()
+
+        def on_fds_3_and_4() -> None:  # runs in the child between fork and exec
+            os.dup2(commands_read, 3)
+            os.dup2(replies_write, 4)
+
+        flags = list(_FLAGS)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            flags.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
+        # The browser's log goes to a file: a pipe nobody reads would stall it once full.
+        self._log = self._workdir / "browser.log"
+        try:
+            with self._log.open("wb") as log:
+                self._process = subprocess.Popen(
+                    [browser, *flags, f"--user-data-dir={self._workdir / 'profile'}", "about:blank"],
+                    pass_fds=(3, 4, commands_read, replies_write),
+                    preexec_fn=on_fds_3_and_4,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
+        except OSError as exc:
+            os.close(self._commands)
+            os.close(self._replies)
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            raise ReportError(
+                f"cannot start {browser!r}: {exc.strerror}", record="reports.pdf_engine", hint=BROWSER_HINT
+            ) from None
+        finally:
+            os.close(commands_read)
+            os.close(replies_write)
+        self._lock = threading.Lock()
+        self._last_id = 0
+        self._pending: dict[int, queue.Queue[dict[str, Any]]] = {}
+        self._events: dict[str, queue.Queue[dict[str, Any]]] = {}
+        self._closed = threading.Event()
+        self._reader = threading.Thread(target=self._read_replies, name="chromium-replies", daemon=True)
+        self._reader.start()
+        self._pages = 0
+
+    # -- protocol -------------------------------------------------------------------------------
+
+    def _read_replies(self) -> None:
+        buffer = b""
+        with os.fdopen(self._replies, "rb", buffering=0) as replies:
+            while block := replies.read(1 << 20):
+                buffer += block
+                *messages, buffer = buffer.split(b"\0")
+                for raw in messages:
+                    message = json.loads(raw)
+                    if "id" in message:
+                        waiting = self._pending.pop(message["id"], None)
+                        if waiting is not None:
+                            waiting.put(message)
+                    elif (events := self._events.get(message.get("sessionId", ""))) is not None:
+                        events.put(message)
+        # The browser is gone: wake everyone still waiting, with an error instead of a reply.
+        self._closed.set()
+        for waiting in list(self._pending.values()):
+            waiting.put({"error": {"message": "the browser exited"}})
+        for events in list(self._events.values()):
+            events.put({"method": "pmsync.browserExited"})
+
+    def _send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> queue.Queue[dict[str, Any]]:
+        """Send a command; its reply arrives on the returned queue."""
+        answer: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=1)
+        with self._lock:
+            if self._closed.is_set():
+                raise self._died()
+            self._last_id += 1
+            message: dict[str, Any] = {"id": self._last_id, "method": method, "params": params or {}}
+            if session is not None:
+                message["sessionId"] = session
+            self._pending[self._last_id] = answer
+            try:
+                os.write(self._commands, json.dumps(message).encode("utf-8") + b"\0")
+            except OSError:
+                raise self._died() from None
+        return answer
+
+    def _result(self, method: str, answer: queue.Queue[dict[str, Any]]) -> Any:
+        try:
+            reply = answer.get(timeout=PRINT_TIMEOUT)
+        except queue.Empty:
+            raise ReportError(
+                f"the browser did not answer {method} within {PRINT_TIMEOUT:.0f} s", record="PDF"
+            ) from None
+        if "error" in reply:
+            if self._closed.is_set():
+                raise self._died()
+            raise ReportError(f"the browser refused {method}: {reply['error'].get('message')}", record="PDF")
+        return reply.get("result", {})
+
+    def _call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> Any:
+        return self._result(method, self._send(method, params, session))
+
+    def _died(self) -> ReportError:
+        lines = self._log.read_text("utf-8", "replace").strip().splitlines() if self._log.exists() else []
+        detail = f": {lines[-1][:300]}" if lines else ""
+        return ReportError(f"the browser printing the PDF exited{detail}", record="PDF", hint=BROWSER_HINT)
+
+    # -- printing -------------------------------------------------------------------------------
+
+    def print_html(self, html: str) -> bytes:
+        """The PDF of one HTML text, as the browser prints it (page size and margins from its CSS)."""
+        with self._lock:
+            self._pages += 1
+            page_file = self._workdir / f"page-{self._pages}.html"
+        page_file.write_text(html, encoding="utf-8")
+        target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        try:
+            session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            events: queue.Queue[dict[str, Any]] = queue.Queue()
+            self._events[session] = events
+            try:
+                # Every request the page makes is paused and answered here: the page file itself is
+                # let through, anything else (a template pointing at a URL or a local file) refused.
+                self._call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session=session)
+                self._call("Page.enable", session=session)
+                # Not waited for: the browser answers only once the navigation's request, paused by
+                # Fetch, has been let through by _wait_for_load.
+                navigated = self._send("Page.navigate", {"url": page_file.as_uri()}, session=session)
+                self._wait_for_load(events, session, page_file.as_uri())
+                self._result("Page.navigate", navigated)
+                printed = self._call("Page.printToPDF", _PRINT_OPTIONS, session=session)
+            finally:
+                del self._events[session]
+        finally:
+            if not self._closed.is_set():
+                self._call("Target.closeTarget", {"targetId": target})
+            page_file.unlink(missing_ok=True)
+        return base64.b64decode(printed["data"])
+
+    def _wait_for_load(self, events: queue.Queue[dict[str, Any]], session: str, page_url: str) -> None:
+        refused: list[str] = []
+        while True:
+            try:
+                event = events.get(timeout=PRINT_TIMEOUT)
+            except queue.Empty:
+                raise ReportError(
+                    f"the page did not load within {PRINT_TIMEOUT:.0f} s", record="PDF"
+                ) from None
+            method = event.get("method")
+            if method == "Fetch.requestPaused":
+                request = event["params"]
+                if request["request"]["url"] == page_url:
+                    self._call("Fetch.continueRequest", {"requestId": request["requestId"]}, session=session)
+                else:
+                    refused.append(request["request"]["url"])
+                    self._call(
+                        "Fetch.failRequest",
+                        {"requestId": request["requestId"], "errorReason": "BlockedByClient"},
+                        session=session,
+                    )
+            elif method == "Page.loadEventFired":
+                if refused:
+                    raise ReportError(
+                        f"the report tried to load {refused[0][:200]!r}; reports must be self-contained",
+                        record="PDF",
+                    )
+                return
+            elif method == "pmsync.browserExited":
+                raise self._died()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        try:
+            if not self._closed.is_set():
+                self._call("Browser.close")
+            self._process.wait(timeout=30)
+        except (ReportError, subprocess.TimeoutExpired):
+            self._process.kill()
+            self._process.wait()
+        finally:
+            os.close(self._commands)
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def __enter__(self) -> ChromiumPrinter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

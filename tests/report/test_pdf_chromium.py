@@ -1,0 +1,121 @@
+"""The chromium PDF engine: the same HTML printed by a headless browser over the DevTools pipe.
+Printing tests are skipped when no Chromium/Chrome/Edge is installed; the error tests always run."""
+
+from __future__ import annotations
+
+import io
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from pmsync.errors import ReportError
+from pmsync.report.writers import write_report
+from pmsync.report.writers.chromium import find_browser
+
+from .sample import sample_report
+from .test_hostile_text import BREAKOUT, hostile
+
+pypdf = pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins and reads the PDF")
+
+try:
+    BROWSER: str | None = find_browser()
+except ReportError:
+    BROWSER = None
+needs_browser = pytest.mark.skipif(
+    BROWSER is None, reason="no Chromium, Chrome or Edge on PATH (apt-get install chromium to run this test)"
+)
+
+
+def page_texts(data: bytes) -> list[str]:
+    # NFKC: Chromium sets "fi" as a ligature, which a reader (and a search) sees as "fi"
+    return [
+        unicodedata.normalize("NFKC", page.extract_text()) for page in pypdf.PdfReader(io.BytesIO(data)).pages
+    ]
+
+
+def project_starts(pages: list[str]) -> list[int]:
+    return [
+        i for i, text in enumerate(pages) if "ERP — ERP upgrade" in text[:200] or "WEB — Public" in text[:200]
+    ]
+
+
+@needs_browser
+def test_chromium_prints_the_report_numbered_and_dated_by_the_data(tmp_path: Path) -> None:
+    (path,) = write_report(sample_report(), tmp_path / "a", ["pdf"], pdf_engine="chromium")
+    data = path.read_bytes()
+    pages = page_texts(data)
+    assert "Portfolio overview" in pages[0]
+    assert any("EAC = BAC / CPI" in text for text in pages)
+    assert len(project_starts(pages)) == 2, "each project starts on a new page"
+    assert [f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1)] == [True] * len(
+        pages
+    )
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"
+    time.sleep(1.1)  # the browser dates its PDF with the current second; pmsync must not let that through
+    (again,) = write_report(sample_report(), tmp_path / "b", ["pdf"], pdf_engine="chromium")
+    assert again.read_bytes() == data
+
+
+@needs_browser
+def test_chromium_prints_a_big_report_in_chunks_in_parallel_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: two chunks, two tabs at once
+    first = pdf.report_to_pdf(sample_report(), engine="chromium", workers=2)
+    assert pdf.report_to_pdf(sample_report(), engine="chromium", workers=1) == first
+    pages = page_texts(first)
+    footers = [text.rsplit("Page ", 1)[1].split()[:3] for text in pages]
+    assert footers == [[str(n), "of", str(len(pages))] for n in range(1, len(pages) + 1)]
+    assert all(text.count("Page ") == 1 for text in pages), "one page number per page"
+    text = "\n".join(pages)
+    assert text.count("Portfolio overview") == 1 and text.count("Appendix: where the figures come from") == 1
+    assert len(project_starts(pages)) == 2
+
+
+@needs_browser
+def test_hostile_text_is_printed_as_text(tmp_path: Path) -> None:
+    (path,) = write_report(hostile(sample_report(), BREAKOUT), tmp_path, ["pdf"], pdf_engine="chromium")
+    text = "".join("\n".join(page_texts(path.read_bytes())).split())
+    assert "<script>alert(1)</script>" in text and "onerror=alert(1)" in text
+
+
+@needs_browser
+def test_a_template_that_loads_anything_fails_the_report_and_writes_nothing(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the report")
+    (templates / "report.html.j2").write_text(
+        f'<!doctype html><html><body><p>hello</p><img src="{secret.as_uri()}"></body></html>'
+    )
+    out = tmp_path / "out"
+    with pytest.raises(ReportError, match="reports must be self-contained") as info:
+        write_report(sample_report(), out, ["html", "pdf"], templates_dir=templates, pdf_engine="chromium")
+    assert secret.as_uri() in str(info.value)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_missing_browser_is_a_clear_error_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(ReportError) as info:
+        write_report(
+            sample_report(),
+            tmp_path,
+            ["html", "pdf"],
+            pdf_engine="chromium",
+            chromium_path=str(tmp_path / "nope"),
+        )
+    assert "reports.chromium_path" in str(info.value) and "apt-get install chromium" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_browser_that_exits_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+    browser = tmp_path / "fake-chromium"
+    browser.write_text("#!/bin/sh\necho 'FATAL: cannot open display' >&2\nexit 1\n")
+    browser.chmod(0o755)
+    out = tmp_path / "out"
+    with pytest.raises(ReportError, match="the browser printing the PDF exited: FATAL: cannot open display"):
+        write_report(sample_report(), out, ["html", "pdf"], pdf_engine="chromium", chromium_path=str(browser))
+    assert not out.exists() or list(out.iterdir()) == []
