@@ -86,13 +86,24 @@ class ChromiumPrinter:
     """
 
     def __init__(self, browser: str) -> None:
+        if os.name != "posix":
+            raise ReportError(
+                "the chromium PDF engine runs on Linux and macOS (it hands the browser a pipe as fd 3/4)",
+                record="reports.pdf_engine",
+                hint="use reports.pdf_engine: weasyprint on this system",
+            )
+        import fcntl  # POSIX only, hence here; imported before forking, not in the child
+
         self._workdir = Path(tempfile.mkdtemp(prefix="pmsync-chromium-"))
         commands_read, self._commands = os.pipe()
         self._replies, replies_write = os.pipe()
 
         def on_fds_3_and_4() -> None:  # runs in the child between fork and exec
-            os.dup2(commands_read, 3)
-            os.dup2(replies_write, 4)
+            # Lifted above 9 first, so that placing one end on 3 or 4 cannot overwrite the other.
+            read_end = fcntl.fcntl(commands_read, fcntl.F_DUPFD, 10)
+            write_end = fcntl.fcntl(replies_write, fcntl.F_DUPFD, 10)
+            os.dup2(read_end, 3)
+            os.dup2(write_end, 4)
 
         flags = list(_FLAGS)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
