@@ -27,6 +27,8 @@ FINANCE_POSTGRES = "finance: sync CSV export into PostgreSQL"
 REPORT_BUILD = "report: build the model from the store (projects)"
 REPORT_RENDER = "report: render HTML + XLSX + JSON (projects)"
 REPORT_PDF = "report: print the PDF (projects)"
+#: listed only where a browser is installed; its verdict is given only when it ran
+REPORT_PDF_CHROMIUM = "report: print the PDF with Chromium (projects)"
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,20 @@ def report(rows: Rows) -> list[Verdict]:
     build, render, pdf = (parts[name] for name in (REPORT_BUILD, REPORT_RENDER, REPORT_PDF))
     assert build is not None and render is not None and pdf is not None
     html_etc = build[0] + render[0]
-    return [
+    found = [
         Verdict(without_pdf, html_etc < 30, f"build {build[1]} + render {render[1]}"),
         Verdict(with_pdf, html_etc + pdf[0] < 30, f"the above + PDF {pdf[1]}"),
     ]
+    chromium = _seconds_at(rows, REPORT_PDF_CHROMIUM, 500)
+    if chromium is not None:
+        found.append(
+            Verdict(
+                "Report: the same with the PDF printed by the chromium engine, under 30 s",
+                html_etc + chromium[0] < 30,
+                f"build + render + PDF {chromium[1]}",
+            )
+        )
+    return found
 
 
 CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [jira_full, jira_nothing, mspdi, finance, report]

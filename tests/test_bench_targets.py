@@ -89,3 +89,16 @@ def test_sizes_not_run_are_extrapolated_linearly_and_say_so() -> None:
     assert "~200 s (extrapolated from 100.0 s at 250)" in with_pdf.evidence
     finance = verdict([row(targets.FINANCE_READ, 500_000, 20.0)], "Finance: 10^6 lines read")
     assert finance.met is True and "extrapolated" in finance.evidence
+
+
+def test_the_chromium_pdf_gets_its_own_verdict_only_when_it_ran() -> None:
+    rows = [
+        row(targets.REPORT_BUILD, 500, 10.0),
+        row(targets.REPORT_RENDER, 500, 4.0),
+        row(targets.REPORT_PDF, 500, 190.0),
+    ]
+    assert not [v for v in targets.verdicts(rows) if "chromium" in v.target]
+    fast = verdict([*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 15.0)], "Report: the same with the PDF")
+    slow = verdict([*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 38.0)], "Report: the same with the PDF")
+    assert (fast.met, slow.met) == (True, False)
+    assert verdict(rows, "Report: 500-project portfolio, all formats").met is False
