@@ -1,5 +1,5 @@
 """The PDF writer: the HTML report printed by WeasyPrint (the optional ``pmsync[pdf]`` extra), or by a
-headless Chromium with ``engine="chromium"`` (:mod:`pmsync.report.writers.chromium`, about 4x faster).
+headless Chromium with ``engine="chromium"`` (:mod:`pmsync.report.writers.chromium`, ~5x faster).
 
 The HTML's print styles give each project its own pages. WeasyPrint keeps the whole laid-out
 document in memory (several MB per project) and lays out about six pages a second, so a big
