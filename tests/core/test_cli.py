@@ -146,3 +146,41 @@ def test_json_log_format_gives_one_structured_line_per_source(tmp_path: Path, st
     assert summaries["bad"]["status"] == "failed" and summaries["bad"]["level"] == "error"
     assert "amount 'abc'" in summaries["bad"]["error"]
     assert result.stdout == ""
+
+
+def test_doctor_checks_what_the_configured_pdf_engine_needs(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", good={"count": 1})
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text + "reports:\n  formats: [html, pdf]\n  pdf_engine: chromium\n  chromium_path: /nowhere/chrome\n",
+        encoding="utf-8",
+    )
+    result = invoke(config, "doctor")
+    assert result.exit_code == 1, result.output
+    assert "ok    reports: formats html, pdf into " in result.output
+    assert (
+        "FAIL  reports: PDF (chromium engine): reports.chromium_path '/nowhere/chrome' is not an executable"
+        in (result.output)
+    )
+    assert "fix: install Chromium (Debian/Ubuntu: apt-get install chromium)" in result.output
+    config.write_text(text + "reports:\n  formats: [html, xlsx]\n", encoding="utf-8")
+    result = invoke(config, "doctor")
+    assert "ok    reports: formats html, xlsx into " in result.output and "PDF" not in result.output
+
+
+def test_doctor_names_a_bad_reports_section(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", good={"count": 1})
+    config.write_text(
+        config.read_text(encoding="utf-8") + "reports:\n  pdf_engine: reportlab\n", encoding="utf-8"
+    )
+    result = invoke(config, "doctor")
+    assert result.exit_code == 1
+    assert "FAIL  reports:" in result.output and "reports.pdf_engine" in result.output
+
+
+def test_doctor_passes_the_default_pdf_engine_when_weasyprint_loads(tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", good={"count": 1})
+    config.write_text(config.read_text(encoding="utf-8") + "reports:\n  formats: [pdf]\n", encoding="utf-8")
+    result = invoke(config, "doctor")
+    assert "ok    reports: PDF (weasyprint engine): WeasyPrint and its system libraries load" in result.output

@@ -1,4 +1,5 @@
-"""``pmsync doctor``: is the config valid, the store reachable and current, each source usable?
+"""``pmsync doctor``: is the config valid, the store reachable and current, each source usable, can the
+reports be written in their formats (the PDF engine's prerequisites), each publish target reachable?
 
 One line per check, and for each problem the fix. Exit 0 when nothing failed (warnings allowed),
 1 when a check failed, 3 when the config itself cannot be loaded.
@@ -83,6 +84,37 @@ def check_sources(config: PmsyncConfig) -> list[CheckResult]:
     return results
 
 
+def check_reports(config: PmsyncConfig) -> list[CheckResult]:
+    """The ``reports:`` section, and what its PDF engine needs when ``pdf`` is among its formats."""
+    from pmsync.report.settings import load_reports_config
+    from pmsync.report.writers import parse_formats
+
+    try:
+        settings = load_reports_config(config)
+        formats = parse_formats(settings.formats)
+    except PmsyncError as exc:
+        return [
+            CheckResult("reports", "fail", exc.message, exc.hint or "fix the reports: section of pmsync.yaml")
+        ]
+    results = [CheckResult("reports", "ok", f"formats {', '.join(formats)} into {settings.out_dir}")]
+    if "pdf" in formats:
+        from pmsync.report.writers.pdf import ensure_available
+
+        name = f"reports: PDF ({settings.pdf_engine} engine)"
+        try:
+            ensure_available(settings.pdf_engine, settings.chromium_path)
+        except PmsyncError as exc:
+            results.append(CheckResult(name, "fail", exc.message, exc.hint or ""))
+        else:
+            if settings.pdf_engine == "chromium":
+                from pmsync.report.writers.chromium import find_browser
+
+                results.append(CheckResult(name, "ok", f"browser {find_browser(settings.chromium_path)}"))
+            else:
+                results.append(CheckResult(name, "ok", "WeasyPrint and its system libraries load"))
+    return results
+
+
 @click.command()
 @click.pass_obj
 def doctor(state: CliState) -> None:
@@ -101,7 +133,7 @@ def doctor(state: CliState) -> None:
     )
     from pmsync.publish.run import check_targets
 
-    results = [check_store(config), *check_sources(config), *check_targets(config)]
+    results = [check_store(config), *check_sources(config), *check_reports(config), *check_targets(config)]
     for result in results:
         _echo(result)
     failed = sum(r.status == "fail" for r in results)
