@@ -102,16 +102,11 @@ def check_reports(config: PmsyncConfig) -> list[CheckResult]:
 
         name = f"reports: PDF ({settings.pdf_engine} engine)"
         try:
-            ensure_available(settings.pdf_engine, settings.chromium_path)
+            results.append(
+                CheckResult(name, "ok", ensure_available(settings.pdf_engine, settings.chromium_path))
+            )
         except PmsyncError as exc:
             results.append(CheckResult(name, "fail", exc.message, exc.hint or ""))
-        else:
-            if settings.pdf_engine == "chromium":
-                from pmsync.report.writers.chromium import find_browser
-
-                results.append(CheckResult(name, "ok", f"browser {find_browser(settings.chromium_path)}"))
-            else:
-                results.append(CheckResult(name, "ok", "WeasyPrint and its system libraries load"))
     return results
 
 

@@ -17,12 +17,12 @@ reports:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pmsync.config import PmsyncConfig, describe_validation_error
 from pmsync.errors import ConfigError
+from pmsync.report.writers.pdf import PdfEngine
 
 
 class ReportsConfig(BaseModel):
@@ -32,7 +32,7 @@ class ReportsConfig(BaseModel):
     out_dir: Path = Path("reports")
     formats: list[str] = Field(default_factory=lambda: ["html", "xlsx", "json"])
     templates_dir: Path | None = None
-    pdf_engine: Literal["weasyprint", "chromium"] = "weasyprint"
+    pdf_engine: PdfEngine = "weasyprint"
     chromium_path: str | None = None
     stale_after_hours: float = Field(default=48, gt=0)
     top_items: int = Field(default=10, ge=1)

@@ -13,9 +13,13 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pmsync.errors import ReportError
 from pmsync.report.model import Report
+
+if TYPE_CHECKING:
+    from pmsync.report.writers.pdf import PdfEngine
 
 FORMATS = ("html", "xlsx", "pdf", "json")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
@@ -66,7 +70,7 @@ def write_report(
     formats: Sequence[str],
     *,
     templates_dir: Path | None = None,
-    pdf_engine: str = "weasyprint",
+    pdf_engine: PdfEngine = "weasyprint",
     chromium_path: str | None = None,
 ) -> list[Path]:
     """Write the report in each format into ``out_dir``; returns the paths in format order.

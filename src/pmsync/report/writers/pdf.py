@@ -31,10 +31,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pmsync.errors import ReportError
 from pmsync.report.model import Report
+
+if TYPE_CHECKING:
+    from pmsync.report.writers.chromium import ChromiumPrinter
+
+#: what prints the HTML: WeasyPrint (the pdf extra) or a headless Chromium, Chrome or Edge
+PdfEngine = Literal["weasyprint", "chromium"]
 
 INSTALL_HINT = (
     "install the PDF extra: pip install 'pmsync[pdf]' (WeasyPrint also needs Pango, see docs/report.md)"
@@ -64,15 +70,17 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
-def ensure_available(engine: str = "weasyprint", browser: Path | str | None = None) -> None:
-    """Raise the clear "install ..." error now rather than after other formats were written."""
+def ensure_available(engine: PdfEngine = "weasyprint", browser: Path | str | None = None) -> str:
+    """Raise the clear "install ..." error now rather than after other formats were written; else say
+    what will print (for ``pmsync doctor``)."""
     if engine == "chromium":
         from pmsync.report.writers.chromium import find_browser
 
-        find_browser(browser)
+        found = find_browser(browser)
         _pypdf()
-    else:
-        _weasyprint()
+        return f"browser {found}"
+    _weasyprint()
+    return "WeasyPrint and its system libraries load"
 
 
 def _pypdf() -> Any:
@@ -137,7 +145,7 @@ def report_to_pdf(
     templates_dir: Path | None = None,
     html: str | None = None,
     workers: int | None = None,
-    engine: str = "weasyprint",
+    engine: PdfEngine = "weasyprint",
     browser: Path | str | None = None,
 ) -> bytes:
     """The report as PDF bytes: one pass when it is small, chunks of projects when not.
@@ -160,15 +168,15 @@ def report_to_pdf(
                 chunk, templates_dir=templates_dir, extra_context={"parts": parts, "pdf_chunked": True}
             )
 
-    processes = min(workers, len(starts)) if workers else pdf_workers(len(starts))
+    at_once = min(workers, len(starts)) if workers else pdf_workers(len(starts))
     if engine == "chromium":
         from pmsync.report.writers.chromium import ChromiumPrinter, find_browser
 
         with ChromiumPrinter(find_browser(browser)) as printer:
-            return _join(_print_in_tabs(chunk_html(), printer, processes), report, stamp=len(starts) > 1)
+            return _join(_print_in_tabs(chunk_html(), printer, at_once), report, stamp=len(starts) > 1)
     if len(starts) <= 1:
         return html_to_pdf(next(chunk_html()), report.meta.generated_at)
-    return _join(_print_all(chunk_html(), report.meta.generated_at, processes), report, stamp=True)
+    return _join(_print_all(chunk_html(), report.meta.generated_at, at_once), report, stamp=True)
 
 
 def _join(documents: Iterator[bytes], report: Report, *, stamp: bool) -> bytes:
@@ -190,7 +198,7 @@ def _join(documents: Iterator[bytes], report: Report, *, stamp: bool) -> bytes:
     return out.getvalue()
 
 
-def _print_in_tabs(texts: Iterator[str], printer: Any, tabs: int) -> Iterator[bytes]:
+def _print_in_tabs(texts: Iterator[str], printer: ChromiumPrinter, tabs: int) -> Iterator[bytes]:
     """PDF bytes of each HTML text, in order, printed by one browser ``tabs`` at a time."""
     pool = ThreadPoolExecutor(max_workers=tabs, thread_name_prefix="pdf-tab")
     try:
