@@ -4,6 +4,7 @@ Printing tests are skipped when no Chromium/Chrome/Edge is installed; the error 
 from __future__ import annotations
 
 import io
+import shutil
 import time
 import unicodedata
 from pathlib import Path
@@ -12,12 +13,13 @@ import pytest
 
 from pmsync.errors import ReportError
 from pmsync.report.writers import write_report
-from pmsync.report.writers.chromium import find_browser
+from pmsync.report.writers.chromium import BROWSER_NAMES, ChromiumPrinter, find_browser
 
 from .sample import sample_report
 from .test_hostile_text import BREAKOUT, hostile
 
-pypdf = pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins and reads the PDF")
+pypdf = pytest.importorskip("pypdf", reason="pypdf (dev extra) reads the PDF back")
+pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) joins and dates the PDF")
 
 try:
     BROWSER: str | None = find_browser()
@@ -26,6 +28,8 @@ except ReportError:
 needs_browser = pytest.mark.skipif(
     BROWSER is None, reason="no Chromium, Chrome or Edge on PATH (apt-get install chromium to run this test)"
 )
+#: every kind installed (a headless shell and a full browser print differently inside): each is tested
+INSTALLED = sorted({found for name in BROWSER_NAMES if (found := shutil.which(name)) is not None})
 
 
 def page_texts(data: bytes) -> list[str]:
@@ -42,8 +46,11 @@ def project_starts(pages: list[str]) -> list[int]:
 
 
 @needs_browser
-def test_chromium_prints_the_report_numbered_and_dated_by_the_data(tmp_path: Path) -> None:
-    (path,) = write_report(sample_report(), tmp_path / "a", ["pdf"], pdf_engine="chromium")
+@pytest.mark.parametrize("browser", INSTALLED)
+def test_chromium_prints_the_report_numbered_and_dated_by_the_data(tmp_path: Path, browser: str) -> None:
+    (path,) = write_report(
+        sample_report(), tmp_path / "a", ["pdf"], pdf_engine="chromium", chromium_path=browser
+    )
     data = path.read_bytes()
     pages = page_texts(data)
     assert "Portfolio overview" in pages[0]
@@ -55,8 +62,46 @@ def test_chromium_prints_the_report_numbered_and_dated_by_the_data(tmp_path: Pat
     reader = pypdf.PdfReader(io.BytesIO(data))
     assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"
     time.sleep(1.1)  # the browser dates its PDF with the current second; pmsync must not let that through
-    (again,) = write_report(sample_report(), tmp_path / "b", ["pdf"], pdf_engine="chromium")
+    (again,) = write_report(
+        sample_report(), tmp_path / "b", ["pdf"], pdf_engine="chromium", chromium_path=browser
+    )
     assert again.read_bytes() == data
+
+
+@needs_browser
+def test_a_lone_document_keeps_its_tags_for_screen_readers_and_chunks_print_without(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pmsync.report.writers import pdf
+
+    whole = pikepdf.open(io.BytesIO(pdf.report_to_pdf(sample_report(), engine="chromium")))
+    assert "/StructTreeRoot" in whole.Root and whole.Root.MarkInfo.Marked
+    # a join cannot keep the chunks' structure trees, so they are not made (faster, smaller)
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
+    joined = pikepdf.open(io.BytesIO(pdf.report_to_pdf(sample_report(), engine="chromium")))
+    assert "/StructTreeRoot" not in joined.Root
+
+
+@needs_browser
+def test_a_page_without_a_head_prints_too() -> None:
+    # the printer adds a screen-only style to each page; a page with no <head> must still print
+    assert BROWSER is not None
+    with ChromiumPrinter(BROWSER) as printer:
+        data = printer.print_html("<p>Steering committee, December</p>")
+    assert "Steering committee, December" in page_texts(data)[0]
+
+
+def test_the_headless_shell_is_preferred_when_a_full_browser_is_installed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("google-chrome", "chromium", "chromium-headless-shell"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_browser() == str(tmp_path / "chromium-headless-shell")
+    (tmp_path / "chromium-headless-shell").unlink()
+    assert find_browser() == str(tmp_path / "chromium")
+    assert find_browser("google-chrome") == str(tmp_path / "google-chrome")  # configured wins
 
 
 @needs_browser

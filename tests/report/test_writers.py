@@ -246,10 +246,24 @@ def test_pdf_without_weasyprint_is_a_clear_error_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_pdf_without_pikepdf_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pikepdf", None)  # e.g. WeasyPrint installed on its own
+    for engine in ("weasyprint", "chromium"):
+        with pytest.raises(ReportError) as info:
+            write_report(sample_report(), tmp_path, ["html", "pdf"], pdf_engine=engine, chromium_path="sh")
+        assert "pikepdf" in str(info.value) and "pip install 'pmsync[pdf]'" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_big_pdf_is_printed_in_parallel_chunks_and_numbered_page_n_of_m(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pypdf = pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins the chunks")
+    pypdf = pytest.importorskip("pypdf", reason="pypdf (dev extra) reads the PDF back")
+    pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) joins the chunks")
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
     from pmsync.report.writers import pdf
 
@@ -266,12 +280,24 @@ def test_a_big_pdf_is_printed_in_parallel_chunks_and_numbered_page_n_of_m(
     starts = [i for i, t in enumerate(pages) if t.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))]
     assert len(starts) == 2, "each project starts on a new page"
     assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"
+    # the chunks' bookmarks survive the join and lead to the right pages of the whole document
+    document = pikepdf.open(io.BytesIO(first))
+    page_of = {page.objgen: n for n, page in enumerate(document.pages)}
+    with document.open_outline() as outline:
+        marks = {item.title: page_of[item.destination[0].objgen] for item in outline.root}
+        marks.update(
+            (child.title, page_of[child.destination[0].objgen])
+            for item in outline.root
+            for child in item.children
+        )
+    assert [marks["ERP — ERP upgrade"], marks["WEB — Public website"]] == starts
+    assert marks["Portfolio overview"] == 0
 
 
 def test_a_script_without_a_main_guard_can_print_a_big_pdf(tmp_path: Path) -> None:
     """Chunks print in worker processes; a plain script (no ``if __name__ == "__main__"``) that
     writes a report must not be re-run by them, which crashed the pool when workers were spawned."""
-    pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins the chunks")
+    pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) joins the chunks")
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
     import subprocess
     import sys
@@ -300,7 +326,7 @@ def _printer_that_dies(html: str, fonts_dated: object = None) -> bytes:
 def test_a_pdf_worker_that_dies_is_a_clear_error_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("pypdf", reason="pypdf (pdf extra) joins the chunks")
+    pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) joins the chunks")
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
     from pmsync.report.writers import pdf
 
