@@ -29,6 +29,8 @@ REPORT_RENDER = "report: render HTML + XLSX + JSON (projects)"
 REPORT_PDF = "report: print the PDF (projects)"
 #: listed only where a browser is installed; its verdict is given only when it ran
 REPORT_PDF_CHROMIUM = "report: print the PDF with Chromium (projects)"
+#: the whole ``pmsync report`` command (chromium engine), listed and judged like the stage above
+REPORT_COMMAND = "report: pmsync report, all formats, PDF by Chromium (projects)"
 
 
 @dataclass(frozen=True)
@@ -133,32 +135,52 @@ def finance(rows: Rows) -> list[Verdict]:
 
 
 def report(rows: Rows) -> list[Verdict]:
-    parts = {name: _seconds_at(rows, name, 500) for name in (REPORT_BUILD, REPORT_RENDER, REPORT_PDF)}
-    missing = [name for name, found in parts.items() if found is None]
+    """Build + render, then the same with the PDF of each engine whose stage ran (WeasyPrint, the
+    default; the chromium engine, listed where a browser is installed)."""
     without_pdf = "Report: 500-project portfolio built and rendered as HTML, XLSX and JSON under 30 s"
-    with_pdf = "Report: 500-project portfolio, all formats (PDF too), under 30 s"
-    if missing:
-        return [Verdict(with_pdf, None, "run " + ", ".join(f"'{name}'" for name in missing))]
-    build, render, pdf = (parts[name] for name in (REPORT_BUILD, REPORT_RENDER, REPORT_PDF))
-    assert build is not None and render is not None and pdf is not None
+    build, render = (_seconds_at(rows, name, 500) for name in (REPORT_BUILD, REPORT_RENDER))
+    if build is None or render is None:
+        missing = [name for name, found in ((REPORT_BUILD, build), (REPORT_RENDER, render)) if found is None]
+        return [Verdict(without_pdf, None, "run " + ", ".join(f"'{name}'" for name in missing))]
     html_etc = build[0] + render[0]
-    found = [
-        Verdict(without_pdf, html_etc < 30, f"build {build[1]} + render {render[1]}"),
-        Verdict(with_pdf, html_etc + pdf[0] < 30, f"the above + PDF {pdf[1]}"),
-    ]
-    chromium = _seconds_at(rows, REPORT_PDF_CHROMIUM, 500)
-    if chromium is not None:
-        found.append(
-            Verdict(
-                "Report: the same with the PDF printed by the chromium engine, under 30 s",
-                html_etc + chromium[0] < 30,
-                f"build + render + PDF {chromium[1]}",
-            )
-        )
+    found = [Verdict(without_pdf, html_etc < 30, f"build {build[1]} + render {render[1]}")]
+    engines = (
+        (
+            REPORT_PDF,
+            "Report: 500-project portfolio, all formats (PDF by WeasyPrint, the default), under 30 s",
+        ),
+        (
+            REPORT_PDF_CHROMIUM,
+            "Report: 500-project portfolio, all formats (PDF by the chromium engine), under 30 s",
+        ),
+    )
+    printed = [(target, _seconds_at(rows, stage, 500)) for stage, target in engines]
+    for target, pdf in printed:
+        if pdf is not None:
+            evidence = f"build {build[1]} + render {render[1]} + PDF {pdf[1]} = {html_etc + pdf[0]:.1f} s"
+            found.append(Verdict(target, html_etc + pdf[0] < 30, evidence))
+    if all(pdf is None for _, pdf in printed):
+        found.append(Verdict(engines[0][1], None, f"run '{REPORT_PDF}' or '{REPORT_PDF_CHROMIUM}'"))
     return found
 
 
-CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [jira_full, jira_nothing, mspdi, finance, report]
+def report_command(rows: Rows) -> list[Verdict]:
+    """The same target measured as one ``pmsync report`` run (given only when that stage ran)."""
+    found = _seconds_at(rows, REPORT_COMMAND, 500)
+    if found is None:
+        return []
+    target = "Report: `pmsync report` for 500 projects, every format (PDF by the chromium engine), under 30 s"
+    return [Verdict(target, found[0] < 30, found[1])]
+
+
+CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
+    jira_full,
+    jira_nothing,
+    mspdi,
+    finance,
+    report,
+    report_command,
+]
 
 
 def verdicts(rows: Iterable[dict[str, Any]]) -> list[Verdict]:

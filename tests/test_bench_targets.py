@@ -83,7 +83,7 @@ def test_sizes_not_run_are_extrapolated_linearly_and_say_so() -> None:
         row(targets.REPORT_PDF, 250, 100.0),
     ]
     without_pdf = verdict(rows, "Report: 500-project portfolio built")
-    with_pdf = verdict(rows, "Report: 500-project portfolio, all formats")
+    with_pdf = verdict(rows, "Report: 500-project portfolio, all formats (PDF by WeasyPrint")
     assert without_pdf.met is True
     assert with_pdf.met is False
     assert "~200 s (extrapolated from 100.0 s at 250)" in with_pdf.evidence
@@ -91,14 +91,37 @@ def test_sizes_not_run_are_extrapolated_linearly_and_say_so() -> None:
     assert finance.met is True and "extrapolated" in finance.evidence
 
 
-def test_the_chromium_pdf_gets_its_own_verdict_only_when_it_ran() -> None:
-    rows = [
-        row(targets.REPORT_BUILD, 500, 10.0),
-        row(targets.REPORT_RENDER, 500, 4.0),
-        row(targets.REPORT_PDF, 500, 190.0),
-    ]
-    assert not [v for v in targets.verdicts(rows) if "chromium" in v.target]
-    fast = verdict([*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 15.0)], "Report: the same with the PDF")
-    slow = verdict([*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 38.0)], "Report: the same with the PDF")
+def test_each_pdf_engine_that_ran_gets_its_own_verdict() -> None:
+    rows = [row(targets.REPORT_BUILD, 500, 10.0), row(targets.REPORT_RENDER, 500, 4.0)]
+    weasyprint = row(targets.REPORT_PDF, 500, 190.0)
+    assert not [v for v in targets.verdicts([*rows, weasyprint]) if "chromium" in v.target]
+    fast = verdict(
+        [*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 15.0)],
+        "Report: 500-project portfolio, all formats (PDF by the chromium",
+    )
+    slow = verdict(
+        [*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 38.0)],
+        "Report: 500-project portfolio, all formats (PDF by the chromium",
+    )
     assert (fast.met, slow.met) == (True, False)
-    assert verdict(rows, "Report: 500-project portfolio, all formats").met is False
+    assert "= 29.0 s" in fast.evidence
+    # the chromium stage alone is enough for its verdict; WeasyPrint's is then simply not given
+    assert not [
+        v
+        for v in targets.verdicts([*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 15.0)])
+        if "WeasyPrint" in v.target
+    ]
+    assert (
+        verdict([*rows, weasyprint], "Report: 500-project portfolio, all formats (PDF by WeasyPrint").met
+        is False
+    )
+    nothing = verdict(rows, "Report: 500-project portfolio, all formats")
+    assert nothing.met is None and targets.REPORT_PDF_CHROMIUM in nothing.evidence
+
+
+def test_the_whole_report_command_is_judged_when_it_ran() -> None:
+    assert not [v for v in targets.verdicts([]) if "pmsync report" in v.target]
+    command = "Report: `pmsync report` for 500 projects"
+    assert verdict([row(targets.REPORT_COMMAND, 500, 23.5)], command).met is True
+    slow = verdict([row(targets.REPORT_COMMAND, 250, 20.0)], command)
+    assert slow.met is False and "~40 s (extrapolated from 20.0 s at 250)" in slow.evidence
