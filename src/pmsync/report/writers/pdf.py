@@ -191,6 +191,7 @@ def _join(documents: Iterator[bytes], report: Report, *, stamp: bool) -> bytes:
     # Each chunk is joined as soon as it is printed, while the next ones print. qpdf copies page
     # content lazily, so every source stays open (referenced) until the joined document is saved.
     first = pikepdf.open(io.BytesIO(next(documents)))
+    _renumber_element_ids(pikepdf, first)
     sources, joined = [first], first
     for data in documents:
         if joined is first:  # a second document: the first is joined too, not kept whole
@@ -203,10 +204,64 @@ def _join(documents: Iterator[bytes], report: Report, *, stamp: bool) -> bytes:
     moment = report.meta.generated_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ")
     joined.docinfo["/CreationDate"] = moment
     joined.docinfo["/ModDate"] = moment
+    # deterministic_id: the file identifier is derived from the content, not from the clock; qpdf
+    # would keep the first half of an identifier the printer gave, so that one is dropped
+    if "/ID" in joined.trailer:
+        del joined.trailer.ID
     out = io.BytesIO()
-    # deterministic_id: the file identifier is derived from the content, not from the clock
     joined.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def _renumber_element_ids(pikepdf: Any, document: Any) -> None:
+    """Name the tagged elements of ``document`` ``node00000001``, ``node00000002``, ... in the order of
+    their names.
+
+    Chromium names a tagged element after its DOM node id (``node00000031``), a counter of the browser
+    process that moves with whatever it made before: the same report printed twice came out with
+    different names and so as different files (seen in CI). The names are only referenced from the
+    ID tree and from table cells' ``/Headers``; both are rewritten. Untagged documents are left alone.
+    """
+    root = document.Root.get("/StructTreeRoot")
+    if root is None or "/IDTree" not in root:
+        return
+    elements = dict(pikepdf.NameTree(root.IDTree).items())
+    old_names = sorted(elements, key=lambda name: (len(name), name))
+    renamed = {old: f"node{number:08d}" for number, old in enumerate(old_names, start=1)}
+    tree = pikepdf.NameTree.new(document)
+    for old in old_names:
+        element = elements[old]
+        element.ID = pikepdf.String(renamed[old])
+        tree[renamed[old]] = element
+    root.IDTree = tree.obj
+    for element in _structure_elements(pikepdf, root):
+        attributes = element.get("/A")
+        for owner in attributes if isinstance(attributes, pikepdf.Array) else [attributes]:
+            if isinstance(owner, pikepdf.Dictionary) and isinstance(owner.get("/Headers"), pikepdf.Array):
+                owner.Headers = pikepdf.Array(
+                    [pikepdf.String(renamed.get(str(name), str(name))) for name in owner.Headers]
+                )
+
+
+def _structure_elements(pikepdf: Any, root: Any) -> Iterator[Any]:
+    """Every structure element under ``root`` (the StructTreeRoot), each once."""
+    seen: set[tuple[int, int]] = set()
+    pending = [root.get("/K")]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, pikepdf.Array):
+            pending.extend(node)
+        elif (
+            isinstance(node, pikepdf.Dictionary)
+            and node.get("/Type", pikepdf.Name.StructElem) == "/StructElem"
+        ):
+            if node.is_indirect:
+                if node.objgen in seen:
+                    continue
+                seen.add(node.objgen)
+            if "/S" in node:  # marked-content and object references (/MCR, /OBJR) have no /S
+                yield node
+                pending.append(node.get("/K"))
 
 
 def _document_like(pikepdf: Any, first: Any) -> Any:
