@@ -21,6 +21,10 @@ from pmsync.store.payload import serialize_json
 
 #: seconds a SQLite writer waits for another writer's transaction to finish
 SQLITE_BUSY_TIMEOUT = 120
+#: SQLite's page cache per connection, KiB. The default 2 MB made a big transaction (a finance file
+#: of 10^5 lines is one) spill its pages to the WAL and read index pages back: a 64 MB cache loaded
+#: 10^5 lines in 8.9 s instead of 11.5 s. It fills only as far as a transaction needs.
+SQLITE_CACHE_KIB = 65536
 #: execution option asking for a write transaction (``BEGIN IMMEDIATE`` on SQLite)
 WRITE_TRANSACTION = "pmsync_write"
 #: psycopg's prepare_threshold: executions before a single statement is prepared (here: never)
@@ -78,6 +82,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
