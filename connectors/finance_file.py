@@ -93,6 +93,8 @@ class _Plan:
 class FinanceFileConnector:
     system: ClassVar[str] = "finance_file"
     Config: ClassVar[type[ConnectorConfig]] = FinanceFileConfig
+    #: parsing and validating a big export is CPU work: it runs beside the store's writes
+    reads_in_process: ClassVar[bool] = True
 
     def __init__(self, context: ConnectorContext) -> None:
         assert isinstance(context.config, FinanceFileConfig)

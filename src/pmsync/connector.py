@@ -7,7 +7,9 @@ A connector is a small class with:
 - ``__init__(context)``: receives a :class:`ConnectorContext` (source name, validated config, where the
   mappings are, the store-independent helpers it may use);
 - ``check()``: what ``pmsync doctor`` runs: reachability, auth, permissions, mapping validity;
-- ``extract(cursor)``: a generator of :data:`ExtractItem` for the given cursor.
+- ``extract(cursor)``: a generator of :data:`ExtractItem` for the given cursor;
+- optionally ``reads_in_process = True``: its extract is CPU work (parsing files), so the sync engine
+  runs it in a second process beside the store's writes (:mod:`pmsync.extract_process`).
 
 The stream contains records (upserts) and a few markers the sync engine understands:
 

@@ -17,16 +17,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 from pmsync.config import PmsyncConfig, SourceConfig, build_connector
 from pmsync.connector import Checkpoint, Cursor, Deleted, Seen, SkippedRow, SnapshotComplete
 from pmsync.errors import PmsyncError, SourceDataError, SourceLockedError
+from pmsync.extract_process import stream_of
 from pmsync.logs import redact
 from pmsync.model import Record
 from pmsync.store import SkippedRowInfo, Store, SyncRunInfo, WriteCounts, Writer, ledger
 from pmsync.store.engine import write_transaction
+from pmsync.store.payload import StoredRow
 
 log = logging.getLogger("pmsync.sync")
 
@@ -163,33 +166,38 @@ class _SourceRun:
 
     def _stream(self, writer: Writer) -> None:
         connector = build_connector(self.config, self.source)
-        for item in connector.extract(dict(self.cursor)):
-            self.items += 1
-            if isinstance(item, Record | Seen | Deleted):
-                if self._buffer_kind is not None and not isinstance(item, self._buffer_kind):
-                    self._flush(writer)  # keep the stream's order between kinds
-                self._buffer_kind = Record if isinstance(item, Record) else type(item)
-                self._buffer.append(item)
-                if len(self._buffer) >= self.batch_size:
-                    self._flush(writer)
-            elif isinstance(item, Checkpoint):
-                self._flush(writer)
-                self._checkpoint(writer, item.cursor)
-            elif isinstance(item, SnapshotComplete):
-                self._flush(writer)
-                self.pending += writer.sweep_scope(item.scope, item.record_types)
-            elif isinstance(item, SkippedRow):
-                self.skipped_count += 1
-                if len(self.skipped) < ledger.MAX_SKIPPED_IN_LEDGER:
-                    self.skipped.append(SkippedRowInfo(where=item.where, reason=item.reason))
-            else:
-                raise SourceDataError(
-                    f"the connector yielded a {type(item).__name__}, which is neither a record nor a "
-                    "stream marker",
-                    source=self.source.name,
-                    hint="this is a bug in the connector",
-                )
+        with closing(stream_of(connector, dict(self.cursor), self.source.name)) as stream:
+            for item in stream:
+                self._take(writer, item)
         self._flush(writer)
+
+    def _take(self, writer: Writer, item: Any) -> None:
+        self.items += 1
+        if isinstance(item, Record | StoredRow | Seen | Deleted):
+            kind = Record if isinstance(item, Record | StoredRow) else type(item)
+            if self._buffer_kind is not None and kind is not self._buffer_kind:
+                self._flush(writer)  # keep the stream's order between kinds
+            self._buffer_kind = kind
+            self._buffer.append(item)
+            if len(self._buffer) >= self.batch_size:
+                self._flush(writer)
+        elif isinstance(item, Checkpoint):
+            self._flush(writer)
+            self._checkpoint(writer, item.cursor)
+        elif isinstance(item, SnapshotComplete):
+            self._flush(writer)
+            self.pending += writer.sweep_scope(item.scope, item.record_types)
+        elif isinstance(item, SkippedRow):
+            self.skipped_count += 1
+            if len(self.skipped) < ledger.MAX_SKIPPED_IN_LEDGER:
+                self.skipped.append(SkippedRowInfo(where=item.where, reason=item.reason))
+        else:
+            raise SourceDataError(
+                f"the connector yielded a {type(item).__name__}, which is neither a record nor a "
+                "stream marker",
+                source=self.source.name,
+                hint="this is a bug in the connector",
+            )
 
     def _flush(self, writer: Writer) -> None:
         if not self._buffer:

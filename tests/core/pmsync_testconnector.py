@@ -44,12 +44,14 @@ class CountingConfig(ConnectorConfig):
     skip_every: int | None = None
     #: misbehave after yielding this many records in a run
     crash_after: int | None = None
-    crash_how: Literal["exit", "sigkill", "raise"] = "raise"
+    crash_how: Literal["exit", "sigkill", "raise", "bug"] = "raise"
     crash_message: str = "row 7: amount 'abc' is not a number"
     #: after the first checkpoint: create hold_file, then wait until release_file exists
     hold_file: Path | None = None
     release_file: Path | None = None
     check_fails: bool = False
+    #: ask the sync engine to run extract in a second process (as file connectors do)
+    reads_in_process: bool = False
 
 
 class CountingConnector:
@@ -60,6 +62,7 @@ class CountingConnector:
         assert isinstance(context.config, CountingConfig)
         self.context = context
         self.config: CountingConfig = context.config
+        self.reads_in_process = self.config.reads_in_process
 
     def ref(self, i: int) -> SourceRef:
         return SourceRef(system=self.system, instance=self.context.source_name, external_id=f"item-{i}")
@@ -111,4 +114,10 @@ class CountingConnector:
             os._exit(70)
         if how == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
+        if how == "bug":
+
+            class ConnectorBug(Exception):  # defined here, so it cannot be pickled
+                pass
+
+            raise ConnectorBug(self.config.crash_message)
         raise SourceDataError(self.config.crash_message, source=self.context.source_name)

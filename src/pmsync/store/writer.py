@@ -164,11 +164,13 @@ class Writer:
 
     # -- records ---------------------------------------------------------------------------------
 
-    def upsert(self, items: Iterable[Record]) -> WriteCounts:
-        """Insert new records, update changed ones, skip unchanged ones; history for every change."""
+    def upsert(self, items: Iterable[Record | StoredRow]) -> WriteCounts:
+        """Insert new records, update changed ones, skip unchanged ones; history for every change.
+        Records may come already in their stored form (from :func:`~pmsync.store.payload.to_row`)."""
         total = WriteCounts()
         for chunk in batched(items, self.batch_size):
-            total += self._guard(partial(self._upsert_batch, [to_row(r) for r in chunk]))
+            rows = [item if isinstance(item, StoredRow) else to_row(item) for item in chunk]
+            total += self._guard(partial(self._upsert_batch, rows))
         return total
 
     def mark_seen(self, items: Iterable[SourceKeyed]) -> WriteCounts:
