@@ -13,7 +13,8 @@ import yaml
 from sqlalchemy import select
 
 from pmsync.store import Store
-from pmsync.store.schema import record_versions, records, source_state
+from pmsync.store.schema import records, source_state
+from pmsync.store.versions import versions
 
 COUNTING = "core.pmsync_testconnector:CountingConnector"
 TESTS_DIR = Path(__file__).resolve().parent.parent
@@ -71,11 +72,10 @@ def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
     """
     with store.engine.connect() as conn:
         query = select(records)
-        versions = select(record_versions)
+        all_versions = versions(source_name=source_name).subquery()
         states = select(source_state)
         if source_name is not None:
             query = query.where(records.c.source_name == source_name)
-            versions = versions.where(record_versions.c.source_name == source_name)
             states = states.where(source_state.c.source_name == source_name)
         current = sorted(
             (r.record_type, r.system, r.external_id, _anonymous(r.payload), r.deleted_at is None)
@@ -89,7 +89,7 @@ def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
                 _anonymous(r.payload),
                 r.valid_to is None,
             )
-            for r in conn.execute(versions)
+            for r in conn.execute(select(all_versions))
         )
         cursors = sorted(json.dumps(r.cursor, sort_keys=True) for r in conn.execute(states))
     return {"records": current, "history": history, "cursors": cursors}

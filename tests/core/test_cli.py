@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from pmsync.cli import cli
 from pmsync.config import load_config
+from pmsync.store import Store
 
 from .helpers import COUNTING, write_config
 
@@ -100,7 +101,7 @@ def test_doctor_reports_each_check_with_its_fix(tmp_path: Path, store_url: str) 
     assert invoke(healthy, "db", "upgrade").exit_code == 0
     ok = invoke(healthy, "doctor")
     assert ok.exit_code == 0, ok.output
-    assert "ok    store:" in ok.output and "revision 0002_history_by_project" in ok.output
+    assert "ok    store:" in ok.output and f"revision {Store.head_revision()}" in ok.output
 
 
 def test_doctor_says_when_the_store_is_unreachable(tmp_path: Path) -> None:
@@ -123,7 +124,7 @@ def test_db_upgrade_and_status(tmp_path: Path, store_url: str) -> None:
     before = invoke(config, "db", "status")
     assert before.exit_code == 1 and "none (empty database)" in before.output
     up = invoke(config, "db", "upgrade")
-    assert up.exit_code == 0 and "upgraded from empty to revision 0002_history_by_project" in up.output
+    assert up.exit_code == 0 and f"upgraded from empty to revision {Store.head_revision()}" in up.output
     assert "up to date" in invoke(config, "db", "upgrade").output
     assert invoke(config, "db", "status").exit_code == 0
 

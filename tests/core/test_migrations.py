@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, or_, select, text
 
+from pmsync import clock
+from pmsync.connector import Deleted
 from pmsync.errors import StoreError
+from pmsync.model import SourceRef, WorkItem
 from pmsync.store import Store
 from pmsync.store.migrate import alembic_config
-from pmsync.store.schema import metadata
+from pmsync.store.schema import metadata, record_versions
 
-HEAD = "0002_history_by_project"
+from .helpers import dump
+
+HEAD = "0003_current_version_in_records"
 
 
 def test_opening_an_empty_database_migrates_it_to_head(store_url: str) -> None:
@@ -74,3 +81,69 @@ def test_a_store_at_the_first_revision_is_upgraded_in_place_keeping_its_data(sto
         indexes = {i["name"] for i in inspect(store.engine).get_indexes("record_versions")}
         assert "ix_record_versions_record_type_project_valid_from" in indexes
         assert store.cursor("jira") == {"updated": "2026-10-01"}
+
+
+def _names_as_of_in_version_table(store: Store, moment: datetime) -> list[str]:
+    """What a pmsync before revision 0003 answered "as of" (every version in ``record_versions``)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(record_versions.c.payload)
+            .where(
+                record_versions.c.valid_from <= moment,
+                or_(record_versions.c.valid_to.is_(None), record_versions.c.valid_to > moment),
+                record_versions.c.op != "delete",
+            )
+            .order_by(record_versions.c.record_id)
+        )
+        return [payload["name"] for (payload,) in rows]
+
+
+def test_the_open_versions_move_between_the_tables_without_changing_any_answer(store_url: str) -> None:
+    """Revision 0003 keeps a record's version in force only in ``records``. Downgrading writes it
+    back to ``record_versions`` (what an older pmsync reads); upgrading again removes the copies.
+    Every "as of" answer and the whole history stay the same both ways."""
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    moments = [start + timedelta(days=d) for d in (-1, 0, 7, 14, 21)]
+
+    def item(n: int, name: str) -> WorkItem:
+        return WorkItem(source=SourceRef(system="jira", instance="j", external_id=str(n)), name=name)
+
+    try:
+        with Store.open(store_url) as store:
+            clock.set_now(moments[1])
+            with store.writer("jira") as w:
+                w.upsert([item(1, "Design"), item(2, "Build")])
+            clock.set_now(moments[2])
+            with store.writer("jira") as w:
+                w.upsert([item(1, "Design v2"), item(2, "Build"), item(3, "Test")])
+            clock.set_now(moments[3])
+            with store.writer("jira") as w:
+                w.mark_deleted([Deleted("work_item", item(2, "Build").source)])
+            clock.set_now(moments[4])
+            with store.writer("jira") as w:
+                w.upsert([item(2, "Build again")])
+            expected = {m: [r.name for r in store.iter_records(WorkItem, as_of=m)] for m in moments}
+            history = dump(store)
+            assert expected[moments[3]] == ["Design v2", "Test"]
+            assert expected[moments[4]] == ["Design v2", "Build again", "Test"]
+
+            with store.engine.begin() as conn:
+                command.downgrade(alembic_config(conn), "0002_history_by_project")
+            with store.engine.connect() as conn:
+                open_ops = conn.execute(
+                    select(record_versions.c.record_id, record_versions.c.op)
+                    .where(record_versions.c.valid_to.is_(None))
+                    .order_by(record_versions.c.record_id)
+                ).all()
+            assert [op for _, op in open_ops] == ["update", "update", "insert"]
+            assert {m: _names_as_of_in_version_table(store, m) for m in moments} == expected
+
+        with Store.open(store_url) as store:
+            assert store.schema_revision() == HEAD
+            with store.engine.connect() as conn:
+                open_rows = select(func.count()).where(record_versions.c.valid_to.is_(None))
+                assert conn.execute(open_rows).scalar_one() == 0
+            assert {m: [r.name for r in store.iter_records(WorkItem, as_of=m)] for m in moments} == expected
+            assert dump(store) == history
+    finally:
+        clock.set_now(None)

@@ -2,8 +2,9 @@
 
 The S-curve needs earned value at every past month end. Reading all work items "as of" each month
 end decodes every item once per month; here each stored version is decoded once and credited to
-every month end it was valid at. This reads the store's append-only ``record_versions`` table
-directly (read-only), because the store's public reader answers one moment per call.
+every month end it was valid at. This reads the store's versions
+(:func:`pmsync.store.versions.versions`) directly, because the store's public reader answers one
+moment per call.
 
 Only what earned value needs is taken from a version: status category, actual finish, percent
 complete, physical percent complete and actual cost.
@@ -17,10 +18,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from pmsync.store import Store
-from pmsync.store.schema import record_versions
+from pmsync.store.versions import versions
 
 
 @dataclass(frozen=True)
@@ -70,22 +71,16 @@ def progress_at(store: Store, project: str, moments: Sequence[datetime]) -> list
     """For each of ``moments`` (ascending), the progress of every work item of ``project`` then."""
     if not moments:
         return []
-    v = record_versions
-    query = (
-        select(v.c.valid_from, v.c.valid_to, v.c.op, v.c.payload)
-        .where(
-            v.c.record_type == "work_item",
-            v.c.project == project,
-            v.c.valid_from <= moments[-1],
-            or_(v.c.valid_to.is_(None), v.c.valid_to > moments[0]),
-        )
-        .order_by(v.c.id)
+    valid = versions(
+        "work_item", project=project, during=(moments[0], moments[-1]), include_deleted=False
+    ).subquery()
+    # Ordered so each moment lists its items in the same order on every dialect and every run.
+    query = select(valid.c.valid_from, valid.c.valid_to, valid.c.payload).order_by(
+        valid.c.record_id, valid.c.valid_from
     )
     found: list[dict[str, Progress]] = [{} for _ in moments]
     with store.engine.connect() as conn:
-        for valid_from, valid_to, op, payload in conn.execution_options(yield_per=1000).execute(query):
-            if op == "delete":
-                continue
+        for valid_from, valid_to, payload in conn.execution_options(yield_per=1000).execute(query):
             covered = [
                 i for i, m in enumerate(moments) if valid_from <= m and (valid_to is None or valid_to > m)
             ]

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, or_, select
+from sqlalchemy import Engine, Select, func, select
 
 from pmsync.model import Record, SourceRef
 from pmsync.store.payload import from_payload, model_for, source_key, type_name
-from pmsync.store.schema import record_versions, records
+from pmsync.store.schema import records
+from pmsync.store.versions import versions
 
 #: rows fetched per round trip when streaming (server-side cursor on PostgreSQL)
 YIELD_PER = 1000
@@ -36,19 +37,14 @@ def _as_of_query(
     include_deleted: bool,
     as_of: datetime,
 ) -> Select[Any]:
-    v = record_versions
-    query = select(v.c.record_id, v.c.payload).where(
-        v.c.record_type == record_type,
-        v.c.valid_from <= as_of,
-        or_(v.c.valid_to.is_(None), v.c.valid_to > as_of),
-    )
-    if project is not None:
-        query = query.where(v.c.project == project)
-    if source_name is not None:
-        query = query.where(v.c.source_name == source_name)
-    if not include_deleted:
-        query = query.where(v.c.op != "delete")
-    return query.order_by(v.c.record_id)
+    valid = versions(
+        record_type,
+        project=project,
+        source_name=source_name,
+        during=(as_of, as_of),
+        include_deleted=include_deleted,
+    ).subquery()
+    return select(valid.c.record_id, valid.c.payload).order_by(valid.c.record_id)
 
 
 def iter_records(
@@ -95,14 +91,11 @@ def get_record(
             if not include_deleted:
                 query = query.where(records.c.deleted_at.is_(None))
         else:
-            v = record_versions
-            query = (
-                select(v.c.payload)
-                .join(records, records.c.id == v.c.record_id)
-                .where(*key, v.c.valid_from <= as_of, or_(v.c.valid_to.is_(None), v.c.valid_to > as_of))
-            )
-            if not include_deleted:
-                query = query.where(v.c.op != "delete")
+            record_id = select(records.c.id).where(*key).scalar_subquery()
+            valid = versions(
+                name, record_id=record_id, during=(as_of, as_of), include_deleted=include_deleted
+            ).subquery()
+            query = select(valid.c.payload)
         payload = conn.execute(query.limit(1)).scalar_one_or_none()
     return None if payload is None else from_payload(model, payload, f"{name} {source.key()}")
 

@@ -4,9 +4,11 @@
   (record_type, system, instance, external_id; ``source_key`` joins them); ``payload`` is the
   normalized record as JSON and ``content_hash`` its SHA-256, so an unchanged record costs a read
   and no write.
-- ``record_versions``: append-only history. Every insert, update and delete of a record adds a row
-  valid over ``[valid_from, valid_to)``; the row it replaces gets its ``valid_to``. An "as of" read
-  picks, per record, the one version whose interval contains the moment.
+- ``record_versions``: append-only history of the versions that have ended. A record's version in
+  force is its ``records`` row (valid from ``updated_at``); when the record is updated or deleted,
+  that version is copied here, valid over ``[valid_from, valid_to)``. An "as of" read picks, per
+  record, the one version whose interval contains the moment, from both tables
+  (:mod:`pmsync.store.versions`).
 - ``sync_runs``: the run ledger. ``source_state``: the committed cursor per source.
 - ``run_seen``: which unchanged records a running sync has seen (the ones it wrote carry its id in
   ``last_changed_run``), so ``SnapshotComplete`` can sweep the rest;

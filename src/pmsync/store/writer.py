@@ -9,7 +9,8 @@ at each connector checkpoint; other code (e.g. reconcile capturing a baseline) u
         counts = w.upsert(records)
 
 Unchanged records (same content hash) write nothing to ``records`` or ``record_versions``.
-Every insert, update and delete closes the record's open version and appends a new one.
+An update or delete first archives the version the ``records`` row holds into ``record_versions``
+(closed now), then changes the row; an insert writes only the row (see :mod:`pmsync.store.versions`).
 
 Two writers must not write the same source at the same time: the sync engine holds the source's lock
 (:class:`~pmsync.store.lock.SourceLock`); other writers should take one too.
@@ -33,7 +34,6 @@ from sqlalchemy import (
     bindparam,
     exists,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -48,20 +48,9 @@ from pmsync.store.engine import WRITE_TRANSACTION
 from pmsync.store.models import WriteCounts
 from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
 from pmsync.store.schema import Id, UTCDateTime, record_versions, records, run_seen, source_state
+from pmsync.store.versions import VERSION_COLUMNS, current_version
 
 DEFAULT_BATCH_SIZE = 500
-#: the ``record_versions`` columns a new history row fills (``valid_to`` stays open)
-_VERSION_COLUMNS = [
-    "record_id",
-    "record_type",
-    "source_name",
-    "project",
-    "run_id",
-    "op",
-    "payload",
-    "content_hash",
-    "valid_from",
-]
 T = TypeVar("T")
 #: the columns of a new ``records`` row, in the order :meth:`Writer._insert_new_sqlite` gives them
 _SQLITE_INSERT_RECORD = (
@@ -295,8 +284,9 @@ class Writer:
             else:
                 seen_ids.append(stored["id"])
         if new:
-            self._append_versions(self._insert_new(new), "insert")
+            self._insert_new(new)
         if changed:
+            self._archive_current(self._one_of(records.c.id, [i for i, _ in changed], Id))
             self._conn.execute(
                 update(records)
                 .where(records.c.id == bindparam("_id"))
@@ -324,18 +314,16 @@ class Writer:
                     for i, row in changed
                 ],
             )
-            changed_ids = [i for i, _ in changed]
-            self._close_versions(changed_ids)
-            self._append_versions(self._one_of(records.c.id, changed_ids, Id), "update")
         self._note_seen(seen_ids)
         return WriteCounts(
             inserted=len(new), updated=len(changed), unchanged=len(by_key) - len(new) - len(changed)
         )
 
-    def _insert_new(self, new: list[StoredRow]) -> Any:
-        """Insert ``records`` rows for new records; the condition selecting them for their history."""
+    def _insert_new(self, new: list[StoredRow]) -> None:
+        """Insert ``records`` rows for new records (their version is the row itself: no history row)."""
         if self._conn.dialect.name == "sqlite":
-            return self._insert_new_sqlite(new)
+            self._insert_new_sqlite(new)
+            return
         values = [
             {
                 "record_type": row.key[0],
@@ -358,18 +346,14 @@ class Writer:
         ]
         # A plain executemany: psycopg pipelines it in one round trip; the ids are not needed here.
         self._conn.execute(insert(records), values)
-        return self._source_key_in([source_key(row.key) for row in new])
 
-    def _insert_new_sqlite(self, new: list[StoredRow]) -> Any:
+    def _insert_new_sqlite(self, new: list[StoredRow]) -> None:
         """SQLite: the driver's executemany with ready tuples. SQLAlchemy's per-row parameter handling
         cost as much as SQLite's own work for a first load (10^6 finance lines). The moments go
-        through the column type's own bind processing, so they are stored exactly as elsewhere.
-        The new rows are told apart by id: this transaction holds SQLite's write lock, and a new
-        rowid is above every existing one."""
+        through the column type's own bind processing, so they are stored exactly as elsewhere."""
         to_db = UTCDateTime().bind_processor(self._conn.dialect)
         assert to_db is not None
         now = to_db(self.now)
-        before = self._conn.exec_driver_sql("SELECT max(id) FROM records").scalar() or 0
         self._conn.exec_driver_sql(
             _SQLITE_INSERT_RECORD,
             [
@@ -389,37 +373,14 @@ class Writer:
                 for row in new
             ],
         )
-        return records.c.id > before
 
-    def _append_versions(self, written: Any, op: str) -> None:
-        """History rows for the records just written (``written`` selects them): copied from their
-        ``records`` rows by the database. Sending each payload a second time from Python cost more."""
+    def _archive_current(self, condition: Any) -> None:
+        """Copy the version held by each ``records`` row matching ``condition`` into
+        ``record_versions``, closed now; the caller then changes those rows."""
         self._conn.execute(
-            insert(record_versions).from_select(_VERSION_COLUMNS, self._version_of(op).where(written))
-        )
-
-    def _version_of(self, op: str) -> Any:
-        """``SELECT`` of the history row (``_VERSION_COLUMNS``) of each ``records`` row, as of now."""
-        return select(
-            records.c.id,
-            records.c.record_type,
-            records.c.source_name,
-            records.c.project,
-            literal(self.run_id, records.c.last_changed_run.type),
-            literal(op),
-            records.c.payload,
-            records.c.content_hash,
-            literal(self.now, UTCDateTime()),
-        )
-
-    def _close_versions(self, record_ids: list[int]) -> None:
-        self._conn.execute(
-            update(record_versions)
-            .where(
-                self._one_of(record_versions.c.record_id, record_ids, Id),
-                record_versions.c.valid_to.is_(None),
+            insert(record_versions).from_select(
+                VERSION_COLUMNS, current_version(valid_to=self.now).where(condition)
             )
-            .values(valid_to=self.now)
         )
 
     def _note_seen(self, record_ids: list[int]) -> None:
@@ -431,15 +392,7 @@ class Writer:
     def _delete_where(self, condition: Any) -> WriteCounts:
         """Set-based delete of the live records matching ``condition``: close, append, mark."""
         live = and_(condition, records.c.deleted_at.is_(None))
-        victims = select(records.c.id).where(live)
-        self._conn.execute(
-            update(record_versions)
-            .where(record_versions.c.record_id.in_(victims), record_versions.c.valid_to.is_(None))
-            .values(valid_to=self.now)
-        )
-        self._conn.execute(
-            insert(record_versions).from_select(_VERSION_COLUMNS, self._version_of("delete").where(live))
-        )
+        self._archive_current(live)
         result = self._conn.execute(
             update(records)
             .where(live)
