@@ -72,7 +72,7 @@ def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
     """
     with store.engine.connect() as conn:
         query = select(records)
-        all_versions = versions(source_name=source_name).subquery()
+        all_versions = versions(source_name=source_name is not None).subquery()
         states = select(source_state)
         if source_name is not None:
             query = query.where(records.c.source_name == source_name)
@@ -89,7 +89,7 @@ def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
                 _anonymous(r.payload),
                 r.valid_to is None,
             )
-            for r in conn.execute(select(all_versions))
+            for r in conn.execute(select(all_versions), {"source_name": source_name})
         )
         cursors = sorted(json.dumps(r.cursor, sort_keys=True) for r in conn.execute(states))
     return {"records": current, "history": history, "cursors": cursors}

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from pmsync.store import Store
 from pmsync.store.versions import versions
@@ -67,20 +68,25 @@ def _key(payload: dict[str, Any]) -> str:
     return f"{source['system']}:{source['instance']}:{source['external_id']}"
 
 
+@lru_cache(maxsize=1)
+def _progress_query() -> Select[Any]:
+    """A project's work item versions valid between two moments (built once; values bound per call)."""
+    valid = versions(record_type=True, project=True, during=True, include_deleted=False).subquery()
+    # Ordered so each moment lists its items in the same order on every dialect and every run.
+    return select(valid.c.valid_from, valid.c.valid_to, valid.c.payload).order_by(
+        valid.c.record_id, valid.c.valid_from
+    )
+
+
 def progress_at(store: Store, project: str, moments: Sequence[datetime]) -> list[dict[str, Progress]]:
     """For each of ``moments`` (ascending), the progress of every work item of ``project`` then."""
     if not moments:
         return []
-    valid = versions(
-        "work_item", project=project, during=(moments[0], moments[-1]), include_deleted=False
-    ).subquery()
-    # Ordered so each moment lists its items in the same order on every dialect and every run.
-    query = select(valid.c.valid_from, valid.c.valid_to, valid.c.payload).order_by(
-        valid.c.record_id, valid.c.valid_from
-    )
+    params = {"record_type": "work_item", "project": project, "first": moments[0], "last": moments[-1]}
     found: list[dict[str, Progress]] = [{} for _ in moments]
     with store.engine.connect() as conn:
-        for valid_from, valid_to, payload in conn.execution_options(yield_per=1000).execute(query):
+        rows = conn.execution_options(yield_per=1000).execute(_progress_query(), params)
+        for valid_from, valid_to, payload in rows:
             covered = [
                 i for i, m in enumerate(moments) if valid_from <= m and (valid_to is None or valid_to > m)
             ]

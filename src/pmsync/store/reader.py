@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, bindparam, func, select
 
 from pmsync.model import Record, SourceRef
 from pmsync.store.payload import from_payload, model_for, source_key, type_name
@@ -17,31 +18,29 @@ from pmsync.store.versions import versions
 YIELD_PER = 1000
 
 
-def _current_query(
-    record_type: str, project: str | None, source_name: str | None, include_deleted: bool
-) -> Select[Any]:
-    query = select(records.c.id, records.c.payload).where(records.c.record_type == record_type)
-    if project is not None:
-        query = query.where(records.c.project == project)
-    if source_name is not None:
-        query = query.where(records.c.source_name == source_name)
+# The statements are built once per combination of filters, their values bound when executed: a
+# report reads once per project and source, and building a statement cost more than running it.
+
+
+@lru_cache(maxsize=16)
+def _current_query(by_project: bool, by_source_name: bool, include_deleted: bool) -> Select[Any]:
+    query = select(records.c.id, records.c.payload).where(records.c.record_type == bindparam("record_type"))
+    if by_project:
+        query = query.where(records.c.project == bindparam("project"))
+    if by_source_name:
+        query = query.where(records.c.source_name == bindparam("source_name"))
     if not include_deleted:
         query = query.where(records.c.deleted_at.is_(None))
     return query.order_by(records.c.id)
 
 
-def _as_of_query(
-    record_type: str,
-    project: str | None,
-    source_name: str | None,
-    include_deleted: bool,
-    as_of: datetime,
-) -> Select[Any]:
+@lru_cache(maxsize=16)
+def _as_of_query(by_project: bool, by_source_name: bool, include_deleted: bool) -> Select[Any]:
     valid = versions(
-        record_type,
-        project=project,
-        source_name=source_name,
-        during=(as_of, as_of),
+        record_type=True,
+        project=by_project,
+        source_name=by_source_name,
+        during=True,
         include_deleted=include_deleted,
     ).subquery()
     return select(valid.c.record_id, valid.c.payload).order_by(valid.c.record_id)
@@ -58,14 +57,20 @@ def iter_records(
 ) -> Iterator[Record]:
     model = model_for(record_type)
     name = type_name(model)
+    params: dict[str, Any] = {"record_type": name}
+    if project is not None:
+        params["project"] = project
+    if source_name is not None:
+        params["source_name"] = source_name
     if as_of is None:
-        query = _current_query(name, project, source_name, include_deleted)
+        query = _current_query(project is not None, source_name is not None, include_deleted)
     else:
         if as_of.tzinfo is None:
             raise ValueError("as_of must be timezone-aware")
-        query = _as_of_query(name, project, source_name, include_deleted, as_of)
+        query = _as_of_query(project is not None, source_name is not None, include_deleted)
+        params |= {"first": as_of, "last": as_of}
     with engine.connect() as conn:
-        result = conn.execution_options(yield_per=YIELD_PER).execute(query)
+        result = conn.execution_options(yield_per=YIELD_PER).execute(query, params)
         try:
             for record_id, payload in result:
                 yield from_payload(model, payload, f"{name} #{record_id}")
@@ -84,19 +89,17 @@ def get_record(
 ) -> Record | None:
     model = model_for(record_type)
     name = type_name(model)
-    key = (records.c.source_key == source_key((name, source.system, source.instance, source.external_id)),)
+    key = source_key((name, source.system, source.instance, source.external_id))
     with engine.connect() as conn:
         if as_of is None:
-            query = select(records.c.payload).where(*key)
+            query = select(records.c.payload).where(records.c.source_key == key)
             if not include_deleted:
                 query = query.where(records.c.deleted_at.is_(None))
+            payload = conn.execute(query).scalar_one_or_none()
         else:
-            record_id = select(records.c.id).where(*key).scalar_subquery()
-            valid = versions(
-                name, record_id=record_id, during=(as_of, as_of), include_deleted=include_deleted
-            ).subquery()
-            query = select(valid.c.payload)
-        payload = conn.execute(query.limit(1)).scalar_one_or_none()
+            valid = versions(source_key=True, during=True, include_deleted=include_deleted).subquery()
+            params = {"source_key": key, "first": as_of, "last": as_of}
+            payload = conn.execute(select(valid.c.payload).limit(1), params).scalar_one_or_none()
     return None if payload is None else from_payload(model, payload, f"{name} {source.key()}")
 
 

@@ -13,9 +13,10 @@ or ``delete`` (the record was deleted at its source; the version keeps its last 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, case, exists, literal, null, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, case, exists, literal, null, select, union_all
 
 from pmsync.store.schema import UTCDateTime, record_versions, records
 
@@ -62,82 +63,48 @@ def current_version(valid_to: datetime | None = None) -> Select[Any]:
     )
 
 
+@lru_cache(maxsize=64)
 def versions(
-    record_type: str | None = None,
     *,
-    project: str | None = None,
-    source_name: str | None = None,
-    record_id: Any = None,
-    during: tuple[datetime, datetime] | None = None,
+    record_type: bool = False,
+    project: bool = False,
+    source_name: bool = False,
+    source_key: bool = False,
+    during: bool = False,
     include_deleted: bool = True,
-) -> CompoundSelect:
-    """Every version matching the filters (``VERSION_COLUMNS``), from both tables.
+) -> CompoundSelect[Any]:
+    """Every version matching the chosen filters (``VERSION_COLUMNS``), from both tables.
 
-    ``during=(first, last)`` keeps the versions valid at some moment between ``first`` and ``last``
-    (both included); ``(moment, moment)`` is the one version of each record valid at ``moment``.
-    ``include_deleted=False`` leaves out versions that began with a delete. The filters are applied
-    to each table's own columns (not to the union), so each side uses its own indexes.
+    Each filter chosen becomes a bind parameter of the same name, given when executing:
+    ``record_type``, ``project``, ``source_name``, ``source_key`` (one record) and, for ``during``,
+    ``first`` and ``last``: the versions valid at some moment between them (both included; the same
+    moment twice gives the one version of each record valid then). ``include_deleted=False`` leaves
+    out versions that began with a delete. The filters apply to each table's own columns (not to the
+    union), so each side uses its own indexes.
+
+    The statement is built once per combination of filters: a report reads the history once per
+    project and source, and building the union each time cost more than running it.
     """
-    v = record_versions
-    archived = select(*(v.c[name] for name in VERSION_COLUMNS)).where(
-        *_matching(
-            v.c.record_type,
-            v.c.project,
-            v.c.source_name,
-            v.c.record_id,
-            v.c.valid_from,
-            record_type,
-            project,
-            source_name,
-            record_id,
-            during,
-        )
-    )
-    if during is not None:
-        archived = archived.where(v.c.valid_to > during[0])
+    v, r = record_versions, records
+    archived = select(*(v.c[name] for name in VERSION_COLUMNS))
+    current = current_version()
+    if record_type:
+        archived = archived.where(v.c.record_type == bindparam("record_type"))
+        current = current.where(r.c.record_type == bindparam("record_type"))
+    if project:
+        archived = archived.where(v.c.project == bindparam("project"))
+        current = current.where(r.c.project == bindparam("project"))
+    if source_name:
+        archived = archived.where(v.c.source_name == bindparam("source_name"))
+        current = current.where(r.c.source_name == bindparam("source_name"))
+    if source_key:
+        record_id = select(r.c.id).where(r.c.source_key == bindparam("source_key")).scalar_subquery()
+        archived = archived.where(v.c.record_id == record_id)
+        current = current.where(r.c.source_key == bindparam("source_key"))
+    if during:
+        archived = archived.where(v.c.valid_from <= bindparam("last"), v.c.valid_to > bindparam("first"))
+        current = current.where(r.c.updated_at <= bindparam("last"))
     if not include_deleted:
         archived = archived.where(v.c.op != "delete")
-    r = records
-    current = current_version().where(
-        *_matching(
-            r.c.record_type,
-            r.c.project,
-            r.c.source_name,
-            r.c.id,
-            r.c.updated_at,
-            record_type,
-            project,
-            source_name,
-            record_id,
-            during,
-        )
-    )
-    if not include_deleted:
         current = current.where(r.c.deleted_at.is_(None))
     return union_all(archived, current)
-
-
-def _matching(
-    type_column: Any,
-    project_column: Any,
-    source_name_column: Any,
-    record_id_column: Any,
-    valid_from_column: Any,
-    record_type: str | None,
-    project: str | None,
-    source_name: str | None,
-    record_id: Any,
-    during: tuple[datetime, datetime] | None,
-) -> list[Any]:
-    conditions = []
-    if record_type is not None:
-        conditions.append(type_column == record_type)
-    if project is not None:
-        conditions.append(project_column == project)
-    if source_name is not None:
-        conditions.append(source_name_column == source_name)
-    if record_id is not None:
-        conditions.append(record_id_column == record_id)
-    if during is not None:
-        conditions.append(valid_from_column <= during[1])
-    return conditions
