@@ -60,6 +60,13 @@ _SQLITE_INSERT_RECORD = (
 )
 
 
+_POSTGRES_COPY_RECORDS = (
+    "COPY records (record_type, system, instance, external_id, source_key, source_name, project, "
+    "scope, payload, content_hash, source_modified, first_seen_run, last_changed_run, updated_at) "
+    "FROM STDIN"
+)
+
+
 class SourceKeyed(Protocol):
     """Anything naming a stored record: ``Seen`` / ``Deleted`` markers, or ``(type, SourceRef)`` pairs."""
 
@@ -324,28 +331,30 @@ class Writer:
         if self._conn.dialect.name == "sqlite":
             self._insert_new_sqlite(new)
             return
-        values = [
-            {
-                "record_type": row.key[0],
-                "system": row.key[1],
-                "instance": row.key[2],
-                "external_id": row.key[3],
-                "source_key": source_key(row.key),
-                "source_name": self.source_name,
-                "project": row.project,
-                "scope": row.scope,
-                "payload": row.payload,
-                "content_hash": row.content_hash,
-                "source_modified": row.source_modified,
-                "deleted_at": None,
-                "first_seen_run": self.run_id,
-                "last_changed_run": self.run_id,
-                "updated_at": self.now,
-            }
-            for row in new
-        ]
-        # A plain executemany: psycopg pipelines it in one round trip; the ids are not needed here.
-        self._conn.execute(insert(records), values)
+        self._insert_new_postgres(new)
+
+    def _insert_new_postgres(self, new: list[StoredRow]) -> None:
+        """PostgreSQL: ``COPY ... FROM STDIN`` (text format), inside this transaction. A pipelined
+        executemany of prepared INSERTs still cost psycopg a Python round of parameter handling per
+        row; COPY streams the rows in one command."""
+        cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(_POSTGRES_COPY_RECORDS) as copy:
+            for row in new:
+                copy.write_row(
+                    (
+                        *row.key,
+                        source_key(row.key),
+                        self.source_name,
+                        row.project,
+                        row.scope,
+                        row.payload.text,
+                        row.content_hash,
+                        row.source_modified,
+                        self.run_id,
+                        self.run_id,
+                        self.now,
+                    )
+                )
 
     def _insert_new_sqlite(self, new: list[StoredRow]) -> None:
         """SQLite: the driver's executemany with ready tuples. SQLAlchemy's per-row parameter handling
