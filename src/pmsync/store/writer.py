@@ -52,19 +52,12 @@ from pmsync.store.versions import VERSION_COLUMNS, current_version
 
 DEFAULT_BATCH_SIZE = 500
 T = TypeVar("T")
-#: the columns of a new ``records`` row, in the order :meth:`Writer._insert_new_sqlite` gives them
-_SQLITE_INSERT_RECORD = (
-    "INSERT INTO records (record_type, system, instance, external_id, source_key, source_name, "
-    "project, scope, payload, content_hash, source_modified, first_seen_run, last_changed_run, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: the columns of a new ``records`` row, in the order :meth:`Writer._new_record_values` gives them
+_NEW_RECORD_COLUMNS = (
+    "record_type, system, instance, external_id, source_key, source_name, project, scope, payload, "
+    "content_hash, source_modified, first_seen_run, last_changed_run, updated_at"
 )
-
-
-_POSTGRES_COPY_RECORDS = (
-    "COPY records (record_type, system, instance, external_id, source_key, source_name, project, "
-    "scope, payload, content_hash, source_modified, first_seen_run, last_changed_run, updated_at) "
-    "FROM STDIN"
-)
+_SQLITE_INSERT_RECORD = f"INSERT INTO records ({_NEW_RECORD_COLUMNS}) VALUES ({', '.join('?' * 14)})"
 
 
 class SourceKeyed(Protocol):
@@ -327,61 +320,43 @@ class Writer:
         )
 
     def _insert_new(self, new: list[StoredRow]) -> None:
-        """Insert ``records`` rows for new records (their version is the row itself: no history row)."""
-        if self._conn.dialect.name == "sqlite":
-            self._insert_new_sqlite(new)
+        """Insert ``records`` rows for new records (their version is the row itself: no history row).
+
+        Both dialects bypass SQLAlchemy's per-row parameter handling, which cost as much as the
+        database's own work for a first load (10^6 finance lines). PostgreSQL: ``COPY ... FROM
+        STDIN`` inside this transaction (a pipelined executemany of prepared INSERTs still cost
+        psycopg a Python round per row; COPY was 1.6x faster). SQLite: the driver's executemany; the
+        moments go through the column type's own bind processing, so they are stored exactly as
+        elsewhere."""
+        if self._conn.dialect.name == "postgresql":
+            cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(f"COPY records ({_NEW_RECORD_COLUMNS}) FROM STDIN") as copy:
+                for values in self._new_record_values(new, lambda moment: moment):
+                    copy.write_row(values)
             return
-        self._insert_new_postgres(new)
-
-    def _insert_new_postgres(self, new: list[StoredRow]) -> None:
-        """PostgreSQL: ``COPY ... FROM STDIN`` (text format), inside this transaction. A pipelined
-        executemany of prepared INSERTs still cost psycopg a Python round of parameter handling per
-        row; COPY streams the rows in one command."""
-        cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(_POSTGRES_COPY_RECORDS) as copy:
-            for row in new:
-                copy.write_row(
-                    (
-                        *row.key,
-                        source_key(row.key),
-                        self.source_name,
-                        row.project,
-                        row.scope,
-                        row.payload.text,
-                        row.content_hash,
-                        row.source_modified,
-                        self.run_id,
-                        self.run_id,
-                        self.now,
-                    )
-                )
-
-    def _insert_new_sqlite(self, new: list[StoredRow]) -> None:
-        """SQLite: the driver's executemany with ready tuples. SQLAlchemy's per-row parameter handling
-        cost as much as SQLite's own work for a first load (10^6 finance lines). The moments go
-        through the column type's own bind processing, so they are stored exactly as elsewhere."""
         to_db = UTCDateTime().bind_processor(self._conn.dialect)
         assert to_db is not None
-        now = to_db(self.now)
-        self._conn.exec_driver_sql(
-            _SQLITE_INSERT_RECORD,
-            [
-                (
-                    *row.key,
-                    source_key(row.key),
-                    self.source_name,
-                    row.project,
-                    row.scope,
-                    row.payload.text,
-                    row.content_hash,
-                    to_db(row.source_modified),
-                    self.run_id,
-                    self.run_id,
-                    now,
-                )
-                for row in new
-            ],
-        )
+        self._conn.exec_driver_sql(_SQLITE_INSERT_RECORD, list(self._new_record_values(new, to_db)))
+
+    def _new_record_values(
+        self, new: list[StoredRow], moment: Callable[[datetime | None], Any]
+    ) -> Iterator[tuple[Any, ...]]:
+        """Each new row's values in ``_NEW_RECORD_COLUMNS`` order; ``moment`` converts datetimes."""
+        now = moment(self.now)
+        for row in new:
+            yield (
+                *row.key,
+                source_key(row.key),
+                self.source_name,
+                row.project,
+                row.scope,
+                row.payload.text,
+                row.content_hash,
+                moment(row.source_modified),
+                self.run_id,
+                self.run_id,
+                now,
+            )
 
     def _archive_current(self, condition: Any) -> None:
         """Copy the version held by each ``records`` row matching ``condition`` into
