@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -75,6 +77,33 @@ def test_awkward_text_is_stored_exactly_as_given(store: Store) -> None:
     assert store.get_record(WorkItem, odd_key.source) == odd_key
     with store.writer("schedules") as w:  # and they hash the same when read again
         assert w.upsert([*items, odd_key]) == WriteCounts(unchanged=len(awkward) + 1)
+
+
+def test_two_writers_inserting_the_same_new_record_get_a_clear_conflict(store: Store) -> None:
+    """Without the source lock, two writers may both find a record new; the second to insert it
+    gets pmsync's error with a hint (on PostgreSQL from inside the bulk COPY), and loses nothing."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite queues writers on its write lock, so the second one sees the record")
+    first = store.writer("schedules")
+    first.upsert([task(1)])  # not committed yet
+    failures: list[BaseException] = []
+
+    def second_writer() -> None:
+        try:
+            with store.writer("schedules") as w:
+                w.upsert([task(1, "from the second writer")])  # waits on the first one's row
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    time.sleep(0.5)  # let the second writer look the key up and start its insert
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert len(failures) == 1 and isinstance(failures[0], StoreError), failures
+    assert "conflicting write" in str(failures[0]) and "hold the source lock" in str(failures[0])
+    assert names(store) == ["Task 1"]
 
 
 def test_round_trip_keeps_types(store: Store) -> None:

@@ -219,15 +219,18 @@ class Writer:
     # -- internals -------------------------------------------------------------------------------
 
     def _guard(self, action: Callable[[], T]) -> T:
+        # The bulk inserts talk to the driver directly, so its own errors are caught too.
+        driver = self._conn.dialect.dbapi
+        assert driver is not None  # an open connection has its driver
         try:
             return action()
-        except IntegrityError as exc:
+        except (IntegrityError, driver.IntegrityError) as exc:
             raise StoreError(
-                f"conflicting write: {exc.orig}",
+                f"conflicting write: {getattr(exc, 'orig', None) or exc}",
                 source=self.source_name,
                 hint="another process wrote the same records at the same time; hold the source lock",
             ) from exc
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, driver.Error) as exc:
             raise StoreError(f"write failed: {exc}", source=self.source_name) from exc
 
     def _existing(self, keys: Sequence[RecordKey]) -> dict[RecordKey, Any]:
@@ -329,8 +332,11 @@ class Writer:
         moments go through the column type's own bind processing, so they are stored exactly as
         elsewhere."""
         if self._conn.dialect.name == "postgresql":
-            cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy(f"COPY records ({_NEW_RECORD_COLUMNS}) FROM STDIN") as copy:
+            driver_connection = self._conn.connection.driver_connection
+            with (
+                driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+                cursor.copy(f"COPY records ({_NEW_RECORD_COLUMNS}) FROM STDIN") as copy,
+            ):
                 for values in self._new_record_values(new, lambda moment: moment):
                     copy.write_row(values)
             return
