@@ -57,7 +57,10 @@ _NEW_RECORD_COLUMNS = (
     "record_type, system, instance, external_id, source_key, source_name, project, scope, payload, "
     "content_hash, source_modified, first_seen_run, last_changed_run, updated_at"
 )
-_SQLITE_INSERT_RECORD = f"INSERT INTO records ({_NEW_RECORD_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_SQLITE_INSERT_RECORD = (
+    f"INSERT INTO records ({_NEW_RECORD_COLUMNS}) "
+    f"VALUES ({', '.join('?' for _ in _NEW_RECORD_COLUMNS.split(','))})"
+)
 
 
 class SourceKeyed(Protocol):
