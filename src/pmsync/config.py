@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -44,6 +46,49 @@ class PortfolioConfig(_Strict):
     name: str = "Portfolio"
     currency: str = "USD"
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+
+
+class ReportingConfig(_Strict):
+    """The agency's reporting calendar: how periods are cut, which day is the status date, in which
+    time zone, and how long a closed period stays "the period to report" (its close window).
+
+    Period boundaries and status dates are local dates in ``time_zone``, never UTC dates: the November
+    report of an agency in Honolulu closes at midnight in Honolulu."""
+
+    #: one report per calendar month, or per calendar quarter
+    cadence: Literal["monthly", "quarterly"] = "monthly"
+    #: IANA time zone name, e.g. ``America/Los_Angeles``
+    time_zone: str = "UTC"
+    #: ``last_day`` of the period, ``last_working_day`` (Monday-Friday, not a holiday), or a fixed day of
+    #: the period's last month (1-31; clipped to the month's length)
+    status_date: Literal["last_day", "last_working_day"] | int = "last_day"
+    #: working days after a period ends during which ``pmsync report`` without ``--period`` still
+    #: reports it (the committee pack for November is built in early December)
+    close_working_days: int = Field(default=10, ge=0, le=60)
+    #: agency holidays: not working days for the status date rule and the close window
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name (e.g. America/New_York, Europe/Berlin, UTC)"
+            ) from None
+        return value
+
+    @field_validator("status_date")
+    @classmethod
+    def _day_in_month(cls, value: object) -> object:
+        if isinstance(value, int) and not 1 <= value <= 31:
+            raise ValueError("a fixed status date is a day of the month, 1-31")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 class ProjectConfig(_Strict):
@@ -87,6 +132,7 @@ class PmsyncConfig(_Strict):
     #: a folder of the user's mapping files, searched before the shipped defaults
     mappings_dir: Path | None = None
     portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
+    reporting: ReportingConfig = Field(default_factory=ReportingConfig)
     projects: list[ProjectConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Sections owned by reconcile / report / publish; validated by their own modules.
@@ -288,6 +334,7 @@ def build_connector(config: PmsyncConfig, source: SourceConfig) -> Connector:
         base_dir=config.base_dir,
         project_links=config.project_links(source),
         fiscal_year_start_month=config.portfolio.fiscal_year_start_month,
+        time_zone=config.reporting.time_zone,
     )
     return cls(context)
 

@@ -111,6 +111,9 @@ class ConnectorContext:
     project_links: Mapping[str, str] = field(default_factory=dict)
     #: first month of the fiscal year (1-12), for connectors that assign fiscal periods
     fiscal_year_start_month: int = 1
+    #: the agency's IANA time zone (pmsync.yaml ``reporting.time_zone``): a source's date-only values
+    #: (a due date, a posting date) are days in this zone, not UTC days
+    time_zone: str = "UTC"
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pmsync.connector"))
 
 
