@@ -12,11 +12,20 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from pmsync import clock
 from pmsync.store import Store
+
+#: The one date the whole suite lives on, whatever the real date (the pin ticks: time still advances).
+#: Tests that care about a particular moment pin it themselves with ``clock.set_now``; ``set_now(None)``
+#: returns to this pin, not to the wall clock. Override with PMSYNC_TEST_NOW to try another date.
+TEST_NOW = datetime.fromisoformat(os.environ.get("PMSYNC_TEST_NOW", "2026-12-04T15:00:00+00:00"))
+os.environ[clock.OFFSET_ENV_VAR] = str(clock.offset_to(TEST_NOW))
+os.environ.pop(clock.NOW_ENV_VAR, None)
 
 # Test connectors are configured by import path (e.g. ``core.pmsync_testconnector:CountingConnector``),
 # in this process and in ``pmsync`` subprocesses (which get this folder on PYTHONPATH), whatever
@@ -76,6 +85,14 @@ def drop_postgres_database(name: str) -> None:
 
     with psycopg.connect(_plain(postgres_server_url()), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def _suite_clock() -> Iterator[None]:
+    """Every test starts on the suite's pinned clock, whatever an earlier test pinned."""
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
