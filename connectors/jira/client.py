@@ -210,9 +210,10 @@ class JiraClient:
             if page.get("isLast", True) or not values:
                 return histories
 
-    def worklog_seconds(self, key: str) -> int:
+    def worklogs(self, key: str) -> list[dict[str, Any]]:
+        """Every worklog of an issue (raw), for its total and its ``started`` dates."""
         logs = self.call(lambda: self.client.worklogs(key), f"{key} worklogs")
-        return sum(int(w.raw.get("timeSpentSeconds") or 0) for w in logs)
+        return [dict(w.raw) for w in logs]
 
     # -- search -----------------------------------------------------------------------------------
     def search_pages(

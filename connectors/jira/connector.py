@@ -14,10 +14,11 @@ scope. A full sync needs no scan (it has just yielded every issue); incremental 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pmsync import clock
 from pmsync.connector import (
     Checkpoint,
     CheckResult,
@@ -161,7 +162,7 @@ class _Run:
         self.mapping: JiraMapping = connector.mapping
         self.source = connector.source
         self.client = client
-        self.started = datetime.now(UTC)
+        self.started = clock.now()
         projects = sorted(self.config.projects)
         same_scope = cursor.get("projects") == projects
         self.since = parse_time(cursor.get("updated")) if same_scope else None
@@ -268,10 +269,10 @@ class _Run:
         if self.max_seen is None or updated > self.max_seen:
             self.max_seen = updated
         histories = self.client.full_changelog(key) if changelog_incomplete(raw) else None
-        worklog_seconds = None
+        worklogs = None
         if self.mapping.effort == "worklogs" and worklogs_incomplete(raw):
-            worklog_seconds = self.client.worklog_seconds(key)
-        return self.normalizer.normalize(raw, histories=histories, worklog_seconds=worklog_seconds)
+            worklogs = self.client.worklogs(key)
+        return self.normalizer.normalize(raw, histories=histories, worklogs=worklogs)
 
     def prune(self) -> None:
         """Forget keys that no later page or restart can re-read (older than the overlap window)."""

@@ -10,8 +10,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pmsync.errors import SourceDataError
-from pmsync.model import ActionItem, Decision, Issue, Record, Risk, SourceRef, StatusCategory, WorkItem
+from pmsync.model import (
+    ActionItem,
+    Decision,
+    FieldChange,
+    Issue,
+    Record,
+    Risk,
+    SourceRef,
+    StatusCategory,
+    WorkItem,
+)
 
+from .history import changelog_changes, worklog_changes
 from .mapping import JiraMapping
 
 _JIRA_CATEGORY: dict[str, StatusCategory] = {
@@ -243,12 +254,12 @@ class IssueNormalizer:
         raw: dict[str, Any],
         *,
         histories: list[dict[str, Any]] | None = None,
-        worklog_seconds: int | None = None,
+        worklogs: list[dict[str, Any]] | None = None,
     ) -> Record:
         key = str(raw.get("key") or "")
         fields = raw.get("fields") or {}
         try:
-            return self._normalize(key, fields, raw, histories, worklog_seconds)
+            return self._normalize(key, fields, raw, histories, worklogs)
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise SourceDataError(
                 f"cannot read issue: {exc}",
@@ -264,18 +275,17 @@ class IssueNormalizer:
         fields: dict[str, Any],
         raw: dict[str, Any],
         histories: list[dict[str, Any]] | None,
-        worklog_seconds: int | None,
+        worklogs: list[dict[str, Any]] | None,
     ) -> Record:
         if not key:
             raise ValueError("the issue has no key")
         project_key = str((fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0])
         status = fields.get("status") or {}
         category = self.status_category(status)
-        history = status_history(
-            histories if histories is not None else (raw.get("changelog") or {}).get("histories") or [],
-            self.category_of,
-            category,
+        changelog = (
+            histories if histories is not None else (raw.get("changelog") or {}).get("histories") or []
         )
+        history = status_history(changelog, self.category_of, category)
         f = self.mapping.fields
         issue_type = str((fields.get("issuetype") or {}).get("name") or "")
         kind = self.kind_of(issue_type)
@@ -285,6 +295,7 @@ class IssueNormalizer:
             "project": self.project_links.get(project_key, project_key),
             "scope": f"project:{project_key}",
             "url": f"{self.base_url}/browse/{key}",
+            "created_at": parse_time(fields.get("created")),
         }
         summary = str(fields.get("summary") or key)
         owner = _name(fields.get("assignee"))
@@ -296,13 +307,19 @@ class IssueNormalizer:
         def text() -> str | None:  # only RAID records keep a description; skip the parse otherwise
             return adf_text(fields.get("description"))
 
+        def raid_history(model: type[Record], owner_field: str) -> tuple[FieldChange, ...]:
+            changes = changelog_changes(
+                changelog, f, self.category_of, owner_field=owner_field, derived=False
+            )
+            return tuple(c for c in changes if c.field in model.model_fields)
+
         if kind == "risk":
             probability = _number(
                 fields.get(f.risk_probability) if f.risk_probability else None, self.mapping.probability_scale
             )
             impact = _number(fields.get(f.risk_impact) if f.risk_impact else None, self.mapping.impact_scale)
             return Risk(
-                **common, title=summary, description=text(),
+                **common, history=raid_history(Risk, "owner"), title=summary, description=text(),
                 owner=owner, status=status_name,
                 status_category=category, probability=probability, impact=impact,
                 score=probability * impact if probability is not None and impact is not None else None,
@@ -310,29 +327,45 @@ class IssueNormalizer:
             )  # fmt: skip
         if kind == "issue":
             return Issue(
-                **common, title=summary, description=text(),
+                **common, history=raid_history(Issue, "owner"), title=summary, description=text(),
                 owner=owner, status=status_name,
                 status_category=category, priority=_name(fields.get("priority")), due=due,
                 raised_on=created, resolved_on=resolved if category == "done" else None,
             )  # fmt: skip
         if kind == "decision":
             return Decision(
-                **common, title=summary, description=text(),
-                decided_by=owner, status=status_name,
+                **common, history=raid_history(Decision, "decided_by"), title=summary,
+                description=text(), decided_by=owner, status=status_name,
                 decided_on=resolved if category == "done" else None,
             )  # fmt: skip
         if kind == "action_item":
             return ActionItem(
-                **common, title=summary, owner=owner, status=status_name, status_category=category, due=due
+                **common,
+                history=raid_history(ActionItem, "owner"),
+                title=summary,
+                owner=owner,
+                status=status_name,
+                status_category=category,
+                due=due,
             )
         parent = (fields.get("parent") or {}).get("key")
         if not parent and f.epic_link:
             parent = fields.get(f.epic_link) or None
         spent = fields.get("timespent")
+        changes = [
+            c
+            for c in changelog_changes(changelog, f, self.category_of)
+            if self.mapping.effort != "worklogs" or c.field != "effort_actual_hours"
+        ]
         if self.mapping.effort == "worklogs":
-            spent = worklog_seconds if worklog_seconds is not None else _inline_worklog_seconds(fields)
+            # every worklog: fetched in full by the caller, else the (complete) inline list
+            logs = worklogs if worklogs is not None else (fields.get("worklog") or {}).get("worklogs") or []
+            spent = sum(int(w.get("timeSpentSeconds") or 0) for w in logs) if logs else None
+            if worklogs is not None or not worklogs_incomplete(raw):
+                changes += worklog_changes(logs, read_field({"timespent": spent}, "timespent", _hours))
         return WorkItem(
             **common,
+            history=tuple(sorted(changes, key=lambda c: c.at)),
             key=key,
             name=summary,
             kind=kind,
@@ -357,14 +390,6 @@ class IssueNormalizer:
             started_at=history.started_at,
             done_at=history.done_at,
         )
-
-
-def _inline_worklog_seconds(fields: dict[str, Any]) -> int | None:
-    worklog = fields.get("worklog") or {}
-    logs = worklog.get("worklogs") or []
-    if not logs:
-        return None
-    return sum(int(w.get("timeSpentSeconds") or 0) for w in logs)
 
 
 def changelog_incomplete(raw: dict[str, Any]) -> bool:

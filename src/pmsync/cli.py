@@ -30,6 +30,7 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_PARTIAL = 4
 EXIT_LOCKED = 5
+EXIT_INCOMPLETE = 6
 
 log = logging.getLogger("pmsync")
 

@@ -14,6 +14,7 @@ user should do*, so the CLI can print one clear line and pick an exit code witho
     │   └── SourceLockedError  another run holds the lock for this source
     ├── ReconcileError         baselines / measures could not be computed (e.g. no approved baseline)
     ├── ReportError            a report could not be built or rendered
+    │   └── ReportIncompleteError  data missing at the status date: written, not published
     └── PublishError           a report could not be published to its destination
 """
 
@@ -111,6 +112,13 @@ class ReconcileError(PmsyncError):
 
 class ReportError(PmsyncError):
     """A report could not be built or rendered."""
+
+
+class ReportIncompleteError(ReportError):
+    """The report has projects or sources with no data valid at its status date; it was written but
+    not published (``--allow-incomplete`` publishes it anyway)."""
+
+    exit_code = 6
 
 
 class PublishError(PmsyncError):

@@ -5,6 +5,12 @@ issues, decisions, action items). Every record names where it came from (``sourc
 instance, external id) and when the source last changed it (``source_modified``), so the store can
 upsert by source reference and keep history.
 
+Valid time: a record may also say when it came to exist at its source (``created_at``) and carry the
+changes its source recorded (``history``: Jira's changelog, worklogs by their start), so a report for
+an earlier status date can say what the record *was then* (:func:`as_it_was`), even when pmsync first
+synced it later. Records whose source keeps no history are read from the stored snapshot nearest the
+status date instead; cost lines and baselines date themselves (``valid_time``). See docs/report.md.
+
 Conventions:
 - dates are ``datetime.date``; moments are timezone-aware ``datetime`` in UTC;
 - money is ``Decimal`` with an ISO-4217 ``currency``;
@@ -19,9 +25,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 StatusCategory = Literal["not_started", "in_progress", "done"]
 WorkItemKind = Literal[
@@ -30,6 +43,8 @@ WorkItemKind = Literal[
 CostKind = Literal["budget", "actual", "commitment", "forecast"]
 DependencyType = Literal["FS", "SS", "FF", "SF"]
 Tier = Literal["small", "medium", "large"]
+
+R = TypeVar("R", bound="Record")
 
 #: values a custom field may hold once normalized
 CustomValue = str | int | float | bool | None
@@ -51,21 +66,65 @@ class SourceRef(_Frozen):
         return f"{self.system}:{self.instance}:{self.external_id}"
 
 
+class FieldChange(_Frozen):
+    """One change a source recorded: ``field`` (a model field name) held ``before`` until ``at``."""
+
+    at: datetime
+    field: str
+    before: Any = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("a change's moment must be timezone-aware")
+        return value
+
+
+#: How a report for an earlier status date reads a record type (``pmsync.store.reader``):
+#: ``snapshot`` — the stored version nearest the status date (the source keeps no history);
+#: ``dated`` — pmsync's latest knowledge, the record dating itself (a cost line's posting date).
+#: Either way, a record that carries ``history`` is rolled back to the status date instead.
+ValidTime = Literal["snapshot", "dated"]
+
+
 class Record(_Frozen):
     """Fields every normalized record has."""
+
+    valid_time: ClassVar[ValidTime] = "snapshot"
 
     source: SourceRef
     source_modified: datetime | None = None
     project: str | None = None
     scope: str = ""
     url: str | None = None
+    #: when the record came to exist at its source, when the source says (Jira's ``created``)
+    created_at: datetime | None = None
+    #: changes the source recorded, oldest first (see :func:`as_it_was`)
+    history: tuple[FieldChange, ...] = ()
 
-    @field_validator("source_modified")
+    @field_validator("source_modified", "created_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("source_modified must be timezone-aware")
+            raise ValueError("source_modified and created_at must be timezone-aware")
         return value
+
+    @model_serializer(mode="wrap")
+    def _without_unused_valid_time(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Records of sources without history serialize (and so hash) exactly as before these fields
+        # existed: upgrading pmsync does not turn every stored record into a "change".
+        data: dict[str, Any] = handler(self)
+        if not data.get("history"):
+            data.pop("history", None)
+        if data.get("created_at") is None:
+            data.pop("created_at", None)
+        return data
+
+    def began_on(self) -> date | None:
+        """The day the record's fact became true at its source, when the record says (``dated``
+        types); a report for an earlier status date leaves it out."""
+        return None
 
 
 class Portfolio(Record):
@@ -150,6 +209,8 @@ class WorkItem(Record):
 class Baseline(Record):
     """A baseline stored in a source (e.g. MS Project Baseline0-10) or captured by pmsync."""
 
+    valid_time: ClassVar[ValidTime] = "dated"
+
     record_type: Literal["baseline"] = "baseline"
     number: int = Field(ge=0)
     name: str | None = None
@@ -163,6 +224,8 @@ class Baseline(Record):
 class BaselineItem(Record):
     """Per-item values of one baseline; ``item`` is the external id of the work item."""
 
+    valid_time: ClassVar[ValidTime] = "dated"
+
     record_type: Literal["baseline_item"] = "baseline_item"
     baseline_number: int = Field(ge=0)
     item: str
@@ -174,6 +237,10 @@ class BaselineItem(Record):
 
 
 class CostLine(Record):
+    #: a line is true from its posting date (or its accounting period); a restated export is pmsync's
+    #: latest knowledge of earlier periods, applied to every report built after it
+    valid_time: ClassVar[ValidTime] = "dated"
+
     record_type: Literal["cost_line"] = "cost_line"
     kind: CostKind
     amount: Decimal
@@ -190,6 +257,9 @@ class CostLine(Record):
     po_number: str | None = None
     task_code: str | None = None
     description: str | None = None
+
+    def began_on(self) -> date | None:
+        return self.posting_date or self.period
 
 
 class Risk(Record):
@@ -272,3 +342,20 @@ def record_type_of(record: Record) -> str:
     """The ``record_type`` discriminator of a record."""
     value: Any = getattr(record, "record_type")  # noqa: B009 - every concrete record has it
     return str(value)
+
+
+def as_it_was(record: R, moment: datetime) -> R | None:
+    """``record`` as it was at ``moment``, from the changes it carries; ``None`` when it did not exist
+    yet. A record without ``history`` is returned as it is (nothing is known of its past)."""
+    if record.created_at is not None and record.created_at > moment:
+        return None
+    later = [change for change in record.history if change.at > moment]
+    if not later:
+        return record
+    values = record.model_dump()
+    for change in sorted(later, key=lambda c: c.at, reverse=True):
+        values[change.field] = change.before
+    kept = tuple(change for change in record.history if change.at <= moment)
+    values["history"] = kept
+    values["source_modified"] = max((c.at for c in kept), default=record.created_at)
+    return type(record).model_validate(values)

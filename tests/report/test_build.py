@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -171,15 +171,30 @@ def test_a_past_report_rebuilds_byte_for_byte_after_newer_data_arrived(
     config, store = live_through(tmp_path, store_url, last_month=10)
     with store:
         clock.set_now(NOV_1)  # October's report, built on the first of November
-        first = write_report(
-            build_report(store, config, Period.parse("2026-10")), tmp_path / "then", ["html", "xlsx", "json"]
-        )
+        built = build_report(store, config, Period.parse("2026-10"))
+        first = write_report(built, tmp_path / "then", ["html", "xlsx", "json"])
         live_november(tmp_path, config, store)
         clock.set_now(DEC_2)
-        october = build_report(store, config, Period.parse("2026-10"))
+        # --as-of the moment the first report states it read the store at: the same bytes
+        october = build_report(store, config, Period.parse("2026-10"), as_of=built.meta.store.as_of)
         again = write_report(october, tmp_path / "now", ["html", "xlsx", "json"])
+        # built again without --as-of, with November's data known: October's state is unchanged
+        later = build_report(store, config, Period.parse("2026-10"))
     for a, b in zip(first, again, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+    assert later.meta.store.as_of > built.meta.store.as_of
+    assert later.meta.status_date == built.meta.status_date == date(2026, 10, 31)
+    # October's actuals posted on 10-31 arrived with November's export: valid in October, they are in
+    # the October report built after them (and were not in the one built before)
+    actual = {r.key: r.actual for r in built.portfolio}
+    assert {r.key: r.actual for r in later.portfolio} == {
+        "ERP": actual["ERP"] + 260_000,  # type: ignore[operator]
+        "WEB": actual["WEB"] + 12_000,  # type: ignore[operator]
+        "HR": actual["HR"],
+    }
+    assert [r.title for r in next(p for p in later.projects if p.key == "ERP").risks] == [
+        "Data migration quality"
+    ]
     erp = next(p for p in october.projects if p.key == "ERP")
     assert [r.title for r in erp.risks] == ["Data migration quality"]  # R2 came later
     assert erp.summary.text == "No narrative provided."  # no narratives/ERP-2026-10.md

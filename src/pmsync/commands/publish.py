@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     type=click.Choice(["green", "amber", "red", "grey"]),
     help="Overall status metadata for FILES.",
 )
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Publish a report even though it lists projects or sources with no data at its status date.",
+)
 @click.pass_obj
 def publish(
     state: CliState,
@@ -44,12 +49,13 @@ def publish(
     period: str | None,
     project: str | None,
     overall_status: str | None,
+    allow_incomplete: bool,
 ) -> None:
     """Publish report files to SharePoint or a folder (the targets in pmsync.yaml's publish: section)."""
     from pmsync.errors import PublishError
     from pmsync.publish import ProjectStatusRow, ReportFile
     from pmsync.publish import publish as run_publish
-    from pmsync.publish.inputs import from_directory
+    from pmsync.publish.inputs import from_directory, report_gaps
     from pmsync.store import Store
 
     if not files and from_dir is None:
@@ -66,6 +72,7 @@ def publish(
     ]
     if not chosen:
         raise PublishError(f"{from_dir} holds no files to publish", record="--from")
+    refuse_incomplete(report_gaps(f.path for f in chosen), allow_incomplete)
     config = state.config()
     counts: dict[str, int] = {}
     with Store.open(config.store_url()) as store:
@@ -74,3 +81,16 @@ def publish(
             counts[result.action] = counts.get(result.action, 0) + 1
     summary = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in sorted(counts.items()))
     click.echo(f"done: {summary}", err=True)
+
+
+def refuse_incomplete(gaps: list[str], allow_incomplete: bool) -> None:
+    """Say what a report is missing; refuse to publish it unless ``--allow-incomplete``."""
+    from pmsync.errors import ReportIncompleteError
+
+    for line in gaps:
+        click.echo(f"warning: no data at the status date: {line}", err=True)
+    if gaps and not allow_incomplete:
+        raise ReportIncompleteError(
+            f"not published: {len(gaps)} project/source gap(s) at the status date (listed above)",
+            hint="sync the missing sources, or publish anyway with --allow-incomplete",
+        )

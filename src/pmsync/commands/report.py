@@ -37,7 +37,11 @@ def _as_of(value: str | None) -> datetime | None:
 
 
 @click.command()
-@click.option("--period", help="Month to report, YYYY-MM (default: the current month).")
+@click.option(
+    "--period",
+    help="Period to report: YYYY-MM, or YYYY-Qn with a quarterly cadence (default: the last closed "
+    "period while its close window is open, else the current one).",
+)
 @click.option("--project", "projects", multiple=True, metavar="KEY", help="Only this project (repeatable).")
 @click.option("--program", metavar="NAME", help="Only the projects of this program (projects[].program).")
 @click.option("--portfolio", is_flag=True, help="Every project (the default when no --project is given).")
@@ -47,6 +51,11 @@ def _as_of(value: str | None) -> datetime | None:
     "--as-of", "as_of", metavar="DATETIME", help="Read the store as it was at this moment (ISO 8601)."
 )
 @click.option("--publish", is_flag=True, help="Publish the files to the targets in the publish: section.")
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="With --publish: publish even when projects or sources have no data at the status date.",
+)
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of the JSON report and exit.")
 @click.pass_obj
 def report(
@@ -59,12 +68,15 @@ def report(
     out_dir: Path | None,
     as_of: str | None,
     publish: bool,
+    allow_incomplete: bool,
     schema: bool,
 ) -> None:
     """Build the oversight report for a period and write it as HTML, XLSX, PDF and/or JSON."""
     from pmsync import clock
+    from pmsync.commands.publish import refuse_incomplete
+    from pmsync.errors import ReportError
     from pmsync.report.build import build_report
-    from pmsync.report.period import Period
+    from pmsync.report.period import ReportingCalendar
     from pmsync.report.settings import load_reports_config
     from pmsync.report.writers import parse_formats, write_report
     from pmsync.report.writers.json import schema_text
@@ -78,9 +90,21 @@ def report(
     config = state.config()
     settings = load_reports_config(config)
     chosen = parse_formats(formats if formats is not None else settings.formats)
-    month = Period.parse(period) if period else Period.containing(clock.now().date())
+    calendar = ReportingCalendar(config.reporting)
     moment = _as_of(as_of)
+    if period:
+        month = calendar.parse(period)
+    else:
+        choice = calendar.default_period(moment or clock.now())
+        month = choice.period
+        click.echo(f"reporting {month}: {choice.reason}", err=True)
     with Store.open(config.store_url()) as store:
+        if not store.sync_runs(limit=1):
+            raise ReportError(
+                "the store holds no sync run yet: there is nothing to report",
+                record=store.url,
+                hint="run `pmsync sync` first",
+            )
         built = build_report(
             store,
             config,
@@ -100,6 +124,18 @@ def report(
         )
         for path in paths:
             click.echo(f"wrote {path}")
+        meta = built.meta
+        click.echo(
+            f"status date {meta.status_date} ({meta.time_zone}); read the store as of "
+            f"{meta.store.as_of.isoformat()} (rebuild exactly with --as-of {meta.store.as_of.isoformat()})",
+            err=True,
+        )
+        gaps = [f"{meta.period} {gap.project}: {gap.note}" for gap in meta.gaps]
+        if publish:
+            refuse_incomplete(gaps, allow_incomplete)
+        else:
+            for line in gaps:
+                click.echo(f"warning: no data at the status date: {line}", err=True)
         if publish:
             from pmsync.report.publishing import publish_report
 

@@ -108,3 +108,19 @@ def report_links(
         if own or portfolio:
             links[key] = own or portfolio or ""
     return links
+
+
+def report_gaps(paths: Iterable[Path]) -> list[str]:
+    """What the reports among (or beside) ``paths`` say is missing at their status date, one line per
+    gap, read from their ``report-*.json``: a report with gaps is not published without
+    ``--allow-incomplete``."""
+    seen: set[Path] = set()
+    lines: list[str] = []
+    for path in paths:
+        candidate = path if path.suffix == ".json" else path.with_suffix(".json")
+        if candidate in seen or not candidate.name.startswith("report-") or not candidate.is_file():
+            continue
+        seen.add(candidate)
+        report = read_report_json(candidate)
+        lines += [f"{report.meta.period} {gap.project}: {gap.note}" for gap in report.meta.gaps]
+    return lines

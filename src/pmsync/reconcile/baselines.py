@@ -163,8 +163,16 @@ class BaselineRegister:
         return counts
 
     def approved(self, as_of: datetime | None = None) -> Baseline | None:
-        """The plan of record: the most recently approved pmsync baseline."""
+        """The plan of record: the most recently approved pmsync baseline. On a valid-time view of the
+        store (a report for an earlier status date), the one in force at that date; when none was
+        approved by then, the first approved afterwards (:func:`approved_after` says so)."""
         approved = [b for b in self.baselines(as_of) if is_pmsync(b) and b.approved_at is not None]
+        cutoff = self.store.valid_time.valid_at if self.store.valid_time is not None else None
+        if cutoff is not None and approved:
+            in_force = [b for b in approved if b.approved_at is not None and b.approved_at <= cutoff]
+            if not in_force:
+                return min(approved, key=lambda b: (b.approved_at, b.number))
+            approved = in_force
         return max(approved, key=lambda b: (b.approved_at, b.number), default=None)
 
     def history(self, as_of: datetime | None = None) -> list[BaselineEvent]:

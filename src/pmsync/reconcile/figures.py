@@ -130,6 +130,13 @@ def choose_baseline(store: Store, project: str, as_of: datetime | None) -> Chose
         else:
             notes.append("no baseline: schedule variance, earned value and scope change are not computed")
             return ChosenBaseline(None, {}, approvals, notes)
+    read = store.valid_time
+    if read is not None and baseline.approved_at is not None and baseline.approved_at > read.valid_at:
+        notes.append(
+            f"baseline {bl.label(baseline)} was approved on {baseline.approved_at.date().isoformat()}, after "
+            f"the status date {read.valid_on.isoformat()}: no baseline had been approved by then, so "
+            "variances are measured against it"
+        )
     items = {bl.item_key(baseline, i): i for i in register.items(baseline, as_of)}
     return ChosenBaseline(baseline, items, approvals, notes)
 

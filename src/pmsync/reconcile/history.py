@@ -1,10 +1,8 @@
 """Work progress at several past moments in one pass over the store's history.
 
 The S-curve needs earned value at every past month end. Reading all work items "as of" each month
-end decodes every item once per month; here each stored version is decoded once and credited to
-every month end it was valid at. This reads the store's versions
-(:func:`pmsync.store.versions.versions`) directly, because the store's public reader answers one
-moment per call.
+end decodes every item once per month; here the store streams each record's versions once
+(:meth:`pmsync.store.Store.payloads_at`) and each is credited to every month end it was valid at.
 
 Only what earned value needs is taken from a version: status category, actual finish, percent
 complete, physical percent complete and actual cost.
@@ -16,13 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
-
 from pmsync.store import Store
-from pmsync.store.versions import versions
 
 
 @dataclass(frozen=True)
@@ -68,31 +62,16 @@ def _key(payload: dict[str, Any]) -> str:
     return f"{source['system']}:{source['instance']}:{source['external_id']}"
 
 
-@lru_cache(maxsize=1)
-def _progress_query() -> Select[Any]:
-    """A project's work item versions valid between two moments (built once; values bound per call)."""
-    valid = versions(record_type=True, project=True, during=True, include_deleted=False).subquery()
-    # Ordered so each moment lists its items in the same order on every dialect and every run.
-    return select(valid.c.valid_from, valid.c.valid_to, valid.c.payload).order_by(
-        valid.c.record_id, valid.c.valid_from
-    )
-
-
 def progress_at(store: Store, project: str, moments: Sequence[datetime]) -> list[dict[str, Progress]]:
-    """For each of ``moments`` (ascending), the progress of every work item of ``project`` then."""
+    """For each of ``moments`` (ascending), the progress of every work item of ``project`` then.
+
+    On a valid-time view of the store (:meth:`Store.at`) the moments are valid times: a Jira item is
+    rolled back through its changelog, a schedule task read from the snapshot held then."""
     if not moments:
         return []
-    params = {"record_type": "work_item", "project": project, "first": moments[0], "last": moments[-1]}
     found: list[dict[str, Progress]] = [{} for _ in moments]
-    with store.engine.connect() as conn:
-        rows = conn.execution_options(yield_per=1000).execute(_progress_query(), params)
-        for valid_from, valid_to, payload in rows:
-            covered = [
-                i for i, m in enumerate(moments) if valid_from <= m and (valid_to is None or valid_to > m)
-            ]
-            if not covered:
-                continue
-            key, progress = _key(payload), _progress(payload)
-            for index in covered:
-                found[index][key] = progress
+    for payloads in store.payloads_at("work_item", project, moments):
+        for index, payload in enumerate(payloads):
+            if payload is not None:
+                found[index][_key(payload)] = _progress(payload)
     return found

@@ -13,7 +13,8 @@ moment its newest data arrived.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -26,6 +27,7 @@ from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
 from pmsync.reconcile.portfolio import rollup, trend_of
 from pmsync.reconcile.results import ProjectMeasures, ReconciliationException
 from pmsync.report.changes import changes_between
+from pmsync.report.gaps import data_gaps
 from pmsync.report.model import (
     Appendix,
     BaselineUsed,
@@ -40,7 +42,7 @@ from pmsync.report.model import (
     StoreState,
     SyncRunEntry,
 )
-from pmsync.report.period import Period
+from pmsync.report.period import Period, ReportingCalendar
 from pmsync.report.sections import SyncHistory, executive_summary, open_risk_titles, raid_log
 from pmsync.report.settings import ReportsConfig, load_reports_config
 from pmsync.store import Store
@@ -127,6 +129,62 @@ def _had_data(measures: ProjectMeasures) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ReportMoments:
+    """The two times of a report and of the previous one it is compared with.
+
+    ``known_at`` is recorded time (what pmsync knew: the end of the newest sync run finished by the
+    build moment, so re-running the same report gives the same bytes); ``valid_at`` is valid time (the
+    end of the status date in the agency's zone: the state the report describes). The previous report
+    is the previous period's state as pmsync knew it when that report was last published (else at the
+    previous status date)."""
+
+    status_date: date
+    known_at: datetime
+    valid_at: datetime
+    previous_status_date: date
+    previous_known_at: datetime
+    previous_valid_at: datetime
+
+
+def report_moments(
+    calendar: ReportingCalendar,
+    period: Period,
+    known_at: datetime,
+    data_through: datetime | None,
+    last_published: Callable[[str, datetime], datetime | None] | None = None,
+) -> ReportMoments:
+    """When a report for ``period`` built at ``known_at`` reads, in both times.
+
+    The previous report is what the committee last saw of the previous period: its last publication
+    (``last_published(name_prefix, before)``) when there was one, else the previous period's state as
+    known at its status date."""
+    read_at = min(data_through, known_at) if data_through is not None else known_at
+    status_moment = calendar.status_moment(period)
+    if status_moment <= known_at:
+        # A closed period is described at its status date, however old the data (stale sources are
+        # flagged). The report states the later of its data and its status moment as the moment it
+        # read: nothing was recorded in between, and a rebuild ``--as-of`` it gives the same bytes.
+        status_date = calendar.status_date(period)
+        read_at = max(read_at, status_moment)
+    else:
+        # A period still running is described as of the newest data.
+        status_date = min(calendar.status_date(period), calendar.local_date(read_at))
+    valid_at = min(calendar.end_of_day(status_date), read_at)
+    previous = period.previous()
+    published = last_published(f"report-{previous.label}", read_at) if last_published else None
+    previous_known = min(published or calendar.status_moment(previous), read_at)
+    previous_status = min(calendar.status_date(previous), calendar.local_date(previous_known))
+    return ReportMoments(
+        status_date=status_date,
+        known_at=read_at,
+        valid_at=valid_at,
+        previous_status_date=previous_status,
+        previous_known_at=previous_known,
+        previous_valid_at=min(calendar.end_of_day(previous_status), previous_known),
+    )
+
+
 def build_report(
     store: Store,
     config: PmsyncConfig,
@@ -138,21 +196,31 @@ def build_report(
     measure: MeasureProject | None = None,
     settings: ReportsConfig | None = None,
 ) -> Report:
-    """Build the report for ``period`` (all projects, or ``projects``), reading the store as of ``as_of``
-    (default: the end of the period)."""
+    """Build the report for ``period`` (all projects, or ``projects``): the state valid at the period's
+    status date, with what the store knew at ``as_of`` (default: now; see :class:`ReportMoments`)."""
     settings = settings or load_reports_config(config)
     measure = measure or reconcile_measurer(config)
-    as_of = min(_utc(as_of), period.end_moment) if as_of is not None else period.end_moment
-    previous = period.previous()
-    previous_as_of = min(previous.end_moment, as_of)
-    keys = select_projects(config, store, projects, as_of, program)
-    history = SyncHistory(store, config, as_of, settings.sync_runs_listed)
-    previous_history = SyncHistory(store, config, previous_as_of, 1)
+    calendar = ReportingCalendar(config.reporting)
+    built_at = _utc(as_of) if as_of is not None else clock.now()
+    history = SyncHistory(store, config, built_at, settings.sync_runs_listed)
     data_through = history.data_through
-    status_date = min(period.end, (data_through or as_of).date(), as_of.date())
-    previous_status_date = min(previous.end, (previous_history.data_through or previous_as_of).date())
-    # Staleness is judged at the report's moment; for a period still running, at the present moment.
-    reference = min(as_of, clock.now())
+    # Baselines are captured and approved outside sync runs: the store's newest data includes them.
+    baseline_write = store.newest_write(("baseline", "baseline_item"), built_at)
+    if baseline_write is not None and (data_through is None or baseline_write > data_through):
+        data_through = baseline_write
+    moments = report_moments(calendar, period, built_at, data_through, store.last_published)
+    as_of = moments.known_at
+    status_date, previous_status_date = moments.status_date, moments.previous_status_date
+    previous = period.previous()
+    previous_as_of = moments.previous_known_at
+    now_view = store.at(known_at=as_of, valid_at=moments.valid_at, valid_on=status_date)
+    before_view = store.at(
+        known_at=previous_as_of, valid_at=moments.previous_valid_at, valid_on=previous_status_date
+    )
+    keys = select_projects(config, now_view, projects, as_of, program)
+    # Staleness is judged at the status moment: a source last synced ten days before a closed period's
+    # status date (or before the newest data of a running one) is stale for this report.
+    reference = moments.valid_at
     by_key: dict[str, ProjectConfig] = {p.key: p for p in config.projects}
 
     sections: list[ProjectSection] = []
@@ -162,9 +230,9 @@ def build_report(
     for key in keys:
         project = by_key.get(key) or ProjectConfig(key=key, name=key)
         try:
-            current = measure(store, project, status_date, as_of=as_of)
+            current = measure(now_view, project, status_date, as_of=as_of)
             before: ProjectMeasures | None = measure(
-                store, project, previous_status_date, as_of=previous_as_of
+                before_view, project, previous_status_date, as_of=previous_as_of
             )
         except PmsyncError as exc:
             if exc.record is None:
@@ -175,20 +243,22 @@ def build_report(
         current_all.append(current)
         if before is not None:
             previous_all[key] = before
-        raid = raid_log(store, key, as_of, status_date, settings.top_items)
-        risks_before = open_risk_titles(store, key, previous_as_of) if before is not None else {}
+        raid = raid_log(now_view, key, as_of, status_date, settings.top_items)
+        risks_before = open_risk_titles(before_view, key, previous_as_of) if before is not None else {}
         trend = trend_of(before.rag.overall.status if before else None, current.rag.overall.status)
         section = ProjectSection(
             key=key,
             name=current.name,
             measures=current,
             trend=trend,
-            summary=executive_summary(store, config, by_key.get(key), key, period, as_of),
+            summary=executive_summary(now_view, config, by_key.get(key), key, period, as_of),
             risks=raid.risks,
             issues=raid.issues,
             decisions=raid.decisions,
             actions=raid.actions,
-            freshness=history.freshness(by_key.get(key), reference, settings.stale_after_hours),
+            freshness=history.freshness(
+                by_key.get(key), reference, settings.stale_after_hours, now_view, calendar
+            ),
             changes=changes_between(
                 key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
             ),
@@ -202,8 +272,8 @@ def build_report(
     )
     if scope == "portfolio":  # spend and work no project owns concern the whole portfolio
         owned = [p.key for p in config.projects] or keys
-        exceptions = unowned_spend(store.iter_records(CostLine, as_of=as_of), owned)
-        exceptions += unattributed_items(store.iter_records(WorkItem, as_of=as_of))
+        exceptions = unowned_spend(now_view.iter_records(CostLine, as_of=as_of), owned)
+        exceptions += unattributed_items(now_view.iter_records(WorkItem, as_of=as_of))
     roll = rollup(
         current_all,
         status_date,
@@ -230,10 +300,17 @@ def build_report(
         projects=keys,
         currency=currency,
         generated_at=data_through or as_of,
-        store=StoreState(as_of=as_of, data_through=data_through, last_sync_run=history.last_run_id),
+        store=StoreState(
+            as_of=as_of,
+            valid_at=moments.valid_at,
+            data_through=data_through,
+            last_sync_run=history.last_run_id,
+        ),
         pmsync_version=__version__,
         stale_after_hours=settings.stale_after_hours,
         stale_sources=sorted({f.source for s in sections for f in s.freshness if f.stale}),
+        time_zone=config.reporting.time_zone,
+        gaps=data_gaps(config, now_view, keys),
     )
     changes: list[Change] = [c for s in sections for c in s.changes]
     return Report(

@@ -49,13 +49,29 @@ class _Model(BaseModel):
 
 
 class StoreState(_Model):
-    """Which state of the store the report was built from, so it can be rebuilt exactly."""
+    """Which state of the store the report was built from, so it can be rebuilt exactly.
+
+    Two times: ``as_of`` is *recorded* time (what pmsync knew: ``pmsync report --as-of`` with this
+    moment rebuilds the report exactly); ``valid_at`` is *valid* time (the end of the status date in
+    the agency's time zone: the moment the figures describe at the sources)."""
 
     as_of: datetime
+    #: the end of the status date in the agency's time zone (UTC); the state the report describes
+    valid_at: datetime | None = None
     #: the newest change in the store at or before ``as_of`` (the report's data timestamp)
     data_through: datetime | None = None
     #: the newest successful sync run at or before ``as_of``
     last_sync_run: str | None = None
+
+
+class DataGap(_Model):
+    """A project (and source) with no data valid at the status date: the report cannot say where it
+    stood, and says so instead of rating it."""
+
+    project: str
+    #: the source without data, or ``None`` when the project has no data from any source
+    source: str | None = None
+    note: str
 
 
 class ReportMeta(_Model):
@@ -79,6 +95,11 @@ class ReportMeta(_Model):
     stale_after_hours: float
     #: sources not synced successfully within ``stale_after_hours`` of the report's moment
     stale_sources: list[str] = Field(default_factory=list)
+    #: the agency's time zone (pmsync.yaml ``reporting.time_zone``): the status date is a day there
+    time_zone: str = "UTC"
+    #: projects or sources with no data valid at the status date; ``pmsync report --publish``
+    #: refuses to publish a report with gaps unless ``--allow-incomplete`` is given
+    gaps: list[DataGap] = Field(default_factory=list)
 
 
 class MilestoneRef(_Model):

@@ -24,7 +24,7 @@ from pmsync.report.model import (
     RiskRow,
     SourceFreshness,
 )
-from pmsync.report.period import Period
+from pmsync.report.period import Period, ReportingCalendar
 from pmsync.store import Store, SyncRunInfo
 
 log = logging.getLogger(__name__)
@@ -197,11 +197,24 @@ class SyncHistory:
         return str(ok[0].run_id) if ok else None
 
     def freshness(
-        self, project: ProjectConfig | None, reference: datetime, stale_after_hours: float
+        self,
+        project: ProjectConfig | None,
+        reference: datetime,
+        stale_after_hours: float,
+        view: Store | None = None,
+        calendar: ReportingCalendar | None = None,
     ) -> list[SourceFreshness]:
-        """The sources feeding a project (its ``links``; all sources when it names none)."""
+        """The sources feeding a project (its ``links``; all sources when it names none). With the
+        report's valid-time ``view``, a source read from a snapshot taken after the status date says
+        so ("as synced 2026-12-03, 3 days after the status date")."""
+        late = view.valid_time.notes.snapshot_after if view is not None and view.valid_time else {}
         rows = []
         for source in self._sources_for(project):
+            if source.name in late and view is not None and view.valid_time is not None:
+                rows.append(
+                    self._late_snapshot(source, late[source.name], view.valid_time.valid_on, calendar)
+                )
+                continue
             last = self.last_ok.get(source.name)
             if last is None:
                 rows.append(SourceFreshness(source=source.name, system=source.type, stale=True,
@@ -216,6 +229,21 @@ class SyncHistory:
                 )
             )
         return rows
+
+    def _late_snapshot(
+        self, source: SourceConfig, moment: datetime, status_date: date, calendar: ReportingCalendar | None
+    ) -> SourceFreshness:
+        day = calendar.local_date(moment) if calendar is not None else moment.date()
+        days = (day - status_date).days
+        after = f"{days} day{'s' if days != 1 else ''} after" if days else "on"
+        return SourceFreshness(
+            source=source.name,
+            system=source.type,
+            last_sync=self.last_ok.get(source.name),
+            stale=False,
+            note=f"{source.type} keeps no history: read as saved or synced {day.isoformat()}, {after} "
+            f"the status date {status_date.isoformat()}",
+        )
 
     def _sources_for(self, project: ProjectConfig | None) -> list[SourceConfig]:
         if project is None or not project.links:

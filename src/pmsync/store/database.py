@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, TypeVar, overload
 
 from sqlalchemy import Engine
@@ -16,9 +17,21 @@ from pmsync.store import ledger, migrate, reader
 from pmsync.store.engine import create_store_engine, normalize_url
 from pmsync.store.lock import SourceLock
 from pmsync.store.models import PublicationInfo, SyncRunInfo
+from pmsync.store.valid_time import ValidTimeNotes
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 
 R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class ValidTimeRead:
+    """What a :meth:`Store.at` view reads: the state valid at ``valid_at`` (``valid_on`` is its date
+    in the agency's zone) with what pmsync had recorded by ``known_at``."""
+
+    known_at: datetime
+    valid_at: datetime
+    valid_on: date
+    notes: ValidTimeNotes = field(default_factory=ValidTimeNotes, compare=False)
 
 
 class Store:
@@ -28,8 +41,19 @@ class Store:
     a context manager. Reads are streamed; writes go through :meth:`writer`.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, valid_time: ValidTimeRead | None = None) -> None:
         self.engine = engine
+        #: set on a view made by :meth:`at`: every read is then a valid-time read
+        self.valid_time = valid_time
+
+    def at(self, *, known_at: datetime, valid_at: datetime, valid_on: date) -> Store:
+        """A read-only view of the store: records as they were *at their source* at ``valid_at``,
+        with everything pmsync had recorded by ``known_at`` (``pmsync.store.valid_time``).
+        ``valid_at`` later than ``known_at`` reads at ``known_at`` (nothing later is known)."""
+        for moment in (known_at, valid_at):
+            if moment.tzinfo is None:
+                raise ValueError("valid-time reads need timezone-aware moments")
+        return Store(self.engine, ValidTimeRead(known_at, min(valid_at, known_at), valid_on))
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:
@@ -60,7 +84,8 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self.valid_time is None:  # a view shares its store's engine
+            self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -136,8 +161,23 @@ class Store:
     ) -> Iterator[Record]:
         """Stream records of one type, current or as they were at ``as_of`` (ordered by first insert).
 
-        ``include_deleted`` also yields records deleted at their source (as last seen).
+        ``include_deleted`` also yields records deleted at their source (as last seen). On a view made
+        by :meth:`at`, ``as_of`` is what pmsync knew (default: the view's ``known_at``) and records are
+        as they were at the view's valid time.
         """
+        if self.valid_time is not None:
+            read = self.valid_time
+            return reader.iter_valid(
+                self.engine,
+                record_type,
+                project=project,
+                source_name=source_name,
+                known_at=as_of or read.known_at,
+                valid_at=min(read.valid_at, as_of or read.known_at),
+                valid_on=read.valid_on,
+                include_deleted=include_deleted,
+                notes=read.notes,
+            )
         return reader.iter_records(
             self.engine,
             record_type,
@@ -179,6 +219,19 @@ class Store:
         return reader.get_record(
             self.engine, record_type, source, as_of=as_of, include_deleted=include_deleted
         )
+
+    def newest_write(self, record_types: Sequence[str], before: datetime) -> datetime | None:
+        """When pmsync last wrote one of ``record_types`` (e.g. a baseline captured or approved outside
+        any sync run), up to ``before``."""
+        return reader.newest_write(self.engine, record_types, before)
+
+    def payloads_at(
+        self, record_type: str, project: str, moments: Sequence[datetime]
+    ) -> Iterator[list[dict[str, Any] | None]]:
+        """Per record of ``project`` (in id order), its stored payload at each of ``moments``
+        (ascending), or ``None`` where it was not there: one pass over the history for many moments
+        (the S-curve). On a view, the moments are valid times read with the view's knowledge."""
+        return reader.payloads_at(self.engine, record_type, project, moments, self.valid_time)
 
     # -- run ledger, cursors, publications -------------------------------------------------------
 
@@ -222,6 +275,11 @@ class Store:
             run_id=run_id,
             published_at=published_at,
         )
+
+    def last_published(self, name_prefix: str, before: datetime) -> datetime | None:
+        """When a file named ``name_prefix...`` (e.g. ``report-2026-10``) was last published, up to
+        ``before``: the moment a committee last saw that period's report."""
+        return ledger.last_published(self.engine, name_prefix, before)
 
     def find_publication(self, destination: str, content_hash: str) -> PublicationInfo | None:
         """The latest publication of this exact content to ``destination``, if any."""

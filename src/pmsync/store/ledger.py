@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
 
 from pmsync import clock
 from pmsync.store.engine import write_transaction
@@ -208,3 +208,17 @@ def find_publication(engine: Engine, destination: str, content_hash: str) -> Pub
             .first()
         )
     return None if row is None else _publication(row)
+
+
+def last_published(engine: Engine, name_prefix: str, before: datetime) -> datetime | None:
+    """When a file whose name starts with ``name_prefix`` was last published, up to ``before``."""
+    escaped = name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = select(func.max(publications.c.published_at)).where(
+        publications.c.file_name.like(f"{escaped}%", escape="\\"), publications.c.published_at <= before
+    )
+    with engine.connect() as conn:
+        value: datetime | None = conn.execute(query).scalar_one_or_none()
+    if value is None:
+        return None
+    # max() keeps the column's type, so the value comes back as an aware UTC moment on both dialects
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Select, bindparam, func, select
 
 from pmsync.model import Record, SourceRef
 from pmsync.store.payload import from_payload, model_for, source_key, type_name
 from pmsync.store.schema import records
+from pmsync.store.valid_time import ValidTimeNotes, choose, source_first_read, stored_versions
 from pmsync.store.versions import versions
+
+if TYPE_CHECKING:
+    from pmsync.store.database import ValidTimeRead
 
 #: rows fetched per round trip when streaming (server-side cursor on PostgreSQL)
 YIELD_PER = 1000
@@ -79,6 +83,89 @@ def iter_records(
             result.close()
 
 
+def iter_valid(
+    engine: Engine,
+    record_type: type[Record] | str,
+    *,
+    project: str | None,
+    source_name: str | None,
+    known_at: datetime,
+    valid_at: datetime,
+    valid_on: date,
+    include_deleted: bool,
+    notes: ValidTimeNotes | None,
+) -> Iterator[Record]:
+    """Records as they were at their source at ``valid_at``, with what was recorded by ``known_at``
+    (the rules are in :mod:`pmsync.store.valid_time`)."""
+    if known_at.tzinfo is None or valid_at.tzinfo is None:
+        raise ValueError("valid-time reads need timezone-aware moments")
+    model = model_for(record_type)
+    name = type_name(model)
+    notes = notes if notes is not None else ValidTimeNotes()
+    with engine.connect() as conn:
+
+        def first_read(source: str) -> datetime | None:
+            if source not in notes.first_read:
+                notes.first_read[source] = source_first_read(conn, source)
+            return notes.first_read[source]
+
+        for stored in stored_versions(
+            conn, name, first=valid_at, known_at=known_at, project=project, source_name=source_name
+        ):
+            payload = choose(
+                stored,
+                model.valid_time,
+                valid_at,
+                valid_on,
+                include_deleted=include_deleted,
+                notes=notes,
+                source_began=first_read,
+            )
+            if payload is not None:
+                yield from_payload(model, payload, f"{name} #{stored[0].record_id}")
+
+
+def payloads_at(
+    engine: Engine,
+    record_type: str,
+    project: str,
+    moments: Sequence[datetime],
+    valid_time: ValidTimeRead | None,
+) -> Iterator[list[dict[str, Any] | None]]:
+    """See :meth:`pmsync.store.Store.payloads_at`."""
+    if not moments:
+        return
+    known_at = valid_time.known_at if valid_time is not None else moments[-1]
+    policy = model_for(record_type).valid_time
+    first_read: dict[str, datetime | None] = {}
+    with engine.connect() as conn:
+
+        def began(source: str) -> datetime | None:
+            if source not in first_read:
+                first_read[source] = source_first_read(conn, source)
+            return first_read[source]
+
+        for stored in stored_versions(
+            conn, record_type, first=moments[0], known_at=known_at, project=project
+        ):
+            if valid_time is None:  # recorded time: the version held at each moment
+                yield [_held_at(stored, moment) for moment in moments]
+            else:
+                yield [
+                    choose(stored, policy, min(moment, known_at), moment.date())
+                    if moment <= known_at
+                    else choose(stored, policy, known_at, known_at.date())
+                    for moment in moments
+                ]
+
+
+def _held_at(stored: Sequence[Any], moment: datetime) -> dict[str, Any] | None:
+    for version in stored:
+        if version.valid_from <= moment and (version.valid_to is None or version.valid_to > moment):
+            return None if version.op == "delete" else dict(version.payload)
+    return None
+
+
 def get_record(
     engine: Engine,
     record_type: type[Record] | str,
@@ -112,3 +199,13 @@ def count_live(engine: Engine, source_name: str) -> int:
     )
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
+
+
+def newest_write(engine: Engine, record_types: Sequence[str], before: datetime) -> datetime | None:
+    """The newest current version of these record types written at or before ``before``."""
+    query = select(func.max(records.c.updated_at)).where(
+        records.c.record_type.in_(list(record_types)), records.c.updated_at <= before
+    )
+    with engine.connect() as conn:
+        value: datetime | None = conn.execute(query).scalar_one_or_none()
+    return value

@@ -392,6 +392,15 @@ def _project_sheets(report: Report) -> list[Sheet]:
 def _appendix_sheets(report: Report) -> list[Sheet]:
     return [
         (
+            "Data gaps",
+            [
+                Column("Project", width=12),
+                Column("Source", width=20),
+                Column("What is missing at the status date", width=90),
+            ],
+            lambda: ([g.project, g.source or "(every source)", g.note] for g in report.meta.gaps),
+        ),
+        (
             "Sources",
             [
                 Column("Source", width=20),

@@ -15,9 +15,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 
+from pmsync import clock as pmsync_clock
 from pmsync.sandbox.faults import FaultPlan
 from pmsync.sandbox.jira.app import SEARCH_PATHS, Account, JiraApp, jira_error_body
 from pmsync.sandbox.jira.data import JiraData
@@ -58,7 +59,7 @@ class JiraSandbox:
         named = [(p, f"Project {p}") if isinstance(p, str) else p for p in projects]
         self.flavor = FLAVORS[flavor] if isinstance(flavor, str) else flavor
         self.data = JiraData(
-            named, issues_per_project, seed=seed, anchor=anchor, clock=clock or (lambda: datetime.now(UTC))
+            named, issues_per_project, seed=seed, anchor=anchor, clock=clock or pmsync_clock.now
         )
         accounts = [
             Account(self.email, self.api_token, 0)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from pmsync import clock as pmsync_clock
+
 DAY_MS = 86_400_000
 T = TypeVar("T")
 
@@ -169,7 +171,8 @@ class JiraData:
     seed: int = 1
     anchor: datetime | None = None
     span_days: int = 240
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: the sandbox's clock: pmsync's own (real time, or the demo's and tests' pinned clock)
+    clock: Callable[[], datetime] = field(default=pmsync_clock.now)
     specs: dict[str, ProjectSpec] = field(init=False)
     overrides: dict[tuple[str, int], IssueState] = field(init=False, default_factory=dict)
     #: (updated, project, number) of overridden issues in the order they changed
