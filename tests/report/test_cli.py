@@ -145,6 +145,13 @@ def test_publish_sends_the_files_to_a_folder_target_and_a_rerun_publishes_nothin
         source["records_file"] = str(config_path.parent / source["records_file"])
     with_target.write_text(yaml.safe_dump(raw))
     args = ("--period", "2026-11", "--format", "html,json", "--out", str(tmp_path / "out"), "--publish")
+    # HR is configured but no source has data for it: the report says so and is not published...
+    code, output = run(with_target, *args)
+    assert code == 6, output
+    assert "2026-11 HR: no data valid at the status date 2026-11-30" in output
+    assert not (tmp_path / "published").exists()
+    # ...unless the user accepts the gap
+    args = (*args, "--allow-incomplete")
     code, output = run(with_target, *args)
     assert code == 0, output
     assert "archive: report-2026-11.html: published" in output

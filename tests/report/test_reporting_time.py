@@ -67,7 +67,8 @@ def first_sync(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstSync]:
             ],
             "sources": [
                 {"name": "jira", "type": "jira", **sandbox.source_settings(page_size=50)},
-                {"name": "finance", "type": "finance_file", "path": "finance", "mapping": "finance-oracle-ebs.yaml"},
+                {"name": "finance", "type": "finance_file", "path": "finance",
+                 "mapping": "finance-oracle-ebs.yaml"},
             ],
             "reports": {"out_dir": "reports", "formats": ["json"]},
             "publish": {"targets": [{"name": "committee", "type": "folder", "path": "published"}]},
@@ -78,7 +79,17 @@ def first_sync(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstSync]:
         for command in (
             ["sync"],
             ["baseline", "capture", "--project", "ERP"],
-            ["baseline", "approve", "1", "--project", "ERP", "--by", "Steering committee", "--reason", "Gate 2"],
+            [
+                "baseline",
+                "approve",
+                "1",
+                "--project",
+                "ERP",
+                "--by",
+                "Steering committee",
+                "--reason",
+                "Gate 2",
+            ],
         ):
             result = runner.invoke(cli, ["--config", str(path), *command])
             assert result.exit_code == 0, result.output
@@ -104,7 +115,9 @@ def jira_state_at(sandbox: JiraSandbox, cutoff: datetime) -> dict[str, str]:
     """Each issue that existed at ``cutoff`` → its status then, from the raw changelog."""
     client = JIRA(server=sandbox.url, basic_auth=(sandbox.email, sandbox.api_token))
     found: dict[str, str] = {}
-    for issue in client.search_issues("project = ERP", maxResults=False, expand="changelog", json_result=False):
+    for issue in client.search_issues(
+        "project = ERP", maxResults=False, expand="changelog", json_result=False
+    ):
         raw = issue.raw
         if _moment(raw["fields"]["created"]) > cutoff:
             continue
@@ -124,11 +137,9 @@ def jira_state_at(sandbox: JiraSandbox, cutoff: datetime) -> dict[str, str]:
 def expected_leaves(setup: FirstSync, cutoff: datetime) -> tuple[int, int, int]:
     """(work items, leaf items, done leaf items) at ``cutoff``, independently of the report."""
     statuses = jira_state_at(setup.jira, cutoff)
-    config = yaml.safe_load(setup.config.read_text())
     with Store.open(f"sqlite:///{setup.root / 'pmsync.db'}") as store:
         items = {w.source.external_id: w for w in store.iter_records(WorkItem, project="ERP")}
         category = {w.status: w.status_category for w in items.values()}
-    del config
     there = {k: w for k, w in items.items() if k in statuses}
     parents = {w.parent for w in there.values() if w.parent}
     leaves = [k for k in there if k not in parents]
@@ -176,7 +187,9 @@ def test_a_first_sync_in_december_gives_a_complete_november_report(first_sync: F
     assert expected_actuals(first_sync, date(2026, 12, 31)) > expected_actuals(first_sync, date(2026, 11, 30))
 
 
-def test_without_a_period_the_closed_month_is_reported_and_the_choice_explained(first_sync: FirstSync) -> None:
+def test_without_a_period_the_closed_month_is_reported_and_the_choice_explained(
+    first_sync: FirstSync,
+) -> None:
     code, output, data = report(first_sync)
     assert code == 0, output
     assert data is not None and data["meta"]["period"] == "2026-11"
@@ -203,7 +216,10 @@ def test_a_report_before_any_data_existed_says_so_and_is_not_published(first_syn
     assert code == 6, output
     assert data is not None
     # only the baseline (approved later) is there: each source says it has nothing for January
-    assert [(g["project"], g["source"]) for g in data["meta"]["gaps"]] == [("ERP", "jira"), ("ERP", "finance")]
+    assert [(g["project"], g["source"]) for g in data["meta"]["gaps"]] == [
+        ("ERP", "jira"),
+        ("ERP", "finance"),
+    ]
     assert "not published" in output and "--allow-incomplete" in output
     assert not (first_sync.root / "published").exists()
     code, output, _ = report(first_sync, "--period", "2026-01", "--publish", "--allow-incomplete")

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from pmsync.model import RECORD_TYPES, ValidTime
-from pmsync.store.schema import records, sync_runs
+from pmsync.store.schema import record_versions, records, sync_runs
 from pmsync.store.versions import versions
 
 
@@ -154,14 +154,20 @@ def choose(
 
 def source_first_read(conn: Connection, source_name: str) -> datetime | None:
     """When pmsync first read ``source_name``: its first sync run, else (records written without a
-    run) the oldest current version it holds."""
+    run) the oldest version it holds."""
     first: datetime | None = conn.execute(
         select(func.min(sync_runs.c.started_at)).where(sync_runs.c.source_name == source_name)
     ).scalar_one_or_none()
     if first is None:
-        first = conn.execute(
-            select(func.min(records.c.updated_at)).where(records.c.source_name == source_name)
-        ).scalar_one_or_none()
+        # Only stores written without sync runs get here (tests, tools): the scan of ended versions
+        # is then acceptable; sync runs answer from the ledger's index.
+        oldest = [
+            conn.execute(
+                select(func.min(table.c[column])).where(table.c.source_name == source_name)
+            ).scalar_one_or_none()
+            for table, column in ((records, "updated_at"), (record_versions, "valid_from"))
+        ]
+        first = min((m for m in oldest if m is not None), default=None)
     if first is not None and first.tzinfo is None:
         first = first.replace(tzinfo=UTC)
     return first
