@@ -296,6 +296,10 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     config.path = path.resolve()
     for index, source in enumerate(config.sources):
         connector_config(config, source, index=index)
+    # The governance rules must be reachable on the sources' declared risk scales (reconcile owns both).
+    from pmsync.reconcile.riskscale import governance_for
+
+    governance_for(config)
     return config
 
 

@@ -12,6 +12,7 @@
   ``cpi``      EAC = BAC / CPI                        (current cost efficiency continues; the default)
   ``atypical`` EAC = AC + (BAC − EV)                  (the overrun so far will not recur)
   ``cpi_spi``  EAC = AC + (BAC − EV) / (CPI × SPI)    (both cost and schedule efficiency persist)
+  ``commitments`` EAC = AC + open commitments + max(BAC − EV − open commitments, 0) (see eac.py)
 - ETC = EAC − AC, VAC = BAC − EAC, TCPI = (BAC − EV) / (BAC − AC) (and against the EAC). TCPI is
   ``None`` when no work is left (EV ≥ BAC) or no funds are (AC ≥ BAC): a negative or zero index
   means nothing a committee can act on — read the TCPI against the EAC instead.
@@ -152,10 +153,31 @@ def s_curve(
     return points
 
 
+def commitments_eac(bac: Decimal, ev: Decimal, ac: Decimal, committed: Decimal) -> tuple[Decimal, str]:
+    """EAC = AC + open commitments + max(BAC − EV − open commitments, 0), and its formula in figures:
+    spent, plus owed on purchase orders, plus the budget of remaining work the orders do not cover."""
+    remaining = max(bac - ev - committed, ZERO)
+    eac = ac + committed + remaining
+    return eac, (
+        f"EAC = AC + open commitments + max(BAC − EV − open commitments, 0) = {_fmt(ac)} + "
+        f"{_fmt(committed)} + max({_fmt(bac)} − {_fmt(ev)} − {_fmt(committed)}, 0) = {_fmt(money(eac))}"
+    )
+
+
 def estimate_at_completion(
-    bac: Decimal, pv: Decimal, ev: Decimal, ac: Decimal, method: EacMethod = "cpi"
+    bac: Decimal,
+    pv: Decimal,
+    ev: Decimal,
+    ac: Decimal,
+    method: EacMethod = "cpi",
+    committed: Decimal = ZERO,
 ) -> tuple[Decimal | None, str]:
-    """EAC by ``method`` and the formula with its figures, in words."""
+    """EAC by ``method`` and the formula with its figures, in words. ``finance_forecast`` is not an
+    EVM formula: EVM then shows BAC / CPI (the cost measures use the finance lines)."""
+    if method == "commitments":
+        return commitments_eac(bac, ev, ac, committed)
+    if method == "finance_forecast":
+        method = "cpi"
     if method == "atypical":
         eac = ac + (bac - ev)
         return eac, (f"EAC = AC + (BAC − EV) = {_fmt(ac)} + ({_fmt(bac)} − {_fmt(ev)}) = {_fmt(money(eac))}")
@@ -188,9 +210,10 @@ def compute_evm(
     currency: str = "USD",
     basis: str = "",
     curve: Sequence[EvmPoint] = (),
+    committed: Decimal = ZERO,
 ) -> EvmMeasures:
-    """Every EVM measure from the four base figures."""
-    eac, formula = estimate_at_completion(bac, pv, ev, ac, eac_method)
+    """Every EVM measure from the four base figures (and open commitments, for that EAC method)."""
+    eac, formula = estimate_at_completion(bac, pv, ev, ac, eac_method, committed)
     etc = None if eac is None else eac - ac
     vac = None if eac is None else bac - eac
     return EvmMeasures(

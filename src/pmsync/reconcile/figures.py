@@ -16,7 +16,10 @@ The rules, in words:
 - **AC**: finance actuals dated on or before the status date; without finance lines, the schedule's
   own actual cost.
 - **Forecast at completion**: actuals to date + finance forecast lines dated after the status date,
-  when finance provides forecasts; else the EVM EAC by the configured method.
+  when finance provides forecasts; else the EAC by the configured method (see
+  :mod:`~pmsync.reconcile.eac`, which lists every variant); never below actual + open commitments.
+- **Percent spent**: actual to date ÷ BAC (one definition, in cost and EVM alike); spent *and
+  committed* is reported apart as ``percent_committed``.
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ from pmsync.model import (
 )
 from pmsync.reconcile import baselines as bl
 from pmsync.reconcile.calendar import WorkingCalendar
+from pmsync.reconcile.eac import eac_variants, rated_forecast
 from pmsync.reconcile.evm import money
 from pmsync.reconcile.health import is_complete
 from pmsync.reconcile.results import (
     CostBreakdownRow,
     CostMeasures,
+    EacMethod,
     EvmMeasures,
     MilestoneMeasure,
     ScheduleMeasures,
@@ -274,18 +279,23 @@ def cost_measures(
     evm: EvmMeasures | None,
     status_date: date,
     currency: str,
+    method: EacMethod = "cpi",
 ) -> CostMeasures:
     actuals = [x for x in lines if x.kind == "actual" and _to_date(x, status_date)]
     commitments = [x for x in lines if x.kind == "commitment" and _to_date(x, status_date)]
     forecasts = [x for x in lines if x.kind == "forecast" and not _to_date(x, status_date)]
     actual = _sum(actuals) if actuals else sum((i.actual_cost or ZERO for i in work), ZERO)
     bac, bac_basis = budget.amount, budget.basis
+    committed = _sum(commitments)
+    floor = actual + committed
+    finance = None
     if forecasts:
-        forecast, basis = actual + _sum(forecasts), "actuals to date plus finance forecast"
-    elif evm is not None and evm.eac is not None:
-        forecast, basis = evm.eac, "EVM " + " = ".join(evm.eac_formula.split(" = ")[:2])
-    else:
-        forecast, basis = None, "no forecast"
+        value = actual + _sum(forecasts)
+        finance = (value, f"actuals to date {actual:,.2f} + finance forecast {_sum(forecasts):,.2f}")
+    variants = eac_variants(evm, bac, actual, committed)
+    forecast, basis, raised, listed = rated_forecast(method, variants, finance, evm, floor)
+    if finance is not None:
+        basis = "actuals to date plus finance forecast"
     vac = None if bac is None or forecast is None else bac - forecast
     rows: dict[tuple[str | None, int | None, int | None], dict[str, Decimal]] = defaultdict(
         lambda: defaultdict(lambda: ZERO)
@@ -306,7 +316,6 @@ def cost_measures(
         )
         for (cat, fy, fp), v in sorted(rows.items(), key=_row_order)
     ]
-    committed = _sum(commitments)
     return CostMeasures(
         currency=currency,
         budget_at_completion=bac,
@@ -319,6 +328,10 @@ def cost_measures(
         variance_at_completion_percent=None if vac is None or not bac else float(vac / bac * 100),
         cost_variance=evm.cv if evm else None,
         cost_variance_percent=evm.cv_percent if evm else None,
-        percent_spent=None if not bac else float((actual + committed) / bac * 100),
+        percent_spent=None if not bac else float(actual / bac * 100),
+        percent_committed=None if not bac else float(floor / bac * 100),
+        committed_floor=money(floor),
+        forecast_raised_to_floor=raised,
+        eac_variants=listed,
         by_category=breakdown,
     )

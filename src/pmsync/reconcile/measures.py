@@ -179,6 +179,14 @@ def evm_measures(
         currency=currency,
         basis=text,
         curve=s_curve(ends, pv_curve, ev_curve, ac_curve),
+        committed=sum(
+            (
+                x.amount
+                for x in data.cost_lines
+                if x.kind == "commitment" and (x.posting_date or x.period or date.min) <= status_date
+            ),
+            ZERO,
+        ),
     )
     return evm.model_copy(
         update={
@@ -307,7 +315,7 @@ def measure_project(
     bac = budget_at_completion(budget, data.cost_lines, baseline_cost)
     basis = value_basis(candidates, bac, cal)
     evm = evm_measures(store, data, chosen, basis, status_date, as_of, cal, governance, currency)
-    cost = cost_measures(data.cost_lines, work, bac, evm, status_date, currency)
+    cost = cost_measures(data.cost_lines, work, bac, evm, status_date, currency, governance.eac_method)
     scope = scope_measures(chosen, data.items, governance.scope_kinds)
     risk = risk_measures(data, status_date, governance.high_risk_score)
     notes = list(chosen.notes)

@@ -58,10 +58,10 @@ class MeasureProject(Protocol):
 
 def reconcile_measurer(config: PmsyncConfig) -> MeasureProject:
     """The default :class:`MeasureProject`: reconcile's ``measure_project`` under the config's governance."""
-    from pmsync.reconcile.governance import load_governance
     from pmsync.reconcile.measures import measure_project
+    from pmsync.reconcile.riskscale import governance_for
 
-    governance = load_governance(config.governance)
+    governance = governance_for(config)
 
     def measure(
         store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
