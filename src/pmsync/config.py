@@ -105,6 +105,8 @@ class ProjectConfig(_Strict):
     links: dict[str, list[str]] = Field(default_factory=dict)
     #: a text file with the PM's narrative for the executive summary (never invented)
     narrative_file: Path | None = None
+    #: lifecycle state; unset, pmsync derives planning / executing / closing from the work
+    lifecycle: Literal["planning", "executing", "on_hold", "closing", "closed", "cancelled"] | None = None
 
     @field_validator("links", mode="before")
     @classmethod

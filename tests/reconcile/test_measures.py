@@ -27,7 +27,8 @@ approved on 2026-11-02; the plan then changes (B and M slip, C is added). Hand c
     TCPI = (30,000 − 20,172.41) / (30,000 − 20,000) = 9,827.59 / 10,000 = 0.98276
 
     Cost: BAC = approved budget 30,000; forecast = EAC 29,743.59; variance at completion = 256.41
-          (0.85 % under); commitments 5,000; spent (20,000 + 5,000) / 30,000 = 83.3 %
+          (0.85 % under); commitments 5,000; spent 20,000 / 30,000 = 66.7 %, spent and committed
+          (20,000 + 5,000) / 30,000 = 83.3 %; the forecast 29,743.59 is above 25,000 (not raised)
     Schedule: baseline 11-02..12-11 = 29 working days; forecast finish 12-18 → +5 days = 17.2 %
               (medium tier: amber from 10 %) → amber; SPI 0.975 ≥ 0.95 green; worse = amber.
               Go-live at risk (+5). BEI: 1 task (A) due by baseline, 1 done → 1.0.
@@ -212,7 +213,11 @@ def test_project_measures_match_the_hand_computation(portfolio):
     assert (cost.actual_to_date, cost.commitments) == (D("20000.00"), D("5000.00"))
     assert cost.forecast_at_completion == D("29743.59")
     assert cost.variance_at_completion == D("256.41")
-    assert cost.percent_spent == pytest.approx(25000 / 30000 * 100)
+    # one percent spent: actual ÷ BAC; spent and committed is its own, named figure
+    assert cost.percent_spent == pytest.approx(20000 / 30000 * 100)
+    assert cost.percent_committed == pytest.approx(25000 / 30000 * 100)
+    # BAC / CPI (29,743.59) is above actual + open commitments (25,000): not raised
+    assert cost.committed_floor == D("25000.00") and not cost.forecast_raised_to_floor
     assert [(r.fiscal_period, r.actual, r.commitment) for r in cost.by_category] == [(5, D(20000), D(5000))]
 
     s = m.schedule
@@ -233,7 +238,10 @@ def test_project_measures_match_the_hand_computation(portfolio):
         "5 working days late (17.2 % of the 29-working-day baseline duration): amber"
         in m.rag.schedule.explanation
     )
-    assert m.rag.overall.explanation == "red because scope is red"
+    assert (
+        m.rag.overall.explanation
+        == "red because scope is red: scope: 25.0 % of baselined items added or removed (threshold 10 %, red 20 %)"
+    )
 
     assert [e.kind for e in m.exceptions] == ["status_mismatch"]
     assert m.baseline is not None and m.baseline.approved_by == "Steering committee"

@@ -44,7 +44,10 @@ def eac_variants(
     found: dict[EacMethod, tuple[Decimal | None, str]] = {}
     if evm is not None:
         for method in ("cpi", "cpi_spi"):
-            found[method] = estimate_at_completion(evm.bac, evm.pv, evm.ev, evm.ac, method)
+            if method == evm.eac_method:  # EVM's own figure, from the unrounded PV, EV and AC
+                found[method] = (evm.eac, evm.eac_formula)
+            else:  # from the reported (cent-rounded) figures, as a reader would recompute it
+                found[method] = estimate_at_completion(evm.bac, evm.pv, evm.ev, evm.ac, method)
     if bac is not None:
         earned = evm.ev if evm is not None else ZERO
         found["commitments"] = commitments_eac(bac, earned, actual, committed)
@@ -67,7 +70,8 @@ def rated_forecast(
     elif method in variants and variants[method][0] is not None:
         chosen = method
         value, formula = variants[method]
-        basis = "EAC " + LABELS[method]
+        basis = " = ".join(formula.split(" = ")[:2])  # the formula without its figures
+        basis = basis if method == "commitments" else "EVM " + basis
     elif method not in variants and evm is not None and evm.eac is not None:
         # a method outside the list (e.g. "atypical"): EVM computed it
         chosen, value, basis = method, evm.eac, "EVM " + " = ".join(evm.eac_formula.split(" = ")[:2])

@@ -9,7 +9,10 @@ The rules, in words:
   not counted twice.
 - **Forecast finish**: an item's actual finish, unless that date is later than the day the data was
   read (impossible, so a source error: the planned finish is used and a note says so); unfinished
-  work whose planned finish has passed is forecast to finish no earlier than the status date.
+  scheduled work whose planned finish has passed is forecast to finish no earlier than the status date.
+  Flow-managed work (a Jira backlog, not on a logic-linked schedule) is forecast from its recent weekly
+  throughput (:mod:`~pmsync.reconcile.throughput`), never clamped to the status date; with no
+  defensible forecast the project is reported "at least N working days late", with no date.
 - **EV, PV** on the budget's basis: see :mod:`~pmsync.reconcile.valuation` (BAC spread over the
   baseline by cost, work hours, working days or equally; physical % when the schedule gives one,
   else % complete, else the 0/50/100 rule).
@@ -50,9 +53,12 @@ from pmsync.reconcile.results import (
     CostMeasures,
     EacMethod,
     EvmMeasures,
+    FlowForecast,
+    ForecastMethod,
     MilestoneMeasure,
     ScheduleMeasures,
 )
+from pmsync.reconcile.throughput import flow_forecast
 from pmsync.reconcile.valuation import BudgetAtCompletion
 from pmsync.store import Store
 
@@ -107,6 +113,15 @@ def _line_date(line: CostLine) -> date | None:
 def _to_date(line: CostLine, status_date: date) -> bool:
     day = _line_date(line)
     return day is None or day <= status_date
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    """Which sources hold flow-managed work and how its finish is forecast (governance.flow)."""
+
+    systems: tuple[str, ...] = ("jira",)
+    window_weeks: int = 8
+    confidence: int = 85
 
 
 @dataclass
@@ -213,10 +228,13 @@ def schedule_measures(
     status_date: date,
     cal: WorkingCalendar,
     read_on: date | None = None,
+    flow: FlowSettings | None = None,
 ) -> ScheduleMeasures:
     """Finish variance, milestones and BEI; ``read_on`` is the day the data was read (default: the
-    status date), after which no actual date can be real."""
+    status date), after which no actual date can be real. Flow-managed work (``flow.systems``, e.g. a
+    Jira backlog with no logic-linked schedule) is forecast from its throughput (see throughput.py)."""
     read_on = read_on or status_date
+    flow = flow or FlowSettings()
     base = chosen.items
     by_key = {i.source.key(): i for i in work}
     present = {i.source.key() for i in all_items}
@@ -224,11 +242,38 @@ def schedule_measures(
     b_starts = [b.start for b in b_leaf if b.start] + [b.finish for b in b_leaf if b.finish and not b.start]
     b_finishes = [b.finish for b in b_leaf if b.finish]
     b_start, b_finish = min(b_starts, default=None), max(b_finishes, default=None)
-    finishes = [forecast_finish(i, status_date, read_on) for i in work]
+    flowing = [i for i in work if i.source.system in flow.systems]
+    planned = [i for i in work if i.source.system not in flow.systems]
+    scheduled = any(i.predecessors for i in planned)
+    open_flow = [i for i in flowing if not is_complete(i)]
+    # Flow work on a project with a logic-linked schedule details that schedule, whose dates rule.
+    dated = planned if scheduled else work
+    open_ids = {id(i) for i in open_flow}
+    finishes = [forecast_finish(i, status_date, read_on) for i in dated if id(i) not in open_ids]
     current = max((f for f in finishes if f), default=None)
     done = bool(work) and all(is_complete(i) for i in work)
     actuals = [valid_actual_finish(i, read_on) for i in work]
     actual = max((f for f in actuals if f), default=None) if done else None
+    method: ForecastMethod = "schedule"
+    forecast: FlowForecast | None = None
+    floor: int | None = None
+    explanation = ""
+    if open_flow and not scheduled:
+        finished = [f for i in flowing if (f := valid_actual_finish(i, read_on)) is not None]
+        forecast = flow_forecast(finished, len(open_flow), status_date, flow.window_weeks, flow.confidence)
+        rated = forecast.p85_finish if flow.confidence == 85 else forecast.p50_finish
+        if rated is not None:
+            method, explanation = "throughput", forecast.explanation
+            current = max(rated, current) if current is not None else rated
+        else:
+            method, current = "floor", None
+            explanation = forecast.explanation
+            if b_finish is not None and b_finish < status_date:
+                floor = cal.variance(b_finish, status_date)
+                explanation += (
+                    f"; the baseline finish {b_finish} has passed, so the project is at least "
+                    f"{floor} working days late"
+                )
     variance = duration = percent = None
     if b_finish and (actual or current):
         variance = cal.variance(b_finish, actual or current)  # type: ignore[arg-type]
@@ -236,6 +281,9 @@ def schedule_measures(
         duration = cal.count(b_start, b_finish)
     if variance is not None and duration:
         percent = variance / duration * 100
+    if not explanation and (actual or current):
+        which = "actual" if actual else "forecast"
+        explanation = f"{which} finish {actual or current} from the schedule's dates"
     milestones = _milestones(all_items, base, status_date, cal, read_on)
     due = [k for k, b in base.items() if k in by_key and b.finish and b.finish <= status_date]
     # BEI counts baselined detail work with a baseline finish: a done backlog item with no dates
@@ -260,6 +308,10 @@ def schedule_measures(
         bei=completed / len(due) if due else None,
         bei_tasks_completed=completed,
         bei_tasks_due=len(due),
+        forecast_method=method if not actual else "schedule",
+        flow_forecast=forecast,
+        finish_variance_at_least_working_days=floor,
+        forecast_explanation=explanation,
     )
 
 

@@ -139,6 +139,17 @@ class CrosscheckConfig(_Strict):
     require_counterpart: dict[str, list[str]] = Field(default_factory=lambda: {"jira": ["epic"]})
 
 
+class FlowConfig(_Strict):
+    """Flow-managed work: forecast from throughput, not from planned dates (see reconcile.throughput)."""
+
+    #: source systems whose work is a flow backlog (when not on a logic-linked schedule)
+    systems: list[str] = Field(default_factory=lambda: ["jira"])
+    #: weeks of throughput history the forecast resamples
+    window_weeks: int = Field(default=8, ge=1, le=52)
+    #: the confidence whose date is the rated forecast finish (the other is shown as the range)
+    confidence: Literal[50, 85] = 85
+
+
 class GovernanceConfig(_Strict):
     """The ``governance:`` section of pmsync.yaml."""
 
@@ -155,6 +166,7 @@ class GovernanceConfig(_Strict):
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     health: HealthThresholds = Field(default_factory=HealthThresholds)
     crosscheck: CrosscheckConfig = Field(default_factory=CrosscheckConfig)
+    flow: FlowConfig = Field(default_factory=FlowConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -35,6 +35,7 @@ from pmsync.reconcile.evm import (
 )
 from pmsync.reconcile.figures import (
     ChosenBaseline,
+    FlowSettings,
     ProjectData,
     choose_baseline,
     cost_measures,
@@ -47,10 +48,13 @@ from pmsync.reconcile.governance import GovernanceConfig, rate_project
 from pmsync.reconcile.health import assess_schedule, is_complete
 from pmsync.reconcile.history import Progress, progress_at
 from pmsync.reconcile.results import (
+    CostMeasures,
     EvmMeasures,
+    Lifecycle,
     ProjectMeasures,
     RiskMeasures,
     ScheduleHealth,
+    ScheduleMeasures,
     ScopeMeasures,
 )
 from pmsync.reconcile.valuation import PROGRESS_RULE, ValueBasis, budget_at_completion, value_basis
@@ -309,7 +313,10 @@ def measure_project(
     chosen = choose_baseline(store, project.key, as_of)
     work = leaves(data.items)
     read_on = (as_of or clock.now()).date()
-    schedule = schedule_measures(work, data.items, chosen, status_date, cal, read_on)
+    flow = FlowSettings(
+        tuple(governance.flow.systems), governance.flow.window_weeks, governance.flow.confidence
+    )
+    schedule = schedule_measures(work, data.items, chosen, status_date, cal, read_on, flow)
     candidates = _evm_candidates(chosen, data.items, work)
     baseline_cost = sum((b.cost or ZERO for b in candidates.values()), ZERO)
     bac = budget_at_completion(budget, data.cost_lines, baseline_cost)
@@ -340,6 +347,8 @@ def measure_project(
             "change (capture a pmsync baseline of all sources to cover them)"
         )
     register = bl.BaselineRegister(store, project.key)
+    lifecycle, lifecycle_basis = lifecycle_of(project, work, schedule, cost)
+    percent, percent_basis = percent_complete(schedule, evm)
     return ProjectMeasures(
         project=project.key,
         name=project.name,
@@ -361,4 +370,43 @@ def measure_project(
         exceptions=crosscheck_project(project.key, data.items, data.cost_lines, governance.crosscheck, cal),
         rag=rate_project(governance, tier, schedule, cost, evm, scope, risk),
         notes=notes,
+        lifecycle=lifecycle,
+        lifecycle_basis=lifecycle_basis,
+        percent_complete=percent,
+        percent_complete_basis=percent_basis,
     )
+
+
+def lifecycle_of(
+    project: ProjectConfig, work: Sequence[WorkItem], schedule: ScheduleMeasures, cost: CostMeasures
+) -> tuple[Lifecycle, str]:
+    """The lifecycle state: pmsync.yaml's, else derived from the work (closed is never derived:
+    financial close is a decision, so a finished project stays "closing" until pmsync.yaml says so)."""
+    if project.lifecycle is not None:
+        return project.lifecycle, "set in pmsync.yaml"
+    if work and schedule.actual_finish is not None and all(is_complete(i) for i in work):
+        return "closing", (
+            f"derived: all {len(work)} detail items done, actual finish {schedule.actual_finish} "
+            "(set lifecycle: closed in pmsync.yaml after financial close)"
+        )
+    started = any(i.status_category != "not_started" or i.percent_complete for i in work)
+    if not started and not cost.actual_to_date:
+        return "planning", "derived: no work started and nothing spent"
+    return "executing", "derived: work under way"
+
+
+def percent_complete(schedule: ScheduleMeasures, evm: EvmMeasures | None) -> tuple[float | None, str]:
+    """The project's one % complete: earned value ÷ BAC when EVM exists (work weighted by its budget),
+    else detail items done ÷ detail items. The other figure is labelled "items done (by count)"."""
+    if evm is not None and evm.percent_complete is not None:
+        weights = {
+            "cost": "baseline cost",
+            "work_hours": "baseline work hours",
+            "working_days": "baseline working days",
+            "equal": "equal weights",
+        }
+        by = weights.get(evm.weighting or "cost", "baseline cost")
+        return evm.percent_complete, f"earned value ÷ budget at completion (work weighted by {by})"
+    if schedule.percent_complete is not None:
+        return schedule.percent_complete, "detail items done ÷ detail items (by count)"
+    return None, "no work items"
