@@ -240,7 +240,8 @@ def test_project_measures_match_the_hand_computation(portfolio):
     )
     assert (
         m.rag.overall.explanation
-        == "red because scope is red: scope: 25.0 % of baselined items added or removed (threshold 10 %, red 20 %)"
+        == "red because scope is red: scope: 25.0 % of baselined items added or removed "
+        "(threshold 10 %, red 20 %)"
     )
 
     assert [e.kind for e in m.exceptions] == ["status_mismatch"]
