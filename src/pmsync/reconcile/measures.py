@@ -384,9 +384,14 @@ def lifecycle_of(
     financial close is a decision, so a finished project stays "closing" until pmsync.yaml says so)."""
     if project.lifecycle is not None:
         return project.lifecycle, "set in pmsync.yaml"
-    if work and schedule.actual_finish is not None and all(is_complete(i) for i in work):
+    if work and all(is_complete(i) for i in work):
+        finished = (
+            f"actual finish {schedule.actual_finish}"
+            if schedule.actual_finish is not None
+            else "no actual finish date recorded"
+        )
         return "closing", (
-            f"derived: all {len(work)} detail items done, actual finish {schedule.actual_finish} "
+            f"derived: all {len(work)} detail items done, {finished} "
             "(set lifecycle: closed in pmsync.yaml after financial close)"
         )
     started = any(i.status_category != "not_started" or i.percent_complete for i in work)

@@ -25,8 +25,9 @@ from pmsync.model import CostLine, Project, WorkItem
 from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
 from pmsync.reconcile.portfolio import rollup, trend_of
 from pmsync.reconcile.results import ProjectMeasures, ReconciliationException
-from pmsync.report.changes import changes_between
+from pmsync.report.changes import changes_between, restatement_changes
 from pmsync.report.model import (
+    NOT_ACTIVE,
     Appendix,
     BaselineUsed,
     Change,
@@ -191,6 +192,11 @@ def build_report(
             freshness=history.freshness(by_key.get(key), reference, settings.stale_after_hours),
             changes=changes_between(
                 key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
+            )
+            + (
+                restatement_changes(store, key, current.currency, previous_as_of, as_of, before.status_date)
+                if before is not None
+                else []
             ),
         )
         sections.append(section)
@@ -304,7 +310,11 @@ def _portfolio_row(section: ProjectSection, before: ProjectMeasures | None) -> P
             if nxt is not None and when is not None
             else None
         ),
-        needs_attention=m.rag.overall.status in ("red", "amber") or section.trend == "worsening",
+        needs_attention=m.lifecycle not in NOT_ACTIVE
+        and (m.rag.overall.status in ("red", "amber") or section.trend == "worsening"),
+        lifecycle=m.lifecycle,
+        percent_complete=m.percent_complete,
+        percent_complete_basis=m.percent_complete_basis,
     )
 
 

@@ -39,7 +39,11 @@ from pmsync.reconcile.results import (
 #: money: exact in Python, an exact decimal string in JSON (as in reconcile's results)
 Money = Decimal
 
-ChangeKind = Literal["status_change", "milestone_slipped", "new_risk", "rebaseline", "new_project"]
+ChangeKind = Literal[
+    "status_change", "milestone_slipped", "new_risk", "rebaseline", "new_project", "restatement"
+]
+#: lifecycle states reported apart from active work
+NOT_ACTIVE = ("closing", "closed", "cancelled")
 
 NO_NARRATIVE = "No narrative provided."
 
@@ -108,7 +112,13 @@ class PortfolioRow(_Model):
     actual: Money | None = None
     forecast: Money | None = None
     next_milestone: MilestoneRef | None = None
+    #: red or amber (or worsening) *active* work; closing, closed and cancelled projects are apart
     needs_attention: bool = False
+    #: planning, executing, on_hold, closing, closed, cancelled (see reconcile.results.Lifecycle)
+    lifecycle: str = "executing"
+    #: the project's one % complete and what it is
+    percent_complete: float | None = None
+    percent_complete_basis: str = ""
 
     def ratings(self) -> list[RagRating]:
         return [self.schedule, self.cost, self.scope, self.risk, self.overall]
@@ -192,6 +202,10 @@ class Change(_Model):
     text: str
     before: str | None = None
     after: str | None = None
+    #: for a restatement: the net change in money (negative = down), the month restated, the lines
+    amount: Money | None = None
+    period: str | None = None
+    records: list[str] = Field(default_factory=list)
 
 
 class ProjectSection(_Model):
