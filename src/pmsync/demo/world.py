@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from pmsync.demo.portfolio import (
 from pmsync.sandbox.finance_gen import HEADER, ExportLine, write_export
 from pmsync.sandbox.graph_sharepoint import DEMO_SITE_PATH, seed_demo
 from pmsync.sandbox.jira import JiraSandbox
+from pmsync.sandbox.jira.data import WORKFLOWS
 from pmsync.sandbox.microsoft import MicrosoftSandbox
 from pmsync.sandbox.mspdi_gen import ScheduleSpec, write_schedule
 
@@ -38,6 +40,16 @@ SPEND_PLAN = (
     ("Software", "5310", 0.10, ("Carahsoft Technology Corp", "SHI International Corp")),
 )
 CONTINGENCY_SHARE = 0.05
+#: Jira issue types that are detail work (epics are parents; RAID types are not work)
+_DETAIL_TYPES = ("Story", "Task", "Bug", "Sub-task")
+_DELIVERY = WORKFLOWS["delivery"]
+
+
+def _stopped_at(moment: datetime) -> Callable[[], datetime]:
+    """A clock that shows ``moment`` (the sandbox Jira stamps changes with its clock)."""
+    return lambda: moment
+
+
 PHASES = ("Initiation", "Design", "Build", "Test", "Deploy", "Closeout")
 SHAREPOINT_HOST = "contoso.sharepoint.com"
 GRAPH_GROUP_ID = "b320ee12-b1cd-4cca-b648-a437be61c5cd"
@@ -83,6 +95,8 @@ class DemoWorld:
     planner_tasks: dict[str, list[_PlannedTask]] = field(default_factory=dict, init=False)
     dataverse_tasks: dict[str, list[_PlannedTask]] = field(default_factory=dict, init=False)
     finance_months_written: set[date] = field(default_factory=set, init=False)
+    #: when the Jira teams last finished work (their weekly throughput runs from here)
+    jira_moment: datetime = field(default=DEMO_START, init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -112,6 +126,7 @@ class DemoWorld:
     # -- one month of project life ---------------------------------------------------------------
     def advance_to(self, moment: datetime, *, correction_of: date | None = None) -> None:
         """What happened in every system up to ``moment`` (the clock is already there)."""
+        self._finish_jira_items_weekly(moment)
         # About a sixth of the Jira issues move on each month, and each project gains new stories.
         self.jira.touch(len(in_home("jira")) * self.issues_per_project // 6)
         for project in in_home("jira"):
@@ -121,6 +136,34 @@ class DemoWorld:
         self._write_actuals_until(moment, correction_of=correction_of)
 
     # -- Jira --------------------------------------------------------------------------------------
+    def _finish_jira_items_weekly(self, moment: datetime) -> None:
+        """Each week since the last advance, every Jira team finishes its ``weekly_done`` most advanced
+        open detail items, stamped on that week's end: a steady throughput to forecast from (done only
+        at month ends, a backlog would show a throughput of zero in three weeks out of four)."""
+        data = self.jira.data
+        start = self.jira_moment
+        weeks = max(1, (moment - start).days // 7)
+        real_clock = data.clock
+        try:
+            for week in range(1, weeks + 1):
+                at = start + (moment - start) * week / weeks
+                data.clock = _stopped_at(at)
+                for project in in_home("jira"):
+                    open_items = []
+                    for key in data.live_keys([project.source_key]):
+                        state = data.find(key)
+                        if state is None or state.type not in _DETAIL_TYPES:
+                            continue
+                        stage = _DELIVERY.index(state.status) if state.status in _DELIVERY else 0
+                        if stage < len(_DELIVERY) - 1:
+                            open_items.append((-stage, state.number, key))
+                    for _, _, key in sorted(open_items)[: project.weekly_done]:
+                        while (state := data.find(key)) is not None and state.status != _DELIVERY[-1]:
+                            data.update(key)
+        finally:
+            data.clock = real_clock
+        self.jira_moment = moment
+
     def jira_source(self) -> dict[str, Any]:
         settings = self.jira.source_settings(api_token="${PMSYNC_DEMO_JIRA_TOKEN}")
         return {"name": "jira", "type": "jira", **settings}
