@@ -127,7 +127,8 @@ def restatement_changes(
                 project=key,
                 kind="restatement",
                 text=f"Actuals for {r.period} restated since the last report: they {direction}{amount} "
-                f"(the lines concerned: {currency} {r.before:,.2f} → {r.after:,.2f}; {', '.join(parts)}: {shown})",
+                f"(the lines concerned: {currency} {r.before:,.2f} → {r.after:,.2f}; "
+                f"{', '.join(parts)}: {shown})",
                 before=f"{r.before:.2f}",
                 after=f"{r.after:.2f}",
                 amount=r.amount,
