@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pmsync.model import BaselineItem
 from pmsync.reconcile.calendar import WorkingCalendar
-from pmsync.reconcile.results import EacMethod, EvmMeasures, EvmPoint
+from pmsync.reconcile.results import EacMethod, EvmMeasures, EvmPeriod, EvmPoint
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -164,6 +164,44 @@ def commitments_eac(bac: Decimal, ev: Decimal, ac: Decimal, committed: Decimal) 
     )
 
 
+def _step(now: Decimal | None, before: Decimal | None, first: bool) -> Decimal | None:
+    """A period's increment of a cumulative figure; unknown when either end is unknown."""
+    if now is None:
+        return None
+    if first:
+        return now
+    return None if before is None else now - before
+
+
+def period_figures(curve: Sequence[EvmPoint], status_date: date) -> list[EvmPeriod]:
+    """Each period's own PV, EV, AC (the increments of the cumulative S-curve) up to the status date,
+    with that period's SPI = ΔEV / ΔPV and CPI = ΔEV / ΔAC. The first point's increment is from zero;
+    a period whose start is unknown (no EV or AC recorded then) has no increment (None, not a guess)."""
+    found: list[EvmPeriod] = []
+    previous: EvmPoint | None = None
+    for point in curve:
+        if point.period_end > status_date:
+            break
+        first = previous is None
+        pv = point.pv - (previous.pv if previous is not None else ZERO)
+        ev = _step(point.ev, previous.ev if previous is not None else None, first)
+        ac = _step(point.ac, previous.ac if previous is not None else None, first)
+        found.append(
+            EvmPeriod(
+                start=previous.period_end if previous is not None else None,
+                end=point.period_end,
+                label=point.label,
+                pv=pv,
+                ev=ev,
+                ac=ac,
+                spi=None if ev is None else _ratio(ev, pv),
+                cpi=None if ev is None or ac is None else _ratio(ev, ac),
+            )
+        )
+        previous = point
+    return found
+
+
 def estimate_at_completion(
     bac: Decimal,
     pv: Decimal,
@@ -240,4 +278,6 @@ def compute_evm(
         percent_spent=None if bac == 0 else float(ac / bac * 100),
         basis=basis,
         s_curve=list(curve),
+        periods=(periods := period_figures(curve, status_date)),
+        this_period=periods[-1] if periods and periods[-1].end == status_date else None,
     )

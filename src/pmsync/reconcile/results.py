@@ -234,6 +234,21 @@ class EvmPoint(_Result):
     ac: Decimal | None = None
 
 
+class EvmPeriod(_Result):
+    """PV, EV, AC earned in one period (the S-curve's increments), and that period's indices: the
+    GAO Schedule and Cost guides ask for current-period figures beside cumulative ones, because
+    cumulative indices hide recent performance."""
+
+    start: date | None = None  # the previous period end (exclusive); None: from the start
+    end: date
+    label: str
+    pv: Decimal
+    ev: Decimal | None = None
+    ac: Decimal | None = None
+    spi: float | None = None
+    cpi: float | None = None
+
+
 class EvmMeasures(_Result):
     """Earned value per ANSI/EIA-748 and the PMI PMBOK Guide, as of ``status_date``."""
 
@@ -274,6 +289,10 @@ class EvmMeasures(_Result):
     baseline_cost: Decimal | None = None
     #: how EV credits progress, in words (percentages, done, the 0/50/100 rule)
     progress_rule: str = ""
+    #: the reporting period ending on the status date (since the previous month end)
+    this_period: EvmPeriod | None = None
+    #: every period up to the status date (monthly burn: ``ac`` is what was spent in that month)
+    periods: list[EvmPeriod] = Field(default_factory=list)
 
 
 # --- schedule health -------------------------------------------------------------------------------

@@ -260,6 +260,25 @@ def _project_sheets(report: Report) -> list[Sheet]:
             ),
         ),
         (
+            "EVM by period",
+            [
+                key,
+                Column("Period", width=10),
+                Column("From (exclusive)", DATE, 12),
+                Column("To", DATE, 12),
+                *_money_cols("PV", "EV", "AC (burn)"),
+                Column("SPI", RATIO, 8),
+                Column("CPI", RATIO, 8),
+                Column("This period", width=8),
+            ],
+            lambda: (
+                [p.key, q.label, q.start, q.end, q.pv, q.ev, q.ac, q.spi, q.cpi, q == e.this_period]
+                for p in projects
+                if (e := p.measures.evm) is not None
+                for q in e.periods
+            ),
+        ),
+        (
             "S-curve",
             [key, Column("Period", width=10), Column("Period end", DATE, 12), *_money_cols("PV", "EV", "AC")],
             lambda: (
