@@ -301,3 +301,33 @@ def test_s_curve_takes_past_earned_value_from_history(portfolio):
         ("2026-12", D("30000.00"), None, None),
     ]
     assert m.evm.s_curve[1].period_end == date(2026, 12, 15)
+
+
+def test_after_a_rebaseline_the_original_and_current_baseline_are_side_by_side(portfolio):
+    """Re-baseline on 11-30 to the slipped plan (baseline 2: B and Go-live 12-18, C added). The forecast
+    finish 12-18 is 0 working days late against baseline 2 but 5 late against the original baseline 1
+    (12-11 → 12-18: Dec 14-18). Baseline 1's detail cost A 10,000 + B 19,000 = 29,000; baseline 2 adds
+    C 2,000 = 31,000. Each cost variance is that baseline cost − the one forecast at completion."""
+    clock.set_now(datetime(2026, 11, 30, 12, tzinfo=UTC))
+    BaselineRegister(portfolio, "ERP").rebaseline(
+        by="Steering committee", reason="build slip", change_request="CR-7"
+    )
+    clock.set_now(datetime(2026, 11, 30, 13, tzinfo=UTC))
+    m = measure_project(portfolio, CONFIG.projects[0], STATUS, governance=GOVERNANCE)
+    original, current = m.baseline_comparison
+    assert (original.role, original.number, original.baseline_finish) == ("original", 1, date(2026, 12, 11))
+    assert (current.role, current.number, current.baseline_finish) == ("current", 2, date(2026, 12, 18))
+    assert (original.finish_variance_working_days, current.finish_variance_working_days) == (5, 0)
+    assert m.schedule.finish_variance_working_days == 0  # rated against the current baseline
+    assert (original.baseline_cost, current.baseline_cost) == (D("29000.00"), D("31000.00"))
+    forecast = m.cost.forecast_at_completion
+    assert forecast is not None
+    assert original.cost_variance == D("29000.00") - forecast
+    assert current.cost_variance == D("31000.00") - forecast
+
+
+def test_no_comparison_before_a_rebaseline(portfolio):
+    assert (
+        measure_project(portfolio, CONFIG.projects[0], STATUS, governance=GOVERNANCE).baseline_comparison
+        == []
+    )

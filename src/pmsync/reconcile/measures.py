@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import accumulate
+from typing import Literal
 
 from pmsync import clock
 from pmsync.config import ProjectConfig
-from pmsync.model import BaselineItem, Project, Tier, WorkItem
+from pmsync.model import Baseline, BaselineItem, Project, Tier, WorkItem
 from pmsync.reconcile import baselines as bl
 from pmsync.reconcile.calendar import WorkingCalendar
 from pmsync.reconcile.crosscheck import crosscheck_project
@@ -48,6 +49,7 @@ from pmsync.reconcile.governance import GovernanceConfig, rate_project
 from pmsync.reconcile.health import assess_schedule, is_complete
 from pmsync.reconcile.history import Progress, progress_at
 from pmsync.reconcile.results import (
+    BaselineVariance,
     CostMeasures,
     EvmMeasures,
     Lifecycle,
@@ -347,6 +349,9 @@ def measure_project(
             "change (capture a pmsync baseline of all sources to cover them)"
         )
     register = bl.BaselineRegister(store, project.key)
+    comparison = baseline_comparison(
+        register, chosen, data, work, schedule, cost, status_date, cal, read_on, as_of
+    )
     lifecycle, lifecycle_basis = lifecycle_of(project, work, schedule, cost)
     percent, percent_basis = percent_complete(schedule, evm)
     return ProjectMeasures(
@@ -361,6 +366,7 @@ def measure_project(
         as_of=as_of,
         baseline=None if chosen.baseline is None else bl.info(chosen.baseline, len(chosen.items)),
         baseline_history=register.history(as_of),
+        baseline_comparison=comparison,
         schedule=schedule,
         cost=cost,
         evm=evm,
@@ -375,6 +381,74 @@ def measure_project(
         percent_complete=percent,
         percent_complete_basis=percent_basis,
     )
+
+
+def _variance_against(
+    role: Literal["original", "current"],
+    baseline: Baseline,
+    measured: ScheduleMeasures,
+    items: dict[str, BaselineItem],
+    work: Sequence[WorkItem],
+    cost: CostMeasures,
+) -> BaselineVariance:
+    detail = {i.source.key() for i in work}
+    costed = [b.cost for k, b in items.items() if b.cost and k in detail]
+    baseline_cost = sum(costed, ZERO) if costed else None
+    forecast = cost.forecast_at_completion
+    return BaselineVariance(
+        role=role,
+        number=baseline.number,
+        approved_at=baseline.approved_at,
+        baseline_finish=measured.baseline_finish,
+        finish_variance_working_days=measured.finish_variance_working_days,
+        finish_variance_percent=measured.finish_variance_percent,
+        baseline_cost=None if baseline_cost is None else money(baseline_cost),
+        cost_variance=None if baseline_cost is None or forecast is None else money(baseline_cost - forecast),
+    )
+
+
+def baseline_comparison(
+    register: bl.BaselineRegister,
+    chosen: ChosenBaseline,
+    data: ProjectData,
+    work: Sequence[WorkItem],
+    schedule: ScheduleMeasures,
+    cost: CostMeasures,
+    status_date: date,
+    cal: WorkingCalendar,
+    read_on: date,
+    as_of: datetime | None,
+) -> list[BaselineVariance]:
+    """The same forecast against the original (first approved) and the current approved baseline;
+    empty until a re-baseline makes them differ."""
+    current = chosen.baseline
+    approved = [b for b in register.baselines(as_of) if bl.is_pmsync(b) and b.approved_at is not None]
+    if current is None or len(approved) < 2:
+        return []
+    original = min(approved, key=lambda b: (b.approved_at, b.number))
+    if original.number == current.number:
+        return []
+    items = {bl.item_key(original, i): i for i in register.items(original, as_of)}
+    first = ChosenBaseline(original, items, chosen.approvals, [])
+    measured = schedule_measures(work, data.items, first, status_date, cal, read_on)
+    # One forecast, two baselines: the variance is the same forecast finish against each baseline finish.
+    forecast = schedule.actual_finish or schedule.current_finish
+    variance = None
+    if forecast is not None and measured.baseline_finish is not None:
+        variance = cal.variance(measured.baseline_finish, forecast)
+    duration = measured.baseline_duration_working_days
+    measured = measured.model_copy(
+        update={
+            "finish_variance_working_days": variance,
+            "finish_variance_percent": None
+            if variance is None or not duration
+            else variance / duration * 100,
+        }
+    )
+    return [
+        _variance_against("original", original, measured, items, work, cost),
+        _variance_against("current", current, schedule, chosen.items, work, cost),
+    ]
 
 
 def lifecycle_of(

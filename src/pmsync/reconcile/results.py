@@ -92,6 +92,24 @@ class BaselineEvent(_Result):
     replaces: int | None = None
 
 
+class BaselineVariance(_Result):
+    """The forecast against one approved baseline: the original (first approved) or the current one.
+    After a re-baseline both are reported side by side, so the variance the re-baseline absorbed stays
+    visible (as Texas QAT and California's oversight reports show both initial and current estimates)."""
+
+    role: Literal["original", "current"]
+    number: int
+    approved_at: datetime | None = None
+    baseline_finish: date | None = None
+    #: forecast (or actual) finish against this baseline, working days, positive = late
+    finish_variance_working_days: int | None = None
+    finish_variance_percent: float | None = None
+    #: the baseline's own cost of its detail items (None when the baseline carries no cost)
+    baseline_cost: Decimal | None = None
+    #: baseline cost − forecast at completion (negative = over); None without a baseline cost
+    cost_variance: Decimal | None = None
+
+
 # --- schedule --------------------------------------------------------------------------------------
 
 
@@ -424,6 +442,8 @@ class ProjectMeasures(_Result):
     as_of: datetime | None = None
     baseline: BaselineInfo | None = None
     baseline_history: list[BaselineEvent] = Field(default_factory=list)
+    #: after a re-baseline: the variance against the original and the current approved baseline
+    baseline_comparison: list[BaselineVariance] = Field(default_factory=list)
     schedule: ScheduleMeasures
     cost: CostMeasures
     evm: EvmMeasures | None = None

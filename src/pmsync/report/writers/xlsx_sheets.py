@@ -424,6 +424,34 @@ def _project_sheets(report: Report) -> list[Sheet]:
             ),
         ),
         (
+            "Baseline variance",
+            [
+                key,
+                Column("Baseline", width=10),
+                Column("Number", "0", 8),
+                Column("Approved (UTC)", MOMENT, 17),
+                Column("Baseline finish", DATE, 12),
+                Column("Finish variance (working days)", "0", 12),
+                Column("% of duration", DAYS, 10),
+                *_money_cols("Baseline cost", "Cost variance"),
+            ],
+            lambda: (
+                [
+                    p.key,
+                    b.role,
+                    b.number,
+                    b.approved_at,
+                    b.baseline_finish,
+                    b.finish_variance_working_days,
+                    b.finish_variance_percent,
+                    b.baseline_cost,
+                    b.cost_variance,
+                ]
+                for p in projects
+                for b in p.measures.baseline_comparison
+            ),
+        ),
+        (
             "Health",
             [
                 key,
