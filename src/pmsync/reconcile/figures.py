@@ -27,7 +27,6 @@ The rules, in words:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -48,8 +47,8 @@ from pmsync.reconcile.calendar import WorkingCalendar
 from pmsync.reconcile.eac import eac_variants, rated_forecast
 from pmsync.reconcile.evm import money
 from pmsync.reconcile.health import is_complete
+from pmsync.reconcile.phasing import phase_costs
 from pmsync.reconcile.results import (
-    CostBreakdownRow,
     CostMeasures,
     EacMethod,
     EvmMeasures,
@@ -315,11 +314,6 @@ def schedule_measures(
     )
 
 
-def _row_order(entry: tuple[tuple[str | None, int | None, int | None], object]) -> tuple[str, int, int]:
-    category, year, period = entry[0]
-    return (category or "", year or 0, period or 0)
-
-
 def _sum(lines: Iterable[CostLine]) -> Decimal:
     return sum((line.amount for line in lines), ZERO)
 
@@ -349,25 +343,7 @@ def cost_measures(
     if finance is not None:
         basis = "actuals to date plus finance forecast"
     vac = None if bac is None or forecast is None else bac - forecast
-    rows: dict[tuple[str | None, int | None, int | None], dict[str, Decimal]] = defaultdict(
-        lambda: defaultdict(lambda: ZERO)
-    )
-    for line in lines:
-        if line.kind in ("actual", "commitment") and not _to_date(line, status_date):
-            continue
-        rows[(line.category, line.fiscal_year, line.fiscal_period)][line.kind] += line.amount
-    breakdown = [
-        CostBreakdownRow(
-            category=cat,
-            fiscal_year=fy,
-            fiscal_period=fp,
-            budget=v["budget"],
-            actual=v["actual"],
-            commitment=v["commitment"],
-            forecast=v["forecast"],
-        )
-        for (cat, fy, fp), v in sorted(rows.items(), key=_row_order)
-    ]
+    phasing = phase_costs(lines, status_date, forecast, currency)
     return CostMeasures(
         currency=currency,
         budget_at_completion=bac,
@@ -385,5 +361,6 @@ def cost_measures(
         committed_floor=money(floor),
         forecast_raised_to_floor=raised,
         eac_variants=listed,
-        by_category=breakdown,
+        by_category=phasing.rows,
+        forecast_phasing=phasing.rule,
     )

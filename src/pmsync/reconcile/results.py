@@ -189,10 +189,16 @@ class CostBreakdownRow(_Result):
     category: str | None = None
     fiscal_year: int | None = None
     fiscal_period: int | None = None
+    #: the calendar month of the period ("2026-10"), from the lines' period or posting date
+    month: str | None = None
     budget: Decimal = Decimal(0)
     actual: Decimal = Decimal(0)
     commitment: Decimal = Decimal(0)
+    #: history: actual + committed; later periods: finance forecast, or the remaining forecast spread by
+    #: budget (see reconcile.phasing and CostMeasures.forecast_phasing)
     forecast: Decimal = Decimal(0)
+    #: False when there is no forecast for this period (then ``forecast`` is 0 and means nothing)
+    forecast_known: bool = False
 
 
 class EacVariant(_Result):
@@ -236,6 +242,8 @@ class CostMeasures(_Result):
     #: the EAC variants side by side; the one with ``rates`` is ``forecast_at_completion``'s source
     eac_variants: list[EacVariant] = Field(default_factory=list)
     by_category: list[CostBreakdownRow] = Field(default_factory=list)
+    #: how the per-period forecast was made, in words ("" when there is none)
+    forecast_phasing: str = ""
 
 
 # --- earned value ----------------------------------------------------------------------------------

@@ -296,6 +296,8 @@ def _project_sheets(report: Report) -> list[Sheet]:
                 Column("Fiscal year", width=10),
                 Column("Fiscal period", width=10),
                 *_money_cols("Budget", "Actual", "Committed", "Forecast", "Remaining"),
+                Column("Month", width=9),
+                Column("Forecast rule", width=60),
             ],
             lambda: (
                 [
@@ -306,8 +308,10 @@ def _project_sheets(report: Report) -> list[Sheet]:
                     b.budget,
                     b.actual,
                     b.commitment,
-                    b.forecast,
+                    b.forecast if b.forecast_known else None,
                     b.budget - b.actual - b.commitment,
+                    b.month,
+                    p.measures.cost.forecast_phasing,
                 ]
                 for p in projects
                 for b in p.measures.cost.by_category
