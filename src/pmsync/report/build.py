@@ -26,6 +26,7 @@ from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
 from pmsync.reconcile.portfolio import rollup, trend_of
 from pmsync.reconcile.results import ProjectMeasures, ReconciliationException
 from pmsync.report.changes import changes_between, restatement_changes
+from pmsync.report.exceptions import group_exceptions
 from pmsync.report.model import (
     NOT_ACTIVE,
     Appendix,
@@ -190,6 +191,7 @@ def build_report(
             decisions=raid.decisions,
             actions=raid.actions,
             freshness=history.freshness(by_key.get(key), reference, settings.stale_after_hours),
+            exception_groups=group_exceptions(current.exceptions),
             changes=changes_between(
                 key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
             )

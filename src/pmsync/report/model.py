@@ -28,11 +28,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmsync.reconcile.results import (
+    ExceptionKind,
     PortfolioRollup,
     ProjectMeasures,
     RagRating,
     RagStatus,
     RagStatuses,
+    ReconciliationException,
+    Severity,
     Trend,
 )
 
@@ -208,6 +211,19 @@ class Change(_Model):
     records: list[str] = Field(default_factory=list)
 
 
+class ExceptionGroup(_Model):
+    """The reconciliation exceptions of one rule on one project: how many, and the worst few."""
+
+    kind: ExceptionKind
+    #: the rule in words
+    rule: str
+    #: the most severe of the group
+    severity: Severity
+    count: int
+    #: the worst examples (all of them are in ``measures.exceptions`` and the appendix)
+    examples: list[ReconciliationException] = Field(default_factory=list)
+
+
 class ProjectSection(_Model):
     key: str
     name: str
@@ -221,6 +237,8 @@ class ProjectSection(_Model):
     actions: list[ActionRow] = Field(default_factory=list)
     freshness: list[SourceFreshness] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
+    #: ``measures.exceptions`` grouped by rule, worst examples first (see report.exceptions)
+    exception_groups: list[ExceptionGroup] = Field(default_factory=list)
 
     @property
     def rag(self) -> RagStatuses:
