@@ -31,6 +31,7 @@ from pmsync.sandbox.jira import JiraSandbox
 from pmsync.sandbox.jira.data import WORKFLOWS
 from pmsync.sandbox.microsoft import MicrosoftSandbox
 from pmsync.sandbox.mspdi_gen import ScheduleSpec, write_schedule
+from pmsync.sandbox.mspdi_plan import Plan
 
 #: how each month's planned spend splits across categories: (label, GL account, share, suppliers)
 SPEND_PLAN = (
@@ -95,6 +96,7 @@ class DemoWorld:
     planner_tasks: dict[str, list[_PlannedTask]] = field(default_factory=dict, init=False)
     dataverse_tasks: dict[str, list[_PlannedTask]] = field(default_factory=dict, init=False)
     finance_months_written: set[date] = field(default_factory=set, init=False)
+    phase_counts: dict[str, int] = field(default_factory=dict, init=False)
     #: when the Jira teams last finished work (their weekly throughput runs from here)
     jira_moment: datetime = field(default=DEMO_START, init=False)
 
@@ -370,7 +372,7 @@ class DemoWorld:
                     lines.append(
                         ExportLine(
                             project.finance_code,
-                            f"{rng.randrange(1, 6)}.1",
+                            self._task_code(project, rng),
                             account,
                             label,
                             "Actual",
@@ -389,7 +391,7 @@ class DemoWorld:
                     lines.append(
                         ExportLine(
                             project.finance_code,
-                            "3.1",
+                            self._task_code(project, rng),
                             account,
                             label,
                             "Commitment",
@@ -423,8 +425,15 @@ class DemoWorld:
         """A finance task code; scheduled projects book to their phases' codes (``P-101.02``), the
         codes their MS Project tasks carry, so reconcile can link spend to the schedule."""
         if "msproject" in project.home:
-            return f"{project.finance_code}.{rng.randrange(1, 4):02d}"
+            return f"{project.finance_code}.{rng.randrange(1, self._phases(project) + 1):02d}"
         return f"{rng.randrange(1, 6)}.1"
+
+    def _phases(self, project: DemoProject) -> int:
+        """How many phases the project's schedule has (its tasks carry codes .01 up to that)."""
+        if project.key not in self.phase_counts:
+            plan = Plan(self.schedules[project.key])
+            self.phase_counts[project.key] = sum(1 for row in plan.rows if row.level == 1) or 1
+        return self.phase_counts[project.key]
 
     def _write_actuals_until(self, moment: datetime, *, correction_of: date | None = None) -> None:
         """One export per closed month up to ``moment``; a correction restates an earlier month."""
