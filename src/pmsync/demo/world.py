@@ -139,9 +139,9 @@ class DemoWorld:
 
     # -- Jira --------------------------------------------------------------------------------------
     def _finish_jira_items_weekly(self, moment: datetime) -> None:
-        """Each week since the last advance, every Jira team finishes its ``weekly_done`` most advanced
-        open detail items, stamped on that week's end: a steady throughput to forecast from (done only
-        at month ends, a backlog would show a throughput of zero in three weeks out of four)."""
+        """Each week since the last advance, every Jira team finishes about ``weekly_done`` (± 1) of its
+        most advanced open detail items, stamped on that week's end: a throughput to forecast from (done
+        only at month ends, a backlog would show a throughput of zero in three weeks out of four)."""
         data = self.jira.data
         start = self.jira_moment
         weeks = max(1, (moment - start).days // 7)
@@ -159,7 +159,10 @@ class DemoWorld:
                         stage = _DELIVERY.index(state.status) if state.status in _DELIVERY else 0
                         if stage < len(_DELIVERY) - 1:
                             open_items.append((-stage, state.number, key))
-                    for _, _, key in sorted(open_items)[: project.weekly_done]:
+                    # Teams vary from week to week (one item more or less), so the forecast has a range.
+                    wobble = random.Random(f"{self.seed}-{project.key}-{at:%Y-%m-%d}").choice((-1, 0, 1))
+                    done = max(project.weekly_done + wobble, 0) if project.weekly_done else 0
+                    for _, _, key in sorted(open_items)[:done]:
                         while (state := data.find(key)) is not None and state.status != _DELIVERY[-1]:
                             data.update(key)
         finally:
