@@ -176,7 +176,7 @@ def test_demo_shows_figures_a_committee_can_defend(demo_run: tuple[Path, str]) -
         assert schedule["current_finish"] > report["meta"]["status_date"], key
     # one % complete per project, with its basis named
     assert all(r["percent_complete_basis"] for r in rows.values())
-    # the demo's own finance codes match its schedules: no "no counterpart" from its own data
-    assert not any(
-        e["kind"] == "no_counterpart" for p in projects.values() for e in p["measures"]["exceptions"]
-    )
+    # only the exceptions the demo means: one ERP status mismatch, and the unowned P-199 spend
+    found = [(k, e["kind"]) for k, p in projects.items() for e in p["measures"]["exceptions"]]
+    assert found == [("ERP", "status_mismatch")]
+    assert [e["kind"] for e in report["rollup"]["exceptions"]] == ["unowned_spend"]

@@ -31,7 +31,7 @@ from pmsync.sandbox.jira import JiraSandbox
 from pmsync.sandbox.jira.data import WORKFLOWS
 from pmsync.sandbox.microsoft import MicrosoftSandbox
 from pmsync.sandbox.mspdi_gen import ScheduleSpec, write_schedule
-from pmsync.sandbox.mspdi_plan import Plan
+from pmsync.sandbox.mspdi_plan import Plan, workday
 
 #: how each month's planned spend splits across categories: (label, GL account, share, suppliers)
 SPEND_PLAN = (
@@ -190,6 +190,30 @@ class DemoWorld:
             spec = replace(spec, weeks_elapsed=_weeks(PLAN_START, clock.now()))
             self.schedules[project.key] = spec
             write_schedule(spec, self.schedule_dir / self.schedule_file(project))
+            if "jira" in project.home:
+                self._keep_jira_in_step(spec)
+
+    def _keep_jira_in_step(self, spec: ScheduleSpec) -> None:
+        """The ERP team keeps each Jira issue its schedule links to in step with the task: same finish
+        date, done when the task is done, in progress while it runs. One issue is deliberately left
+        behind (done in Jira while its task is still in progress), the one mismatch the demo means to
+        show; otherwise a Jira generated independently of the schedule would disagree everywhere."""
+        plan = Plan(spec)
+        data = self.jira.data
+        planted = False
+        for row in plan.rows:
+            if (
+                not row.jira
+                or (state := data.find(row.jira)) is None
+                or state.type not in _DETAIL_TYPES + ("Epic",)
+            ):
+                continue
+            finish = workday(spec.start, row.finish).isoformat()
+            percent = plan.percent(row)
+            status = _DELIVERY[-1] if percent >= 100 else _DELIVERY[1] if percent > 0 else _DELIVERY[0]
+            if not planted and 0 < percent < 100 and row.kind == "task":
+                status, planted = _DELIVERY[-1], True
+            data.edit(row.jira, status=status, due_date=finish, target_end=finish)
 
     @staticmethod
     def schedule_file(project: DemoProject) -> str:
