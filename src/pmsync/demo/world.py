@@ -129,6 +129,7 @@ class DemoWorld:
     def advance_to(self, moment: datetime, *, correction_of: date | None = None) -> None:
         """What happened in every system up to ``moment`` (the clock is already there)."""
         self._finish_jira_items_weekly(moment)
+        self._replan_late_jira_items(moment)
         # About a sixth of the Jira issues move on each month, and each project gains new stories.
         self.jira.touch(len(in_home("jira")) * self.issues_per_project // 6)
         for project in in_home("jira"):
@@ -168,6 +169,27 @@ class DemoWorld:
         finally:
             data.clock = real_clock
         self.jira_moment = moment
+
+    def _replan_late_jira_items(self, moment: datetime) -> None:
+        """Teams of slipping Jira projects (``slip_weeks``) re-plan their open items whose target has
+        passed, ``4 × slip_weeks`` weeks out: the new plan a re-baseline then approves (GRANTS'
+        CR-2026-014), so the original and the current baseline finish differ as they do in life."""
+        data = self.jira.data
+        for project in in_home("jira"):
+            if not project.slip_weeks or project.home != "jira":
+                continue
+            new_target = (moment + timedelta(weeks=4 * project.slip_weeks)).date().isoformat()
+            for key in data.live_keys([project.source_key]):
+                state = data.find(key)
+                if state is None or state.type not in _DETAIL_TYPES or state.status == _DELIVERY[-1]:
+                    continue
+                target = state.target_end or state.due_date
+                if target is not None and target < moment.date().isoformat():
+                    data.edit(
+                        key,
+                        target_end=new_target if state.target_end else None,
+                        due_date=new_target if state.due_date else None,
+                    )
 
     def jira_source(self) -> dict[str, Any]:
         settings = self.jira.source_settings(api_token="${PMSYNC_DEMO_JIRA_TOKEN}")
