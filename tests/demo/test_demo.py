@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -174,6 +175,19 @@ def test_demo_shows_figures_a_committee_can_defend(demo_run: tuple[Path, str]) -
         flow = schedule["flow_forecast"]
         assert flow["p50_finish"] <= flow["p85_finish"] == schedule["current_finish"], key
         assert schedule["current_finish"] > report["meta"]["status_date"], key
+    # GRANTS was re-baselined (CR-2026-014): the original and the current baseline side by side
+    original, current = projects["GRANTS"]["measures"]["baseline_comparison"]
+    assert (original["role"], current["role"]) == ("original", "current")
+    assert original["baseline_finish"] < current["baseline_finish"]
+    assert original["finish_variance_working_days"] > current["finish_variance_working_days"]
+    # this period's figures beside the cumulative ones
+    erp_period = projects["ERP"]["measures"]["evm"]["this_period"]
+    assert erp_period["end"] == report["meta"]["status_date"] and erp_period["ac"] is not None
+    # budget periods are labelled by month and the forecast per period adds up to the forecast
+    cost = projects["DCX"]["measures"]["cost"]
+    assert all(row["month"] for row in cost["by_category"]) and cost["forecast_phasing"]
+    total = sum(Decimal(row["forecast"]) for row in cost["by_category"])
+    assert abs(total - Decimal(cost["forecast_at_completion"])) < Decimal("0.05") * len(cost["by_category"])
     # one % complete per project, with its basis named
     assert all(r["percent_complete_basis"] for r in rows.values())
     # only the exceptions the demo means: one ERP status mismatch, and the unowned P-199 spend

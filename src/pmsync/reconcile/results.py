@@ -158,6 +158,8 @@ class ScheduleMeasures(_Result):
     #: working days from baseline start to baseline finish (for variance as a percentage of duration)
     baseline_duration_working_days: int | None = None
     finish_variance_percent: float | None = None
+    #: detail items done ÷ detail items × 100, *by count*: not the project's % complete (that is
+    #: ProjectMeasures.percent_complete, with its basis); reports label this "items done (by count)"
     percent_complete: float | None = None
     milestones: list[MilestoneMeasure] = Field(default_factory=list)
     milestones_hit: int = 0
