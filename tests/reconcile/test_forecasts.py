@@ -153,3 +153,15 @@ def test_without_throughput_the_slip_is_a_floor_at_least_n_working_days():
     assert measures.current_finish is None and measures.finish_variance_working_days is None
     assert measures.finish_variance_at_least_working_days == 22
     assert "at least 22 working days late" in measures.forecast_explanation
+
+
+def test_a_large_backlog_is_forecast_quickly_and_the_impossible_is_refused():
+    """5,000 open items at 40-60 a week: about 100 weeks; the exact computation stays fast because only
+    reachable totals are visited. 5,000 items at 1 a week cannot finish within five years: None."""
+    import time
+
+    started = time.perf_counter()
+    weeks = weeks_to_finish([40, 45, 50, 55, 60, 50, 45, 55], 5000, 0.85)
+    assert weeks is not None and 95 <= weeks <= 105
+    assert time.perf_counter() - started < 10
+    assert weeks_to_finish([1, 1, 1], 5000, 0.5) is None

@@ -65,6 +65,8 @@ def rated_forecast(
     chosen: EacMethod | None = None
     value: Decimal | None = None
     basis = "no forecast"
+    if method == "finance_forecast" and finance is None:
+        method = "cpi"  # no finance forecast lines: the default EVM estimate rates, and says so
     if finance is not None:
         chosen, (value, basis) = "finance_forecast", finance
     elif method in variants and variants[method][0] is not None:

@@ -46,18 +46,25 @@ def weeks_to_finish(history: Sequence[int], remaining: int, confidence: float) -
         return 0
     if not history or max(history) <= 0:
         return None
-    share = 1.0 / len(history)
-    # done[v]: probability that v items (capped at ``remaining``) are done after the weeks so far
+    if remaining > max(history) * MAX_WEEKS:
+        return None  # even the best week every week would not finish within MAX_WEEKS
+    # each distinct weekly throughput with its chance (repeated weeks are one outcome, weighted)
+    outcomes = [(delivered, history.count(delivered) / len(history)) for delivered in sorted(set(history))]
+    # done[v]: probability that v items (capped at ``remaining``) are done after the weeks so far;
+    # only totals between ``low`` and ``high`` can have a chance, so only those are visited
     done = [0.0] * (remaining + 1)
     done[0] = 1.0
+    low = high = 0
     for week in range(1, MAX_WEEKS + 1):
         after = [0.0] * (remaining + 1)
-        for total, chance in enumerate(done):
+        for total in range(low, high + 1):
+            chance = done[total]
             if not chance:
                 continue
-            for delivered in history:
+            for delivered, share in outcomes:
                 after[min(total + delivered, remaining)] += chance * share
         done = after
+        low, high = min(low + outcomes[0][0], remaining), min(high + outcomes[-1][0], remaining)
         if done[remaining] + _EPSILON >= confidence:
             return week
     return None
