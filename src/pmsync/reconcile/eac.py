@@ -1,7 +1,7 @@
 """Estimates at completion side by side, and the one the cost rating uses, never below what is owed.
 
 The variants (PMBOK Guide 6th ed. §7.4.2.2; GAO Cost Estimating and Assessment Guide, GAO-20-195G,
-ch. 18, which asks for a range of EACs rather than one):
+which asks for a range of EACs rather than one):
 
 - ``cpi``          EAC = BAC / CPI                              (cost efficiency so far continues)
 - ``cpi_spi``      EAC = AC + (BAC − EV) / (CPI × SPI)          (cost and schedule efficiency persist)

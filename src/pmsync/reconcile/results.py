@@ -204,8 +204,8 @@ class CostBreakdownRow(_Result):
 
 
 class EacVariant(_Result):
-    """One estimate at completion (PMBOK Guide 6th ed. §7.4.2.2, GAO Cost Guide ch. 18), with its
-    formula in figures and whether it is the one the cost rating uses."""
+    """One estimate at completion (PMBOK Guide 6th ed. §7.4.2.2; GAO-20-195G asks for a range of EACs),
+    with its formula in figures and whether it is the one the cost rating uses."""
 
     method: EacMethod
     label: str
