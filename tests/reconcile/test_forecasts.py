@@ -165,3 +165,22 @@ def test_a_large_backlog_is_forecast_quickly_and_the_impossible_is_refused():
     assert weeks is not None and 95 <= weeks <= 105
     assert time.perf_counter() - started < 10
     assert weeks_to_finish([1, 1, 1], 5000, 0.5) is None
+
+
+def test_finance_forecast_rates_and_is_raised_to_what_is_owed():
+    """Finance: actual 100,000 to date, 50,000 committed, forecast lines 30,000 after the status date.
+    Actual + finance forecast = 130,000 < actual + commitments = 150,000: the forecast is 150,000."""
+    lines = [
+        line("actual", "100000"),
+        line("commitment", "50000"),
+        line("forecast", "30000", date(2026, 12, 15)),
+    ]
+    cost = cost_measures(lines, [], BudgetAtCompletion(D(200_000), "approved budget"), None, STATUS, "USD")
+    # without earned value EV counts as 0: AC + commitments + max(BAC − 0 − commitments, 0)
+    # = 100,000 + 50,000 + 150,000 = 300,000 (listed, not rated)
+    assert [(v.method, v.value, v.rates) for v in cost.eac_variants] == [
+        ("commitments", D("300000.00"), False),
+        ("finance_forecast", D("130000.00"), True),
+    ]
+    assert cost.forecast_at_completion == D("150000.00") and cost.forecast_raised_to_floor
+    assert cost.forecast_basis == "actuals to date plus finance forecast"
