@@ -79,7 +79,8 @@ class JiraMapping(_Strict):
     issue_types: IssueTypeMap = Field(default_factory=IssueTypeMap)
     #: where actual effort comes from: the time-tracking fields, or the sum of the worklogs
     effort: Literal["timetracking", "worklogs"] = "timetracking"
-    #: option values of the probability / impact fields → numbers (probability 0..1)
+    #: option values of the probability / impact fields → numbers: the declared risk scale, checked
+    #: against governance.high_risk_score at config load (see pmsync.reconcile.riskscale)
     probability_scale: dict[str, float] = Field(default_factory=dict)
     impact_scale: dict[str, float] = Field(default_factory=dict)
 

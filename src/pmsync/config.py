@@ -105,6 +105,8 @@ class ProjectConfig(_Strict):
     links: dict[str, list[str]] = Field(default_factory=dict)
     #: a text file with the PM's narrative for the executive summary (never invented)
     narrative_file: Path | None = None
+    #: lifecycle state; unset, pmsync derives planning / executing / closing from the work
+    lifecycle: Literal["planning", "executing", "on_hold", "closing", "closed", "cancelled"] | None = None
 
     @field_validator("links", mode="before")
     @classmethod
@@ -296,6 +298,10 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     config.path = path.resolve()
     for index, source in enumerate(config.sources):
         connector_config(config, source, index=index)
+    # The governance rules must be reachable on the sources' declared risk scales (reconcile owns both).
+    from pmsync.reconcile.riskscale import governance_for
+
+    governance_for(config)
     return config
 
 

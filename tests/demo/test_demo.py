@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -137,3 +138,59 @@ def test_sandbox_command_prints_a_config_that_syncs(tmp_path: Path) -> None:
         process.communicate(timeout=30)
         stderr.close()
     assert process.returncode == 0, (tmp_path / "sandbox.err").read_text()
+
+
+def test_demo_shows_figures_a_committee_can_defend(demo_run: tuple[Path, str]) -> None:
+    """Each case of issue 22 appears in the last period's report: a High/High risk rated high, a
+    project whose commitments push its forecast over budget rated on cost, an under-run worded as one,
+    a restated month disclosed, finished projects apart, and Jira backlogs forecast from throughput."""
+    workdir, _ = demo_run
+    last = DEMO_PERIODS[-1]
+    report = json.loads((workdir / "reports" / last / f"report-{last}.json").read_text())
+    projects = {p["key"]: p for p in report["projects"]}
+    rows = {r["key"]: r for r in report["portfolio"]}
+    # High (5) x High (5) = 25 on the shipped 1-5 scales: high at the default threshold 15
+    portal = projects["PORTAL"]["measures"]
+    assert portal["risk"]["high_risks"] >= 1 and portal["rag"]["risk"]["status"] != "green"
+    # TEL: BAC / CPI is below actual + open commitments, so the forecast is raised and rated over budget
+    tel = projects["TEL"]["measures"]["cost"]
+    assert tel["forecast_raised_to_floor"]
+    assert tel["forecast_at_completion"] == tel["committed_floor"]
+    assert "over budget" in projects["TEL"]["measures"]["rag"]["cost"]["headline"]
+    # DCX: an under-run is worded as one, with figure, sign and threshold in the portfolio's Why
+    assert "cost: forecast" in rows["DCX"]["overall"]["explanation"]
+    assert "% under budget (threshold ±" in rows["DCX"]["overall"]["explanation"]
+    # the restated August invoice is disclosed with amount, month and line
+    restated = [c for c in report["changes"] if c["kind"] == "restatement"]
+    assert [(c["project"], c["period"], c["amount"]) for c in restated] == [("ERP", "2026-08", "-49856.28")]
+    assert restated[0]["records"]
+    # finished projects are closing, apart from active work and never "needing attention"
+    closing = {k for k, r in rows.items() if r["lifecycle"] == "closing"}
+    assert {"SOC", "TEL", "WIFI", "M365"} <= closing
+    assert not any(rows[k]["needs_attention"] for k in closing)
+    # Jira backlogs: a throughput forecast with a 50 / 85 % range, never the status date
+    for key in ("PORTAL", "GRANTS", "DATA"):
+        schedule = projects[key]["measures"]["schedule"]
+        assert schedule["forecast_method"] == "throughput", key
+        flow = schedule["flow_forecast"]
+        assert flow["p50_finish"] <= flow["p85_finish"] == schedule["current_finish"], key
+        assert schedule["current_finish"] > report["meta"]["status_date"], key
+    # GRANTS was re-baselined (CR-2026-014): the original and the current baseline side by side
+    original, current = projects["GRANTS"]["measures"]["baseline_comparison"]
+    assert (original["role"], current["role"]) == ("original", "current")
+    assert original["baseline_finish"] < current["baseline_finish"]
+    assert original["finish_variance_working_days"] > current["finish_variance_working_days"]
+    # this period's figures beside the cumulative ones
+    erp_period = projects["ERP"]["measures"]["evm"]["this_period"]
+    assert erp_period["end"] == report["meta"]["status_date"] and erp_period["ac"] is not None
+    # budget periods are labelled by month and the forecast per period adds up to the forecast
+    cost = projects["DCX"]["measures"]["cost"]
+    assert all(row["month"] for row in cost["by_category"]) and cost["forecast_phasing"]
+    total = sum(Decimal(row["forecast"]) for row in cost["by_category"])
+    assert abs(total - Decimal(cost["forecast_at_completion"])) < Decimal("0.05") * len(cost["by_category"])
+    # one % complete per project, with its basis named
+    assert all(r["percent_complete_basis"] for r in rows.values())
+    # only the exceptions the demo means: one ERP status mismatch, and the unowned P-199 spend
+    found = [(k, e["kind"]) for k, p in projects.items() for e in p["measures"]["exceptions"]]
+    assert found == [("ERP", "status_mismatch")]
+    assert [e["kind"] for e in report["rollup"]["exceptions"]] == ["unowned_spend"]

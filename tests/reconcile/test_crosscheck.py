@@ -73,7 +73,11 @@ def test_every_planted_disagreement_is_reported_once():
             'MS Project task 13 "Data migration" finishes 2026-11-20 but Jira epic ERP-13 "epic ERP-13" '
             "finishes 2026-11-27 (5 working days apart)",
         ),
-        ("no_counterpart", "1,500.00 of spend is booked to task code P-100.09, which no work item carries"),
+        (
+            "no_counterpart",
+            "1,500.00 of spend in 2 finance lines is booked to task code P-100.09, "
+            "which no work item carries",
+        ),
         ("no_counterpart", 'Jira epic ERP-14 "epic ERP-14" has no linked item in msproject'),
         (
             "status_mismatch",
@@ -83,6 +87,12 @@ def test_every_planted_disagreement_is_reported_once():
     ]
     mismatch = next(e for e in found if e.kind == "status_mismatch")
     assert mismatch.records == ["jira:jira-cloud:10012", "msproject:plan:erp.xml#12"]
+    unlinked = next(e for e in found if e.kind == "no_counterpart" and "spend" in e.description)
+    # every row names its records: the two finance lines booked to the unlinked code
+    assert unlinked.records == [
+        "finance_file:ledger:P-100.09-1200-ERP",
+        "finance_file:ledger:P-100.09-300-ERP",
+    ]
 
 
 def test_tolerance_and_required_kinds_are_configurable():

@@ -134,3 +134,36 @@ def test_month_ends_span_years():
         date(2027, 1, 31),
         date(2027, 2, 28),
     ]
+
+
+def test_this_period_figures_and_monthly_burn_from_the_cumulative_curve():
+    """Cumulative PV / EV / AC: Aug 100 / 90 / 100, Sep 250 / 200 / 230, Oct (status date) 400 / 380 / 400.
+    Per period: Aug 100 / 90 / 100 (SPI 0.90, CPI 0.90); Sep 150 / 110 / 130 (SPI 0.733, CPI 0.846);
+    Oct 150 / 180 / 170 (SPI 1.20, CPI 1.059). Cumulative CPI 380 / 400 = 0.95 hides October's recovery."""
+    from pmsync.reconcile.results import EvmPoint
+
+    def point(end: date, pv: int, ev: int | None, ac: int | None) -> EvmPoint:
+        return EvmPoint(
+            period_end=end, label=f"{end:%Y-%m}", pv=D(pv), ev=None if ev is None else D(ev),
+            ac=None if ac is None else D(ac),
+        )  # fmt: skip
+
+    curve = [
+        point(date(2026, 8, 31), 100, 90, 100),
+        point(date(2026, 9, 30), 250, 200, 230),
+        point(date(2026, 10, 30), 400, 380, 400),
+        point(date(2026, 11, 30), 500, None, None),
+    ]
+    evm = compute_evm(
+        status_date=date(2026, 10, 30), bac=D(500), pv=D(400), ev=D(380), ac=D(400), curve=curve
+    )
+    assert [(p.label, p.pv, p.ev, p.ac) for p in evm.periods] == [
+        ("2026-08", D(100), D(90), D(100)),
+        ("2026-09", D(150), D(110), D(130)),
+        ("2026-10", D(150), D(180), D(170)),
+    ]
+    now = evm.this_period
+    assert now is not None and now.start == date(2026, 9, 30) and now.end == date(2026, 10, 30)
+    assert now.spi == pytest.approx(1.2) and now.cpi == pytest.approx(180 / 170)
+    assert evm.cpi == pytest.approx(0.95)
+    assert evm.periods[1].cpi == pytest.approx(110 / 130)

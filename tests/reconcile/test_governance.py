@@ -61,7 +61,7 @@ def test_large_tier_amber_explained_in_words():
     assert rag.cost.status == "amber"
     assert rag.cost.explanation == (
         "the forecast USD 2,680,000 (finance forecast) is USD 180,000 over the budget USD 2,500,000 "
-        "(7.2 %): amber"
+        "(7.2 % over): amber"
     )
     assert "green below 5 %, amber from 5 %, red from 10 %" in rag.cost.rule
     assert rag.cost.figures["variance_at_completion"] == -180000.0
@@ -69,7 +69,11 @@ def test_large_tier_amber_explained_in_words():
     assert "6 working days late (5.0 % of the 120-working-day baseline duration)" in rag.schedule.explanation
     assert rag.scope.status == "green" and rag.risk.status == "green"
     assert rag.overall.status == "amber"
-    assert rag.overall.explanation == "amber because schedule and cost are amber"
+    assert rag.overall.explanation == (
+        "amber because schedule and cost are amber: "
+        "schedule: finish 6 working days late, 5.0 % (threshold 5 % late, red from 10 %); "
+        "cost: forecast 7.2 % over budget (threshold ±5 %, red ±10 %)"
+    )
 
 
 def test_tier_overrides_merge_with_defaults_and_underrun_can_be_ignored():
@@ -80,7 +84,8 @@ def test_tier_overrides_merge_with_defaults_and_underrun_can_be_ignored():
     assert config.tiers["large"].schedule_variance_percent.red == 10  # default kept
     under = rate_project(config, "large", schedule(0, 100), cost("100", "50"), None, SCOPE, RiskMeasures())
     assert under.cost.status == "green"
-    assert "overrun against" in under.cost.rule
+    assert "under-runs not rated" in under.cost.rule
+    assert "(50.0 % under)" in under.cost.explanation
 
 
 def test_missing_data_is_grey_and_says_why():
@@ -110,7 +115,10 @@ def test_missing_data_is_grey_and_says_why():
         RiskMeasures(high_risks=3),
     )
     assert costed.overall.status == "red"
-    assert costed.overall.explanation == "red because risk is red (schedule, scope not rated)"
+    assert costed.overall.explanation == (
+        "red because risk is red: risk: 3 open risks scored 15 or more (threshold 1, red 3) "
+        "(schedule, scope not rated)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,3 +147,59 @@ def test_the_documented_example_config_is_valid():
     config = load_governance(yaml.safe_load(block.group(1))["governance"])
     assert config.tiers["small"].schedule_variance_percent.red == 30
     assert len(config.calendar.holidays) == 2
+
+
+def test_an_under_run_is_worded_as_one_with_figure_sign_and_threshold():
+    """Medium tier, ±10 % amber, ±20 % red both ways (IT Dashboard). Budget 1,000,000, forecast 770,000:
+    VAC = +230,000 = 23.0 % *under* → red, and the Why says so (it once read "red because cost is red")."""
+    rag = rate_project(
+        load_governance({}),
+        "medium",
+        schedule(0, 100),
+        cost("1000000", "770000"),
+        None,
+        SCOPE,
+        RiskMeasures(),
+    )
+    assert rag.cost.status == "red"
+    assert "is USD 230,000 under the budget USD 1,000,000 (23.0 % under): red" in rag.cost.explanation
+    assert rag.cost.headline == "cost: forecast 23.0 % under budget (threshold ±10 %, red ±20 %)"
+    assert rag.overall.explanation == (
+        "red because cost is red: cost: forecast 23.0 % under budget (threshold ±10 %, red ±20 %)"
+    )
+
+
+def test_over_and_under_run_thresholds_are_separate():
+    """Under-runs amber from 25 %, red from 40 %; overruns keep the medium defaults (10 % / 20 %).
+    23 % under → green; 23 % over → red; 30 % under → amber."""
+    config = load_governance({"tiers": {"medium": {"cost_underrun_percent": {"amber": 25, "red": 40}}}})
+
+    def rated(forecast: str) -> str:
+        rag = rate_project(
+            config, "medium", schedule(0, 100), cost("1000", forecast), None, SCOPE, RiskMeasures()
+        )
+        return rag.cost.status
+
+    assert (rated("770"), rated("1230"), rated("700")) == ("green", "red", "amber")
+    rag = rate_project(config, "medium", schedule(0, 100), cost("1000", "700"), None, SCOPE, RiskMeasures())
+    assert rag.cost.headline == (
+        "cost: forecast 30.0 % under budget (threshold over 10 % / under 25 %, red over 20 % / under 40 %)"
+    )
+
+
+def test_no_defensible_forecast_is_rated_on_the_floor_and_says_at_least():
+    """Open flow work, no throughput: the project is at least 27 working days late on a 100-day baseline
+    = at least 27 % → red (medium: red from 20 %); no forecast date is claimed."""
+    floor = ScheduleMeasures(
+        baseline_duration_working_days=100, finish_variance_at_least_working_days=27, forecast_method="floor"
+    )
+    rag = rate_project(load_governance({}), "medium", floor, cost("100", "100"), None, SCOPE, RiskMeasures())
+    assert rag.schedule.status == "red"
+    assert rag.schedule.explanation == (
+        "no defensible forecast finish; the project is at least 27 working days late "
+        "(at least 27.0 % of the 100-working-day baseline duration): at least red"
+    )
+    assert (
+        rag.schedule.headline
+        == "schedule: at least 27 working days late, at least 27.0 % (threshold 10 % late, red from 20 %)"
+    )

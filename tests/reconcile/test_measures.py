@@ -27,7 +27,8 @@ approved on 2026-11-02; the plan then changes (B and M slip, C is added). Hand c
     TCPI = (30,000 − 20,172.41) / (30,000 − 20,000) = 9,827.59 / 10,000 = 0.98276
 
     Cost: BAC = approved budget 30,000; forecast = EAC 29,743.59; variance at completion = 256.41
-          (0.85 % under); commitments 5,000; spent (20,000 + 5,000) / 30,000 = 83.3 %
+          (0.85 % under); commitments 5,000; spent 20,000 / 30,000 = 66.7 %, spent and committed
+          (20,000 + 5,000) / 30,000 = 83.3 %; the forecast 29,743.59 is above 25,000 (not raised)
     Schedule: baseline 11-02..12-11 = 29 working days; forecast finish 12-18 → +5 days = 17.2 %
               (medium tier: amber from 10 %) → amber; SPI 0.975 ≥ 0.95 green; worse = amber.
               Go-live at risk (+5). BEI: 1 task (A) due by baseline, 1 done → 1.0.
@@ -212,7 +213,11 @@ def test_project_measures_match_the_hand_computation(portfolio):
     assert (cost.actual_to_date, cost.commitments) == (D("20000.00"), D("5000.00"))
     assert cost.forecast_at_completion == D("29743.59")
     assert cost.variance_at_completion == D("256.41")
-    assert cost.percent_spent == pytest.approx(25000 / 30000 * 100)
+    # one percent spent: actual ÷ BAC; spent and committed is its own, named figure
+    assert cost.percent_spent == pytest.approx(20000 / 30000 * 100)
+    assert cost.percent_committed == pytest.approx(25000 / 30000 * 100)
+    # BAC / CPI (29,743.59) is above actual + open commitments (25,000): not raised
+    assert cost.committed_floor == D("25000.00") and not cost.forecast_raised_to_floor
     assert [(r.fiscal_period, r.actual, r.commitment) for r in cost.by_category] == [(5, D(20000), D(5000))]
 
     s = m.schedule
@@ -233,7 +238,11 @@ def test_project_measures_match_the_hand_computation(portfolio):
         "5 working days late (17.2 % of the 29-working-day baseline duration): amber"
         in m.rag.schedule.explanation
     )
-    assert m.rag.overall.explanation == "red because scope is red"
+    assert (
+        m.rag.overall.explanation
+        == "red because scope is red: scope: 25.0 % of baselined items added or removed "
+        "(threshold 10 %, red 20 %)"
+    )
 
     assert [e.kind for e in m.exceptions] == ["status_mismatch"]
     assert m.baseline is not None and m.baseline.approved_by == "Steering committee"
@@ -292,3 +301,33 @@ def test_s_curve_takes_past_earned_value_from_history(portfolio):
         ("2026-12", D("30000.00"), None, None),
     ]
     assert m.evm.s_curve[1].period_end == date(2026, 12, 15)
+
+
+def test_after_a_rebaseline_the_original_and_current_baseline_are_side_by_side(portfolio):
+    """Re-baseline on 11-30 to the slipped plan (baseline 2: B and Go-live 12-18, C added). The forecast
+    finish 12-18 is 0 working days late against baseline 2 but 5 late against the original baseline 1
+    (12-11 → 12-18: Dec 14-18). Baseline 1's detail cost A 10,000 + B 19,000 = 29,000; baseline 2 adds
+    C 2,000 = 31,000. Each cost variance is that baseline cost − the one forecast at completion."""
+    clock.set_now(datetime(2026, 11, 30, 12, tzinfo=UTC))
+    BaselineRegister(portfolio, "ERP").rebaseline(
+        by="Steering committee", reason="build slip", change_request="CR-7"
+    )
+    clock.set_now(datetime(2026, 11, 30, 13, tzinfo=UTC))
+    m = measure_project(portfolio, CONFIG.projects[0], STATUS, governance=GOVERNANCE)
+    original, current = m.baseline_comparison
+    assert (original.role, original.number, original.baseline_finish) == ("original", 1, date(2026, 12, 11))
+    assert (current.role, current.number, current.baseline_finish) == ("current", 2, date(2026, 12, 18))
+    assert (original.finish_variance_working_days, current.finish_variance_working_days) == (5, 0)
+    assert m.schedule.finish_variance_working_days == 0  # rated against the current baseline
+    assert (original.baseline_cost, current.baseline_cost) == (D("29000.00"), D("31000.00"))
+    forecast = m.cost.forecast_at_completion
+    assert forecast is not None
+    assert original.cost_variance == D("29000.00") - forecast
+    assert current.cost_variance == D("31000.00") - forecast
+
+
+def test_no_comparison_before_a_rebaseline(portfolio):
+    assert (
+        measure_project(portfolio, CONFIG.projects[0], STATUS, governance=GOVERNANCE).baseline_comparison
+        == []
+    )

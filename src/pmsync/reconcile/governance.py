@@ -86,7 +86,10 @@ class IndexBand(_Strict):
 
 class TierRules(_Strict):
     schedule_variance_percent: Band
+    #: forecast overrun (forecast above budget) as a share of the budget
     cost_variance_percent: Band
+    #: forecast under-run (below budget); None: the same band as overruns (±, IT Dashboard practice)
+    cost_underrun_percent: Band | None = None
     scope_change_percent: Band
     spi: IndexBand = Field(default_factory=IndexBand)
     cpi: IndexBand = Field(default_factory=IndexBand)
@@ -136,6 +139,17 @@ class CrosscheckConfig(_Strict):
     require_counterpart: dict[str, list[str]] = Field(default_factory=lambda: {"jira": ["epic"]})
 
 
+class FlowConfig(_Strict):
+    """Flow-managed work: forecast from throughput, not from planned dates (see reconcile.throughput)."""
+
+    #: source systems whose work is a flow backlog (when not on a logic-linked schedule)
+    systems: list[str] = Field(default_factory=lambda: ["jira"])
+    #: weeks of throughput history the forecast resamples
+    window_weeks: int = Field(default=8, ge=1, le=52)
+    #: the confidence whose date is the rated forecast finish (the other is shown as the range)
+    confidence: Literal[50, 85] = 85
+
+
 class GovernanceConfig(_Strict):
     """The ``governance:`` section of pmsync.yaml."""
 
@@ -152,6 +166,7 @@ class GovernanceConfig(_Strict):
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     health: HealthThresholds = Field(default_factory=HealthThresholds)
     crosscheck: CrosscheckConfig = Field(default_factory=CrosscheckConfig)
+    flow: FlowConfig = Field(default_factory=FlowConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -237,27 +252,55 @@ def rate_schedule(
         "spi": evm.spi if evm else None,
         "milestones_missed": float(schedule.milestones_missed),
     }
+    figures["finish_variance_at_least_working_days"] = _f(schedule.finish_variance_at_least_working_days)
     parts: list[str] = []
     statuses: list[RagStatus] = []
+    heads: list[tuple[RagStatus, str]] = []
+    duration = schedule.baseline_duration_working_days
+    floor = schedule.finish_variance_at_least_working_days
+    threshold = f"threshold {band.amber:g} % late, red from {band.red:g} %"
     if schedule.finish_variance_percent is not None:
         slip = max(schedule.finish_variance_percent, 0.0)
         status = _band_status(slip, band)
         statuses.append(status)
         days = schedule.finish_variance_working_days or 0
         direction = "late" if days > 0 else ("early" if days < 0 else "on the baseline date")
+        method = {"throughput": " (throughput forecast)", "schedule": ""}.get(schedule.forecast_method, "")
         if days:
+            pct = abs(schedule.finish_variance_percent)
             parts.append(
-                f"the forecast finish is {abs(days)} working days {direction} "
-                f"({schedule.finish_variance_percent:.1f} % of the "
-                f"{schedule.baseline_duration_working_days}-working-day baseline duration): "
-                f"{_because(status)}"
+                f"the forecast finish{method} is {abs(days)} working days {direction} "
+                f"({pct:.1f} % of the {duration}-working-day baseline duration): {_because(status)}"
+            )
+            heads.append(
+                (status, f"schedule: finish {abs(days)} working days {direction}, {pct:.1f} % ({threshold})")
             )
         else:
-            parts.append(f"the forecast finish is {direction}: {_because(status)}")
+            parts.append(f"the forecast finish{method} is {direction}: {_because(status)}")
+    elif floor is not None and duration:
+        # No defensible forecast: rate on the lower bound. The project is at least this late, so at
+        # least this colour; the words say "at least" so nobody reads the floor as a forecast.
+        pct = floor / duration * 100
+        status = _band_status(pct, band)
+        statuses.append(status)
+        parts.append(
+            f"no defensible forecast finish; the project is at least {floor} working days late "
+            f"(at least {pct:.1f} % of the {duration}-working-day baseline duration): "
+            f"at least {_because(status)}"
+        )
+        heads.append(
+            (status, f"schedule: at least {floor} working days late, at least {pct:.1f} % ({threshold})")
+        )
     if evm is not None and evm.spi is not None:
         status = _index_status(evm.spi, rules.spi)
         statuses.append(status)
         parts.append(f"SPI is {evm.spi:.2f}: {_because(status)}")
+        heads.append(
+            (
+                status,
+                f"schedule: SPI {evm.spi:.2f} (amber below {rules.spi.amber:g}, red below {rules.spi.red:g})",
+            )
+        )
     if not statuses:
         return RagRating(
             dimension="schedule",
@@ -267,17 +310,35 @@ def rate_schedule(
             figures=figures,
         )
     status = _worst(*statuses)
+    headline = "; ".join(h for st, h in heads if st == status) if status != "green" else ""
     return RagRating(
-        dimension="schedule", status=status, rule=rule, explanation="; ".join(parts), figures=figures
+        dimension="schedule",
+        status=status,
+        rule=rule,
+        explanation="; ".join(parts),
+        figures=figures,
+        headline=headline,
     )
+
+
+def _pm(band: Band, under: Band | None) -> str:
+    """The threshold in words with its sign: "±10 %" when over- and under-runs share it."""
+    if under is None:
+        return f"over {band.amber:g} % (red {band.red:g} %)"
+    if under.amber == band.amber and under.red == band.red:
+        return f"±{band.amber:g} %, red ±{band.red:g} %"
+    return f"over {band.amber:g} % / under {under.amber:g} %, red over {band.red:g} % / under {under.red:g} %"
 
 
 def rate_cost(
     cost: CostMeasures, evm: EvmMeasures | None, rules: TierRules, tier: Tier, count_underrun: bool
 ) -> RagRating:
-    band = rules.cost_variance_percent
-    kind = "overrun or under-run" if count_underrun else "overrun"
-    rule = f"cost ({tier} tier): forecast {kind} against the budget at completion {_band_words(band)}"
+    """Cost: the forecast's signed variance against the budget (over- and under-runs each against its
+    own band), and CPI; the worse applies."""
+    over = rules.cost_variance_percent
+    under = (rules.cost_underrun_percent or over) if count_underrun else None
+    rule = f"cost ({tier} tier): forecast over budget {_band_words(over)}"
+    rule += f"; forecast under budget {_band_words(under)}" if under is not None else "; under-runs not rated"
     rule += f"; {_index_words('CPI', rules.cpi)}; the worse applies"
     vac_pct = cost.variance_at_completion_percent
     figures: dict[str, float | None] = {
@@ -289,21 +350,41 @@ def rate_cost(
     }
     parts: list[str] = []
     statuses: list[RagStatus] = []
+    heads: list[tuple[RagStatus, str]] = []
     if vac_pct is not None and cost.variance_at_completion is not None:
         overrun = -vac_pct  # VAC is negative for an overrun
-        measured = abs(overrun) if count_underrun else max(overrun, 0.0)
-        status = _band_status(measured, band)
+        if overrun > 0:
+            status = _band_status(overrun, over)
+        elif under is not None:
+            status = _band_status(-overrun, under)
+        else:
+            status = "green"
         statuses.append(status)
         word = "over" if overrun > 0 else "under"
+        raised = (
+            f", raised to actual + open commitments {_money(cost.committed_floor, cost.currency)}"
+            if cost.forecast_raised_to_floor
+            else ""
+        )
         parts.append(
-            f"the forecast {_money(cost.forecast_at_completion, cost.currency)} ({cost.forecast_basis}) is "
-            f"{_money(abs(cost.variance_at_completion), cost.currency)} {word} the budget "
-            f"{_money(cost.budget_at_completion, cost.currency)} ({abs(overrun):.1f} %): {_because(status)}"
+            f"the forecast {_money(cost.forecast_at_completion, cost.currency)} "
+            f"({cost.forecast_basis}{raised}) is {_money(abs(cost.variance_at_completion), cost.currency)} "
+            f"{word} the budget {_money(cost.budget_at_completion, cost.currency)} "
+            f"({abs(overrun):.1f} % {word}): {_because(status)}"
+        )
+        heads.append(
+            (status, f"cost: forecast {abs(overrun):.1f} % {word} budget (threshold {_pm(over, under)})")
         )
     if evm is not None and evm.cpi is not None:
         status = _index_status(evm.cpi, rules.cpi)
         statuses.append(status)
         parts.append(f"CPI is {evm.cpi:.2f}: {_because(status)}")
+        heads.append(
+            (
+                status,
+                f"cost: CPI {evm.cpi:.2f} (amber below {rules.cpi.amber:g}, red below {rules.cpi.red:g})",
+            )
+        )
     if not statuses:
         return RagRating(
             dimension="cost",
@@ -312,8 +393,14 @@ def rate_cost(
             explanation="not rated: no budget at completion or no forecast, and no earned value",
             figures=figures,
         )
+    status = _worst(*statuses)
     return RagRating(
-        dimension="cost", status=_worst(*statuses), rule=rule, explanation="; ".join(parts), figures=figures
+        dimension="cost",
+        status=status,
+        rule=rule,
+        explanation="; ".join(parts),
+        figures=figures,
+        headline="; ".join(h for st, h in heads if st == status) if status != "green" else "",
     )
 
 
@@ -345,8 +432,20 @@ def rate_scope(scope: ScopeMeasures, rules: TierRules, tier: Tier) -> RagRating:
         f"baselined ({scope.scope_change_percent:.1f} %): {_because(change)}; "
         f"{scope.rebaselines} re-baseline{'s' if scope.rebaselines != 1 else ''}: {_because(again)}"
     )
+    status = _worst(change, again)
+    heads = [
+        (change, f"scope: {scope.scope_change_percent:.1f} % of baselined items added or removed "
+         f"(threshold {band.amber:g} %, red {band.red:g} %)"),
+        (again, f"scope: {scope.rebaselines} re-baselines "
+         f"(threshold {rebaselines.amber:g}, red {rebaselines.red:g})"),
+    ]  # fmt: skip
     return RagRating(
-        dimension="scope", status=_worst(change, again), rule=rule, explanation=explanation, figures=figures
+        dimension="scope",
+        status=status,
+        rule=rule,
+        explanation=explanation,
+        figures=figures,
+        headline="; ".join(h for st, h in heads if st == status) if status != "green" else "",
     )
 
 
@@ -366,8 +465,20 @@ def rate_risk(risk: RiskMeasures, rules: TierRules, tier: Tier, high_score: floa
         f"{risk.high_risks} high of {risk.open_risks} open risks: {_because(high)}; "
         f"{risk.overdue_risks} overdue: {_because(overdue)}"
     )
+    status = _worst(high, overdue)
+    heads = [
+        (high, f"risk: {risk.high_risks} open risks scored {high_score:g} or more "
+         f"(threshold {rules.high_risks.amber:g}, red {rules.high_risks.red:g})"),
+        (overdue, f"risk: {risk.overdue_risks} risks overdue "
+         f"(threshold {rules.overdue_risks.amber:g}, red {rules.overdue_risks.red:g})"),
+    ]  # fmt: skip
     return RagRating(
-        dimension="risk", status=_worst(high, overdue), rule=rule, explanation=explanation, figures=figures
+        dimension="risk",
+        status=status,
+        rule=rule,
+        explanation=explanation,
+        figures=figures,
+        headline="; ".join(h for st, h in heads if st == status) if status != "green" else "",
     )
 
 
@@ -390,10 +501,20 @@ def rate_overall(ratings: Mapping[Dimension, RagRating]) -> RagRating:
     status = _worst(*(r.status for r in rated.values()))
     drivers = [d for d, r in rated.items() if r.status == status]
     explanation = f"{status} because {' and '.join(drivers)} {'is' if len(drivers) == 1 else 'are'} {status}"
+    reasons = [rated[d].headline for d in drivers if rated[d].headline]
+    if reasons:
+        explanation += ": " + "; ".join(reasons)
     missing = [d for d in ratings if d not in rated]
     if missing:
         explanation += f" ({', '.join(missing)} not rated)"
-    return RagRating(dimension="overall", status=status, rule=rule, explanation=explanation, figures=figures)
+    return RagRating(
+        dimension="overall",
+        status=status,
+        rule=rule,
+        explanation=explanation,
+        figures=figures,
+        headline="; ".join(reasons),
+    )
 
 
 def rate_project(

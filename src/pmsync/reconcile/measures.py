@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import accumulate
+from typing import Literal
 
 from pmsync import clock
 from pmsync.config import ProjectConfig
-from pmsync.model import BaselineItem, Project, Tier, WorkItem
+from pmsync.model import Baseline, BaselineItem, Project, Tier, WorkItem
 from pmsync.reconcile import baselines as bl
 from pmsync.reconcile.calendar import WorkingCalendar
 from pmsync.reconcile.crosscheck import crosscheck_project
@@ -35,6 +36,7 @@ from pmsync.reconcile.evm import (
 )
 from pmsync.reconcile.figures import (
     ChosenBaseline,
+    FlowSettings,
     ProjectData,
     choose_baseline,
     cost_measures,
@@ -47,10 +49,14 @@ from pmsync.reconcile.governance import GovernanceConfig, rate_project
 from pmsync.reconcile.health import assess_schedule, is_complete
 from pmsync.reconcile.history import Progress, progress_at
 from pmsync.reconcile.results import (
+    BaselineVariance,
+    CostMeasures,
     EvmMeasures,
+    Lifecycle,
     ProjectMeasures,
     RiskMeasures,
     ScheduleHealth,
+    ScheduleMeasures,
     ScopeMeasures,
 )
 from pmsync.reconcile.valuation import PROGRESS_RULE, ValueBasis, budget_at_completion, value_basis
@@ -179,6 +185,14 @@ def evm_measures(
         currency=currency,
         basis=text,
         curve=s_curve(ends, pv_curve, ev_curve, ac_curve),
+        committed=sum(
+            (
+                x.amount
+                for x in data.cost_lines
+                if x.kind == "commitment" and (x.posting_date or x.period or date.min) <= status_date
+            ),
+            ZERO,
+        ),
     )
     return evm.model_copy(
         update={
@@ -301,13 +315,16 @@ def measure_project(
     chosen = choose_baseline(store, project.key, as_of)
     work = leaves(data.items)
     read_on = (as_of or clock.now()).date()
-    schedule = schedule_measures(work, data.items, chosen, status_date, cal, read_on)
+    flow = FlowSettings(
+        tuple(governance.flow.systems), governance.flow.window_weeks, governance.flow.confidence
+    )
+    schedule = schedule_measures(work, data.items, chosen, status_date, cal, read_on, flow)
     candidates = _evm_candidates(chosen, data.items, work)
     baseline_cost = sum((b.cost or ZERO for b in candidates.values()), ZERO)
     bac = budget_at_completion(budget, data.cost_lines, baseline_cost)
     basis = value_basis(candidates, bac, cal)
     evm = evm_measures(store, data, chosen, basis, status_date, as_of, cal, governance, currency)
-    cost = cost_measures(data.cost_lines, work, bac, evm, status_date, currency)
+    cost = cost_measures(data.cost_lines, work, bac, evm, status_date, currency, governance.eac_method)
     scope = scope_measures(chosen, data.items, governance.scope_kinds)
     risk = risk_measures(data, status_date, governance.high_risk_score)
     notes = list(chosen.notes)
@@ -332,6 +349,11 @@ def measure_project(
             "change (capture a pmsync baseline of all sources to cover them)"
         )
     register = bl.BaselineRegister(store, project.key)
+    comparison = baseline_comparison(
+        register, chosen, data, work, schedule, cost, status_date, cal, read_on, as_of
+    )
+    lifecycle, lifecycle_basis = lifecycle_of(project, work, schedule, cost)
+    percent, percent_basis = percent_complete(schedule, evm)
     return ProjectMeasures(
         project=project.key,
         name=project.name,
@@ -344,6 +366,7 @@ def measure_project(
         as_of=as_of,
         baseline=None if chosen.baseline is None else bl.info(chosen.baseline, len(chosen.items)),
         baseline_history=register.history(as_of),
+        baseline_comparison=comparison,
         schedule=schedule,
         cost=cost,
         evm=evm,
@@ -353,4 +376,116 @@ def measure_project(
         exceptions=crosscheck_project(project.key, data.items, data.cost_lines, governance.crosscheck, cal),
         rag=rate_project(governance, tier, schedule, cost, evm, scope, risk),
         notes=notes,
+        lifecycle=lifecycle,
+        lifecycle_basis=lifecycle_basis,
+        percent_complete=percent,
+        percent_complete_basis=percent_basis,
     )
+
+
+def _variance_against(
+    role: Literal["original", "current"],
+    baseline: Baseline,
+    measured: ScheduleMeasures,
+    items: dict[str, BaselineItem],
+    work: Sequence[WorkItem],
+    cost: CostMeasures,
+) -> BaselineVariance:
+    detail = {i.source.key() for i in work}
+    costed = [b.cost for k, b in items.items() if b.cost and k in detail]
+    baseline_cost = sum(costed, ZERO) if costed else None
+    forecast = cost.forecast_at_completion
+    return BaselineVariance(
+        role=role,
+        number=baseline.number,
+        approved_at=baseline.approved_at,
+        baseline_finish=measured.baseline_finish,
+        finish_variance_working_days=measured.finish_variance_working_days,
+        finish_variance_percent=measured.finish_variance_percent,
+        baseline_cost=None if baseline_cost is None else money(baseline_cost),
+        cost_variance=None if baseline_cost is None or forecast is None else money(baseline_cost - forecast),
+    )
+
+
+def baseline_comparison(
+    register: bl.BaselineRegister,
+    chosen: ChosenBaseline,
+    data: ProjectData,
+    work: Sequence[WorkItem],
+    schedule: ScheduleMeasures,
+    cost: CostMeasures,
+    status_date: date,
+    cal: WorkingCalendar,
+    read_on: date,
+    as_of: datetime | None,
+) -> list[BaselineVariance]:
+    """The same forecast against the original (first approved) and the current approved baseline;
+    empty until a re-baseline makes them differ."""
+    current = chosen.baseline
+    approved = [b for b in register.baselines(as_of) if bl.is_pmsync(b) and b.approved_at is not None]
+    if current is None or len(approved) < 2:
+        return []
+    original = min(approved, key=lambda b: (b.approved_at, b.number))
+    if original.number == current.number:
+        return []
+    items = {bl.item_key(original, i): i for i in register.items(original, as_of)}
+    first = ChosenBaseline(original, items, chosen.approvals, [])
+    measured = schedule_measures(work, data.items, first, status_date, cal, read_on)
+    # One forecast, two baselines: the variance is the same forecast finish against each baseline finish.
+    forecast = schedule.actual_finish or schedule.current_finish
+    variance = None
+    if forecast is not None and measured.baseline_finish is not None:
+        variance = cal.variance(measured.baseline_finish, forecast)
+    duration = measured.baseline_duration_working_days
+    measured = measured.model_copy(
+        update={
+            "finish_variance_working_days": variance,
+            "finish_variance_percent": None
+            if variance is None or not duration
+            else variance / duration * 100,
+        }
+    )
+    return [
+        _variance_against("original", original, measured, items, work, cost),
+        _variance_against("current", current, schedule, chosen.items, work, cost),
+    ]
+
+
+def lifecycle_of(
+    project: ProjectConfig, work: Sequence[WorkItem], schedule: ScheduleMeasures, cost: CostMeasures
+) -> tuple[Lifecycle, str]:
+    """The lifecycle state: pmsync.yaml's, else derived from the work (closed is never derived:
+    financial close is a decision, so a finished project stays "closing" until pmsync.yaml says so)."""
+    if project.lifecycle is not None:
+        return project.lifecycle, "set in pmsync.yaml"
+    if work and all(is_complete(i) for i in work):
+        finished = (
+            f"actual finish {schedule.actual_finish}"
+            if schedule.actual_finish is not None
+            else "no actual finish date recorded"
+        )
+        return "closing", (
+            f"derived: all {len(work)} detail items done, {finished} "
+            "(set lifecycle: closed in pmsync.yaml after financial close)"
+        )
+    started = any(i.status_category != "not_started" or i.percent_complete for i in work)
+    if not started and not cost.actual_to_date:
+        return "planning", "derived: no work started and nothing spent"
+    return "executing", "derived: work under way"
+
+
+def percent_complete(schedule: ScheduleMeasures, evm: EvmMeasures | None) -> tuple[float | None, str]:
+    """The project's one % complete: earned value ÷ BAC when EVM exists (work weighted by its budget),
+    else detail items done ÷ detail items. The other figure is labelled "items done (by count)"."""
+    if evm is not None and evm.percent_complete is not None:
+        weights = {
+            "cost": "baseline cost",
+            "work_hours": "baseline work hours",
+            "working_days": "baseline working days",
+            "equal": "equal weights",
+        }
+        by = weights.get(evm.weighting or "cost", "baseline cost")
+        return evm.percent_complete, f"earned value ÷ budget at completion (work weighted by {by})"
+    if schedule.percent_complete is not None:
+        return schedule.percent_complete, "detail items done ÷ detail items (by count)"
+    return None, "no work items"

@@ -17,7 +17,7 @@ from pmsync.config import PmsyncConfig
 from pmsync.model import CostLine, WorkItem
 from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
 from pmsync.reconcile.figures import end_of_day
-from pmsync.reconcile.governance import GovernanceConfig, load_governance, status_rank
+from pmsync.reconcile.governance import GovernanceConfig, status_rank
 from pmsync.reconcile.measures import measure_project
 from pmsync.reconcile.results import (
     Dimension,
@@ -30,6 +30,7 @@ from pmsync.reconcile.results import (
     StatusChange,
     Trend,
 )
+from pmsync.reconcile.riskscale import governance_for
 from pmsync.store import Store
 
 ZERO = Decimal(0)
@@ -144,7 +145,7 @@ def measure_portfolio(
     governance: GovernanceConfig | None = None,
 ) -> tuple[list[ProjectMeasures], PortfolioRollup]:
     """Measures of every configured project (or those named) and the roll-up with last period's trend."""
-    governance = governance or load_governance(config.governance)
+    governance = governance or governance_for(config)
     chosen = [p for p in config.projects if projects is None or p.key in projects]
     measures = [measure_project(store, p, status_date, governance=governance, as_of=as_of) for p in chosen]
     previous: dict[str, ProjectMeasures] | None = None

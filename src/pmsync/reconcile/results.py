@@ -35,7 +35,14 @@ MilestoneState = Literal["hit", "missed", "at_risk", "on_track", "no_baseline"]
 - ``on_track``: not finished, forecast on or before the baseline finish;
 - ``no_baseline``: the milestone is not in the baseline used."""
 Trend = Literal["improving", "worsening", "unchanged", "new"]
-EacMethod = Literal["cpi", "cpi_spi", "atypical", "finance_forecast"]
+EacMethod = Literal["cpi", "cpi_spi", "atypical", "commitments", "finance_forecast"]
+Lifecycle = Literal["planning", "executing", "on_hold", "closing", "closed", "cancelled"]
+"""- ``planning``: no work started yet; ``executing``: work under way (active work, rated);
+- ``on_hold`` / ``cancelled``: set in pmsync.yaml only;
+- ``closing``: every item done with an actual finish (derived), or set in pmsync.yaml;
+- ``closed``: set in pmsync.yaml (financial close is a decision, not a figure).
+Closing, closed and cancelled projects are reported apart from active work."""
+ForecastMethod = Literal["schedule", "throughput", "floor", "none"]
 Weighting = Literal["cost", "work_hours", "working_days", "equal"]
 ExceptionKind = Literal[
     "no_counterpart",  # an item in one system with no linked item in the other
@@ -85,6 +92,24 @@ class BaselineEvent(_Result):
     replaces: int | None = None
 
 
+class BaselineVariance(_Result):
+    """The forecast against one approved baseline: the original (first approved) or the current one.
+    After a re-baseline both are reported side by side, so the variance the re-baseline absorbed stays
+    visible (as Texas QAT and California's oversight reports show both initial and current estimates)."""
+
+    role: Literal["original", "current"]
+    number: int
+    approved_at: datetime | None = None
+    baseline_finish: date | None = None
+    #: forecast (or actual) finish against this baseline, working days, positive = late
+    finish_variance_working_days: int | None = None
+    finish_variance_percent: float | None = None
+    #: the baseline's own cost of its detail items (None when the baseline carries no cost)
+    baseline_cost: Decimal | None = None
+    #: baseline cost − forecast at completion (negative = over); None without a baseline cost
+    cost_variance: Decimal | None = None
+
+
 # --- schedule --------------------------------------------------------------------------------------
 
 
@@ -102,6 +127,28 @@ class MilestoneMeasure(_Result):
     explanation: str
 
 
+class FlowForecast(_Result):
+    """A finish forecast for flow-managed work (a Jira backlog) from its recent weekly throughput.
+
+    Each future week is assumed to deliver as many items as one of the ``weekly_throughput`` weeks,
+    drawn with equal chance (resampling, as Monte Carlo throughput forecasts do; computed exactly here
+    by convolution, so the dates are reproducible and checkable by hand)."""
+
+    #: what is counted: "items" (done leaf items per week)
+    basis: Literal["items"] = "items"
+    #: weeks of history used, oldest first: done items in each of the weeks ending on the status date
+    weekly_throughput: list[int] = Field(default_factory=list)
+    remaining_items: int = 0
+    #: weeks after the status date by which the remaining items are done with 50 % / 85 % probability
+    p50_weeks: int | None = None
+    p85_weeks: int | None = None
+    p50_finish: date | None = None
+    p85_finish: date | None = None
+    #: the confidence whose date is the project's forecast finish
+    rated_confidence: int = 85
+    explanation: str = ""
+
+
 class ScheduleMeasures(_Result):
     baseline_finish: date | None = None
     current_finish: date | None = None
@@ -111,6 +158,8 @@ class ScheduleMeasures(_Result):
     #: working days from baseline start to baseline finish (for variance as a percentage of duration)
     baseline_duration_working_days: int | None = None
     finish_variance_percent: float | None = None
+    #: detail items done ÷ detail items × 100, *by count*: not the project's % complete (that is
+    #: ProjectMeasures.percent_complete, with its basis); reports label this "items done (by count)"
     percent_complete: float | None = None
     milestones: list[MilestoneMeasure] = Field(default_factory=list)
     milestones_hit: int = 0
@@ -122,6 +171,15 @@ class ScheduleMeasures(_Result):
     bei: float | None = None
     bei_tasks_completed: int = 0
     bei_tasks_due: int = 0
+    #: how ``current_finish`` was forecast: "schedule" (the plan's dates), "throughput" (flow work, see
+    #: ``flow_forecast``), "floor" (no defensible forecast: only a lower bound on the slip is known)
+    forecast_method: ForecastMethod = "schedule"
+    flow_forecast: FlowForecast | None = None
+    #: when no defensible forecast exists and the baseline finish has passed with work open: the
+    #: project is *at least* this many working days late (a floor, not a forecast)
+    finish_variance_at_least_working_days: int | None = None
+    #: the finish in words, with its method, e.g. "at least 27 working days late (no throughput ...)"
+    forecast_explanation: str = ""
 
 
 # --- cost ------------------------------------------------------------------------------------------
@@ -133,10 +191,27 @@ class CostBreakdownRow(_Result):
     category: str | None = None
     fiscal_year: int | None = None
     fiscal_period: int | None = None
+    #: the calendar month of the period ("2026-10"), from the lines' period or posting date
+    month: str | None = None
     budget: Decimal = Decimal(0)
     actual: Decimal = Decimal(0)
     commitment: Decimal = Decimal(0)
+    #: history: actual + committed; later periods: finance forecast, or the remaining forecast spread by
+    #: budget (see reconcile.phasing and CostMeasures.forecast_phasing)
     forecast: Decimal = Decimal(0)
+    #: False when there is no forecast for this period (then ``forecast`` is 0 and means nothing)
+    forecast_known: bool = False
+
+
+class EacVariant(_Result):
+    """One estimate at completion (PMBOK Guide 6th ed. §7.4.2.2; GAO-20-195G asks for a range of EACs),
+    with its formula in figures and whether it is the one the cost rating uses."""
+
+    method: EacMethod
+    label: str
+    value: Decimal | None = None
+    formula: str = ""
+    rates: bool = False
 
 
 class CostMeasures(_Result):
@@ -157,9 +232,20 @@ class CostMeasures(_Result):
     #: EVM cost variance EV − AC (negative = over cost); None without earned value
     cost_variance: Decimal | None = None
     cost_variance_percent: float | None = None
-    #: actual + commitments as a share of BAC, 0..100+
+    #: actual to date as a share of BAC, 0..100+ (the one "percent spent"; see percent_spent_basis)
     percent_spent: float | None = None
+    percent_spent_basis: str = "actual to date ÷ budget at completion × 100"
+    #: (actual + open commitments) as a share of BAC: spent and committed
+    percent_committed: float | None = None
+    #: actual + open commitments: what the forecast at completion can never be below
+    committed_floor: Decimal | None = None
+    #: True when the forecast was raised to ``committed_floor`` (the method's EAC was lower)
+    forecast_raised_to_floor: bool = False
+    #: the EAC variants side by side; the one with ``rates`` is ``forecast_at_completion``'s source
+    eac_variants: list[EacVariant] = Field(default_factory=list)
     by_category: list[CostBreakdownRow] = Field(default_factory=list)
+    #: how the per-period forecast was made, in words ("" when there is none)
+    forecast_phasing: str = ""
 
 
 # --- earned value ----------------------------------------------------------------------------------
@@ -174,6 +260,21 @@ class EvmPoint(_Result):
     pv: Decimal
     ev: Decimal | None = None
     ac: Decimal | None = None
+
+
+class EvmPeriod(_Result):
+    """PV, EV, AC earned in one period (the S-curve's increments), and that period's indices: the
+    GAO Schedule and Cost guides ask for current-period figures beside cumulative ones, because
+    cumulative indices hide recent performance."""
+
+    start: date | None = None  # the previous period end (exclusive); None: from the start
+    end: date
+    label: str
+    pv: Decimal
+    ev: Decimal | None = None
+    ac: Decimal | None = None
+    spi: float | None = None
+    cpi: float | None = None
 
 
 class EvmMeasures(_Result):
@@ -216,6 +317,10 @@ class EvmMeasures(_Result):
     baseline_cost: Decimal | None = None
     #: how EV credits progress, in words (percentages, done, the 0/50/100 rule)
     progress_rule: str = ""
+    #: the reporting period ending on the status date (since the previous month end)
+    this_period: EvmPeriod | None = None
+    #: every period up to the status date (monthly burn: ``ac`` is what was spent in that month)
+    periods: list[EvmPeriod] = Field(default_factory=list)
 
 
 # --- schedule health -------------------------------------------------------------------------------
@@ -315,6 +420,9 @@ class RagRating(_Result):
     explanation: str
     #: the figures the rule used, by name, as numbers (None = not available)
     figures: dict[str, float | None] = Field(default_factory=dict)
+    #: dimension, figure and sign that decided the status, short, e.g.
+    #: "cost: forecast 23.2 % under budget (threshold ±10 %)"; empty when green or not rated
+    headline: str = ""
 
 
 class RagStatuses(_Result):
@@ -344,6 +452,8 @@ class ProjectMeasures(_Result):
     as_of: datetime | None = None
     baseline: BaselineInfo | None = None
     baseline_history: list[BaselineEvent] = Field(default_factory=list)
+    #: after a re-baseline: the variance against the original and the current approved baseline
+    baseline_comparison: list[BaselineVariance] = Field(default_factory=list)
     schedule: ScheduleMeasures
     cost: CostMeasures
     evm: EvmMeasures | None = None
@@ -354,6 +464,12 @@ class ProjectMeasures(_Result):
     rag: RagStatuses
     #: what could not be computed and why (e.g. "no approved baseline: schedule variance not rated")
     notes: list[str] = Field(default_factory=list)
+    lifecycle: Lifecycle = "executing"
+    #: where the lifecycle state came from, e.g. "pmsync.yaml" or "derived: every item done, ..."
+    lifecycle_basis: str = ""
+    #: the project's one % complete and its basis; other percentages are labelled for what they are
+    percent_complete: float | None = None
+    percent_complete_basis: str = ""
 
 
 class RollupGroup(_Result):

@@ -26,9 +26,11 @@ from pmsync.model import CostLine, Project, WorkItem
 from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
 from pmsync.reconcile.portfolio import rollup, trend_of
 from pmsync.reconcile.results import ProjectMeasures, ReconciliationException
-from pmsync.report.changes import changes_between
+from pmsync.report.changes import changes_between, restatement_changes
+from pmsync.report.exceptions import group_exceptions
 from pmsync.report.gaps import data_gaps
 from pmsync.report.model import (
+    NOT_ACTIVE,
     Appendix,
     BaselineUsed,
     Change,
@@ -60,10 +62,10 @@ class MeasureProject(Protocol):
 
 def reconcile_measurer(config: PmsyncConfig) -> MeasureProject:
     """The default :class:`MeasureProject`: reconcile's ``measure_project`` under the config's governance."""
-    from pmsync.reconcile.governance import load_governance
     from pmsync.reconcile.measures import measure_project
+    from pmsync.reconcile.riskscale import governance_for
 
-    governance = load_governance(config.governance)
+    governance = governance_for(config)
 
     def measure(
         store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
@@ -259,8 +261,14 @@ def build_report(
             freshness=history.freshness(
                 by_key.get(key), reference, settings.stale_after_hours, now_view, calendar
             ),
+            exception_groups=group_exceptions(current.exceptions),
             changes=changes_between(
                 key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
+            )
+            + (
+                restatement_changes(store, key, current.currency, previous_as_of, as_of, before.status_date)
+                if before is not None
+                else []
             ),
         )
         sections.append(section)
@@ -381,7 +389,11 @@ def _portfolio_row(section: ProjectSection, before: ProjectMeasures | None) -> P
             if nxt is not None and when is not None
             else None
         ),
-        needs_attention=m.rag.overall.status in ("red", "amber") or section.trend == "worsening",
+        needs_attention=m.lifecycle not in NOT_ACTIVE
+        and (m.rag.overall.status in ("red", "amber") or section.trend == "worsening"),
+        lifecycle=m.lifecycle,
+        percent_complete=m.percent_complete,
+        percent_complete_basis=m.percent_complete_basis,
     )
 
 

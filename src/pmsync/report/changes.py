@@ -2,16 +2,19 @@
 
 The previous report's figures are reconcile's measures computed *as of the previous period's end*, so
 "what changed" compares two states the store itself kept: status changes per dimension, milestones
-whose forecast moved later, risks opened since, and re-baselines.
+whose forecast moved later, risks opened since, re-baselines, and restatements of actuals in periods
+the previous report already showed (see :mod:`pmsync.reconcile.restatements`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+from pmsync.reconcile.restatements import restatements
 from pmsync.reconcile.results import ProjectMeasures
 from pmsync.report.formatting import rag_word
 from pmsync.report.model import Change
+from pmsync.store import Store
 
 
 def changes_between(
@@ -103,3 +106,34 @@ def _rebaselines(
             )
         )
     return changes
+
+
+def restatement_changes(
+    store: Store, key: str, currency: str, previous_as_of: datetime, as_of: datetime, through: date
+) -> list[Change]:
+    """One change per reported month whose actuals were restated since the previous report."""
+    found = []
+    for r in restatements(store, key, previous_as_of, as_of, through):
+        direction = "fell" if r.amount < 0 else "rose" if r.amount > 0 else "did not change in total"
+        parts = [
+            f"{len(items)} line{'s' if len(items) != 1 else ''} {what}"
+            for what, items in (("removed", r.removed), ("changed", r.changed), ("added", r.added))
+            if items
+        ]
+        shown = ", ".join(r.records[:3]) + (f" and {len(r.records) - 3} more" if len(r.records) > 3 else "")
+        amount = f" by {currency} {abs(r.amount):,.2f}" if r.amount else ""
+        found.append(
+            Change(
+                project=key,
+                kind="restatement",
+                text=f"Actuals for {r.period} restated since the last report: they {direction}{amount} "
+                f"(the lines concerned: {currency} {r.before:,.2f} → {r.after:,.2f}; "
+                f"{', '.join(parts)}: {shown})",
+                before=f"{r.before:.2f}",
+                after=f"{r.after:.2f}",
+                amount=r.amount,
+                period=r.period,
+                records=r.records,
+            )
+        )
+    return found

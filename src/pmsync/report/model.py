@@ -28,18 +28,25 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmsync.reconcile.results import (
+    ExceptionKind,
     PortfolioRollup,
     ProjectMeasures,
     RagRating,
     RagStatus,
     RagStatuses,
+    ReconciliationException,
+    Severity,
     Trend,
 )
 
 #: money: exact in Python, an exact decimal string in JSON (as in reconcile's results)
 Money = Decimal
 
-ChangeKind = Literal["status_change", "milestone_slipped", "new_risk", "rebaseline", "new_project"]
+ChangeKind = Literal[
+    "status_change", "milestone_slipped", "new_risk", "rebaseline", "new_project", "restatement"
+]
+#: lifecycle states reported apart from active work
+NOT_ACTIVE = ("closing", "closed", "cancelled")
 
 NO_NARRATIVE = "No narrative provided."
 
@@ -129,7 +136,13 @@ class PortfolioRow(_Model):
     actual: Money | None = None
     forecast: Money | None = None
     next_milestone: MilestoneRef | None = None
+    #: red or amber (or worsening) *active* work; closing, closed and cancelled projects are apart
     needs_attention: bool = False
+    #: planning, executing, on_hold, closing, closed, cancelled (see reconcile.results.Lifecycle)
+    lifecycle: str = "executing"
+    #: the project's one % complete and what it is
+    percent_complete: float | None = None
+    percent_complete_basis: str = ""
 
     def ratings(self) -> list[RagRating]:
         return [self.schedule, self.cost, self.scope, self.risk, self.overall]
@@ -213,6 +226,23 @@ class Change(_Model):
     text: str
     before: str | None = None
     after: str | None = None
+    #: for a restatement: the net change in money (negative = down), the month restated, the lines
+    amount: Money | None = None
+    period: str | None = None
+    records: list[str] = Field(default_factory=list)
+
+
+class ExceptionGroup(_Model):
+    """The reconciliation exceptions of one rule on one project: how many, and the worst few."""
+
+    kind: ExceptionKind
+    #: the rule in words
+    rule: str
+    #: the most severe of the group
+    severity: Severity
+    count: int
+    #: the worst examples (all of them are in ``measures.exceptions`` and the appendix)
+    examples: list[ReconciliationException] = Field(default_factory=list)
 
 
 class ProjectSection(_Model):
@@ -228,6 +258,8 @@ class ProjectSection(_Model):
     actions: list[ActionRow] = Field(default_factory=list)
     freshness: list[SourceFreshness] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
+    #: ``measures.exceptions`` grouped by rule, worst examples first (see report.exceptions)
+    exception_groups: list[ExceptionGroup] = Field(default_factory=list)
 
     @property
     def rag(self) -> RagStatuses:

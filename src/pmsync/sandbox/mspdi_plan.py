@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from pmsync.sandbox.jira.data import ISSUE_TYPES, issue_type_of
+
 MIN_TASKS = 10
 MAX_TASKS = 100_000
 MINUTES_PER_DAY = 480
@@ -54,6 +56,8 @@ _OBJECTS = (
     "Überprüfung der Schnittstellen",
     "contrôle d'accès",
 )
+#: Jira issue types that are RAID records, not work a schedule task can detail
+RAID_TYPES = frozenset(name for name, (_, _, _, workflow) in ISSUE_TYPES.items() if workflow == "raid")
 _PHASES = ("Initiation", "Requirements", "Design", "Build", "Test", "Deployment", "Transition", "Closeout")
 _PEOPLE = (
     "Ana Souza",
@@ -233,6 +237,9 @@ class Plan:
                     # Draw first, so a schedule without a Jira project is otherwise the same schedule.
                     if rng.random() < 0.7 and spec.jira_project:
                         jira_seq += 1
+                        # a schedule task details delivery work, never a risk or a decision
+                        while issue_type_of(jira_seq) in RAID_TYPES:
+                            jira_seq += 1
                         row.jira = f"{spec.jira_project}-{jira_seq}"
                         row.points = rng.choice((1, 2, 3, 5, 8))
                     self._add(row)

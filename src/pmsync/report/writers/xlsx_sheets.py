@@ -57,6 +57,9 @@ def _portfolio_sheets(report: Report) -> list[Sheet]:
                 Column("Next milestone", width=28),
                 Column("Next milestone date", DATE, 12),
                 Column("Needs attention", width=10),
+                Column("Lifecycle", width=11),
+                Column("% complete", DAYS, 10),
+                Column("% complete basis", width=40),
             ],
             lambda: (
                 [
@@ -75,14 +78,29 @@ def _portfolio_sheets(report: Report) -> list[Sheet]:
                     r.next_milestone.name if r.next_milestone else None,
                     r.next_milestone.date if r.next_milestone else None,
                     r.needs_attention,
+                    r.lifecycle,
+                    r.percent_complete,
+                    r.percent_complete_basis,
                 ]
                 for r in report.portfolio
             ),
         ),
         (
             "Changes",
-            [key, Column("Kind", width=18), Column("Change", width=60), Column("Before"), Column("After")],
-            lambda: ([c.project, c.kind, c.text, c.before, c.after] for c in report.changes),
+            [
+                key,
+                Column("Kind", width=18),
+                Column("Change", width=60),
+                Column("Before"),
+                Column("After"),
+                Column("Amount", MONEY, 15),
+                Column("Period", width=10),
+                Column("Records", width=40),
+            ],
+            lambda: (
+                [c.project, c.kind, c.text, c.before, c.after, c.amount, c.period, ", ".join(c.records)]
+                for c in report.changes
+            ),
         ),
     ]
 
@@ -153,6 +171,8 @@ def _project_sheets(report: Report) -> list[Sheet]:
                 Column("TCPI", RATIO, 8),
                 Column("EAC formula", width=50),
                 Column("Basis", width=40),
+                Column("% complete (EV ÷ BAC)", DAYS, 10),
+                Column("% spent (AC ÷ BAC)", DAYS, 10),
             ],
             lambda: (
                 [
@@ -173,9 +193,89 @@ def _project_sheets(report: Report) -> list[Sheet]:
                     e.tcpi,
                     e.eac_formula,
                     e.basis,
+                    e.percent_complete,
+                    e.percent_spent,
                 ]
                 for p in projects
                 if (e := p.measures.evm) is not None
+            ),
+        ),
+        (
+            "Forecast",
+            [
+                key,
+                Column("Lifecycle", width=11),
+                Column("Finish method", width=11),
+                Column("Baseline finish", DATE, 12),
+                Column("Forecast finish", DATE, 12),
+                Column("Variance (working days)", "0", 12),
+                Column("At least (working days late)", "0", 12),
+                Column("50 % finish", DATE, 12),
+                Column("85 % finish", DATE, 12),
+                Column("Weekly throughput", width=20),
+                Column("Finish forecast", width=60),
+                *_money_cols("Actual", "Open commitments", "Actual + commitments", "Forecast at completion"),
+                Column("Raised to actual + commitments", width=10),
+                Column("% spent (actual ÷ BAC)", DAYS, 10),
+                Column("% spent and committed", DAYS, 10),
+            ],
+            lambda: (
+                [
+                    p.key,
+                    p.measures.lifecycle,
+                    s.forecast_method,
+                    s.baseline_finish,
+                    s.current_finish,
+                    s.finish_variance_working_days,
+                    s.finish_variance_at_least_working_days,
+                    s.flow_forecast.p50_finish if s.flow_forecast else None,
+                    s.flow_forecast.p85_finish if s.flow_forecast else None,
+                    ", ".join(map(str, s.flow_forecast.weekly_throughput)) if s.flow_forecast else None,
+                    s.forecast_explanation,
+                    c.actual_to_date,
+                    c.commitments,
+                    c.committed_floor,
+                    c.forecast_at_completion,
+                    c.forecast_raised_to_floor,
+                    c.percent_spent,
+                    c.percent_committed,
+                ]
+                for p in projects
+                for s, c in ((p.measures.schedule, p.measures.cost),)
+            ),
+        ),
+        (
+            "EAC variants",
+            [
+                key,
+                Column("Method", width=36),
+                *_money_cols("EAC"),
+                Column("Formula", width=80),
+                Column("Rates"),
+            ],
+            lambda: (
+                [p.key, v.label, v.value, v.formula, v.rates]
+                for p in projects
+                for v in p.measures.cost.eac_variants
+            ),
+        ),
+        (
+            "EVM by period",
+            [
+                key,
+                Column("Period", width=10),
+                Column("From (exclusive)", DATE, 12),
+                Column("To", DATE, 12),
+                *_money_cols("PV", "EV", "AC (burn)"),
+                Column("SPI", RATIO, 8),
+                Column("CPI", RATIO, 8),
+                Column("This period", width=8),
+            ],
+            lambda: (
+                [p.key, q.label, q.start, q.end, q.pv, q.ev, q.ac, q.spi, q.cpi, q == e.this_period]
+                for p in projects
+                if (e := p.measures.evm) is not None
+                for q in e.periods
             ),
         ),
         (
@@ -196,6 +296,8 @@ def _project_sheets(report: Report) -> list[Sheet]:
                 Column("Fiscal year", width=10),
                 Column("Fiscal period", width=10),
                 *_money_cols("Budget", "Actual", "Committed", "Forecast", "Remaining"),
+                Column("Month", width=9),
+                Column("Forecast rule", width=60),
             ],
             lambda: (
                 [
@@ -206,8 +308,10 @@ def _project_sheets(report: Report) -> list[Sheet]:
                     b.budget,
                     b.actual,
                     b.commitment,
-                    b.forecast,
+                    b.forecast if b.forecast_known else None,
                     b.budget - b.actual - b.commitment,
+                    b.month,
+                    p.measures.cost.forecast_phasing,
                 ]
                 for p in projects
                 for b in p.measures.cost.by_category
@@ -321,6 +425,34 @@ def _project_sheets(report: Report) -> list[Sheet]:
                 ]
                 for p in projects
                 for ev in p.measures.baseline_history
+            ),
+        ),
+        (
+            "Baseline variance",
+            [
+                key,
+                Column("Baseline", width=10),
+                Column("Number", "0", 8),
+                Column("Approved (UTC)", MOMENT, 17),
+                Column("Baseline finish", DATE, 12),
+                Column("Finish variance (working days)", "0", 12),
+                Column("% of duration", DAYS, 10),
+                *_money_cols("Baseline cost", "Cost variance"),
+            ],
+            lambda: (
+                [
+                    p.key,
+                    b.role,
+                    b.number,
+                    b.approved_at,
+                    b.baseline_finish,
+                    b.finish_variance_working_days,
+                    b.finish_variance_percent,
+                    b.baseline_cost,
+                    b.cost_variance,
+                ]
+                for p in projects
+                for b in p.measures.baseline_comparison
             ),
         ),
         (

@@ -396,6 +396,33 @@ class JiraData:
             self._replace(old, new, moved=True)
             return new
 
+    def edit(
+        self,
+        key: str,
+        *,
+        status: str | None = None,
+        due_date: str | None = None,
+        target_end: str | None = None,
+    ) -> IssueState:
+        """Set an issue's status and dates, as a user editing it would (a status change is a transition
+        in its history); returns the issue unchanged when nothing differs."""
+        with self.lock:
+            old = self._require(key)
+            changes: dict[str, object] = {}
+            if due_date is not None and due_date != old.due_date:
+                changes["due_date"] = due_date
+            if target_end is not None and target_end != old.target_end:
+                changes["target_end"] = target_end
+            now = self.now_ms() if changes or (status is not None and status != old.status) else 0
+            if status is not None and status != old.status:
+                changes["status"] = status
+                changes["history"] = (*old.history, Transition(now, old.status, status, old.reporter))
+            if not changes:
+                return old
+            new = replace(old, updated_ms=now, **changes)  # type: ignore[arg-type]
+            self._replace(old, new, moved=True)
+            return new
+
     def delete(self, key: str) -> None:
         with self.lock:
             old = self._require(key)

@@ -1,0 +1,93 @@
+"""Restatements: actuals of periods already reported that changed after they were reported.
+
+A finance office reopens a closed month (a duplicate invoice reversed, a charge moved to another
+project) and the export for that month is restated. pmsync's store keeps every version, so the
+previous report's view of a period can be compared with today's view of the *same* period:
+
+- the lines compared are actual cost lines dated on or before the previous report's status date
+  (posting date, else period), as the store held them at the previous report's moment and now;
+- a line that disappeared, whose amount changed, or that appeared back-dated into a reported period
+  is a restatement of that period;
+- they are grouped by calendar month of the line's date, with the net change in money (negative =
+  the period's actuals went down), the number of lines and their source keys.
+
+The report lists them under "Changes since the last report" so that AC dropping (or jumping) between
+two reports is never silent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from pmsync.model import CostLine
+from pmsync.store import Store
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Restatement:
+    """The net change to one reported month's actuals."""
+
+    period: str  # "2026-08"
+    before: Decimal = ZERO
+    after: Decimal = ZERO
+    removed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+
+    @property
+    def amount(self) -> Decimal:
+        """after − before: negative when the period's actuals went down."""
+        return self.after - self.before
+
+    @property
+    def records(self) -> list[str]:
+        return sorted(self.removed + self.changed + self.added)
+
+
+def _reported(store: Store, project: str, as_of: datetime, through: date) -> dict[str, CostLine]:
+    lines: dict[str, CostLine] = {}
+    for line in store.iter_records(CostLine, project=project, as_of=as_of):
+        day = line.posting_date or line.period
+        if line.kind == "actual" and day is not None and day <= through:
+            lines[line.source.key()] = line
+    return lines
+
+
+def restatements(
+    store: Store, project: str, previous_as_of: datetime, as_of: datetime, through: date
+) -> list[Restatement]:
+    """Months up to ``through`` whose actuals differ between ``previous_as_of`` and ``as_of``."""
+    before = _reported(store, project, previous_as_of, through)
+    now = _reported(store, project, as_of, through)
+    months: dict[str, Restatement] = defaultdict(lambda: Restatement(period=""))
+
+    def month(line: CostLine) -> Restatement:
+        day = line.posting_date or line.period
+        assert day is not None
+        label = f"{day.year:04d}-{day.month:02d}"
+        found = months[label]
+        found.period = label
+        return found
+
+    for key, old in before.items():
+        new = now.get(key)
+        if new is None:
+            entry = month(old)
+            entry.before += old.amount
+            entry.removed.append(key)
+        elif new.amount != old.amount or (new.posting_date or new.period) != (old.posting_date or old.period):
+            month(old).before += old.amount
+            entry = month(new)
+            entry.after += new.amount
+            entry.changed.append(key)
+    for key, new in now.items():
+        if key not in before:
+            entry = month(new)
+            entry.after += new.amount
+            entry.added.append(key)
+    return [months[k] for k in sorted(months) if months[k].amount or months[k].records]
