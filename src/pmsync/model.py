@@ -259,6 +259,10 @@ class CostLine(Record):
     description: str | None = None
 
     def began_on(self) -> date | None:
+        # Actuals and commitments happen on their posting date (or in their accounting period); a
+        # budget or forecast line is a plan for its period, in force as pmsync last read it.
+        if self.kind not in ("actual", "commitment"):
+            return None
         return self.posting_date or self.period
 
 

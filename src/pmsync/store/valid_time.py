@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from pmsync.model import RECORD_TYPES, ValidTime
+from pmsync.model import ValidTime
 from pmsync.store.schema import record_versions, records, sync_runs
 from pmsync.store.versions import versions
 
@@ -82,9 +82,11 @@ def _day(text: Any) -> date | None:
     return date.fromisoformat(str(text)[:10]) if text else None
 
 
-def policy_of(record_type: str) -> ValidTime:
-    model = RECORD_TYPES.get(record_type)
-    return model.valid_time if model is not None else "snapshot"
+def _began_on(payload: dict[str, Any]) -> date | None:
+    """:meth:`pmsync.model.CostLine.began_on` on the stored JSON."""
+    if payload.get("kind") not in ("actual", "commitment"):
+        return None
+    return _day(payload.get("posting_date") or payload.get("period"))
 
 
 def rolled_back(payload: dict[str, Any], moment: datetime) -> dict[str, Any] | None:
@@ -131,7 +133,7 @@ def choose(
     elif policy == "dated":
         if deleted and not include_deleted:
             return None
-        began = _day(latest.payload.get("posting_date") or latest.payload.get("period"))
+        began = _began_on(latest.payload)
         if began is not None and began > valid_on:
             return None
         payload, chosen = latest.payload, latest
