@@ -19,7 +19,9 @@ from click.testing import CliRunner
 
 from pmsync.cli import cli
 from pmsync.config import load_config
-from pmsync.demo.portfolio import DEMO_PERIODS, PROJECTS
+from pmsync.demo.portfolio import DEMO_PERIODS, PROJECTS, period_end, report_moment
+from pmsync.report.build import build_report
+from pmsync.report.period import Period, ReportingCalendar
 from pmsync.store import Store
 
 
@@ -72,13 +74,40 @@ def test_demo_syncs_every_source_each_period_and_records_the_rebaseline(demo_run
         for run in runs:
             assert run.status == "ok", run
             by_source[run.source_name] = by_source.get(run.source_name, 0) + 1
-        # first sync + one per period, for every configured source
-        assert by_source == {s.name: 1 + len(DEMO_PERIODS) for s in config.sources}
+        # first sync, then per period: the month-end sync and the early sync before the pack is built
+        assert by_source == {s.name: 1 + 2 * len(DEMO_PERIODS) for s in config.sources}
     from pmsync.reconcile.baselines import BaselineRegister
 
     with Store.open(config.store_url()) as store:
         history = BaselineRegister(store, "GRANTS").history()
         assert any("CR-2026-014" in json.dumps(event.model_dump(mode="json")) for event in history)
+
+
+def test_demo_reports_each_month_a_few_working_days_after_it_closes(demo_run: tuple[Path, str]) -> None:
+    """The demo builds each pack on the 3rd working day of the next month, after Jira moved on and new
+    issues were filed: the report still describes the month's last day."""
+    workdir, _ = demo_run
+    config = load_config(workdir / "pmsync.yaml", env={**os.environ, **_demo_env()})
+    for period in DEMO_PERIODS:
+        report = json.loads((workdir / "reports" / period / f"report-{period}.json").read_text())
+        meta = report["meta"]
+        built_on = report_moment(period)
+        assert meta["status_date"] == Period.parse(period).end.isoformat()
+        # the newest data is from the early sync of the next month, yet the state is the month end's
+        assert meta["store"]["data_through"][:10] == built_on.date().isoformat()
+        assert meta["store"]["valid_at"][:10] == meta["status_date"] and meta["gaps"] == []
+        # what Jira did after the month closed (issues moved on, new ones filed) changes nothing in it:
+        # the figures equal those of the same report built as the month closed (after its last sync)
+        month = Period.parse(period)
+        closed = ReportingCalendar(config.reporting).status_moment(month)
+        assert period_end(period) < closed < report_moment(period)
+        with Store.open(config.store_url()) as store:
+            at_close = build_report(store, config, month, as_of=closed)
+        for project in report["projects"]:
+            then = next(p for p in at_close.projects if p.key == project["key"]).measures
+            now = project["measures"]
+            for part in ("rag", "schedule", "cost", "evm", "scope"):
+                assert now[part] == json.loads(then.model_dump_json())[part], (period, project["key"], part)
 
 
 def test_demo_publishes_each_period_to_the_sandbox_sharepoint(demo_run: tuple[Path, str]) -> None:

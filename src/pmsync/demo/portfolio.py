@@ -10,7 +10,7 @@ projects healthy and some not, so the reports have something to say.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 Home = Literal["jira", "msproject", "jira+msproject", "planner", "dataverse"]
@@ -234,3 +234,20 @@ def period_end(period: str) -> datetime:
     while day.weekday() >= 5:
         day = date.fromordinal(day.toordinal() - 1)
     return datetime(day.year, day.month, day.day, 18, 0, tzinfo=UTC)
+
+
+#: the committee pack is built on this working day after a period closes (agencies report late)
+REPORT_WORKING_DAY = 3
+
+
+def report_moment(period: str) -> datetime:
+    """09:00 UTC on the ``REPORT_WORKING_DAY``-th working day after a ``YYYY-MM`` period: when the
+    demo builds that period's report, as an agency's PMO would in the first days of the next month."""
+    year, month = (int(part) for part in period.split("-"))
+    day = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    remaining = REPORT_WORKING_DAY
+    while remaining:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            remaining -= 1
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)

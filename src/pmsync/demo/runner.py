@@ -25,6 +25,7 @@ from pmsync.demo.portfolio import (
     FISCAL_YEAR_START_MONTH,
     PROJECTS,
     period_end,
+    report_moment,
 )
 from pmsync.demo.world import DemoWorld
 from pmsync.errors import PmsyncError
@@ -198,7 +199,16 @@ def run_demo(
                         change_request="CR-2026-014",
                     )
                     echo(f"    GRANTS  re-baselined as baseline {rebased.number} (CR-2026-014)")
-                clock.set_now(moment + timedelta(hours=1))
+                # The pack is built a few working days after the month closes, as agencies do: the
+                # month's report must describe its status date, not the first days of the next month.
+                report_at = report_moment(period)
+                clock.set_now(report_at - timedelta(hours=1))
+                world.first_days()
+                echo(
+                    f"    {report_at:%Y-%m-%d}: early sync, then the {period} report (status date: month end)"
+                )
+                changed += _sync(config, store, echo)
+                clock.set_now(report_at)
                 built = build_report(store, config, Period.parse(period), settings=settings)
                 out_dir = config.resolve_path(settings.out_dir) / period
                 paths = write_report(

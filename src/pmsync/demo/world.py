@@ -138,6 +138,14 @@ class DemoWorld:
         self._move_tasks(moment)
         self._write_actuals_until(moment, correction_of=correction_of)
 
+    def first_days(self) -> None:
+        """The first working days of a new month, before the committee pack is built: Jira issues move
+        on and new ones are filed, stamped by the (simulated) clock. Valid after the status date, none of it
+        belongs in the closed month's report (Jira's changelog says when each change happened)."""
+        for project in in_home("jira"):
+            self.jira.create(project.source_key, count=1)
+        self.jira.touch(len(in_home("jira")) * 2)
+
     # -- Jira --------------------------------------------------------------------------------------
     def _finish_jira_items_weekly(self, moment: datetime) -> None:
         """Each week since the last advance, every Jira team finishes about ``weekly_done`` (± 1) of its
