@@ -31,6 +31,8 @@ REPORT_PDF = "report: print the PDF (projects)"
 REPORT_PDF_CHROMIUM = "report: print the PDF with Chromium (projects)"
 #: the whole ``pmsync report`` command (chromium engine), listed and judged like the stage above
 REPORT_COMMAND = "report: pmsync report, all formats, PDF by Chromium (projects)"
+#: the reporting-time issue: a past period from 10^5 issues' changelogs, within the report target
+REPORT_PAST = "report: a past period from Jira history (issues)"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,15 @@ def report_command(rows: Rows) -> list[Verdict]:
     return [Verdict(target, found[0] < 30, found[1])]
 
 
+def report_past(rows: Rows) -> Verdict:
+    """A report for a past period, every Jira issue rolled back through its changelog."""
+    target = "Report: a past period from the changelogs of 10^5 Jira issues, built under 30 s"
+    found = _seconds_at(rows, REPORT_PAST, 100_000)
+    if found is None:
+        return Verdict(target, None, f"run '{REPORT_PAST}'")
+    return Verdict(target, found[0] < 30, found[1])
+
+
 CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     jira_full,
     jira_nothing,
@@ -180,6 +191,7 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     finance,
     report,
     report_command,
+    report_past,
 ]
 
 
