@@ -34,6 +34,7 @@ import defusedxml
 
 from pmsync.errors import SourceDataError
 
+from .detect import sniff_binary
 from .schedule import (
     ELAPSED_FORMATS,
     LINK_TYPES,
@@ -49,7 +50,7 @@ from .schedule import (
     Task,
     iso_duration_minutes,
 )
-from .xml_guard import HashingReader, refuse_dtd
+from .xml_guard import HashingReader, root_tag
 
 MSPDI_NAMESPACE = "http://schemas.microsoft.com/project"
 
@@ -197,7 +198,8 @@ class MspdiReader:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            refuse_dtd(raw)
+            self._refuse_other_formats(raw)
+            self._refuse_other_xml(root_tag(raw))  # reads the prolog with defusedxml: no DTD
             raw.seek(0)
             schedule = self._parse(reader)
         except ParseError as exc:
@@ -227,6 +229,48 @@ class MspdiReader:
             if gc_was_enabled:
                 gc.enable()
         return schedule, reader.sha256.hexdigest()
+
+    def _refuse_other_formats(self, raw: IO[bytes]) -> None:
+        """An empty file, or one that is not XML at all (an .mpp renamed .xml), said as such."""
+        head = raw.read(512)
+        raw.seek(0)
+        found = sniff_binary(head)
+        if found == "empty":
+            raise SourceDataError(
+                "the file is empty",
+                record=self.name,
+                hint="the copy or download did not finish; save it again from Project as XML",
+            )
+        if found is not None:
+            what = {"mpp": "an .mpp", "xer": "a Primavera .xer", "mpx": "an .mpx", "zip": "a zip archive"}
+            raise SourceDataError(
+                f"not XML (looks like {what[found]}; use type msproject with the mpp extra, which "
+                "reads it through MPXJ)",
+                record=self.name,
+                hint="pip install 'pmsync[mpp]' and a Java 11+ runtime; or save it from Project as XML",
+            )
+
+    def _refuse_other_xml(self, tag: str | None) -> None:
+        """Another XML format (a Primavera P6 export saved as .xml) is named before any row is read."""
+        if tag is None or tag in ("Project", "{" + MSPDI_NAMESPACE + "}Project"):
+            return
+        if tag.startswith("{") and tag.endswith("}Project"):
+            raise SourceDataError(
+                f"not an MS Project XML (MSPDI) file: namespace {tag[1:].partition('}')[0]!r}",
+                record=self.name,
+            )
+        if tag.endswith("APIBusinessObjects") or "primavera" in tag.lower():
+            raise SourceDataError(
+                f"not an MS Project XML (MSPDI) file: the root element is {tag}, a Primavera P6 XML "
+                "export (PMXML); pmsync reads those through MPXJ (the mpp extra, reader: auto)",
+                record=self.name,
+                hint="pip install 'pmsync[mpp]' and a Java 11+ runtime",
+            )
+        raise SourceDataError(
+            f"not an MS Project XML (MSPDI) file: the root element is {tag}, expected "
+            f"{{{MSPDI_NAMESPACE}}}Project",
+            record=self.name,
+        )
 
     # -- parsing ------------------------------------------------------------------------------
 

@@ -220,6 +220,17 @@ class Schedule:
     #: which reader produced it: "mspdi" or "mpxj"
     reader: str = "mspdi"
 
+    def duplicate_uids(self) -> dict[int, list[int | None]]:
+        """Task UIDs held by more than one row, with the row IDs that hold each.
+
+        Project never writes two tasks with one UID; files merged or edited by other tools can.
+        Records are keyed by UID, so one of the rows would silently replace the other.
+        """
+        rows: dict[int, list[int | None]] = {}
+        for task in self.tasks:
+            rows.setdefault(task.uid, []).append(task.id)
+        return {uid: ids for uid, ids in rows.items() if len(ids) > 1}
+
     def project_calendar_minutes(self) -> tuple[int | None, int | None]:
         """Working minutes per day and week of the project calendar, from its weekdays."""
         uid = self.properties.calendar_uid
