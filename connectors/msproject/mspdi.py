@@ -34,6 +34,7 @@ import defusedxml
 
 from pmsync.errors import SourceDataError
 
+from .custom_fields import TASK_FIELD_NAMES, kind_of, parse_mspdi
 from .detect import sniff_binary
 from .schedule import (
     ELAPSED_FORMATS,
@@ -88,6 +89,10 @@ def _text(text: str) -> str:
     return text
 
 
+def _DURATION(text: str) -> float:  # noqa: N802 - a marker: replaced by MspdiReader._duration
+    raise AssertionError("bound per reader")
+
+
 # element name → (Task attribute, converter)
 _TASK_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "UID": ("uid", _int),
@@ -104,14 +109,14 @@ _TASK_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "Finish": ("finish", _datetime),
     "ActualStart": ("actual_start", _datetime),
     "ActualFinish": ("actual_finish", _datetime),
-    "Duration": ("duration_minutes", iso_duration_minutes),
+    "Duration": ("duration_minutes", _DURATION),
     "PercentComplete": ("percent_complete", _float),
     "PhysicalPercentComplete": ("physical_percent_complete", _float),
     "Cost": ("cost", _money),
     "ActualCost": ("actual_cost", _money),
-    "Work": ("work_minutes", iso_duration_minutes),
-    "ActualWork": ("actual_work_minutes", iso_duration_minutes),
-    "RemainingWork": ("remaining_work_minutes", iso_duration_minutes),
+    "Work": ("work_minutes", _DURATION),
+    "ActualWork": ("actual_work_minutes", _DURATION),
+    "RemainingWork": ("remaining_work_minutes", _DURATION),
     "BCWS": ("bcws", _money),
     "BCWP": ("bcwp", _money),
     "ACWP": ("acwp", _money),
@@ -159,7 +164,34 @@ class MspdiReader:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # the project's calendar settings, read as they arrive (before the tasks in every MSPDI
+        # file): a duration written in days (P1D) is that many working days of this length
+        self._minutes_per_day = 480.0
+        self._minutes_per_week = 2400.0
+        self._days_per_month = 20.0
         self._use_namespace("")
+
+    def _duration(self, text: str) -> float:
+        return iso_duration_minutes(text, self._minutes_per_day, self._minutes_per_week, self._days_per_month)
+
+    def _setting(self, elem: Element) -> None:
+        """A calendar setting among the project properties (not a container's child of that name)."""
+        text = (elem.text or "").strip()
+        if not text or len(elem):
+            return
+        try:
+            value = float(text)
+        except ValueError:
+            return  # _properties reports it with the element's name
+        if value <= 0:
+            return
+        local = elem.tag[self._nslen :]
+        if local == "MinutesPerDay":
+            self._minutes_per_day = value
+        elif local == "MinutesPerWeek":
+            self._minutes_per_week = value
+        elif local == "DaysPerMonth":
+            self._days_per_month = value
 
     def _use_namespace(self, ns: str) -> None:
         # Children are looked up by their full ``{namespace}Name`` tag: no string slicing per element.
@@ -167,7 +199,8 @@ class MspdiReader:
         self._nslen = len(ns)
         self._tag_uid = ns + "UID"
         specs: dict[str, tuple[str, Callable[[str], Any] | None, str]] = {
-            ns + name: (attr, convert, name) for name, (attr, convert) in _TASK_FIELDS.items()
+            ns + name: (attr, self._duration if convert is _DURATION else convert, name)
+            for name, (attr, convert) in _TASK_FIELDS.items()
         }
         for name, attr in (
             ("PredecessorLink", "links"),
@@ -278,6 +311,7 @@ class MspdiReader:
         schedule = Schedule(reader="mspdi")
         events = iterparse(reader, events=("end",))
         handlers: dict[str, Callable[[Element], None]] = {}
+        settings: frozenset[str] = frozenset()
         root: Element | None = None
         for _event, elem in events:
             if not handlers:
@@ -285,10 +319,15 @@ class MspdiReader:
                 tag = elem.tag
                 self._use_namespace(tag[: tag.index("}") + 1] if tag.startswith("{") else "")
                 handlers = self._handlers(schedule)
+                settings = frozenset(
+                    self._ns + n for n in ("MinutesPerDay", "MinutesPerWeek", "DaysPerMonth")
+                )
             handler = handlers.get(elem.tag)
             if handler is not None:
                 handler(elem)
                 elem.clear()  # the row is in the schedule now; free its subtree
+            elif elem.tag in settings:
+                self._setting(elem)  # kept (not cleared): _properties reads it again at the end
             root = elem  # the last element to end is the root
         if root is None or root.tag != self._ns + "Project":
             found = root.tag if root is not None else "nothing"
@@ -302,6 +341,7 @@ class MspdiReader:
                 f"not an MS Project XML (MSPDI) file: namespace {self._ns[1:-1]!r}", record=self.name
             )
         schedule.properties = self._properties(root)
+        _type_custom_values(schedule, self._duration)
         return schedule
 
     def _handlers(self, schedule: Schedule) -> dict[str, Callable[[Element], None]]:
@@ -363,7 +403,7 @@ class MspdiReader:
         values: dict[str, Any] = {}
         links: list[Link] = []
         baselines: list[BaselineValues] = []
-        extended: list[tuple[int, str]] = []
+        extended: list[tuple[int, Any]] = []  # raw (text, elapsed) here; typed by _type_custom_values
         duration_format: int | None = None
         is_null = False
         uid_text = elem.findtext(self._tag_uid)
@@ -390,7 +430,8 @@ class MspdiReader:
                 fields = _children(child, self._nslen)
                 if fields.get("FieldID") and "Value" in fields:
                     fid = self._convert(where, "ExtendedAttribute/FieldID", fields["FieldID"], _int)
-                    extended.append((fid, fields["Value"]))
+                    elapsed = fields.get("DurationFormat", "").strip() in _ELAPSED_TEXT
+                    extended.append((fid, (fields["Value"], elapsed)))
             elif attr == "duration_format" and text:
                 duration_format = self._convert(where, name, text, _int)
             elif attr == "is_null" and text:
@@ -440,8 +481,8 @@ class MspdiReader:
         for name, attr, convert in (
             ("Start", "start", _datetime),
             ("Finish", "finish", _datetime),
-            ("Duration", "duration_minutes", iso_duration_minutes),
-            ("Work", "work_minutes", iso_duration_minutes),
+            ("Duration", "duration_minutes", self._duration),
+            ("Work", "work_minutes", self._duration),
             ("Cost", "cost", _money),
         ):
             text = fields.get(name)
@@ -469,7 +510,7 @@ class MspdiReader:
         return Assignment(
             task_uid=self._convert(where, "TaskUID", fields["TaskUID"], _int),
             resource_uid=self._convert(where, "ResourceUID", fields["ResourceUID"], _int),
-            work_minutes=self._convert(where, "Work", work, iso_duration_minutes) if work else None,
+            work_minutes=self._convert(where, "Work", work, self._duration) if work else None,
         )
 
     def _calendar(self, elem: Element) -> Calendar:
@@ -505,7 +546,33 @@ class MspdiReader:
             field_id=self._convert("extended attributes", "FieldID", fields["FieldID"], _int),
             field_name=fields["FieldName"],
             alias=fields.get("Alias") or None,
+            kind=kind_of(fields["FieldName"]),
         )
+
+
+_SETTINGS = ("MinutesPerDay", "MinutesPerWeek", "DaysPerMonth")
+_ELAPSED_TEXT = frozenset(str(code) for code in ELAPSED_FORMATS)
+
+
+def _type_custom_values(schedule: Schedule, duration: Callable[[str], float]) -> None:
+    """Each task's raw ``(text, elapsed)`` custom values as typed values, by their field's kind.
+
+    Done once the whole file is read: a field's definition (its name, hence its kind) is only
+    certain then. A field without a definition is text.
+    """
+    kinds = {fid: definition.kind for fid, definition in schedule.fields.items()}
+    for task in schedule.tasks:
+        for fid, _ in task.extended:
+            if fid not in kinds and fid in TASK_FIELD_NAMES:
+                name = TASK_FIELD_NAMES[fid]  # a value without a definition: Project's own field id
+                schedule.fields[fid] = FieldDefinition(field_id=fid, field_name=name, kind=kind_of(name))
+                kinds[fid] = schedule.fields[fid].kind
+        if task.extended:
+            raw_values: list[tuple[int, Any]] = task.extended
+            task.extended = [
+                (fid, parse_mspdi(kinds.get(fid, "text"), text, elapsed, duration))
+                for fid, (text, elapsed) in raw_values
+            ]
 
 
 def _span_minutes(start: str | None, end: str | None) -> int:
