@@ -16,7 +16,7 @@ import importlib.util
 import re
 import shutil
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -296,6 +296,21 @@ def _calendar(calendar: Any) -> Calendar:
             end_min = end.getHour() * 60 + end.getMinute()
             minutes += end_min - start_min if end_min > start_min else end_min - start_min + 1440
         converted.minutes_by_day[day_type] = minutes
+    # recurring exceptions expanded by MPXJ into their occurrences, as Project writes them in MSPDI
+    for exception in calendar.getExpandedCalendarExceptions():
+        first, last = exception.getFromDate(), exception.getToDate()
+        if first is None or last is None:
+            continue
+        minutes = 0
+        if exception.getWorking():
+            for span in exception:
+                start, end = span.getStart(), span.getEnd()
+                start_min = start.getHour() * 60 + start.getMinute()
+                end_min = end.getHour() * 60 + end.getMinute()
+                minutes += end_min - start_min if end_min > start_min else end_min - start_min + 1440
+        converted.exceptions.append(
+            (date.fromisoformat(str(first.toString())), date.fromisoformat(str(last.toString())), minutes)
+        )
     return converted
 
 
@@ -338,6 +353,7 @@ def _task(task: Any, durations: _Durations, aliases: dict[Any, FieldDefinition])
         deadline=_dt(task.getDeadline()),
         critical=bool(task.getCritical()),
         total_slack_minutes=slack,
+        calendar_uid=int(task.getCalendar().getUniqueID()) if task.getCalendar() is not None else None,
     )
     for relation in task.getPredecessors():
         lag_minutes, lag_elapsed = durations.minutes(relation.getLag())

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
@@ -126,6 +126,7 @@ _TASK_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "Critical": ("critical", _bool),
     # TotalSlack is in tenths of minutes
     "TotalSlack": ("total_slack_minutes", lambda t: float(t) / 10),
+    "CalendarUID": ("calendar_uid", _int),
 }
 
 _PROJECT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
@@ -170,6 +171,10 @@ class MspdiReader:
         self._minutes_per_week = 2400.0
         self._days_per_month = 20.0
         self._use_namespace("")
+
+    @property
+    def _minutes_per_day_int(self) -> int:
+        return int(self._minutes_per_day)
 
     def _duration(self, text: str) -> float:
         return iso_duration_minutes(text, self._minutes_per_day, self._minutes_per_week, self._days_per_month)
@@ -526,17 +531,50 @@ class MspdiReader:
         )
         for day in elem.iterfind(f"{ns}WeekDays/{ns}WeekDay"):
             day_type = self._convert(where, "WeekDay/DayType", day.findtext(f"{ns}DayType") or "0", _int)
+            if day_type == 0:
+                # an exception day: Project writes every occurrence of every exception this way,
+                # recurring ones expanded (the <Exceptions> block below holds their rules)
+                exception = self._exception(day, where)
+                if exception is not None:
+                    calendar.exceptions.append(exception)
+                continue
             if not 1 <= day_type <= 7:
-                continue  # 0 is an exception day (TimePeriod), not part of the working week
-            working = (day.findtext(f"{ns}DayWorking") or "0").strip() in ("1", "true")
-            times = day.findall(f"{ns}WorkingTimes/{ns}WorkingTime")
-            if not working:
-                calendar.minutes_by_day[day_type] = 0
-            elif times:
-                calendar.minutes_by_day[day_type] = sum(
-                    _span_minutes(t.findtext(f"{ns}FromTime"), t.findtext(f"{ns}ToTime")) for t in times
-                )
+                continue
+            minutes = self._working_minutes(day)
+            if minutes is not None:
+                calendar.minutes_by_day[day_type] = minutes
+        if not calendar.exceptions:
+            # files written by other tools may carry only the Project 2007+ <Exceptions> block;
+            # a one-off or daily exception is its TimePeriod (recurrence rules are not expanded)
+            for exc in elem.iterfind(f"{ns}Exceptions/{ns}Exception"):
+                kind = (exc.findtext(f"{ns}Type") or "1").strip()
+                if kind == "1":
+                    exception = self._exception(exc, where)
+                    if exception is not None:
+                        calendar.exceptions.append(exception)
         return calendar
+
+    def _working_minutes(self, day: Element) -> int | None:
+        """Working minutes of a WeekDay or Exception; None when it says neither (inherits)."""
+        ns = self._ns
+        working = (day.findtext(f"{ns}DayWorking") or "0").strip() in ("1", "true")
+        times = day.findall(f"{ns}WorkingTimes/{ns}WorkingTime")
+        if not working:
+            return 0
+        if times:
+            return sum(_span_minutes(t.findtext(f"{ns}FromTime"), t.findtext(f"{ns}ToTime")) for t in times)
+        return None
+
+    def _exception(self, elem: Element, where: str) -> tuple[date, date, int] | None:
+        ns = self._ns
+        first = elem.findtext(f"{ns}TimePeriod/{ns}FromDate")
+        last = elem.findtext(f"{ns}TimePeriod/{ns}ToDate")
+        if not first or not last:
+            return None
+        start = self._convert(where, "TimePeriod/FromDate", first, _datetime).date()
+        end = self._convert(where, "TimePeriod/ToDate", last, _datetime).date()
+        minutes = self._working_minutes(elem)
+        return (start, end, self._minutes_per_day_int if minutes is None else minutes)
 
     def _field_definition(self, elem: Element) -> FieldDefinition | None:
         fields = _children(elem, self._nslen)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pmsync.model import (
     Baseline,
@@ -30,6 +31,7 @@ from pmsync.model import (
     WorkItemKind,
 )
 
+from .calendars import project_work_week
 from .custom_fields import CustomDuration, CustomFieldValue, is_default
 from .mapping import MSProjectMapping
 from .schedule import (
@@ -176,7 +178,18 @@ class ScheduleRecords:
             status_date=_day(props.status_date),
             minutes_per_day=self.minutes_per_day,
             minutes_per_week=self.minutes_per_week,
+            **self._calendar_fields(),
         )
+
+    def _calendar_fields(self) -> dict[str, Any]:
+        week = project_work_week(self.schedule)
+        if week is None or len(week.nonworking_weekdays) == 7:
+            return {}  # no project calendar (or one without a working day): the agency's applies
+        return {
+            "nonworking_weekdays": week.nonworking_weekdays,
+            "holidays": week.holidays,
+            "extra_working_days": week.extra_working_days,
+        }
 
     @property
     def _project_name(self) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -122,6 +122,9 @@ class Calendar:
     is_base: bool = False
     #: working minutes per weekday, 1 = Sunday … 7 = Saturday (MSPDI DayType); absent days inherit
     minutes_by_day: dict[int, int] = field(default_factory=dict)
+    #: exceptions (holidays, shortened or extra working days): first day, last day (inclusive),
+    #: working minutes on each of those days (0 = not a working day)
+    exceptions: list[tuple[date, date, int]] = field(default_factory=list)
 
     @property
     def minutes_per_week(self) -> int:
@@ -196,6 +199,8 @@ class Task:
     deadline: datetime | None = None
     critical: bool | None = None
     total_slack_minutes: float | None = None
+    #: the task's own calendar (Task > Information > Advanced), if it has one
+    calendar_uid: int | None = None
     links: list[Link] = field(default_factory=list)
     baselines: list[BaselineValues] = field(default_factory=list)
     #: (field id, typed value) of each custom field (see :mod:`.custom_fields`)
