@@ -34,6 +34,7 @@ from pmsync.model import (
 from .calendars import project_work_week
 from .custom_fields import CustomDuration, CustomFieldValue, is_default
 from .mapping import MSProjectMapping
+from .network import compute_slack
 from .schedule import (
     CONSTRAINT_TYPES,
     Link,
@@ -82,6 +83,13 @@ class ScheduleRecords:
         self.identity = identity
         self.mapping = mapping
         props = schedule.properties
+        # slack and critical flags computed from the logic, for files that do not carry them; when
+        # a file does, its values win (the computed ones are a cross-check: tests/bench compare)
+        self.computed = (
+            compute_slack(schedule)
+            if any(t.total_slack_minutes is None and not t.summary for t in schedule.tasks)
+            else None
+        )
         calendar_day, calendar_week = schedule.project_calendar_minutes()
         self.minutes_per_day = props.minutes_per_day or calendar_day or 480
         self.minutes_per_week = props.minutes_per_week or calendar_week or 5 * self.minutes_per_day
@@ -298,11 +306,25 @@ class ScheduleRecords:
             else None,
             constraint_date=_day(task.constraint_date),
             deadline=_day(task.deadline),
-            critical=task.critical,
-            total_slack_days=self._days(task.total_slack_minutes, False),
+            critical=self._critical(task),
+            total_slack_days=self._slack_days(task),
             links=links,
             custom=custom,
         )
+
+    def _slack_days(self, task: Task) -> float | None:
+        if task.total_slack_minutes is not None:
+            return self._days(task.total_slack_minutes, False)
+        if self.computed is None:
+            return None
+        return self.computed.total_slack_days.get(task.uid)
+
+    def _critical(self, task: Task) -> bool | None:
+        if task.critical is not None:
+            return task.critical
+        if self.computed is not None and task.uid in self.computed.critical:
+            return self.computed.critical[task.uid]
+        return task.critical
 
     def baselines(self, tasks: list[Task]) -> Iterator[Record]:
         ident = self.identity

@@ -38,6 +38,7 @@ class T:
             f"<OutlineNumber>{self.uid}</OutlineNumber><OutlineLevel>{self.level}</OutlineLevel>",
             f"<Start>{self.start}</Start><Finish>{self.finish}</Finish>",
             f"<Duration>{self.duration}</Duration><DurationFormat>7</DurationFormat>",
+            f"<ActualDuration>PT0H0M0S</ActualDuration><RemainingDuration>{self.duration}</RemainingDuration>",
             f"<Milestone>{int(self.milestone)}</Milestone><Summary>{int(self.summary)}</Summary>",
         ]
         if self.critical is not None:

@@ -321,6 +321,8 @@ class Plan:
             if row.kind == "summary":
                 continue
             finish = late_finish[row.uid]
+            if row.constraint is not None and row.constraint[0] == 2:
+                finish = min(finish, row.finish)  # Must Start On pins the late dates too: no slack
             late_start = finish - (row.finish - row.start) if row.kind == "task" else finish + 1
             row.slack = max(finish - row.finish, 0)
             for pred_uid, link_type, lag in row.links:
