@@ -105,3 +105,21 @@ def test_computed_slack_agrees_with_mpxjs_scheduler(tmp_path: Path, jvm: None) -
     assert ours is not None
     names = {t.uid: t.name for t in schedule.tasks}
     assert {names[uid]: value for uid, value in ours.total_slack_days.items() if uid > 0} == theirs
+
+
+def test_the_dcma_float_checks_run_on_a_file_without_slack(tmp_path: Path) -> None:
+    from datetime import date
+
+    from pmsync.reconcile.health import assess_schedule
+
+    plan = _network()
+    # G must be done by Friday 13 March 17:00: the logic ends it Tuesday noon, 1.5 days late
+    plan.tasks[6].extra += "<Deadline>2026-03-13T17:00:00</Deadline>"
+    path = tmp_path / "plan.xml"
+    path.write_bytes(plan.xml())
+    items = [w for w in records(connector(tmp_path, path=str(path)).extract({})) if isinstance(w, WorkItem)]
+    slack = {w.name: w.total_slack_days for w in items}
+    assert (slack["G"], slack["A"], slack["F"], slack["B"]) == (-1.5, -1.5, -1.5, 0.0)
+    health = assess_schedule(items, status_date=date(2026, 3, 2), schedule_name="plan")
+    checks = {c.check: c for c in health.checks}
+    assert checks["negative_float"].flagged == 3  # A, F, G: a float check, with figures to show
