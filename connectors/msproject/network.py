@@ -18,7 +18,8 @@ Lags are working days (working-time lags), calendar days times the working share
 (elapsed lags), or a percentage of the predecessor's duration. Summary tasks are not nodes: their
 slack is the least of their tasks', and links on a summary task are not followed (MS Project
 applies them to every task under it; the count of ignored links is returned). The network counts in
-the project calendar; a task's own calendar does not change its day count here.
+the project calendar; a task with its own calendar counts its duration in that calendar's working
+days (a task worked on Saturdays finishes sooner), lags in the project calendar.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .calendars import WorkWeek, project_work_week
+from .calendars import WorkWeek, project_work_week, resolve
 from .schedule import Link, Schedule, Task
 
 _DAY = timedelta(days=1)
@@ -115,7 +116,23 @@ def compute_slack(schedule: Schedule) -> SlackResult | None:
     minutes_per_day = schedule.properties.minutes_per_day or 480
     summaries = _summaries(tasks)
     nodes = {t.uid: t for t in tasks if t.uid not in summaries and t.start is not None}
-    spans = {uid: _span(t, minutes_per_day) for uid, t in nodes.items()}
+    own_days: dict[int, _Days | None] = {}
+    for task in nodes.values():
+        uid = task.calendar_uid
+        if uid is not None and uid >= 0 and uid != schedule.properties.calendar_uid and uid not in own_days:
+            week_of_task = resolve(schedule, uid, (first, last))
+            try:
+                own_days[uid] = _Days(week_of_task, first, last) if week_of_task is not None else None
+            except ValueError:
+                own_days[uid] = None  # a calendar without a working day: counted in the project's
+    spans = {
+        uid: _Duration(
+            _span(t, minutes_per_day),
+            days,
+            own_days.get(t.calendar_uid) if t.calendar_uid is not None else None,
+        )
+        for uid, t in nodes.items()
+    }
 
     successors: dict[int, list[_Edge]] = defaultdict(list)
     predecessors: dict[int, list[_Edge]] = defaultdict(list)
@@ -125,7 +142,7 @@ def compute_slack(schedule: Schedule) -> SlackResult | None:
             if link.predecessor_uid not in nodes:
                 ignored += 1
                 continue
-            edge = _edge(link, uid, spans[link.predecessor_uid], minutes_per_day)
+            edge = _edge(link, uid, spans[link.predecessor_uid].span, minutes_per_day)
             predecessors[uid].append(edge)
             successors[link.predecessor_uid].append(edge)
 
@@ -140,14 +157,14 @@ def compute_slack(schedule: Schedule) -> SlackResult | None:
         if task.actual_start is not None or task.manual:
             assert task.start is not None
             es = days.start_index(task.start)
-            ef = days.finish_index(task.finish) if task.finish is not None else days.shift(es, *span, False)
+            ef = days.finish_index(task.finish) if task.finish is not None else span.after(es)
         else:
             es = project_start
             for edge in predecessors[uid]:
                 p = edge.predecessor
                 es = max(es, _forward(edge, early_start[p], early_finish[p], span, days))
             es = _forward_constraint(task, es, span, days)
-            ef = days.shift(es, *span, False)
+            ef = span.after(es)
         early_start[uid], early_finish[uid] = es, ef
 
     project_finish = max(early_finish.values())
@@ -160,9 +177,9 @@ def compute_slack(schedule: Schedule) -> SlackResult | None:
             lf = min(lf, _backward(edge, late_start[edge.successor], late_finish[edge.successor], span, days))
         lf = _backward_constraint(task, lf, span, days)
         late_finish[uid] = lf
-        late_start[uid] = days.shift(lf, -span[0], _neg(span[1]), True)
+        late_start[uid] = span.before(lf)
 
-    slack = {uid: round(late_finish[uid] - early_finish[uid], 4) for uid in order}
+    slack = {uid: round(spans[uid].slack(early_finish[uid], late_finish[uid]), 4) for uid in order}
     for summary_uid, members in summaries.items():
         values = [slack[m] for m in members if m in slack]
         if values:
@@ -180,27 +197,60 @@ class _Edge:
     elapsed_lag: float | None
 
 
-def _forward(
-    edge: _Edge, pred_start: float, pred_finish: float, span: tuple[float, float | None], days: _Days
-) -> float:
+def _forward(edge: _Edge, pred_start: float, pred_finish: float, span: _Duration, days: _Days) -> float:
     """The earliest start a link allows its successor (FS, SS bind its start; FF, SF its finish)."""
     from_finish = edge.kind in ("FS", "FF")
     bound = days.shift(pred_finish if from_finish else pred_start, edge.lag, edge.elapsed_lag, from_finish)
     if edge.kind in ("FS", "SS"):
         return bound
-    return days.shift(bound, -span[0], _neg(span[1]), True)  # a finish bound less our duration
+    return span.before(bound)  # a finish bound less our duration
 
 
-def _backward(
-    edge: _Edge, succ_start: float, succ_finish: float, span: tuple[float, float | None], days: _Days
-) -> float:
+def _backward(edge: _Edge, succ_start: float, succ_finish: float, span: _Duration, days: _Days) -> float:
     """The latest finish a link allows its predecessor (FS, FF bind its finish; SS, SF its start)."""
     to_finish = edge.kind in ("FF", "SF")
     base = succ_finish if to_finish else succ_start
     bound = days.shift(base, -edge.lag, _neg(edge.elapsed_lag), to_finish)
     if edge.kind in ("FS", "FF"):
         return bound
-    return days.shift(bound, *span, False)  # a start bound plus our duration
+    return span.after(bound)  # a start bound plus our duration
+
+
+class _Duration:
+    """A task's duration moved along the project's working-day axis: in working days of the task's
+    own calendar when it has one (a task worked on Saturdays finishes sooner), in calendar time
+    when the duration is elapsed, else in the project calendar's working days."""
+
+    def __init__(self, span: tuple[float, float | None], days: _Days, own: _Days | None) -> None:
+        self.span = span
+        self._days = days
+        self._own = own if span[1] is None else None
+
+    def after(self, start: float) -> float:
+        """The finish of the task started at ``start``."""
+        working, elapsed = self.span
+        if self._own is None:
+            return self._days.shift(start, working, elapsed, False)
+        # a start on the project axis is also the end of the project's previous working day: the
+        # task's own calendar may work in between (a Saturday)
+        on_own = self._own.position(self._days.moment(start, True)) + working
+        return self._days.position(self._own.moment(on_own, True))
+
+    def slack(self, early_finish: float, late_finish: float) -> float:
+        """Late finish less early finish, in the working days of the task's calendar (as Project)."""
+        if self._own is None:
+            return late_finish - early_finish
+        late = self._own.position(self._days.moment(late_finish, True))
+        return late - self._own.position(self._days.moment(early_finish, True))
+
+    def before(self, finish: float) -> float:
+        """The start of the task finished at ``finish``."""
+        working, elapsed = self.span
+        if self._own is None:
+            return self._days.shift(finish, -working, _neg(elapsed), True)
+        moment = self._days.moment(finish, True)
+        on_own = self._own.position(moment) - working
+        return self._days.position(self._own.moment(on_own, False))
 
 
 def _neg(minutes: float | None) -> float | None:
@@ -240,37 +290,33 @@ def _summaries(tasks: list[Task]) -> dict[int, list[int]]:
     return {uid: found for uid, found in members.items() if found}
 
 
-def _forward_constraint(
-    task: Task, early_start: float, span: tuple[float, float | None], days: _Days
-) -> float:
+def _forward_constraint(task: Task, early_start: float, span: _Duration, days: _Days) -> float:
     kind, moment = task.constraint_type, task.constraint_date
     if kind is None or moment is None:
         return early_start
     if kind == 2:  # MSO
         return days.start_index(moment)
     if kind == 3:  # MFO
-        return days.shift(days.finish_index(moment), -span[0], _neg(span[1]), True)
+        return span.before(days.finish_index(moment))
     if kind == 4:  # SNET
         return max(early_start, days.start_index(moment))
     if kind == 6:  # FNET
-        return max(early_start, days.shift(days.finish_index(moment), -span[0], _neg(span[1]), True))
+        return max(early_start, span.before(days.finish_index(moment)))
     return early_start
 
 
-def _backward_constraint(
-    task: Task, late_finish: float, span: tuple[float, float | None], days: _Days
-) -> float:
+def _backward_constraint(task: Task, late_finish: float, span: _Duration, days: _Days) -> float:
     kind, moment = task.constraint_type, task.constraint_date
     if task.deadline is not None:
         late_finish = min(late_finish, days.finish_index(task.deadline))
     if kind is None or moment is None:
         return late_finish
     if kind == 2:  # MSO
-        return days.shift(days.start_index(moment), *span, False)
+        return span.after(days.start_index(moment))
     if kind == 3:  # MFO
         return days.finish_index(moment)
     if kind == 5:  # SNLT
-        return min(late_finish, days.shift(days.start_index(moment), *span, False))
+        return min(late_finish, span.after(days.start_index(moment)))
     if kind == 7:  # FNLT
         return min(late_finish, days.finish_index(moment))
     return late_finish

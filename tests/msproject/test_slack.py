@@ -5,6 +5,7 @@ when the file carries them, the file's values are used."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pmsync.connectors.msproject import read_mspdi
@@ -83,12 +84,34 @@ def test_a_loop_in_the_logic_leaves_slack_empty_rather_than_wrong(tmp_path: Path
     assert [w.total_slack_days for w in work] == [None, None]
 
 
+def _with_task_calendar() -> Plan:
+    """B is worked Monday to Saturday (its own calendar): it ends Wednesday 11, E's successor G
+    no longer waits for it."""
+    plan = _network()
+    plan.calendars.append(Cal(2, "Six-day week", working_days=(2, 3, 4, 5, 6, 7)))
+    plan.tasks[1].calendar_uid = 2
+    plan.tasks[1].start, plan.tasks[1].finish = _d(7), _f(10)  # Sat 7 .. Tue 10 on its calendar
+    return plan
+
+
+def test_a_task_calendar_counts_the_tasks_duration(tmp_path: Path) -> None:
+    path = tmp_path / "plan.xml"
+    path.write_bytes(_with_task_calendar().xml())
+    items = records(connector(tmp_path, path=str(path)).extract({}))
+    work = {w.name: w for w in items if isinstance(w, WorkItem)}
+    # B: 3 days from Sat 7 on its six-day week, ends Tue 10 (not Wed 11); its late finish is still
+    # Mon 16 13:00, which on B's calendar (Thursday 12 worked) is 4.5 of its days later. D, bound to
+    # B's finish, gains the day: 2.5
+    assert (work["B"].total_slack_days, work["D"].total_slack_days) == (4.5, 2.5)
+
+
 @pytest.mark.java
-def test_computed_slack_agrees_with_mpxjs_scheduler(tmp_path: Path, jvm: None) -> None:
+@pytest.mark.parametrize("plan", [_network, _with_task_calendar], ids=["project-calendar", "task-calendar"])
+def test_computed_slack_agrees_with_mpxjs_scheduler(tmp_path: Path, jvm: None, plan: Any) -> None:
     import jpype
 
     path = tmp_path / "plan.xml"
-    path.write_bytes(_network().xml())
+    path.write_bytes(plan().xml())
     project = jpype.JClass("org.mpxj.reader.UniversalProjectReader")().read(str(path))
     start = jpype.JClass("java.time.LocalDateTime").of(2026, 3, 2, 8, 0)
     jpype.JClass("org.mpxj.cpm.MicrosoftScheduler")().schedule(project, start)
