@@ -62,20 +62,27 @@ class Cal:
     exceptions: Iterable[tuple[str, str, bool]] = ()
     base_uid: int | None = None
     weekdays: bool = True
+    #: also write each exception day as a WeekDay of DayType 0, as Project 2007+ does (the
+    #: <Exceptions> block then holds the rule, e.g. a yearly recurrence, and these its occurrences)
+    expanded: Iterable[tuple[str, str, bool]] = ()
 
     def xml(self) -> str:
         days = ""
         if self.weekdays:
-            days = (
-                "<WeekDays>"
-                + "".join(
-                    f"<WeekDay><DayType>{d}</DayType><DayWorking>{int(d in self.working_days)}</DayWorking>"
-                    + (_WORKING_TIMES if d in self.working_days else "")
-                    + "</WeekDay>"
-                    for d in range(1, 8)
-                )
-                + "</WeekDays>"
+            week = "".join(
+                f"<WeekDay><DayType>{d}</DayType><DayWorking>{int(d in self.working_days)}</DayWorking>"
+                + (_WORKING_TIMES if d in self.working_days else "")
+                + "</WeekDay>"
+                for d in range(1, 8)
             )
+            occurrences = "".join(
+                f"<WeekDay><DayType>0</DayType><DayWorking>{int(working)}</DayWorking><TimePeriod>"
+                f"<FromDate>{start}</FromDate><ToDate>{end}</ToDate></TimePeriod>"
+                + (_WORKING_TIMES if working else "")
+                + "</WeekDay>"
+                for start, end, working in self.expanded
+            )
+            days = f"<WeekDays>{week}{occurrences}</WeekDays>"
         exceptions = "".join(
             f"<Exception><EnteredByOccurrences>0</EnteredByOccurrences><TimePeriod><FromDate>{start}</FromDate>"
             f"<ToDate>{end}</ToDate></TimePeriod><Occurrences>1</Occurrences><Name>Holiday</Name>"

@@ -95,3 +95,28 @@ def test_finish_variance_counts_the_schedules_working_days(tmp_path: Path, store
         measures = measure_project(store, config.projects[0], date(2026, 3, 12))
     assert measures.schedule.finish_variance_working_days == 2
     assert any("schedule calendar" in note and "1 holidays" in note for note in measures.notes)
+
+
+def test_recurring_holidays_are_read_as_project_expands_them(tmp_path: Path) -> None:
+    # Project 2007+ writes a yearly holiday as a rule in <Exceptions> (Type 2: yearly) and every
+    # occurrence as a DayType 0 WeekDay; the occurrences are what is read
+    rule = ("2026-12-25T00:00:00", "2030-12-25T23:59:00", False)
+    occurrences = [(f"{y}-12-25T00:00:00", f"{y}-12-25T23:59:00", False) for y in (2026, 2027)]
+    calendar = Cal(1, exceptions=[rule], expanded=occurrences)
+    xml = _plan(calendars=[calendar]).xml().replace(b"<Type>1</Type>", b"<Type>2</Type>")
+    path = tmp_path / "plan.xml"
+    path.write_bytes(xml)
+    items = records(connector(tmp_path, path=str(path)).extract({}))
+    [project] = [r for r in items if isinstance(r, Project)]
+    assert project.holidays == (date(2026, 12, 25),)  # 2027-12-25 is a Saturday: not a holiday
+
+
+def test_a_recurrence_rule_without_its_days_is_not_read_as_one_long_holiday(tmp_path: Path) -> None:
+    # a file holding only the rule (no expanded days): its TimePeriod spans years, it is not a range
+    rule = ("2026-12-25T00:00:00", "2030-12-25T23:59:00", False)
+    xml = _plan(calendars=[Cal(1, exceptions=[rule])]).xml().replace(b"<Type>1</Type>", b"<Type>2</Type>")
+    path = tmp_path / "plan.xml"
+    path.write_bytes(xml)
+    items = records(connector(tmp_path, path=str(path)).extract({}))
+    [project] = [r for r in items if isinstance(r, Project)]
+    assert project.holidays == ()
