@@ -4,8 +4,8 @@ Project-written .mpp files cannot be made here (neither pmsync nor MPXJ writes .
 collections of them are not ours to ship. So this test reads pairs from a folder named by
 ``PMSYNC_MSPROJECT_PAIRS``: one sub-folder per project holding ``*.xml`` (File > Save As > XML) and
 ``*.mpp`` of the same project. MPXJ's own test collection is such a folder (``junit/data/generated``
-of https://github.com/joniles/mpxj: 19 pairs saved by Project 2019 (and 18 by Project 2016), ``*-project2019-mspdi.xml`` and
-``*-project2019-mpp14.mpp``); docs/msproject.md lists what it found.
+of https://github.com/joniles/mpxj: 19 pairs saved by Project 2019, ``*-project2019-mspdi.xml`` and
+``*-project2019-mpp14.mpp``, and 18 by Project 2016); docs/msproject.md lists what it found.
 
 Differences MPXJ itself makes between the two formats are allowed here, each named:
 
