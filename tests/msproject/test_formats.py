@@ -119,3 +119,25 @@ def test_a_p6_pmxml_export_saved_as_xml_is_read_through_mpxj(tmp_path: Path, jvm
     names = [r.name for r in items if isinstance(r, WorkItem)]
     assert {"Inventory", "Move racks", "Exit complete"} <= set(names)
     assert project_record.key == "p6-export"
+
+
+def test_doctor_asks_for_mpxj_when_an_xml_file_is_really_an_mpp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    from typing import Any
+
+    real_find_spec = importlib.util.find_spec
+
+    def without_mpxj(name: str, *args: Any) -> Any:
+        return None if name in ("mpxj", "jpype") else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_mpxj)
+    folder = tmp_path / "schedules"
+    folder.mkdir()
+    (folder / "good.xml").write_bytes((DATA / "printer-refresh.xml").read_bytes())
+    results = {r.name: r for r in connector(tmp_path, path="schedules").check()}
+    assert "mpxj" not in results  # MSPDI only: MPXJ is not needed
+    (folder / "plan.xml").write_bytes(OLE)
+    results = {r.name: r for r in connector(tmp_path, path="schedules").check()}
+    assert results["mpxj"].status == "fail" and "pmsync[mpp]" in results["mpxj"].detail
