@@ -120,6 +120,26 @@ def mspdi(rows: Rows) -> Verdict:
     )
 
 
+def mspdi_memory(rows: Rows) -> Verdict:
+    """Issue 26: a 231 MB MSPDI file needed 371 MB. The read's own memory (the stage's peak less the
+    process before it: interpreter and libraries) stays within 1.25x the file on the largest file."""
+    target = "Memory of an MSPDI read: the 10^5-task file grows memory by at most 1.25x its size"
+    row = rows.get(MSPDI_PMSYNC, 100_000)
+    if row is None:
+        return Verdict(target, None, f"run '{MSPDI_PMSYNC}' at 100000")
+    extra = row.get("extra", {})
+    file_mb, before = extra.get("file_mb"), extra.get("rss_before_mb")
+    if not file_mb or before is None:
+        return Verdict(target, None, "the row has no file_mb / rss_before_mb (an older run)")
+    growth = row["peak_mb"] - before
+    return Verdict(
+        target,
+        growth <= 1.25 * file_mb,
+        f"peak {row['peak_mb']:.0f} MB, {before:.0f} MB before the read: {growth:.0f} MB for a "
+        f"{file_mb} MB file ({growth / file_mb:.2f}x)",
+    )
+
+
 def finance(rows: Rows) -> list[Verdict]:
     verdicts = []
     for stage, what in (
@@ -188,6 +208,7 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     jira_full,
     jira_nothing,
     mspdi,
+    mspdi_memory,
     finance,
     report,
     report_command,

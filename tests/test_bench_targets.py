@@ -33,6 +33,15 @@ def verdict(rows: list[dict[str, Any]], starts: str) -> Any:
     return found
 
 
+def test_mspdi_memory_is_the_reads_growth_against_the_file() -> None:
+    lean = row(targets.MSPDI_PMSYNC, 100_000, 9.0, peak_mb=500, file_mb=340.0, rss_before_mb=90.0)
+    assert verdict([lean], "Memory of an MSPDI").met is True  # 410 MB for 340 MB: 1.21x
+    heavy = row(targets.MSPDI_PMSYNC, 100_000, 9.0, peak_mb=600, file_mb=340.0, rss_before_mb=90.0)
+    assert verdict([heavy], "Memory of an MSPDI").met is False  # 510 MB: 1.5x
+    older = row(targets.MSPDI_PMSYNC, 100_000, 9.0, peak_mb=500, file_mb=340.0)
+    assert verdict([older], "Memory of an MSPDI").met is None
+
+
 def test_a_target_is_met_only_when_every_figure_is_inside_it() -> None:
     fast = row(targets.JIRA_FULL, 100_000, 45.0, peak_mb=250, http_requests=2100)
     heavy = row(targets.JIRA_FULL, 100_000, 45.0, peak_mb=420)

@@ -39,6 +39,7 @@ from pmsync.logs import redact
 from pmsync.mapping import load_mapping
 from pmsync.microsoft.graph import odata_moment
 
+from .detect import MPXJ_FORMATS, detect
 from .mapping import MSProjectMapping
 from .mpxj_bridge import mpxj_problem, read_with_mpxj
 from .mspdi import read_mspdi
@@ -47,6 +48,8 @@ from .schedule import Schedule
 from .sharepoint_source import SharePointLibrary, SharePointScheduleLibrary, remote_version
 
 _XML_SUFFIXES = frozenset({".xml"})
+#: the format a file's suffix promises; a file whose content says otherwise is mislabelled
+_MPXJ_SUFFIX_FORMATS = {".mpp": "mpp", ".mpt": "mpp", ".xer": "xer", ".mpx": "mpx", ".zip": "zip"}
 _KEY_CHARS = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -63,7 +66,8 @@ class MSProjectConfig(ConnectorConfig):
     include: list[str] = Field(default_factory=lambda: ["*.xml", "*.mpp", "*.mpx", "*.xer", "*.mpt"])
     #: also read sub-folders
     recursive: bool = False
-    #: ``auto`` reads .xml natively and everything else through MPXJ; ``mpxj`` sends every file to MPXJ
+    #: ``auto`` picks the reader by each file's content (MSPDI natively; .mpp, P6 PMXML/XER, MPX
+    #: through MPXJ); ``mpxj`` sends every file to MPXJ; ``mspdi`` only the native reader
     reader: str = Field(default="auto", pattern="^(auto|mspdi|mpxj)$")
     mapping: str = "msproject.yaml"
     #: list a broken file as skipped and go on with the others, instead of stopping the run
@@ -150,12 +154,34 @@ class MSProjectConnector:
         return sorted(found.items())
 
     def _read(self, path: Path, file_key: str) -> tuple[Schedule, str]:
-        use_mpxj: bool = self.config.reader == "mpxj" or (
-            self.config.reader == "auto" and path.suffix.lower() not in _XML_SUFFIXES
-        )
-        if use_mpxj:
+        """Read one file with the reader its *content* calls for (see :mod:`.detect`)."""
+        if self.config.reader == "mpxj":
             return read_with_mpxj(path, file_key)
-        return read_mspdi(path, file_key)
+        detected = detect(path, file_key)
+        suffix = PurePosixPath(file_key).suffix.lower() or path.suffix.lower()
+        if self.config.reader == "mspdi" or (
+            detected.format not in MPXJ_FORMATS and (detected.format != "unknown" or suffix in _XML_SUFFIXES)
+        ):
+            # MSPDI, and XML or text that is no known schedule: the native reader says what is wrong
+            return read_mspdi(path, file_key)
+        if detected.format == "unknown" or _MPXJ_SUFFIX_FORMATS.get(suffix) == detected.format:
+            # named as what it is (or unrecognisable, named .mpp/.xer/...): MPXJ reads it or says why
+            # not, and a missing extra is a setup problem (ConfigError) as for any .mpp
+            return read_with_mpxj(path, file_key)
+        problem = mpxj_problem()
+        if problem is not None:
+            if detected.format == "mpp" and suffix == ".xml":
+                message = "not XML (looks like an .mpp; use type msproject with the mpp extra)"
+            else:
+                message = f"{detected.description}: reading it needs MPXJ"
+            raise SourceDataError(
+                f"{message}: {problem}",
+                source=self.context.source_name,
+                record=file_key,
+                hint="pip install 'pmsync[mpp]' and a Java 11+ runtime, or save the schedule from "
+                "Project as XML",
+            )
+        return read_with_mpxj(path, file_key)
 
     # -- doctor -----------------------------------------------------------------------------------
 
@@ -192,6 +218,9 @@ class MSProjectConnector:
         needs_mpxj = self.config.reader == "mpxj" or any(
             PurePosixPath(name).suffix.lower() not in _XML_SUFFIXES for name in names
         )
+        if self.library is None and self.config.reader == "auto" and not needs_mpxj:
+            # a .xml may really be an .mpp or a P6 export: ask its content
+            needs_mpxj = any(_needs_mpxj(path) for _, path in files)
         if needs_mpxj:
             problem = mpxj_problem()
             if problem:
@@ -300,6 +329,7 @@ class MSProjectConnector:
         """Yield one file's records then its SnapshotComplete; return its hash (None if skipped)."""
         try:
             schedule, digest = self._read(path, file_key)
+            _refuse_duplicate_uids(schedule, file_key)
         except SourceDataError as exc:
             exc.source = self.context.source_name
             if not self.config.skip_bad_files:
@@ -364,6 +394,33 @@ class MSProjectConnector:
             if etag:
                 etags[file_key] = etag
             yield Checkpoint({"files": known, "etags": etags})
+
+
+def _refuse_duplicate_uids(schedule: Schedule, file_key: str) -> None:
+    """Policy: a task UID on two rows stops the file (nothing of it is stored), naming the rows.
+
+    Records are keyed by UID, so storing the file would keep one row and drop the other without a
+    word; which one is "right" only the scheduler can say.
+    """
+    duplicates = schedule.duplicate_uids()
+    if not duplicates:
+        return
+    uid, rows = next(iter(duplicates.items()))
+    more = f" (and {len(duplicates) - 1} more duplicated UIDs)" if len(duplicates) > 1 else ""
+    raise SourceDataError(
+        f"task UID {uid} is used by {len(rows)} rows (IDs {', '.join(str(r) for r in rows)}){more}; "
+        "a UID must be unique, or one task would silently replace the other",
+        record=file_key,
+        hint="open the file in MS Project and save it again (Project renumbers duplicate UIDs), or fix "
+        "the tool that wrote it",
+    )
+
+
+def _needs_mpxj(path: Path) -> bool:
+    try:
+        return detect(path).format in MPXJ_FORMATS
+    except SourceDataError:
+        return False  # unreadable: the sync says so with the file's name
 
 
 def _cursor(known: dict[str, str], versions: dict[str, str]) -> Cursor:

@@ -16,7 +16,7 @@ import importlib.util
 import re
 import shutil
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,12 @@ from typing import Any
 from pmsync.errors import ConfigError, SourceDataError
 from pmsync.model import DependencyType
 
+from .custom_fields import KIND_BY_MPXJ_TYPE, CustomDuration, CustomFieldValue
 from .schedule import Assignment as AssignmentValues
 from .schedule import (
     BaselineValues,
     Calendar,
+    FieldDefinition,
     Link,
     ProjectProperties,
     Resource,
@@ -52,7 +54,9 @@ _CONSTRAINTS = {
     "FINISH_NO_EARLIER_THAN": 6,
     "FINISH_NO_LATER_THAN": 7,
 }
-_CUSTOM_FIELD = re.compile(r"^(TEXT|NUMBER|FLAG|COST|DATE|START|FINISH|DURATION|OUTLINE_CODE)\d+$")
+_CUSTOM_FIELD = re.compile(
+    r"^(ENTERPRISE_)?(TEXT|NUMBER|FLAG|COST|DATE|START|FINISH|DURATION|OUTLINE_CODE)\d+$"
+)
 _WEEKDAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
 
 
@@ -183,31 +187,66 @@ def convert_project(project: Any) -> Schedule:
         schedule.assignments.append(
             AssignmentValues(int(task.getUniqueID()), int(resource.getUniqueID()), work)
         )
-    from .schedule import FieldDefinition
-
-    for fid, field_name, alias in aliases.values():
-        schedule.fields[fid] = FieldDefinition(field_id=fid, field_name=field_name, alias=alias)
+    for definition in aliases.values():
+        schedule.fields[definition.field_id] = definition
     return schedule
 
 
-def _custom_fields(project: Any) -> dict[str, tuple[int, str, str | None]]:
-    """Task custom fields in use (Text1, Number3, ...): MPXJ field name → (id, field name, alias)."""
+def _custom_fields(project: Any) -> dict[Any, FieldDefinition]:
+    """Task custom fields in use (Text1, Enterprise Cost3, Outline Code1, named enterprise fields):
+    MPXJ field → definition (name as Project shows it, alias, kind from MPXJ's data type)."""
     alias_by_field: dict[str, str | None] = {}
     for custom in project.getCustomFields():
         field_type = custom.getFieldType()
         if field_type is not None and str(field_type.getFieldTypeClass().toString()) == "TASK":
             alias_by_field[str(field_type.name())] = _str(custom.getAlias())
-    fields: dict[str, tuple[int, str, str | None]] = {}
-    populated = sorted(
-        str(f.name())
-        for f in project.getPopulatedFields()
-        if str(f.getFieldTypeClass().toString()) == "TASK" and _CUSTOM_FIELD.match(str(f.name()))
-    )
-    for index, key in enumerate(sorted(set(populated) | set(alias_by_field))):
-        if _CUSTOM_FIELD.match(key):
-            # ids only need to be unique within the schedule; MPXJ does not expose MSPDI's FieldID
-            fields[key] = (-(index + 1), key.title().replace("_", ""), alias_by_field.get(key))
+    candidates: dict[str, Any] = {}
+    for field in project.getPopulatedFields():
+        if str(field.getFieldTypeClass().toString()) != "TASK":
+            continue
+        key = str(field.name())
+        if _CUSTOM_FIELD.match(key) or key in alias_by_field or _is_user_defined(field):
+            candidates[key] = field
+    fields: dict[Any, FieldDefinition] = {}
+    for index, key in enumerate(sorted(candidates)):
+        field = candidates[key]
+        data_type = field.getDataType()
+        kind = KIND_BY_MPXJ_TYPE.get(str(data_type.name()) if data_type is not None else "", "text")
+        name = str(field.toString())  # "Enterprise Cost1", "Outline Code1": MSPDI's FieldName
+        if key.startswith(("OUTLINE_CODE", "ENTERPRISE_OUTLINE_CODE")):
+            kind = "outline_code"
+        # ids only need to be unique within the schedule; MPXJ does not expose MSPDI's FieldID
+        fields[field] = FieldDefinition(
+            field_id=-(index + 1), field_name=name, alias=alias_by_field.get(key), kind=kind
+        )
     return fields
+
+
+def _is_user_defined(field: Any) -> bool:
+    # Project Server's named enterprise custom fields come through as MPXJ UserDefinedField
+    return "UserDefinedField" in str(field.getClass().getName())
+
+
+def _custom_value(field: FieldDefinition, value: Any, durations: _Durations) -> CustomFieldValue | None:
+    """A typed custom value from MPXJ's Java object, as the MSPDI reader types it."""
+    if value is None:
+        return None
+    kind = field.kind
+    if kind == "duration":
+        if not hasattr(value, "getUnits"):
+            return None
+        minutes, elapsed = durations.minutes(value)
+        return None if minutes is None else CustomDuration(minutes, elapsed)
+    if kind == "cost":
+        return Decimal(str(value.doubleValue())) if hasattr(value, "doubleValue") else None
+    if kind == "number":
+        return float(value.doubleValue()) if hasattr(value, "doubleValue") else None
+    if kind == "flag":
+        return bool(value)
+    if kind == "date":
+        return _dt(value) if hasattr(value, "getHour") else None
+    text = str(value.toString())
+    return text or None
 
 
 def _properties(props: Any) -> ProjectProperties:
@@ -257,10 +296,25 @@ def _calendar(calendar: Any) -> Calendar:
             end_min = end.getHour() * 60 + end.getMinute()
             minutes += end_min - start_min if end_min > start_min else end_min - start_min + 1440
         converted.minutes_by_day[day_type] = minutes
+    # recurring exceptions expanded by MPXJ into their occurrences, as Project writes them in MSPDI
+    for exception in calendar.getExpandedCalendarExceptions():
+        first, last = exception.getFromDate(), exception.getToDate()
+        if first is None or last is None:
+            continue
+        minutes = 0
+        if exception.getWorking():
+            for span in exception:
+                start, end = span.getStart(), span.getEnd()
+                start_min = start.getHour() * 60 + start.getMinute()
+                end_min = end.getHour() * 60 + end.getMinute()
+                minutes += end_min - start_min if end_min > start_min else end_min - start_min + 1440
+        converted.exceptions.append(
+            (date.fromisoformat(str(first.toString())), date.fromisoformat(str(last.toString())), minutes)
+        )
     return converted
 
 
-def _task(task: Any, durations: _Durations, aliases: dict[str, tuple[int, str, str | None]]) -> Task:
+def _task(task: Any, durations: _Durations, aliases: dict[Any, FieldDefinition]) -> Task:
     duration, elapsed = durations.minutes(task.getDuration())
     work, _ = durations.minutes(task.getWork())
     actual_work, _ = durations.minutes(task.getActualWork())
@@ -299,6 +353,7 @@ def _task(task: Any, durations: _Durations, aliases: dict[str, tuple[int, str, s
         deadline=_dt(task.getDeadline()),
         critical=bool(task.getCritical()),
         total_slack_minutes=slack,
+        calendar_uid=int(task.getCalendar().getUniqueID()) if task.getCalendar() is not None else None,
     )
     for relation in task.getPredecessors():
         lag_minutes, lag_elapsed = durations.minutes(relation.getLag())
@@ -324,19 +379,10 @@ def _task(task: Any, durations: _Durations, aliases: dict[str, tuple[int, str, s
         converted.baselines.append(
             BaselineValues(number, start, finish, base_duration, base_elapsed, base_work, cost)
         )
-    import jpype
-
-    TaskField = jpype.JClass("org.mpxj.TaskField")
-
-    for field_key, (fid, _field_name, _alias) in aliases.items():
-        value = task.get(TaskField.valueOf(field_key))
-        if value is None or str(value.toString()) == "":
-            continue
-        text = str(value.toString())
-        if _field_name.startswith("Cost"):
-            # keep the MSPDI convention for raw custom values: currency in hundredths
-            text = str(float(value.doubleValue()) * 100)
-        converted.extended.append((fid, text))
+    for field, definition in aliases.items():
+        value = _custom_value(definition, task.get(field), durations)
+        if value is not None:
+            converted.extended.append((definition.field_id, value))
     return converted
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +34,8 @@ import defusedxml
 
 from pmsync.errors import SourceDataError
 
+from .custom_fields import TASK_FIELD_NAMES, kind_of, parse_mspdi
+from .detect import sniff_binary
 from .schedule import (
     ELAPSED_FORMATS,
     LINK_TYPES,
@@ -49,7 +51,7 @@ from .schedule import (
     Task,
     iso_duration_minutes,
 )
-from .xml_guard import HashingReader, refuse_dtd
+from .xml_guard import HashingReader, root_tag
 
 MSPDI_NAMESPACE = "http://schemas.microsoft.com/project"
 
@@ -87,6 +89,10 @@ def _text(text: str) -> str:
     return text
 
 
+def _DURATION(text: str) -> float:  # noqa: N802 - a marker: replaced by MspdiReader._duration
+    raise AssertionError("bound per reader")
+
+
 # element name → (Task attribute, converter)
 _TASK_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "UID": ("uid", _int),
@@ -103,14 +109,14 @@ _TASK_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "Finish": ("finish", _datetime),
     "ActualStart": ("actual_start", _datetime),
     "ActualFinish": ("actual_finish", _datetime),
-    "Duration": ("duration_minutes", iso_duration_minutes),
+    "Duration": ("duration_minutes", _DURATION),
     "PercentComplete": ("percent_complete", _float),
     "PhysicalPercentComplete": ("physical_percent_complete", _float),
     "Cost": ("cost", _money),
     "ActualCost": ("actual_cost", _money),
-    "Work": ("work_minutes", iso_duration_minutes),
-    "ActualWork": ("actual_work_minutes", iso_duration_minutes),
-    "RemainingWork": ("remaining_work_minutes", iso_duration_minutes),
+    "Work": ("work_minutes", _DURATION),
+    "ActualWork": ("actual_work_minutes", _DURATION),
+    "RemainingWork": ("remaining_work_minutes", _DURATION),
     "BCWS": ("bcws", _money),
     "BCWP": ("bcwp", _money),
     "ACWP": ("acwp", _money),
@@ -120,6 +126,7 @@ _TASK_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "Critical": ("critical", _bool),
     # TotalSlack is in tenths of minutes
     "TotalSlack": ("total_slack_minutes", lambda t: float(t) / 10),
+    "CalendarUID": ("calendar_uid", _int),
 }
 
 _PROJECT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
@@ -158,7 +165,63 @@ class MspdiReader:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # the project's calendar settings, read as they arrive (before the tasks in every MSPDI
+        # file): a duration written in days (P1D) is that many working days of this length
+        self._minutes_per_day = 480.0
+        self._minutes_per_week = 2400.0
+        self._days_per_month = 20.0
         self._use_namespace("")
+
+    @property
+    def _minutes_per_day_int(self) -> int:
+        return int(self._minutes_per_day)
+
+    def _converter(self, convert: Callable[[str], Any]) -> Callable[[str], Any]:
+        """The converter a task field uses: dates, durations, amounts, percentages through a cache.
+
+        Why: a schedule has few distinct dates (working days at 08:00 and 17:00), durations
+        (PT8H0M0S ...) and amounts (cost = actual cost = baseline cost), but 10^5 tasks hold ~20 of
+        them each. One shared immutable object per distinct text instead of a new ``datetime`` (48
+        bytes), ``Decimal`` (104) or ``float`` (24) each time keeps the parsed schedule near the
+        file's size in memory, and skips the conversion for repeats.
+        """
+        if convert is _DURATION:
+            convert = self._duration
+        elif convert not in (_datetime, _float, _money):
+            return convert
+        cache: dict[str, Any] = {}
+
+        def cached(text: str) -> Any:
+            found = cache.get(text)
+            if found is None:
+                found = convert(text)
+                if len(cache) < _CACHE_LIMIT:
+                    cache[text] = found
+            return found
+
+        return cached
+
+    def _duration(self, text: str) -> float:
+        return iso_duration_minutes(text, self._minutes_per_day, self._minutes_per_week, self._days_per_month)
+
+    def _setting(self, elem: Element) -> None:
+        """A calendar setting among the project properties (not a container's child of that name)."""
+        text = (elem.text or "").strip()
+        if not text or len(elem):
+            return
+        try:
+            value = float(text)
+        except ValueError:
+            return  # _properties reports it with the element's name
+        if value <= 0:
+            return
+        local = elem.tag[self._nslen :]
+        if local == "MinutesPerDay":
+            self._minutes_per_day = value
+        elif local == "MinutesPerWeek":
+            self._minutes_per_week = value
+        elif local == "DaysPerMonth":
+            self._days_per_month = value
 
     def _use_namespace(self, ns: str) -> None:
         # Children are looked up by their full ``{namespace}Name`` tag: no string slicing per element.
@@ -166,7 +229,8 @@ class MspdiReader:
         self._nslen = len(ns)
         self._tag_uid = ns + "UID"
         specs: dict[str, tuple[str, Callable[[str], Any] | None, str]] = {
-            ns + name: (attr, convert, name) for name, (attr, convert) in _TASK_FIELDS.items()
+            ns + name: (attr, self._converter(convert), name)
+            for name, (attr, convert) in _TASK_FIELDS.items()
         }
         for name, attr in (
             ("PredecessorLink", "links"),
@@ -177,6 +241,9 @@ class MspdiReader:
         ):
             specs[ns + name] = (attr, None, name)
         self._task_specs = specs
+        self._cached_datetime = self._converter(_datetime)
+        self._cached_duration = self._converter(_DURATION)
+        self._cached_money = self._converter(_money)
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -197,7 +264,8 @@ class MspdiReader:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            refuse_dtd(raw)
+            self._refuse_other_formats(raw)
+            self._refuse_other_xml(root_tag(raw))  # reads the prolog with defusedxml: no DTD
             raw.seek(0)
             schedule = self._parse(reader)
         except ParseError as exc:
@@ -228,12 +296,55 @@ class MspdiReader:
                 gc.enable()
         return schedule, reader.sha256.hexdigest()
 
+    def _refuse_other_formats(self, raw: IO[bytes]) -> None:
+        """An empty file, or one that is not XML at all (an .mpp renamed .xml), said as such."""
+        head = raw.read(512)
+        raw.seek(0)
+        found = sniff_binary(head)
+        if found == "empty":
+            raise SourceDataError(
+                "the file is empty",
+                record=self.name,
+                hint="the copy or download did not finish; save it again from Project as XML",
+            )
+        if found is not None:
+            what = {"mpp": "an .mpp", "xer": "a Primavera .xer", "mpx": "an .mpx", "zip": "a zip archive"}
+            raise SourceDataError(
+                f"not XML (looks like {what[found]}; use type msproject with the mpp extra, which "
+                "reads it through MPXJ)",
+                record=self.name,
+                hint="pip install 'pmsync[mpp]' and a Java 11+ runtime; or save it from Project as XML",
+            )
+
+    def _refuse_other_xml(self, tag: str | None) -> None:
+        """Another XML format (a Primavera P6 export saved as .xml) is named before any row is read."""
+        if tag is None or tag in ("Project", "{" + MSPDI_NAMESPACE + "}Project"):
+            return
+        if tag.startswith("{") and tag.endswith("}Project"):
+            raise SourceDataError(
+                f"not an MS Project XML (MSPDI) file: namespace {tag[1:].partition('}')[0]!r}",
+                record=self.name,
+            )
+        if tag.endswith("APIBusinessObjects") or "primavera" in tag.lower():
+            raise SourceDataError(
+                f"not an MS Project XML (MSPDI) file: the root element is {tag}, a Primavera P6 XML "
+                "export (PMXML); pmsync reads those through MPXJ (the mpp extra, reader: auto)",
+                record=self.name,
+                hint="pip install 'pmsync[mpp]' and a Java 11+ runtime",
+            )
+        raise SourceDataError(
+            f"not an MS Project XML (MSPDI) file: the root element is {tag}, expected "
+            f"{{{MSPDI_NAMESPACE}}}Project",
+            record=self.name,
+        )
+
     # -- parsing ------------------------------------------------------------------------------
 
     def _parse(self, reader: HashingReader) -> Schedule:
         schedule = Schedule(reader="mspdi")
         events = iterparse(reader, events=("end",))
         handlers: dict[str, Callable[[Element], None]] = {}
+        settings: frozenset[str] = frozenset()
         root: Element | None = None
         for _event, elem in events:
             if not handlers:
@@ -241,10 +352,15 @@ class MspdiReader:
                 tag = elem.tag
                 self._use_namespace(tag[: tag.index("}") + 1] if tag.startswith("{") else "")
                 handlers = self._handlers(schedule)
+                settings = frozenset(
+                    self._ns + n for n in ("MinutesPerDay", "MinutesPerWeek", "DaysPerMonth")
+                )
             handler = handlers.get(elem.tag)
             if handler is not None:
                 handler(elem)
                 elem.clear()  # the row is in the schedule now; free its subtree
+            elif elem.tag in settings:
+                self._setting(elem)  # kept (not cleared): _properties reads it again at the end
             root = elem  # the last element to end is the root
         if root is None or root.tag != self._ns + "Project":
             found = root.tag if root is not None else "nothing"
@@ -258,6 +374,7 @@ class MspdiReader:
                 f"not an MS Project XML (MSPDI) file: namespace {self._ns[1:-1]!r}", record=self.name
             )
         schedule.properties = self._properties(root)
+        _type_custom_values(schedule, self._duration)
         return schedule
 
     def _handlers(self, schedule: Schedule) -> dict[str, Callable[[Element], None]]:
@@ -319,7 +436,7 @@ class MspdiReader:
         values: dict[str, Any] = {}
         links: list[Link] = []
         baselines: list[BaselineValues] = []
-        extended: list[tuple[int, str]] = []
+        extended: list[tuple[int, Any]] = []  # raw (text, elapsed) here; typed by _type_custom_values
         duration_format: int | None = None
         is_null = False
         uid_text = elem.findtext(self._tag_uid)
@@ -346,7 +463,8 @@ class MspdiReader:
                 fields = _children(child, self._nslen)
                 if fields.get("FieldID") and "Value" in fields:
                     fid = self._convert(where, "ExtendedAttribute/FieldID", fields["FieldID"], _int)
-                    extended.append((fid, fields["Value"]))
+                    elapsed = fields.get("DurationFormat", "").strip() in _ELAPSED_TEXT
+                    extended.append((fid, (fields["Value"], elapsed)))
             elif attr == "duration_format" and text:
                 duration_format = self._convert(where, name, text, _int)
             elif attr == "is_null" and text:
@@ -394,11 +512,11 @@ class MspdiReader:
             raise _BadValue(where, "Baseline/Number", str(number), "baselines are numbered 0-10")
         baseline = BaselineValues(number=number)
         for name, attr, convert in (
-            ("Start", "start", _datetime),
-            ("Finish", "finish", _datetime),
-            ("Duration", "duration_minutes", iso_duration_minutes),
-            ("Work", "work_minutes", iso_duration_minutes),
-            ("Cost", "cost", _money),
+            ("Start", "start", self._cached_datetime),
+            ("Finish", "finish", self._cached_datetime),
+            ("Duration", "duration_minutes", self._cached_duration),
+            ("Work", "work_minutes", self._cached_duration),
+            ("Cost", "cost", self._cached_money),
         ):
             text = fields.get(name)
             if text and text.strip():
@@ -425,7 +543,7 @@ class MspdiReader:
         return Assignment(
             task_uid=self._convert(where, "TaskUID", fields["TaskUID"], _int),
             resource_uid=self._convert(where, "ResourceUID", fields["ResourceUID"], _int),
-            work_minutes=self._convert(where, "Work", work, iso_duration_minutes) if work else None,
+            work_minutes=self._convert(where, "Work", work, self._duration) if work else None,
         )
 
     def _calendar(self, elem: Element) -> Calendar:
@@ -441,17 +559,50 @@ class MspdiReader:
         )
         for day in elem.iterfind(f"{ns}WeekDays/{ns}WeekDay"):
             day_type = self._convert(where, "WeekDay/DayType", day.findtext(f"{ns}DayType") or "0", _int)
+            if day_type == 0:
+                # an exception day: Project writes every occurrence of every exception this way,
+                # recurring ones expanded (the <Exceptions> block below holds their rules)
+                exception = self._exception(day, where)
+                if exception is not None:
+                    calendar.exceptions.append(exception)
+                continue
             if not 1 <= day_type <= 7:
-                continue  # 0 is an exception day (TimePeriod), not part of the working week
-            working = (day.findtext(f"{ns}DayWorking") or "0").strip() in ("1", "true")
-            times = day.findall(f"{ns}WorkingTimes/{ns}WorkingTime")
-            if not working:
-                calendar.minutes_by_day[day_type] = 0
-            elif times:
-                calendar.minutes_by_day[day_type] = sum(
-                    _span_minutes(t.findtext(f"{ns}FromTime"), t.findtext(f"{ns}ToTime")) for t in times
-                )
+                continue
+            minutes = self._working_minutes(day)
+            if minutes is not None:
+                calendar.minutes_by_day[day_type] = minutes
+        if not calendar.exceptions:
+            # files written by other tools may carry only the Project 2007+ <Exceptions> block;
+            # a one-off or daily exception is its TimePeriod (recurrence rules are not expanded)
+            for exc in elem.iterfind(f"{ns}Exceptions/{ns}Exception"):
+                kind = (exc.findtext(f"{ns}Type") or "1").strip()
+                if kind == "1":
+                    exception = self._exception(exc, where)
+                    if exception is not None:
+                        calendar.exceptions.append(exception)
         return calendar
+
+    def _working_minutes(self, day: Element) -> int | None:
+        """Working minutes of a WeekDay or Exception; None when it says neither (inherits)."""
+        ns = self._ns
+        working = (day.findtext(f"{ns}DayWorking") or "0").strip() in ("1", "true")
+        times = day.findall(f"{ns}WorkingTimes/{ns}WorkingTime")
+        if not working:
+            return 0
+        if times:
+            return sum(_span_minutes(t.findtext(f"{ns}FromTime"), t.findtext(f"{ns}ToTime")) for t in times)
+        return None
+
+    def _exception(self, elem: Element, where: str) -> tuple[date, date, int] | None:
+        ns = self._ns
+        first = elem.findtext(f"{ns}TimePeriod/{ns}FromDate")
+        last = elem.findtext(f"{ns}TimePeriod/{ns}ToDate")
+        if not first or not last:
+            return None
+        start = self._convert(where, "TimePeriod/FromDate", first, _datetime).date()
+        end = self._convert(where, "TimePeriod/ToDate", last, _datetime).date()
+        minutes = self._working_minutes(elem)
+        return (start, end, self._minutes_per_day_int if minutes is None else minutes)
 
     def _field_definition(self, elem: Element) -> FieldDefinition | None:
         fields = _children(elem, self._nslen)
@@ -461,7 +612,35 @@ class MspdiReader:
             field_id=self._convert("extended attributes", "FieldID", fields["FieldID"], _int),
             field_name=fields["FieldName"],
             alias=fields.get("Alias") or None,
+            kind=kind_of(fields["FieldName"]),
         )
+
+
+#: distinct texts kept per converter: bounded, so a file of all-different values cannot grow it
+_CACHE_LIMIT = 1 << 16
+_SETTINGS = ("MinutesPerDay", "MinutesPerWeek", "DaysPerMonth")
+_ELAPSED_TEXT = frozenset(str(code) for code in ELAPSED_FORMATS)
+
+
+def _type_custom_values(schedule: Schedule, duration: Callable[[str], float]) -> None:
+    """Each task's raw ``(text, elapsed)`` custom values as typed values, by their field's kind.
+
+    Done once the whole file is read: a field's definition (its name, hence its kind) is only
+    certain then. A field without a definition is text.
+    """
+    kinds = {fid: definition.kind for fid, definition in schedule.fields.items()}
+    for task in schedule.tasks:
+        for fid, _ in task.extended:
+            if fid not in kinds and fid in TASK_FIELD_NAMES:
+                name = TASK_FIELD_NAMES[fid]  # a value without a definition: Project's own field id
+                schedule.fields[fid] = FieldDefinition(field_id=fid, field_name=name, kind=kind_of(name))
+                kinds[fid] = schedule.fields[fid].kind
+        if task.extended:
+            raw_values: list[tuple[int, Any]] = task.extended
+            task.extended = [
+                (fid, parse_mspdi(kinds.get(fid, "text"), text, elapsed, duration))
+                for fid, (text, elapsed) in raw_values
+            ]
 
 
 def _span_minutes(start: str | None, end: str | None) -> int:

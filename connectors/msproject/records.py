@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pmsync.model import (
     Baseline,
@@ -30,10 +31,12 @@ from pmsync.model import (
     WorkItemKind,
 )
 
+from .calendars import project_work_week
+from .custom_fields import CustomDuration, CustomFieldValue, is_default
 from .mapping import MSProjectMapping
+from .network import compute_slack
 from .schedule import (
     CONSTRAINT_TYPES,
-    FieldDefinition,
     Link,
     Schedule,
     Task,
@@ -80,6 +83,13 @@ class ScheduleRecords:
         self.identity = identity
         self.mapping = mapping
         props = schedule.properties
+        # slack and critical flags computed from the logic, for files that do not carry them; when
+        # a file does, its values win (the computed ones are a cross-check: tests/bench compare)
+        self.computed = (
+            compute_slack(schedule)
+            if any(t.total_slack_minutes is None and not t.summary for t in schedule.tasks)
+            else None
+        )
         calendar_day, calendar_week = schedule.project_calendar_minutes()
         self.minutes_per_day = props.minutes_per_day or calendar_day or 480
         self.minutes_per_week = props.minutes_per_week or calendar_week or 5 * self.minutes_per_day
@@ -95,34 +105,32 @@ class ScheduleRecords:
         per_day = _MINUTES_PER_ELAPSED_DAY if elapsed else self.minutes_per_day
         return round(minutes / per_day, 4)
 
-    def _custom_value(self, definition: FieldDefinition | None, raw: str) -> CustomValue:
-        kind = (definition.field_name if definition else "").rstrip("0123456789")
-        text = raw.strip()
-        try:
-            if kind == "Number":
-                return float(text)
-            if kind == "Cost":
-                return float(text) / 100  # stored in hundredths, like every MSPDI currency
-            if kind == "Flag":
-                return text.lower() in ("1", "true", "yes")
-            if kind in ("Date", "Start", "Finish"):
-                return datetime.fromisoformat(text).date().isoformat()
-        except ValueError:
-            return raw
-        return raw
+    def _custom_value(self, value: CustomFieldValue) -> CustomValue:
+        """One representation whichever reader typed it (see :mod:`.custom_fields`)."""
+        if isinstance(value, CustomDuration):
+            return self._days(value.minutes, value.elapsed)
+        if isinstance(value, Decimal):
+            return float(_money(value) or 0)
+        if isinstance(value, datetime):
+            return value.date().isoformat()
+        return value
 
     def _custom(self, task: Task) -> tuple[dict[str, CustomValue], dict[str, str]]:
         fields = self.schedule.fields
         by_label: dict[str, CustomValue] = {}
         by_field_name: dict[str, str] = {}
-        for field_id, raw in task.extended:
+        for field_id, value in task.extended:
             definition = fields.get(field_id)
+            if is_default(value) and (definition is None or definition.alias is None):
+                continue  # an unused field reads as 0/false in an .mpp; only a named field keeps it
             label = definition.label if definition else f"Field{field_id}"
             name = definition.field_name if definition else label
-            by_field_name[name] = raw
-            by_field_name[label] = raw
+            converted = self._custom_value(value)
+            text = "" if converted is None else str(converted)
+            by_field_name[name] = text
+            by_field_name[label] = text
             if self.mapping.keeps(label, name):
-                by_label[label] = self._custom_value(definition, raw)
+                by_label[label] = converted
         links: dict[str, str] = {}
         for system, candidates in self.mapping.links.items():
             for candidate in candidates:
@@ -170,7 +178,7 @@ class ScheduleRecords:
             project=ident.project_key,
             scope=ident.scope,
             key=ident.project_key,
-            name=props.title or self._summary_name() or _without_suffix(props.name) or ident.file_key,
+            name=self._project_name,
             manager=props.manager or None,
             currency=(props.currency_code or "USD").upper(),
             start=_day(props.start),
@@ -178,7 +186,24 @@ class ScheduleRecords:
             status_date=_day(props.status_date),
             minutes_per_day=self.minutes_per_day,
             minutes_per_week=self.minutes_per_week,
+            **self._calendar_fields(),
         )
+
+    def _calendar_fields(self) -> dict[str, Any]:
+        week = project_work_week(self.schedule)
+        if week is None or len(week.nonworking_weekdays) == 7:
+            return {}  # no project calendar (or one without a working day): the agency's applies
+        return {
+            "nonworking_weekdays": week.nonworking_weekdays,
+            "holidays": week.holidays,
+            "extra_working_days": week.extra_working_days,
+        }
+
+    @property
+    def _project_name(self) -> str:
+        props = self.schedule.properties
+        ident = self.identity
+        return props.title or self._summary_name() or _without_suffix(props.name) or ident.file_key
 
     def _summary_name(self) -> str | None:
         # Project shows the project summary task's name as the project's name when Title is empty
@@ -222,7 +247,10 @@ class ScheduleRecords:
         tasks_by_uid: dict[int, Task],
     ) -> WorkItem:
         ident = self.identity
-        kind: WorkItemKind = "summary" if (task.summary or has_children) else "task"
+        # the project summary task (UID 0, outline level 0) is a summary even in an empty schedule,
+        # where MPXJ reads it from an .mpp as a plain task
+        project_summary = task.uid == 0 and task.outline_level == 0
+        kind: WorkItemKind = "summary" if (task.summary or has_children or project_summary) else "task"
         if kind == "task" and task.milestone:
             kind = "milestone"
         percent = task.percent_complete
@@ -246,10 +274,11 @@ class ScheduleRecords:
             project=ident.project_key,
             scope=ident.scope,
             key=str(task.id) if task.id is not None else None,
-            name=task.name or "",
+            # Project shows an unnamed project summary task with the project's name (an .mpp stores it)
+            name=task.name or (self._project_name if project_summary else ""),
             kind=kind,
             parent=self._item_id(parent_uid) if parent_uid is not None else None,
-            wbs=task.wbs or task.outline_number,
+            wbs=task.wbs or task.outline_number or ("0" if project_summary else None),
             outline_level=task.outline_level,
             status=status,
             status_category=status_category,
@@ -277,16 +306,34 @@ class ScheduleRecords:
             else None,
             constraint_date=_day(task.constraint_date),
             deadline=_day(task.deadline),
-            critical=task.critical,
-            total_slack_days=self._days(task.total_slack_minutes, False),
+            critical=self._critical(task),
+            total_slack_days=self._slack_days(task),
             links=links,
             custom=custom,
         )
 
+    def _slack_days(self, task: Task) -> float | None:
+        if task.total_slack_minutes is not None:
+            return self._days(task.total_slack_minutes, False)
+        if self.computed is None:
+            return None
+        return self.computed.total_slack_days.get(task.uid)
+
+    def _critical(self, task: Task) -> bool | None:
+        if task.critical is not None:
+            return task.critical
+        if self.computed is not None and task.uid in self.computed.critical:
+            return self.computed.critical[task.uid]
+        return task.critical
+
     def baselines(self, tasks: list[Task]) -> Iterator[Record]:
         ident = self.identity
         props = self.schedule.properties
-        numbers = sorted({b.number for task in tasks for b in task.baselines})
+        held = [(task, values) for task in tasks for values in task.baselines if values.holds_values]
+        # a baseline the file really holds: Project recorded when it was saved (.mpp), or some task
+        # has a value in it. An .mpp answers for all 11 baselines with zeros and no dates when they
+        # were never saved; those would look complete in `pmsync baseline list` and could be adopted.
+        numbers = sorted({values.number for _, values in held} | set(props.baseline_dates))
         for number in numbers:
             name = "Baseline" if number == 0 else f"Baseline {number}"
             if props.baseline_for_earned_value == number:
@@ -301,20 +348,20 @@ class ScheduleRecords:
                 captured_at=captured.replace(tzinfo=UTC) if captured is not None else None,
                 reason=f"stored in {ident.file_key}",
             )
-        for task in tasks:
-            for values in task.baselines:
-                yield BaselineItem(
-                    source=ident.ref(f"{self._item_id(task.uid)}#baseline{values.number}"),
-                    project=ident.project_key,
-                    scope=ident.scope,
-                    baseline_number=values.number,
-                    item=self._item_id(task.uid),
-                    start=_day(values.start),
-                    finish=_day(values.finish),
-                    cost=_money(values.cost),
-                    work_hours=_hours(values.work_minutes),
-                    duration_days=self._days(values.duration_minutes, values.duration_elapsed),
-                )
+        for task, values in held:
+            yield BaselineItem(
+                source=ident.ref(f"{self._item_id(task.uid)}#baseline{values.number}"),
+                project=ident.project_key,
+                scope=ident.scope,
+                baseline_number=values.number,
+                item=self._item_id(task.uid),
+                start=_day(values.start),
+                finish=_day(values.finish),
+                # a saved baseline's value MSPDI omits is 0 in Project (and in the .mpp of it)
+                cost=_money(values.cost) if values.cost is not None else Decimal("0.00"),
+                work_hours=_hours(values.work_minutes) or 0.0,
+                duration_days=self._days(values.duration_minutes, values.duration_elapsed) or 0.0,
+            )
 
 
 def _without_suffix(name: str | None) -> str | None:

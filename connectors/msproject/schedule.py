@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pmsync.model import DependencyType
+
+if TYPE_CHECKING:
+    from .custom_fields import CustomFieldValue, CustomKind
 
 #: MSPDI DurationFormat / LagFormat codes that are elapsed (calendar) time, not working time;
 #: 35-52 are the "estimated" (``?``) variants of 3-20
@@ -43,16 +47,21 @@ CONSTRAINT_TYPES = {
 }
 
 _ISO_DURATION = re.compile(
-    r"^(?P<sign>-)?P(?:(?P<y>\d+(?:\.\d+)?)Y)?(?:(?P<mo>\d+(?:\.\d+)?)M)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"^(?P<sign>-)?P(?:(?P<y>\d+(?:\.\d+)?)Y)?(?:(?P<mo>\d+(?:\.\d+)?)M)?(?:(?P<w>\d+(?:\.\d+)?)W)?"
+    r"(?:(?P<d>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<mi>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
 
 
-def iso_duration_minutes(text: str) -> float:
+def iso_duration_minutes(
+    text: str, minutes_per_day: float = 480, minutes_per_week: float = 2400, days_per_month: float = 20
+) -> float:
     """Minutes in an xsd:duration as MS Project writes it (``PT40H0M0S``, ``P2DT4H``, ``-PT8H``).
 
-    Days, months and years count as 24 h, 30 d and 365 d, as MPXJ does; MS Project itself only
-    writes hours, minutes and seconds. Raises ``ValueError`` on anything else.
+    Days, weeks, months and years count in the project's calendar settings, as Project and MPXJ
+    read them: a day is ``MinutesPerDay`` (480 by default, not 24 hours), a week ``MinutesPerWeek``,
+    a month ``DaysPerMonth`` days, a year 12 months. MS Project itself writes hours, minutes and
+    seconds; other tools write days. Raises ``ValueError`` on anything else.
     """
     if text.startswith("PT") and text.endswith("S") and "H" in text and "M" in text:
         # the form MS Project always writes, PT8H0M0S: split it without the regex (10x faster)
@@ -66,10 +75,12 @@ def iso_duration_minutes(text: str) -> float:
     if match is None or text.strip() in ("P", "PT", "-P"):
         raise ValueError(f"not an ISO 8601 duration: {text!r}")
     part = {k: float(v) for k, v in match.groupdict().items() if k != "sign" and v is not None}
+    month = days_per_month * minutes_per_day
     minutes = (
-        part.get("y", 0.0) * 365 * 1440
-        + part.get("mo", 0.0) * 30 * 1440
-        + part.get("d", 0.0) * 1440
+        part.get("y", 0.0) * 12 * month
+        + part.get("mo", 0.0) * month
+        + part.get("w", 0.0) * minutes_per_week
+        + part.get("d", 0.0) * minutes_per_day
         + part.get("h", 0.0) * 60
         + part.get("mi", 0.0)
         + part.get("s", 0.0) / 60
@@ -111,6 +122,9 @@ class Calendar:
     is_base: bool = False
     #: working minutes per weekday, 1 = Sunday … 7 = Saturday (MSPDI DayType); absent days inherit
     minutes_by_day: dict[int, int] = field(default_factory=dict)
+    #: exceptions (holidays, shortened or extra working days): first day, last day (inclusive),
+    #: working minutes on each of those days (0 = not a working day)
+    exceptions: list[tuple[date, date, int]] = field(default_factory=list)
 
     @property
     def minutes_per_week(self) -> int:
@@ -136,6 +150,18 @@ class BaselineValues:
     duration_elapsed: bool = False
     work_minutes: float | None = None
     cost: Decimal | None = None
+
+    @property
+    def holds_values(self) -> bool:
+        """Whether this is a saved baseline value and not a placeholder: a date, or a non-zero
+        duration, work or cost (an unsaved baseline reads as zeros without dates)."""
+        return (
+            self.start is not None
+            or self.finish is not None
+            or bool(self.duration_minutes)
+            or bool(self.work_minutes)
+            or bool(self.cost)
+        )
 
 
 @dataclass(slots=True)
@@ -173,10 +199,12 @@ class Task:
     deadline: datetime | None = None
     critical: bool | None = None
     total_slack_minutes: float | None = None
+    #: the task's own calendar (Task > Information > Advanced), if it has one
+    calendar_uid: int | None = None
     links: list[Link] = field(default_factory=list)
     baselines: list[BaselineValues] = field(default_factory=list)
-    #: (field id, raw text as MSPDI writes it, currency in hundredths) of each custom field
-    extended: list[tuple[int, str]] = field(default_factory=list)
+    #: (field id, typed value) of each custom field (see :mod:`.custom_fields`)
+    extended: list[tuple[int, CustomFieldValue]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -201,6 +229,8 @@ class FieldDefinition:
     field_id: int
     field_name: str
     alias: str | None = None
+    #: what its values are; from the field name (``Enterprise Cost3``) or MPXJ's data type
+    kind: CustomKind = "text"
 
     @property
     def label(self) -> str:
@@ -219,6 +249,17 @@ class Schedule:
     assignments: list[Assignment] = field(default_factory=list)
     #: which reader produced it: "mspdi" or "mpxj"
     reader: str = "mspdi"
+
+    def duplicate_uids(self) -> dict[int, list[int | None]]:
+        """Task UIDs held by more than one row, with the row IDs that hold each.
+
+        Project never writes two tasks with one UID; files merged or edited by other tools can.
+        Records are keyed by UID, so one of the rows would silently replace the other.
+        """
+        rows: dict[int, list[int | None]] = {}
+        for task in self.tasks:
+            rows.setdefault(task.uid, []).append(task.id)
+        return {uid: ids for uid, ids in rows.items() if len(ids) > 1}
 
     def project_calendar_minutes(self) -> tuple[int | None, int | None]:
         """Working minutes per day and week of the project calendar, from its weekdays."""

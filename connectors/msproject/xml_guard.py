@@ -15,12 +15,16 @@ from defusedxml.ElementTree import DefusedXMLParser
 class _RootReached(Exception):
     """The prolog has been read: the root element started."""
 
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.tag = tag
+
 
 class _StopAtRoot:
     """A parser target that ends parsing at the root element's start tag."""
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        raise _RootReached
+        raise _RootReached(tag)
 
     def end(self, tag: str) -> None:
         pass
@@ -37,6 +41,15 @@ def refuse_dtd(raw: IO[bytes]) -> None:
 
     Leaves ``raw`` wherever reading stopped; the caller rewinds it.
     """
+    root_tag(raw)
+
+
+def root_tag(raw: IO[bytes]) -> str | None:
+    """The root element's tag (``{namespace}name``), read safely: a DTD or entity raises first.
+
+    A document without a root element raises ``ParseError`` ("no element found"). Leaves ``raw``
+    wherever reading stopped.
+    """
     parser = DefusedXMLParser(
         target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
@@ -44,11 +57,11 @@ def refuse_dtd(raw: IO[bytes]) -> None:
         chunk = raw.read(1 << 16)
         if not chunk:
             parser.close()  # no root element at all: raises ParseError ("no element found")
-            return
+            return None
         try:
             parser.feed(chunk)
-        except _RootReached:
-            return
+        except _RootReached as reached:
+            return reached.tag
 
 
 class HashingReader:

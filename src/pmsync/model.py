@@ -149,6 +149,13 @@ class Project(Record):
     #: minutes per working day / week from the schedule's calendar (MS Project), for day conversions
     minutes_per_day: int | None = None
     minutes_per_week: int | None = None
+    #: the schedule's own working calendar (MS Project's project calendar), when the source has one:
+    #: non-working weekdays (``date.weekday()``, Monday 0), holidays (dates not worked although
+    #: their weekday is) and extra working days (a working Saturday); reconcile counts working-day
+    #: variances with it instead of the agency's Monday-Friday
+    nonworking_weekdays: tuple[int, ...] | None = None
+    holidays: tuple[date, ...] = ()
+    extra_working_days: tuple[date, ...] = ()
     narrative: str | None = None
 
 

@@ -173,3 +173,25 @@ def test_skip_bad_files_lists_the_file_and_goes_on(tmp_path: Path) -> None:
     ]
     # the bad file is not in the cursor, so the next run tries it again
     assert items[-1].cursor["files"].keys() == {"a-good.xml", "c-good.xml"}  # type: ignore[union-attr]
+
+
+def test_a_duplicated_task_uid_stops_the_file_naming_both_rows(tmp_path: Path) -> None:
+    # printer-refresh.xml: make task UID 3 carry UID 2 as well; nothing of the file may be stored
+    content = GOOD.replace(b"<UID>3</UID>", b"<UID>2</UID>", 1)
+    assert content != GOOD
+    _write(tmp_path, "dup.xml", content)
+    items: list[object] = []
+    with pytest.raises(SourceDataError, match=r"dup.xml: task UID 2 is used by 2 rows \(IDs 2, 3\)"):
+        for item in connector(tmp_path, path="dup.xml").extract({}):
+            items.append(item)
+    assert items == []
+
+
+def test_skip_bad_files_lists_a_file_with_a_duplicated_uid(tmp_path: Path) -> None:
+    _write(tmp_path, "dup.xml", GOOD.replace(b"<UID>3</UID>", b"<UID>2</UID>", 1))
+    [skipped] = [
+        i
+        for i in connector(tmp_path, path="dup.xml", skip_bad_files=True).extract({})
+        if isinstance(i, SkippedRow)
+    ]
+    assert "task UID 2 is used by 2 rows" in skipped.reason

@@ -185,11 +185,20 @@ def test_null_rows_unicode_manual_and_escaped_names(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "minutes"),
-    [("PT8H0M0S", 480), ("PT7H30M0S", 450), ("PT0H0M0S", 0), ("P2DT1H", 2940), ("-PT8H0M0S", -480),
-     ("PT1.5H", 90), ("PT0H0M30S", 0.5)],
+    [("PT8H0M0S", 480), ("PT7H30M0S", 450), ("PT0H0M0S", 0), ("-PT8H0M0S", -480),
+     ("PT1.5H", 90), ("PT0H0M30S", 0.5),
+     # days, weeks and months are the project's: 7.5-hour days, 37.5-hour weeks, 21-day months
+     ("P2DT1H", 2 * 450 + 60), ("P1D", 450), ("P1W", 2250), ("P1M", 21 * 450)],
 )  # fmt: skip
 def test_iso_durations(text: str, minutes: float) -> None:
-    assert iso_duration_minutes(text) == minutes
+    assert (
+        iso_duration_minutes(text, minutes_per_day=450, minutes_per_week=2250, days_per_month=21) == minutes
+    )
+
+
+def test_a_day_is_the_projects_working_day_not_24_hours() -> None:
+    assert iso_duration_minutes("P1D") == 480  # Project's default 8-hour day
+    assert iso_duration_minutes("P1D", minutes_per_day=420) == 420
 
 
 @pytest.mark.parametrize("text", ["", "P", "PT", "8 hours", "PTXHYM"])

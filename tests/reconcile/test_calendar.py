@@ -49,3 +49,30 @@ def test_custom_weekend():
     assert cal.count(date(2026, 11, 1), date(2026, 11, 7)) == 5
     with pytest.raises(ValueError):
         WorkingCalendar(weekend=range(7))
+
+
+def test_a_worked_weekend_day_counts_and_a_schedule_calendar_wins() -> None:
+    from pmsync.model import Project, SourceRef
+    from pmsync.reconcile.calendar import calendar_note, schedule_calendar
+
+    agency = WorkingCalendar([date(2026, 3, 9)])
+    schedule = Project(
+        source=SourceRef(system="msproject", instance="s", external_id="plan.xml"),
+        project="P",
+        key="P",
+        name="P",
+        nonworking_weekdays=(5, 6),
+        holidays=(date(2026, 3, 11),),
+        extra_working_days=(date(2026, 3, 7),),
+    )
+    cal = schedule_calendar([schedule], agency)
+    # Mon 2 .. Fri 13 March 2026: 10 weekdays, + Sat 7 worked, - Mon 9 (agency), - Wed 11 (schedule)
+    assert cal.count(date(2026, 3, 2), date(2026, 3, 13)) == 9
+    assert cal.is_working_day(date(2026, 3, 7)) and not cal.is_working_day(date(2026, 3, 8))
+    assert cal.add(date(2026, 3, 6), 1) == date(2026, 3, 7)
+    assert cal.variance(date(2026, 3, 10), date(2026, 3, 13)) == 2
+    note = calendar_note(cal, agency)
+    assert note is not None and "plan.xml" in note and "2 holidays" in note
+    # a project without a schedule calendar keeps the agency's, and says nothing
+    plain = schedule.model_copy(update={"nonworking_weekdays": None})
+    assert schedule_calendar([plain], agency) is agency and calendar_note(agency, agency) is None

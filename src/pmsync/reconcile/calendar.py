@@ -1,4 +1,4 @@
-"""Working days: weekends plus configurable holidays.
+"""Working days: weekends plus configurable holidays, or a schedule's own calendar.
 
 Variances are reported in working days because that is how schedules are built and how committees
 read a slip ("the go-live moved 5 working days"). Counting is arithmetic, not a day-by-day loop, so a
@@ -12,6 +12,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from pmsync.model import Project
+
 _DAY = timedelta(days=1)
 
 
@@ -22,23 +24,37 @@ class WorkingCalendar:
     the default is Saturday and Sunday. ``holidays`` that fall on a weekend are ignored.
     """
 
-    def __init__(self, holidays: Iterable[date] = (), weekend: Iterable[int] = (5, 6)) -> None:
+    def __init__(
+        self,
+        holidays: Iterable[date] = (),
+        weekend: Iterable[int] = (5, 6),
+        extra_working: Iterable[date] = (),
+        source: str | None = None,
+    ) -> None:
         self.weekend = frozenset(weekend)
         if not self.weekend <= set(range(7)) or len(self.weekend) == 7:
             raise ValueError("weekend must be a proper subset of weekdays 0 (Monday) .. 6 (Sunday)")
         self.holidays: tuple[date, ...] = tuple(
             sorted({d for d in holidays if d.weekday() not in self.weekend})
         )
+        #: weekend dates that are worked (a schedule's working Saturday)
+        self.extra_working: tuple[date, ...] = tuple(
+            sorted({d for d in extra_working if d.weekday() in self.weekend})
+        )
+        #: where the calendar comes from, for notes ("the schedule's calendar 'Standard'")
+        self.source = source
         self._per_week = 7 - len(self.weekend)
 
     def __repr__(self) -> str:
-        return f"WorkingCalendar(weekend={sorted(self.weekend)}, holidays={len(self.holidays)})"
+        return (
+            f"WorkingCalendar(weekend={sorted(self.weekend)}, holidays={len(self.holidays)}, "
+            f"extra_working={len(self.extra_working)})"
+        )
 
     def is_working_day(self, day: date) -> bool:
         if day.weekday() in self.weekend:
-            return False
-        index = bisect_left(self.holidays, day)
-        return not (index < len(self.holidays) and self.holidays[index] == day)
+            return _holds(self.extra_working, day)
+        return not _holds(self.holidays, day)
 
     def count(self, first: date, last: date) -> int:
         """Working days in the closed range ``[first, last]``; 0 when ``last < first``."""
@@ -50,6 +66,7 @@ class WorkingCalendar:
         start_weekday = first.weekday()
         total += sum(1 for offset in range(rest) if (start_weekday + offset) % 7 not in self.weekend)
         total -= bisect_right(self.holidays, last) - bisect_left(self.holidays, first)
+        total += bisect_right(self.extra_working, last) - bisect_left(self.extra_working, first)
         return total
 
     def variance(self, baseline: date, current: date) -> int:
@@ -82,3 +99,49 @@ class WorkingCalendar:
     def duration(self, start: date, finish: date) -> int:
         """Working days a task spanning ``[start, finish]`` occupies (0 for a milestone on a weekend)."""
         return self.count(start, finish)
+
+
+def _holds(days: tuple[date, ...], day: date) -> bool:
+    index = bisect_left(days, day)
+    return index < len(days) and days[index] == day
+
+
+def schedule_calendar(projects: Iterable[Project], agency: WorkingCalendar) -> WorkingCalendar:
+    """The working calendar of a project's schedule, where its source carries one; else ``agency``.
+
+    A schedule's own calendar (MS Project's project calendar: its working week, holidays and worked
+    weekend days) is how the plan was built, so its slips are counted in its days. The agency's
+    holidays still apply (an office closure is not worked whatever the file says), except on a day
+    the schedule explicitly works. With several schedule files in one project, the first by source
+    id is used, so the choice is the same on every run.
+    """
+    with_calendar = sorted(
+        (p for p in projects if p.nonworking_weekdays is not None), key=lambda p: p.source.key()
+    )
+    if not with_calendar:
+        return agency
+    chosen = with_calendar[0]
+    assert chosen.nonworking_weekdays is not None
+    worked = set(chosen.extra_working_days)
+    holidays = set(chosen.holidays) | {d for d in agency.holidays if d not in worked}
+    return WorkingCalendar(
+        holidays,
+        chosen.nonworking_weekdays,
+        extra_working=worked,
+        source=f"the schedule calendar of {chosen.source.key()}",
+    )
+
+
+def calendar_note(used: WorkingCalendar, agency: WorkingCalendar) -> str | None:
+    """A report note when working days are not the governance calendar's; ``None`` when they are."""
+    if used is agency or (
+        used.weekend == agency.weekend and used.holidays == agency.holidays and not used.extra_working
+    ):
+        return None
+    weekdays = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    worked = ", ".join(d for i, d in enumerate(weekdays) if i not in used.weekend)
+    return (
+        f"working days are counted with {used.source or 'the schedule calendar'}: {worked}, "
+        f"{len(used.holidays)} holidays, {len(used.extra_working)} worked weekend days "
+        "(the governance calendar's holidays included)"
+    )

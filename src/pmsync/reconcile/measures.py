@@ -24,7 +24,7 @@ from pmsync import clock
 from pmsync.config import ProjectConfig
 from pmsync.model import Baseline, BaselineItem, Project, Tier, WorkItem
 from pmsync.reconcile import baselines as bl
-from pmsync.reconcile.calendar import WorkingCalendar
+from pmsync.reconcile.calendar import WorkingCalendar, calendar_note, schedule_calendar
 from pmsync.reconcile.crosscheck import crosscheck_project
 from pmsync.reconcile.evm import (
     compute_evm,
@@ -307,8 +307,10 @@ def measure_project(
 ) -> ProjectMeasures:
     """Every measure of ``project`` as of ``status_date``, from the store as it is (or was at ``as_of``)."""
     governance = governance or GovernanceConfig()
-    cal = governance.calendar.build()
     data = ProjectData.load(store, project.key, as_of)
+    # working days are the schedule's own (its calendar and holidays) where a schedule carries one
+    agency_calendar = governance.calendar.build()
+    cal = schedule_calendar(data.projects, agency_calendar)
     facts = project_facts(project, data.projects)
     currency, budget = facts.currency, facts.approved_budget
     tier = governance.tier_of(facts.tier, budget)
@@ -328,6 +330,9 @@ def measure_project(
     scope = scope_measures(chosen, data.items, governance.scope_kinds)
     risk = risk_measures(data, status_date, governance.high_risk_score)
     notes = list(chosen.notes)
+    calendar_used = calendar_note(cal, agency_calendar)
+    if calendar_used:
+        notes.append(calendar_used)
     future = [i for i in work if i.actual_finish is not None and valid_actual_finish(i, read_on) is None]
     if future:
         notes.append(

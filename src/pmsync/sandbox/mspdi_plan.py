@@ -328,8 +328,14 @@ class Plan:
             if row.kind == "summary":
                 continue
             finish = late_finish[row.uid]
+            if row.constraint is not None and row.constraint[0] == 2:
+                finish = min(finish, row.finish)  # Must Start On pins the late dates too: no slack
+            if row.kind == "milestone":
+                # the deadline mspdi_gen writes (planned finish + 5): Project counts a deadline as a
+                # late-finish limit, so it bounds total slack
+                finish = min(finish, row.plan_finish + 5)
             late_start = finish - (row.finish - row.start) if row.kind == "task" else finish + 1
-            row.slack = max(finish - row.finish, 0)
+            row.slack = finish - row.finish  # negative past a missed deadline, as in Project
             for pred_uid, link_type, lag in row.links:
                 pred = self.by_uid[pred_uid]
                 pred_span = pred.finish - pred.start if pred.kind == "task" else -1
