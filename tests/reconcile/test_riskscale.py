@@ -22,7 +22,7 @@ sources:
     url: https://example.atlassian.net
     projects: [PORTAL]
     email: pm@example.org
-    api_token: token
+    api_token: riskscale-test-api-token  # a secret-looking value: the secret registry is global
     mapping: {mapping}
 """
 
