@@ -26,6 +26,7 @@ from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
+from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
 
 DEFAULT_CONFIG_NAME = "pmsync.yaml"
 CONFIG_ENV_VAR = "PMSYNC_CONFIG"
@@ -40,6 +41,21 @@ class _Strict(BaseModel):
 class StoreConfig(_Strict):
     #: SQLAlchemy URL; default is ``sqlite:///<folder of pmsync.yaml>/pmsync.db``
     url: str | None = None
+
+
+class DeletionGuardConfig(_Strict):
+    """How much of a scope one sync run may delete (see :mod:`pmsync.store.deletion_guard`)."""
+
+    #: a run may not shrink a scope by more than this share of its live records...
+    max_share: float = Field(default=DEFAULT_MAX_SHARE, ge=0, le=1)
+    #: ...once it loses more than this many records (a run may never empty a scope)
+    min_records: int = Field(default=DEFAULT_MIN_RECORDS, ge=0)
+
+
+class SyncSettings(_Strict):
+    """``sync:`` in pmsync.yaml: safety limits of every sync run."""
+
+    deletion_guard: DeletionGuardConfig = Field(default_factory=DeletionGuardConfig)
 
 
 class PortfolioConfig(_Strict):
@@ -133,6 +149,7 @@ class PmsyncConfig(_Strict):
     mappings_dir: Path | None = None
     portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
     reporting: ReportingConfig = Field(default_factory=ReportingConfig)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     projects: list[ProjectConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Sections owned by reconcile / report / publish; validated by their own modules.

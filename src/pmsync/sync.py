@@ -10,6 +10,13 @@ For each source (``pmsync sync``):
    run's counts commit together. The end of the stream commits the rest with the last checkpoint's
    cursor. A crash loses only the work since the last checkpoint, and a rerun redoes it;
 4. mark the run ``ok``, or ``failed`` with the (redacted) error — the other sources still run.
+
+Every deletion goes through the deletion guard (:mod:`pmsync.store.deletion_guard`): a run that would
+empty a scope or shrink it beyond ``sync.deletion_guard`` fails instead, unless ``allow_deletions``
+(``pmsync sync --allow-deletions``) lets this one run through; the ledger notes what was allowed.
+``full_refresh`` (``pmsync sync --full-refresh``) starts the connector from an empty cursor, so it
+re-reads everything: records deleted in the store but present at the source come back, records gone
+from the source are swept (under the guard), and history keeps every earlier version.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from pmsync.extract_process import stream_of
 from pmsync.logs import redact
 from pmsync.model import Record
 from pmsync.store import SkippedRowInfo, Store, SyncRunInfo, WriteCounts, Writer, ledger
+from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import write_transaction
 from pmsync.store.payload import StoredRow
 
@@ -56,17 +64,32 @@ def sync_sources(
     progress: ProgressCallback | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    allow_deletions: bool = False,
+    full_refresh: bool = False,
 ) -> list[SyncRunInfo]:
     """Sync the named sources (default: every enabled source), one after another.
 
     Returns one ledger entry per source, in order; a failing or locked source does not stop the rest.
     Unknown source names raise :class:`~pmsync.errors.ConfigError` before anything runs.
+    ``allow_deletions`` lets these runs delete past the deletion guard; ``full_refresh`` re-reads
+    each source from an empty cursor.
     """
     if source_names is None:
         sources = [s for s in config.sources if s.enabled]
     else:
         sources = [config.source(name) for name in dict.fromkeys(source_names)]
-    return [sync_source(config, store, source, progress, batch_size=batch_size) for source in sources]
+    return [
+        sync_source(
+            config,
+            store,
+            source,
+            progress,
+            batch_size=batch_size,
+            allow_deletions=allow_deletions,
+            full_refresh=full_refresh,
+        )
+        for source in sources
+    ]
 
 
 def sync_source(
@@ -76,6 +99,8 @@ def sync_source(
     progress: ProgressCallback | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    allow_deletions: bool = False,
+    full_refresh: bool = False,
 ) -> SyncRunInfo:
     """Sync one source under its lock; the returned entry says ``ok``, ``failed`` or ``locked``."""
     lock = store.source_lock(source.name)
@@ -96,7 +121,16 @@ def sync_source(
                 interrupted,
                 extra={"source": source.name},
             )
-        _SourceRun(config, store, source, run_id, cursor_before, progress, batch_size).run()
+        guard = config.sync.deletion_guard
+        policy = DeletionPolicy(guard.max_share, guard.min_records, allow=allow_deletions)
+        source_run = _SourceRun(config, store, source, run_id, cursor_before, progress, batch_size, policy)
+        if full_refresh:
+            source_run.start_cursor = {}
+            source_run.notes.append(
+                "full refresh: re-read everything from an empty cursor (the cursor before is kept "
+                "in cursor_before)"
+            )
+        source_run.run()
     finally:
         lock.release()
     info = store.get_run(run_id)
@@ -139,6 +173,12 @@ class _SourceRun:
     cursor: Cursor
     progress: ProgressCallback | None
     batch_size: int
+    deletion_policy: DeletionPolicy = field(default_factory=DeletionPolicy)
+    #: the cursor the connector starts from (``None``: the committed one; ``{}`` for a full refresh)
+    start_cursor: Cursor | None = None
+    notes: list[str] = field(default_factory=list)
+    #: the writer's notes as of the last commit (a rolled-back deletion leaves no note)
+    committed_notes: list[str] = field(default_factory=list)
     committed: WriteCounts = field(default_factory=WriteCounts)
     pending: WriteCounts = field(default_factory=WriteCounts)
     skipped: list[SkippedRowInfo] = field(default_factory=list)
@@ -148,7 +188,7 @@ class _SourceRun:
     _buffer_kind: type | None = None
 
     def run(self) -> None:
-        writer = self.store.writer(self.source.name, self.run_id)
+        writer = self.store.writer(self.source.name, self.run_id, deletion_policy=self.deletion_policy)
         try:
             self._stream(writer)
             self._finish(writer, "ok")
@@ -166,7 +206,8 @@ class _SourceRun:
 
     def _stream(self, writer: Writer) -> None:
         connector = build_connector(self.config, self.source)
-        with closing(stream_of(connector, dict(self.cursor), self.source.name)) as stream:
+        start = self.cursor if self.start_cursor is None else self.start_cursor
+        with closing(stream_of(connector, dict(start), self.source.name)) as stream:
             for item in stream:
                 self._take(writer, item)
         self._flush(writer)
@@ -229,8 +270,10 @@ class _SourceRun:
             counts=self.committed + self.pending,
             skipped=self.skipped,
             skipped_count=self.skipped_count,
+            notes=self.notes + writer.notes,
         )
         writer.commit()
+        self.committed_notes = list(writer.notes)
         self.committed += self.pending
         self.pending = WriteCounts()
         self.cursor = cursor
@@ -247,6 +290,7 @@ class _SourceRun:
             status="ok" if status == "ok" else "failed",
             cursor_after=self.cursor,
             error=error,
+            notes=self.notes + (writer.notes if status == "ok" else self.committed_notes),
         )
         ledger.forget_seen(writer.connection, self.run_id)
         writer.commit()

@@ -33,6 +33,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -44,6 +45,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pmsync import clock
 from pmsync.errors import StoreError
 from pmsync.model import Record, SourceRef
+from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
 from pmsync.store.models import WriteCounts
 from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
@@ -95,6 +97,11 @@ class Writer:
 
     ``run_id`` (a ``sync_runs`` id, or ``None`` for writes outside a sync) is stamped on history rows;
     :meth:`sweep_scope` needs it, because it deletes what this run did not see.
+
+    Within a run, every deletion is checked against ``deletion_policy``
+    (:mod:`pmsync.store.deletion_guard`): a run that would empty a scope or shrink it too much raises
+    :class:`~pmsync.errors.MassDeletionError`, and the caller rolls the transaction back. Deletions
+    the policy lets through only because it says ``allow`` are listed in :attr:`notes`.
     """
 
     def __init__(
@@ -104,10 +111,15 @@ class Writer:
         run_id: int | None = None,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        deletion_policy: DeletionPolicy | None = None,
     ) -> None:
         self.source_name = source_name
         self.run_id = run_id
         self.batch_size = batch_size
+        self.deletion_policy = deletion_policy or DeletionPolicy()
+        #: what this writer's run should tell in the ledger (deletions allowed past the guard)
+        self.notes: list[str] = []
+        self._noted_scopes: set[str] = set()
         # The transaction begins at the first write (autobegin), so a connector fetching its first
         # page does not hold SQLite's write lock.
         self._conn = engine.connect().execution_options(**{WRITE_TRANSACTION: True})
@@ -200,9 +212,13 @@ class Writer:
             or_(records.c.last_changed_run.is_(None), records.c.last_changed_run != self.run_id),
             ~exists().where(run_seen.c.run_id == self.run_id, run_seen.c.record_id == records.c.id),
         )
-        if record_types is not None:
-            condition = and_(condition, records.c.record_type.in_(sorted(record_types)))
-        return self._guard(lambda: self._delete_where(condition))
+        types = sorted(record_types) if record_types is not None else None
+        if types is not None:
+            condition = and_(condition, records.c.record_type.in_(types))
+        counts = self._guard(lambda: self._delete_where(condition))
+        if counts.deleted:
+            self._check_loss(scope, types)
+        return counts
 
     def set_cursor(self, cursor: dict[str, Any]) -> None:
         """The source's committed cursor, written in this transaction."""
@@ -273,7 +289,44 @@ class Writer:
 
     def _deleted_batch(self, items: list[SourceKeyed]) -> WriteCounts:
         ids = self._live_ids(items)
-        return self._delete_where(self._one_of(records.c.id, ids, Id)) if ids else WriteCounts()
+        if not ids:
+            return WriteCounts()
+        scopes = self._conn.execute(
+            select(records.c.scope).where(self._one_of(records.c.id, ids, Id)).distinct()
+        ).scalars()
+        touched = sorted(scopes)
+        counts = self._delete_where(self._one_of(records.c.id, ids, Id))
+        for scope in touched:
+            self._check_loss(scope, None)
+        return counts
+
+    def _check_loss(self, scope: str, record_types: list[str] | None) -> None:
+        """Raise :class:`~pmsync.errors.MassDeletionError` if this run's deletions so far shrink
+        ``scope`` beyond the policy (see :mod:`pmsync.store.deletion_guard`).
+
+        Runs after the delete, inside the same transaction: a refusal rolls it back with the rest.
+        Before the run, the scope held its live records and those this run deleted, less those this
+        run inserted; after it, its live records."""
+        if self.run_id is None:
+            return
+        live = records.c.deleted_at.is_(None)
+        deleted_by_run = and_(records.c.deleted_at.is_not(None), records.c.last_changed_run == self.run_id)
+        not_new = or_(records.c.first_seen_run.is_(None), records.c.first_seen_run != self.run_id)
+        query = select(
+            func.count().filter(live),
+            func.count().filter(and_(not_new, or_(live, deleted_by_run))),
+        ).where(records.c.source_name == self.source_name, records.c.scope == scope)
+        if record_types is not None:
+            query = query.where(records.c.record_type.in_(record_types))
+        after, before = self._conn.execute(query).one()
+        loss = ScopeLoss(scope=scope, before=int(before), after=int(after))
+        if not loss.too_large(self.deletion_policy):
+            return
+        if not self.deletion_policy.allow:
+            raise refusal(self.source_name, loss, self.deletion_policy)
+        if scope not in self._noted_scopes:
+            self._noted_scopes.add(scope)
+            self.notes.append(allowed_note(loss))
 
     def _upsert_batch(self, rows: list[StoredRow]) -> WriteCounts:
         by_key = {row.key: row for row in rows}  # a key twice in one batch: the last one wins
