@@ -43,6 +43,7 @@ from .finance.tables import (
     XLSX_SUFFIXES,
     FileFacts,
     FileProblem,
+    ReadLimits,
     Row,
     Table,
     inspect_file,
@@ -70,6 +71,9 @@ class FinanceFileConfig(ConnectorConfig):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     #: load the good rows of a file with bad rows, listing the bad ones in the run ledger
     skip_bad_rows: bool = False
+    #: bounds on reading one file: rows, columns, an XLSX's unpacked size and compression ratio, and
+    #: seconds per file (so one file cannot hold the source's lock for ever)
+    limits: ReadLimits = Field(default_factory=ReadLimits)
 
     @field_validator("delimiter")
     @classmethod
@@ -157,7 +161,13 @@ class FinanceFileConnector:
             return []
 
         if path.suffix.lower() in XLSX_SUFFIXES:
-            return open_xlsx(path, sheet=self.config.sheet or fmt.sheet, header_row=header_row, check=check)
+            return open_xlsx(
+                path,
+                sheet=self.config.sheet or fmt.sheet,
+                header_row=header_row,
+                check=check,
+                limits=self.config.limits,
+            )
         encoding = self.config.encoding or fmt.encoding
         if encoding == "auto":
             if facts.encoding is None:
@@ -166,7 +176,14 @@ class FinanceFileConnector:
                 )
             encoding = facts.encoding
         delimiter = self.config.delimiter or fmt.delimiter
-        return open_csv(path, encoding=encoding, delimiter=delimiter, header_row=header_row, check=check)
+        return open_csv(
+            path,
+            encoding=encoding,
+            delimiter=delimiter,
+            header_row=header_row,
+            check=check,
+            limits=self.config.limits,
+        )
 
     # -- protocol ----------------------------------------------------------------------------
 

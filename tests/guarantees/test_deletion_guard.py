@@ -74,7 +74,9 @@ def test_an_empty_answer_to_the_deletion_scan_deletes_nothing(
         assert healed.status == "ok" and healed.counts.deleted == 0 and _live(store) == 40
 
 
-def test_a_scan_that_loses_a_large_share_is_refused_until_allowed_once(tmp_path: Path, jira: JiraSandbox) -> None:
+def test_a_scan_that_loses_a_large_share_is_refused_until_allowed_once(
+    tmp_path: Path, jira: JiraSandbox
+) -> None:
     path = _config_path(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", jira)
     assert _cli(path, jira, "sync").exit_code == 0
     jira.delete(1, ["ERP-5"])  # one issue of forty: an ordinary deletion, under the floor
@@ -84,14 +86,19 @@ def test_a_scan_that_loses_a_large_share_is_refused_until_allowed_once(tmp_path:
     gone = jira.delete(12)  # 12 of 39 (31 %): more than the 10 % a run may delete
     refused = _cli(path, jira, "sync")
     assert refused.exit_code == 1
-    assert "refused to delete: scope 'project:ERP' would lose 12 of its 39 live records (31 %)" in refused.output
+    assert (
+        "refused to delete: scope 'project:ERP' would lose 12 of its 39 live records (31 %)" in refused.output
+    )
     again = _cli(path, jira, "sync")  # still refused: nothing was deleted and the scan is still due
     assert again.exit_code == 1 and "refused to delete" in again.output
 
     allowed = _cli(path, jira, "sync", "--allow-deletions")
     assert allowed.exit_code == 0, allowed.output
     assert "12 deleted" in allowed.output
-    assert "note: deletions allowed by --allow-deletions: scope 'project:ERP' lost 12 of its 39" in allowed.output
+    assert (
+        "note: deletions allowed by --allow-deletions: scope 'project:ERP' lost 12 of its 39"
+        in allowed.output
+    )
     ledger = json.loads(_cli(path, jira, "runs", "--json").output)
     assert ledger[0]["status"] == "ok" and ledger[0]["counts"]["deleted"] == 12
     assert any("allowed by --allow-deletions" in n for n in ledger[0]["notes"])
@@ -154,7 +161,14 @@ def test_state_show_and_reset_forget_only_the_cursor(tmp_path: Path, jira: JiraS
         assert store.cursor("jira") == {} and _live(store) == 40
     as_json = json.loads(_cli(path, jira, "state", "show", "--json").output)
     assert as_json == [
-        {"source": "jira", "type": "jira", "cursor": None, "run_id": None, "updated_at": None, "live_records": 40}
+        {
+            "source": "jira",
+            "type": "jira",
+            "cursor": None,
+            "run_id": None,
+            "updated_at": None,
+            "live_records": 40,
+        }
     ]
     # The next sync reads everything again and finds nothing changed.
     reread = _cli(path, jira, "sync")
