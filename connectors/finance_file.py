@@ -19,6 +19,7 @@ import fnmatch
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,7 +37,7 @@ from pmsync.connector import (
 from pmsync.errors import ConfigError, PmsyncError, SourceDataError
 from pmsync.mapping import load_mapping
 
-from .finance.lines import LineBuilder, MissingColumns
+from .finance.lines import DEFAULT_MAX_ABS_AMOUNT, DuplicateColumns, LineBuilder, MissingColumns
 from .finance.mapping import FinanceMapping
 from .finance.passes import FileSummary, validate_table, yield_lines
 from .finance.tables import (
@@ -69,6 +70,8 @@ class FinanceFileConfig(ConnectorConfig):
     header_row: int | None = Field(default=None, ge=1)
     #: currency when the export has none (overrides the mapping's)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    #: amounts beyond this, either sign, are bad rows (a unit or parsing mistake; default 10^15)
+    max_abs_amount: Decimal = Field(default=DEFAULT_MAX_ABS_AMOUNT, gt=0)
     #: load the good rows of a file with bad rows, listing the bad ones in the run ledger
     skip_bad_rows: bool = False
     #: bounds on reading one file: rows, columns, an XLSX's unpacked size and compression ratio, and
@@ -125,6 +128,7 @@ class FinanceFileConnector:
             project_links=self.context.project_links,
             fiscal_year_start_month=self.context.fiscal_year_start_month,
             currency=self.config.currency,
+            max_abs_amount=self.config.max_abs_amount,
         )
 
     def files(self) -> list[tuple[str, Path]]:
@@ -158,6 +162,9 @@ class FinanceFileConnector:
                 builder.bind(row)
             except MissingColumns as exc:
                 return exc.missing
+            except DuplicateColumns as exc:
+                hint = "rename or remove the extra column so each name is one column"
+                raise FileProblem(str(exc), hint) from None
             return []
 
         if path.suffix.lower() in XLSX_SUFFIXES:
@@ -173,6 +180,13 @@ class FinanceFileConnector:
             if facts.encoding is None:
                 raise FileProblem(
                     "the file is neither UTF-8 nor Windows-1252 text", "set encoding in the source"
+                )
+            if facts.mixed_line is not None:
+                raise FileProblem(
+                    f"line {facts.mixed_line} is not UTF-8, while the file's other accented text is: "
+                    "read as Windows-1252, every other accent would be garbled",
+                    "re-save that line (or the whole file) as UTF-8; set encoding: cp1252 only if the "
+                    "whole file really is Windows-1252",
                 )
             encoding = facts.encoding
         delimiter = self.config.delimiter or fmt.delimiter

@@ -16,6 +16,7 @@ import codecs
 import csv
 import hashlib
 import itertools
+import re
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -90,6 +91,13 @@ class FileFacts:
     sha256: str
     #: the text encoding found (CSV only): utf-8-sig (BOM), utf-8, utf-16 (BOM) or cp1252
     encoding: str | None
+    #: a line that is not UTF-8 in a file whose other non-ASCII text is (CSV only): decoding the
+    #: whole file as cp1252 would turn every "Café" elsewhere into "CafÃ©"
+    mixed_line: int | None = None
+
+
+#: a UTF-8 multi-byte sequence; cp1252 text almost never contains one
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 
 
 def inspect_file(path: Path, chunk_size: int = 1 << 20) -> FileFacts:
@@ -99,6 +107,8 @@ def inspect_file(path: Path, chunk_size: int = 1 << 20) -> FileFacts:
     utf8: Any = None if is_xlsx else codecs.getincrementaldecoder("utf-8")()
     cp1252: Any = None if is_xlsx else codecs.getincrementaldecoder("cp1252")()
     encoding: str | None = None
+    lines_before = 0
+    bad_utf8_line: int | None = None
     with path.open("rb") as handle:
         first = True
         while chunk := handle.read(chunk_size):
@@ -110,22 +120,38 @@ def inspect_file(path: Path, chunk_size: int = 1 << 20) -> FileFacts:
                 elif chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                     encoding = "utf-16"
                     utf8 = cp1252 = None
-            for name, decoder in (("utf8", utf8), ("cp1252", cp1252)):
-                if decoder is None:
-                    continue
+            if utf8 is not None:
                 try:
-                    decoder.decode(chunk)
+                    utf8.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    utf8 = None
+                    bad_utf8_line = lines_before + chunk.count(b"\n", 0, exc.start) + 1
+            if cp1252 is not None:
+                try:
+                    cp1252.decode(chunk)
                 except UnicodeDecodeError:
-                    if name == "utf8":
-                        utf8 = None
-                    else:
-                        cp1252 = None
+                    cp1252 = None
+            if not is_xlsx:
+                lines_before += chunk.count(b"\n")
+    mixed_line = None
     if not is_xlsx and encoding is None:
         if utf8 is not None:
             encoding = "utf-8"
         elif cp1252 is not None:
             encoding = "cp1252"
-    return FileFacts(digest.hexdigest(), encoding)
+            if _has_utf8_text(path, chunk_size):  # read again only for files that are not UTF-8
+                mixed_line = bad_utf8_line
+    return FileFacts(digest.hexdigest(), encoding, mixed_line)
+
+
+def _has_utf8_text(path: Path, chunk_size: int) -> bool:
+    with path.open("rb") as handle:
+        tail = b""
+        while chunk := handle.read(chunk_size):
+            if _UTF8_SEQUENCE.search(tail + chunk):
+                return True
+            tail = chunk[-4:]
+    return False
 
 
 @dataclass

@@ -114,7 +114,8 @@ class ProjectConfig(_Strict):
     tier: Tier | None = None
     sponsor: str | None = None
     manager: str | None = None
-    approved_budget: Decimal | None = None
+    #: the approved budget; a negative one is refused (a credit is not a budget)
+    approved_budget: Decimal | None = Field(default=None, ge=0)
     currency: str | None = None
     #: keys of this project in each source, by source name or source type, e.g.
     #: ``{jira: [ERP], finance_file: [P-100, P-101], msproject: [erp-upgrade.xml]}``
@@ -311,9 +312,41 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
     config.base_dir = path.resolve().parent
     config.path = path.resolve()
+    check_projects(config)
     for index, source in enumerate(config.sources):
         connector_config(config, source, index=index)
     return config
+
+
+def check_projects(config: PmsyncConfig) -> None:
+    """Refuse what would misallocate silently: two projects with one key, and one key of a source
+    (a finance code, a Jira project, a schedule) linked to two projects, whose records would all go
+    to whichever project came last."""
+    where = str(config.path) if config.path else DEFAULT_CONFIG_NAME
+    first: dict[str, int] = {}
+    for index, project in enumerate(config.projects):
+        folded = project.key.casefold()
+        if folded in first:
+            raise ConfigError(
+                f"{where}: projects[{index}].key: the project key {project.key!r} is already used by "
+                f"projects[{first[folded]}]",
+                hint="give each project its own key (keys are compared ignoring case)",
+            )
+        first[folded] = index
+    for source in config.sources:
+        owners: dict[str, list[str]] = {}
+        for project in config.projects:
+            for key in dict.fromkeys(project.links.get(source.name, []) + project.links.get(source.type, [])):
+                owners.setdefault(key, []).append(project.key)
+        for key, projects in owners.items():
+            if len(projects) > 1:
+                raise ConfigError(
+                    f"{where}: {key!r} of source {source.name!r} is linked to the projects "
+                    f"{' and '.join(map(repr, projects))}; all its records would go to {projects[-1]!r}",
+                    source=source.name,
+                    hint="link each source key to one project (splitting one key between projects is "
+                    "not supported: split it at the source, e.g. one finance code per project)",
+                )
 
 
 def connector_config(

@@ -199,6 +199,10 @@ class Store:
         """Forget a source's committed cursor, keeping its records; hold the source's lock."""
         return ledger.reset_cursor(self.engine, source_name)
 
+    def live_projects(self) -> dict[str, set[str]]:
+        """The project keys each source's live records carry."""
+        return reader.live_projects(self.engine)
+
     def count_live(self, source_name: str) -> int:
         """How many records of a source are live (e.g. to say what an unchanged run kept)."""
         return reader.count_live(self.engine, source_name)

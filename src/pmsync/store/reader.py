@@ -112,3 +112,17 @@ def count_live(engine: Engine, source_name: str) -> int:
     )
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
+
+
+def live_projects(engine: Engine) -> dict[str, set[str]]:
+    """The pmsync project keys each source's live records carry (``pmsync doctor``'s link check)."""
+    query = (
+        select(records.c.source_name, records.c.project)
+        .where(records.c.deleted_at.is_(None), records.c.project.is_not(None))
+        .distinct()
+    )
+    found: dict[str, set[str]] = {}
+    with engine.connect() as conn:
+        for source_name, project in conn.execute(query):
+            found.setdefault(source_name, set()).add(project)
+    return found

@@ -18,6 +18,7 @@ Two writers must not write the same source at the same time: the sync engine hol
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
@@ -43,7 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pmsync import clock
-from pmsync.errors import StoreError
+from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import Record, SourceRef
 from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
@@ -53,6 +54,8 @@ from pmsync.store.schema import Id, UTCDateTime, record_versions, records, run_s
 from pmsync.store.versions import VERSION_COLUMNS, current_version
 
 DEFAULT_BATCH_SIZE = 500
+#: how a NUL character appears in a canonical JSON payload
+_NUL_ESCAPE = "\\u0000"
 T = TypeVar("T")
 #: the columns of a new ``records`` row, in the order :meth:`Writer._new_record_values` gives them
 _NEW_RECORD_COLUMNS = (
@@ -86,6 +89,23 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string holding a NUL in a JSON document, or ``None``."""
+    if isinstance(value, str):
+        return (path or "(value)") if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Iterable[tuple[str, Any]] = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for sub_path, item in items:
+        found = _nul_path(item, sub_path)
+        if found is not None:
+            return found
+    return None
 
 
 def _key_of(item: SourceKeyed) -> RecordKey:
@@ -180,8 +200,26 @@ class Writer:
         total = WriteCounts()
         for chunk in batched(items, self.batch_size):
             rows = [item if isinstance(item, StoredRow) else to_row(item) for item in chunk]
+            for row in rows:
+                if _NUL_ESCAPE in row.payload.text:
+                    self._refuse_nul(row)
             total += self._guard(partial(self._upsert_batch, rows))
         return total
+
+    def _refuse_nul(self, row: StoredRow) -> None:
+        """A NUL character is refused on both dialects alike (PostgreSQL cannot store one in JSON or
+        text, SQLite can), naming the record and the field, before anything reaches the database."""
+        path = _nul_path(json.loads(row.payload.text), "")
+        if path is None:
+            return  # the text holds a backslash followed by "u0000", not a NUL
+        record_type, _, _, external_id = row.key
+        raise SourceDataError(
+            f"{record_type} {external_id!r}: field {path} contains a NUL character (\\0), which no "
+            "store can hold",
+            source=self.source_name,
+            record=external_id,
+            hint="fix the value at the source; nothing of this batch was written",
+        )
 
     def mark_seen(self, items: Iterable[SourceKeyed]) -> WriteCounts:
         """Note that these records still exist unchanged (protects them from :meth:`sweep_scope`,
