@@ -93,12 +93,15 @@ def check_links(config: PmsyncConfig) -> list[CheckResult]:
     names = {s.name: s for s in config.sources}
     types = {s.type for s in config.sources}
     results: list[CheckResult] = []
+    delivered: dict[str, set[str]] = {}
+    synced: set[str] = set()
     try:
         with Store.open(config.store_url(), upgrade=False) as store:
-            delivered = store.live_projects()
-            synced = {s.name for s in config.sources if store.last_successful_sync(s.name) is not None}
+            if store.schema_revision() == Store.head_revision():  # else check_store says what to do
+                delivered = store.live_projects()
+                synced = {s.name for s in config.sources if store.last_successful_sync(s.name) is not None}
     except PmsyncError:
-        delivered, synced = {}, set()  # check_store reports the store's problem
+        pass  # check_store reports the store's problem
     for project in config.projects:
         for link, keys in project.links.items():
             name = f"project {project.key}: links {link}"
