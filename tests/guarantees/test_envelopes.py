@@ -119,3 +119,55 @@ def test_a_well_formed_empty_project_list_is_stopped_by_the_deletion_guard(
         [run] = sync_sources(config, store, ["pfw"])
         assert run.status == "failed" and "refused to delete" in (run.error or "")
         assert dump(store) == before
+
+
+def _ledger_config(folder: Path, finance_url: str) -> PmsyncConfig:
+    from finance.test_finance_sql import QUERY
+
+    path = write_yaml(
+        folder,
+        f"sqlite:///{folder / 'pmsync.db'}",
+        {
+            "name": "ledger", "type": "finance_sql", "url": finance_url, "query": QUERY,
+            "params": {"fiscal_year": 2026, "bu": "IT01"}, "mapping": "finance-peoplesoft.yaml",
+        },
+        portfolio={"fiscal_year_start_month": 7},
+    )  # fmt: skip
+    return load_config(path)
+
+
+def test_a_finance_query_that_suddenly_returns_nothing_deletes_nothing(tmp_path: Path) -> None:
+    from finance.test_finance_sql import _create
+    from sqlalchemy import create_engine, text
+
+    finance_url = f"sqlite:///{tmp_path / 'finance.db'}"
+    _create(finance_url)
+    config = _ledger_config(tmp_path, finance_url)
+    with Store.open(config.store_url()) as store:
+        [first] = sync_sources(config, store)
+        assert first.status == "ok" and first.counts.inserted == 4
+        before = dump(store)
+        engine = create_engine(finance_url)
+        with engine.begin() as conn:  # the view is rebuilt overnight and is empty for a while
+            conn.execute(text("DELETE FROM proj_resource"))
+        engine.dispose()
+        [run] = sync_sources(config, store)
+        assert run.status == "failed" and "refused to delete" in (run.error or "")
+        assert dump(store) == before
+
+
+def test_a_finance_query_row_beyond_the_amount_bound_names_the_row_and_column(tmp_path: Path) -> None:
+    from finance.test_finance_sql import _create
+    from sqlalchemy import create_engine, text
+
+    finance_url = f"sqlite:///{tmp_path / 'finance.db'}"
+    _create(finance_url)
+    engine = create_engine(finance_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE proj_resource SET resource_amount = 1e30 WHERE resource_id = 'R3'"))
+    engine.dispose()
+    config = _ledger_config(tmp_path, finance_url)
+    with Store.open(config.store_url()) as store:
+        [run] = sync_sources(config, store)
+        assert run.status == "failed"
+        assert "column 'RESOURCE_AMOUNT'" in (run.error or "") and "plausible bound" in (run.error or "")
