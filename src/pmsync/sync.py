@@ -34,6 +34,7 @@ from pmsync.errors import PmsyncError, SourceDataError, SourceLockedError
 from pmsync.extract_process import stream_of
 from pmsync.logs import redact
 from pmsync.model import Record
+from pmsync.plausibility import warnings_for
 from pmsync.store import SkippedRowInfo, Store, SyncRunInfo, WriteCounts, Writer, ledger
 from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import write_transaction
@@ -179,6 +180,8 @@ class _SourceRun:
     notes: list[str] = field(default_factory=list)
     #: the writer's notes as of the last commit (a rolled-back deletion leaves no note)
     committed_notes: list[str] = field(default_factory=list)
+    #: warnings past the ledger's cap, counted
+    notes_left_out: int = 0
     committed: WriteCounts = field(default_factory=WriteCounts)
     pending: WriteCounts = field(default_factory=WriteCounts)
     skipped: list[SkippedRowInfo] = field(default_factory=list)
@@ -215,6 +218,12 @@ class _SourceRun:
     def _take(self, writer: Writer, item: Any) -> None:
         self.items += 1
         if isinstance(item, Record | StoredRow | Seen | Deleted):
+            if isinstance(item, Record):
+                for warning in warnings_for(item):
+                    if len(self.notes) < ledger.MAX_NOTES_IN_LEDGER:
+                        self.notes.append(warning)
+                    else:
+                        self.notes_left_out += 1
             kind = Record if isinstance(item, Record | StoredRow) else type(item)
             if self._buffer_kind is not None and kind is not self._buffer_kind:
                 self._flush(writer)  # keep the stream's order between kinds
@@ -270,13 +279,17 @@ class _SourceRun:
             counts=self.committed + self.pending,
             skipped=self.skipped,
             skipped_count=self.skipped_count,
-            notes=self.notes + writer.notes,
+            notes=self._notes(writer.notes),
         )
         writer.commit()
         self.committed_notes = list(writer.notes)
         self.committed += self.pending
         self.pending = WriteCounts()
         self.cursor = cursor
+
+    def _notes(self, writer_notes: list[str]) -> list[str]:
+        more = [f"... and {self.notes_left_out} more warnings"] if self.notes_left_out else []
+        return writer_notes + self.notes + more
 
     def _finish(self, writer: Writer, status: str, error: str | None = None) -> None:
         # On success the tail after the last checkpoint commits here, with that checkpoint's cursor.
@@ -290,7 +303,7 @@ class _SourceRun:
             status="ok" if status == "ok" else "failed",
             cursor_after=self.cursor,
             error=error,
-            notes=self.notes + (writer.notes if status == "ok" else self.committed_notes),
+            notes=self._notes(writer.notes if status == "ok" else self.committed_notes),
         )
         ledger.forget_seen(writer.connection, self.run_id)
         writer.commit()

@@ -207,3 +207,53 @@ def test_a_utf8_export_with_one_windows_1252_line_is_an_error_not_mojibake(tmp_p
     with Store.open(f"sqlite:///{tmp_path / 'pmsync.db'}") as store:
         vendors = {line.vendor for line in store.iter_records(CostLine, project="ERP")}
     assert {"Café Noir", "Zoë Ltd"} <= vendors
+
+
+MSPDI = Path(__file__).resolve().parents[1] / "msproject" / "data" / "printer-refresh.xml"
+
+
+def _schedule(folder: Path, text: str) -> Path:
+    (folder / "schedules").mkdir()
+    (folder / "schedules" / "printers.xml").write_text(text, encoding="utf-8")
+    return write_yaml(
+        folder,
+        f"sqlite:///{folder / 'pmsync.db'}",
+        {"name": "schedules", "type": "msproject", "path": "schedules"},
+    )
+
+
+def _task_block(text: str, uid: int) -> tuple[int, int]:
+    start = text.index(f"<Task>\n\t\t\t<UID>{uid}</UID>")
+    return start, text.index("</Task>", start)
+
+
+def test_a_percentage_outside_0_to_100_is_refused_not_clamped(tmp_path: Path) -> None:
+    text = MSPDI.read_text(encoding="utf-8")
+    start, end = _task_block(text, 1)
+    block = text[start:end].replace(
+        "<PercentComplete>0</PercentComplete>", "<PercentComplete>-40</PercentComplete>"
+    )
+    config = _schedule(tmp_path, text[:start] + block + text[end:])
+    result = _sync(config)
+    assert result.exit_code == 1
+    assert (
+        "printers.xml: task UID 1" in result.output
+        and "PercentComplete -40 is outside 0..100" in result.output
+    )
+
+
+def test_a_finish_before_its_start_is_kept_and_noted_in_the_ledger(tmp_path: Path) -> None:
+    text = MSPDI.read_text(encoding="utf-8")
+    start, end = _task_block(text, 2)
+    block = text[start:end].replace(
+        "<Finish>2026-06-05T17:00:00</Finish>", "<Finish>2026-05-29T17:00:00</Finish>", 1
+    )
+    config = _schedule(tmp_path, text[:start] + block + text[end:])
+    result = _sync(config)
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: work item 'printers.xml#2' finishes (2026-05-29) before it starts (2026-06-04)"
+        in result.output
+    )
+    ledger = CliRunner().invoke(cli, ["--config", str(config), "runs", "--json"]).output
+    assert "finishes (2026-05-29) before it starts" in ledger
