@@ -40,6 +40,15 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 #: amounts beyond this (either sign) are refused: no agency posts a quadrillion, and a value past
 #: it is a unit or parsing mistake (``max_abs_amount`` of a finance source overrides it)
 DEFAULT_MAX_ABS_AMOUNT = Decimal(10) ** 15
+#: the longest project code or line id: both go into a line's external id, which the store keeps up
+#: to 512 characters on every dialect
+MAX_KEY_CHARS = 200
+
+
+def _too_long(value: str) -> str:
+    return f"has {len(value)} characters; a code or line id may have at most {MAX_KEY_CHARS}"
+
+
 #: the text columns of a line, in the order ``parse`` reads them
 _TEXT_FIELDS = (
     "task_code", "account", "vendor", "description", "category", "po_number", "line_id", "currency",
@@ -249,10 +258,14 @@ class LineBuilder:
             raise RowError(self._names["project_code"], "", "is empty; every line needs a project code")
         if self._skip and self._skipped(cells):
             return []
+        if len(code) > MAX_KEY_CHARS:
+            raise RowError(self._names["project_code"], code[:40] + "...", _too_long(code))
         texts = [None if i < 0 else _text_of(cells[i]) for i in self._text_indexes]
         if "\x00" in code or any(t is not None and "\x00" in t for t in texts):
             self._refuse_nul(code, texts)
         task, account, vendor, description, raw_category, po, line_id, currency = texts
+        if line_id is not None and len(line_id) > MAX_KEY_CHARS:
+            raise RowError(self._names["line_id"], line_id[:40] + "...", _too_long(line_id))
         period, posting = self._dates(cells)
         if currency is None:
             currency = self.currency

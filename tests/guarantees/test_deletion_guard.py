@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pmsync.cli import cli
+from pmsync.config import load_config
 from pmsync.model import WorkItem
 from pmsync.sandbox.faults import Status
 from pmsync.sandbox.finance_gen import month_lines, write_export
@@ -205,3 +206,23 @@ def test_an_export_emptied_to_its_header_deletes_nothing(tmp_path: Path) -> None
         assert store.count_live("finance") == 30
         files: dict[str, Any] = store.cursor("finance")["files"]
         assert files["pa-costs-2026-10.csv"]["scopes"]  # the cursor still says the file holds its lines
+
+
+def test_a_stream_of_deleted_markers_is_guarded_like_a_snapshot(tmp_path: Path, store_url: str) -> None:
+    connector = {"name": "plan", "type": "core.pmsync_testconnector:CountingConnector", "count": 20}
+    path = write_yaml(tmp_path, store_url, connector)
+    with Store.open(store_url) as store:
+        [first] = sync_sources(load_config(path), store)
+        assert first.status == "ok" and store.count_live("plan") == 20
+        # The source now reports half its items deleted, one Deleted marker each.
+        path = write_yaml(tmp_path, store_url, {**connector, "deleted": list(range(10))})
+        [run] = sync_sources(load_config(path), store)
+        assert run.status == "failed" and "scope 'all' would lose 10 of its 20 live records" in (
+            run.error or ""
+        )
+        assert store.count_live("plan") == 20
+        [allowed] = sync_sources(load_config(path), store, allow_deletions=True)
+        assert allowed.status == "ok" and allowed.counts.deleted == 10 and store.count_live("plan") == 10
+        assert allowed.notes == [
+            "deletions allowed by --allow-deletions: scope 'all' lost 10 of its 20 live records (50 %)"
+        ]

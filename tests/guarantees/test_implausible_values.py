@@ -257,3 +257,27 @@ def test_a_finish_before_its_start_is_kept_and_noted_in_the_ledger(tmp_path: Pat
     )
     ledger = CliRunner().invoke(cli, ["--config", str(config), "runs", "--json"]).output
     assert "finishes (2026-05-29) before it starts" in ledger
+
+
+def test_a_code_too_long_for_the_store_is_refused_alike_on_both_stores(
+    tmp_path: Path, store_url: str
+) -> None:
+    config = _setup(tmp_path, store_url)
+    _export_with(tmp_path, project="P-" + "9" * 600)
+    result = _sync(config)
+    assert result.exit_code == 1
+    assert f"a-costs.csv row {BAD_ROW}, column 'Project Number'" in result.output
+    assert "has 602 characters; a code or line id may have at most 200" in result.output
+    assert _live(config, store_url) == 10
+
+
+def test_a_key_too_long_from_any_connector_is_refused_alike_on_both_stores(
+    tmp_path: Path, store_url: str
+) -> None:
+    connector = {"name": "plan", "type": "core.pmsync_testconnector:CountingConnector", "scope": "s" * 600}
+    config = write_yaml(tmp_path, store_url, connector)
+    result = _sync(config)
+    assert result.exit_code == 1
+    assert "its scope has 600 characters, more than the 512 the store keeps" in result.output
+    with Store.open(store_url) as store:
+        assert store.count_live("plan") == 0

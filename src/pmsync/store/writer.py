@@ -203,8 +203,30 @@ class Writer:
             for row in rows:
                 if _NUL_ESCAPE in row.payload.text:
                     self._refuse_nul(row)
+                self._refuse_too_long(row)
             total += self._guard(partial(self._upsert_batch, rows))
         return total
+
+    def _refuse_too_long(self, row: StoredRow) -> None:
+        """A key longer than its column is refused on both dialects alike: PostgreSQL's VARCHAR(n)
+        refuses it (inside COPY, naming no record), SQLite would store it."""
+        record_type, system, instance, external_id = row.key
+        for name, value, limit in (
+            ("record type", record_type, 32),
+            ("system", system, 64),
+            ("instance", instance, 128),
+            ("external id", external_id, 512),
+            ("project", row.project or "", 128),
+            ("scope", row.scope or "", 512),
+        ):
+            if len(value) > limit:
+                raise SourceDataError(
+                    f"{record_type} {external_id[:80]!r}: its {name} has {len(value)} characters, more "
+                    f"than the {limit} the store keeps",
+                    source=self.source_name,
+                    record=external_id[:80],
+                    hint="shorten the value at the source (or map a shorter field as the key)",
+                )
 
     def _refuse_nul(self, row: StoredRow) -> None:
         """A NUL character is refused on both dialects alike (PostgreSQL cannot store one in JSON or
