@@ -295,6 +295,7 @@ class FinanceFileConnector:
             )
 
     def _validate(self, name: str, path: Path, facts: FileFacts, builder: LineBuilder) -> FileSummary:
+        builder.check_nul = facts.has_nul
         with self._open(path, facts, builder) as table:
             return validate_table(table.rows, builder, name, bitmap_bits=_bitmap_bits(path))
 

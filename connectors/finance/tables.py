@@ -94,6 +94,8 @@ class FileFacts:
     #: a line that is not UTF-8 in a file whose other non-ASCII text is (CSV only): decoding the
     #: whole file as cp1252 would turn every "Café" elsewhere into "CafÃ©"
     mixed_line: int | None = None
+    #: whether a NUL byte occurs (UTF-8 and cp1252 text only; UTF-16 is full of them)
+    has_nul: bool = True
 
 
 #: a UTF-8 multi-byte sequence; cp1252 text almost never contains one
@@ -109,6 +111,7 @@ def inspect_file(path: Path, chunk_size: int = 1 << 20) -> FileFacts:
     encoding: str | None = None
     lines_before = 0
     bad_utf8_line: int | None = None
+    has_nul = False
     with path.open("rb") as handle:
         first = True
         while chunk := handle.read(chunk_size):
@@ -133,6 +136,7 @@ def inspect_file(path: Path, chunk_size: int = 1 << 20) -> FileFacts:
                     cp1252 = None
             if not is_xlsx:
                 lines_before += chunk.count(b"\n")
+                has_nul = has_nul or b"\x00" in chunk
     mixed_line = None
     if not is_xlsx and encoding is None:
         if utf8 is not None:
@@ -141,7 +145,9 @@ def inspect_file(path: Path, chunk_size: int = 1 << 20) -> FileFacts:
             encoding = "cp1252"
             if _has_utf8_text(path, chunk_size):  # read again only for files that are not UTF-8
                 mixed_line = bad_utf8_line
-    return FileFacts(digest.hexdigest(), encoding, mixed_line)
+    # XML cannot hold a NUL at all, so a workbook's cells never contain one
+    nul = False if is_xlsx else (has_nul or encoding == "utf-16")
+    return FileFacts(digest.hexdigest(), encoding, mixed_line, nul)
 
 
 def _has_utf8_text(path: Path, chunk_size: int) -> bool:
