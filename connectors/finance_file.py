@@ -266,8 +266,9 @@ class FinanceFileConnector:
                 for scope in sorted(claimed):
                     previous = owner.get(scope)
                     # a scope no file stated before has no older lines to replace: no sweep needed
-                    # (sweeps cost a query each, and a first load has one scope per project and month)
-                    if previous is not None:
+                    # (sweeps cost a query each, and a first load has one scope per project and month);
+                    # a full refresh starts from an empty cursor over a store that may hold lines
+                    if previous is not None or self.context.full_refresh:
                         yield SnapshotComplete(scope, COST_LINE)
                     if previous is not None and previous != plan.name:
                         known[previous]["scopes"] = [s for s in known[previous]["scopes"] if s != scope]

@@ -374,8 +374,8 @@ def connector_config(
     return settings
 
 
-def build_connector(config: PmsyncConfig, source: SourceConfig) -> Connector:
-    """Instantiate the connector for a configured source."""
+def build_connector(config: PmsyncConfig, source: SourceConfig, *, full_refresh: bool = False) -> Connector:
+    """Instantiate the connector for a configured source (``full_refresh``: see ConnectorContext)."""
     cls = load_connector_class(source.type)
     context = ConnectorContext(
         source_name=source.name,
@@ -385,6 +385,7 @@ def build_connector(config: PmsyncConfig, source: SourceConfig) -> Connector:
         project_links=config.project_links(source),
         fiscal_year_start_month=config.portfolio.fiscal_year_start_month,
         time_zone=config.reporting.time_zone,
+        full_refresh=full_refresh,
     )
     return cls(context)
 

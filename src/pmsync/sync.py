@@ -131,6 +131,10 @@ def sync_source(
                 "full refresh: re-read everything from an empty cursor (the cursor before is kept "
                 "in cursor_before)"
             )
+        elif not cursor_before and store.count_live(source.name):
+            # No cursor over stored records (``pmsync state reset``, a lost cursor): this run re-reads
+            # everything, and the connector must reconcile, not assume an empty store.
+            source_run.rereads = True
         source_run.run()
     finally:
         lock.release()
@@ -177,6 +181,8 @@ class _SourceRun:
     deletion_policy: DeletionPolicy = field(default_factory=DeletionPolicy)
     #: the cursor the connector starts from (``None``: the committed one; ``{}`` for a full refresh)
     start_cursor: Cursor | None = None
+    #: the run re-reads everything over stored records (a full refresh, or no cursor)
+    rereads: bool = False
     notes: list[str] = field(default_factory=list)
     #: the writer's notes as of the last commit (a rolled-back deletion leaves no note)
     committed_notes: list[str] = field(default_factory=list)
@@ -208,7 +214,8 @@ class _SourceRun:
             writer.close()
 
     def _stream(self, writer: Writer) -> None:
-        connector = build_connector(self.config, self.source)
+        rereads = self.rereads or self.start_cursor is not None
+        connector = build_connector(self.config, self.source, full_refresh=rereads)
         start = self.cursor if self.start_cursor is None else self.start_cursor
         with closing(stream_of(connector, dict(start), self.source.name)) as stream:
             for item in stream:

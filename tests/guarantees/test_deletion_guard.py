@@ -226,3 +226,28 @@ def test_a_stream_of_deleted_markers_is_guarded_like_a_snapshot(tmp_path: Path, 
         assert allowed.notes == [
             "deletions allowed by --allow-deletions: scope 'all' lost 10 of its 20 live records (50 %)"
         ]
+
+
+def test_a_reread_from_no_cursor_reconciles_finance_lines_the_export_dropped(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    lines = list(month_lines(["P-100"], date(2026, 10, 1), 30, random.Random(4)))
+    write_export(exports / "pa-costs-2026-10.csv", iter(lines))
+    path = _finance_config(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(path), "sync"]).exit_code == 0
+    assert (
+        runner.invoke(
+            cli, ["--config", str(path), "state", "reset", "--source", "finance", "--yes"]
+        ).exit_code
+        == 0
+    )
+    write_export(exports / "pa-costs-2026-10.csv", iter(lines[:-1]))  # the export drops one line
+    reread = runner.invoke(cli, ["--config", str(path), "sync"])
+    assert reread.exit_code == 0 and "1 deleted" in reread.output and "29 unchanged" in reread.output
+    with Store.open(f"sqlite:///{tmp_path / 'pmsync.db'}") as store:
+        assert store.count_live("finance") == 29
+
+    write_export(exports / "pa-costs-2026-10.csv", iter(lines))  # and restores it
+    refreshed = runner.invoke(cli, ["--config", str(path), "sync", "--full-refresh"])
+    assert refreshed.exit_code == 0 and "1 updated" in refreshed.output and "29 unchanged" in refreshed.output
