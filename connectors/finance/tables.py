@@ -191,12 +191,20 @@ def _pick_header(
     return best
 
 
-def _header_problem(missing: list[str], number: int, row: Row | None, header_row: int | None) -> FileProblem:
+def _header_problem(
+    missing: list[str], number: int, row: Row | None, header_row: int | None, check: HeaderCheck
+) -> FileProblem:
     if row is None:
         return FileProblem("the file has no rows", "is it the right file? an export has a header row")
     where = f"row {header_row}" if header_row else f"the first {HEADER_SEARCH_ROWS} rows"
     names = [str(c) for c in (row or []) if c not in (None, "")]
-    closest = f"; closest is row {number}: {', '.join(names[:12])}" if names else ""
+    closest = ""
+    if names and len(missing) < len(check(())):
+        # Shown only when the row names some mapped column, so it really is a header candidate: a
+        # path pointed at the wrong file (a token, a key) must not have its content quoted.
+        closest = f"; closest is row {number}: {', '.join(n[:40] for n in names[:12])}"
+    elif names:
+        closest = "; no row names any of them (is it an export?)"
     hint = "check the mapping's column names against the export, or set header_row"
     if row is not None and any(c in (None, "") for c in row[: len(names) + 1]) and names:
         hint = (
@@ -237,7 +245,7 @@ def open_csv(
             yield Table(header, number, _csv_rows(path, reader, rest, limits), candidate, encoding)
             return
     assert best_missing is not None
-    raise _header_problem(*best_missing, header_row)
+    raise _header_problem(*best_missing, header_row, check)
 
 
 def _csv_rows(
@@ -321,7 +329,7 @@ def open_xlsx(
         head = list(itertools.islice(numbered, header_row or HEADER_SEARCH_ROWS))
         index, number, missing, row = _pick_header(head, check, header_row)
         if index < 0:
-            raise _header_problem(missing, number, row, header_row)
+            raise _header_problem(missing, number, row, header_row, check)
         header = list(head[index][1])
         yield Table(header, number, itertools.chain(head[index + 1 :], numbered))
     finally:

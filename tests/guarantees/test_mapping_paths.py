@@ -71,3 +71,21 @@ def test_a_mapping_name_cannot_leave_the_mapping_folders(tmp_path: Path, name: s
     assert load_mapping("finance-oracle-ebs.yaml", FinanceMapping, [shipped_mappings_dir()])
     absolute = str(shipped_mappings_dir() / "finance-oracle-ebs.yaml")
     assert load_mapping(absolute, FinanceMapping, [tmp_path])
+
+
+@pytest.mark.parametrize("name", ["token.txt", "secrets.env"])
+def test_a_data_path_at_a_secrets_file_never_echoes_it(tmp_path: Path, name: str) -> None:
+    secret_file = tmp_path / "private" / name
+    secret_file.parent.mkdir()
+    secret_file.write_text(SECRET_FILES[name], encoding="utf-8")
+    source = {"name": "finance", "type": "finance_file", "path": str(secret_file)}
+    source["mapping"] = "finance-oracle-ebs.yaml"
+    config = write_yaml(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", source)
+    runner = CliRunner()
+    sync, runs, doctor = (
+        runner.invoke(cli, ["--config", str(config), *args])
+        for args in (["sync"], ["runs", "--json"], ["doctor"])
+    )
+    assert sync.exit_code == 1 and "no row names any of them (is it an export?)" in sync.output
+    for result in (sync, runs, doctor):
+        assert SECRET[:12] not in result.output
