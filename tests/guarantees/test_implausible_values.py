@@ -82,29 +82,23 @@ def test_an_amount_beyond_the_bound_is_refused_naming_file_row_and_column(tmp_pa
     assert _live(config) == 10  # the good file only
 
 
-def test_a_huge_amount_already_stored_does_not_break_reconcile_or_the_report(tmp_path: Path) -> None:
+def test_a_huge_amount_already_stored_does_not_break_reconcile_or_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMSYNC_NOW", "2026-11-20T09:00:00+00:00")  # synced before the period closed
     config = _setup(tmp_path, max_abs_amount="1e40")  # a store filled before the bound, or by a raised one
     _export_with(tmp_path, amount=Decimal(10) ** 30)
     assert _sync(config).exit_code == 0 and _live(config) == 20
+    monkeypatch.setenv("PMSYNC_NOW", "2026-12-03T09:00:00+00:00")
     out = tmp_path / "reports"
-    made = CliRunner().invoke(
-        cli,
-        [
-            "--config",
-            str(config),
-            "report",
-            "--period",
-            "2026-11",
-            "--format",
-            "html,json",
-            "--out",
-            str(out),
-        ],
-    )
+    args = ["report", "--period", "2026-11", "--format", "html,json,xlsx", "--out", str(out)]
+    made = CliRunner().invoke(cli, ["--config", str(config), *args])
     assert made.exit_code == 0, made.output
     assert "Traceback" not in made.output and "InvalidOperation" not in made.output
     html = (out / "report-2026-11.html").read_text(encoding="utf-8")
     assert "ERP upgrade" in html and "CRM" in html  # every project's section was written
+    report = (out / "report-2026-11.json").read_text(encoding="utf-8")
+    assert "1000000000000000000000000" in report  # the huge actual cost is in the figures, rounded
 
 
 def test_a_nul_in_a_comment_is_refused_alike_on_both_stores_naming_file_row_and_column(
