@@ -139,6 +139,8 @@ class SourceConfig(BaseModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     type: str = Field(min_length=1)
     enabled: bool = True
+    #: this source's own deletion guard (default: ``sync.deletion_guard``)
+    deletion_guard: DeletionGuardConfig | None = None
 
     def connector_settings(self) -> dict[str, Any]:
         return dict(self.model_extra or {})

@@ -122,7 +122,7 @@ def sync_source(
                 interrupted,
                 extra={"source": source.name},
             )
-        guard = config.sync.deletion_guard
+        guard = source.deletion_guard or config.sync.deletion_guard
         policy = DeletionPolicy(guard.max_share, guard.min_records, allow=allow_deletions)
         source_run = _SourceRun(config, store, source, run_id, cursor_before, progress, batch_size, policy)
         if full_refresh:

@@ -251,3 +251,16 @@ def test_a_reread_from_no_cursor_reconciles_finance_lines_the_export_dropped(tmp
     write_export(exports / "pa-costs-2026-10.csv", iter(lines))  # and restores it
     refreshed = runner.invoke(cli, ["--config", str(path), "sync", "--full-refresh"])
     assert refreshed.exit_code == 0 and "1 updated" in refreshed.output and "29 unchanged" in refreshed.output
+
+
+def test_a_source_can_have_its_own_deletion_guard(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pmsync.db'}"
+    connector = {"name": "plan", "type": "core.pmsync_testconnector:CountingConnector", "count": 20}
+    with Store.open(url) as store:
+        assert sync_sources(load_config(write_yaml(tmp_path, url, connector)), store)[0].status == "ok"
+        half = {**connector, "omit": list(range(10))}
+        strict = load_config(write_yaml(tmp_path, url, half, sync={"deletion_guard": {"max_share": 0.2}}))
+        assert "refused to delete" in (sync_sources(strict, store)[0].error or "")
+        loose = {**half, "deletion_guard": {"max_share": 0.6}}  # this source churns by design
+        [run] = sync_sources(load_config(write_yaml(tmp_path, url, loose)), store)
+        assert run.status == "ok" and run.counts.deleted == 10 and run.notes == []
