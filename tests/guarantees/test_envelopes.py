@@ -171,3 +171,19 @@ def test_a_finance_query_row_beyond_the_amount_bound_names_the_row_and_column(tm
         [run] = sync_sources(config, store)
         assert run.status == "failed"
         assert "column 'RESOURCE_AMOUNT'" in (run.error or "") and "plausible bound" in (run.error or "")
+
+
+def test_fewer_items_than_the_stated_count_is_an_incomplete_answer(
+    ms: MicrosoftSandbox, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'pmsync.db'}"
+    config = _config(ms, tmp_path, url)
+    with Store.open(url) as store:
+        assert [r.status for r in sync_sources(config, store, ["planner"])] == ["ok"]
+        before = dump(store)
+        path = _plan_tasks(ms, "Network Refresh")  # 4 tasks, one page
+        ms.graph.faults.add(Status(200, {"value": [], "@odata.count": 4}), path=path, times=-1)
+        [run] = sync_sources(config, store, ["planner"])
+        assert run.status == "failed"
+        assert "said @odata.count 4 but its pages held 0 items: an incomplete answer" in (run.error or "")
+        assert dump(store) == before
