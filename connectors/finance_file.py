@@ -19,6 +19,7 @@ import fnmatch
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,13 +37,14 @@ from pmsync.connector import (
 from pmsync.errors import ConfigError, PmsyncError, SourceDataError
 from pmsync.mapping import load_mapping
 
-from .finance.lines import LineBuilder, MissingColumns
+from .finance.lines import DEFAULT_MAX_ABS_AMOUNT, DuplicateColumns, LineBuilder, MissingColumns
 from .finance.mapping import FinanceMapping
 from .finance.passes import FileSummary, validate_table, yield_lines
 from .finance.tables import (
     XLSX_SUFFIXES,
     FileFacts,
     FileProblem,
+    ReadLimits,
     Row,
     Table,
     inspect_file,
@@ -68,8 +70,13 @@ class FinanceFileConfig(ConnectorConfig):
     header_row: int | None = Field(default=None, ge=1)
     #: currency when the export has none (overrides the mapping's)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    #: amounts beyond this, either sign, are bad rows (a unit or parsing mistake; default 10^15)
+    max_abs_amount: Decimal = Field(default=DEFAULT_MAX_ABS_AMOUNT, gt=0)
     #: load the good rows of a file with bad rows, listing the bad ones in the run ledger
     skip_bad_rows: bool = False
+    #: bounds on reading one file: rows, columns, an XLSX's unpacked size and compression ratio, and
+    #: seconds per file (so one file cannot hold the source's lock for ever)
+    limits: ReadLimits = Field(default_factory=ReadLimits)
 
     @field_validator("delimiter")
     @classmethod
@@ -121,6 +128,7 @@ class FinanceFileConnector:
             project_links=self.context.project_links,
             fiscal_year_start_month=self.context.fiscal_year_start_month,
             currency=self.config.currency,
+            max_abs_amount=self.config.max_abs_amount,
         )
 
     def files(self) -> list[tuple[str, Path]]:
@@ -154,19 +162,42 @@ class FinanceFileConnector:
                 builder.bind(row)
             except MissingColumns as exc:
                 return exc.missing
+            except DuplicateColumns as exc:
+                hint = "rename or remove the extra column so each name is one column"
+                raise FileProblem(str(exc), hint) from None
             return []
 
         if path.suffix.lower() in XLSX_SUFFIXES:
-            return open_xlsx(path, sheet=self.config.sheet or fmt.sheet, header_row=header_row, check=check)
+            return open_xlsx(
+                path,
+                sheet=self.config.sheet or fmt.sheet,
+                header_row=header_row,
+                check=check,
+                limits=self.config.limits,
+            )
         encoding = self.config.encoding or fmt.encoding
         if encoding == "auto":
             if facts.encoding is None:
                 raise FileProblem(
                     "the file is neither UTF-8 nor Windows-1252 text", "set encoding in the source"
                 )
+            if facts.mixed_line is not None:
+                raise FileProblem(
+                    f"line {facts.mixed_line} is not UTF-8, while the file's other accented text is: "
+                    "read as Windows-1252, every other accent would be garbled",
+                    "re-save that line (or the whole file) as UTF-8; set encoding: cp1252 only if the "
+                    "whole file really is Windows-1252",
+                )
             encoding = facts.encoding
         delimiter = self.config.delimiter or fmt.delimiter
-        return open_csv(path, encoding=encoding, delimiter=delimiter, header_row=header_row, check=check)
+        return open_csv(
+            path,
+            encoding=encoding,
+            delimiter=delimiter,
+            header_row=header_row,
+            check=check,
+            limits=self.config.limits,
+        )
 
     # -- protocol ----------------------------------------------------------------------------
 
@@ -235,8 +266,9 @@ class FinanceFileConnector:
                 for scope in sorted(claimed):
                     previous = owner.get(scope)
                     # a scope no file stated before has no older lines to replace: no sweep needed
-                    # (sweeps cost a query each, and a first load has one scope per project and month)
-                    if previous is not None:
+                    # (sweeps cost a query each, and a first load has one scope per project and month);
+                    # a full refresh starts from an empty cursor over a store that may hold lines
+                    if previous is not None or self.context.full_refresh:
                         yield SnapshotComplete(scope, COST_LINE)
                     if previous is not None and previous != plan.name:
                         known[previous]["scopes"] = [s for s in known[previous]["scopes"] if s != scope]
@@ -264,6 +296,7 @@ class FinanceFileConnector:
             )
 
     def _validate(self, name: str, path: Path, facts: FileFacts, builder: LineBuilder) -> FileSummary:
+        builder.check_nul = facts.has_nul
         with self._open(path, facts, builder) as table:
             return validate_table(table.rows, builder, name, bitmap_bits=_bitmap_bits(path))
 

@@ -20,6 +20,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
@@ -44,7 +45,13 @@ from pmsync.errors import ConfigError, ConnectorError, PmsyncError, SourceDataEr
 from pmsync.logs import redact, register_secret
 from pmsync.mapping import load_mapping
 
-from .finance.lines import LineBuilder, MissingColumns, RowError
+from .finance.lines import (
+    DEFAULT_MAX_ABS_AMOUNT,
+    DuplicateColumns,
+    LineBuilder,
+    MissingColumns,
+    RowError,
+)
 from .finance.mapping import FinanceMapping
 from .finance.passes import LISTED_PROBLEMS
 
@@ -66,6 +73,8 @@ class FinanceSqlConfig(ConnectorConfig):
     params: dict[str, ParamValue] = Field(default_factory=dict)
     mapping: str
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    #: amounts beyond this, either sign, are bad rows (a unit or parsing mistake; default 10^15)
+    max_abs_amount: Decimal = Field(default=DEFAULT_MAX_ABS_AMOUNT, gt=0)
     skip_bad_rows: bool = False
     delete_vanished_periods: bool = True
     fetch_size: int = Field(default=5000, ge=1)
@@ -174,6 +183,7 @@ class FinanceSqlConnector:
             project_links=self.context.project_links,
             fiscal_year_start_month=self.context.fiscal_year_start_month,
             currency=self.config.currency,
+            max_abs_amount=self.config.max_abs_amount,
         )
 
     def _db_error(self, exc: SQLAlchemyError, doing: str) -> ConnectorError:
@@ -238,6 +248,13 @@ class FinanceSqlConnector:
                     columns = list(result.keys())
                     try:
                         builder.bind(columns)
+                    except DuplicateColumns as exc:
+                        raise SourceDataError(
+                            f"the query returns {exc}",
+                            source=self.context.source_name,
+                            record="query",
+                            hint="alias the columns so each name is returned once",
+                        ) from None
                     except MissingColumns as exc:
                         raise SourceDataError(
                             f"the query returns no column {', '.join(exc.missing)} "

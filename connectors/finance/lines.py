@@ -37,6 +37,22 @@ from .values import (
 )
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: amounts beyond this (either sign) are refused: no agency posts a quadrillion, and a value past
+#: it is a unit or parsing mistake (``max_abs_amount`` of a finance source overrides it)
+DEFAULT_MAX_ABS_AMOUNT = Decimal(10) ** 15
+#: the longest project code or line id: both go into a line's external id, which the store keeps up
+#: to 512 characters on every dialect
+MAX_KEY_CHARS = 200
+
+
+def _too_long(value: str) -> str:
+    return f"has {len(value)} characters; a code or line id may have at most {MAX_KEY_CHARS}"
+
+
+#: the text columns of a line, in the order ``parse`` reads them
+_TEXT_FIELDS = (
+    "task_code", "account", "vendor", "description", "category", "po_number", "line_id", "currency",
+)  # fmt: skip
 #: "YYYY-MM" of the first days of months seen (formatting dates is slow; there are few months)
 _MONTHS: dict[date, str] = {}
 
@@ -122,6 +138,17 @@ class MissingColumns(ValueError):
         self.missing = missing
 
 
+class DuplicateColumns(ValueError):
+    """A mapped column's name appears more than once in the header: which one holds the data?"""
+
+    def __init__(self, column: str, positions: list[int]) -> None:
+        numbers = " and ".join(str(p + 1) for p in positions)
+        times = len(positions)
+        super().__init__(f"the column {column!r} appears {times} times in the header (columns {numbers})")
+        self.column = column
+        self.positions = positions
+
+
 class LineBuilder:
     """Turns rows (cells in header order) into parsed lines and records, for one source."""
 
@@ -134,8 +161,13 @@ class LineBuilder:
         project_links: Mapping[str, str],
         fiscal_year_start_month: int,
         currency: str | None = None,
+        max_abs_amount: Decimal = DEFAULT_MAX_ABS_AMOUNT,
     ) -> None:
         self.mapping = mapping
+        self.max_abs_amount = max_abs_amount
+        #: look for NUL characters in every row; a file reader that knows its file has no NUL byte
+        #: turns this off (the check cost a tenth of parsing a row)
+        self.check_nul = True
         self.system = system
         self.source_name = source_name
         self.project_links = dict(project_links)
@@ -180,6 +212,11 @@ class LineBuilder:
         missing = [c for c in self.required_columns() if _fold(c) not in positions]
         if missing:
             raise MissingColumns(missing)
+        for column in self.required_columns():
+            folded = _fold(column)
+            found = [i for i, name in enumerate(header) if name is not None and _fold(str(name)) == folded]
+            if len(found) > 1:
+                raise DuplicateColumns(column, found)
         self._index = {}
         self._names = {}
         for field, column in self.mapping.columns.model_dump().items():
@@ -199,8 +236,7 @@ class LineBuilder:
         self._i_kind = self._index.get("cost_kind", -1)
         self._i_period = self._index.get("period", -1)
         self._i_posting = self._index.get("posting_date", -1)
-        text_fields = ("task_code", "account", "vendor", "description", "category", "po_number", "line_id")
-        self._text_indexes = tuple(self._index.get(f, -1) for f in (*text_fields, "currency"))
+        self._text_indexes = tuple(self._index.get(f, -1) for f in _TEXT_FIELDS)
 
     def _cell(self, cells: Sequence[object], field: str) -> object:
         index = self._index.get(field)
@@ -225,9 +261,14 @@ class LineBuilder:
             raise RowError(self._names["project_code"], "", "is empty; every line needs a project code")
         if self._skip and self._skipped(cells):
             return []
-        task, account, vendor, description, raw_category, po, line_id, currency = [
-            None if i < 0 else _text_of(cells[i]) for i in self._text_indexes
-        ]
+        if len(code) > MAX_KEY_CHARS:
+            raise RowError(self._names["project_code"], code[:40] + "...", _too_long(code))
+        texts = [None if i < 0 else _text_of(cells[i]) for i in self._text_indexes]
+        if self.check_nul and ("\x00" in code or any(t is not None and "\x00" in t for t in texts)):
+            self._refuse_nul(code, texts)
+        task, account, vendor, description, raw_category, po, line_id, currency = texts
+        if line_id is not None and len(line_id) > MAX_KEY_CHARS:
+            raise RowError(self._names["line_id"], line_id[:40] + "...", _too_long(line_id))
         period, posting = self._dates(cells)
         if currency is None:
             currency = self.currency
@@ -290,6 +331,17 @@ class LineBuilder:
                 return True
         return False
 
+    def _refuse_nul(self, code: str, texts: list[str | None]) -> None:
+        """A NUL character is refused on every store alike: PostgreSQL cannot hold one in text or
+        JSON, and SQLite would; the error names the column and shows the NUL as ``\\0``."""
+        for field, value in (("project_code", code), *zip(_TEXT_FIELDS, texts, strict=True)):
+            if value is not None and "\x00" in value:
+                raise RowError(
+                    self._names.get(field, field),
+                    value.replace("\x00", "\\0"),
+                    "contains a NUL character (\\0), which no store can hold; fix the export",
+                )
+
     def _amounts(self, cells: Sequence[object]) -> list[tuple[CostKind, Decimal]]:
         if self.mapping.amount_columns:
             found: list[tuple[CostKind, Decimal]] = []
@@ -305,9 +357,16 @@ class LineBuilder:
 
     def _amount(self, raw: object, field: str) -> Decimal:
         try:
-            return parse_amount(raw, decimal_separator=self.decimal, thousands_separator=self.thousands)
+            amount = parse_amount(raw, decimal_separator=self.decimal, thousands_separator=self.thousands)
         except ValueError as exc:
             raise RowError(self._names[field], raw, str(exc)) from None
+        if abs(amount) > self.max_abs_amount:
+            raise RowError(
+                self._names[field],
+                raw,
+                f"is beyond the plausible bound of ±{self.max_abs_amount:,} (max_abs_amount in the source)",
+            )
+        return amount
 
     def _kind(self, cells: Sequence[object]) -> CostKind:
         if self._fixed_kind is not None:

@@ -16,6 +16,19 @@ from functools import lru_cache
 _CURRENCY_PREFIX = re.compile(r"^(?:US\$|[$€£¥]|[A-Z]{3}(?=[\s\d.,$€£¥(+-]))\s*")
 _CURRENCY_SUFFIX = re.compile(r"\s*(?:[$€£¥]|(?<=[\s\d.,)])[A-Z]{3})$")
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2212": "-"})
+#: posting dates and periods outside these years are refused: year 0001 or 9999 is a placeholder or
+#: a typo, never a cost (docs/finance.md, "Implausible values")
+PLAUSIBLE_YEARS = (1900, 2199)
+
+
+def _refuse_foreign_digits(text: str) -> None:
+    """Digits other than 0-9 (Arabic-Indic, Devanagari, full-width...) are refused with a word rather
+    than read: Python would read them, but an export that mixes digit systems is not one pmsync
+    vouches for."""
+    if not text.isascii():
+        foreign = sorted({ch for ch in text if ch.isdigit() and not "0" <= ch <= "9"})
+        if foreign:
+            raise ValueError(f"has digits other than 0-9 ({''.join(foreign[:5])}); export Western digits")
 
 
 @lru_cache(maxsize=16)
@@ -24,8 +37,8 @@ def _plain_pattern(decimal_separator: str, thousands_separator: str) -> re.Patte
     dec = re.escape(decimal_separator)
     if thousands_separator:
         sep = re.escape(thousands_separator)
-        return re.compile(rf"^-?(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)(?:{dec}\d+)?$")
-    return re.compile(rf"^-?\d+(?:{dec}\d+)?$")
+        return re.compile(rf"^-?(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)(?:{dec}\d+)?$", re.ASCII)
+    return re.compile(rf"^-?\d+(?:{dec}\d+)?$", re.ASCII)
 
 
 @lru_cache(maxsize=16)
@@ -37,7 +50,7 @@ def _number_pattern(decimal_separator: str, thousands_separator: str) -> re.Patt
         integer = rf"(?:\d{{1,3}}(?:{sep}\d{{3}})+|{plain})"
     else:
         integer = plain
-    return re.compile(rf"^(?:{integer}(?:{dec}\d*)?|{dec}\d+)$")
+    return re.compile(rf"^(?:{integer}(?:{dec}\d*)?|{dec}\d+)$", re.ASCII)
 
 
 def parse_amount(value: object, *, decimal_separator: str = ".", thousands_separator: str = ",") -> Decimal:
@@ -69,6 +82,7 @@ def parse_amount(value: object, *, decimal_separator: str = ".", thousands_separ
     text = value.translate(_SPACES).strip()
     if not text:
         raise ValueError("is empty")
+    _refuse_foreign_digits(text)
     negatives = 0
     if text.startswith("(") and text.endswith(")"):
         negatives += 1
@@ -119,9 +133,9 @@ def _parse_date_text(text: str, formats: tuple[str, ...]) -> date:
 def parse_date(value: object, formats: tuple[str, ...]) -> date:
     """A date from a date/datetime cell or from text in one of ``formats`` (strptime)."""
     if isinstance(value, datetime):
-        return value.date()
+        return _plausible(value.date())
     if isinstance(value, date):
-        return value
+        return _plausible(value)
     if value is None:
         raise ValueError("is empty")
     if not isinstance(value, str):
@@ -129,7 +143,15 @@ def parse_date(value: object, formats: tuple[str, ...]) -> date:
     text = value.strip()
     if not text:
         raise ValueError("is empty")
-    return _parse_date_text(text, formats)
+    _refuse_foreign_digits(text)
+    return _plausible(_parse_date_text(text, formats))
+
+
+def _plausible(day: date) -> date:
+    low, high = PLAUSIBLE_YEARS
+    if not low <= day.year <= high:
+        raise ValueError(f"is in the year {day.year}, outside the plausible years {low}-{high}")
+    return day
 
 
 def parse_period(value: object, formats: tuple[str, ...]) -> date:
@@ -145,7 +167,7 @@ def parse_int(value: object) -> int:
         return value
     if isinstance(value, float | Decimal) and value == int(value):
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     raise ValueError("is not a whole number")
 

@@ -20,7 +20,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, SourceDataError
-from pmsync.http import USER_AGENT, raise_for_api_status, retrying
+from pmsync.http import USER_AGENT, as_connector_error, raise_for_api_status, retrying
 from pmsync.logs import redact
 
 from .config import JiraConfig
@@ -130,9 +130,10 @@ class JiraClient:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
-                raise RetriableSourceError(
-                    f"{what}: connection to Jira failed: {redact(str(exc))}", source=self.source
-                ) from None
+                error = as_connector_error(exc, source=self.source)
+                if isinstance(error, RetriableSourceError):
+                    error.message = f"{what}: connection to Jira failed: {redact(str(exc))}"
+                raise error from None  # a refused connection is final at once, naming host and port
             except ValueError as exc:  # a 200 whose body is not JSON (proxy page, cut-off body)
                 raise RetriableSourceError(
                     f"{what}: Jira sent a response that is not valid JSON ({exc})", source=self.source

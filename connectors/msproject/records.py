@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pmsync.errors import SourceDataError
 from pmsync.model import (
     Baseline,
     BaselineItem,
@@ -254,6 +255,18 @@ class ScheduleRecords:
         if kind == "task" and task.milestone:
             kind = "milestone"
         percent = task.percent_complete
+        for field, value in (
+            ("PercentComplete", percent),
+            ("PhysicalPercentComplete", task.physical_percent_complete),
+        ):
+            if value is not None and not 0 <= value <= 100:
+                # Refused, not clamped: -40 stored as 0 hid a broken export (docs/guarantees.md).
+                raise SourceDataError(
+                    f"task UID {task.uid} ({task.name or 'unnamed'}): {field} {value:g} is outside 0..100",
+                    source=ident.source_name,
+                    record=ident.file_key,
+                    hint="fix the value in Microsoft Project and save the file again",
+                )
         status_category: StatusCategory = "not_started"
         status = "Not started"
         if task.actual_finish is not None or (percent is not None and percent >= 100):

@@ -101,7 +101,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: int, 
 
 def _register_commands() -> None:
     # Imported here so `pmsync --help` stays fast and each command module stays independent.
-    from pmsync.commands import baseline, db, demo, doctor, init, publish, report, runs, sandbox, sync
+    from pmsync.commands import baseline, db, demo, doctor, init, publish, report, runs, sandbox, state, sync
 
     cli.add_command(init.init)
     cli.add_command(doctor.doctor)
@@ -113,6 +113,7 @@ def _register_commands() -> None:
     cli.add_command(publish.publish)
     cli.add_command(demo.demo)
     cli.add_command(sandbox.sandbox)
+    cli.add_command(state.state)
 
 
 _register_commands()

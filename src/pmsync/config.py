@@ -26,6 +26,7 @@ from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
+from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
 
 DEFAULT_CONFIG_NAME = "pmsync.yaml"
 CONFIG_ENV_VAR = "PMSYNC_CONFIG"
@@ -40,6 +41,21 @@ class _Strict(BaseModel):
 class StoreConfig(_Strict):
     #: SQLAlchemy URL; default is ``sqlite:///<folder of pmsync.yaml>/pmsync.db``
     url: str | None = None
+
+
+class DeletionGuardConfig(_Strict):
+    """How much of a scope one sync run may delete (see :mod:`pmsync.store.deletion_guard`)."""
+
+    #: a run may not shrink a scope by more than this share of its live records...
+    max_share: float = Field(default=DEFAULT_MAX_SHARE, ge=0, le=1)
+    #: ...once it loses more than this many records (a run may never empty a scope)
+    min_records: int = Field(default=DEFAULT_MIN_RECORDS, ge=0)
+
+
+class SyncSettings(_Strict):
+    """``sync:`` in pmsync.yaml: safety limits of every sync run."""
+
+    deletion_guard: DeletionGuardConfig = Field(default_factory=DeletionGuardConfig)
 
 
 class PortfolioConfig(_Strict):
@@ -98,7 +114,8 @@ class ProjectConfig(_Strict):
     tier: Tier | None = None
     sponsor: str | None = None
     manager: str | None = None
-    approved_budget: Decimal | None = None
+    #: the approved budget; a negative one is refused (a credit is not a budget)
+    approved_budget: Decimal | None = Field(default=None, ge=0)
     currency: str | None = None
     #: keys of this project in each source, by source name or source type, e.g.
     #: ``{jira: [ERP], finance_file: [P-100, P-101], msproject: [erp-upgrade.xml]}``
@@ -124,6 +141,8 @@ class SourceConfig(BaseModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     type: str = Field(min_length=1)
     enabled: bool = True
+    #: this source's own deletion guard (default: ``sync.deletion_guard``)
+    deletion_guard: DeletionGuardConfig | None = None
 
     def connector_settings(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -135,6 +154,7 @@ class PmsyncConfig(_Strict):
     mappings_dir: Path | None = None
     portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
     reporting: ReportingConfig = Field(default_factory=ReportingConfig)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     projects: list[ProjectConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Sections owned by reconcile / report / publish; validated by their own modules.
@@ -296,6 +316,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
     config.base_dir = path.resolve().parent
     config.path = path.resolve()
+    check_projects(config)
     for index, source in enumerate(config.sources):
         connector_config(config, source, index=index)
     # The governance rules must be reachable on the sources' declared risk scales (reconcile owns both).
@@ -303,6 +324,37 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
 
     governance_for(config)
     return config
+
+
+def check_projects(config: PmsyncConfig) -> None:
+    """Refuse what would misallocate silently: two projects with one key, and one key of a source
+    (a finance code, a Jira project, a schedule) linked to two projects, whose records would all go
+    to whichever project came last."""
+    where = str(config.path) if config.path else DEFAULT_CONFIG_NAME
+    first: dict[str, int] = {}
+    for index, project in enumerate(config.projects):
+        folded = project.key.casefold()
+        if folded in first:
+            raise ConfigError(
+                f"{where}: projects[{index}].key: the project key {project.key!r} is already used by "
+                f"projects[{first[folded]}]",
+                hint="give each project its own key (keys are compared ignoring case)",
+            )
+        first[folded] = index
+    for source in config.sources:
+        owners: dict[str, list[str]] = {}
+        for project in config.projects:
+            for key in dict.fromkeys(project.links.get(source.name, []) + project.links.get(source.type, [])):
+                owners.setdefault(key, []).append(project.key)
+        for key, projects in owners.items():
+            if len(projects) > 1:
+                raise ConfigError(
+                    f"{where}: {key!r} of source {source.name!r} is linked to the projects "
+                    f"{' and '.join(map(repr, projects))}; all its records would go to {projects[-1]!r}",
+                    source=source.name,
+                    hint="link each source key to one project (splitting one key between projects is "
+                    "not supported: split it at the source, e.g. one finance code per project)",
+                )
 
 
 def connector_config(
@@ -330,8 +382,8 @@ def connector_config(
     return settings
 
 
-def build_connector(config: PmsyncConfig, source: SourceConfig) -> Connector:
-    """Instantiate the connector for a configured source."""
+def build_connector(config: PmsyncConfig, source: SourceConfig, *, full_refresh: bool = False) -> Connector:
+    """Instantiate the connector for a configured source (``full_refresh``: see ConnectorContext)."""
     cls = load_connector_class(source.type)
     context = ConnectorContext(
         source_name=source.name,
@@ -341,6 +393,7 @@ def build_connector(config: PmsyncConfig, source: SourceConfig) -> Connector:
         project_links=config.project_links(source),
         fiscal_year_start_month=config.portfolio.fiscal_year_start_month,
         time_zone=config.reporting.time_zone,
+        full_refresh=full_refresh,
     )
     return cls(context)
 

@@ -114,6 +114,9 @@ class ConnectorContext:
     #: the agency's IANA time zone (pmsync.yaml ``reporting.time_zone``): a source's date-only values
     #: (a due date, a posting date) are days in this zone, not UTC days
     time_zone: str = "UTC"
+    #: this run re-reads everything (``pmsync sync --full-refresh``, cursor ``{}``) over a store that may
+    #: hold data: a connector that skips sweeps on a first load should sweep what it restates
+    full_refresh: bool = False
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pmsync.connector"))
 
 

@@ -10,6 +10,7 @@ user should do*, so the CLI can print one clear line and pick an exit code witho
     │   ├── AuthError          401/403, bad or expired credentials, missing permission: fix credentials
     │   ├── RetriableSourceError  429/5xx/timeouts: the same call may work later (carries retry_after)
     │   └── SourceDataError    the source sent something pmsync cannot read (bad file, bad row, bad JSON)
+    │       └── MassDeletionError  a run would delete too much of a scope (an empty or partial answer?)
     ├── StoreError             the database could not be read or written (includes lock contention)
     │   └── SourceLockedError  another run holds the lock for this source
     ├── ReconcileError         baselines / measures could not be computed (e.g. no approved baseline)
@@ -96,6 +97,10 @@ class RetriableSourceError(ConnectorError):
 
 class SourceDataError(ConnectorError):
     """The source returned data pmsync cannot read; ``record`` names the file/row/issue."""
+
+
+class MassDeletionError(SourceDataError):
+    """A run would empty a scope or shrink it beyond ``sync.deletion_guard``; nothing was deleted."""
 
 
 class StoreError(PmsyncError):

@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import (
@@ -34,9 +36,16 @@ from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, Sourc
 from pmsync.logs import redact
 
 T = TypeVar("T")
+log = logging.getLogger("pmsync.http")
 
-#: longest single wait we honour from Retry-After (SharePoint has asked for up to 300 s)
+#: longest single wait we honour from Retry-After (SharePoint has asked for up to 300 s); a longer
+#: request is logged and capped
 MAX_RETRY_AFTER = 300.0
+#: waits at least this long are logged, so a run that sits still says why
+LOGGED_WAIT = 10.0
+#: seconds to establish a connection (reading an answer may take the session's longer timeout): a
+#: host that drops packets fails in seconds, not minutes
+CONNECT_TIMEOUT = 10.0
 USER_AGENT = "pmsync/0.1 (+https://github.com/pmsync/pmsync)"
 
 
@@ -87,6 +96,18 @@ def raise_for_api_status(
     detail = redact(_error_text(response))
     what = f"HTTP {status} from {redact(response.request.method or 'GET')} {redact(response.url)}"
     message = f"{what}: {detail}" if detail else what
+    if status == 404 and (_doubled_prefix(response.url) or not _is_json(response)):
+        # An API answers an unknown record with a JSON error; a page that is not JSON means nothing
+        # answers at this path at all: the base URL is wrong (a path too many, or a REST prefix
+        # typed into it that pmsync adds again).
+        raise SourceDataError(
+            f"{what}: nothing answers at this path",
+            source=source,
+            record=record,
+            hint="check the base URL in the source: give the site or service root only "
+            "(pmsync adds the REST prefix itself, e.g. /rest/api/3/ for Jira, /v1.0/ for Graph, "
+            "/api/data/v9.2/ for Dataverse)",
+        )
     if status == 429 or status >= 500:
         raise RetriableSourceError(
             message,
@@ -105,17 +126,70 @@ def raise_for_api_status(
     raise SourceDataError(message, source=source, record=record)
 
 
+#: REST prefixes pmsync adds to a base URL; one of them twice in a path means the base URL has it too
+_REST_PREFIXES = ("/rest/api/", "/api/data/", "/v1.0/", "/rest/agile/")
+
+
+def _doubled_prefix(url: str) -> bool:
+    path = urlsplit(url).path
+    return any(path.count(prefix) > 1 for prefix in _REST_PREFIXES)
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
 def _is_retriable(exc: BaseException) -> bool:
+    if _refused(exc):
+        return False  # nothing listens there: retrying only delays the error
     return isinstance(
         exc, RetriableSourceError | requests.ConnectionError | requests.Timeout | ConnectionError
     )
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connection was refused (nothing listens at that host and port), looking through the
+    wrappers requests and urllib3 put around the socket's error."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen or len(seen) > 20:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError) or "Connection refused" in str(current):
+            return True
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(current.args)
+    return False
 
 
 def _wait(fallback: Callable[[RetryCallState], float]) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RetriableSourceError) and exc.retry_after is not None:
-            return min(exc.retry_after, MAX_RETRY_AFTER)
+            seconds = min(exc.retry_after, MAX_RETRY_AFTER)
+            if exc.retry_after > MAX_RETRY_AFTER:
+                log.warning(
+                    "%s: the service asked to wait %.0f s (Retry-After); waiting %.0f s, the most "
+                    "pmsync waits at once, then trying again",
+                    exc.source or "http",
+                    exc.retry_after,
+                    seconds,
+                    extra={"source": exc.source},
+                )
+            elif seconds >= LOGGED_WAIT:
+                log.info(
+                    "%s: waiting %.0f s as the service asked (Retry-After)",
+                    exc.source or "http",
+                    seconds,
+                    extra={"source": exc.source},
+                )
+            return seconds
         return fallback(state)
 
     return wait
@@ -148,8 +222,9 @@ def call_with_retries(func: Callable[[], T], policy: Retrying | None = None) -> 
 
 
 def make_session(*, ca_bundle: Path | None = None, timeout: float = 60.0) -> requests.Session:
-    """A session with pmsync's User-Agent, a default timeout, and an explicit CA decision."""
-    session = _TimeoutSession(timeout)
+    """A session with pmsync's User-Agent, default timeouts (``CONNECT_TIMEOUT`` to connect,
+    ``timeout`` to read), and an explicit CA decision."""
+    session = _TimeoutSession((min(CONNECT_TIMEOUT, timeout), timeout))
     session.headers["User-Agent"] = USER_AGENT
     if ca_bundle is not None:
         session.verify = str(ca_bundle)
@@ -159,7 +234,7 @@ def make_session(*, ca_bundle: Path | None = None, timeout: float = 60.0) -> req
 
 
 class _TimeoutSession(requests.Session):
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float | tuple[float, float]) -> None:
         super().__init__()
         self._timeout = timeout
 
@@ -169,5 +244,32 @@ class _TimeoutSession(requests.Session):
 
 
 def as_connector_error(exc: Exception, *, source: str, record: str | None = None) -> ConnectorError:
-    """Wrap a transport exception (connection refused, timeout) as a retriable pmsync error."""
-    return RetriableSourceError(redact(str(exc)), source=source, record=record)
+    """Wrap a transport exception as a pmsync error naming the host and port: a refused connection
+    is final at once (nothing listens there); a timeout or a dropped connection is retriable."""
+    endpoint = _endpoint(exc)
+    if _refused(exc):
+        return ConnectorError(
+            f"cannot connect to {endpoint}: connection refused",
+            source=source,
+            record=record,
+            hint="check the host and port in the source's URL, and that the service is running",
+        )
+    if isinstance(exc, requests.ConnectTimeout):
+        return RetriableSourceError(
+            f"no connection to {endpoint} within {CONNECT_TIMEOUT:g} s",
+            source=source,
+            record=record,
+            hint="is the host reachable from here (firewall, proxy, VPN)?",
+        )
+    return RetriableSourceError(f"{endpoint}: {redact(str(exc))}", source=source, record=record)
+
+
+def _endpoint(exc: Exception) -> str:
+    """``host:port`` of the request an exception concerns (``the service`` when unknown)."""
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    if not isinstance(url, str):
+        return "the service"
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"

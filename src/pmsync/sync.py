@@ -10,6 +10,13 @@ For each source (``pmsync sync``):
    run's counts commit together. The end of the stream commits the rest with the last checkpoint's
    cursor. A crash loses only the work since the last checkpoint, and a rerun redoes it;
 4. mark the run ``ok``, or ``failed`` with the (redacted) error — the other sources still run.
+
+Every deletion goes through the deletion guard (:mod:`pmsync.store.deletion_guard`): a run that would
+empty a scope or shrink it beyond ``sync.deletion_guard`` fails instead, unless ``allow_deletions``
+(``pmsync sync --allow-deletions``) lets this one run through; the ledger notes what was allowed.
+``full_refresh`` (``pmsync sync --full-refresh``) starts the connector from an empty cursor, so it
+re-reads everything: records deleted in the store but present at the source come back, records gone
+from the source are swept (under the guard), and history keeps every earlier version.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ from pmsync.errors import PmsyncError, SourceDataError, SourceLockedError
 from pmsync.extract_process import stream_of
 from pmsync.logs import redact
 from pmsync.model import Record
+from pmsync.plausibility import warnings_for
 from pmsync.store import SkippedRowInfo, Store, SyncRunInfo, WriteCounts, Writer, ledger
+from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import write_transaction
 from pmsync.store.payload import StoredRow
 
@@ -56,17 +65,32 @@ def sync_sources(
     progress: ProgressCallback | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    allow_deletions: bool = False,
+    full_refresh: bool = False,
 ) -> list[SyncRunInfo]:
     """Sync the named sources (default: every enabled source), one after another.
 
     Returns one ledger entry per source, in order; a failing or locked source does not stop the rest.
     Unknown source names raise :class:`~pmsync.errors.ConfigError` before anything runs.
+    ``allow_deletions`` lets these runs delete past the deletion guard; ``full_refresh`` re-reads
+    each source from an empty cursor.
     """
     if source_names is None:
         sources = [s for s in config.sources if s.enabled]
     else:
         sources = [config.source(name) for name in dict.fromkeys(source_names)]
-    return [sync_source(config, store, source, progress, batch_size=batch_size) for source in sources]
+    return [
+        sync_source(
+            config,
+            store,
+            source,
+            progress,
+            batch_size=batch_size,
+            allow_deletions=allow_deletions,
+            full_refresh=full_refresh,
+        )
+        for source in sources
+    ]
 
 
 def sync_source(
@@ -76,6 +100,8 @@ def sync_source(
     progress: ProgressCallback | None = None,
     *,
     batch_size: int = BATCH_SIZE,
+    allow_deletions: bool = False,
+    full_refresh: bool = False,
 ) -> SyncRunInfo:
     """Sync one source under its lock; the returned entry says ``ok``, ``failed`` or ``locked``."""
     lock = store.source_lock(source.name)
@@ -96,7 +122,20 @@ def sync_source(
                 interrupted,
                 extra={"source": source.name},
             )
-        _SourceRun(config, store, source, run_id, cursor_before, progress, batch_size).run()
+        guard = source.deletion_guard or config.sync.deletion_guard
+        policy = DeletionPolicy(guard.max_share, guard.min_records, allow=allow_deletions)
+        source_run = _SourceRun(config, store, source, run_id, cursor_before, progress, batch_size, policy)
+        if full_refresh:
+            source_run.start_cursor = {}
+            source_run.notes.append(
+                "full refresh: re-read everything from an empty cursor (the cursor before is kept "
+                "in cursor_before)"
+            )
+        elif not cursor_before and store.count_live(source.name):
+            # No cursor over stored records (``pmsync state reset``, a lost cursor): this run re-reads
+            # everything, and the connector must reconcile, not assume an empty store.
+            source_run.rereads = True
+        source_run.run()
     finally:
         lock.release()
     info = store.get_run(run_id)
@@ -139,6 +178,16 @@ class _SourceRun:
     cursor: Cursor
     progress: ProgressCallback | None
     batch_size: int
+    deletion_policy: DeletionPolicy = field(default_factory=DeletionPolicy)
+    #: the cursor the connector starts from (``None``: the committed one; ``{}`` for a full refresh)
+    start_cursor: Cursor | None = None
+    #: the run re-reads everything over stored records (a full refresh, or no cursor)
+    rereads: bool = False
+    notes: list[str] = field(default_factory=list)
+    #: the writer's notes as of the last commit (a rolled-back deletion leaves no note)
+    committed_notes: list[str] = field(default_factory=list)
+    #: warnings past the ledger's cap, counted
+    notes_left_out: int = 0
     committed: WriteCounts = field(default_factory=WriteCounts)
     pending: WriteCounts = field(default_factory=WriteCounts)
     skipped: list[SkippedRowInfo] = field(default_factory=list)
@@ -148,7 +197,7 @@ class _SourceRun:
     _buffer_kind: type | None = None
 
     def run(self) -> None:
-        writer = self.store.writer(self.source.name, self.run_id)
+        writer = self.store.writer(self.source.name, self.run_id, deletion_policy=self.deletion_policy)
         try:
             self._stream(writer)
             self._finish(writer, "ok")
@@ -165,8 +214,10 @@ class _SourceRun:
             writer.close()
 
     def _stream(self, writer: Writer) -> None:
-        connector = build_connector(self.config, self.source)
-        with closing(stream_of(connector, dict(self.cursor), self.source.name)) as stream:
+        rereads = self.rereads or self.start_cursor is not None
+        connector = build_connector(self.config, self.source, full_refresh=rereads)
+        start = self.cursor if self.start_cursor is None else self.start_cursor
+        with closing(stream_of(connector, dict(start), self.source.name)) as stream:
             for item in stream:
                 self._take(writer, item)
         self._flush(writer)
@@ -174,6 +225,12 @@ class _SourceRun:
     def _take(self, writer: Writer, item: Any) -> None:
         self.items += 1
         if isinstance(item, Record | StoredRow | Seen | Deleted):
+            if isinstance(item, Record):
+                for warning in warnings_for(item):
+                    if len(self.notes) < ledger.MAX_NOTES_IN_LEDGER:
+                        self.notes.append(warning)
+                    else:
+                        self.notes_left_out += 1
             kind = Record if isinstance(item, Record | StoredRow) else type(item)
             if self._buffer_kind is not None and kind is not self._buffer_kind:
                 self._flush(writer)  # keep the stream's order between kinds
@@ -229,11 +286,17 @@ class _SourceRun:
             counts=self.committed + self.pending,
             skipped=self.skipped,
             skipped_count=self.skipped_count,
+            notes=self._notes(writer.notes),
         )
         writer.commit()
+        self.committed_notes = list(writer.notes)
         self.committed += self.pending
         self.pending = WriteCounts()
         self.cursor = cursor
+
+    def _notes(self, writer_notes: list[str]) -> list[str]:
+        more = [f"... and {self.notes_left_out} more warnings"] if self.notes_left_out else []
+        return writer_notes + self.notes + more
 
     def _finish(self, writer: Writer, status: str, error: str | None = None) -> None:
         # On success the tail after the last checkpoint commits here, with that checkpoint's cursor.
@@ -247,6 +310,7 @@ class _SourceRun:
             status="ok" if status == "ok" else "failed",
             cursor_after=self.cursor,
             error=error,
+            notes=self._notes(writer.notes if status == "ok" else self.committed_notes),
         )
         ledger.forget_seen(writer.connection, self.run_id)
         writer.commit()

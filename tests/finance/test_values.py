@@ -112,11 +112,19 @@ def test_dates_and_periods() -> None:
 
 
 @given(
-    st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31)),
     st.sampled_from(["%Y-%m-%d", "%d-%b-%Y", "%m/%d/%Y"]),
 )
 def test_dates_read_back_in_their_format(day: date, fmt: str) -> None:
     assert parse_date(day.strftime(fmt), (fmt,)) == day
+
+
+@given(st.dates().filter(lambda d: not 1900 <= d.year <= 2199))
+def test_dates_outside_the_plausible_years_are_refused(day: date) -> None:
+    with pytest.raises(ValueError, match="outside the plausible years 1900-2199"):
+        parse_date(day.isoformat(), ("%Y-%m-%d",))
+    with pytest.raises(ValueError, match="outside the plausible years"):
+        parse_date(day, ())
 
 
 def test_codes_from_spreadsheets_keep_their_digits() -> None:

@@ -75,7 +75,10 @@ def test_schedules_sync_into_the_store(tmp_path: Path, store_url: str) -> None:
         assert len(list(store.iter_records(WorkItem, project="printer-refresh"))) == 5
 
         (folder / "printer-refresh.xml").unlink()
+        # a whole schedule gone is refused by the deletion guard (an unmounted share looks the same)
         [run] = sync_sources(config, store)
+        assert run.status == "failed" and "refused to delete" in (run.error or "")
+        [run] = sync_sources(config, store, allow_deletions=True)
         assert run.counts.deleted == 6
         assert list(store.iter_records(Project, project="printer-refresh")) == []
 

@@ -84,6 +84,67 @@ def check_sources(config: PmsyncConfig) -> list[CheckResult]:
     return results
 
 
+def check_links(config: PmsyncConfig) -> list[CheckResult]:
+    """Warn about project links that no source delivers: a link under a name that is no configured
+    source's name or type, a Jira project the source does not read, and a link whose source has
+    synced but brought no record of the project (a typo in a finance code looks exactly like that)."""
+    from pmsync.store import Store
+
+    names = {s.name: s for s in config.sources}
+    types = {s.type for s in config.sources}
+    results: list[CheckResult] = []
+    delivered: dict[str, set[str]] = {}
+    synced: set[str] = set()
+    try:
+        with Store.open(config.store_url(), upgrade=False) as store:
+            if store.schema_revision() == Store.head_revision():  # else check_store says what to do
+                delivered = store.live_projects()
+                synced = {s.name for s in config.sources if store.last_successful_sync(s.name) is not None}
+    except PmsyncError:
+        pass  # check_store reports the store's problem
+    for project in config.projects:
+        for link, keys in project.links.items():
+            name = f"project {project.key}: links {link}"
+            if link not in names and link not in types:
+                results.append(
+                    CheckResult(
+                        name,
+                        "warn",
+                        f"no source is named or typed {link!r}, so {', '.join(keys)} are never read",
+                        "use a source's name or type under links (see `sources:`)",
+                    )
+                )
+                continue
+            sources = [names[link]] if link in names else [s for s in config.sources if s.type == link]
+            jira_reads = [s.connector_settings().get("projects") for s in sources if s.type == "jira"]
+            if jira_reads and all(isinstance(r, list) for r in jira_reads):
+                unread = [k for k in keys if not any(k in r for r in jira_reads if isinstance(r, list))]
+                if unread:
+                    results.append(
+                        CheckResult(
+                            name,
+                            "warn",
+                            f"no Jira source reads the project(s) {', '.join(unread)}",
+                            "add them to the source's projects: list",
+                        )
+                    )
+                    continue
+            done = [s.name for s in sources if s.name in synced]
+            if done and not any(project.key in delivered.get(n, set()) for n in done):
+                results.append(
+                    CheckResult(
+                        name,
+                        "warn",
+                        f"{', '.join(done)} synced but delivered no record of this project "
+                        f"(links: {', '.join(keys)})",
+                        "check the keys against the source (a typo in a code looks like this)",
+                    )
+                )
+    if config.projects and not results:
+        results.append(CheckResult("project links", "ok", "every link names a source that delivers it"))
+    return results
+
+
 def check_reports(config: PmsyncConfig) -> list[CheckResult]:
     """The ``reports:`` section, and what its PDF engine needs when ``pdf`` is among its formats."""
     from pmsync.report.settings import load_reports_config
@@ -128,7 +189,13 @@ def doctor(state: CliState) -> None:
     )
     from pmsync.publish.run import check_targets
 
-    results = [check_store(config), *check_sources(config), *check_reports(config), *check_targets(config)]
+    results = [
+        check_store(config),
+        *check_sources(config),
+        *check_links(config),
+        *check_reports(config),
+        *check_targets(config),
+    ]
     for result in results:
         _echo(result)
     failed = sum(r.status == "fail" for r in results)

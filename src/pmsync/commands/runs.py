@@ -53,6 +53,8 @@ def runs(state: CliState, source_name: str | None, limit: int, as_json: bool, sh
         click.echo(format_run(entry))
         if entry.error:
             click.echo(f"       error: {entry.error}")
+        for note in entry.notes:
+            click.echo(f"       note: {note}")
         if show_skipped:
             for row in entry.skipped:
                 click.echo(f"       skipped {row.where}: {row.reason}")

@@ -110,8 +110,22 @@ def _exit_on_sigterm() -> Iterator[None]:
     metavar="NAME",
     help="Sync only this source (repeatable). Default: every enabled source.",
 )
+@click.option(
+    "--allow-deletions",
+    is_flag=True,
+    help="Let this run delete more than the deletion guard allows (sync.deletion_guard): use once, "
+    "after checking that the source really lost those records.",
+)
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Re-read everything from an empty cursor: restores records the store lost, sweeps records the "
+    "source lost (under the deletion guard), keeps history.",
+)
 @click.pass_obj
-def sync(state: CliState, sources: tuple[str, ...]) -> None:
+def sync(
+    state: CliState, sources: tuple[str, ...], allow_deletions: bool = False, full_refresh: bool = False
+) -> None:
     """Pull every (or the named) source into the store; a rerun continues after a crash."""
     from pmsync.store import Store
     from pmsync.sync import sync_sources
@@ -126,7 +140,9 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
         return
     progress = TerminalProgress() if state.interactive else None
     with Store.open(config.store_url()) as store, _exit_on_sigterm():
-        results = sync_sources(config, store, names, progress)
+        results = sync_sources(
+            config, store, names, progress, allow_deletions=allow_deletions, full_refresh=full_refresh
+        )
         live = {info.source_name: store.count_live(info.source_name) for info in results}
     if progress is not None:
         progress.clear()
@@ -146,10 +162,13 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
                     "unchanged": info.counts.unchanged,
                     "skipped": info.skipped_count,
                     "error": info.error,
+                    "notes": info.notes,
                 },
             )
         else:
             click.echo(summary_line(info, live[info.source_name]))
+            for note in info.notes:
+                click.echo(f"  note: {note}")
     code = sync_exit_code(results)
     if code:
         click.get_current_context().exit(code)

@@ -228,18 +228,27 @@ class ODataClient:
         headers: Mapping[str, str] | None = None,
         record: str | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Each page's ``value`` list, following ``@odata.nextLink`` until there is none."""
+        """Each page's ``value`` list, following ``@odata.nextLink`` until there is none.
+
+        The envelope is checked, so an incomplete answer is never taken for a complete one (a proxy
+        answering ``{}``, a gateway's truncated page): a page without a ``value`` list, an item that
+        is not an object, an empty page reached through a ``@odata.nextLink`` that ends the paging
+        (Graph returns a next link only "when there's at least one more page of data available",
+        learn.microsoft.com/graph/paging), and fewer items than the last page's ``@odata.count``
+        are errors. A bad page is asked for once more; if it stays bad the read fails with a
+        :class:`~pmsync.errors.RetriableSourceError` and the caller's cursor does not move."""
         url: str | None = self.url(path_or_url)
         query = params
         seen: set[str] = set()
+        received = 0
+        promised = False  # this page was reached through a next link
         while url is not None:
-            body = self._json(self.request("GET", url, params=query, headers=headers, record=record), record)
-            value = body.get("value")
-            if not isinstance(value, list):
-                raise SourceDataError(
-                    f"{redact(url)} answered without a 'value' list", source=self.source, record=record
-                )
-            yield [item for item in value if isinstance(item, dict)]
+            try:
+                body, value = self._page(url, query, headers, record, promised)
+            except RetriableSourceError:
+                body, value = self._page(url, query, headers, record, promised)  # once more, then fail
+            received += len(value)
+            yield value
             next_link = body.get("@odata.nextLink")
             if next_link is not None and not isinstance(next_link, str):
                 raise SourceDataError("@odata.nextLink is not a URL", source=self.source, record=record)
@@ -252,7 +261,54 @@ class ODataClient:
                 )
             if next_link:
                 seen.add(next_link)
+            count = body.get("@odata.count")
+            if not next_link and isinstance(count, int) and not isinstance(count, bool) and received < count:
+                raise RetriableSourceError(
+                    f"{redact(url)} said @odata.count {count} but its pages held {received} items: an "
+                    "incomplete answer",
+                    source=self.source,
+                    record=record,
+                    hint="the next sync asks again; nothing was deleted on this evidence",
+                )
             url, query = next_link, None  # the next link carries the query options itself
+            promised = True
+
+    def _page(
+        self,
+        url: str,
+        query: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        record: str | None,
+        promised: bool,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One page's body and items, with its envelope checked (see :meth:`pages`)."""
+        body = self._json(self.request("GET", url, params=query, headers=headers, record=record), record)
+        value = body.get("value")
+        if not isinstance(value, list):
+            got = "no 'value'" if "value" not in body else f"a {type(value).__name__} as 'value'"
+            raise RetriableSourceError(
+                f"{redact(url)} answered with {got} instead of a list of items: an incomplete answer "
+                "(a proxy or gateway answering for the service?)",
+                source=self.source,
+                record=record,
+                hint="the next sync asks again; nothing was deleted on this evidence",
+            )
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise SourceDataError(
+                    f"{redact(url)}: item {index} of the page is a {type(item).__name__}, not an object",
+                    source=self.source,
+                    record=record,
+                )
+        if promised and not value and not body.get("@odata.nextLink"):
+            raise RetriableSourceError(
+                f"{redact(url)} answered an empty last page although the previous page's @odata.nextLink "
+                "promised more: an incomplete answer",
+                source=self.source,
+                record=record,
+                hint="the next sync asks again; nothing was deleted on this evidence",
+            )
+        return body, value
 
     def items(
         self,

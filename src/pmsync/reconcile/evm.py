@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from pmsync.model import BaselineItem
 from pmsync.reconcile.calendar import WorkingCalendar
@@ -36,8 +36,15 @@ ZERO = Decimal(0)
 
 
 def money(value: Decimal) -> Decimal:
-    """Round to cents, half up (as accountants do)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round to cents, half up (as accountants do).
+
+    Any stored value rounds, however large: quantizing in the default context (28 digits) raised
+    ``InvalidOperation`` for an amount of 10^30, and one such line broke every project's report. The
+    context here has room for every digit; infinities and NaN (which sync refuses) pass through."""
+    if not value.is_finite():
+        return value
+    room = Context(prec=max(value.adjusted() + 3, 28), rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, context=room)
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:

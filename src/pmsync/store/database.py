@@ -14,6 +14,7 @@ from pmsync.errors import StoreError
 from pmsync.logs import redact
 from pmsync.model import Record, SourceRef
 from pmsync.store import ledger, migrate, reader
+from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import create_store_engine, normalize_url
 from pmsync.store.lock import SourceLock
 from pmsync.store.models import PublicationInfo, SyncRunInfo
@@ -117,10 +118,18 @@ class Store:
     # -- writing ---------------------------------------------------------------------------------
 
     def writer(
-        self, source_name: str, run_id: int | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        source_name: str,
+        run_id: int | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        deletion_policy: DeletionPolicy | None = None,
     ) -> Writer:
-        """A write transaction for ``source_name``'s records; use as ``with store.writer(...) as w``."""
-        return Writer(self.engine, source_name, run_id, batch_size=batch_size)
+        """A write transaction for ``source_name``'s records; use as ``with store.writer(...) as w``.
+        A run's deletions are checked against ``deletion_policy`` (default: the guard's defaults)."""
+        return Writer(
+            self.engine, source_name, run_id, batch_size=batch_size, deletion_policy=deletion_policy
+        )
 
     def source_lock(self, source_name: str) -> SourceLock:
         """The exclusive lock for syncing ``source_name`` (``with store.source_lock(name):``)."""
@@ -234,6 +243,18 @@ class Store:
         return reader.payloads_at(self.engine, record_type, project, moments, self.valid_time)
 
     # -- run ledger, cursors, publications -------------------------------------------------------
+
+    def source_state(self, source_name: str) -> dict[str, Any] | None:
+        """``{cursor, run_id, updated_at}`` of a source's committed cursor, or ``None`` if it has none."""
+        return ledger.source_state_row(self.engine, source_name)
+
+    def reset_cursor(self, source_name: str) -> bool:
+        """Forget a source's committed cursor, keeping its records; hold the source's lock."""
+        return ledger.reset_cursor(self.engine, source_name)
+
+    def live_projects(self) -> dict[str, set[str]]:
+        """The project keys each source's live records carry."""
+        return reader.live_projects(self.engine)
 
     def count_live(self, source_name: str) -> int:
         """How many records of a source are live (e.g. to say what an unchanged run kept)."""

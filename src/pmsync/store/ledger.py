@@ -17,6 +17,8 @@ from pmsync.store.schema import publications, run_seen, source_state, sync_runs
 
 #: skipped rows kept in the ledger per run; the count is always exact
 MAX_SKIPPED_IN_LEDGER = 200
+#: notes kept in the ledger per run (the last one says how many more there were)
+MAX_NOTES_IN_LEDGER = 50
 
 
 def _run_info(row: RowMapping) -> SyncRunInfo:
@@ -38,6 +40,7 @@ def _run_info(row: RowMapping) -> SyncRunInfo:
         skipped_count=row["skipped_count"],
         skipped=[SkippedRowInfo.model_validate(s) for s in row["skipped"] or []],
         error=row["error"],
+        notes=list(row["notes"] or []),
         host=row["host"],
         pid=row["pid"],
     )
@@ -78,6 +81,7 @@ def update_run(
     status: RunStatus | None = None,
     cursor_after: dict[str, Any] | None = None,
     error: str | None = None,
+    notes: Sequence[str] = (),
 ) -> None:
     values: dict[str, Any] = {
         "inserted": counts.inserted,
@@ -94,6 +98,11 @@ def update_run(
             values["cursor_after"] = cursor_after
     if error is not None:
         values["error"] = error
+    if notes:
+        kept = list(notes[:MAX_NOTES_IN_LEDGER])
+        if len(notes) > MAX_NOTES_IN_LEDGER:
+            kept.append(f"... and {len(notes) - MAX_NOTES_IN_LEDGER} more notes")
+        values["notes"] = kept
     conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(**values))
 
 
@@ -157,6 +166,24 @@ def read_cursor_in(conn: Connection, source_name: str) -> dict[str, Any]:
 def read_cursor(engine: Engine, source_name: str) -> dict[str, Any]:
     with engine.connect() as conn:
         return read_cursor_in(conn, source_name)
+
+
+def source_state_row(engine: Engine, source_name: str) -> dict[str, Any] | None:
+    """The committed cursor of a source with the run that committed it and when, or ``None``."""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(source_state).where(source_state.c.source_name == source_name))
+            .mappings()
+            .first()
+        )
+    return None if row is None else dict(row)
+
+
+def reset_cursor(engine: Engine, source_name: str) -> bool:
+    """Forget a source's committed cursor (its records stay); ``False`` if it had none."""
+    with write_transaction(engine) as conn:
+        result = conn.execute(delete(source_state).where(source_state.c.source_name == source_name))
+    return bool(result.rowcount)
 
 
 def _publication(row: RowMapping) -> PublicationInfo:

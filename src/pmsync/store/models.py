@@ -55,6 +55,8 @@ class SyncRunInfo(BaseModel):
     skipped_count: int = 0
     skipped: list[SkippedRowInfo] = Field(default_factory=list)
     error: str | None = None
+    #: what a reader must know about the run besides its counts (see the ledger's ``notes`` column)
+    notes: list[str] = Field(default_factory=list)
     host: str | None = None
     pid: int | None = None
 

@@ -209,3 +209,17 @@ def newest_write(engine: Engine, record_types: Sequence[str], before: datetime) 
     with engine.connect() as conn:
         value: datetime | None = conn.execute(query).scalar_one_or_none()
     return value
+
+
+def live_projects(engine: Engine) -> dict[str, set[str]]:
+    """The pmsync project keys each source's live records carry (``pmsync doctor``'s link check)."""
+    query = (
+        select(records.c.source_name, records.c.project)
+        .where(records.c.deleted_at.is_(None), records.c.project.is_not(None))
+        .distinct()
+    )
+    found: dict[str, set[str]] = {}
+    with engine.connect() as conn:
+        for source_name, project in conn.execute(query):
+            found.setdefault(source_name, set()).add(project)
+    return found

@@ -147,6 +147,9 @@ sync_runs = Table(
     #: the first skipped rows, [{"where": ..., "reason": ...}], capped so a bad file cannot bloat the ledger
     Column("skipped", Json),
     Column("error", Text),
+    #: lines a reader of the ledger must know about an ok run (deletions allowed past the guard, a
+    #: full refresh, values accepted with a warning), as a JSON list of strings
+    Column("notes", Json),
     Column("host", String(255)),
     Column("pid", Integer),
     Index(None, "source_name", "started_at"),

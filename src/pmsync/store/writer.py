@@ -18,6 +18,7 @@ Two writers must not write the same source at the same time: the sync engine hol
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
@@ -33,6 +34,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -42,8 +44,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pmsync import clock
-from pmsync.errors import StoreError
+from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import Record, SourceRef
+from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
 from pmsync.store.models import WriteCounts
 from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
@@ -51,6 +54,8 @@ from pmsync.store.schema import Id, UTCDateTime, record_versions, records, run_s
 from pmsync.store.versions import VERSION_COLUMNS, current_version
 
 DEFAULT_BATCH_SIZE = 500
+#: how a NUL character appears in a canonical JSON payload
+_NUL_ESCAPE = "\\u0000"
 T = TypeVar("T")
 #: the columns of a new ``records`` row, in the order :meth:`Writer._new_record_values` gives them
 _NEW_RECORD_COLUMNS = (
@@ -86,6 +91,23 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
     return sqlite.insert(table)
 
 
+def _nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string holding a NUL in a JSON document, or ``None``."""
+    if isinstance(value, str):
+        return (path or "(value)") if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Iterable[tuple[str, Any]] = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for sub_path, item in items:
+        found = _nul_path(item, sub_path)
+        if found is not None:
+            return found
+    return None
+
+
 def _key_of(item: SourceKeyed) -> RecordKey:
     return (item.record_type, item.source.system, item.source.instance, item.source.external_id)
 
@@ -95,6 +117,11 @@ class Writer:
 
     ``run_id`` (a ``sync_runs`` id, or ``None`` for writes outside a sync) is stamped on history rows;
     :meth:`sweep_scope` needs it, because it deletes what this run did not see.
+
+    Within a run, every deletion is checked against ``deletion_policy``
+    (:mod:`pmsync.store.deletion_guard`): a run that would empty a scope or shrink it too much raises
+    :class:`~pmsync.errors.MassDeletionError`, and the caller rolls the transaction back. Deletions
+    the policy lets through only because it says ``allow`` are listed in :attr:`notes`.
     """
 
     def __init__(
@@ -104,10 +131,15 @@ class Writer:
         run_id: int | None = None,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        deletion_policy: DeletionPolicy | None = None,
     ) -> None:
         self.source_name = source_name
         self.run_id = run_id
         self.batch_size = batch_size
+        self.deletion_policy = deletion_policy or DeletionPolicy()
+        #: what this writer's run should tell in the ledger (deletions allowed past the guard)
+        self.notes: list[str] = []
+        self._noted_scopes: set[str] = set()
         # The transaction begins at the first write (autobegin), so a connector fetching its first
         # page does not hold SQLite's write lock.
         self._conn = engine.connect().execution_options(**{WRITE_TRANSACTION: True})
@@ -168,8 +200,48 @@ class Writer:
         total = WriteCounts()
         for chunk in batched(items, self.batch_size):
             rows = [item if isinstance(item, StoredRow) else to_row(item) for item in chunk]
+            for row in rows:
+                if _NUL_ESCAPE in row.payload.text:
+                    self._refuse_nul(row)
+                self._refuse_too_long(row)
             total += self._guard(partial(self._upsert_batch, rows))
         return total
+
+    def _refuse_too_long(self, row: StoredRow) -> None:
+        """A key longer than its column is refused on both dialects alike: PostgreSQL's VARCHAR(n)
+        refuses it (inside COPY, naming no record), SQLite would store it."""
+        record_type, system, instance, external_id = row.key
+        for name, value, limit in (
+            ("record type", record_type, 32),
+            ("system", system, 64),
+            ("instance", instance, 128),
+            ("external id", external_id, 512),
+            ("project", row.project or "", 128),
+            ("scope", row.scope or "", 512),
+        ):
+            if len(value) > limit:
+                raise SourceDataError(
+                    f"{record_type} {external_id[:80]!r}: its {name} has {len(value)} characters, more "
+                    f"than the {limit} the store keeps",
+                    source=self.source_name,
+                    record=external_id[:80],
+                    hint="shorten the value at the source (or map a shorter field as the key)",
+                )
+
+    def _refuse_nul(self, row: StoredRow) -> None:
+        """A NUL character is refused on both dialects alike (PostgreSQL cannot store one in JSON or
+        text, SQLite can), naming the record and the field, before anything reaches the database."""
+        path = _nul_path(json.loads(row.payload.text), "")
+        if path is None:
+            return  # the text holds a backslash followed by "u0000", not a NUL
+        record_type, _, _, external_id = row.key
+        raise SourceDataError(
+            f"{record_type} {external_id!r}: field {path} contains a NUL character (\\0), which no "
+            "store can hold",
+            source=self.source_name,
+            record=external_id,
+            hint="fix the value at the source; nothing of this batch was written",
+        )
 
     def mark_seen(self, items: Iterable[SourceKeyed]) -> WriteCounts:
         """Note that these records still exist unchanged (protects them from :meth:`sweep_scope`,
@@ -200,9 +272,13 @@ class Writer:
             or_(records.c.last_changed_run.is_(None), records.c.last_changed_run != self.run_id),
             ~exists().where(run_seen.c.run_id == self.run_id, run_seen.c.record_id == records.c.id),
         )
-        if record_types is not None:
-            condition = and_(condition, records.c.record_type.in_(sorted(record_types)))
-        return self._guard(lambda: self._delete_where(condition))
+        types = sorted(record_types) if record_types is not None else None
+        if types is not None:
+            condition = and_(condition, records.c.record_type.in_(types))
+        counts = self._guard(lambda: self._delete_where(condition))
+        if counts.deleted:
+            self._check_loss(scope, types)
+        return counts
 
     def set_cursor(self, cursor: dict[str, Any]) -> None:
         """The source's committed cursor, written in this transaction."""
@@ -273,7 +349,44 @@ class Writer:
 
     def _deleted_batch(self, items: list[SourceKeyed]) -> WriteCounts:
         ids = self._live_ids(items)
-        return self._delete_where(self._one_of(records.c.id, ids, Id)) if ids else WriteCounts()
+        if not ids:
+            return WriteCounts()
+        scopes = self._conn.execute(
+            select(records.c.scope).where(self._one_of(records.c.id, ids, Id)).distinct()
+        ).scalars()
+        touched = sorted(scopes)
+        counts = self._delete_where(self._one_of(records.c.id, ids, Id))
+        for scope in touched:
+            self._check_loss(scope, None)
+        return counts
+
+    def _check_loss(self, scope: str, record_types: list[str] | None) -> None:
+        """Raise :class:`~pmsync.errors.MassDeletionError` if this run's deletions so far shrink
+        ``scope`` beyond the policy (see :mod:`pmsync.store.deletion_guard`).
+
+        Runs after the delete, inside the same transaction: a refusal rolls it back with the rest.
+        Before the run, the scope held its live records and those this run deleted, less those this
+        run inserted; after it, its live records."""
+        if self.run_id is None:
+            return
+        live = records.c.deleted_at.is_(None)
+        deleted_by_run = and_(records.c.deleted_at.is_not(None), records.c.last_changed_run == self.run_id)
+        not_new = or_(records.c.first_seen_run.is_(None), records.c.first_seen_run != self.run_id)
+        query = select(
+            func.count().filter(live),
+            func.count().filter(and_(not_new, or_(live, deleted_by_run))),
+        ).where(records.c.source_name == self.source_name, records.c.scope == scope)
+        if record_types is not None:
+            query = query.where(records.c.record_type.in_(record_types))
+        after, before = self._conn.execute(query).one()
+        loss = ScopeLoss(scope=scope, before=int(before), after=int(after))
+        if not loss.too_large(self.deletion_policy):
+            return
+        if not self.deletion_policy.allow:
+            raise refusal(self.source_name, loss, self.deletion_policy)
+        if scope not in self._noted_scopes:
+            self._noted_scopes.add(scope)
+            self.notes.append(allowed_note(loss))
 
     def _upsert_batch(self, rows: list[StoredRow]) -> WriteCounts:
         by_key = {row.key: row for row in rows}  # a key twice in one batch: the last one wins
