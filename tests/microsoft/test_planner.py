@@ -174,6 +174,18 @@ def test_missing_planner_permission_is_named(ms):
     assert "Tasks.Read.All" in results["permission"].detail
 
 
+def test_an_app_without_admin_consent_is_told_the_permission_at_the_first_401(ms):
+    ms.identity_state.apps[DEMO_CLIENT_ID].admin_consented = False
+    with pytest.raises(AuthError) as caught:
+        run(connector(ms))
+    message = str(caught.value)
+    assert "carries no permission" in message and "Tasks.Read.All" in message
+    assert "Grant admin consent" in message
+    # one token, one Graph call: no token refresh and no retry on a refusal that cannot change
+    assert ms.identity_state.tokens_issued[DEMO_CLIENT_ID] == 1
+    assert len(ms.graph.faults.requests) == 1
+
+
 def test_check_reports_sign_in_and_plans(ms):
     results = {r.name: r for r in connector(ms).check()}
     assert results["mapping"].status == "ok"

@@ -25,7 +25,7 @@ import requests
 from pmsync.errors import PmsyncError, PublishError
 from pmsync.http import MAX_RETRY_AFTER, as_connector_error, parse_retry_after
 from pmsync.logs import redact, register_secret
-from pmsync.microsoft.graph import ODataClient
+from pmsync.microsoft.graph import ODataClient, stale_token
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class PublishGraphClient(ODataClient):
 
         def attempt() -> requests.Response:
             response = self._send_bytes("PUT", url, params, data, headers, record)
-            if response.status_code == 401:
+            if stale_token(response):
                 self.tokens.invalidate()  # a token the service no longer accepts: once more, fresh
                 response = self._send_bytes("PUT", url, params, data, headers, record)
             self._raise_for_status(response, record)

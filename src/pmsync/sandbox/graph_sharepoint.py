@@ -357,8 +357,7 @@ def _library_fields(
     if rest == "/listItem/fields" and request.method == "PATCH":
         updates = read_json(request)
         validate_fields(library, updates)
-        item.fields.update(updates)
-        item.version += 1  # metadata changes the eTag, not the cTag
+        state.set_file_fields(drive, item, updates)
         return json_response(_file_fields(item))
     if rest == "/listItem/fields" and request.method == "GET":
         return json_response(_file_fields(item))

@@ -10,7 +10,8 @@ Routes (``{tenant}`` is the tenant GUID or its ``*.onmicrosoft.com`` domain):
 
 Failures use Entra's OAuth error JSON (``error``, ``error_description`` starting with ``AADSTS<n>:``,
 ``error_codes``): unknown tenant (90002), unknown app (700016), wrong secret (7000215), expired secret
-(7000222), bad or expired certificate (700027), missing admin consent (65001), unknown resource
+(7000222), bad or expired certificate (700027), missing admin consent in a delegated (device-code)
+sign-in (65001; an app-only token of an unconsented app is issued without ``roles``), unknown resource
 (500011), bad scope for client credentials (1002012). Throttling (429 + Retry-After) comes from the
 server's fault plan.
 
@@ -189,7 +190,11 @@ class IdentityState:
         }
         if user is None:
             claims.update(idtyp="app", oid=str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id)))
-            roles = sorted(app.roles.get(resource, set()))
+            # Only admin-consented application permissions become roles; without consent Entra issues
+            # the token anyway, with no roles claim, and Graph answers 401 "Either scp or roles claim
+            # need to be present in the token" (MicrosoftDocs/azure-docs#50935,
+            # Azure-Samples/active-directory-dotnetcore-daemon-v2#69: no granted roles, no roles claim).
+            roles = sorted(app.roles.get(resource, set())) if app.admin_consented else []
             if roles:
                 claims["roles"] = roles
         else:
@@ -286,15 +291,9 @@ class IdentityState:
                 f"{self.tenant_domain}. This can happen if the application has not been installed by the "
                 "administrator of the tenant or consented to by any user in the tenant.",
             )
-        if not app.admin_consented:
-            return aad_error(
-                400,
-                "invalid_grant",
-                65001,
-                f"The user or administrator has not consented to use the application with ID "
-                f"'{app.client_id}' named '{app.display_name}'. Send an interactive authorization request "
-                "for this user and resource.",
-            )
+        # An app whose application permissions were never admin-consented still gets a token from
+        # the client-credentials grant, without a ``roles`` claim (see _issue); the resource then
+        # refuses it. AADSTS65001 belongs to delegated flows (the device-code poll below).
         resource_key = next(r for r in self.resources if r.rstrip("/") == resource.rstrip("/"))
         token = self._issue(app, resource_key, user=None, scopes=scopes)
         return json_response(
@@ -465,6 +464,15 @@ class IdentityState:
             )
         with self._lock:
             del self._flows[device_code]
+        if not app.admin_consented:
+            return aad_error(
+                400,
+                "invalid_grant",
+                65001,
+                f"The user or administrator has not consented to use the application with ID "
+                f"'{app.client_id}' named '{app.display_name}'. Send an interactive authorization request "
+                "for this user and resource.",
+            )
         return self._user_tokens(app, flow.approved_by, flow.scopes)
 
     def _user_tokens(self, app: AppRegistration, user: SandboxUser, scopes: list[str]) -> Response:
