@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,7 +40,7 @@ from pmsync.model import Dependency, DependencyType, Project, SourceRef, StatusC
 
 SYSTEM = "dataverse"
 #: bump when the normalization below changes, so the next run rewrites every record
-NORMALIZATION_VERSION = 1
+NORMALIZATION_VERSION = 2  # dates in the agency's time zone
 _PROJECT_FIELDS = (
     "msdyn_projectid,msdyn_subject,msdyn_description,msdyn_scheduledstart,msdyn_finish,msdyn_progress,"
     "msdyn_effort,msdyn_effortcompleted,msdyn_effortremaining,_msdyn_projectmanager_value,modifiedon"
@@ -112,6 +113,9 @@ class DataverseConnector:
         self.source = context.source_name
         self._mapping: DataverseMapping | None = None
         self._client: ODataClient | None = None
+        #: the agency's zone: scheduled starts and ends are working-time instants (08:00 and 17:00
+        #: of the scheduler's day), whose day is their date in this zone
+        self.zone = ZoneInfo(context.time_zone)
 
     @property
     def mapping(self) -> DataverseMapping:
@@ -258,7 +262,7 @@ class DataverseConnector:
         project_id = str(row["msdyn_projectid"])
         key = self._project_key(row, mapping)
         # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
-        shaping = fingerprint(NORMALIZATION_VERSION, mapping.model_dump_json(), key)
+        shaping = fingerprint(NORMALIZATION_VERSION, mapping.model_dump_json(), key, self.context.time_zone)
         prints.begin(scope)
         if prints.changed(scope, project_id, fingerprint(row.get("@odata.etag"), shaping)):
             yield Project(
@@ -269,8 +273,8 @@ class DataverseConnector:
                 key=key or project_id,
                 name=str(row.get("msdyn_subject") or project_id),
                 manager=row.get("_msdyn_projectmanager_value"),
-                start=odata_day(row.get("msdyn_scheduledstart")),
-                finish=odata_day(row.get("msdyn_finish")),
+                start=odata_day(row.get("msdyn_scheduledstart"), self.zone),
+                finish=odata_day(row.get("msdyn_finish"), self.zone),
             )
         else:
             yield Seen("project", self.ref(project_id))
@@ -327,8 +331,8 @@ class DataverseConnector:
             outline_level=level if isinstance(level, int) else None,
             status=mapping.status.get(category, category),
             status_category=category,
-            start=odata_day(task.get("msdyn_scheduledstart")),
-            finish=odata_day(task.get("msdyn_scheduledend")),
+            start=odata_day(task.get("msdyn_scheduledstart"), self.zone),
+            finish=odata_day(task.get("msdyn_scheduledend"), self.zone),
             duration_days=_number(task.get("msdyn_duration")),
             percent_complete=percent,
             effort_estimate_hours=_number(task.get("msdyn_effort")),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -39,13 +40,13 @@ from pmsync.mapping import load_mapping
 from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
 from pmsync.microsoft.checks import sign_in_check
-from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, odata_day, odata_moment
+from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, date_only_day, odata_day, odata_moment
 from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "planner"
 PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
 #: bump when the normalization below changes, so the next run rewrites every record
-NORMALIZATION_VERSION = 1
+NORMALIZATION_VERSION = 2  # 2: dates read in the agency's time zone
 
 
 class PlannerConfig(MicrosoftAppSettings):
@@ -101,6 +102,8 @@ class PlannerConnector:
         self.source = context.source_name
         self._mapping: PlannerMapping | None = None
         self._client: ODataClient | None = None
+        #: the agency's zone (pmsync.yaml reporting.time_zone): what day a Planner date means
+        self.zone = ZoneInfo(context.time_zone)
 
     # -- plumbing --------------------------------------------------------------------------------
     @property
@@ -205,7 +208,9 @@ class PlannerConnector:
         plan_id = str(plan["id"])
         project = self._project_key(plan, mapping)
         # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
-        shaping = fingerprint(NORMALIZATION_VERSION, mapping.model_dump_json(), project)
+        shaping = fingerprint(
+            NORMALIZATION_VERSION, mapping.model_dump_json(), project, self.context.time_zone
+        )
         prints.begin(scope)
         plan_ref = self.ref(plan_id)
         if prints.changed(scope, plan_id, fingerprint(plan.get("@odata.etag"), plan.get("title"), shaping)):
@@ -288,7 +293,8 @@ class PlannerConnector:
             "checklist_done": sum(1 for c in checklist if c.get("isChecked")),
             "has_description": bool(details.get("description")),
         }
-        due = odata_day(task.get("dueDateTime"))
+        # Start and due are dates kept as the setter's local midnight; completion is a real instant.
+        due = date_only_day(task.get("dueDateTime"), self.zone)
         return WorkItem(
             source=self.ref(task_id),
             project=project,
@@ -298,10 +304,10 @@ class PlannerConnector:
             parent=None,
             status=mapping.status.get(category, category),
             status_category=category,
-            start=odata_day(task.get("startDateTime")),
+            start=date_only_day(task.get("startDateTime"), self.zone),
             finish=due,
             due=due,
-            actual_finish=odata_day(task.get("completedDateTime")),
+            actual_finish=odata_day(task.get("completedDateTime"), self.zone),
             done_at=odata_moment(task.get("completedDateTime")),
             percent_complete=percent,
             assignee=assignees[0] if assignees else None,

@@ -256,3 +256,54 @@ def test_editing_the_mapping_rewrites_every_task(ms, tmp_path):
     written = [i for i in items if isinstance(i, WorkItem)]
     assert len(written) == CMM_TASKS + NET_TASKS
     assert {w.status for w in written if w.status_category == "in_progress"} == {"Active"}
+
+
+@pytest.mark.parametrize("agency_zone", ["Europe/Berlin", "America/New_York", "UTC", "Pacific/Honolulu"])
+def test_planner_dates_are_the_days_their_setters_meant_in_the_agency_zone(ms, agency_zone):
+    from datetime import date
+
+    from pmsync.sandbox.graph_planner import DEMO_ZONES
+
+    planner = ms.graph_state.planner
+    plan = plan_id(ms, "Network Refresh")
+    due = date(2026, 11, 20)  # a Friday; the clocks have changed in Europe and the US by then
+    set_by = {
+        zone: planner.add_task(plan, f"Dated in {zone}", due=due, start=due, set_in=zone)
+        for zone in DEMO_ZONES
+    }
+    conn = PlannerConnector(
+        ConnectorContext(
+            source_name="planner",
+            config=PlannerConfig.model_validate({**ms.settings(), "group_ids": [DEMO_GROUP_ID]}),
+            mapping_dirs=(shipped_mappings_dir(),),
+            time_zone=agency_zone,
+        )
+    )
+
+    items = {i.source.external_id: i for i in run(conn)[0] if isinstance(i, WorkItem)}
+
+    # Berlin's midnight is 2026-11-19T23:00Z: its UTC day is a day early, the agency's is not.
+    assert planner.tasks[set_by["Europe/Berlin"]]["dueDateTime"] == "2026-11-19T23:00:00.000Z"
+    for zone, task_id in set_by.items():
+        assert (items[task_id].due, items[task_id].start) == (due, due), zone
+
+
+def test_a_completion_instant_is_the_agency_s_day(ms):
+    from datetime import date
+
+    planner = ms.graph_state.planner
+    plan = plan_id(ms, "Network Refresh")
+    task = planner.add_task(plan, "Finished late on Friday evening in New York")
+    planner.update_task(task, percentComplete=100, completedDateTime="2026-11-21T02:30:00.000Z")
+    conn = PlannerConnector(
+        ConnectorContext(
+            source_name="planner",
+            config=PlannerConfig.model_validate({**ms.settings(), "group_ids": [DEMO_GROUP_ID]}),
+            mapping_dirs=(shipped_mappings_dir(),),
+            time_zone="America/New_York",
+        )
+    )
+
+    [item] = [i for i in run(conn)[0] if isinstance(i, WorkItem) and i.source.external_id == task]
+
+    assert item.actual_finish == date(2026, 11, 20)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -430,7 +430,33 @@ def odata_moment(value: Any) -> datetime | None:
         return None
 
 
-def odata_day(value: Any) -> date | None:
-    """The calendar day of an ``Edm.DateTimeOffset`` value."""
+def odata_day(value: Any, zone: tzinfo = UTC) -> date | None:
+    """The calendar day in ``zone`` of an ``Edm.DateTimeOffset`` instant (a completion time, a
+    modification time): what the agency calls that day."""
     moment = odata_moment(value)
-    return moment.date() if moment else None
+    return moment.astimezone(zone).date() if moment else None
+
+
+def date_only_day(value: Any, zone: tzinfo = UTC) -> date | None:
+    """The day a date-only value stored as an instant means, read in the agency's zone ``zone``.
+
+    Planner (and Dataverse "user local" date columns) keep a due or start *date* as an instant: the
+    midnight that began that day in the time zone of whoever set it. ``2026-11-20`` set in Berlin is
+    ``2026-11-19T23:00:00Z``, whose UTC date is a day early; set in Los Angeles it is
+    ``2026-11-20T08:00:00Z``. The day meant is the one whose midnight in the agency's zone is nearest
+    to the instant, which is right for anyone within 12 hours of the agency's zone. A bare date
+    (``2026-11-20``, Dataverse "date only") is taken as it is.
+    """
+    if not value:
+        return None
+    text = str(value)
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    moment = odata_moment(value)
+    if moment is None:
+        return None
+    local = moment.astimezone(zone)
+    return local.date() + timedelta(days=1) if local.hour >= 12 else local.date()

@@ -21,8 +21,9 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
@@ -130,7 +131,10 @@ class PlannerData:
         description: str = "",
         priority: int = 5,
         created_by: str | None = None,
+        set_in: str = "UTC",
     ) -> str:
+        """A task; ``set_in`` is the IANA time zone of the person who set its dates (Planner keeps
+        a date as the midnight that began it there, see :func:`_date_stamp`)."""
         task_id = task_id or _planner_id()
         now = clock.now()
         items = list(checklist)
@@ -143,9 +147,9 @@ class PlannerData:
                 "assigneePriority": "",
                 "percentComplete": percent_complete,
                 "priority": priority,
-                "startDateTime": _date_stamp(start),
+                "startDateTime": _date_stamp(start, set_in),
                 "createdDateTime": _stamp(now),
-                "dueDateTime": _date_stamp(due),
+                "dueDateTime": _date_stamp(due, set_in),
                 "hasDescription": bool(description),
                 "previewType": "automatic",
                 "completedDateTime": _stamp(now) if percent_complete == 100 else None,
@@ -241,10 +245,15 @@ def _planner_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes[:5]).decode()[:28]
 
 
-def _date_stamp(day: date | None) -> str | None:
+def _date_stamp(day: date | None, zone: str = "UTC") -> str | None:
+    """A Planner date as Graph returns it: the client's local midnight of that day, in UTC. The
+    Planner apps send the start and due dates that way, so a task dated 2026-11-20 by someone in
+    Berlin reads ``2026-11-19T23:00:00Z`` and by someone in Los Angeles ``2026-11-20T08:00:00Z``
+    (plannerTask's dueDateTime is an Edm.DateTimeOffset; Graph keeps the instant it is given)."""
     if day is None:
         return None
-    return f"{day.isoformat()}T08:00:00Z"
+    midnight = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+    return _stamp(midnight.astimezone(UTC))
 
 
 # -- the WSGI app ----------------------------------------------------------------------------------
@@ -367,6 +376,8 @@ def _patch_task(
 
 # -- demo data -------------------------------------------------------------------------------------
 DEMO_GROUP_ID = "1f4c3a2b-7d6e-4b8a-9c0d-2e1f3a4b5c6d"
+#: where the demo team sets its Planner dates from (all within 12 hours of one another)
+DEMO_ZONES = ("America/New_York", "America/Los_Angeles", "Europe/London", "Pacific/Honolulu", "Europe/Berlin")
 
 
 def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None) -> dict[str, str]:
@@ -376,6 +387,10 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
 
     def user(i: int) -> str:
         return user_cycle[i % len(user_cycle)]
+
+    def zone(i: int) -> str:
+        # The team sets dates from several offices: Planner stores each one's local midnight.
+        return DEMO_ZONES[i % len(DEMO_ZONES)]
 
     plans: dict[str, str] = {}
     plan = data.add_plan(
@@ -427,6 +442,7 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
             description=f"{title} for the case management modernization." if index % 3 == 0 else "",
             priority=1 if "Go-live" in title else 5,
             created_by=user(0),
+            set_in=zone(index),
         )
     plan2 = data.add_plan(DEMO_GROUP_ID, "Network Refresh", plan_id="NETplanAAAAAAAAAAAAAAAAAAAAA"[:28])
     plans["Network Refresh"] = plan2
@@ -442,6 +458,7 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
             due=start + timedelta(days=15 * index + 20),
             assignees=[user(index + 2)],
             created_by=user(0),
+            set_in=zone(index + 2),
         )
     return plans
 
