@@ -21,7 +21,7 @@ Planner has no costs, effort or baselines: pmsync's own baselines carry them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -41,12 +41,13 @@ from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
 from pmsync.microsoft.checks import sign_in_check
 from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, date_only_day, odata_day, odata_moment
-from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
+from pmsync.microsoft.people import GraphPeople
+from pmsync.model import Issue, Project, Risk, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "planner"
 PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
 #: bump when the normalization below changes, so the next run rewrites every record
-NORMALIZATION_VERSION = 2  # 2: dates read in the agency's time zone
+NORMALIZATION_VERSION = 3  # 2: dates read in the agency's time zone; 3: people and labels by name
 
 
 class PlannerConfig(MicrosoftAppSettings):
@@ -66,6 +67,8 @@ class PlannerConfig(MicrosoftAppSettings):
             raise ValueError("give group_ids (Microsoft 365 groups whose plans to read) or plan_ids")
         return self
 
+
+LabelRole = Literal["tag", "risk", "issue", "ignore"]
 
 _DEFAULT_STATUS: dict[StatusCategory, str] = {
     "not_started": "Not started",
@@ -89,6 +92,9 @@ class PlannerMapping(BaseModel):
     projects: dict[str, str] = Field(default_factory=dict)
     #: tasks whose title starts with one of these are milestones
     milestone_prefixes: list[str] = Field(default_factory=list)
+    #: Planner label name → what it marks: ``tag`` (a label on the work item, the default for labels
+    #: not listed), ``risk`` or ``issue`` (the task is also a RAID risk / issue), ``ignore``
+    labels: dict[str, LabelRole] = Field(default_factory=dict)
 
 
 class PlannerConnector:
@@ -176,6 +182,7 @@ class PlannerConnector:
 
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
         prints = ScopeFingerprints(cursor.get("plans"))
+        self.people = GraphPeople(self.client, source=self.source)  # names cached for this run
         mapping = self.mapping
         read: set[str] = set()
         for plan in self._plans():
@@ -208,8 +215,17 @@ class PlannerConnector:
         plan_id = str(plan["id"])
         project = self._project_key(plan, mapping)
         # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
+        # The plan's label names shape its tasks too: renaming a label rewrites them.
+        plan_details = self.client.get_json(
+            f"planner/plans/{plan_id}/details", record=f"plan {plan_id} details"
+        )
+        label_names = {
+            str(key): str(value)
+            for key, value in (plan_details.get("categoryDescriptions") or {}).items()
+            if isinstance(value, str) and value and not str(key).startswith("@")
+        }
         shaping = fingerprint(
-            NORMALIZATION_VERSION, mapping.model_dump_json(), project, self.context.time_zone
+            NORMALIZATION_VERSION, mapping.model_dump_json(), project, self.context.time_zone, label_names
         )
         prints.begin(scope)
         plan_ref = self.ref(plan_id)
@@ -231,13 +247,22 @@ class PlannerConnector:
         # Changed tasks wait here until 20 of them can fetch their details in one Graph batch.
         changed: list[tuple[dict[str, Any], str]] = []
 
-        def flush() -> Iterator[WorkItem]:
+        def flush() -> Iterator[ExtractItem]:
             paths = [f"planner/tasks/{task['id']}/details" for task, _ in changed]
             details = dict(self.client.get_batch(paths, record=f"plan {plan_id} task details"))
+            self.people.resolve(user for task, _ in changed for user in task.get("assignments") or {})
             for (task, bucket), path in zip(changed, paths, strict=True):
-                yield self.work_item(
-                    task, details[path], bucket=bucket, project=project, scope=scope, mapping=mapping
+                item = self.work_item(
+                    task,
+                    details[path],
+                    bucket=bucket,
+                    project=project,
+                    scope=scope,
+                    mapping=mapping,
+                    label_names=label_names,
                 )
+                yield item
+                yield from self.raid_records(task, item, label_names, mapping)
             changed.clear()
 
         for task in self.client.items(f"planner/plans/{plan_id}/tasks", record=f"plan {plan_id} tasks"):
@@ -252,6 +277,8 @@ class PlannerConnector:
                     yield from flush()
             else:
                 yield Seen("work_item", self.ref(str(task_id)))
+                for role in sorted(self._raid_roles(task, label_names, mapping)):
+                    yield Seen(role, self.ref(f"{task_id}#{role}"))
         if changed:
             yield from flush()
         prints.complete(scope)
@@ -266,6 +293,7 @@ class PlannerConnector:
         project: str | None,
         scope: str,
         mapping: PlannerMapping,
+        label_names: dict[str, str] | None = None,
     ) -> WorkItem:
         task_id = str(task["id"])
         try:
@@ -283,7 +311,14 @@ class PlannerConnector:
         category: StatusCategory = (
             "done" if percent >= 100 else "in_progress" if percent > 0 else "not_started"
         )
-        assignees = sorted(str(user) for user in (task.get("assignments") or {}))
+        people: GraphPeople | None = getattr(self, "people", None)
+        ids = sorted(str(user) for user in (task.get("assignments") or {}))
+        assignees = [people.name(user) if people else user for user in ids]
+        tags = [
+            name
+            for name in self._label_names(task, label_names or {})
+            if mapping.labels.get(name, "tag") == "tag"
+        ]
         checklist = [c for c in (details.get("checklist") or {}).values() if isinstance(c, dict)]
         title = str(task.get("title") or task_id)
         custom: dict[str, str | int | float | bool | None] = {
@@ -292,6 +327,8 @@ class PlannerConnector:
             "checklist_items": len(checklist),
             "checklist_done": sum(1 for c in checklist if c.get("isChecked")),
             "has_description": bool(details.get("description")),
+            # the Entra object ids behind the names (names can repeat; ids cannot)
+            "assignee_ids": ",".join(ids) or None,
         }
         # Start and due are dates kept as the setter's local midnight; completion is a real instant.
         due = date_only_day(task.get("dueDateTime"), self.zone)
@@ -312,9 +349,58 @@ class PlannerConnector:
             percent_complete=percent,
             assignee=assignees[0] if assignees else None,
             resources=tuple(assignees),
-            labels=(bucket,) if bucket else (),
+            labels=((bucket,) if bucket else ()) + tuple(tags),
             custom=custom,
         )
+
+    # -- labels and RAID markers ---------------------------------------------------------------
+    @staticmethod
+    def _label_names(task: dict[str, Any], label_names: dict[str, str]) -> list[str]:
+        """The names of the labels applied to ``task`` (``appliedCategories``: category1..25 → True),
+        named by the plan's ``categoryDescriptions``; an unnamed label is called by its category."""
+        applied = task.get("appliedCategories") or {}
+        keys = sorted((str(k) for k, on in applied.items() if on is True), key=_category_number)
+        return [label_names.get(key, key) for key in keys]
+
+    def _raid_roles(
+        self, task: dict[str, Any], label_names: dict[str, str], mapping: PlannerMapping
+    ) -> set[str]:
+        roles: set[str] = {mapping.labels.get(name, "tag") for name in self._label_names(task, label_names)}
+        return roles & {"risk", "issue"}
+
+    def raid_records(
+        self, task: dict[str, Any], item: WorkItem, label_names: dict[str, str], mapping: PlannerMapping
+    ) -> Iterator[Risk | Issue]:
+        """A task labelled as a risk or an issue (``labels:`` in the mapping) is also that RAID record,
+        kept in step with the task: same title, owner, status and due date."""
+        task_id = str(task["id"])
+        for role in sorted(self._raid_roles(task, label_names, mapping)):
+            ref = self.ref(f"{task_id}#{role}")
+            if role == "risk":
+                yield Risk(
+                    source=ref,
+                    project=item.project,
+                    scope=item.scope,
+                    title=item.name,
+                    owner=item.assignee,
+                    status=item.status,
+                    status_category=item.status_category,
+                    due=item.due,
+                )
+            else:
+                priority = item.custom.get("priority")
+                yield Issue(
+                    source=ref,
+                    project=item.project,
+                    scope=item.scope,
+                    title=item.name,
+                    owner=item.assignee,
+                    status=item.status,
+                    status_category=item.status_category,
+                    due=item.due,
+                    priority=str(priority) if priority else None,
+                    resolved_on=item.actual_finish,
+                )
 
 
 def _priority_label(value: Any, mapping: PlannerMapping) -> str | None:
@@ -324,3 +410,9 @@ def _priority_label(value: Any, mapping: PlannerMapping) -> str | None:
         if value <= bound:
             return label
     return None
+
+
+def _category_number(key: str) -> int:
+    """``category7`` → 7 (Planner's label slots), for a stable label order."""
+    digits = key.removeprefix("category")
+    return int(digits) if digits.isdigit() else 0

@@ -51,7 +51,7 @@ def plan_id(ms: MicrosoftSandbox, title: str) -> str:
 
 
 def details_requests(ms: MicrosoftSandbox) -> int:
-    return sum(1 for _, path in ms.graph.faults.requests if path.endswith("/details"))
+    return sum(1 for _, path in ms.graph.faults.requests if "/tasks/" in path and path.endswith("/details"))
 
 
 def test_first_run_reads_plans_tasks_details_and_assignments(ms):
@@ -88,7 +88,8 @@ def test_second_run_writes_only_what_changed(ms):
 
     items, cursor = run(conn, cursor)
     assert not [i for i in items if isinstance(i, WorkItem | Project)]
-    assert len([i for i in items if isinstance(i, Seen)]) == CMM_TASKS + NET_TASKS + 2
+    # tasks, plans, and the RAID records of the three tasks labelled Risk or Blocked
+    assert len([i for i in items if isinstance(i, Seen)]) == CMM_TASKS + NET_TASKS + 2 + 3
     assert details_requests(ms) == 0
 
     planner = ms.graph_state.planner
@@ -244,8 +245,9 @@ def test_details_come_in_graph_batches_and_throttled_inner_requests_are_retried(
     assert len([i for i in items if isinstance(i, WorkItem)]) == CMM_TASKS + NET_TASKS
     assert ms.graph.faults.served() == 1
     outer = len(ms.graph.faults.requests) - ms.graph_state.batched_requests
-    # group plans, then per plan: buckets, tasks, one batch of details; plus the throttled batch again
-    assert outer == 1 + 2 * 3 + 1
+    # group plans, then per plan: its details (label names), buckets, tasks, one batch of task details;
+    # one batch of user names (the second plan's people are already known); the throttled batch again
+    assert outer == 1 + 2 * 4 + 1 + 1
 
 
 def test_editing_the_mapping_rewrites_every_task(ms, tmp_path):
@@ -307,3 +309,72 @@ def test_a_completion_instant_is_the_agency_s_day(ms):
     [item] = [i for i in run(conn)[0] if isinstance(i, WorkItem) and i.source.external_id == task]
 
     assert item.actual_finish == date(2026, 11, 20)
+
+
+def test_assignees_are_named_through_one_graph_batch_per_run(ms):
+    items, _ = run(connector(ms))
+    tasks = {i.name: i for i in items if isinstance(i, WorkItem)}
+    names = {u.display_name for u in ms.identity_state.users.values()}
+    ids = {u.object_id: u.display_name for u in ms.identity_state.users.values()}
+
+    for task in tasks.values():
+        assert set(task.resources) <= names
+        assert [ids[i] for i in str(task.custom["assignee_ids"]).split(",")] == list(task.resources)
+    user_lookups = [p for _, p in ms.graph.faults.requests if p.startswith("/v1.0/users/")]
+    assert len(user_lookups) == len(ids)  # each person asked once, inside $batch requests
+    assert ms.graph_state.batched_requests >= len(ids)
+
+
+def test_without_the_user_permission_people_keep_their_ids_and_the_sync_goes_on(ms, caplog):
+    for roles in ms.identity_state.apps[DEMO_CLIENT_ID].roles.values():
+        roles.discard("User.ReadBasic.All")
+    items, _ = run(connector(ms))
+    ids = {u.object_id for u in ms.identity_state.users.values()}
+    tasks = [i for i in items if isinstance(i, WorkItem)]
+    assert len(tasks) == CMM_TASKS + NET_TASKS
+    assert all(set(t.resources) <= ids for t in tasks)
+    assert "User.ReadBasic.All" in caplog.text
+    # refused once, not once per plan
+    assert len([p for _, p in ms.graph.faults.requests if p.startswith("/v1.0/users/")]) <= 20
+
+
+def test_labels_become_tags_and_raid_markers_through_the_mapping(ms):
+    from pmsync.model import Issue, Risk
+
+    items, cursor = run(connector(ms))
+    tasks = {i.name: i for i in items if isinstance(i, WorkItem)}
+    risks = {i.title: i for i in items if isinstance(i, Risk)}
+    issues = {i.title: i for i in items if isinstance(i, Issue)}
+
+    assert tasks["Interface to payment system"].labels == ("Build", "Security")  # Risk is not a tag
+    assert set(risks) == {"Data migration scripts", "Interface to payment system"}
+    assert set(issues) == {"User acceptance testing"}
+    risk = risks["Data migration scripts"]
+    task = tasks["Data migration scripts"]
+    assert (risk.project, risk.owner, risk.due, risk.status) == (
+        task.project,
+        task.assignee,
+        task.due,
+        task.status,
+    )
+
+    # The label is taken off in Planner: the risk disappears with the next complete read of the plan.
+    planner = ms.graph_state.planner
+    task_id = task.source.external_id
+    planner.update_task(task_id, appliedCategories={})
+    items, _ = run(connector(ms), cursor)
+    assert not [i for i in items if isinstance(i, Risk) and i.title == "Data migration scripts"]
+    assert Seen("risk", risk.source) not in items
+
+
+def test_renaming_a_label_rewrites_the_plan_s_tasks(ms):
+    conn = connector(ms)
+    _, cursor = run(conn)
+    plan = plan_id(ms, "Case Management Modernization")
+    ms.graph_state.planner.name_labels(plan, {3: "Cyber"})
+
+    items, _ = run(conn, cursor)
+
+    rewritten = {i.name: i for i in items if isinstance(i, WorkItem)}
+    assert len(rewritten) == CMM_TASKS
+    assert rewritten["Role-based access model"].labels == ("Build", "Cyber")

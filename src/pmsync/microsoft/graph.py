@@ -292,13 +292,14 @@ class ODataClient:
             yield from page
 
     def get_batch(
-        self, paths: Sequence[str], *, record: str | None = None
+        self, paths: Sequence[str], *, record: str | None = None, missing_ok: bool = False
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """``(path, body)`` for each GET of ``paths`` (relative to the version root, e.g.
         ``planner/tasks/{id}/details``), in order, sent as Graph JSON batches of up to 20.
 
         An inner request throttled or failing transiently is sent again, in the next batch, after the
-        longest Retry-After among them; any other inner failure raises its pmsync error.
+        longest Retry-After among them; any other inner failure raises its pmsync error, except a 404
+        with ``missing_ok`` (a lookup of something that may be gone), whose body is ``{}``.
         """
         for start in range(0, len(paths), BATCH_LIMIT):
             chunk = list(paths[start : start + BATCH_LIMIT])
@@ -327,6 +328,9 @@ class ODataClient:
                     status, body = int(item.get("status", 0)), item.get("body")
                     if 200 <= status < 300 and isinstance(body, dict):
                         bodies[pending[index]] = body
+                        continue
+                    if status == 404 and missing_ok:
+                        bodies[pending[index]] = {}
                         continue
                     if status == 401 and _NO_PERMISSION_TEXT in str(body):
                         raise self.no_permission_error(_inner_message(body), pending[index])

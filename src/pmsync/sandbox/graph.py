@@ -2,6 +2,7 @@
 
 - ``POST /v1.0/$batch`` → :mod:`pmsync.sandbox.graph_batch` (JSON batching, up to 20 inner requests);
 - ``/v1.0/groups/{id}/planner/plans`` and ``/v1.0/planner/...`` → :mod:`pmsync.sandbox.graph_planner`;
+- ``/v1.0/users/{id}`` → :mod:`pmsync.sandbox.graph_users` (names for Planner's user ids);
 - ``/v1.0/sites/...``, ``/v1.0/drives/...`` and the pre-authenticated ``/_sandbox/sharepoint/...``
   upload/download URLs → the SharePoint app from :mod:`pmsync.sandbox.graph_sharepoint`
   (``make_sharepoint_app(SharePointState)``), its data on ``state.sharepoint``. This module checks the
@@ -175,8 +176,10 @@ def _mount_sharepoint(state: GraphState) -> WSGIApp | None:
 def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
     """Graph v1.0 as a WSGI app; ``base_url()`` gives the server's public https URL."""
     from pmsync.sandbox.graph_planner import make_planner_app
+    from pmsync.sandbox.graph_users import make_users_app
 
     planner = make_planner_app(state)
+    users = make_users_app(state)
     sharepoint = _mount_sharepoint(state)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -191,6 +194,8 @@ def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
             path.startswith(f"{GRAPH_PREFIX}/groups/") and "/planner/" in path
         ):
             return planner(environ, start_response)
+        if path.startswith(f"{GRAPH_PREFIX}/users/"):
+            return users(environ, start_response)
         if sharepoint is not None and path.startswith(
             (f"{GRAPH_PREFIX}/sites", f"{GRAPH_PREFIX}/drives", f"{GRAPH_PREFIX}/drive")
         ):

@@ -66,6 +66,8 @@ class PlannerData:
         self.buckets: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.details: dict[str, dict[str, Any]] = {}
+        #: plannerPlanDetails per plan: its label names (categoryDescriptions)
+        self.plan_details: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, int] = {}
         self._lock = threading.RLock()
 
@@ -100,8 +102,27 @@ class PlannerData:
                     "url": f"https://graph.microsoft.com/v1.0/groups/{group_id}",
                 },
             }
+            self.plan_details[plan_id] = {
+                "sharedWith": {},
+                "categoryDescriptions": {f"category{n}": None for n in range(1, 26)},
+                "id": plan_id,
+            }
             self._bump(plan_id)
+            self._bump(f"plandetails:{plan_id}")
         return plan_id
+
+    def name_labels(self, plan_id: str, names: dict[int, str | None]) -> None:
+        """Name the plan's labels (Planner's 25 categories), as a plan member does in the UI."""
+        with self._lock:
+            descriptions = self.plan_details[plan_id]["categoryDescriptions"]
+            for number, name in names.items():
+                descriptions[f"category{number}"] = name
+            self._bump(f"plandetails:{plan_id}")
+
+    def details_of_plan(self, plan_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            details = self.plan_details.get(plan_id)
+            return None if details is None else self._with_etag(f"plandetails:{plan_id}", details)
 
     def add_bucket(self, plan_id: str, name: str, *, bucket_id: str | None = None) -> str:
         bucket_id = bucket_id or _planner_id()
@@ -132,6 +153,7 @@ class PlannerData:
         priority: int = 5,
         created_by: str | None = None,
         set_in: str = "UTC",
+        labels: Iterable[int] = (),
     ) -> str:
         """A task; ``set_in`` is the IANA time zone of the person who set its dates (Planner keeps
         a date as the midnight that began it there, see :func:`_date_stamp`)."""
@@ -160,7 +182,7 @@ class PlannerData:
                 "conversationThreadId": None,
                 "id": task_id,
                 "createdBy": _identity(created_by),
-                "appliedCategories": {},
+                "appliedCategories": {f"category{n}": True for n in labels},
                 "assignments": {
                     user: {
                         "@odata.type": "#microsoft.graph.plannerAssignment",
@@ -260,6 +282,7 @@ def _date_stamp(day: date | None, zone: str = "UTC") -> str | None:
 _ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("group_plans", re.compile(r"^/v1\.0/groups/(?P<id>[^/]+)/planner/plans$")),
     ("plan", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)$")),
+    ("plan_details", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)/details$")),
     ("plan_buckets", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)/buckets$")),
     ("plan_tasks", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)/tasks$")),
     ("task", re.compile(r"^/v1\.0/planner/tasks/(?P<id>[^/]+)$")),
@@ -319,6 +342,12 @@ def make_planner_app(state: GraphState) -> WSGIApp:
             if plans is None:
                 return not_found("group", entity_id)
             return graph_json(200, _page(state, request, plans, "planner/plans"))
+        if name == "plan_details":
+            details = data.details_of_plan(entity_id)
+            if details is None:
+                return not_found("plan", entity_id)
+            context = "https://graph.microsoft.com/v1.0/$metadata#planner/plans('{}')/details/$entity"
+            return graph_json(200, {"@odata.context": context.format(entity_id), **details})
         if name in ("plan", "plan_buckets", "plan_tasks"):
             plan = data.plan(entity_id)
             if plan is None:
@@ -397,6 +426,9 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
         DEMO_GROUP_ID, "Case Management Modernization", plan_id="CMMplanAAAAAAAAAAAAAAAAAAAAA"[:28]
     )
     plans["Case Management Modernization"] = plan
+    data.name_labels(plan, {1: "Risk", 2: "Blocked", 3: "Security"})
+    #: task index → its labels (category numbers)
+    labelled = {4: (1,), 5: (1, 3), 6: (3,), 8: (2,)}
     stages = ["Discovery", "Build", "Test", "Deploy"]
     buckets = {name: data.add_bucket(plan, name) for name in stages}
     start = today - timedelta(days=60)
@@ -443,6 +475,7 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
             priority=1 if "Go-live" in title else 5,
             created_by=user(0),
             set_in=zone(index),
+            labels=labelled.get(index, ()),
         )
     plan2 = data.add_plan(DEMO_GROUP_ID, "Network Refresh", plan_id="NETplanAAAAAAAAAAAAAAAAAAAAA"[:28])
     plans["Network Refresh"] = plan2
@@ -503,6 +536,8 @@ def iter_entity_names() -> Iterator[tuple[str, set[str]]]:
     )
     yield "plannerPlan", _props(data.plan(plan))
     yield "plannerPlanContainer", set(data.plans[plan]["container"])
+    yield "plannerPlanDetails", _props(data.details_of_plan(plan))
+    yield "plannerCategoryDescriptions", set(data.plan_details[plan]["categoryDescriptions"])
     yield "plannerBucket", _props(data.buckets_of(plan)[0])
     full = data.task(task)
     yield "plannerTask", _props(full)

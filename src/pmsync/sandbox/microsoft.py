@@ -49,7 +49,7 @@ from pmsync.sandbox.tls import generate_sandbox_tls
 
 DEMO_CLIENT_ID = "4a1e7c2d-5b3f-4e6a-8d9c-0f1e2d3c4b5a"
 DEMO_PUBLIC_CLIENT_ID = "9b8a7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
-GRAPH_APP_ROLES = {"Tasks.Read.All", "Group.Read.All", "Sites.ReadWrite.All"}
+GRAPH_APP_ROLES = {"Tasks.Read.All", "Group.Read.All", "Sites.ReadWrite.All", "User.ReadBasic.All"}
 #: the sandbox Kubernetes cluster's OIDC issuer and pmsync's service account in it
 KUBERNETES_ISSUER = "https://oidc.sandbox-aks.example/8f1c2b6e-3d4a-4c5b-9e7f-1a2b3c4d5e6f/"
 KUBERNETES_SUBJECT = "system:serviceaccount:pmo:pmsync"
