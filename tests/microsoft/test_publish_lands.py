@@ -221,3 +221,16 @@ def test_an_app_without_admin_consent_is_told_which_permission_without_a_retry_l
     assert ms.identity_state.tokens_issued[DEMO_CLIENT_ID] == 1  # no fresh token asked for in vain
     graph_calls = [p for _, p in ms.graph.faults.requests if not p.startswith(UPLOAD_PREFIX)]
     assert len(graph_calls) == 1
+
+
+def test_a_folder_create_whose_answer_was_lost_is_found_not_duplicated(ms, sharepoint, store, tmp_path):
+    config = write_config(ms, tmp_path)
+    ms.graph.faults.add(Truncate(keep=10), method="POST", path_prefix="/v1.0/drives/", times=1)
+    file = ReportFile(path=workbook(tmp_path / "out" / "report.xlsx"), period="2026-11")
+
+    [result] = run(config, store, [file], sleep=lambda s: None)
+
+    assert ms.graph.faults.served() == 1 and result.action == "created"
+    drive = next(iter(sharepoint.drives.values()))
+    oversight = [i for i in sharepoint.children(drive.root_id) if i.name.startswith("Oversight")]
+    assert [i.name for i in oversight] == ["Oversight"]
