@@ -8,7 +8,13 @@ a ``$skiptoken``), as Dataverse pages. Each row carries ``@odata.etag`` (its row
 
 Tokens must be issued for the environment URL (``https://<org>.crm.dynamics.com/.default`` in real
 life, the sandbox URL here), and the app must be an *application user* of the environment, otherwise
-Dataverse answers 403 with its privilege error. ``msdyn_progress`` is a fraction (0..1).
+Dataverse answers 403 with its privilege error. ``msdyn_progress`` is a fraction (0..1) unless
+``progress_max`` is 100 (an environment customised to keep percents); either way the column's
+metadata (``EntityDefinitions(LogicalName='msdyn_projecttask')/Attributes(LogicalName='msdyn_progress')``)
+says which, as does ``msdyn_linktype``'s option set for dependency link types (``link_labels``).
+Beyond the schedule it serves the people around it: ``systemusers`` (the project manager),
+``bookableresources``, ``msdyn_projectteams`` (team members) and ``msdyn_resourceassignments`` (who
+works on which task), and ``msdyn_projectbuckets``.
 """
 
 from __future__ import annotations
@@ -34,7 +40,23 @@ ENTITY_SETS = {
     "msdyn_projects": ("msdyn_project", "msdyn_projectid"),
     "msdyn_projecttasks": ("msdyn_projecttask", "msdyn_projecttaskid"),
     "msdyn_projecttaskdependencies": ("msdyn_projecttaskdependency", "msdyn_projecttaskdependencyid"),
+    "msdyn_projectbuckets": ("msdyn_projectbucket", "msdyn_projectbucketid"),
+    "msdyn_projectteams": ("msdyn_projectteam", "msdyn_projectteamid"),
+    "msdyn_resourceassignments": ("msdyn_resourceassignment", "msdyn_resourceassignmentid"),
+    "bookableresources": ("bookableresource", "bookableresourceid"),
+    "systemusers": ("systemuser", "systemuserid"),
 }
+#: the option labels of msdyn_linktype, as the environment's metadata names them
+LINK_LABELS = {
+    192350000: "Finish-to-Start",
+    192350001: "Start-to-Start",
+    192350002: "Finish-to-Finish",
+    192350003: "Start-to-Finish",
+}
+_METADATA = re.compile(
+    r"^EntityDefinitions\(LogicalName='(?P<entity>\w+)'\)/Attributes\(LogicalName='(?P<attribute>\w+)'\)"
+    r"(?:/Microsoft\.Dynamics\.CRM\.(?P<cast>\w+))?$"
+)
 #: msdyn_linktype option values (Finish-to-Start etc.) as the sandbox stores them
 LINK_TYPES = {"FS": 192350000, "SS": 192350001, "FF": 192350002, "SF": 192350003}
 MAX_PAGE = 5000  # Dataverse's own maximum page size
@@ -79,6 +101,11 @@ class DataverseState:
         #: client ids with an application user (and a security role that can read projects)
         self.application_users: set[str] = set()
         self.rows: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in ENTITY_SETS}
+        #: msdyn_progress's range in this environment: 1 (a fraction, Project for the web) or 100 (an
+        #: environment customised to keep percents); the column's metadata says which
+        self.progress_max = 1.0
+        #: msdyn_linktype option value → label, as the environment's option set defines them
+        self.link_labels: dict[int, str] = dict(LINK_LABELS)
         self._version = 1_000_000
         self._lock = threading.RLock()
 
@@ -139,6 +166,7 @@ class DataverseState:
         milestone: bool = False,
         task_id: str | None = None,
         wbs: str | None = None,
+        bucket: str | None = None,
     ) -> str:
         task_id = task_id or str(uuid.uuid4())
         with self._lock:
@@ -161,14 +189,111 @@ class DataverseState:
                     "msdyn_effort": effort,
                     "msdyn_effortcompleted": round(effort * progress, 2),
                     "msdyn_effortremaining": round(effort * (1 - progress), 2),
-                    "msdyn_progress": progress,
+                    "msdyn_progress": round(progress * self.progress_max, 4),
                     "msdyn_summary": summary,
+                    "_msdyn_projectbucket_value": bucket,
                     "msdyn_ismilestone": milestone,
                     "statecode": 0,
                     "createdon": _when(clock.now()),
                 }
             )
         return task_id
+
+    def add_user(self, full_name: str, email: str, *, user_id: str | None = None) -> str:
+        """A Dataverse user (``systemuser``) with its bookable resource; returns the user id."""
+        user_id = user_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"systemuser/{email}"))
+        with self._lock:
+            self.rows["systemusers"][user_id] = self._stamp(
+                {"systemuserid": user_id, "fullname": full_name, "internalemailaddress": email}
+            )
+            resource_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bookableresource/{email}"))
+            self.rows["bookableresources"][resource_id] = self._stamp(
+                {
+                    "bookableresourceid": resource_id,
+                    "name": full_name,
+                    "resourcetype": 3,
+                    "_userid_value": user_id,
+                }
+            )
+        return user_id
+
+    def add_generic_resource(self, name: str) -> str:
+        """A bookable resource that is not a user (a contractor role, a generic resource)."""
+        resource_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bookableresource/{name}"))
+        with self._lock:
+            self.rows["bookableresources"][resource_id] = self._stamp(
+                {"bookableresourceid": resource_id, "name": name, "resourcetype": 1, "_userid_value": None}
+            )
+        return resource_id
+
+    def add_bucket(self, project_id: str, name: str) -> str:
+        bucket_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bucket/{project_id}/{name}"))
+        with self._lock:
+            self.rows["msdyn_projectbuckets"][bucket_id] = self._stamp(
+                {"msdyn_projectbucketid": bucket_id, "msdyn_name": name, "_msdyn_project_value": project_id}
+            )
+        return bucket_id
+
+    def add_team_member(self, project_id: str, resource_id: str) -> str:
+        """A project team member: the project's link to a bookable resource, named after it."""
+        member_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"team/{project_id}/{resource_id}"))
+        with self._lock:
+            name = self.rows["bookableresources"][resource_id]["name"]
+            self.rows["msdyn_projectteams"][member_id] = self._stamp(
+                {
+                    "msdyn_projectteamid": member_id,
+                    "msdyn_name": name,
+                    "_msdyn_project_value": project_id,
+                    "_msdyn_bookableresourceid_value": resource_id,
+                }
+            )
+        return member_id
+
+    def assign(self, project_id: str, task_id: str, member_id: str) -> str:
+        """A resource assignment: a team member on a task (its own row; the task's etag stays)."""
+        assignment_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment/{task_id}/{member_id}"))
+        with self._lock:
+            member = self.rows["msdyn_projectteams"][member_id]
+            self.rows["msdyn_resourceassignments"][assignment_id] = self._stamp(
+                {
+                    "msdyn_resourceassignmentid": assignment_id,
+                    "msdyn_name": member["msdyn_name"],
+                    "_msdyn_projectid_value": project_id,
+                    "_msdyn_taskid_value": task_id,
+                    "_msdyn_projectteamid_value": member_id,
+                    "_msdyn_bookableresourceid_value": member["_msdyn_bookableresourceid_value"],
+                }
+            )
+        return assignment_id
+
+    def attribute_metadata(self, entity: str, attribute: str, expand: str) -> dict[str, Any] | None:
+        """``EntityDefinitions(LogicalName=...)/Attributes(LogicalName=...)`` for the two columns whose
+        meaning differs between environments: msdyn_progress's range and msdyn_linktype's options."""
+        if (entity, attribute) == ("msdyn_projecttask", "msdyn_progress"):
+            return {
+                "@odata.type": "#Microsoft.Dynamics.CRM.DecimalAttributeMetadata",
+                "LogicalName": attribute,
+                "MinValue": 0.0,
+                "MaxValue": self.progress_max,
+                "Precision": 2 if self.progress_max == 100 else 4,
+            }
+        if (entity, attribute) == ("msdyn_projecttaskdependency", "msdyn_linktype"):
+            body: dict[str, Any] = {
+                "@odata.type": "#Microsoft.Dynamics.CRM.PicklistAttributeMetadata",
+                "LogicalName": attribute,
+            }
+            if "OptionSet" in expand:
+                body["OptionSet"] = {
+                    "Options": [
+                        {
+                            "Value": value,
+                            "Label": {"UserLocalizedLabel": {"Label": label, "LanguageCode": 1033}},
+                        }
+                        for value, label in sorted(self.link_labels.items())
+                    ]
+                }
+            return body
+        return None
 
     def add_dependency(self, project_id: str, predecessor: str, successor: str, link: str = "FS") -> str:
         dep_id = str(uuid.uuid4())
@@ -252,6 +377,19 @@ class DataverseState:
                 [("User acceptance", 80, 100, 0.0, 200), ("Go-live", 120, 120, 0.0, 0)],
             ),
         ]
+        people = [
+            self.add_user("Pat Morgan", "pat.morgan@agency-sandbox.onmicrosoft.com"),
+            self.add_user("Lee Chen", "lee.chen@agency-sandbox.onmicrosoft.com"),
+            self.add_user("Sam Okafor", "sam.okafor@agency-sandbox.onmicrosoft.com"),
+        ]
+        self.update("msdyn_projects", project, _msdyn_projectmanager_value=people[0])
+        resources = [
+            next(r for r, v in self.rows["bookableresources"].items() if v["_userid_value"] == u)
+            for u in people
+        ]
+        resources.append(self.add_generic_resource("Contractor - forms developer"))
+        team = [self.add_team_member(project, r) for r in resources]
+        buckets = {name: self.add_bucket(project, name) for name in ("Governance", "Delivery")}
         sequence = 1.0
         previous: str | None = None
         for p_index, (phase, p_start, p_end, p_progress, tasks) in enumerate(phases, start=1):
@@ -283,8 +421,13 @@ class DataverseState:
                     milestone=effort == 0,
                     wbs=f"{p_index}.{t_index}",
                     task_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{phase}/{name}")),
+                    bucket=buckets["Governance" if phase == "Plan" else "Delivery"],
                 )
                 sequence += 1
+                if effort:
+                    self.assign(project, task, team[(p_index + t_index) % len(team)])
+                    if name == "Forms engine":
+                        self.assign(project, task, team[3])
                 if previous is not None:
                     self.add_dependency(project, previous, task, "FS")
                 previous = task
@@ -370,6 +513,17 @@ def make_dataverse_app(state: DataverseState, base_url: Callable[[], str]) -> WS
         if not request.path.startswith(API_PREFIX):
             return _error(404, "0x8006088a", f"Resource not found for the segment '{request.path}'.")
         segment = request.path[len(API_PREFIX) :]
+        metadata = _METADATA.match(segment)
+        if metadata is not None:
+            found = state.attribute_metadata(
+                metadata["entity"], metadata["attribute"], request.args.get("$expand", "")
+            )
+            if found is None:
+                return _error(404, "0x80040217", f"Could not find attribute {metadata['attribute']}")
+            context = (
+                f"{root}{API_PREFIX}$metadata#EntityDefinitions('{metadata['entity']}')/Attributes/$entity"
+            )
+            return _json(200, {"@odata.context": context, **found})
         row_match = _ROW.match(segment)
         entity_set = row_match.group("set") if row_match else segment
         if entity_set not in ENTITY_SETS:
