@@ -51,6 +51,9 @@ class GraphState:
         self.faults: FaultPlan | None = None
         #: requests answered inside a $batch (also listed in the fault plan's ``requests``)
         self.batched_requests = 0
+        #: when a list, every JSON response is kept here as (method, path, status, body): a test checks
+        #: each against Graph's v1.0 CSDL (inner $batch requests are recorded one by one)
+        self.recorded: list[tuple[str, str, int, Any]] | None = None
 
 
 def graph_error_body(code: str, message: str, request_id: str | None = None) -> dict[str, Any]:
@@ -187,7 +190,7 @@ def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
         path: str = environ.get("PATH_INFO", "")
         if path == f"{GRAPH_PREFIX}/$batch" and environ.get("REQUEST_METHOD") == "POST":
             batch = handle_batch(
-                Request(environ), app, state.faults, fault_error_body, graph_error, on_inner=count_inner
+                Request(environ), recording, state.faults, fault_error_body, graph_error, on_inner=count_inner
             )
             return batch(environ, start_response)
         if path.startswith(f"{GRAPH_PREFIX}/planner/") or (
@@ -211,4 +214,19 @@ def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
     def count_inner() -> None:
         state.batched_requests += 1
 
-    return app
+    def recording(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if state.recorded is None:
+            return app(environ, start_response)
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen.update(status=int(status[:3]), headers=dict(headers))
+            return start_response(status, headers, exc_info)
+
+        body = b"".join(app(environ, capture))
+        if "json" in str(seen.get("headers", {}).get("Content-Type", "")) and body:
+            method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+            state.recorded.append((method, path, seen["status"], json.loads(body)))
+        return [body]
+
+    return recording

@@ -363,7 +363,7 @@ def _library_fields(
         return json_response(_file_fields(item))
     if rest == "/listItem" and request.method == "GET":
         body: dict[str, Any] = {
-            "id": item.id,
+            "id": str(item.list_item_id),
             "@odata.etag": item.etag,
             "webUrl": _item_json(state, request, item)["webUrl"],
         }
@@ -374,7 +374,8 @@ def _library_fields(
 
 
 def _file_fields(item: DriveItem) -> dict[str, Any]:
-    return {"@odata.etag": item.etag, "FileLeafRef": item.name, **item.fields}
+    # fieldValueSet is an entity: it carries its list item's id (CSDL key), as SharePoint sends it
+    return {"@odata.etag": item.etag, "id": str(item.list_item_id), "FileLeafRef": item.name, **item.fields}
 
 
 # --- upload sessions -----------------------------------------------------------------------------

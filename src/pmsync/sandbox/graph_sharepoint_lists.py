@@ -35,7 +35,7 @@ def column_json(column: Column) -> dict[str, Any]:
         facet = {"text": {"allowMultipleLines": True}}
     elif column.type != "text":
         facet = {column.type: {}}
-    return {"name": column.name, "displayName": column.display_name or column.name,
+    return {"id": column.id, "name": column.name, "displayName": column.display_name or column.name,
             "indexed": column.indexed, **facet}  # fmt: skip
 
 

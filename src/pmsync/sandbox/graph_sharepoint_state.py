@@ -36,6 +36,8 @@ class Column:
     type: ColumnType = "text"
     indexed: bool = False
     display_name: str | None = None
+    #: columnDefinition's key (a GUID in SharePoint)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass
@@ -73,6 +75,8 @@ class DriveItem:
     content_version: int = 1
     versions: list[FileVersion] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
+    #: the file's row in the library's list: its listItem / fieldValueSet id ("1", "2", ...)
+    list_item_id: int = 0
 
     @property
     def etag(self) -> str:
@@ -316,6 +320,9 @@ class SharePointState:
         moment = now()
         if existing is None:
             item = DriveItem(self._new_item_id(), drive.id, parent.id, name, is_folder=False)
+            library = self.lists[drive.list_id]
+            item.list_item_id = library.next_item_id
+            library.next_item_id += 1
             item.content = self.stored_bytes(drive, item, content)
             item.versions.append(FileVersion("1.0", item.content, moment))
             self.items[item.id] = item
