@@ -39,6 +39,11 @@ _BAD_TOKEN_CODES = {"InvalidAuthenticationToken", "0x80072243"}
 _NO_PERMISSION_TEXT = "scp or roles claim"
 
 
+class ServiceRefused(AuthError):
+    """The service itself refused a signed-in call (401/403): a permission is missing, as opposed to
+    signing in having failed. Callers that can do without the answer (people's names) catch this."""
+
+
 class ODataClient:
     """Calls one OData service (Graph v1.0 or a Dataverse environment) as one app or user."""
 
@@ -126,7 +131,7 @@ class ODataClient:
             response.status_code == 401 and _graph_code(response) not in _BAD_TOKEN_CODES
         ):
             what = f"HTTP {response.status_code} from {response.request.method} {redact(response.url)}"
-            raise AuthError(
+            raise ServiceRefused(
                 f"{what}: {_graph_message(response)}",
                 source=self.source,
                 record=record,
@@ -138,7 +143,7 @@ class ODataClient:
         """The error for a token that carries no permission: what Entra does for an app whose
         application permissions were never admin-consented (it still issues a token, without
         ``roles``)."""
-        return AuthError(
+        return ServiceRefused(
             f"the app's token carries no permission at all, so the service refused it ({service_message}); "
             "the app registration's application permissions have not been granted admin consent",
             source=self.source,
@@ -374,7 +379,7 @@ class ODataClient:
                 text, source=self.source, record=path, retry_after=parse_retry_after(str(retry_after or ""))
             )
         if status in (401, 403):
-            return AuthError(text, source=self.source, record=path, hint=self.permission_hint)
+            return ServiceRefused(text, source=self.source, record=path, hint=self.permission_hint)
         return SourceDataError(text, source=self.source, record=path)
 
 

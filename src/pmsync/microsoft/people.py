@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from pmsync.errors import AuthError
-from pmsync.microsoft.graph import ODataClient
+from pmsync.microsoft.graph import ODataClient, ServiceRefused
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +36,9 @@ class GraphPeople:
             return
         paths = [f"users/{user_id}?$select=id,displayName,userPrincipalName" for user_id in missing]
         try:
+            # A sign-in failure (expired secret, revoked app) is not caught: the sync must stop on it.
             answers = dict(self.client.get_batch(paths, record="user names", missing_ok=True))
-        except AuthError as exc:
+        except ServiceRefused as exc:
             self.allowed = False
             log.warning(
                 "%s: people are shown by id, not name: Graph refused to read user profiles (%s); grant "
