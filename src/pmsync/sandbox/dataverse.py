@@ -32,6 +32,7 @@ from urllib.parse import quote, urlencode
 from werkzeug.wrappers import Request, Response
 
 from pmsync import clock
+from pmsync.sandbox.dataverse_people import LINK_LABELS, ProjectPeople
 from pmsync.sandbox.faults import WSGIApp
 from pmsync.sandbox.identity import IdentityState, InvalidBearer
 
@@ -47,12 +48,6 @@ ENTITY_SETS = {
     "systemusers": ("systemuser", "systemuserid"),
 }
 #: the option labels of msdyn_linktype, as the environment's metadata names them
-LINK_LABELS = {
-    192350000: "Finish-to-Start",
-    192350001: "Start-to-Start",
-    192350002: "Finish-to-Finish",
-    192350003: "Start-to-Finish",
-}
 _METADATA = re.compile(
     r"^EntityDefinitions\(LogicalName='(?P<entity>\w+)'\)/Attributes\(LogicalName='(?P<attribute>\w+)'\)"
     r"(?:/Microsoft\.Dynamics\.CRM\.(?P<cast>\w+))?$"
@@ -91,7 +86,7 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class DataverseState:
+class DataverseState(ProjectPeople):
     """Rows per entity set, the application users allowed in, and paging size."""
 
     def __init__(self, identity: IdentityState, *, page_size: int = 100) -> None:
@@ -198,102 +193,6 @@ class DataverseState:
                 }
             )
         return task_id
-
-    def add_user(self, full_name: str, email: str, *, user_id: str | None = None) -> str:
-        """A Dataverse user (``systemuser``) with its bookable resource; returns the user id."""
-        user_id = user_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"systemuser/{email}"))
-        with self._lock:
-            self.rows["systemusers"][user_id] = self._stamp(
-                {"systemuserid": user_id, "fullname": full_name, "internalemailaddress": email}
-            )
-            resource_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bookableresource/{email}"))
-            self.rows["bookableresources"][resource_id] = self._stamp(
-                {
-                    "bookableresourceid": resource_id,
-                    "name": full_name,
-                    "resourcetype": 3,
-                    "_userid_value": user_id,
-                }
-            )
-        return user_id
-
-    def add_generic_resource(self, name: str) -> str:
-        """A bookable resource that is not a user (a contractor role, a generic resource)."""
-        resource_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bookableresource/{name}"))
-        with self._lock:
-            self.rows["bookableresources"][resource_id] = self._stamp(
-                {"bookableresourceid": resource_id, "name": name, "resourcetype": 1, "_userid_value": None}
-            )
-        return resource_id
-
-    def add_bucket(self, project_id: str, name: str) -> str:
-        bucket_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bucket/{project_id}/{name}"))
-        with self._lock:
-            self.rows["msdyn_projectbuckets"][bucket_id] = self._stamp(
-                {"msdyn_projectbucketid": bucket_id, "msdyn_name": name, "_msdyn_project_value": project_id}
-            )
-        return bucket_id
-
-    def add_team_member(self, project_id: str, resource_id: str) -> str:
-        """A project team member: the project's link to a bookable resource, named after it."""
-        member_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"team/{project_id}/{resource_id}"))
-        with self._lock:
-            name = self.rows["bookableresources"][resource_id]["name"]
-            self.rows["msdyn_projectteams"][member_id] = self._stamp(
-                {
-                    "msdyn_projectteamid": member_id,
-                    "msdyn_name": name,
-                    "_msdyn_project_value": project_id,
-                    "_msdyn_bookableresourceid_value": resource_id,
-                }
-            )
-        return member_id
-
-    def assign(self, project_id: str, task_id: str, member_id: str) -> str:
-        """A resource assignment: a team member on a task (its own row; the task's etag stays)."""
-        assignment_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"assignment/{task_id}/{member_id}"))
-        with self._lock:
-            member = self.rows["msdyn_projectteams"][member_id]
-            self.rows["msdyn_resourceassignments"][assignment_id] = self._stamp(
-                {
-                    "msdyn_resourceassignmentid": assignment_id,
-                    "msdyn_name": member["msdyn_name"],
-                    "_msdyn_projectid_value": project_id,
-                    "_msdyn_taskid_value": task_id,
-                    "_msdyn_projectteamid_value": member_id,
-                    "_msdyn_bookableresourceid_value": member["_msdyn_bookableresourceid_value"],
-                }
-            )
-        return assignment_id
-
-    def attribute_metadata(self, entity: str, attribute: str, expand: str) -> dict[str, Any] | None:
-        """``EntityDefinitions(LogicalName=...)/Attributes(LogicalName=...)`` for the two columns whose
-        meaning differs between environments: msdyn_progress's range and msdyn_linktype's options."""
-        if (entity, attribute) == ("msdyn_projecttask", "msdyn_progress"):
-            return {
-                "@odata.type": "#Microsoft.Dynamics.CRM.DecimalAttributeMetadata",
-                "LogicalName": attribute,
-                "MinValue": 0.0,
-                "MaxValue": self.progress_max,
-                "Precision": 2 if self.progress_max == 100 else 4,
-            }
-        if (entity, attribute) == ("msdyn_projecttaskdependency", "msdyn_linktype"):
-            body: dict[str, Any] = {
-                "@odata.type": "#Microsoft.Dynamics.CRM.PicklistAttributeMetadata",
-                "LogicalName": attribute,
-            }
-            if "OptionSet" in expand:
-                body["OptionSet"] = {
-                    "Options": [
-                        {
-                            "Value": value,
-                            "Label": {"UserLocalizedLabel": {"Label": label, "LanguageCode": 1033}},
-                        }
-                        for value, label in sorted(self.link_labels.items())
-                    ]
-                }
-            return body
-        return None
 
     def add_dependency(self, project_id: str, predecessor: str, successor: str, link: str = "FS") -> str:
         dep_id = str(uuid.uuid4())
