@@ -196,3 +196,31 @@ def test_workload_identity_without_a_token_file_is_a_config_error(ms, monkeypatc
 def test_secretless_sign_ins_refuse_a_secret(ms):
     with pytest.raises(ValueError, match="managed_identity sign-in uses no app credential"):
         MicrosoftAppSettings.model_validate({**ms.settings(), "sign_in": "managed_identity"})
+
+
+def test_publish_non_interactive_exits_3_saying_sign_in_again(ms, tmp_path, monkeypatch):
+    from pmsync.sandbox.graph_sharepoint import seed_demo
+
+    monkeypatch.delenv("PMSYNC_NON_INTERACTIVE", raising=False)
+    seed_demo(ms.graph_state.sharepoint)
+    target = {
+        **keys(ms, client_id=ms.credentials.public_client_id, sign_in="device_code"),
+        "name": "committee",
+        "type": "sharepoint",
+        "site_url": "https://contoso.sharepoint.com/sites/PMO",
+        "token_cache_file": str(tmp_path / "cache.json"),
+    }
+    config = tmp_path / "pmsync.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"store": {"url": f"sqlite:///{tmp_path / 'pmsync.db'}"}, "publish": {"targets": [target]}}
+        ),
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.html"
+    report.write_text("<html></html>")
+
+    result = CliRunner().invoke(cli, ["--config", str(config), "--non-interactive", "publish", str(report)])
+
+    assert result.exit_code == 3, result.output
+    assert "sign in again:" in result.output and "FAILED" in result.output

@@ -72,6 +72,8 @@ class PublishResult(BaseModel):
     rewritten: bool = False
     #: the error, one line, when ``action`` is "failed" (nothing was recorded for it)
     error: str = ""
+    #: the exit code that error alone would give (3: configuration, or a person must sign in again)
+    error_exit: int = 0
 
     def line(self) -> str:
         if self.action == "failed":
@@ -88,8 +90,18 @@ class PublishResult(BaseModel):
         return f"{self.target}: {self.what}: {words}{extra}{where}"
 
     @classmethod
-    def failure(cls, target: str, what: str, error: Exception, content_hash: str = "") -> PublishResult:
-        return cls(target=target, what=what, action="failed", content_hash=content_hash, error=str(error))
+    def failure(
+        cls, target: str, what: str, error: Exception, content_hash: str = "", *, exit_code: int | None = None
+    ) -> PublishResult:
+        code = exit_code if exit_code is not None else int(getattr(error, "exit_code", 1))
+        return cls(
+            target=target,
+            what=what,
+            action="failed",
+            content_hash=content_hash,
+            error=str(error),
+            error_exit=code,
+        )
 
 
 class PublishIncomplete(PublishError):
@@ -102,6 +114,8 @@ class PublishIncomplete(PublishError):
         names = ", ".join(f"{r.target}: {r.what}" for r in failed[:5])
         more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
         everything = len(failed) == total
+        # Nothing published because of configuration or a needed sign-in: say so as those errors do (3).
+        blocked = everything and all(r.error_exit == 3 for r in failed)
         super().__init__(
             f"{len(failed)} of {total} publications failed: {names}{more}",
             hint="the lines above say why; run the same publish again once fixed (what was published is "
@@ -109,7 +123,7 @@ class PublishIncomplete(PublishError):
         )
         self.failed = failed
         if everything:
-            self.exit_code = 1
+            self.exit_code = 3 if blocked else 1
 
 
 class TargetUnavailable(PublishError):

@@ -106,9 +106,9 @@ def _skipped(
 ) -> Iterator[PublishResult]:
     reason = PublishError(f"not attempted: {exc.message}", source=target, hint=exc.hint)
     for file in files:
-        yield PublishResult.failure(target, file.target_name, reason)
+        yield PublishResult.failure(target, file.target_name, reason, exit_code=exc.exit_code)
     for row in rows:
-        yield PublishResult.failure(target, f"{row.project} {row.period}", reason)
+        yield PublishResult.failure(target, f"{row.project} {row.period}", reason, exit_code=exc.exit_code)
 
 
 def raise_if_incomplete(results: Sequence[PublishResult]) -> None:
