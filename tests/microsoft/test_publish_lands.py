@@ -234,3 +234,25 @@ def test_a_folder_create_whose_answer_was_lost_is_found_not_duplicated(ms, share
     drive = next(iter(sharepoint.drives.values()))
     oversight = [i for i in sharepoint.children(drive.root_id) if i.name.startswith("Oversight")]
     assert [i.name for i in oversight] == ["Oversight"]
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.xlsx"])
+def test_a_put_whose_answer_was_lost_adds_no_second_version(ms, sharepoint, store, tmp_path, name):
+    config = write_config(ms, tmp_path)
+    path = tmp_path / "out" / name
+    if name.endswith(".xlsx"):
+        workbook(path)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("<html>v1</html>")
+    [first] = run(config, store, [ReportFile(path=path, period="2026-11")])
+    if name.endswith(".xlsx"):
+        workbook(path, "late")
+    else:
+        path.write_text("<html>v2</html>")
+    ms.graph.faults.add(Truncate(keep=10), method="PUT", path_prefix="/v1.0/drives/", times=1)
+
+    [second] = run(config, store, [ReportFile(path=path, period="2026-11")], sleep=lambda s: None)
+
+    assert ms.graph.faults.served() == 1 and second.action == "new_version"
+    assert [v.id for v in sharepoint.items[first.item_id or ""].versions] == ["1.0", "2.0"]

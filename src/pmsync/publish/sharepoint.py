@@ -172,7 +172,13 @@ class SharePointPublisher:
             return self._unchanged(name, digest, existing.get("webUrl"), str(existing["id"]))
         conflict = "replace" if self.config.on_conflict == "version" else "rename"
         item, _status = self.uploader.upload(
-            file.path, drive_id=drive_id, parent_id=parent, name=name, size=digest.size, conflict=conflict
+            file.path,
+            drive_id=drive_id,
+            parent_id=parent,
+            name=name,
+            size=digest.size,
+            conflict=conflict,
+            before=existing,
         )
         self._check_item(item, existing, name)
         if FileDigest.of_file(file.path).sha256 != digest.sha256:
