@@ -224,3 +224,19 @@ def test_publish_non_interactive_exits_3_saying_sign_in_again(ms, tmp_path, monk
 
     assert result.exit_code == 3, result.output
     assert "sign in again:" in result.output and "FAILED" in result.output
+
+
+def test_managed_identity_off_azure_fails_fast_and_says_why(ms, monkeypatch):
+    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "IMDS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    # msal asks the VM's instance metadata service; here nothing listens there
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+    settings = MicrosoftAppSettings.model_validate(keys(ms, client_id=None, sign_in="managed_identity"))
+    started = time.monotonic()
+
+    with pytest.raises(AuthError) as caught:
+        token_provider(settings, source="planner").token(settings.graph_scope())
+
+    assert time.monotonic() - started < 15
+    assert "cannot reach the managed identity endpoint" in str(caught.value)
+    assert "managed identity assigned" in (caught.value.hint or "")

@@ -24,7 +24,7 @@ from typing import Any
 import msal
 import requests
 
-from pmsync.errors import AuthError, ConfigError, RetriableSourceError
+from pmsync.errors import AuthError, ConfigError
 from pmsync.http import make_session
 from pmsync.logs import redact, register_secret
 from pmsync.microsoft.credentials import resolve_path
@@ -82,7 +82,10 @@ class ManagedIdentityTokenProvider:
     def __init__(self, settings: MicrosoftAppSettings, *, source: str) -> None:
         self.settings = settings
         self.source = source
-        self.session = make_session(ca_bundle=settings.ca_bundle, timeout=settings.timeout_seconds)
+        # The identity endpoint is local to the machine: it answers at once or not at all (off Azure the
+        # VM address 169.254.169.254 leads nowhere), so a short timeout, and no retries, keep a
+        # misconfigured run from hanging.
+        self.session = make_session(ca_bundle=settings.ca_bundle, timeout=min(settings.timeout_seconds, 10.0))
         identity: Any = (
             msal.UserAssignedManagedIdentity(client_id=settings.client_id)
             if settings.client_id
@@ -104,7 +107,7 @@ class ManagedIdentityTokenProvider:
             try:
                 result = self.app.acquire_token_for_client(resource=resource)
             except requests.RequestException as exc:
-                raise RetriableSourceError(
+                raise AuthError(
                     f"cannot reach the managed identity endpoint for {self._which()}: "
                     f"{redact(str(exc))[:160]}",
                     source=self.source,
