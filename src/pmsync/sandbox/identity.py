@@ -3,16 +3,19 @@
 Routes (``{tenant}`` is the tenant GUID or its ``*.onmicrosoft.com`` domain):
 
 - ``GET  /{tenant}/v2.0/.well-known/openid-configuration`` — OpenID discovery (msal's first call);
-- ``POST /{tenant}/oauth2/v2.0/token`` — ``client_credentials`` with a client secret or a certificate
-  (``client_assertion`` JWT, RS256/PS256, ``x5t``/``x5t#S256``), the device-code grant and
-  ``refresh_token``;
-- ``POST /{tenant}/oauth2/v2.0/devicecode`` — starts a device-code sign-in.
+- ``POST /{tenant}/oauth2/v2.0/token`` — ``client_credentials`` with a client secret, a certificate
+  (``client_assertion`` JWT, RS256/PS256, ``x5t``/``x5t#S256``) or a federated token from a trusted
+  issuer (workload identity federation), the device-code grant and ``refresh_token``;
+- ``POST /{tenant}/oauth2/v2.0/devicecode`` — starts a device-code sign-in;
+- ``GET  /msi/token`` — the managed identity endpoint of "this machine" (App Service shape), see
+  :mod:`pmsync.sandbox.identity_secretless`.
 
 Failures use Entra's OAuth error JSON (``error``, ``error_description`` starting with ``AADSTS<n>:``,
 ``error_codes``): unknown tenant (90002), unknown app (700016), wrong secret (7000215), expired secret
 (7000222), bad or expired certificate (700027), missing admin consent in a delegated (device-code)
 sign-in (65001; an app-only token of an unconsented app is issued without ``roles``), unknown resource
-(500011), bad scope for client credentials (1002012). Throttling (429 + Retry-After) comes from the
+(500011), bad scope for client credentials (1002012), federated token from an untrusted issuer or
+subject (700211, 700213) or expired (700024). Throttling (429 + Retry-After) comes from the
 server's fault plan.
 
 Access tokens are JWTs signed (HS256) with a per-sandbox key; resource servers (Graph, Dataverse,
