@@ -39,13 +39,15 @@ from pmsync.errors import PmsyncError, SourceDataError
 from pmsync.mapping import load_mapping
 from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
-from pmsync.microsoft.checks import sign_in_check
+from pmsync.microsoft.checks import missing_permission, sign_in_check
 from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, date_only_day, odata_day, odata_moment
 from pmsync.microsoft.people import GraphPeople
 from pmsync.model import Issue, Project, Risk, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "planner"
 PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
+#: reading assignees' names (the first is the one to ask for)
+PEOPLE_PERMISSIONS = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 #: bump when the normalization below changes, so the next run rewrites every record
 NORMALIZATION_VERSION = 3  # 2: dates read in the agency's time zone; 3: people and labels by name
 
@@ -155,6 +157,17 @@ class PlannerConnector:
         results.append(signed_in)
         if token is None or signed_in.status != "ok":
             return results
+        lacking = missing_permission(token, PEOPLE_PERMISSIONS)
+        results.append(
+            CheckResult(
+                "people names",
+                "warn" if lacking else "ok",
+                f"{lacking}; assignees will be shown by id" if lacking else "user profiles can be read",
+                f"Entra admin center > App registrations > {self.config.client_id} > API permissions"
+                if lacking
+                else "",
+            )
+        )
         try:
             plans = list(self._plans())
         except PmsyncError as exc:

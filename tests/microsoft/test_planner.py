@@ -334,6 +334,8 @@ def test_without_the_user_permission_people_keep_their_ids_and_the_sync_goes_on(
     assert len(tasks) == CMM_TASKS + NET_TASKS
     assert all(set(t.resources) <= ids for t in tasks)
     assert "User.ReadBasic.All" in caplog.text
+    people = {r.name: r for r in connector(ms).check()}["people names"]
+    assert people.status == "warn" and "User.ReadBasic.All" in people.detail
     # refused once, not once per plan
     assert len([p for _, p in ms.graph.faults.requests if p.startswith("/v1.0/users/")]) <= 20
 
