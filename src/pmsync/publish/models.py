@@ -100,7 +100,8 @@ class PublishResult(BaseModel):
             what=what,
             action="failed",
             content_hash=content_hash,
-            error=str(error),
+            # printed as is: keep secrets (a pre-authenticated upload URL, a token) out of it
+            error=redact(str(error)),
             error_exit=code,
         )
 
