@@ -2,7 +2,15 @@
 
 Reads ``msdyn_projects`` (all active ones, or the configured ids), and per project its
 ``msdyn_projecttasks`` (WBS: ``msdyn_outlinelevel``, ``msdyn_displaysequence``, parent task; scheduled
-start/end, duration, effort, progress) and ``msdyn_projecttaskdependencies`` (predecessor links).
+start/end, duration, effort, progress), ``msdyn_projecttaskdependencies`` (predecessor links), its
+buckets (``msdyn_projectbuckets``), team (``msdyn_projectteams``) and resource assignments
+(``msdyn_resourceassignments``), so tasks carry their bucket and the names of the people (or generic
+resources) on them, and the project its manager's name (``systemusers``).
+
+Two things differ between environments and are read from the environment's own metadata once per
+run: whether ``msdyn_progress`` is a fraction (MaxValue 1, Project for the web) or a percent, and the
+option values of ``msdyn_linktype`` (their labels, "Finish-to-Start" ..., give FS/SS/FF/SF). The
+mapping can still pin either.
 Tokens are for the environment's own scope (``https://<org>.crm.dynamics.com/.default``); the app
 must be an *application user* of the environment with a security role that can read projects.
 
@@ -17,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,7 +48,7 @@ from pmsync.model import Dependency, DependencyType, Project, SourceRef, StatusC
 
 SYSTEM = "dataverse"
 #: bump when the normalization below changes, so the next run rewrites every record
-NORMALIZATION_VERSION = 1
+NORMALIZATION_VERSION = 3  # 2: dates in the agency's time zone; 3: people, buckets
 _PROJECT_FIELDS = (
     "msdyn_projectid,msdyn_subject,msdyn_description,msdyn_scheduledstart,msdyn_finish,msdyn_progress,"
     "msdyn_effort,msdyn_effortcompleted,msdyn_effortremaining,_msdyn_projectmanager_value,modifiedon"
@@ -47,7 +56,8 @@ _PROJECT_FIELDS = (
 _TASK_FIELDS = (
     "msdyn_projecttaskid,msdyn_subject,_msdyn_project_value,_msdyn_parenttask_value,msdyn_outlinelevel,"
     "msdyn_displaysequence,msdyn_wbsid,msdyn_scheduledstart,msdyn_scheduledend,msdyn_duration,msdyn_effort,"
-    "msdyn_effortcompleted,msdyn_effortremaining,msdyn_progress,msdyn_summary,msdyn_ismilestone,modifiedon"
+    "msdyn_effortcompleted,msdyn_effortremaining,msdyn_progress,msdyn_summary,msdyn_ismilestone,modifiedon,"
+    "_msdyn_projectbucket_value"
 )
 _DEPENDENCY_FIELDS = "_msdyn_predecessortask_value,_msdyn_successortask_value,msdyn_linktype"
 
@@ -75,6 +85,14 @@ _DEFAULT_STATUS: dict[StatusCategory, str] = {
 }
 
 
+#: msdyn_linktype option labels (letters only, lower case) → dependency type
+_LINK_LABELS: dict[str, DependencyType] = {
+    "finishtostart": "FS",
+    "starttostart": "SS",
+    "finishtofinish": "FF",
+    "starttofinish": "SF",
+}
+
 _DEFAULT_LINKS: dict[int, DependencyType] = {
     192350000: "FS",
     192350001: "SS",
@@ -88,9 +106,11 @@ class DataverseMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    #: how msdyn_progress is stored: a fraction 0..1 (Project for the web) or a percent 0..100
-    progress_scale: Literal["fraction", "percent"] = "fraction"
-    #: msdyn_linktype option value → dependency type
+    #: how msdyn_progress is stored: ``auto`` reads the column's range from the environment's metadata
+    #: (MaxValue 1: a fraction, as Project for the web keeps it; 100: a percent)
+    progress_scale: Literal["auto", "fraction", "percent"] = "auto"
+    #: msdyn_linktype option value → dependency type; values not listed are named from the option
+    #: set's labels in the environment's metadata ("Finish-to-Start" → FS, ...)
     link_types: dict[int, DependencyType] = Field(default_factory=lambda: dict(_DEFAULT_LINKS))
     status: dict[StatusCategory, str] = Field(default_factory=lambda: dict(_DEFAULT_STATUS))
     #: project id or exact project name → pmsync project key (pmsync.yaml projects[].links come first)
@@ -112,6 +132,13 @@ class DataverseConnector:
         self.source = context.source_name
         self._mapping: DataverseMapping | None = None
         self._client: ODataClient | None = None
+        #: read from the environment's metadata once per run (see _environment)
+        self._scale: Literal["fraction", "percent"] | None = None
+        self._links: dict[int, DependencyType] | None = None
+        self._user_names: dict[str, str] = {}
+        #: the agency's zone: scheduled starts and ends are working-time instants (08:00 and 17:00
+        #: of the scheduler's day), whose day is their date in this zone
+        self.zone = ZoneInfo(context.time_zone)
 
     @property
     def mapping(self) -> DataverseMapping:
@@ -199,6 +226,7 @@ class DataverseConnector:
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
         prints = ScopeFingerprints(cursor.get("projects"))
         mapping = self.mapping
+        self._environment(mapping)
         read: set[str] = set()
         for row in self._projects():
             project_id = str(row.get("msdyn_projectid") or "")
@@ -240,16 +268,15 @@ class DataverseConnector:
             if not successor or not predecessor:
                 continue
             link = row.get("msdyn_linktype")
-            if link not in mapping.link_types:
+            links = self._links if self._links is not None else mapping.link_types
+            if link not in links:
                 raise SourceDataError(
-                    f"msdyn_linktype {link!r} is not mapped",
+                    f"msdyn_linktype {link!r} is not mapped, nor named by the environment's option set",
                     source=self.source,
                     record=f"dependency {predecessor} -> {successor}",
                     hint=f"add it to link_types in {self.config.mapping} (allowed: FS, SS, FF, SF)",
                 )
-            by_successor[str(successor)].append(
-                Dependency(predecessor=str(predecessor), type=mapping.link_types[link])
-            )
+            by_successor[str(successor)].append(Dependency(predecessor=str(predecessor), type=links[link]))
         return by_successor
 
     def _project_records(
@@ -258,9 +285,17 @@ class DataverseConnector:
         project_id = str(row["msdyn_projectid"])
         key = self._project_key(row, mapping)
         # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
-        shaping = fingerprint(NORMALIZATION_VERSION, mapping.model_dump_json(), key)
+        shaping = fingerprint(
+            NORMALIZATION_VERSION,
+            mapping.model_dump_json(),
+            key,
+            self.context.time_zone,
+            self._scale,
+            self._links,
+        )
         prints.begin(scope)
-        if prints.changed(scope, project_id, fingerprint(row.get("@odata.etag"), shaping)):
+        manager = self._user_name(row.get("_msdyn_projectmanager_value"))
+        if prints.changed(scope, project_id, fingerprint(row.get("@odata.etag"), shaping, manager)):
             yield Project(
                 source=self.ref(project_id),
                 source_modified=odata_moment(row.get("modifiedon")),
@@ -268,13 +303,15 @@ class DataverseConnector:
                 scope=scope,
                 key=key or project_id,
                 name=str(row.get("msdyn_subject") or project_id),
-                manager=row.get("_msdyn_projectmanager_value"),
-                start=odata_day(row.get("msdyn_scheduledstart")),
-                finish=odata_day(row.get("msdyn_finish")),
+                manager=manager,
+                start=odata_day(row.get("msdyn_scheduledstart"), self.zone),
+                finish=odata_day(row.get("msdyn_finish"), self.zone),
             )
         else:
             yield Seen("project", self.ref(project_id))
         predecessors = self._predecessors(project_id, mapping)
+        buckets = self._buckets(project_id)
+        people = self._assignments(project_id)
         for task in self.client.items(
             "msdyn_projecttasks",
             params={"$select": _TASK_FIELDS, "$filter": f"_msdyn_project_value eq {project_id}"},
@@ -286,9 +323,16 @@ class DataverseConnector:
                     "a task row without msdyn_projecttaskid", source=self.source, record=scope
                 )
             links = tuple(sorted(predecessors.get(task_id, []), key=lambda d: (d.predecessor, d.type)))
-            print_ = fingerprint(task.get("@odata.etag"), shaping, [(d.predecessor, d.type) for d in links])
+            bucket = buckets.get(str(task.get("_msdyn_projectbucket_value") or ""))
+            on_task = tuple(people.get(task_id, ()))
+            # Assignments and bucket names are rows of their own: a change there leaves the task's etag.
+            print_ = fingerprint(
+                task.get("@odata.etag"), shaping, [(d.predecessor, d.type) for d in links], bucket, on_task
+            )
             if prints.changed(scope, task_id, print_):
-                yield self.work_item(task, links, project=key, scope=scope, mapping=mapping)
+                yield self.work_item(
+                    task, links, project=key, scope=scope, mapping=mapping, bucket=bucket, resources=on_task
+                )
             else:
                 yield Seen("work_item", self.ref(task_id))
         prints.complete(scope)
@@ -301,6 +345,8 @@ class DataverseConnector:
         project: str | None,
         scope: str,
         mapping: DataverseMapping,
+        bucket: str | None = None,
+        resources: tuple[str, ...] = (),
     ) -> WorkItem:
         task_id = str(task["msdyn_projecttaskid"])
         percent = self._percent(task.get("msdyn_progress"), task_id, mapping)
@@ -327,25 +373,111 @@ class DataverseConnector:
             outline_level=level if isinstance(level, int) else None,
             status=mapping.status.get(category, category),
             status_category=category,
-            start=odata_day(task.get("msdyn_scheduledstart")),
-            finish=odata_day(task.get("msdyn_scheduledend")),
+            start=odata_day(task.get("msdyn_scheduledstart"), self.zone),
+            finish=odata_day(task.get("msdyn_scheduledend"), self.zone),
             duration_days=_number(task.get("msdyn_duration")),
             percent_complete=percent,
             effort_estimate_hours=_number(task.get("msdyn_effort")),
             effort_actual_hours=_number(task.get("msdyn_effortcompleted")),
             effort_remaining_hours=_number(task.get("msdyn_effortremaining")),
             predecessors=predecessors,
-            custom={"display_sequence": sequence},
+            assignee=resources[0] if resources else None,
+            resources=resources,
+            labels=(bucket,) if bucket else (),
+            custom={"display_sequence": sequence, "bucket": bucket},
         )
+
+    # -- the environment, people and buckets ---------------------------------------------------------
+    def _environment(self, mapping: DataverseMapping) -> None:
+        """Read what differs between environments from their metadata: msdyn_progress's range and
+        msdyn_linktype's option labels. The mapping pins either when it says so."""
+        base = "EntityDefinitions(LogicalName='{}')/Attributes(LogicalName='{}')/Microsoft.Dynamics.CRM.{}"
+        self._scale = None if mapping.progress_scale == "auto" else mapping.progress_scale
+        if self._scale is None:
+            progress = self.client.get_json(
+                base.format("msdyn_projecttask", "msdyn_progress", "DecimalAttributeMetadata"),
+                params={"$select": "LogicalName,MinValue,MaxValue"},
+                record="msdyn_progress metadata",
+            )
+            self._scale = "fraction" if float(progress.get("MaxValue") or 100) <= 1 else "percent"
+        options = self.client.get_json(
+            base.format("msdyn_projecttaskdependency", "msdyn_linktype", "PicklistAttributeMetadata"),
+            params={"$select": "LogicalName", "$expand": "OptionSet($select=Options)"},
+            record="msdyn_linktype metadata",
+        )
+        named: dict[int, DependencyType] = {}
+        for option in (options.get("OptionSet") or {}).get("Options") or []:
+            label = ((option.get("Label") or {}).get("UserLocalizedLabel") or {}).get("Label")
+            kind = _LINK_LABELS.get("".join(ch for ch in str(label).lower() if ch.isalpha()))
+            if isinstance(option.get("Value"), int) and kind is not None:
+                named[option["Value"]] = kind
+        # The mapping's entries win: they say what this agency means by a value.
+        self._links = {**named, **mapping.link_types}
+
+    def _user_name(self, user_id: Any) -> str | None:
+        """A systemuser's full name (cached for the run); its id when the user cannot be read."""
+        if not user_id:
+            return None
+        key = str(user_id)
+        if key not in self._user_names:
+            row = self.client.get_optional(
+                f"systemusers({key})", params={"$select": "fullname"}, record=f"systemuser {key}"
+            )
+            self._user_names[key] = str((row or {}).get("fullname") or key)
+        return self._user_names[key]
+
+    def _buckets(self, project_id: str) -> dict[str, str]:
+        return {
+            str(row["msdyn_projectbucketid"]): str(row.get("msdyn_name") or "")
+            for row in self.client.items(
+                "msdyn_projectbuckets",
+                params={
+                    "$select": "msdyn_projectbucketid,msdyn_name",
+                    "$filter": f"_msdyn_project_value eq {project_id}",
+                },
+                record=f"msdyn_project {project_id} buckets",
+            )
+            if row.get("msdyn_projectbucketid")
+        }
+
+    def _assignments(self, project_id: str) -> dict[str, list[str]]:
+        """Task id → the names of the team members assigned to it (people or generic resources),
+        from the project's team and its resource assignments: two paged reads per project."""
+        team = {
+            str(row["msdyn_projectteamid"]): str(row.get("msdyn_name") or row["msdyn_projectteamid"])
+            for row in self.client.items(
+                "msdyn_projectteams",
+                params={
+                    "$select": "msdyn_projectteamid,msdyn_name",
+                    "$filter": f"_msdyn_project_value eq {project_id}",
+                },
+                record=f"msdyn_project {project_id} team",
+            )
+            if row.get("msdyn_projectteamid")
+        }
+        on_task: dict[str, list[str]] = defaultdict(list)
+        for row in self.client.items(
+            "msdyn_resourceassignments",
+            params={
+                "$select": "_msdyn_taskid_value,_msdyn_projectteamid_value",
+                "$filter": f"_msdyn_projectid_value eq {project_id}",
+            },
+            record=f"msdyn_project {project_id} resource assignments",
+        ):
+            task, member = row.get("_msdyn_taskid_value"), row.get("_msdyn_projectteamid_value")
+            if task and member:
+                on_task[str(task)].append(team.get(str(member), str(member)))
+        return {task: sorted(names) for task, names in on_task.items()}
 
     def _percent(self, value: Any, task_id: str, mapping: DataverseMapping) -> float | None:
         progress = _number(value)
         if progress is None:
             return None
-        percent = progress * 100 if mapping.progress_scale == "fraction" else progress
+        scale = self._scale or ("percent" if mapping.progress_scale == "percent" else "fraction")
+        percent = progress * 100 if scale == "fraction" else progress
         if not 0 <= percent <= 100:
             raise SourceDataError(
-                f"msdyn_progress {value!r} is outside the {mapping.progress_scale} range",
+                f"msdyn_progress {value!r} is outside the {scale} range",
                 source=self.source,
                 record=f"msdyn_projecttask {task_id}",
                 hint=f"set progress_scale in {self.config.mapping} to match how the environment stores it",

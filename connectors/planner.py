@@ -21,7 +21,8 @@ Planner has no costs, effort or baselines: pmsync's own baselines carry them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,14 +39,17 @@ from pmsync.errors import PmsyncError, SourceDataError
 from pmsync.mapping import load_mapping
 from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
-from pmsync.microsoft.checks import sign_in_check
-from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, odata_day, odata_moment
-from pmsync.model import Project, SourceRef, StatusCategory, WorkItem
+from pmsync.microsoft.checks import missing_permission, sign_in_check
+from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, date_only_day, odata_day, odata_moment
+from pmsync.microsoft.people import GraphPeople
+from pmsync.model import Issue, Project, Risk, SourceRef, StatusCategory, WorkItem
 
 SYSTEM = "planner"
 PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
+#: reading assignees' names (the first is the one to ask for)
+PEOPLE_PERMISSIONS = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 #: bump when the normalization below changes, so the next run rewrites every record
-NORMALIZATION_VERSION = 1
+NORMALIZATION_VERSION = 3  # 2: dates read in the agency's time zone; 3: people and labels by name
 
 
 class PlannerConfig(MicrosoftAppSettings):
@@ -65,6 +69,8 @@ class PlannerConfig(MicrosoftAppSettings):
             raise ValueError("give group_ids (Microsoft 365 groups whose plans to read) or plan_ids")
         return self
 
+
+LabelRole = Literal["tag", "risk", "issue", "ignore"]
 
 _DEFAULT_STATUS: dict[StatusCategory, str] = {
     "not_started": "Not started",
@@ -88,6 +94,9 @@ class PlannerMapping(BaseModel):
     projects: dict[str, str] = Field(default_factory=dict)
     #: tasks whose title starts with one of these are milestones
     milestone_prefixes: list[str] = Field(default_factory=list)
+    #: Planner label name → what it marks: ``tag`` (a label on the work item, the default for labels
+    #: not listed), ``risk`` or ``issue`` (the task is also a RAID risk / issue), ``ignore``
+    labels: dict[str, LabelRole] = Field(default_factory=dict)
 
 
 class PlannerConnector:
@@ -101,6 +110,8 @@ class PlannerConnector:
         self.source = context.source_name
         self._mapping: PlannerMapping | None = None
         self._client: ODataClient | None = None
+        #: the agency's zone (pmsync.yaml reporting.time_zone): what day a Planner date means
+        self.zone = ZoneInfo(context.time_zone)
 
     # -- plumbing --------------------------------------------------------------------------------
     @property
@@ -146,6 +157,17 @@ class PlannerConnector:
         results.append(signed_in)
         if token is None or signed_in.status != "ok":
             return results
+        lacking = missing_permission(token, PEOPLE_PERMISSIONS)
+        results.append(
+            CheckResult(
+                "people names",
+                "warn" if lacking else "ok",
+                f"{lacking}; assignees will be shown by id" if lacking else "user profiles can be read",
+                f"Entra admin center > App registrations > {self.config.client_id} > API permissions"
+                if lacking
+                else "",
+            )
+        )
         try:
             plans = list(self._plans())
         except PmsyncError as exc:
@@ -173,6 +195,7 @@ class PlannerConnector:
 
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
         prints = ScopeFingerprints(cursor.get("plans"))
+        self.people = GraphPeople(self.client, source=self.source)  # names cached for this run
         mapping = self.mapping
         read: set[str] = set()
         for plan in self._plans():
@@ -205,7 +228,18 @@ class PlannerConnector:
         plan_id = str(plan["id"])
         project = self._project_key(plan, mapping)
         # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
-        shaping = fingerprint(NORMALIZATION_VERSION, mapping.model_dump_json(), project)
+        # The plan's label names shape its tasks too: renaming a label rewrites them.
+        plan_details = self.client.get_json(
+            f"planner/plans/{plan_id}/details", record=f"plan {plan_id} details"
+        )
+        label_names = {
+            str(key): str(value)
+            for key, value in (plan_details.get("categoryDescriptions") or {}).items()
+            if isinstance(value, str) and value and not str(key).startswith("@")
+        }
+        shaping = fingerprint(
+            NORMALIZATION_VERSION, mapping.model_dump_json(), project, self.context.time_zone, label_names
+        )
         prints.begin(scope)
         plan_ref = self.ref(plan_id)
         if prints.changed(scope, plan_id, fingerprint(plan.get("@odata.etag"), plan.get("title"), shaping)):
@@ -226,13 +260,22 @@ class PlannerConnector:
         # Changed tasks wait here until 20 of them can fetch their details in one Graph batch.
         changed: list[tuple[dict[str, Any], str]] = []
 
-        def flush() -> Iterator[WorkItem]:
+        def flush() -> Iterator[ExtractItem]:
             paths = [f"planner/tasks/{task['id']}/details" for task, _ in changed]
             details = dict(self.client.get_batch(paths, record=f"plan {plan_id} task details"))
+            self.people.resolve(user for task, _ in changed for user in task.get("assignments") or {})
             for (task, bucket), path in zip(changed, paths, strict=True):
-                yield self.work_item(
-                    task, details[path], bucket=bucket, project=project, scope=scope, mapping=mapping
+                item = self.work_item(
+                    task,
+                    details[path],
+                    bucket=bucket,
+                    project=project,
+                    scope=scope,
+                    mapping=mapping,
+                    label_names=label_names,
                 )
+                yield item
+                yield from self.raid_records(task, item, label_names, mapping)
             changed.clear()
 
         for task in self.client.items(f"planner/plans/{plan_id}/tasks", record=f"plan {plan_id} tasks"):
@@ -247,6 +290,8 @@ class PlannerConnector:
                     yield from flush()
             else:
                 yield Seen("work_item", self.ref(str(task_id)))
+                for role in sorted(self._raid_roles(task, label_names, mapping)):
+                    yield Seen(role, self.ref(f"{task_id}#{role}"))
         if changed:
             yield from flush()
         prints.complete(scope)
@@ -261,6 +306,7 @@ class PlannerConnector:
         project: str | None,
         scope: str,
         mapping: PlannerMapping,
+        label_names: dict[str, str] | None = None,
     ) -> WorkItem:
         task_id = str(task["id"])
         try:
@@ -278,7 +324,14 @@ class PlannerConnector:
         category: StatusCategory = (
             "done" if percent >= 100 else "in_progress" if percent > 0 else "not_started"
         )
-        assignees = sorted(str(user) for user in (task.get("assignments") or {}))
+        people: GraphPeople | None = getattr(self, "people", None)
+        ids = sorted(str(user) for user in (task.get("assignments") or {}))
+        assignees = [people.name(user) if people else user for user in ids]
+        tags = [
+            name
+            for name in self._label_names(task, label_names or {})
+            if mapping.labels.get(name, "tag") == "tag"
+        ]
         checklist = [c for c in (details.get("checklist") or {}).values() if isinstance(c, dict)]
         title = str(task.get("title") or task_id)
         custom: dict[str, str | int | float | bool | None] = {
@@ -287,8 +340,11 @@ class PlannerConnector:
             "checklist_items": len(checklist),
             "checklist_done": sum(1 for c in checklist if c.get("isChecked")),
             "has_description": bool(details.get("description")),
+            # the Entra object ids behind the names (names can repeat; ids cannot)
+            "assignee_ids": ",".join(ids) or None,
         }
-        due = odata_day(task.get("dueDateTime"))
+        # Start and due are dates kept as the setter's local midnight; completion is a real instant.
+        due = date_only_day(task.get("dueDateTime"), self.zone)
         return WorkItem(
             source=self.ref(task_id),
             project=project,
@@ -298,17 +354,66 @@ class PlannerConnector:
             parent=None,
             status=mapping.status.get(category, category),
             status_category=category,
-            start=odata_day(task.get("startDateTime")),
+            start=date_only_day(task.get("startDateTime"), self.zone),
             finish=due,
             due=due,
-            actual_finish=odata_day(task.get("completedDateTime")),
+            actual_finish=odata_day(task.get("completedDateTime"), self.zone),
             done_at=odata_moment(task.get("completedDateTime")),
             percent_complete=percent,
             assignee=assignees[0] if assignees else None,
             resources=tuple(assignees),
-            labels=(bucket,) if bucket else (),
+            labels=((bucket,) if bucket else ()) + tuple(tags),
             custom=custom,
         )
+
+    # -- labels and RAID markers ---------------------------------------------------------------
+    @staticmethod
+    def _label_names(task: dict[str, Any], label_names: dict[str, str]) -> list[str]:
+        """The names of the labels applied to ``task`` (``appliedCategories``: category1..25 → True),
+        named by the plan's ``categoryDescriptions``; an unnamed label is called by its category."""
+        applied = task.get("appliedCategories") or {}
+        keys = sorted((str(k) for k, on in applied.items() if on is True), key=_category_number)
+        return [label_names.get(key, key) for key in keys]
+
+    def _raid_roles(
+        self, task: dict[str, Any], label_names: dict[str, str], mapping: PlannerMapping
+    ) -> set[str]:
+        roles: set[str] = {mapping.labels.get(name, "tag") for name in self._label_names(task, label_names)}
+        return roles & {"risk", "issue"}
+
+    def raid_records(
+        self, task: dict[str, Any], item: WorkItem, label_names: dict[str, str], mapping: PlannerMapping
+    ) -> Iterator[Risk | Issue]:
+        """A task labelled as a risk or an issue (``labels:`` in the mapping) is also that RAID record,
+        kept in step with the task: same title, owner, status and due date."""
+        task_id = str(task["id"])
+        for role in sorted(self._raid_roles(task, label_names, mapping)):
+            ref = self.ref(f"{task_id}#{role}")
+            if role == "risk":
+                yield Risk(
+                    source=ref,
+                    project=item.project,
+                    scope=item.scope,
+                    title=item.name,
+                    owner=item.assignee,
+                    status=item.status,
+                    status_category=item.status_category,
+                    due=item.due,
+                )
+            else:
+                priority = item.custom.get("priority")
+                yield Issue(
+                    source=ref,
+                    project=item.project,
+                    scope=item.scope,
+                    title=item.name,
+                    owner=item.assignee,
+                    status=item.status,
+                    status_category=item.status_category,
+                    due=item.due,
+                    priority=str(priority) if priority else None,
+                    resolved_on=item.actual_finish,
+                )
 
 
 def _priority_label(value: Any, mapping: PlannerMapping) -> str | None:
@@ -318,3 +423,9 @@ def _priority_label(value: Any, mapping: PlannerMapping) -> str | None:
         if value <= bound:
             return label
     return None
+
+
+def _category_number(key: str) -> int:
+    """``category7`` → 7 (Planner's label slots), for a stable label order."""
+    digits = key.removeprefix("category")
+    return int(digits) if digits.isdigit() else 0

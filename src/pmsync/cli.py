@@ -5,14 +5,15 @@ Exit codes (also in the README):
   0  everything worked
   1  failed (every source failed, or the command could not do its job)
   2  usage error (bad option or argument)
-  3  configuration or mapping error
-  4  partial failure (some sources failed, the others were synced)
+  3  configuration or mapping error, or a person must sign in again (unattended runs never prompt)
+  4  partial failure (some sources failed or files were not published, the others were done)
   5  nothing done because another run holds the lock
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,9 +92,25 @@ class PmsyncGroup(click.Group):
     show_default=True,
     help="json: one JSON object per log line, for schedulers and log shippers.",
 )
+@click.option(
+    "--non-interactive",
+    is_flag=True,
+    help="Never wait for a person (no device-code sign-in): fail with 'sign in again' instead. "
+    "Implied when stdin or stderr is not a terminal.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: int, log_format: str) -> None:
+def cli(
+    ctx: click.Context,
+    config_path: Path | None,
+    verbose: int,
+    quiet: int,
+    log_format: str,
+    non_interactive: bool,
+) -> None:
     """pmsync: oversight data from Jira, Microsoft Project/Planner and finance, against baselines."""
+    if non_interactive:
+        # An environment variable, so that every part that might prompt (and any child process) sees it.
+        os.environ["PMSYNC_NON_INTERACTIVE"] = "1"
     verbosity = verbose - quiet
     configure_logging(verbosity=verbosity, log_format=log_format)
     ctx.obj = CliState(config_path=find_config_path(config_path), verbosity=verbosity, log_format=log_format)

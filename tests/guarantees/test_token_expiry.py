@@ -59,8 +59,8 @@ def sync_into(ms: MicrosoftSandbox, folder: Path) -> tuple[Store, str, str | Non
     return store, run.status, run.error
 
 
-# Graph requests of the sync: plans, buckets, task pages (2 per page), then a $batch of task details
-# whose inner requests count too, then the second plan.
+# Graph requests of the sync: plans, plan details, buckets, task pages (2 per page), then a $batch of
+# task details and one of user names, whose inner requests count too, then the second plan (from 29).
 ROLLOVER_POINTS = {"paging-tasks": 6, "inside-a-batch": 15}
 
 
@@ -100,7 +100,7 @@ def test_a_revoked_app_mid_sync_stops_cleanly_and_a_rerun_converges(
     plan = ms.graph.faults
     assert isinstance(plan, KeyRollover)
     plan.clear()
-    plan.at, plan.revoke = 24, True  # paging the second plan, after the first one committed
+    plan.at, plan.revoke = 31, True  # paging the second plan, after the first one committed
     store, status, error = sync_into(ms, tmp_path / "again")
     try:
         assert status == "failed"

@@ -122,10 +122,28 @@ def test_certificate_not_uploaded(ms, tmp_path):
         token_provider(settings, source="planner").token(settings.graph_scope())
 
 
-def test_missing_admin_consent(ms, ms_settings):
+def test_missing_admin_consent_gives_an_app_a_token_without_roles(ms, ms_settings):
+    # Entra issues the client-credentials token anyway; it is the resource that refuses it.
     ms.identity_state.apps[DEMO_CLIENT_ID].admin_consented = False
+    token = token_provider(ms_settings, source="planner").token(ms_settings.graph_scope())
+    claims = token_claims(token)
+    assert claims["appid"] == DEMO_CLIENT_ID and "roles" not in claims and "scp" not in claims
+
+
+def test_missing_admin_consent_in_a_delegated_sign_in_is_aadsts65001(ms, tmp_path):
+    ms.identity_state.apps[ms.credentials.public_client_id].admin_consented = False
+    keys = ms.settings()
+    del keys["client_secret"]
+    settings = MicrosoftAppSettings.model_validate(
+        {
+            **keys,
+            "client_id": ms.credentials.public_client_id,
+            "sign_in": "device_code",
+            "token_cache_file": str(tmp_path / "c.json"),
+        }
+    )
     with pytest.raises(AuthError) as caught:
-        token_provider(ms_settings, source="planner").token(ms_settings.graph_scope())
+        token_provider(settings, source="sharepoint", prompt=lambda m: None).token(settings.graph_scope())
     assert "admin consent has not been granted" in str(caught.value)
     assert "Grant admin consent" in str(caught.value)
 

@@ -145,3 +145,68 @@ def test_selected_project_ids_and_a_deleted_project(tmp_path):
 def test_wrong_environment_url_is_an_auth_error_naming_the_resource(ms):
     with pytest.raises(AuthError, match="does not exist in tenant"):
         run(connector(ms, environment_url="https://contoso-typo.crm.dynamics.com"))
+
+
+def test_people_buckets_and_resource_assignments_by_name(ms):
+    items, _ = run(connector(ms))
+    (project,) = [i for i in items if isinstance(i, Project)]
+    tasks = {i.name: i for i in items if isinstance(i, WorkItem)}
+
+    assert project.manager == "Pat Morgan"  # the systemuser's full name, not its id
+    forms = tasks["Forms engine"]
+    # a person and a generic resource, both by their team member names
+    assert (
+        forms.resources == ("Contractor - forms developer", "Pat Morgan")
+        and forms.assignee in forms.resources
+    )
+    assert forms.labels == ("Delivery",) and forms.custom["bucket"] == "Delivery"
+    assert tasks["Charter approved"].labels == ("Governance",)
+    assert tasks["Go-live"].resources == ()  # a milestone has no one on it
+
+
+def test_a_new_assignment_rewrites_the_task_though_its_etag_is_unchanged(ms):
+    conn = connector(ms)
+    _, cursor = run(conn)
+    state = ms.dataverse_state
+    project = next(iter(state.rows["msdyn_projects"]))
+    member = next(k for k, v in state.rows["msdyn_projectteams"].items() if v["msdyn_name"] == "Sam Okafor")
+    state.assign(project, task_id(ms, "Reporting"), member)
+
+    items, _ = run(conn, cursor)
+
+    changed = [i for i in items if isinstance(i, WorkItem)]
+    assert [t.name for t in changed] == ["Reporting"]
+    assert changed[0].resources == ("Lee Chen", "Sam Okafor")
+
+
+def test_the_progress_scale_is_read_from_the_environment_s_metadata(tmp_path):
+    with microsoft_sandbox(tmp_path, seed=False) as ms:
+        ms.dataverse_state.progress_max = 100.0  # an environment customised to keep percents
+        ms.dataverse_state.seed_demo()
+
+        items, _ = run(connector(ms))
+
+    tasks = {i.name: i for i in items if isinstance(i, WorkItem)}
+    assert tasks["Forms engine"].percent_complete == 25  # stored as 25, not 0.25
+    assert tasks["Charter approved"].status_category == "done"
+
+
+def test_link_types_are_named_by_the_environment_s_option_set(ms):
+    state = ms.dataverse_state
+    # This environment numbers its link types differently; its metadata names them.
+    state.link_labels = {
+        1: "Finish-to-Start",
+        2: "Start-to-Start",
+        3: "Finish-to-Finish",
+        4: "Start-to-Finish",
+    }
+    deps = state.rows["msdyn_projecttaskdependencies"]
+    first = next(iter(deps))
+    for dep in deps:
+        state.update("msdyn_projecttaskdependencies", dep, msdyn_linktype=1)
+    state.update("msdyn_projecttaskdependencies", first, msdyn_linktype=2)
+
+    items, _ = run(connector(ms))  # the shipped mapping knows nothing of values 1-4
+
+    types = [d.type for i in items if isinstance(i, WorkItem) for d in i.predecessors]
+    assert sorted(types) == ["FS"] * (len(deps) - 1) + ["SS"]

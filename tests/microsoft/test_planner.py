@@ -51,7 +51,7 @@ def plan_id(ms: MicrosoftSandbox, title: str) -> str:
 
 
 def details_requests(ms: MicrosoftSandbox) -> int:
-    return sum(1 for _, path in ms.graph.faults.requests if path.endswith("/details"))
+    return sum(1 for _, path in ms.graph.faults.requests if "/tasks/" in path and path.endswith("/details"))
 
 
 def test_first_run_reads_plans_tasks_details_and_assignments(ms):
@@ -88,7 +88,8 @@ def test_second_run_writes_only_what_changed(ms):
 
     items, cursor = run(conn, cursor)
     assert not [i for i in items if isinstance(i, WorkItem | Project)]
-    assert len([i for i in items if isinstance(i, Seen)]) == CMM_TASKS + NET_TASKS + 2
+    # tasks, plans, and the RAID records of the three tasks labelled Risk or Blocked
+    assert len([i for i in items if isinstance(i, Seen)]) == CMM_TASKS + NET_TASKS + 2 + 3
     assert details_requests(ms) == 0
 
     planner = ms.graph_state.planner
@@ -174,6 +175,18 @@ def test_missing_planner_permission_is_named(ms):
     assert "Tasks.Read.All" in results["permission"].detail
 
 
+def test_an_app_without_admin_consent_is_told_the_permission_at_the_first_401(ms):
+    ms.identity_state.apps[DEMO_CLIENT_ID].admin_consented = False
+    with pytest.raises(AuthError) as caught:
+        run(connector(ms))
+    message = str(caught.value)
+    assert "carries no permission" in message and "Tasks.Read.All" in message
+    assert "Grant admin consent" in message
+    # one token, one Graph call: no token refresh and no retry on a refusal that cannot change
+    assert ms.identity_state.tokens_issued[DEMO_CLIENT_ID] == 1
+    assert len(ms.graph.faults.requests) == 1
+
+
 def test_check_reports_sign_in_and_plans(ms):
     results = {r.name: r for r in connector(ms).check()}
     assert results["mapping"].status == "ok"
@@ -232,8 +245,9 @@ def test_details_come_in_graph_batches_and_throttled_inner_requests_are_retried(
     assert len([i for i in items if isinstance(i, WorkItem)]) == CMM_TASKS + NET_TASKS
     assert ms.graph.faults.served() == 1
     outer = len(ms.graph.faults.requests) - ms.graph_state.batched_requests
-    # group plans, then per plan: buckets, tasks, one batch of details; plus the throttled batch again
-    assert outer == 1 + 2 * 3 + 1
+    # group plans, then per plan: its details (label names), buckets, tasks, one batch of task details;
+    # one batch of user names (the second plan's people are already known); the throttled batch again
+    assert outer == 1 + 2 * 4 + 1 + 1
 
 
 def test_editing_the_mapping_rewrites_every_task(ms, tmp_path):
@@ -244,3 +258,125 @@ def test_editing_the_mapping_rewrites_every_task(ms, tmp_path):
     written = [i for i in items if isinstance(i, WorkItem)]
     assert len(written) == CMM_TASKS + NET_TASKS
     assert {w.status for w in written if w.status_category == "in_progress"} == {"Active"}
+
+
+@pytest.mark.parametrize("agency_zone", ["Europe/Berlin", "America/New_York", "UTC", "Pacific/Honolulu"])
+def test_planner_dates_are_the_days_their_setters_meant_in_the_agency_zone(ms, agency_zone):
+    from datetime import date
+
+    from pmsync.sandbox.graph_planner import DEMO_ZONES
+
+    planner = ms.graph_state.planner
+    plan = plan_id(ms, "Network Refresh")
+    due = date(2026, 11, 20)  # a Friday; the clocks have changed in Europe and the US by then
+    set_by = {
+        zone: planner.add_task(plan, f"Dated in {zone}", due=due, start=due, set_in=zone)
+        for zone in DEMO_ZONES
+    }
+    conn = PlannerConnector(
+        ConnectorContext(
+            source_name="planner",
+            config=PlannerConfig.model_validate({**ms.settings(), "group_ids": [DEMO_GROUP_ID]}),
+            mapping_dirs=(shipped_mappings_dir(),),
+            time_zone=agency_zone,
+        )
+    )
+
+    items = {i.source.external_id: i for i in run(conn)[0] if isinstance(i, WorkItem)}
+
+    # Berlin's midnight is 2026-11-19T23:00Z: its UTC day is a day early, the agency's is not.
+    assert planner.tasks[set_by["Europe/Berlin"]]["dueDateTime"] == "2026-11-19T23:00:00.000Z"
+    for zone, task_id in set_by.items():
+        assert (items[task_id].due, items[task_id].start) == (due, due), zone
+
+
+def test_a_completion_instant_is_the_agency_s_day(ms):
+    from datetime import date
+
+    planner = ms.graph_state.planner
+    plan = plan_id(ms, "Network Refresh")
+    task = planner.add_task(plan, "Finished late on Friday evening in New York")
+    planner.update_task(task, percentComplete=100, completedDateTime="2026-11-21T02:30:00.000Z")
+    conn = PlannerConnector(
+        ConnectorContext(
+            source_name="planner",
+            config=PlannerConfig.model_validate({**ms.settings(), "group_ids": [DEMO_GROUP_ID]}),
+            mapping_dirs=(shipped_mappings_dir(),),
+            time_zone="America/New_York",
+        )
+    )
+
+    [item] = [i for i in run(conn)[0] if isinstance(i, WorkItem) and i.source.external_id == task]
+
+    assert item.actual_finish == date(2026, 11, 20)
+
+
+def test_assignees_are_named_through_one_graph_batch_per_run(ms):
+    items, _ = run(connector(ms))
+    tasks = {i.name: i for i in items if isinstance(i, WorkItem)}
+    names = {u.display_name for u in ms.identity_state.users.values()}
+    ids = {u.object_id: u.display_name for u in ms.identity_state.users.values()}
+
+    for task in tasks.values():
+        assert set(task.resources) <= names
+        assert [ids[i] for i in str(task.custom["assignee_ids"]).split(",")] == list(task.resources)
+    user_lookups = [p for _, p in ms.graph.faults.requests if p.startswith("/v1.0/users/")]
+    assert len(user_lookups) == len(ids)  # each person asked once, inside $batch requests
+    assert ms.graph_state.batched_requests >= len(ids)
+
+
+def test_without_the_user_permission_people_keep_their_ids_and_the_sync_goes_on(ms, caplog):
+    for roles in ms.identity_state.apps[DEMO_CLIENT_ID].roles.values():
+        roles.discard("User.ReadBasic.All")
+    items, _ = run(connector(ms))
+    ids = {u.object_id for u in ms.identity_state.users.values()}
+    tasks = [i for i in items if isinstance(i, WorkItem)]
+    assert len(tasks) == CMM_TASKS + NET_TASKS
+    assert all(set(t.resources) <= ids for t in tasks)
+    assert "User.ReadBasic.All" in caplog.text
+    people = {r.name: r for r in connector(ms).check()}["people names"]
+    assert people.status == "warn" and "User.ReadBasic.All" in people.detail
+    # refused once, not once per plan
+    assert len([p for _, p in ms.graph.faults.requests if p.startswith("/v1.0/users/")]) <= 20
+
+
+def test_labels_become_tags_and_raid_markers_through_the_mapping(ms):
+    from pmsync.model import Issue, Risk
+
+    items, cursor = run(connector(ms))
+    tasks = {i.name: i for i in items if isinstance(i, WorkItem)}
+    risks = {i.title: i for i in items if isinstance(i, Risk)}
+    issues = {i.title: i for i in items if isinstance(i, Issue)}
+
+    assert tasks["Interface to payment system"].labels == ("Build", "Security")  # Risk is not a tag
+    assert set(risks) == {"Data migration scripts", "Interface to payment system"}
+    assert set(issues) == {"User acceptance testing"}
+    risk = risks["Data migration scripts"]
+    task = tasks["Data migration scripts"]
+    assert (risk.project, risk.owner, risk.due, risk.status) == (
+        task.project,
+        task.assignee,
+        task.due,
+        task.status,
+    )
+
+    # The label is taken off in Planner: the risk disappears with the next complete read of the plan.
+    planner = ms.graph_state.planner
+    task_id = task.source.external_id
+    planner.update_task(task_id, appliedCategories={})
+    items, _ = run(connector(ms), cursor)
+    assert not [i for i in items if isinstance(i, Risk) and i.title == "Data migration scripts"]
+    assert Seen("risk", risk.source) not in items
+
+
+def test_renaming_a_label_rewrites_the_plan_s_tasks(ms):
+    conn = connector(ms)
+    _, cursor = run(conn)
+    plan = plan_id(ms, "Case Management Modernization")
+    ms.graph_state.planner.name_labels(plan, {3: "Cyber"})
+
+    items, _ = run(conn, cursor)
+
+    rewritten = {i.name: i for i in items if isinstance(i, WorkItem)}
+    assert len(rewritten) == CMM_TASKS
+    assert rewritten["Role-based access model"].labels == ("Build", "Cyber")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,7 @@ import requests
 import yaml
 
 from pmsync.config import PmsyncConfig, load_config
-from pmsync.errors import PublishError
 from pmsync.publish import ProjectStatusRow, PublishResult, ReportFile, check_targets, publish
-from pmsync.publish.graph_upload import UploadFailed
 from pmsync.sandbox.faults import ServerError, Status, Throttle, Truncate
 from pmsync.sandbox.graph_sharepoint import UPLOAD_PREFIX, SharePointState, seed_demo
 from pmsync.sandbox.microsoft import MicrosoftSandbox
@@ -164,10 +163,10 @@ def test_failure_mid_upload_records_nothing_and_a_rerun_completes(ms, sharepoint
     path = report(tmp_path, "report.xlsx", 5 * MB)
     ms.graph.faults.add(ServerError(503), method="PUT", path_prefix=UPLOAD_PREFIX, after=1, times=-1)
 
-    with pytest.raises(UploadFailed) as failed:
-        run(config, store, [ReportFile(path=path, period="2026-11")], sleep=lambda s: None)
+    [failed] = run(config, store, [ReportFile(path=path, period="2026-11")], sleep=lambda s: None)
 
-    assert "report.xlsx" in str(failed.value) and "committee" in str(failed.value)
+    assert failed.action == "failed" and "report.xlsx" in failed.error and "committee" in failed.error
+    assert "upload stopped at byte" in failed.line()
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     assert store.find_publication(f"{SITE_URL}/Documents/Oversight/2026-11/report.xlsx", sha) is None
     drive = next(iter(sharepoint.drives))
@@ -255,11 +254,10 @@ def test_missing_library_column_is_a_clear_error_and_nothing_is_recorded(ms, sha
     config = write_config(ms, tmp_path, metadata_columns={"period": "Period", "project": "Programme"})
     path = report(tmp_path, "report.html", 10)
 
-    with pytest.raises(PublishError) as failed:
-        run(config, store, [ReportFile(path=path, period="2026-11", project="ERP")])
+    [failed] = run(config, store, [ReportFile(path=path, period="2026-11", project="ERP")])
 
-    message = str(failed.value)
-    assert "Programme" in message and "metadata_columns" in message
+    message = failed.error
+    assert failed.action == "failed" and "Programme" in message and "metadata_columns" in message
     assert (
         store.find_publication(
             f"{SITE_URL}/Documents/Oversight/2026-11/report.html", hashlib.sha256(b"").hexdigest()
@@ -271,11 +269,11 @@ def test_missing_library_column_is_a_clear_error_and_nothing_is_recorded(ms, sha
 def test_unknown_site_and_library_name_what_to_fix(ms, sharepoint, store, tmp_path):
     file = ReportFile(path=report(tmp_path, "r.html", 10))
     config = write_config(ms, tmp_path, site_url="https://contoso.sharepoint.com/sites/Nope")
-    with pytest.raises(PublishError, match="site was not found"):
-        run(config, store, [file])
+    [failed] = run(config, store, [file])
+    assert failed.action == "failed" and "site was not found" in failed.error
     config = write_config(ms, tmp_path, library="Reports")
-    with pytest.raises(PublishError, match="no document library named 'Reports'.*'Documents'"):
-        run(config, store, [file])
+    [failed] = run(config, store, [file])
+    assert re.search("no document library named 'Reports'.*'Documents'", failed.error)
 
 
 def test_download_verification_compares_sha256(ms, sharepoint, store, tmp_path):
@@ -298,12 +296,12 @@ def test_the_client_secret_reaches_no_log_error_or_store(ms, sharepoint, store, 
     ms.graph.faults.add(ServerError(503), method="PUT", path_prefix=UPLOAD_PREFIX, times=-1)
     caplog.set_level("DEBUG")
 
-    with pytest.raises(UploadFailed) as failed:
-        run(config, store, [ReportFile(path=path)], sleep=lambda s: None)
+    [failed] = run(config, store, [ReportFile(path=path)], sleep=lambda s: None)
     ms.graph.faults.clear()
     run(config, store, [ReportFile(path=path)])
 
-    assert secret not in caplog.text and secret not in str(failed.value)
+    assert failed.action == "failed"
+    assert secret not in caplog.text and secret not in failed.error
     assert secret.encode() not in (tmp_path / "pmsync.db").read_bytes()
 
 
@@ -373,5 +371,5 @@ def test_an_expired_upload_session_is_replaced_once(ms, sharepoint, store, tmp_p
 
     sharepoint.drop_chunks(after=0, times=2, mode="expire")
     path.write_bytes(b"x" * (4 * MB))
-    with pytest.raises(UploadFailed, match="expired"):
-        run(config, store, [ReportFile(path=path)])
+    [failed] = run(config, store, [ReportFile(path=path)])
+    assert failed.action == "failed" and "expired" in failed.error

@@ -124,3 +124,28 @@ def test_cli_errors_are_one_line_with_the_fix_and_an_exit_code(tmp_path):
     assert unknown.exit_code == 3
     assert "error: " in unknown.output and "no publish target named 'nope'" in unknown.output
     assert "targets: archive" in unknown.output and "Traceback" not in unknown.output
+
+
+def test_a_target_that_cannot_be_written_fails_alone_exit_4_or_1_when_nothing_landed(tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    path = tmp_path / "pmsync.yaml"
+    targets = [
+        {"name": "archive", "type": "folder", "path": "published"},
+        {"name": "share", "type": "folder", "path": str(blocked)},
+    ]
+    path.write_text(yaml.safe_dump({"publish": {"targets": targets}}), encoding="utf-8")
+    report = tmp_path / "report.html"
+    report.write_text("<html></html>")
+
+    both = CliRunner().invoke(cli, ["--config", str(path), "publish", str(report)])
+    broken_only = CliRunner().invoke(
+        cli, ["--config", str(path), "publish", "--target", "share", str(report)]
+    )
+
+    assert both.exit_code == 4, both.output
+    assert "archive: report.html: published" in both.output
+    assert "share: report.html: FAILED: " in both.output
+    assert "1 of 2 publications failed: share: report.html" in both.output
+    assert (tmp_path / "published" / "report.html").is_file()
+    assert broken_only.exit_code == 1, broken_only.output

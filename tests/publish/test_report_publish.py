@@ -43,7 +43,7 @@ def test_publish_from_a_report_folder_takes_rows_and_metadata_from_its_json(tmp_
 def test_report_publish_hook_sends_files_metadata_and_rows_to_sharepoint(tmp_path):
     forget_token_providers()
     report = sample_report()
-    paths = write_report(report, tmp_path / "reports", ["html", "json"])
+    paths = write_report(report, tmp_path / "reports", ["html", "xlsx", "json"])
     with microsoft_sandbox(tmp_path) as ms:
         state = ms.graph_state.sharepoint
         seed_demo(state)
@@ -57,10 +57,15 @@ def test_report_publish_hook_sends_files_metadata_and_rows_to_sharepoint(tmp_pat
             again = list(publish_files(config, store, report, paths))
 
         html = next(i for i in state.items.values() if i.name == "report-2026-11.html")
+        xlsx = next(i for i in state.items.values() if i.name == "report-2026-11.xlsx")
+        local_xlsx = next(p for p in paths if p.suffix == ".xlsx").read_bytes()
         status = next(sp for sp in state.lists.values() if sp.display_name == "Project Status")
         rows = {i.fields["Project"]: i.fields for i in status.items.values()}
     forget_token_providers()
-    assert len(lines) == 4 and all("unchanged" in line for line in again)
+    assert len(lines) == 5 and all("unchanged" in line for line in again)
+    # SharePoint rewrote the workbook in a library with columns; it is published and recorded anyway
+    assert bytes(xlsx.content) != local_xlsx and len(xlsx.versions) == 1
+    assert any("report-2026-11.xlsx: published (SharePoint rewrote the Office file" in line for line in lines)
     assert html.fields == {"Period": "2026-11", "OverallStatus": "red"}  # portfolio report: worst status
     assert rows["ERP"]["OverallRAG"] == "red"
     assert rows["ERP"]["ReportLink"].endswith("/Oversight/2026-11/report-2026-11.html")

@@ -4,7 +4,9 @@
     pmsync publish --target committee report.html --period 2026-11 --project ERP
 
 Identical content already published to a target is skipped (the store's ledger remembers it), so a
-re-run after a failure publishes only what is missing.
+re-run after a failure publishes only what is missing. One file's failure does not stop the others:
+the command prints every result, then ends with exit code 4 (partial) naming what failed, or 1 when
+nothing could be published.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def publish(
     from pmsync.publish import ProjectStatusRow, ReportFile
     from pmsync.publish import publish as run_publish
     from pmsync.publish.inputs import from_directory, report_gaps
+    from pmsync.publish.run import raise_if_incomplete
     from pmsync.store import Store
 
     if not files and from_dir is None:
@@ -75,12 +78,16 @@ def publish(
     refuse_incomplete(report_gaps(f.path for f in chosen), allow_incomplete)
     config = state.config()
     counts: dict[str, int] = {}
+    results = []
     with Store.open(config.store_url()) as store:
         for result in run_publish(config, store, chosen, rows, targets=targets):
             click.echo(result.line())
+            results.append(result)
             counts[result.action] = counts.get(result.action, 0) + 1
     summary = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in sorted(counts.items()))
     click.echo(f"done: {summary}", err=True)
+    # exit 4 (partial) naming what failed, or 1 when nothing could be published
+    raise_if_incomplete(results)
 
 
 def refuse_incomplete(gaps: list[str], allow_incomplete: bool) -> None:

@@ -30,7 +30,13 @@ import yaml
     show_default=True,
     help="Serve Jira Cloud (email + API token) or Data Center (PAT).",
 )
-def sandbox(workdir: Path, jira_issues: int, jira_flavor: str) -> None:
+@click.option(
+    "--exact-office-files",
+    is_flag=True,
+    help="Store Office files byte for byte. By default the sandbox SharePoint rewrites .xlsx/.docx/.pptx "
+    "on save, as SharePoint does (property demotion), so their size and hash change.",
+)
+def sandbox(workdir: Path, jira_issues: int, jira_flavor: str, exact_office_files: bool) -> None:
     """Serve the sandbox Jira and Microsoft endpoints on 127.0.0.1 until Ctrl-C."""
     from pmsync.sandbox.graph_sharepoint import DEMO_SITE_PATH, seed_demo
     from pmsync.sandbox.jira import JiraSandbox
@@ -41,6 +47,7 @@ def sandbox(workdir: Path, jira_issues: int, jira_flavor: str) -> None:
     jira = JiraSandbox(issues_per_project=jira_issues, flavor=jira_flavor)
     microsoft = MicrosoftSandbox(workdir / "microsoft")
     seed_demo(microsoft.graph_state.sharepoint)
+    microsoft.graph_state.sharepoint.rewrite_office_files = not exact_office_files
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -26,8 +26,9 @@ log = logging.getLogger("pmsync.sync")
 
 
 def sync_exit_code(results: Sequence[SyncRunInfo]) -> int:
-    """0 all ok; 4 some ok and some failed or locked; 5 all locked; 1 none ok and something failed."""
-    from pmsync.cli import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+    """0 all ok; 4 some ok and some failed or locked; 5 all locked; 3 none ok because a person must
+    sign in again; 1 none ok and something failed."""
+    from pmsync.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 
     statuses = [r.status for r in results]
     if all(s == "ok" for s in statuses):
@@ -36,6 +37,10 @@ def sync_exit_code(results: Sequence[SyncRunInfo]) -> int:
         return EXIT_PARTIAL
     if all(s == "locked" for s in statuses):
         return EXIT_LOCKED
+    failed = [r.error or "" for r in results if r.status != "locked"]
+    if failed and all("sign in again:" in error for error in failed):
+        # Nothing can sync until a person signs in (an unattended run started no device code).
+        return EXIT_CONFIG
     return EXIT_FAILURE
 
 

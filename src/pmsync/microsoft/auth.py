@@ -4,9 +4,14 @@ One module for the Planner and Dataverse connectors and the SharePoint publisher
 
 - :class:`MicrosoftAppSettings` is the config block they share (tenant, app, credential, cloud, CA);
 - :func:`token_provider` gives a :class:`TokenProvider` for it: app-only (daemon) tokens through
-  ``msal.ConfidentialClientApplication`` with a client secret or a certificate, or delegated tokens
-  through the device-code flow (``sign_in: device_code``) with a token cache file only its owner can
-  read (0600).
+  ``msal.ConfidentialClientApplication`` with a client secret, a certificate or a federated token
+  (``sign_in: workload_identity``), tokens of the machine's managed identity
+  (``sign_in: managed_identity``, :mod:`pmsync.microsoft.secretless`), or delegated tokens through the
+  device-code flow (``sign_in: device_code``) with a token cache file only its owner can read (0600).
+
+An unattended run (no terminal, or ``pmsync --non-interactive`` / ``PMSYNC_NON_INTERACTIVE=1``) never
+starts a device-code sign-in, which would wait up to 15 minutes for a person: when the cached sign-in
+is missing or expired it fails at once with :class:`SignInRequired` ("sign in again: ...", exit 3).
 
 MSAL objects are kept per (authority, client id, credential) for the life of the process, so their
 in-memory token cache is reused until the token expires instead of asking Entra on every call.
@@ -38,12 +43,19 @@ from pmsync.errors import AuthError, ConfigError, ConnectorError, RetriableSourc
 from pmsync.http import make_session, parse_retry_after
 from pmsync.logs import redact, register_secret
 from pmsync.microsoft.credentials import client_credential, resolve_path
+from pmsync.microsoft.secretless import (
+    ManagedIdentityTokenProvider,
+    federated_assertion,
+    federated_token_path,
+)
 from pmsync.microsoft.settings import DEFAULT_TOKEN_CACHE, MicrosoftAppSettings
 from pmsync.microsoft.signin_errors import auth_error_from_result
 
 __all__ = [
+    "NON_INTERACTIVE_ENV",
     "AppTokenProvider",
     "DeviceCodeTokenProvider",
+    "SignInRequired",
     "MicrosoftAppSettings",
     "TokenProvider",
     "auth_error_from_result",
@@ -64,6 +76,28 @@ class TokenProvider(Protocol):
 
 
 # -- errors ----------------------------------------------------------------------------------------
+#: set (to anything but "" or "0") by ``pmsync --non-interactive``, or by a scheduler's environment
+NON_INTERACTIVE_ENV = "PMSYNC_NON_INTERACTIVE"
+
+
+class SignInRequired(AuthError):
+    """A person must sign in, and this run is unattended: nothing waits for them (exit 3, like a
+    configuration problem: the run cannot succeed until someone acts)."""
+
+    exit_code = 3
+
+
+def non_interactive_requested() -> bool:
+    """``pmsync --non-interactive`` was given (or the scheduler set ``PMSYNC_NON_INTERACTIVE``)."""
+    return os.environ.get(NON_INTERACTIVE_ENV, "") not in ("", "0")
+
+
+def unattended() -> bool:
+    """No one can answer a device-code prompt printed on stderr: ``--non-interactive`` was given, or
+    stdin or stderr is not a terminal (cron, systemd, CI, a pipe)."""
+    return non_interactive_requested() or not (sys.stdin.isatty() and sys.stderr.isatty())
+
+
 # -- the HTTP client MSAL uses ---------------------------------------------------------------------
 class _ThrottleAwareHttpClient:
     """The ``requests`` session MSAL talks through, remembering when Entra asked us to back off.
@@ -116,6 +150,7 @@ class AppTokenProvider:
     def __init__(
         self, settings: MicrosoftAppSettings, credential: str | dict[str, Any], *, source: str
     ) -> None:
+        # credential: a client secret, a certificate dict, or {"client_assertion": callable}
         self.settings = settings
         self.source = source
         self.session = make_session(ca_bundle=settings.ca_bundle, timeout=settings.timeout_seconds)
@@ -123,7 +158,7 @@ class AppTokenProvider:
         self._lock = threading.Lock()
         try:
             self.app = msal.ConfidentialClientApplication(
-                settings.client_id,
+                settings.app_id(),
                 client_credential=credential,
                 authority=settings.authority(),
                 http_client=self._http,
@@ -228,10 +263,12 @@ class DeviceCodeTokenProvider:
         source: str,
         base_dir: Path,
         prompt: Callable[[str], None],
+        interactive: Callable[[], bool] = lambda: not unattended(),
     ) -> None:
         self.settings = settings
         self.source = source
         self.prompt = prompt
+        self.interactive = interactive
         self.cache_path = resolve_path(settings.token_cache_file or DEFAULT_TOKEN_CACHE, base_dir)
         self.cache = msal.SerializableTokenCache()
         if self.cache_path.is_file():
@@ -244,7 +281,7 @@ class DeviceCodeTokenProvider:
         self._lock = threading.Lock()
         try:
             self.app = msal.PublicClientApplication(
-                settings.client_id,
+                settings.app_id(),
                 authority=settings.authority(),
                 token_cache=self.cache,
                 http_client=self._http,
@@ -276,6 +313,18 @@ class DeviceCodeTokenProvider:
         return None
 
     def _sign_in(self, scope: str) -> dict[str, Any]:
+        if not self.interactive():
+            # A device code would wait ~15 minutes for a person who is not there.
+            raise SignInRequired(
+                f"sign in again: the saved sign-in for app {self.settings.client_id!r} is missing or has "
+                f"expired, and this run is unattended (no terminal, or --non-interactive), so no "
+                "device-code sign-in was started",
+                source=self.source,
+                record=f"token for {scope}",
+                hint=f"run `pmsync doctor` once in a terminal and sign in; the token cache "
+                f"({self.cache_path}) then signs scheduled runs in silently. For unattended runs "
+                "prefer sign_in: app, managed_identity or workload_identity",
+            )
         flow = self.app.initiate_device_flow(scopes=[scope])
         if "user_code" not in flow:
             raise auth_error_from_result(flow, self.settings, source=self.source, scope=scope)
@@ -298,17 +347,27 @@ def _print_prompt(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _can_prompt(prompt: Callable[[str], None]) -> Callable[[], bool]:
+    """Whether a device-code sign-in may start: the default prompt prints on stderr, so it needs a
+    terminal; a caller's own prompt reaches the person its own way. ``--non-interactive`` wins."""
+    if prompt is _print_prompt:
+        return lambda: not unattended()
+    return lambda: not non_interactive_requested()
+
+
 def token_provider(
     settings: MicrosoftAppSettings,
     *,
     source: str,
     base_dir: Path | None = None,
     prompt: Callable[[str], None] = _print_prompt,
+    interactive: Callable[[], bool] | None = None,
 ) -> TokenProvider:
     """The token provider for ``settings``, created once per process and then reused.
 
     The key includes a digest of the credential so that a corrected secret in the same process gets
-    a fresh MSAL application rather than the one that holds the wrong secret.
+    a fresh MSAL application rather than the one that holds the wrong secret. ``interactive`` decides
+    whether a device-code sign-in may be started (default: see :func:`_can_prompt`).
     """
     base = base_dir or Path.cwd()
     if settings.ca_bundle is not None:
@@ -328,19 +387,37 @@ def token_provider(
         key: tuple[str, ...] = (
             "device",
             settings.authority(),
-            settings.client_id,
+            settings.app_id(),
             cache,
             str(settings.ca_bundle),
         )
         with _PROVIDERS_LOCK:
             if key not in _PROVIDERS:
                 _PROVIDERS[key] = DeviceCodeTokenProvider(
-                    settings, source=source, base_dir=base, prompt=prompt
+                    settings,
+                    source=source,
+                    base_dir=base,
+                    prompt=prompt,
+                    interactive=interactive or _can_prompt(prompt),
                 )
+            return _PROVIDERS[key]
+    if settings.sign_in == "managed_identity":
+        key = ("managed", settings.client_id or "system", str(settings.ca_bundle))
+        with _PROVIDERS_LOCK:
+            if key not in _PROVIDERS:
+                _PROVIDERS[key] = ManagedIdentityTokenProvider(settings, source=source)
+            return _PROVIDERS[key]
+    if settings.sign_in == "workload_identity":
+        path = federated_token_path(settings, source=source, base_dir=base)
+        key = ("federated", settings.authority(), settings.app_id(), str(path), str(settings.ca_bundle))
+        with _PROVIDERS_LOCK:
+            if key not in _PROVIDERS:
+                assertion = {"client_assertion": federated_assertion(path, source=source)}
+                _PROVIDERS[key] = AppTokenProvider(settings, assertion, source=source)
             return _PROVIDERS[key]
     credential = client_credential(settings, source=source, base_dir=base)
     digest = sha256(json.dumps(credential, sort_keys=True).encode()).hexdigest()
-    key = ("app", settings.authority(), settings.client_id, digest, str(settings.ca_bundle))
+    key = ("app", settings.authority(), settings.app_id(), digest, str(settings.ca_bundle))
     with _PROVIDERS_LOCK:
         provider = _PROVIDERS.get(key)
         if provider is None:

@@ -66,5 +66,9 @@ def sign_in_check(
             problem,
             f"Entra admin center > App registrations > {settings.client_id} > API permissions",
         ), token
-    how = "device code" if settings.sign_in == "device_code" else "app-only"
+    how = {
+        "device_code": "device code",
+        "managed_identity": "managed identity",
+        "workload_identity": "workload identity (federated)",
+    }.get(settings.sign_in, "app-only")
     return CheckResult("sign-in", "ok", f"{how} token for {scope} from {settings.authority()}"), token

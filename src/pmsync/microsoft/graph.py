@@ -4,7 +4,10 @@
   it) and runs under the shared retry policy (:func:`pmsync.http.retrying`), so 429/503 with
   ``Retry-After`` — from the API or from the token endpoint — are waited out, then retried;
 - a 401 saying the token is invalid or expired drops the cached token and tries once more with a
-  fresh one (keys roll over, tokens get revoked);
+  fresh one (keys roll over, tokens get revoked) — except Graph's 401 for a token that carries no
+  permission at all ("Either scp or roles claim need to be present in the token"), which is what an
+  app without admin consent gets from Entra: a fresh token would be just as empty, so that 401 is
+  at once an :class:`~pmsync.errors.AuthError` naming the application permission to grant;
 - errors become pmsync errors: Graph's ``{"error": {"code", "message"}}`` is quoted, and a 403 names
   the permission the caller needs (``permission_hint``);
 - :meth:`ODataClient.get_batch` sends many GETs as Graph JSON batches (20 per round trip);
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,13 @@ from pmsync.microsoft.auth import TokenProvider
 BATCH_LIMIT = 20
 #: Graph error codes that mean "this token is no good" (as opposed to "you may not do this")
 _BAD_TOKEN_CODES = {"InvalidAuthenticationToken", "0x80072243"}
+#: the words of Graph's 401 for a token without ``roles`` or ``scp`` (an app lacking admin consent)
+_NO_PERMISSION_TEXT = "scp or roles claim"
+
+
+class ServiceRefused(AuthError):
+    """The service itself refused a signed-in call (401/403): a permission is missing, as opposed to
+    signing in having failed. Callers that can do without the answer (people's names) catch this."""
 
 
 class ODataClient:
@@ -72,21 +82,25 @@ class ODataClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         record: str | None = None,
+        retry: bool = True,
     ) -> requests.Response:
-        """Send one request (with retries); returns the successful response or raises a pmsync error."""
+        """Send one request (with retries); returns the successful response or raises a pmsync error.
+
+        ``retry=False`` sends it once: for a create whose first attempt may have landed though its
+        answer was lost, the caller looks the object up before trying again."""
         url = self.url(path_or_url)
         merged = {"Accept": "application/json", **self.default_headers, **(headers or {})}
 
         def attempt() -> requests.Response:
             response = self._send(method, url, params, json, merged, record)
-            if response.status_code == 401 and _graph_code(response) in _BAD_TOKEN_CODES:
+            if stale_token(response):
                 # A cached token the service no longer accepts: fetch a new one, once.
                 self.tokens.invalidate()
                 response = self._send(method, url, params, json, merged, record)
             self._raise_for_status(response, record)
             return response
 
-        return self.policy()(attempt)
+        return attempt() if not retry else self.policy()(attempt)
 
     def _send(
         self,
@@ -111,17 +125,33 @@ class ODataClient:
             raise as_connector_error(exc, source=self.source, record=record or url) from None
 
     def _raise_for_status(self, response: requests.Response, record: str | None) -> None:
+        if no_permission_in_token(response):
+            raise self.no_permission_error(_graph_message(response), record)
         if response.status_code == 403 or (
             response.status_code == 401 and _graph_code(response) not in _BAD_TOKEN_CODES
         ):
             what = f"HTTP {response.status_code} from {response.request.method} {redact(response.url)}"
-            raise AuthError(
+            raise ServiceRefused(
                 f"{what}: {_graph_message(response)}",
                 source=self.source,
                 record=record,
                 hint=self.permission_hint or "check that the app has the needed permission (admin-consented)",
             )
         raise_for_api_status(response, source=self.source, record=record)
+
+    def no_permission_error(self, service_message: str, record: str | None) -> AuthError:
+        """The error for a token that carries no permission: what Entra does for an app whose
+        application permissions were never admin-consented (it still issues a token, without
+        ``roles``)."""
+        return ServiceRefused(
+            f"the app's token carries no permission at all, so the service refused it ({service_message}); "
+            "the app registration's application permissions have not been granted admin consent",
+            source=self.source,
+            record=record,
+            hint=(self.permission_hint or "grant the app the application permission it needs")
+            + "; an administrator must then click 'Grant admin consent' (Entra admin center > App "
+            "registrations > API permissions)",
+        )
 
     def get_json(
         self,
@@ -149,7 +179,7 @@ class ODataClient:
 
         def attempt() -> requests.Response | None:
             response = self._send("GET", url, params, None, merged, record)
-            if response.status_code == 401:
+            if stale_token(response):
                 self.tokens.invalidate()
                 response = self._send("GET", url, params, None, merged, record)
             if response.status_code == 404:
@@ -171,7 +201,7 @@ class ODataClient:
 
         def attempt() -> str:
             response = self._send_streamed(url, record)
-            if response.status_code == 401 and _graph_code(response) in _BAD_TOKEN_CODES:
+            if stale_token(response):
                 response.close()
                 self.tokens.invalidate()
                 response = self._send_streamed(url, record)
@@ -323,13 +353,14 @@ class ODataClient:
             yield from page
 
     def get_batch(
-        self, paths: Sequence[str], *, record: str | None = None
+        self, paths: Sequence[str], *, record: str | None = None, missing_ok: bool = False
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """``(path, body)`` for each GET of ``paths`` (relative to the version root, e.g.
         ``planner/tasks/{id}/details``), in order, sent as Graph JSON batches of up to 20.
 
         An inner request throttled or failing transiently is sent again, in the next batch, after the
-        longest Retry-After among them; any other inner failure raises its pmsync error.
+        longest Retry-After among them; any other inner failure raises its pmsync error, except a 404
+        with ``missing_ok`` (a lookup of something that may be gone), whose body is ``{}``.
         """
         for start in range(0, len(paths), BATCH_LIMIT):
             chunk = list(paths[start : start + BATCH_LIMIT])
@@ -359,6 +390,11 @@ class ODataClient:
                     if 200 <= status < 300 and isinstance(body, dict):
                         bodies[pending[index]] = body
                         continue
+                    if status == 404 and missing_ok:
+                        bodies[pending[index]] = {}
+                        continue
+                    if status == 401 and _NO_PERMISSION_TEXT in str(body):
+                        raise self.no_permission_error(_inner_message(body), pending[index])
                     if status == 401 and _inner_code(body) in _BAD_TOKEN_CODES and not refreshed[0]:
                         token_rejected = True  # the token expired while the batch ran
                         continue
@@ -399,7 +435,7 @@ class ODataClient:
                 text, source=self.source, record=path, retry_after=parse_retry_after(str(retry_after or ""))
             )
         if status in (401, 403):
-            return AuthError(text, source=self.source, record=path, hint=self.permission_hint)
+            return ServiceRefused(text, source=self.source, record=path, hint=self.permission_hint)
         return SourceDataError(text, source=self.source, record=path)
 
 
@@ -416,6 +452,27 @@ def _inner_code(body: Any) -> str:
     """The Graph error code of an inner batch response's body."""
     error = body.get("error") if isinstance(body, dict) else None
     return str(error.get("code") or "") if isinstance(error, dict) else ""
+
+
+def _inner_message(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    return redact(str(error.get("message") or error.get("code")) if isinstance(error, dict) else str(body))
+
+
+def no_permission_in_token(response: requests.Response) -> bool:
+    """Graph's 401 for a valid token with neither ``scp`` nor ``roles``: signing in again gives the
+    same empty token, so it is not worth a refresh."""
+    return response.status_code == 401 and _NO_PERMISSION_TEXT in _graph_message(response)
+
+
+def stale_token(response: requests.Response) -> bool:
+    """A 401 for a token the service no longer accepts (expired, revoked, rolled-over keys): worth
+    one fresh token."""
+    return (
+        response.status_code == 401
+        and _graph_code(response) in _BAD_TOKEN_CODES
+        and not no_permission_in_token(response)
+    )
 
 
 def _graph_code(response: requests.Response) -> str:
@@ -438,7 +495,33 @@ def odata_moment(value: Any) -> datetime | None:
         return None
 
 
-def odata_day(value: Any) -> date | None:
-    """The calendar day of an ``Edm.DateTimeOffset`` value."""
+def odata_day(value: Any, zone: tzinfo = UTC) -> date | None:
+    """The calendar day in ``zone`` of an ``Edm.DateTimeOffset`` instant (a completion time, a
+    modification time): what the agency calls that day."""
     moment = odata_moment(value)
-    return moment.date() if moment else None
+    return moment.astimezone(zone).date() if moment else None
+
+
+def date_only_day(value: Any, zone: tzinfo = UTC) -> date | None:
+    """The day a date-only value stored as an instant means, read in the agency's zone ``zone``.
+
+    Planner (and Dataverse "user local" date columns) keep a due or start *date* as an instant: the
+    midnight that began that day in the time zone of whoever set it. ``2026-11-20`` set in Berlin is
+    ``2026-11-19T23:00:00Z``, whose UTC date is a day early; set in Los Angeles it is
+    ``2026-11-20T08:00:00Z``. The day meant is the one whose midnight in the agency's zone is nearest
+    to the instant, which is right for anyone within 12 hours of the agency's zone. A bare date
+    (``2026-11-20``, Dataverse "date only") is taken as it is.
+    """
+    if not value:
+        return None
+    text = str(value)
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    moment = odata_moment(value)
+    if moment is None:
+        return None
+    local = moment.astimezone(zone)
+    return local.date() + timedelta(days=1) if local.hour >= 12 else local.date()

@@ -34,11 +34,22 @@ class MicrosoftAppSettings(ConnectorConfig):
     App-only (``sign_in: app``, the default) needs exactly one of ``client_secret``,
     ``client_secret_file`` or ``certificate_file`` (PEM with the private key and the certificate, or a
     ``.pfx``). Device code (``sign_in: device_code``) needs a public-client app and no credential.
+    Managed identity (``sign_in: managed_identity``) needs no credential at all: on an Azure VM, App
+    Service, Functions, Container Apps or Arc machine, the platform's identity endpoint issues the
+    token; ``client_id`` names a user-assigned identity (omit it for the system-assigned one).
+    Workload identity federation (``sign_in: workload_identity``) signs the app in with a token another
+    identity provider issued (a Kubernetes service account token, a GitHub Actions OIDC token), read
+    from ``client_assertion_file`` (default: ``$AZURE_FEDERATED_TOKEN_FILE``, which AKS workload
+    identity sets) at every sign-in, since the platform rotates it; the app registration needs a
+    federated credential for that issuer and subject. Neither has a secret to rotate.
     """
 
     tenant_id: str
-    client_id: str
-    sign_in: Literal["app", "device_code"] = "app"
+    #: the app registration (for managed identity: the user-assigned identity; omit for system-assigned)
+    client_id: str | None = None
+    sign_in: Literal["app", "device_code", "managed_identity", "workload_identity"] = "app"
+    #: workload identity: the file holding the federated token (re-read at each sign-in)
+    client_assertion_file: Path | None = None
     client_secret: SecretStr | None = None
     client_secret_file: Path | None = None
     certificate_file: Path | None = None
@@ -68,11 +79,23 @@ class MicrosoftAppSettings(ConnectorConfig):
                 "app sign-in needs exactly one of client_secret, client_secret_file, certificate_file"
                 + (f" (got: {', '.join(given)})" if given else "")
             )
-        if self.sign_in == "device_code" and given:
-            raise ValueError(f"device_code sign-in uses no app credential; remove {', '.join(given)}")
+        if self.sign_in != "app" and given:
+            raise ValueError(f"{self.sign_in} sign-in uses no app credential; remove {', '.join(given)}")
+        if self.sign_in != "managed_identity" and not self.client_id:
+            raise ValueError(
+                f"{self.sign_in} sign-in needs client_id (the app registration's Application ID)"
+            )
+        if self.client_assertion_file is not None and self.sign_in != "workload_identity":
+            raise ValueError("client_assertion_file is only for sign_in: workload_identity")
         if self.authority_host is not None and not self.authority_host.startswith("https://"):
             raise ValueError("authority_host must be an https:// URL (MSAL refuses anything else)")
         return self
+
+    def app_id(self) -> str:
+        """The app registration's client id (validated present for every sign-in that needs one)."""
+        if not self.client_id:
+            raise ValueError(f"{self.sign_in} sign-in has no client_id")
+        return self.client_id
 
     def authority(self) -> str:
         host = self.authority_host or AUTHORITY_HOSTS[self.cloud]

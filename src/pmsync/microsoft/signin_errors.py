@@ -53,6 +53,15 @@ def auth_error_from_result(
             "an administrator must grant admin consent for the app's API permissions "
             "(Entra admin center > App registrations > API permissions > Grant admin consent)"
         )
+    elif codes & {70021, 700211, 700212, 700213}:
+        message = f"app {client!r} has no federated credential matching the token presented: {first_line}"
+        hint = (
+            "add a federated credential to the app registration (Certificates & secrets > Federated "
+            "credentials) with exactly this issuer, subject and audience api://AzureADTokenExchange"
+        )
+    elif codes & {700024, 700023}:
+        message = f"the federated token presented for app {client!r} is expired or not yet valid"
+        hint = "the platform rotates it (AKS: hourly); check the pod's token projection and clock"
     elif 500011 in codes:
         message = f"the resource of scope {scope!r} does not exist in tenant {tenant!r}"
         hint = "check the service URL (e.g. the Dataverse environment URL) and the cloud"

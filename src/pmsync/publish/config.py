@@ -43,6 +43,10 @@ class LibraryColumns(_Strict):
     period: str | None = "Period"
     project: str | None = "Project"
     overall_status: str | None = "OverallStatus"
+    #: a single-line text column for the SHA-256 of the file pmsync sent (None = not kept): SharePoint
+    #: rewrites Office files, so their stored hash never matches; this column lets pmsync recognise
+    #: its own report even without the store's ledger (another machine, a new database)
+    content_hash: str | None = None
 
 
 class StatusListColumns(_Strict):

@@ -45,10 +45,6 @@ class FolderPublisher:
         self.ledger = ledger
         self.root = config.path if config.path.is_absolute() else base_dir / config.path
 
-    def publish_files(self, files: Iterable[ReportFile]) -> Iterator[PublishResult]:
-        for file in files:
-            yield self.publish_file(file)
-
     def publish_file(self, file: ReportFile) -> PublishResult:
         name = file.target_name
         try:
@@ -136,12 +132,15 @@ class FolderPublisher:
         try:
             existing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
         except (OSError, ValueError) as exc:
-            raise PublishError(
+            error = PublishError(
                 f"cannot read {str(path)!r}: {exc}",
                 source=self.name,
                 record=STATUS_FILE,
                 hint="fix or remove the file; pmsync rewrites it",
-            ) from None
+            )
+            for row in rows:
+                yield PublishResult.failure(self.name, f"{row.project} {row.period}", error)
+            return
         by_key = {(r.get("project"), r.get("period")): r for r in existing if isinstance(r, dict)}
         results: list[PublishResult] = []
         for row in rows:

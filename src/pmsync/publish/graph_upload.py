@@ -25,7 +25,9 @@ import requests
 from pmsync.errors import PmsyncError, PublishError
 from pmsync.http import MAX_RETRY_AFTER, as_connector_error, parse_retry_after
 from pmsync.logs import redact, register_secret
-from pmsync.microsoft.graph import ODataClient
+from pmsync.microsoft.graph import ODataClient, stale_token
+from pmsync.publish.hashing import quickxor_b64
+from pmsync.publish.office import is_office_file
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +56,20 @@ class PublishGraphClient(ODataClient):
     answer 404 use :meth:`ODataClient.get_optional`)."""
 
     def put_bytes(
-        self, path: str, data: bytes, *, params: Mapping[str, str], record: str
+        self, path: str, data: bytes, *, params: Mapping[str, str], record: str, retry: bool = True
     ) -> requests.Response:
         url = self.url(path)
         headers = {"Accept": "application/json", "Content-Type": "application/octet-stream"}
 
         def attempt() -> requests.Response:
             response = self._send_bytes("PUT", url, params, data, headers, record)
-            if response.status_code == 401:
+            if stale_token(response):
                 self.tokens.invalidate()  # a token the service no longer accepts: once more, fresh
                 response = self._send_bytes("PUT", url, params, data, headers, record)
             self._raise_for_status(response, record)
             return response
 
-        return self.policy()(attempt)
+        return self.policy()(attempt) if retry else attempt()
 
     def _send_bytes(
         self,
@@ -113,23 +115,68 @@ class GraphUploader:
         self._http = client.tokens.session
 
     def upload(
-        self, path: Path, *, drive_id: str, parent_id: str, name: str, size: int, conflict: str
+        self,
+        path: Path,
+        *,
+        drive_id: str,
+        parent_id: str,
+        name: str,
+        size: int,
+        conflict: str,
+        before: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], int]:
-        """Upload ``path`` as ``name`` under folder ``parent_id``; returns (driveItem, HTTP status):
-        201 when a new file was created, 200 when an existing one got a new version."""
+        """Upload ``path`` as ``name`` under folder ``parent_id``; returns (driveItem, HTTP status).
+        ``before`` is what the caller found at that name just before (None: nothing), so that a PUT
+        whose answer was lost is recognised as landed instead of being sent again."""
         address = f"drives/{drive_id}/items/{parent_id}:/{quote(name)}:"
         if size <= self.simple_max_bytes:
-            return self._simple(path, address, name, conflict)
+            return self._simple(path, address, name, conflict, before)
         return self._session(path, address, name, size, conflict)
 
     # -- one PUT ------------------------------------------------------------------------------------
 
-    def _simple(self, path: Path, address: str, name: str, conflict: str) -> tuple[dict[str, Any], int]:
+    def _simple(
+        self, path: Path, address: str, name: str, conflict: str, before: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], int]:
         data = path.read_bytes()
-        response = self.client.put_bytes(
-            f"{address}/content", data, params={"@microsoft.graph.conflictBehavior": conflict}, record=name
-        )
-        return response.json(), response.status_code
+        sent = [False]
+
+        def attempt() -> tuple[dict[str, Any], int]:
+            # A retry after a timeout, a dropped answer or a 5xx: the first PUT may have landed, and a
+            # second one would add a needless version. Look first.
+            if sent[0] and (conflict == "replace" or before is None):
+                landed = self._landed(address, name, data, before)
+                if landed is not None:
+                    log.info("%s: %s was stored by the attempt whose answer was lost", self.target, name)
+                    return landed, 200
+            sent[0] = True
+            response = self.client.put_bytes(
+                f"{address}/content",
+                data,
+                params={"@microsoft.graph.conflictBehavior": conflict},
+                record=name,
+                retry=False,
+            )
+            return response.json(), response.status_code
+
+        result: tuple[dict[str, Any], int] = self.client.policy()(attempt)
+        return result
+
+    def _landed(
+        self, address: str, name: str, data: bytes, before: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The item at ``name`` if it holds what was sent and changed since ``before`` was read."""
+        item = self.client.get_optional(address.rstrip(":"), record=name)
+        if item is None or "file" not in item:
+            return None
+        if before is not None and item.get("cTag") == before.get("cTag"):
+            return None  # untouched since the look before the upload: the PUT did not land
+        stored = ((item.get("file") or {}).get("hashes") or {}).get("quickXorHash")
+        if item.get("size") == len(data) and stored == quickxor_b64(data):
+            return item
+        # SharePoint rewrites Office files it stores, so their bytes are not ours to compare; it
+        # changed since we looked, which is what the lost PUT did.
+        return item if is_office_file(name) else None
 
     # -- upload session -----------------------------------------------------------------------------
 

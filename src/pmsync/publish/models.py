@@ -10,10 +10,12 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmsync.connector import CheckResult
+from pmsync.errors import PublishError
+from pmsync.logs import redact
 from pmsync.store.models import PublicationInfo
 
 Rag = Literal["green", "amber", "red", "grey"]
-Action = Literal["created", "new_version", "renamed", "updated", "unchanged"]
+Action = Literal["created", "new_version", "renamed", "updated", "unchanged", "failed"]
 
 
 class ReportFile(BaseModel):
@@ -61,10 +63,22 @@ class PublishResult(BaseModel):
     action: Action
     url: str | None = None
     item_id: str | None = None
-    content_hash: str
+    #: SHA-256 of what pmsync sent (the local file, or the row's fields); empty when it failed first
+    content_hash: str = ""
     detail: str = ""
+    #: what the destination stores, when it reports it: size and QuickXorHash (SharePoint)
+    stored_size: int | None = None
+    stored_hash: str | None = None
+    #: the destination stores other bytes than were sent (SharePoint rewrites Office files)
+    rewritten: bool = False
+    #: the error, one line, when ``action`` is "failed" (nothing was recorded for it)
+    error: str = ""
+    #: the exit code that error alone would give (3: configuration, or a person must sign in again)
+    error_exit: int = 0
 
     def line(self) -> str:
+        if self.action == "failed":
+            return f"{self.target}: {self.what}: FAILED: {self.error}"
         words = {
             "created": "published",
             "new_version": "published as a new version",
@@ -75,6 +89,48 @@ class PublishResult(BaseModel):
         where = f" → {self.url}" if self.url else ""
         extra = f" ({self.detail})" if self.detail else ""
         return f"{self.target}: {self.what}: {words}{extra}{where}"
+
+    @classmethod
+    def failure(
+        cls, target: str, what: str, error: Exception, content_hash: str = "", *, exit_code: int | None = None
+    ) -> PublishResult:
+        code = exit_code if exit_code is not None else int(getattr(error, "exit_code", 1))
+        return cls(
+            target=target,
+            what=what,
+            action="failed",
+            content_hash=content_hash,
+            # printed as is: keep secrets (a pre-authenticated upload URL, a token) out of it
+            error=redact(str(error)),
+            error_exit=code,
+        )
+
+
+class PublishIncomplete(PublishError):
+    """Some files or rows were published, others failed (each named in ``failed``): exit 4, partial.
+    Everything that failed is unrecorded, so running the same publish again finishes the job."""
+
+    exit_code = 4
+
+    def __init__(self, failed: list[PublishResult], *, total: int) -> None:
+        names = ", ".join(f"{r.target}: {r.what}" for r in failed[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        everything = len(failed) == total
+        # Nothing published because of configuration or a needed sign-in: say so as those errors do (3).
+        blocked = everything and all(r.error_exit == 3 for r in failed)
+        super().__init__(
+            f"{len(failed)} of {total} publications failed: {names}{more}",
+            hint="the lines above say why; run the same publish again once fixed (what was published is "
+            "skipped)",
+        )
+        self.failed = failed
+        if everything:
+            self.exit_code = 3 if blocked else 1
+
+
+class TargetUnavailable(PublishError):
+    """The target itself cannot be used (its site or library is missing): no file of it can be
+    published, so the run reports its remaining files as not attempted and goes on to other targets."""
 
 
 class PublicationLedger(Protocol):
@@ -95,11 +151,15 @@ class PublicationLedger(Protocol):
 
 class Publisher(Protocol):
     """A publish target. Files are published one by one and each is recorded in the ledger only once
-    it is completely published, so a failure part-way leaves nothing recorded and a rerun redoes it."""
+    it is completely published, so a failure part-way leaves nothing recorded and a rerun redoes it.
+
+    ``publish_file`` raises a pmsync error for a file that could not be published (the caller reports
+    it and goes on with the next file); ``upsert_status_rows`` yields one result per row, a
+    ``failed`` one for a row that could not be written, and goes on with the next row."""
 
     name: str
 
-    def publish_files(self, files: Iterable[ReportFile]) -> Iterator[PublishResult]: ...
+    def publish_file(self, file: ReportFile) -> PublishResult: ...
 
     def upsert_status_rows(
         self, rows: Iterable[ProjectStatusRow], report_urls: dict[str, str]

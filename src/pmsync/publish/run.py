@@ -4,17 +4,28 @@ files then status rows to each target."""
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 from pmsync.config import PmsyncConfig
 from pmsync.connector import CheckResult
-from pmsync.errors import ConfigError, PmsyncError
+from pmsync.errors import AuthError, ConfigError, PmsyncError, PublishError
 from pmsync.publish.config import TargetConfig, publish_section, select_targets
 from pmsync.publish.inputs import report_files, report_links, status_rows
-from pmsync.publish.models import ProjectStatusRow, PublicationLedger, Publisher, PublishResult, ReportFile
+from pmsync.publish.models import (
+    ProjectStatusRow,
+    PublicationLedger,
+    Publisher,
+    PublishIncomplete,
+    PublishResult,
+    ReportFile,
+    TargetUnavailable,
+)
 from pmsync.report.model import Report
+
+log = logging.getLogger(__name__)
 
 #: target ``type`` → "module:Class"; a new kind of destination is a new module and a line here
 PUBLISHERS: dict[str, str] = {
@@ -50,21 +61,62 @@ def publish(
 ) -> Iterator[PublishResult]:
     """Publish ``files`` and then ``rows`` to each chosen target (all enabled ones by default).
 
-    Results stream out as each file finishes; an error stops the run at that file, with every file
-    before it published and recorded, and nothing recorded for the one that failed.
+    Results stream out as each file finishes. One file's failure never stops the others or the status
+    rows: it comes out as a ``failed`` result (nothing recorded for it, so a rerun retries it) and the
+    run goes on. Only a failure that concerns the whole target (sign-in, the site, the library, the
+    configuration) skips that target's remaining files, each reported as failed with that reason;
+    the other targets still run. Callers decide the exit code from the failed results
+    (:func:`raise_if_incomplete`).
     """
     chosen = select_targets(publish_section(config), targets)
     for target in chosen:
-        publisher = build_publisher(target, ledger, base_dir=config.base_dir, **options)
+        try:
+            publisher = build_publisher(target, ledger, base_dir=config.base_dir, **options)
+        except PmsyncError as exc:
+            yield from _skipped(target.name, files, rows, exc)
+            continue
         urls: dict[Path, str] = {}
-        # publish_files yields one result per file, in order
-        for file, result in zip(files, publisher.publish_files(files), strict=False):
+        for index, file in enumerate(files):
+            try:
+                result = publisher.publish_file(file)
+            except PmsyncError as exc:
+                log.warning("%s: %s: %s", target.name, file.target_name, exc)
+                yield PublishResult.failure(target.name, file.target_name, exc)
+                if _whole_target(exc):
+                    yield from _skipped(target.name, files[index + 1 :], rows, exc)
+                    break
+                continue
             if result.url:
                 urls[file.path] = result.url
             yield result
-        if rows:
-            links = report_links(files, urls, [r.project for r in rows])
-            yield from publisher.upsert_status_rows(rows, links)
+        else:
+            if rows:
+                links = report_links(files, urls, [r.project for r in rows])
+                yield from publisher.upsert_status_rows(rows, links)
+
+
+def _whole_target(exc: PmsyncError) -> bool:
+    """Errors that no other file of the target would escape: sign-in, configuration, a missing site
+    or library."""
+    return isinstance(exc, AuthError | ConfigError | TargetUnavailable)
+
+
+def _skipped(
+    target: str, files: Sequence[ReportFile], rows: Sequence[ProjectStatusRow], exc: PmsyncError
+) -> Iterator[PublishResult]:
+    reason = PublishError(f"not attempted: {exc.message}", source=target, hint=exc.hint)
+    for file in files:
+        yield PublishResult.failure(target, file.target_name, reason, exit_code=exc.exit_code)
+    for row in rows:
+        yield PublishResult.failure(target, f"{row.project} {row.period}", reason, exit_code=exc.exit_code)
+
+
+def raise_if_incomplete(results: Sequence[PublishResult]) -> None:
+    """Raise :class:`PublishIncomplete` (exit 4, or 1 when nothing at all was published) naming what
+    failed, when anything did."""
+    failed = [r for r in results if r.action == "failed"]
+    if failed:
+        raise PublishIncomplete(failed, total=len(results))
 
 
 class _CheckOnly:
@@ -103,6 +155,9 @@ def publish_files(
     config: PmsyncConfig, ledger: PublicationLedger, report: Report, paths: Sequence[Path]
 ) -> Iterator[str]:
     """``pmsync report --publish``: publish the files just written and the report's status rows; one
-    line per file or row and target."""
+    line per file or row and target, then :class:`PublishIncomplete` (exit 4) if any failed."""
+    results: list[PublishResult] = []
     for result in publish(config, ledger, report_files(report, paths), status_rows(report)):
+        results.append(result)
         yield result.line()
+    raise_if_incomplete(results)

@@ -27,7 +27,14 @@ from pmsync.microsoft.sharepoint_sites import find_library, find_site
 from pmsync.publish.config import SharePointTarget, fill_folder
 from pmsync.publish.graph_upload import GraphUploader, PublishGraphClient, UploadFailed
 from pmsync.publish.hashing import FileDigest
-from pmsync.publish.models import ProjectStatusRow, PublicationLedger, PublishResult, ReportFile
+from pmsync.publish.models import (
+    ProjectStatusRow,
+    PublicationLedger,
+    PublishResult,
+    ReportFile,
+    TargetUnavailable,
+)
+from pmsync.publish.office import is_office_file, same_office_content
 from pmsync.publish.sharepoint_list import StatusListWriter, find_list
 from pmsync.store.models import PublicationInfo
 
@@ -77,7 +84,7 @@ class SharePointPublisher:
         if self._site is None:
             site = find_site(self.client, self.config.site_url)
             if site is None:
-                raise PublishError(
+                raise TargetUnavailable(
                     "the SharePoint site was not found",
                     source=self.name,
                     record=self.config.site_url,
@@ -90,7 +97,7 @@ class SharePointPublisher:
         if self._drive is None:
             drive, names = find_library(self.client, self.site(), self.config.library)
             if drive is None:
-                raise PublishError(
+                raise TargetUnavailable(
                     f"the site has no document library named {self.config.library!r}",
                     source=self.name,
                     record=self.config.site_url,
@@ -141,10 +148,6 @@ class SharePointPublisher:
 
     # -- files ----------------------------------------------------------------------------------
 
-    def publish_files(self, files: Iterable[ReportFile]) -> Iterator[PublishResult]:
-        for file in files:
-            yield self.publish_file(file)
-
     def publish_file(self, file: ReportFile) -> PublishResult:
         name = file.target_name
         try:
@@ -158,31 +161,81 @@ class SharePointPublisher:
         previous = self.ledger.find_publication(destination, digest.sha256)
         if previous is not None and self._still_there(previous):
             log.info("%s: %s unchanged since %s", self.name, name, previous.published_at)
-            return PublishResult(
-                target=self.name,
-                what=name,
-                action="unchanged",
-                url=previous.url,
-                item_id=previous.item_id,
-                content_hash=digest.sha256,
-            )
+            return self._unchanged(name, digest, previous.url, previous.item_id)
         parent = self.folder_id(folder)
+        drive_id = self.drive()["id"]
+        # What is at that name now decides "created" or "new version" (Graph does not promise 200 vs
+        # 201 for a replace), and lets pmsync's own hash column make a lost ledger harmless.
+        existing = self.client.get_optional(f"drives/{drive_id}/items/{parent}:/{quote(name)}", record=name)
+        if existing is not None and "file" in existing and self._has_our_hash(existing, digest, name):
+            self._record(destination, existing, digest, name)
+            return self._unchanged(name, digest, existing.get("webUrl"), str(existing["id"]))
         conflict = "replace" if self.config.on_conflict == "version" else "rename"
-        item, status = self.uploader.upload(
+        item, _status = self.uploader.upload(
             file.path,
-            drive_id=self.drive()["id"],
+            drive_id=drive_id,
             parent_id=parent,
             name=name,
             size=digest.size,
             conflict=conflict,
+            before=existing,
         )
-        self._verify(item, digest, name)
-        self._set_metadata(str(item["id"]), file)
+        self._check_item(item, existing, name)
+        if FileDigest.of_file(file.path).sha256 != digest.sha256:
+            raise UploadFailed(
+                "the file changed while it was being uploaded",
+                source=self.name,
+                record=name,
+                hint="nothing was recorded as published; run `pmsync publish` again once it is written",
+            )
+        rewritten = self._verify(item, digest, file.path, name)
+        item_id = str(item["id"])
+        if self._set_metadata(item_id, file, digest):
+            # Setting columns makes SharePoint demote them into an Office file: report what it keeps.
+            item = self.client.get_json(f"drives/{drive_id}/items/{item_id}", record=name)
+        stored_size, stored_hash = _stored(item)
+        rewritten = rewritten or (
+            is_office_file(name) and (stored_size, stored_hash) != (digest.size, digest.quickxor)
+        )
         action, detail = "created", ""
-        if status == 200:
-            action, detail = "new_version", self._version_label(str(item["id"]))
-        elif item.get("name") != name:
+        if item.get("name") != name:
             action, detail = "renamed", f"as {item.get('name')!r}"
+        elif existing is not None:
+            action, detail = "new_version", self._version_label(item_id)
+        if rewritten:
+            note = (
+                f"SharePoint rewrote the Office file as libraries do: it keeps {stored_size} bytes, "
+                f"quickXorHash {stored_hash}; pmsync sent {digest.size} bytes, SHA-256 {digest.sha256[:12]}…"
+            )
+            log.info("%s: %s: %s", self.name, name, note)
+            detail = f"{detail}; {note}" if detail else note
+        self._record(destination, item, digest, name)
+        return PublishResult(
+            target=self.name,
+            what=name,
+            action=action,
+            url=item.get("webUrl"),
+            item_id=item_id,
+            content_hash=digest.sha256,
+            detail=detail,
+            stored_size=stored_size,
+            stored_hash=stored_hash,
+            rewritten=rewritten,
+        )
+
+    def _unchanged(
+        self, name: str, digest: FileDigest, url: str | None, item_id: str | None
+    ) -> PublishResult:
+        return PublishResult(
+            target=self.name,
+            what=name,
+            action="unchanged",
+            url=url,
+            item_id=item_id,
+            content_hash=digest.sha256,
+        )
+
+    def _record(self, destination: str, item: dict[str, Any], digest: FileDigest, name: str) -> None:
         self.ledger.record_publication(
             destination=destination,
             file_name=str(item.get("name") or name),
@@ -190,15 +243,19 @@ class SharePointPublisher:
             url=item.get("webUrl"),
             item_id=str(item["id"]),
         )
-        return PublishResult(
-            target=self.name,
-            what=name,
-            action=action,
-            url=item.get("webUrl"),
-            item_id=str(item["id"]),
-            content_hash=digest.sha256,
-            detail=detail,
+
+    def _has_our_hash(self, existing: dict[str, Any], digest: FileDigest, name: str) -> bool:
+        """The library item already holds this exact report: pmsync's hash column says so (when one
+        is configured), or the stored bytes are the local file's."""
+        if _stored(existing) == (digest.size, digest.quickxor):
+            return True
+        column = self.config.metadata_columns.content_hash
+        if not column:
+            return False
+        fields = self.client.get_optional(
+            f"drives/{self.drive()['id']}/items/{existing['id']}/listItem/fields", record=name
         )
+        return fields is not None and fields.get(column) == digest.sha256
 
     def _still_there(self, previous: PublicationInfo) -> bool:
         """The item we published is still in the library (nobody deleted it), so publishing the same
@@ -211,17 +268,46 @@ class SharePointPublisher:
         )
         return item is not None
 
-    def _verify(self, item: dict[str, Any], digest: FileDigest, name: str) -> None:
-        remote_hash = ((item.get("file") or {}).get("hashes") or {}).get("quickXorHash")
+    def _check_item(self, item: dict[str, Any], existing: dict[str, Any] | None, name: str) -> None:
+        """The upload completed into the item pmsync named: a file, at that name (or the free name
+        SharePoint picked for ``rename``), the same item when a version was added."""
         problem = None
-        if item.get("size") != digest.size:
-            problem = f"SharePoint holds {item.get('size')} bytes, the file has {digest.size}"
-        elif remote_hash is not None and remote_hash != digest.quickxor:
+        if not item.get("id") or "file" not in item:
+            problem = "the service's answer names no file"
+        elif self.config.on_conflict == "version" and str(item.get("name", "")).casefold() != name.casefold():
+            problem = f"the service stored it as {item.get('name')!r}"
+        elif self.config.on_conflict == "version" and existing is not None and item["id"] != existing["id"]:
+            problem = "the service created another item instead of a new version of the existing one"
+        if problem:
+            raise UploadFailed(
+                f"the upload did not land where asked: {problem}",
+                source=self.name,
+                record=name,
+                hint="nothing was recorded as published; run `pmsync publish` again",
+            )
+
+    def _verify(self, item: dict[str, Any], digest: FileDigest, path: Path, name: str) -> bool:
+        """Check the stored file against the local one; True when SharePoint rewrote an Office file
+        (its content parts still checked with ``verify: download``)."""
+        stored_size, stored_hash = _stored(item)
+        same = stored_size == digest.size and (stored_hash is None or stored_hash == digest.quickxor)
+        problem = None
+        rewritten = False
+        if not same and is_office_file(name):
+            rewritten = True
+        elif not same and stored_size != digest.size:
+            problem = f"SharePoint holds {stored_size} bytes, the file has {digest.size}"
+        elif not same:
             problem = "SharePoint's QuickXorHash differs from the local file's"
-        elif self.config.verify == "download":
-            sha = self._download_sha256(str(item["id"]))
-            if sha != digest.sha256:
-                problem = f"the downloaded copy has SHA-256 {sha}, the file {digest.sha256}"
+        if problem is None and self.config.verify == "download":
+            stored = self._download(str(item["id"]))
+            if rewritten:
+                problem = same_office_content(path.read_bytes(), stored)
+            elif hashlib.sha256(stored).hexdigest() != digest.sha256:
+                problem = (
+                    f"the downloaded copy has SHA-256 {hashlib.sha256(stored).hexdigest()}, "
+                    f"the file {digest.sha256}"
+                )
         if problem:
             raise UploadFailed(
                 f"the uploaded file does not match: {problem}",
@@ -229,8 +315,9 @@ class SharePointPublisher:
                 record=name,
                 hint="nothing was recorded as published; run `pmsync publish` again",
             )
+        return rewritten
 
-    def _download_sha256(self, item_id: str) -> str:
+    def _download(self, item_id: str) -> bytes:
         url = self.client.url(f"drives/{self.drive()['id']}/items/{item_id}/content")
         token = self.client.tokens.token(self.client.scope)
         # requests drops the Authorization header when the redirect leaves the Graph host.
@@ -243,12 +330,10 @@ class SharePointPublisher:
                     source=self.name,
                     record=item_id,
                 )
-            sha = hashlib.sha256()
-            for block in response.iter_content(1 << 20):
-                sha.update(block)
-        return str(sha.hexdigest())
+            return b"".join(response.iter_content(1 << 20))
 
-    def _set_metadata(self, item_id: str, file: ReportFile) -> None:
+    def _set_metadata(self, item_id: str, file: ReportFile, digest: FileDigest) -> bool:
+        """Set the library columns; True when any was set."""
         columns = self.config.metadata_columns
         fields = {
             column: value
@@ -256,11 +341,12 @@ class SharePointPublisher:
                 (columns.period, file.period),
                 (columns.project, file.project),
                 (columns.overall_status, file.overall_status),
+                (columns.content_hash, digest.sha256),
             )
             if column and value is not None
         }
         if not fields:
-            return
+            return False
         try:
             self.client.request(
                 "PATCH",
@@ -276,6 +362,7 @@ class SharePointPublisher:
                 hint=f"add these columns to the {self.config.library!r} library, or rename them under "
                 "metadata_columns (null skips one); nothing was recorded as published",
             ) from None
+        return True
 
     def _version_label(self, item_id: str) -> str:
         versions = list(
@@ -349,3 +436,10 @@ class SharePointPublisher:
                 name, "fail", f"missing columns: {', '.join(missing)}", "add them or map status_list.columns"
             )
         return CheckResult(name, "ok", f"{len(have)} columns")
+
+
+def _stored(item: dict[str, Any]) -> tuple[int | None, str | None]:
+    """Size and QuickXorHash of a driveItem as SharePoint reports them."""
+    size = item.get("size")
+    quickxor = ((item.get("file") or {}).get("hashes") or {}).get("quickXorHash")
+    return (size if isinstance(size, int) else None), (str(quickxor) if quickxor else None)

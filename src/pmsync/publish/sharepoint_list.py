@@ -3,8 +3,15 @@
 A row whose fields are exactly what the ledger recorded last time is skipped without a call. For
 the others, the period's existing rows are read once (``fields/Period eq ...``, paged); a project with
 no row gets one created, one with a row gets it updated with ``If-Match`` on its ETag (a 412 means
-someone edited it meanwhile: read it again and retry once), and one with several rows gets the first
-updated and the others left alone with a warning, since a person may have added them.
+someone edited it meanwhile: read it again and retry once).
+
+Creates are idempotent: a POST whose answer was lost (timeout, dropped connection, 5xx after the
+row was written) may have landed, so before trying again the row is looked up by its key (project +
+period) and used if it is there. Duplicates left by earlier runs are healed: when a project has
+several rows for a period, the first is kept and the others are deleted only when they are exact
+copies of it in every pmsync column (a row a person changed is left alone, with a warning).
+
+One row's failure does not stop the others: it comes out as a ``failed`` result.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pmsync.errors import PublishError, SourceDataError
+from pmsync.errors import PmsyncError, PublishError, SourceDataError
 from pmsync.publish.config import StatusList
 from pmsync.publish.graph_upload import PublishGraphClient
 from pmsync.publish.models import ProjectStatusRow, PublicationLedger, PublishResult
@@ -69,10 +76,16 @@ class StatusListWriter:
                         record=self.config.name,
                         hint="create it, set status_list.create: true, or status_list: null to skip it",
                     )
-                found = self.client.request(
-                    "POST", f"sites/{site_id}/lists", json=self._new_list(), record=self.config.name
-                ).json()
-                log.info("%s: created the list %r", self.target, self.config.name)
+                try:
+                    found = self.client.request(
+                        "POST", f"sites/{site_id}/lists", json=self._new_list(), record=self.config.name
+                    ).json()
+                    log.info("%s: created the list %r", self.target, self.config.name)
+                except SourceDataError:
+                    # 409: another run (or our own retried POST, whose first answer was lost) made it.
+                    found = find_list(self.client, site_id, self.config.name)
+                    if found is None:
+                        raise
             self._list_id = str(found["id"])
         return f"sites/{self.site['id']}/lists/{self._list_id}"
 
@@ -106,7 +119,11 @@ class StatusListWriter:
         self, rows: Iterable[ProjectStatusRow], report_urls: dict[str, str]
     ) -> Iterator[PublishResult]:
         for row in rows:
-            yield self.upsert_row(row, report_urls)
+            try:
+                yield self.upsert_row(row, report_urls)
+            except PmsyncError as exc:
+                log.warning("%s: status row %s %s: %s", self.target, row.project, row.period, exc)
+                yield PublishResult.failure(self.target, f"{row.project} {row.period}", exc)
 
     def upsert_row(self, row: ProjectStatusRow, report_urls: dict[str, str]) -> PublishResult:
         fields = self.fields(row, report_urls)
@@ -173,20 +190,11 @@ class StatusListWriter:
             # First from the period's rows read once; after a 412, this row read again.
             matches = self._period_rows(row.period).get(row.project, []) if attempt == 1 else self._find(row)
             if not matches:
-                created = self.client.request(
-                    "POST", f"{path}/items", json={"fields": fields}, record=row.project
-                ).json()
+                created = self._create(row, fields)
                 self._period_rows(row.period).setdefault(row.project, []).append(created)
                 return created, "created"
             if len(matches) > 1:
-                log.warning(
-                    "%s: %d rows for %s %s in %r; updating the first",
-                    self.target,
-                    len(matches),
-                    row.project,
-                    row.period,
-                    self.config.name,
-                )
+                matches = self._heal(row, matches)
             item = matches[0]
             current = item.get("fields") or {}
             if all(current.get(k) == v for k, v in fields.items()):
@@ -210,3 +218,60 @@ class StatusListWriter:
                 ) from None
             return item, "updated"
         raise AssertionError("unreachable")
+
+    def _create(self, row: ProjectStatusRow, fields: dict[str, Any]) -> dict[str, Any]:
+        """POST the row, once per attempt; before each retry, look it up by its key, since the
+        attempt whose answer was lost may have created it."""
+        tried = [False]
+
+        def attempt() -> dict[str, Any]:
+            if tried[0]:
+                landed = self._find(row)
+                if landed:
+                    log.info("%s: %s %s was created by the attempt whose answer was lost", self.target,
+                             row.project, row.period)  # fmt: skip
+                    return landed[0]
+            tried[0] = True
+            created: dict[str, Any] = self.client.request(
+                "POST", f"{self.list_path()}/items", json={"fields": fields}, record=row.project, retry=False
+            ).json()
+            return created
+
+        result: dict[str, Any] = self.client.policy()(attempt)
+        return result
+
+    def _heal(self, row: ProjectStatusRow, matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several rows for one project and period: keep the oldest; delete the others that are exact
+        copies of it in pmsync's columns (left by a retried create); keep and warn about the rest."""
+        ordered = sorted(
+            matches,
+            key=lambda item: int(str(item.get("id", "0"))) if str(item.get("id", "")).isdigit() else 0,
+        )
+        keep, *others = ordered
+        columns = list(self.config.columns.model_dump().values())
+        mine = {c: (keep.get("fields") or {}).get(c) for c in columns}
+        remaining = [keep]
+        for other in others:
+            theirs = {c: (other.get("fields") or {}).get(c) for c in columns}
+            if theirs != mine:
+                remaining.append(other)
+                continue
+            self.client.request(
+                "DELETE",
+                f"{self.list_path()}/items/{other['id']}",
+                headers={"If-Match": str(other.get("@odata.etag") or "*")},
+                record=f"{row.project} {row.period}",
+            )
+            log.info("%s: deleted duplicate status row %s for %s %s", self.target, other["id"], row.project,
+                     row.period)  # fmt: skip
+        if len(remaining) > 1:
+            log.warning(
+                "%s: %d different rows for %s %s in %r; updating the oldest, leaving the others",
+                self.target,
+                len(remaining),
+                row.project,
+                row.period,
+                self.config.name,
+            )
+        self._period_rows(row.period)[row.project] = remaining
+        return remaining

@@ -36,7 +36,7 @@ _SYSTEM_WORDS = {
     "jira": "Jira",
     "msproject": "MS Project",
     "planner": "Planner",
-    "projectonline": "Project Online",
+    "dataverse": "Planner premium",
 }
 
 

@@ -8,7 +8,13 @@ a ``$skiptoken``), as Dataverse pages. Each row carries ``@odata.etag`` (its row
 
 Tokens must be issued for the environment URL (``https://<org>.crm.dynamics.com/.default`` in real
 life, the sandbox URL here), and the app must be an *application user* of the environment, otherwise
-Dataverse answers 403 with its privilege error. ``msdyn_progress`` is a fraction (0..1).
+Dataverse answers 403 with its privilege error. ``msdyn_progress`` is a fraction (0..1) unless
+``progress_max`` is 100 (an environment customised to keep percents); either way the column's
+metadata (``EntityDefinitions(LogicalName='msdyn_projecttask')/Attributes(LogicalName='msdyn_progress')``)
+says which, as does ``msdyn_linktype``'s option set for dependency link types (``link_labels``).
+Beyond the schedule it serves the people around it: ``systemusers`` (the project manager),
+``bookableresources``, ``msdyn_projectteams`` (team members) and ``msdyn_resourceassignments`` (who
+works on which task), and ``msdyn_projectbuckets``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from urllib.parse import quote, urlencode
 from werkzeug.wrappers import Request, Response
 
 from pmsync import clock
+from pmsync.sandbox.dataverse_people import LINK_LABELS, ProjectPeople
 from pmsync.sandbox.faults import WSGIApp
 from pmsync.sandbox.identity import IdentityState, InvalidBearer
 
@@ -34,7 +41,17 @@ ENTITY_SETS = {
     "msdyn_projects": ("msdyn_project", "msdyn_projectid"),
     "msdyn_projecttasks": ("msdyn_projecttask", "msdyn_projecttaskid"),
     "msdyn_projecttaskdependencies": ("msdyn_projecttaskdependency", "msdyn_projecttaskdependencyid"),
+    "msdyn_projectbuckets": ("msdyn_projectbucket", "msdyn_projectbucketid"),
+    "msdyn_projectteams": ("msdyn_projectteam", "msdyn_projectteamid"),
+    "msdyn_resourceassignments": ("msdyn_resourceassignment", "msdyn_resourceassignmentid"),
+    "bookableresources": ("bookableresource", "bookableresourceid"),
+    "systemusers": ("systemuser", "systemuserid"),
 }
+#: the option labels of msdyn_linktype, as the environment's metadata names them
+_METADATA = re.compile(
+    r"^EntityDefinitions\(LogicalName='(?P<entity>\w+)'\)/Attributes\(LogicalName='(?P<attribute>\w+)'\)"
+    r"(?:/Microsoft\.Dynamics\.CRM\.(?P<cast>\w+))?$"
+)
 #: msdyn_linktype option values (Finish-to-Start etc.) as the sandbox stores them
 LINK_TYPES = {"FS": 192350000, "SS": 192350001, "FF": 192350002, "SF": 192350003}
 MAX_PAGE = 5000  # Dataverse's own maximum page size
@@ -69,7 +86,7 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class DataverseState:
+class DataverseState(ProjectPeople):
     """Rows per entity set, the application users allowed in, and paging size."""
 
     def __init__(self, identity: IdentityState, *, page_size: int = 100) -> None:
@@ -79,6 +96,11 @@ class DataverseState:
         #: client ids with an application user (and a security role that can read projects)
         self.application_users: set[str] = set()
         self.rows: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in ENTITY_SETS}
+        #: msdyn_progress's range in this environment: 1 (a fraction, Project for the web) or 100 (an
+        #: environment customised to keep percents); the column's metadata says which
+        self.progress_max = 1.0
+        #: msdyn_linktype option value → label, as the environment's option set defines them
+        self.link_labels: dict[int, str] = dict(LINK_LABELS)
         self._version = 1_000_000
         self._lock = threading.RLock()
 
@@ -139,6 +161,7 @@ class DataverseState:
         milestone: bool = False,
         task_id: str | None = None,
         wbs: str | None = None,
+        bucket: str | None = None,
     ) -> str:
         task_id = task_id or str(uuid.uuid4())
         with self._lock:
@@ -161,8 +184,9 @@ class DataverseState:
                     "msdyn_effort": effort,
                     "msdyn_effortcompleted": round(effort * progress, 2),
                     "msdyn_effortremaining": round(effort * (1 - progress), 2),
-                    "msdyn_progress": progress,
+                    "msdyn_progress": round(progress * self.progress_max, 4),
                     "msdyn_summary": summary,
+                    "_msdyn_projectbucket_value": bucket,
                     "msdyn_ismilestone": milestone,
                     "statecode": 0,
                     "createdon": _when(clock.now()),
@@ -252,6 +276,19 @@ class DataverseState:
                 [("User acceptance", 80, 100, 0.0, 200), ("Go-live", 120, 120, 0.0, 0)],
             ),
         ]
+        people = [
+            self.add_user("Pat Morgan", "pat.morgan@agency-sandbox.onmicrosoft.com"),
+            self.add_user("Lee Chen", "lee.chen@agency-sandbox.onmicrosoft.com"),
+            self.add_user("Sam Okafor", "sam.okafor@agency-sandbox.onmicrosoft.com"),
+        ]
+        self.update("msdyn_projects", project, _msdyn_projectmanager_value=people[0])
+        resources = [
+            next(r for r, v in self.rows["bookableresources"].items() if v["_userid_value"] == u)
+            for u in people
+        ]
+        resources.append(self.add_generic_resource("Contractor - forms developer"))
+        team = [self.add_team_member(project, r) for r in resources]
+        buckets = {name: self.add_bucket(project, name) for name in ("Governance", "Delivery")}
         sequence = 1.0
         previous: str | None = None
         for p_index, (phase, p_start, p_end, p_progress, tasks) in enumerate(phases, start=1):
@@ -283,8 +320,13 @@ class DataverseState:
                     milestone=effort == 0,
                     wbs=f"{p_index}.{t_index}",
                     task_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo/{phase}/{name}")),
+                    bucket=buckets["Governance" if phase == "Plan" else "Delivery"],
                 )
                 sequence += 1
+                if effort:
+                    self.assign(project, task, team[(p_index + t_index) % len(team)])
+                    if name == "Forms engine":
+                        self.assign(project, task, team[3])
                 if previous is not None:
                     self.add_dependency(project, previous, task, "FS")
                 previous = task
@@ -370,6 +412,17 @@ def make_dataverse_app(state: DataverseState, base_url: Callable[[], str]) -> WS
         if not request.path.startswith(API_PREFIX):
             return _error(404, "0x8006088a", f"Resource not found for the segment '{request.path}'.")
         segment = request.path[len(API_PREFIX) :]
+        metadata = _METADATA.match(segment)
+        if metadata is not None:
+            found = state.attribute_metadata(
+                metadata["entity"], metadata["attribute"], request.args.get("$expand", "")
+            )
+            if found is None:
+                return _error(404, "0x80040217", f"Could not find attribute {metadata['attribute']}")
+            context = (
+                f"{root}{API_PREFIX}$metadata#EntityDefinitions('{metadata['entity']}')/Attributes/$entity"
+            )
+            return _json(200, {"@odata.context": context, **found})
         row_match = _ROW.match(segment)
         entity_set = row_match.group("set") if row_match else segment
         if entity_set not in ENTITY_SETS:

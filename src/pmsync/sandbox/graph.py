@@ -2,6 +2,7 @@
 
 - ``POST /v1.0/$batch`` → :mod:`pmsync.sandbox.graph_batch` (JSON batching, up to 20 inner requests);
 - ``/v1.0/groups/{id}/planner/plans`` and ``/v1.0/planner/...`` → :mod:`pmsync.sandbox.graph_planner`;
+- ``/v1.0/users/{id}`` → :mod:`pmsync.sandbox.graph_users` (names for Planner's user ids);
 - ``/v1.0/sites/...``, ``/v1.0/drives/...`` and the pre-authenticated ``/_sandbox/sharepoint/...``
   upload/download URLs → the SharePoint app from :mod:`pmsync.sandbox.graph_sharepoint`
   (``make_sharepoint_app(SharePointState)``), its data on ``state.sharepoint``. This module checks the
@@ -50,6 +51,9 @@ class GraphState:
         self.faults: FaultPlan | None = None
         #: requests answered inside a $batch (also listed in the fault plan's ``requests``)
         self.batched_requests = 0
+        #: when a list, every JSON response is kept here as (method, path, status, body): a test checks
+        #: each against Graph's v1.0 CSDL (inner $batch requests are recorded one by one)
+        self.recorded: list[tuple[str, str, int, Any]] | None = None
 
 
 def graph_error_body(code: str, message: str, request_id: str | None = None) -> dict[str, Any]:
@@ -175,8 +179,10 @@ def _mount_sharepoint(state: GraphState) -> WSGIApp | None:
 def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
     """Graph v1.0 as a WSGI app; ``base_url()`` gives the server's public https URL."""
     from pmsync.sandbox.graph_planner import make_planner_app
+    from pmsync.sandbox.graph_users import make_users_app
 
     planner = make_planner_app(state)
+    users = make_users_app(state)
     sharepoint = _mount_sharepoint(state)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -184,13 +190,15 @@ def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
         path: str = environ.get("PATH_INFO", "")
         if path == f"{GRAPH_PREFIX}/$batch" and environ.get("REQUEST_METHOD") == "POST":
             batch = handle_batch(
-                Request(environ), app, state.faults, fault_error_body, graph_error, on_inner=count_inner
+                Request(environ), recording, state.faults, fault_error_body, graph_error, on_inner=count_inner
             )
             return batch(environ, start_response)
         if path.startswith(f"{GRAPH_PREFIX}/planner/") or (
             path.startswith(f"{GRAPH_PREFIX}/groups/") and "/planner/" in path
         ):
             return planner(environ, start_response)
+        if path.startswith(f"{GRAPH_PREFIX}/users/"):
+            return users(environ, start_response)
         if sharepoint is not None and path.startswith(
             (f"{GRAPH_PREFIX}/sites", f"{GRAPH_PREFIX}/drives", f"{GRAPH_PREFIX}/drive")
         ):
@@ -206,4 +214,19 @@ def make_graph_app(state: GraphState, base_url: Callable[[], str]) -> WSGIApp:
     def count_inner() -> None:
         state.batched_requests += 1
 
-    return app
+    def recording(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if state.recorded is None:
+            return app(environ, start_response)
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen.update(status=int(status[:3]), headers=dict(headers))
+            return start_response(status, headers, exc_info)
+
+        body = b"".join(app(environ, capture))
+        if "json" in str(seen.get("headers", {}).get("Content-Type", "")) and body:
+            method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+            state.recorded.append((method, path, seen["status"], json.loads(body)))
+        return [body]
+
+    return recording

@@ -21,8 +21,9 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
@@ -65,6 +66,8 @@ class PlannerData:
         self.buckets: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.details: dict[str, dict[str, Any]] = {}
+        #: plannerPlanDetails per plan: its label names (categoryDescriptions)
+        self.plan_details: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, int] = {}
         self._lock = threading.RLock()
 
@@ -99,8 +102,27 @@ class PlannerData:
                     "url": f"https://graph.microsoft.com/v1.0/groups/{group_id}",
                 },
             }
+            self.plan_details[plan_id] = {
+                "sharedWith": {},
+                "categoryDescriptions": {f"category{n}": None for n in range(1, 26)},
+                "id": plan_id,
+            }
             self._bump(plan_id)
+            self._bump(f"plandetails:{plan_id}")
         return plan_id
+
+    def name_labels(self, plan_id: str, names: dict[int, str | None]) -> None:
+        """Name the plan's labels (Planner's 25 categories), as a plan member does in the UI."""
+        with self._lock:
+            descriptions = self.plan_details[plan_id]["categoryDescriptions"]
+            for number, name in names.items():
+                descriptions[f"category{number}"] = name
+            self._bump(f"plandetails:{plan_id}")
+
+    def details_of_plan(self, plan_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            details = self.plan_details.get(plan_id)
+            return None if details is None else self._with_etag(f"plandetails:{plan_id}", details)
 
     def add_bucket(self, plan_id: str, name: str, *, bucket_id: str | None = None) -> str:
         bucket_id = bucket_id or _planner_id()
@@ -130,7 +152,11 @@ class PlannerData:
         description: str = "",
         priority: int = 5,
         created_by: str | None = None,
+        set_in: str = "UTC",
+        labels: Iterable[int] = (),
     ) -> str:
+        """A task; ``set_in`` is the IANA time zone of the person who set its dates (Planner keeps
+        a date as the midnight that began it there, see :func:`_date_stamp`)."""
         task_id = task_id or _planner_id()
         now = clock.now()
         items = list(checklist)
@@ -143,9 +169,9 @@ class PlannerData:
                 "assigneePriority": "",
                 "percentComplete": percent_complete,
                 "priority": priority,
-                "startDateTime": _date_stamp(start),
+                "startDateTime": _date_stamp(start, set_in),
                 "createdDateTime": _stamp(now),
-                "dueDateTime": _date_stamp(due),
+                "dueDateTime": _date_stamp(due, set_in),
                 "hasDescription": bool(description),
                 "previewType": "automatic",
                 "completedDateTime": _stamp(now) if percent_complete == 100 else None,
@@ -156,7 +182,7 @@ class PlannerData:
                 "conversationThreadId": None,
                 "id": task_id,
                 "createdBy": _identity(created_by),
-                "appliedCategories": {},
+                "appliedCategories": {f"category{n}": True for n in labels},
                 "assignments": {
                     user: {
                         "@odata.type": "#microsoft.graph.plannerAssignment",
@@ -241,16 +267,22 @@ def _planner_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes[:5]).decode()[:28]
 
 
-def _date_stamp(day: date | None) -> str | None:
+def _date_stamp(day: date | None, zone: str = "UTC") -> str | None:
+    """A Planner date as Graph returns it: the client's local midnight of that day, in UTC. The
+    Planner apps send the start and due dates that way, so a task dated 2026-11-20 by someone in
+    Berlin reads ``2026-11-19T23:00:00Z`` and by someone in Los Angeles ``2026-11-20T08:00:00Z``
+    (plannerTask's dueDateTime is an Edm.DateTimeOffset; Graph keeps the instant it is given)."""
     if day is None:
         return None
-    return f"{day.isoformat()}T08:00:00Z"
+    midnight = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+    return _stamp(midnight.astimezone(UTC))
 
 
 # -- the WSGI app ----------------------------------------------------------------------------------
 _ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("group_plans", re.compile(r"^/v1\.0/groups/(?P<id>[^/]+)/planner/plans$")),
     ("plan", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)$")),
+    ("plan_details", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)/details$")),
     ("plan_buckets", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)/buckets$")),
     ("plan_tasks", re.compile(r"^/v1\.0/planner/plans/(?P<id>[^/]+)/tasks$")),
     ("task", re.compile(r"^/v1\.0/planner/tasks/(?P<id>[^/]+)$")),
@@ -310,6 +342,12 @@ def make_planner_app(state: GraphState) -> WSGIApp:
             if plans is None:
                 return not_found("group", entity_id)
             return graph_json(200, _page(state, request, plans, "planner/plans"))
+        if name == "plan_details":
+            details = data.details_of_plan(entity_id)
+            if details is None:
+                return not_found("plan", entity_id)
+            context = "https://graph.microsoft.com/v1.0/$metadata#planner/plans('{}')/details/$entity"
+            return graph_json(200, {"@odata.context": context.format(entity_id), **details})
         if name in ("plan", "plan_buckets", "plan_tasks"):
             plan = data.plan(entity_id)
             if plan is None:
@@ -367,6 +405,8 @@ def _patch_task(
 
 # -- demo data -------------------------------------------------------------------------------------
 DEMO_GROUP_ID = "1f4c3a2b-7d6e-4b8a-9c0d-2e1f3a4b5c6d"
+#: where the demo team sets its Planner dates from (all within 12 hours of one another)
+DEMO_ZONES = ("America/New_York", "America/Los_Angeles", "Europe/London", "Pacific/Honolulu", "Europe/Berlin")
 
 
 def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None) -> dict[str, str]:
@@ -377,11 +417,18 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
     def user(i: int) -> str:
         return user_cycle[i % len(user_cycle)]
 
+    def zone(i: int) -> str:
+        # The team sets dates from several offices: Planner stores each one's local midnight.
+        return DEMO_ZONES[i % len(DEMO_ZONES)]
+
     plans: dict[str, str] = {}
     plan = data.add_plan(
         DEMO_GROUP_ID, "Case Management Modernization", plan_id="CMMplanAAAAAAAAAAAAAAAAAAAAA"[:28]
     )
     plans["Case Management Modernization"] = plan
+    data.name_labels(plan, {1: "Risk", 2: "Blocked", 3: "Security"})
+    #: task index → its labels (category numbers)
+    labelled = {4: (1,), 5: (1, 3), 6: (3,), 8: (2,)}
     stages = ["Discovery", "Build", "Test", "Deploy"]
     buckets = {name: data.add_bucket(plan, name) for name in stages}
     start = today - timedelta(days=60)
@@ -427,6 +474,8 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
             description=f"{title} for the case management modernization." if index % 3 == 0 else "",
             priority=1 if "Go-live" in title else 5,
             created_by=user(0),
+            set_in=zone(index),
+            labels=labelled.get(index, ()),
         )
     plan2 = data.add_plan(DEMO_GROUP_ID, "Network Refresh", plan_id="NETplanAAAAAAAAAAAAAAAAAAAAA"[:28])
     plans["Network Refresh"] = plan2
@@ -442,6 +491,7 @@ def seed_demo(data: PlannerData, users: list[str], *, today: date | None = None)
             due=start + timedelta(days=15 * index + 20),
             assignees=[user(index + 2)],
             created_by=user(0),
+            set_in=zone(index + 2),
         )
     return plans
 
@@ -486,6 +536,8 @@ def iter_entity_names() -> Iterator[tuple[str, set[str]]]:
     )
     yield "plannerPlan", _props(data.plan(plan))
     yield "plannerPlanContainer", set(data.plans[plan]["container"])
+    yield "plannerPlanDetails", _props(data.details_of_plan(plan))
+    yield "plannerCategoryDescriptions", set(data.plan_details[plan]["categoryDescriptions"])
     yield "plannerBucket", _props(data.buckets_of(plan)[0])
     full = data.task(task)
     yield "plannerTask", _props(full)

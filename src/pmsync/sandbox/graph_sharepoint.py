@@ -357,14 +357,13 @@ def _library_fields(
     if rest == "/listItem/fields" and request.method == "PATCH":
         updates = read_json(request)
         validate_fields(library, updates)
-        item.fields.update(updates)
-        item.version += 1  # metadata changes the eTag, not the cTag
+        state.set_file_fields(drive, item, updates)
         return json_response(_file_fields(item))
     if rest == "/listItem/fields" and request.method == "GET":
         return json_response(_file_fields(item))
     if rest == "/listItem" and request.method == "GET":
         body: dict[str, Any] = {
-            "id": item.id,
+            "id": str(item.list_item_id),
             "@odata.etag": item.etag,
             "webUrl": _item_json(state, request, item)["webUrl"],
         }
@@ -375,7 +374,8 @@ def _library_fields(
 
 
 def _file_fields(item: DriveItem) -> dict[str, Any]:
-    return {"@odata.etag": item.etag, "FileLeafRef": item.name, **item.fields}
+    # fieldValueSet is an entity: it carries its list item's id (CSDL key), as SharePoint sends it
+    return {"@odata.etag": item.etag, "id": str(item.list_item_id), "FileLeafRef": item.name, **item.fields}
 
 
 # --- upload sessions -----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def column_json(column: Column) -> dict[str, Any]:
         facet = {"text": {"allowMultipleLines": True}}
     elif column.type != "text":
         facet = {column.type: {}}
-    return {"name": column.name, "displayName": column.display_name or column.name,
+    return {"id": column.id, "name": column.name, "displayName": column.display_name or column.name,
             "indexed": column.indexed, **facet}  # fmt: skip
 
 
@@ -91,6 +91,9 @@ def list_route(state: SharePointState, request: Request, sp_list: SpList, rest: 
             _list_item_json(state, sp_list, item, expand="fields" in request.args.get("$expand", ""))
         )
     if match["rest"] is None and request.method == "DELETE":
+        wanted = request.headers.get("If-Match")
+        if wanted and wanted != "*" and wanted != item.etag:
+            raise GraphError(412, "resourceModified", "ETag does not match current item's value")
         del sp_list.items[item.id]
         return Response(status=204)
     if match["rest"] and request.method == "PATCH":

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pmsync import clock
 from pmsync.publish.hashing import quickxor_b64
+from pmsync.sandbox.graph_sharepoint_office import demote_properties
 
 ColumnType = Literal["text", "note", "number", "choice", "dateTime"]
 DropMode = Literal["disconnect", "discard", "expire"]
@@ -35,6 +36,8 @@ class Column:
     type: ColumnType = "text"
     indexed: bool = False
     display_name: str | None = None
+    #: columnDefinition's key (a GUID in SharePoint)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass
@@ -72,6 +75,8 @@ class DriveItem:
     content_version: int = 1
     versions: list[FileVersion] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
+    #: the file's row in the library's list: its listItem / fieldValueSet id ("1", "2", ...)
+    list_item_id: int = 0
 
     @property
     def etag(self) -> str:
@@ -161,6 +166,9 @@ class SharePointState:
         self.sessions: dict[str, UploadSession] = {}
         self._drops: list[_Drop] = []
         self._ids = itertools.count(1)
+        #: SharePoint rewrites Office files it stores (property promotion/demotion), changing their
+        #: bytes, size and hash; False stores exactly what was sent (see graph_sharepoint_office)
+        self.rewrite_office_files = True
 
     # --- seeding -------------------------------------------------------------------------------
 
@@ -311,16 +319,37 @@ class SharePointState:
         existing = self.child_named(parent.id, name)
         moment = now()
         if existing is None:
-            item = DriveItem(self._new_item_id(), drive.id, parent.id, name, is_folder=False, content=content)
-            item.versions.append(FileVersion("1.0", content, moment))
+            item = DriveItem(self._new_item_id(), drive.id, parent.id, name, is_folder=False)
+            library = self.lists[drive.list_id]
+            item.list_item_id = library.next_item_id
+            library.next_item_id += 1
+            item.content = self.stored_bytes(drive, item, content)
+            item.versions.append(FileVersion("1.0", item.content, moment))
             self.items[item.id] = item
             return item, True
+        content = self.stored_bytes(drive, existing, content)
         existing.content = content
         existing.version += 1
         existing.content_version += 1
         existing.modified = moment
         existing.versions.append(FileVersion(f"{len(existing.versions) + 1}.0", content, moment))
         return existing, False
+
+    def stored_bytes(self, drive: Drive, item: DriveItem, content: bytes | bytearray) -> bytes | bytearray:
+        """What SharePoint keeps for ``content`` saved as ``item``: an Office file is rewritten with
+        the item's column values (unless :attr:`rewrite_office_files` is off)."""
+        if not self.rewrite_office_files:
+            return content
+        return demote_properties(item.name, content, item.fields, library_id=drive.list_id, stamp=iso(now()))
+
+    def set_file_fields(self, drive: Drive, item: DriveItem, updates: dict[str, Any]) -> None:
+        """Change an item's library columns; SharePoint demotes them into an Office file's bytes."""
+        item.fields.update(updates)
+        item.version += 1  # metadata changes the eTag
+        rewritten = self.stored_bytes(drive, item, item.content)
+        if rewritten is not item.content:
+            item.content = rewritten
+            item.content_version += 1  # and, through demotion, the bytes (cTag) of an Office file
 
     def quickxor(self, item: DriveItem) -> str:
         return quickxor_b64(item.content)

@@ -3,15 +3,19 @@
 Routes (``{tenant}`` is the tenant GUID or its ``*.onmicrosoft.com`` domain):
 
 - ``GET  /{tenant}/v2.0/.well-known/openid-configuration`` — OpenID discovery (msal's first call);
-- ``POST /{tenant}/oauth2/v2.0/token`` — ``client_credentials`` with a client secret or a certificate
-  (``client_assertion`` JWT, RS256/PS256, ``x5t``/``x5t#S256``), the device-code grant and
-  ``refresh_token``;
-- ``POST /{tenant}/oauth2/v2.0/devicecode`` — starts a device-code sign-in.
+- ``POST /{tenant}/oauth2/v2.0/token`` — ``client_credentials`` with a client secret, a certificate
+  (``client_assertion`` JWT, RS256/PS256, ``x5t``/``x5t#S256``) or a federated token from a trusted
+  issuer (workload identity federation), the device-code grant and ``refresh_token``;
+- ``POST /{tenant}/oauth2/v2.0/devicecode`` — starts a device-code sign-in;
+- ``GET  /msi/token`` — the managed identity endpoint of "this machine" (App Service shape), see
+  :mod:`pmsync.sandbox.identity_secretless`.
 
 Failures use Entra's OAuth error JSON (``error``, ``error_description`` starting with ``AADSTS<n>:``,
 ``error_codes``): unknown tenant (90002), unknown app (700016), wrong secret (7000215), expired secret
-(7000222), bad or expired certificate (700027), missing admin consent (65001), unknown resource
-(500011), bad scope for client credentials (1002012). Throttling (429 + Retry-After) comes from the
+(7000222), bad or expired certificate (700027), missing admin consent in a delegated (device-code)
+sign-in (65001; an app-only token of an unconsented app is issued without ``roles``), unknown resource
+(500011), bad scope for client credentials (1002012), federated token from an untrusted issuer or
+subject (700211, 700213) or expired (700024). Throttling (429 + Retry-After) comes from the
 server's fault plan.
 
 Access tokens are JWTs signed (HS256) with a per-sandbox key; resource servers (Graph, Dataverse,
@@ -33,8 +37,10 @@ from typing import Any
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.wrappers import Request, Response
 
+from pmsync.sandbox.identity_secretless import SecretlessSignIn
 from pmsync.sandbox.identity_wire import (
     aad_error,
     b64url,
@@ -57,6 +63,7 @@ __all__ = [
 ]
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
+
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -80,6 +87,11 @@ class AppRegistration:
     admin_consented: bool = True
     #: may sign users in with the device-code flow (a "public client" in Entra terms)
     public_client: bool = False
+    #: workload identity federation: (issuer, subject) pairs whose tokens this app accepts as its
+    #: client assertion (audience api://AzureADTokenExchange), as "Federated credentials" in Entra
+    federated_credentials: list[tuple[str, str]] = field(default_factory=list)
+    #: a managed identity's service principal (user-assigned, or the machine's system-assigned one)
+    managed: bool = False
 
 
 @dataclass
@@ -122,7 +134,7 @@ class TokenClaims:
     raw: dict[str, Any]
 
 
-class IdentityState:
+class IdentityState(SecretlessSignIn):
     """The tenant, its app registrations and users, and the tokens it issued (thread-safe)."""
 
     def __init__(
@@ -148,6 +160,12 @@ class IdentityState:
         self._refresh_tokens: dict[str, tuple[str, str, list[str]]] = {}
         self._lock = threading.Lock()
         self.issuer_base = ""  # set by the server once its URL is known
+        #: external OIDC issuers (a Kubernetes cluster, GitHub Actions) by URL, with their signing keys
+        self.federation_issuers: dict[str, rsa.RSAPrivateKey] = {}
+        #: managed identities on "this machine": the system-assigned one (None) and user-assigned ones
+        self.machine_identities: dict[str | None, AppRegistration] = {}
+        #: the secret the platform hands the process in IDENTITY_HEADER (App Service shape)
+        self.identity_header = secrets.token_urlsafe(24)
 
     # -- setup -------------------------------------------------------------------------------
     def register_app(self, app: AppRegistration) -> AppRegistration:
@@ -189,7 +207,11 @@ class IdentityState:
         }
         if user is None:
             claims.update(idtyp="app", oid=str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id)))
-            roles = sorted(app.roles.get(resource, set()))
+            # Only admin-consented application permissions become roles; without consent Entra issues
+            # the token anyway, with no roles claim, and Graph answers 401 "Either scp or roles claim
+            # need to be present in the token" (MicrosoftDocs/azure-docs#50935,
+            # Azure-Samples/active-directory-dotnetcore-daemon-v2#69: no granted roles, no roles claim).
+            roles = sorted(app.roles.get(resource, set())) if app.admin_consented else []
             if roles:
                 claims["roles"] = roles
         else:
@@ -286,15 +308,9 @@ class IdentityState:
                 f"{self.tenant_domain}. This can happen if the application has not been installed by the "
                 "administrator of the tenant or consented to by any user in the tenant.",
             )
-        if not app.admin_consented:
-            return aad_error(
-                400,
-                "invalid_grant",
-                65001,
-                f"The user or administrator has not consented to use the application with ID "
-                f"'{app.client_id}' named '{app.display_name}'. Send an interactive authorization request "
-                "for this user and resource.",
-            )
+        # An app whose application permissions were never admin-consented still gets a token from
+        # the client-credentials grant, without a ``roles`` claim (see _issue); the resource then
+        # refuses it. AADSTS65001 belongs to delegated flows (the device-code poll below).
         resource_key = next(r for r in self.resources if r.rstrip("/") == resource.rstrip("/"))
         token = self._issue(app, resource_key, user=None, scopes=scopes)
         return json_response(
@@ -344,10 +360,13 @@ class IdentityState:
     def _check_assertion(self, app: AppRegistration, assertion: str, token_url: str) -> Response | None:
         try:
             header = jwt.get_unverified_header(assertion)
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError:
             return aad_error(
                 400, "invalid_client", 50027, "Invalid JWT token. The token is not in a valid format."
             )
+        if "x5t" not in header and "x5t#S256" not in header and unverified.get("iss") != app.client_id:
+            return self._check_federated(app, assertion, unverified)
         by_thumbprint: dict[str, x509.Certificate] = {}
         for pem in app.certificates:
             uploaded = x509.load_pem_x509_certificate(pem)
@@ -465,6 +484,15 @@ class IdentityState:
             )
         with self._lock:
             del self._flows[device_code]
+        if not app.admin_consented:
+            return aad_error(
+                400,
+                "invalid_grant",
+                65001,
+                f"The user or administrator has not consented to use the application with ID "
+                f"'{app.client_id}' named '{app.display_name}'. Send an interactive authorization request "
+                "for this user and resource.",
+            )
         return self._user_tokens(app, flow.approved_by, flow.scopes)
 
     def _user_tokens(self, app: AppRegistration, user: SandboxUser, scopes: list[str]) -> Response:

@@ -73,6 +73,9 @@ def identity_error_body(status: int) -> dict[str, Any]:
     )
 
 
+#: the platform's managed identity endpoint (on App Service it is a local URL given in IDENTITY_ENDPOINT)
+MANAGED_IDENTITY_PATH = "/msi/token"
+
 _TENANT_PATH = re.compile(
     r"^/(?P<tenant>[^/]+)/(?P<rest>v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/"
     r"(?:token|devicecode|authorize)|discovery/v2\.0/keys)$"
@@ -84,6 +87,8 @@ def make_identity_app(state: IdentityState, base_url: Callable[[], str]) -> WSGI
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        if request.path == MANAGED_IDENTITY_PATH:
+            return state.managed_identity_endpoint(request)(environ, start_response)
         match = _TENANT_PATH.match(request.path)
         if match is None:
             response = json_response(

@@ -49,7 +49,13 @@ from pmsync.sandbox.tls import generate_sandbox_tls
 
 DEMO_CLIENT_ID = "4a1e7c2d-5b3f-4e6a-8d9c-0f1e2d3c4b5a"
 DEMO_PUBLIC_CLIENT_ID = "9b8a7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
-GRAPH_APP_ROLES = {"Tasks.Read.All", "Group.Read.All", "Sites.ReadWrite.All"}
+GRAPH_APP_ROLES = {"Tasks.Read.All", "Group.Read.All", "Sites.ReadWrite.All", "User.ReadBasic.All"}
+#: the sandbox Kubernetes cluster's OIDC issuer and pmsync's service account in it
+KUBERNETES_ISSUER = "https://oidc.sandbox-aks.example/8f1c2b6e-3d4a-4c5b-9e7f-1a2b3c4d5e6f/"
+KUBERNETES_SUBJECT = "system:serviceaccount:pmo:pmsync"
+#: managed identities assigned to "this machine": (client id, display name)
+MANAGED_SYSTEM = ("0d6a1c3e-2b4f-4a5d-8e9f-1a2b3c4d5e01", "pmsync-vm (system-assigned)")
+MANAGED_USER = ("7c2e9a4b-5d6f-4e8a-9b0c-1d2e3f4a5b02", "pmsync-uami")
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,19 @@ class MicrosoftSandbox:
             )
         )
         self.dataverse_state.application_users.add(DEMO_CLIENT_ID)
+        # Secretless sign-in: the pmsync app trusts the sandbox Kubernetes cluster's service account
+        # (workload identity federation), and "this machine" has a system-assigned and a
+        # user-assigned managed identity with the same permissions.
+        state.add_federation_issuer(KUBERNETES_ISSUER)
+        state.apps[DEMO_CLIENT_ID].federated_credentials.append((KUBERNETES_ISSUER, KUBERNETES_SUBJECT))
+        for system, (client_id, name) in ((True, MANAGED_SYSTEM), (False, MANAGED_USER)):
+            state.add_machine_identity(
+                AppRegistration(
+                    client_id=client_id, display_name=name, roles={k: set(v) for k, v in roles.items()}
+                ),
+                system_assigned=system,
+            )
+            self.dataverse_state.application_users.add(client_id)
         state.register_app(
             AppRegistration(
                 client_id=DEMO_PUBLIC_CLIENT_ID,
@@ -225,6 +244,22 @@ class MicrosoftSandbox:
         else:
             keys["client_secret"] = self.credentials.client_secret
         return keys
+
+    def managed_identity_environment(self) -> dict[str, str]:
+        """The variables an App Service / Container Apps platform sets for a process with a managed
+        identity (``IDENTITY_ENDPOINT``, ``IDENTITY_HEADER``), pointing at the sandbox endpoint."""
+        return {
+            "IDENTITY_ENDPOINT": f"{self.identity_url}/msi/token",
+            "IDENTITY_HEADER": self.identity_state.identity_header,
+        }
+
+    def write_federated_token(
+        self, path: Path, *, subject: str = KUBERNETES_SUBJECT, lifetime: int = 3600
+    ) -> Path:
+        """What AKS projects into the pod: the service account token for workload identity."""
+        return write_private_file(
+            path, self.identity_state.federated_token(KUBERNETES_ISSUER, subject, lifetime=lifetime).encode()
+        )
 
     def planner_source(self, name: str = "planner", **extra: Any) -> dict[str, Any]:
         """A ``sources[]`` block for the seeded Planner groups."""
