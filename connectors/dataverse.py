@@ -48,7 +48,7 @@ from pmsync.model import Dependency, DependencyType, Project, SourceRef, StatusC
 
 SYSTEM = "dataverse"
 #: bump when the normalization below changes, so the next run rewrites every record
-NORMALIZATION_VERSION = 3  # 2: dates in the agency's time zone; 3: people, buckets
+NORMALIZATION_VERSION = 4  # 2: dates in the agency's time zone; 3: people, buckets; 4: created_at
 _PROJECT_FIELDS = (
     "msdyn_projectid,msdyn_subject,msdyn_description,msdyn_scheduledstart,msdyn_finish,msdyn_progress,"
     "msdyn_effort,msdyn_effortcompleted,msdyn_effortremaining,_msdyn_projectmanager_value,modifiedon"
@@ -57,7 +57,7 @@ _TASK_FIELDS = (
     "msdyn_projecttaskid,msdyn_subject,_msdyn_project_value,_msdyn_parenttask_value,msdyn_outlinelevel,"
     "msdyn_displaysequence,msdyn_wbsid,msdyn_scheduledstart,msdyn_scheduledend,msdyn_duration,msdyn_effort,"
     "msdyn_effortcompleted,msdyn_effortremaining,msdyn_progress,msdyn_summary,msdyn_ismilestone,modifiedon,"
-    "_msdyn_projectbucket_value"
+    "_msdyn_projectbucket_value,createdon"
 )
 _DEPENDENCY_FIELDS = "_msdyn_predecessortask_value,_msdyn_successortask_value,msdyn_linktype"
 
@@ -364,6 +364,8 @@ class DataverseConnector:
         return WorkItem(
             source=self.ref(task_id),
             source_modified=odata_moment(task.get("modifiedon")),
+            # valid time: a report for an earlier status date leaves out tasks created after it
+            created_at=odata_moment(task.get("createdon")),
             project=project,
             scope=scope,
             name=str(task.get("msdyn_subject") or task_id),

@@ -49,7 +49,7 @@ PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
 #: reading assignees' names (the first is the one to ask for)
 PEOPLE_PERMISSIONS = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 #: bump when the normalization below changes, so the next run rewrites every record
-NORMALIZATION_VERSION = 3  # 2: dates read in the agency's time zone; 3: people and labels by name
+NORMALIZATION_VERSION = 4  # 2: dates in the agency time zone; 3: people and labels by name; 4: created_at
 
 
 class PlannerConfig(MicrosoftAppSettings):
@@ -350,6 +350,8 @@ class PlannerConnector:
             project=project,
             scope=scope,
             name=title,
+            # valid time: a report for an earlier status date leaves out tasks created after it
+            created_at=odata_moment(task.get("createdDateTime")),
             kind="milestone" if any(title.startswith(p) for p in mapping.milestone_prefixes) else "task",
             parent=None,
             status=mapping.status.get(category, category),

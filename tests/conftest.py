@@ -12,7 +12,6 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,19 +19,20 @@ import pytest
 from pmsync import clock
 from pmsync.store import Store
 
-#: The one date the whole suite lives on, whatever the real date (the pin ticks: time still advances).
-#: Tests that care about a particular moment pin it themselves with ``clock.set_now``; ``set_now(None)``
-#: returns to this pin, not to the wall clock. Override with PMSYNC_TEST_NOW to try another date.
-TEST_NOW = datetime.fromisoformat(os.environ.get("PMSYNC_TEST_NOW", "2026-12-04T15:00:00+00:00"))
+TESTS_DIR = str(Path(__file__).resolve().parent)
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
+
+from suite_clock import TEST_NOW  # noqa: E402 - needs the folder on sys.path first
+
+# The suite's pinned clock (suite_clock.TEST_NOW), for this process and every pmsync process a test
+# starts (the offset crosses process boundaries).
 os.environ[clock.OFFSET_ENV_VAR] = str(clock.offset_to(TEST_NOW))
 os.environ.pop(clock.NOW_ENV_VAR, None)
 
 # Test connectors are configured by import path (e.g. ``core.pmsync_testconnector:CountingConnector``),
 # in this process and in ``pmsync`` subprocesses (which get this folder on PYTHONPATH), whatever
-# pytest's import mode.
-TESTS_DIR = str(Path(__file__).resolve().parent)
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
+# pytest's import mode (TESTS_DIR is put on sys.path above).
 
 POSTGRES_URL_ENV = "PMSYNC_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -7,9 +7,10 @@ date (the valid time) using everything pmsync knew when the report was built (th
 each record, the version to use is chosen by how its source keeps time
 (:data:`pmsync.model.ValidTime`):
 
-- a record carrying ``history`` (Jira's changelog, worklogs) or ``created_at``: pmsync's latest
-  version, rolled back to the valid time with the changes it carries; left out when it did not exist
-  yet. A record deleted at its source *after* the valid time still existed then.
+- a record carrying ``history`` (Jira's changelog, worklogs): pmsync's latest version, rolled back to
+  the valid time with the changes it carries; left out when it did not exist yet. A record deleted at
+  its source *after* the valid time still existed then. Any record whose source says it was created
+  (``created_at``) after the valid time is left out, whatever its kind.
 - ``dated`` (cost lines, baselines): pmsync's latest version, left out when it dates itself after the
   valid time (``began_on``) or when it is deleted by ``known_at`` — a restated export is the latest
   knowledge of the earlier periods too.
@@ -82,6 +83,11 @@ def _day(text: Any) -> date | None:
     return date.fromisoformat(str(text)[:10]) if text else None
 
 
+def _created_after(payload: dict[str, Any], moment: datetime) -> bool:
+    created = _moment(payload.get("created_at"))
+    return created is not None and created > moment
+
+
 def _began_on(payload: dict[str, Any]) -> date | None:
     """:meth:`pmsync.model.CostLine.began_on` on the stored JSON."""
     if payload.get("kind") not in ("actual", "commitment"):
@@ -125,11 +131,13 @@ def choose(
     latest = stored[-1]
     deleted = latest.op == "delete"
     payload: dict[str, Any] | None
-    if latest.payload.get("history") or latest.payload.get("created_at"):
+    if latest.payload.get("history"):
         if deleted and latest.valid_from <= valid_at and not include_deleted:
             return None  # gone at its source before the valid time
         payload = rolled_back(latest.payload, valid_at)
         chosen = latest
+    elif _created_after(latest.payload, valid_at):
+        return None  # the source says it did not exist yet
     elif policy == "dated":
         if deleted and not include_deleted:
             return None
@@ -140,8 +148,8 @@ def choose(
     else:
         held = [v for v in stored if v.valid_from <= valid_at]
         if not held:
-            began = source_began(latest.source_name) if source_began is not None else None
-            if began is not None and began <= valid_at:
+            began_reading = source_began(latest.source_name) if source_began is not None else None
+            if began_reading is not None and began_reading <= valid_at:
                 return None  # pmsync read this source then, and the record was not in it
         chosen = held[-1] if held else stored[0]
         if chosen.op == "delete" and not include_deleted:
