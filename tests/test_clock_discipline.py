@@ -26,7 +26,7 @@ ALLOWED = {
     "src/pmsync/http.py": "Retry-After as an HTTP date is relative to the real clock",
     "src/pmsync/microsoft/credentials.py": "certificate expiry is checked by Entra against the real clock",
     "src/pmsync/sandbox/identity.py": "token lifetimes and device-code expiry: msal checks them in real time",
-    "src/pmsync/sandbox/identity_secretless.py": "managed-identity token lifetimes, checked by msal in real time",
+    "src/pmsync/sandbox/identity_secretless.py": "managed-identity token lifetimes (msal, real time)",
     "src/pmsync/sandbox/identity_wire.py": "the timestamp Entra puts in error descriptions",
     "src/pmsync/sandbox/microsoft.py": "certificate validity for generated app credentials",
     "src/pmsync/sandbox/tls.py": "the sandbox CA's validity: the TLS client checks it in real time",
