@@ -39,6 +39,7 @@ from pmsync.model import StatusCategory
 
 from .client import JiraClient, PagingShifted
 from .config import JiraConfig, resolve_auth
+from .envelope import require_keys
 from .mapping import RAID_TYPES, JiraMapping, load_jira_mapping, validate_fields
 from .normalize import (
     IssueNormalizer,
@@ -172,6 +173,10 @@ class _Run:
         self.seen: dict[str, datetime] = {}  # key → updated, pruned to the overlap window
         self.seen_text: dict[str, str] = {}
         self.last_read: datetime | None = None  # updated of the last issue read in this pass
+        #: issues per project at the last full pass or deletion scan: an empty scan of a project
+        #: that had issues is not believed (see :meth:`deletion_scan`)
+        self.counts: dict[str, int] = dict(cursor.get("counts") or {}) if same_scope else {}
+        self.full_counts: dict[str, int] = {}
 
     # -- setup ----------------------------------------------------------------------------------
     def prepare(self) -> IssueNormalizer:
@@ -227,6 +232,7 @@ class _Run:
         )
         if self.since is None:
             # A full pass yielded every issue of every project: that is the snapshot, no scan needed.
+            self.counts = {p: self.full_counts.get(p, 0) for p in self.projects}
             for project in self.projects:
                 yield SnapshotComplete(scope=f"project:{project}", record_types=_ALL_RECORD_TYPES)
         elif scan_due:
@@ -246,14 +252,25 @@ class _Run:
         for page in self.client.search_pages(
             jql, fields=fields, expand="changelog", page_size=self.config.page_size
         ):
+            histories = self.full_histories(page)
             for raw in page:
-                record = self.one(raw)
+                record = self.one(raw, histories.get(str(raw.get("id"))))
                 if record is not None:
                     yield record
             self.prune()
             yield Checkpoint(self.cursor())
 
-    def one(self, raw: dict[str, Any]) -> Any:
+    def full_histories(self, page: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """Whole status histories, by issue id, of the issues whose inline changelog may be cut
+        short: one bulk request per page on Cloud, one request per such issue on Data Center."""
+        cut = [raw for raw in page if changelog_incomplete(raw, cloud=self.client.cloud)]
+        if not cut:
+            return {}
+        if self.client.cloud:
+            return self.client.bulk_changelogs([str(raw.get("id")) for raw in cut], ["status"])
+        return {str(raw.get("id")): self.client.full_changelog(str(raw.get("key"))) for raw in cut}
+
+    def one(self, raw: dict[str, Any], histories: list[dict[str, Any]] | None = None) -> Any:
         key = str(raw.get("key") or "")
         updated_text = str((raw.get("fields") or {}).get("updated") or "")
         updated = parse_time(updated_text)
@@ -262,12 +279,14 @@ class _Run:
                 "search result without key or updated", source=self.source, record=key or None
             )
         self.last_read = updated
+        if self.since is None:
+            project = key.rsplit("-", 1)[0]
+            self.full_counts[project] = self.full_counts.get(project, 0) + 1
         if self.seen_text.get(key) == updated_text or self.recent.get(key) == updated_text:
             return None  # re-read of the overlap window, unchanged
         self.seen[key], self.seen_text[key] = updated, updated_text
         if self.max_seen is None or updated > self.max_seen:
             self.max_seen = updated
-        histories = self.client.full_changelog(key) if changelog_incomplete(raw) else None
         worklog_seconds = None
         if self.mapping.effort == "worklogs" and worklogs_incomplete(raw):
             worklog_seconds = self.client.worklog_seconds(key)
@@ -297,6 +316,7 @@ class _Run:
             "recent": recent,
             "last_scan": self.last_scan.isoformat() if self.last_scan else None,
             "projects": self.projects,
+            "counts": self.counts,
         }
 
     # -- deletions --------------------------------------------------------------------------------
@@ -320,8 +340,24 @@ class _Run:
                 for raid, names in raid_names.items()
                 if names
             ]
+            found = 0
             for record_type, clause in groups:
-                yield from self.scan(f'project = "{project}"{clause} ORDER BY key ASC', record_type)
+                for item in self.scan(f'project = "{project}"{clause} ORDER BY key ASC', record_type):
+                    found += 1
+                    yield item
+            before = self.counts.get(project, 0)
+            if found == 0 and before > 0:
+                # Jira answered "no issues" for a project that had some: far more often a
+                # permission, proxy or index problem than a project emptied overnight.
+                raise SourceDataError(
+                    f"the deletion scan found no issues in project {project}, which had {before} "
+                    "at the last scan; nothing is marked deleted",
+                    source=self.source,
+                    record=f"project {project}",
+                    hint="check the account still has Browse Projects on it; if the project really "
+                    "was emptied, remove it from `projects`",
+                )
+            self.counts[project] = found
             yield SnapshotComplete(
                 scope=f"project:{project}", record_types=frozenset(record_type for record_type, _ in groups)
             )
@@ -330,7 +366,10 @@ class _Run:
         size = 5000 if self.client.cloud else 1000
         for attempt in range(MAX_RESTARTS + 1):
             try:
-                for page in self.client.search_pages(jql, fields=["id"], expand=None, page_size=size):
+                # `key`, not `id`: Cloud answers `fields=id` with ids only (its default), and the
+                # 5000-per-page size applies to either ("requesting `id` or `key` only").
+                for page in self.client.search_pages(jql, fields=["key"], expand=None, page_size=size):
+                    require_keys(page, source=self.source, what="deletion scan")
                     for raw in page:
                         yield Seen(record_type, self.normalizer.ref(str(raw["key"])))
                 return

@@ -367,9 +367,18 @@ def _inline_worklog_seconds(fields: dict[str, Any]) -> int | None:
     return sum(int(w.get("timeSpentSeconds") or 0) for w in logs)
 
 
-def changelog_incomplete(raw: dict[str, Any]) -> bool:
+#: histories Cloud's enhanced search carries inline at most (JRACLOUD-67458); its ``total`` then
+#: counts only those, so a changelog this long is taken as cut short
+CLOUD_INLINE_CHANGELOG = 40
+
+
+def changelog_incomplete(raw: dict[str, Any], *, cloud: bool) -> bool:
+    """Whether the inline changelog may lack entries: ``total`` says so, or (Cloud) it is full."""
     changelog = raw.get("changelog") or {}
-    return int(changelog.get("total") or 0) > len(changelog.get("histories") or [])
+    held = len(changelog.get("histories") or [])
+    if int(changelog.get("total") or 0) > held:
+        return True
+    return cloud and held >= CLOUD_INLINE_CHANGELOG
 
 
 def worklogs_incomplete(raw: dict[str, Any]) -> bool:

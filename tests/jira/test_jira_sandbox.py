@@ -88,7 +88,10 @@ def test_cloud_tokens_continue_after_the_last_issue_and_are_checked(jira_cloud: 
     capped = search(jira_cloud, jql, maxResults=1000, fields=["*all"]).json()
     assert len(capped["issues"]) == 100  # Cloud caps full pages at 100
     ids = search(jira_cloud, jql, maxResults=1000, fields=["id"]).json()
-    assert len(ids["issues"]) == 240 and ids["issues"][0]["fields"] == {}
+    # `fields=id` (Cloud's default) lists ids and nothing else; `key` adds the key
+    assert len(ids["issues"]) == 240 and set(ids["issues"][0]) == {"id"}
+    keyed = search(jira_cloud, jql, maxResults=1000, fields=["key"]).json()
+    assert len(keyed["issues"]) == 240 and keyed["issues"][0]["key"].startswith(("ERP-", "PORTAL-"))
 
 
 def test_jql_dates_are_in_the_users_time_zone(jira_cloud: JiraSandbox) -> None:
@@ -100,10 +103,10 @@ def test_jql_dates_are_in_the_users_time_zone(jira_cloud: JiraSandbox) -> None:
     at = local.strftime('"%Y/%m/%d %H:%M"')
     after = (local + timedelta(minutes=1)).strftime('"%Y/%m/%d %H:%M"')
     assert last["key"] in {
-        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {at}").json()["issues"]
+        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {at}", fields=["key"]).json()["issues"]
     }
     assert last["key"] not in {
-        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {after}").json()["issues"]
+        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {after}", fields=["key"]).json()["issues"]
     }
     # The same instant written in UTC is read as Sydney time: 10-11 hours earlier, many more issues.
     utc_text = updated.astimezone(UTC).strftime('"%Y/%m/%d %H:%M"')
@@ -133,8 +136,8 @@ def test_generation_is_deterministic_and_lazy_at_a_million_issues() -> None:
             "%Y/%m/%d %H:%M"
         )
         jql = f'project = BIG AND updated >= "{recent}" ORDER BY updated'
-        a = search(one, jql, maxResults=50, fields=["*all"], expand="changelog").json()
-        b = search(two, jql, maxResults=50, fields=["*all"], expand="changelog").json()
+        a = search(one, jql, maxResults=50, fields=["*all"], expand=["changelog"]).json()
+        b = search(two, jql, maxResults=50, fields=["*all"], expand=["changelog"]).json()
         assert json.dumps(a).replace(one.url, "URL") == json.dumps(b).replace(two.url, "URL")
         assert 0 < a["total"] < 1000
         everything = search(one, "project = BIG", maxResults=1, fields=["id"]).json()
@@ -165,7 +168,25 @@ def test_sandbox_in_its_own_process_changes_data_on_request() -> None:
         url = jira.settings["url"]
         auth = (jira.settings["email"], jira.settings["api_token"])
         touched = jira.touch(3)
-        body = {"jql": "project = ERP ORDER BY updated", "maxResults": 100, "fields": ["id"]}
+        body = {"jql": "project = ERP ORDER BY updated", "maxResults": 100, "fields": ["key"]}
         result = requests.post(f"{url}/rest/api/3/search/jql", json=body, auth=auth).json()
         assert {i["key"] for i in result["issues"][-3:]} == set(touched)  # updated last
         assert jira.requests() == (1, 1)
+
+
+def test_data_center_refuses_a_string_expand_as_jackson_does(jira_dc: JiraSandbox) -> None:
+    """SearchRequestBean.expand is a List<String>: the string pmsync once sent stopped every DC sync."""
+    refused = search(jira_dc, "project = ERP ORDER BY key", expand="changelog", maxResults=1)
+    assert refused.status_code == 400
+    assert "Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token" in (
+        refused.json()["errorMessages"][0]
+    )
+    assert search(jira_dc, "project = ERP", fields="summary").status_code == 400
+    listed = search(jira_dc, "project = ERP ORDER BY key", expand=["changelog"], maxResults=1).json()
+    assert "changelog" in listed["issues"][0]
+
+
+def test_cloud_takes_expand_as_one_string_and_lists_ids_only_by_default(jira_cloud: JiraSandbox) -> None:
+    assert search(jira_cloud, "project = ERP", expand=["changelog"]).status_code == 400
+    page = search(jira_cloud, "project = ERP ORDER BY key", maxResults=2).json()
+    assert [set(issue) for issue in page["issues"]] == [{"id"}, {"id"}]

@@ -5,6 +5,7 @@
         jira.touch(10)                              # ten issues move on through their workflow
         jira.delete(2); jira.move_out(1)            # ...and some disappear from scope
         jira.server.faults.add(Throttle(retry_after=1), path="/rest/api/3/search/jql")
+        jira.break_search("issues-empty-last", jql_contains="ORDER BY key")  # a scan answered "none"
 
 ``flavor="datacenter"`` serves Data Center instead (``/rest/api/2/search``, bearer PATs in
 ``jira.pat``). Everything is deterministic for a given ``seed`` (and ``anchor`` time).
@@ -19,12 +20,19 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from pmsync.sandbox.faults import FaultPlan
-from pmsync.sandbox.jira.app import SEARCH_PATHS, Account, JiraApp, jira_error_body
+from pmsync.sandbox.jira.app import (
+    BROKEN_ANSWERS,
+    SEARCH_PATHS,
+    Account,
+    BrokenPage,
+    JiraApp,
+    jira_error_body,
+)
 from pmsync.sandbox.jira.data import JiraData
 from pmsync.sandbox.jira.render import FLAVORS, Flavor
 from pmsync.sandbox.server import SandboxServer
 
-__all__ = ["JiraSandbox", "jira_sandbox", "DEMO_PROJECTS"]
+__all__ = ["JiraSandbox", "jira_sandbox", "DEMO_PROJECTS", "BrokenPage", "BROKEN_ANSWERS"]
 
 DEMO_PROJECTS: tuple[tuple[str, str], ...] = (
     ("ERP", "ERP modernisation"),
@@ -139,6 +147,17 @@ class JiraSandbox:
                 self.delete(len(keys), keys)
 
         self.app.hooks.after_page.append(hook)
+
+    def break_search(
+        self, answer: str, *, jql_contains: str | None = None, after: int = 0, times: int = 1
+    ) -> BrokenPage:
+        """Answer matching searches with a 200 that is not a normal page (:class:`BrokenPage`);
+        ``jql_contains="ORDER BY key"`` aims at the deletion scan, ``"updated"`` at the changed pass."""
+        if answer not in BROKEN_ANSWERS:
+            raise ValueError(f"unknown broken answer {answer!r}; one of {', '.join(BROKEN_ANSWERS)}")
+        rule = BrokenPage(answer, jql_contains, after, times)
+        self.app.hooks.broken_pages.append(rule)
+        return rule
 
     def source_settings(self, **overrides: object) -> dict[str, object]:
         """The ``type: jira`` source block (minus ``name``/``type``) that reaches this sandbox."""

@@ -67,6 +67,68 @@ class SearchHooks:
     #: issue key -> fields served in place of the generated ones (``None`` values: field null, the
     #: :data:`MISSING` value: field left out) -- malformed or unusual data for robustness tests
     field_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: fault switches for 200 answers that are not a normal search page
+    broken_pages: list[BrokenPage] = field(default_factory=list)
+
+
+#: 200 answers to a search that are not a normal page, by name (see :class:`BrokenPage`)
+BROKEN_ANSWERS = (
+    "empty-object", "issues-missing", "issues-string", "issues-empty", "issues-empty-last",
+    "issues-empty-more",
+)  # fmt: skip
+
+
+@dataclass
+class BrokenPage:
+    """A fault switch: the next matching search requests get a 200 whose body is not a normal page.
+
+    Gateways, WAFs and proxies in front of Jira, and Jira itself under load, answer 200 with bodies
+    a client must not believe (issue 21 of pmsync collects the reports): ``{}``; a page without
+    ``issues`` or with ``issues`` as a string; an empty ``issues`` with no ``isLast``; the whole
+    result "empty, last page" for a project that has issues; an empty page although ``isLast`` is
+    false (Cloud) or ``startAt`` is below ``total`` (Data Center).
+
+    ``answer`` is one of :data:`BROKEN_ANSWERS`; only searches whose JQL contains ``jql_contains``
+    count (e.g. ``"ORDER BY key"`` for the deletion scan); the first ``after`` of them are answered
+    normally, then ``times`` of them (``-1``: all) get the broken answer.
+    """
+
+    answer: str
+    jql_contains: str | None = None
+    after: int = 0
+    times: int = 1
+    seen: int = 0
+    served: int = 0
+
+    def take(self, jql: str) -> bool:
+        if self.jql_contains is not None and self.jql_contains not in jql:
+            return False
+        self.seen += 1
+        if self.seen <= self.after or (self.times >= 0 and self.served >= self.times):
+            return False
+        self.served += 1
+        return True
+
+    def body(self, cloud: bool, start: int, size: int, total: int) -> dict[str, Any]:
+        offset = {"startAt": start, "maxResults": size}
+        if self.answer == "empty-object":
+            return {}
+        if self.answer == "issues-missing":
+            return {"isLast": True} if cloud else {**offset, "total": total}
+        if self.answer == "issues-string":
+            listed = "ERP-1,ERP-2"
+            return {"issues": listed, "isLast": True} if cloud else {**offset, "total": 2, "issues": listed}
+        if self.answer == "issues-empty":
+            return {"issues": []}
+        if self.answer == "issues-empty-last":
+            return {"issues": [], "isLast": True} if cloud else {**offset, "total": 0, "issues": []}
+        if self.answer == "issues-empty-more":
+            return (
+                {"issues": [], "isLast": False, "nextPageToken": "c2FuZGJveC1lbXB0eQ=="}
+                if cloud
+                else {**offset, "total": max(total, start + 1), "issues": []}
+            )
+        raise ValueError(f"unknown broken answer {self.answer!r}; one of {', '.join(BROKEN_ANSWERS)}")
 
 
 #: a :attr:`SearchHooks.field_overrides` value that removes the field from the issue
@@ -119,6 +181,7 @@ class JiraApp:
                 Rule(f"{api}/issue/<key>", endpoint="issue"),
                 Rule(f"{api}/issue/<key>/changelog", endpoint="changelog"),
                 Rule(f"{api}/issue/<key>/worklog", endpoint="worklog"),
+                Rule(f"{api}/changelog/bulkfetch", endpoint="bulk_changelog", methods=["POST"]),
             ]
         )
 
@@ -264,7 +327,7 @@ class JiraApp:
         if isinstance(state, Response):
             return state
         start, size = _int(request.args, "startAt", 0), min(_int(request.args, "maxResults", 100), 100)
-        values = [self.renderer.history(state, i, t) for i, t in enumerate(state.history)]
+        values = self.renderer.histories(state)
         page = values[start : start + size]
         return _json(
             {
@@ -272,6 +335,63 @@ class JiraApp:
                 "isLast": start + size >= len(values), "values": page,
             }
         )  # fmt: skip
+
+    def do_bulk_changelog(self, request: Request, account: Account | None, v: str) -> Response:
+        """``POST /rest/api/3/changelog/bulkfetch`` (Cloud only): histories of up to 1000 issues per
+        request, filtered to ``fieldIds`` (at most 10), ``maxResults`` histories per page (default
+        1000, at most 10000), continued by ``nextPageToken`` -- as the v3 spec's
+        ``BulkChangelogRequestBean`` / ``BulkChangelogResponseBean`` describe."""
+        if not self.flavor.cloud:
+            return _json(error_body(["null for uri: " + request.url]), 404)
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+        except ValueError:
+            return _json(error_body(["Unexpected character in the request body: not valid JSON."]), 400)
+        keys = body.get("issueIdsOrKeys") if isinstance(body, dict) else None
+        field_ids = body.get("fieldIds") or None
+        if not isinstance(keys, list) or not 1 <= len(keys) <= 1000:
+            return _json(error_body(["issueIdsOrKeys must list between 1 and 1000 issues."]), 400)
+        if field_ids is not None and (not isinstance(field_ids, list) or len(field_ids) > 10):
+            return _json(error_body(["fieldIds must list at most 10 fields."]), 400)
+        size = body.get("maxResults", 1000)
+        if not isinstance(size, int) or not 1 <= size <= 10000:
+            return _json(error_body(["maxResults must be between 1 and 10000."]), 400)
+        skip = 0
+        token = body.get("nextPageToken")
+        if token:
+            try:
+                skip = int(base64.urlsafe_b64decode(str(token).encode()).decode())
+            except (ValueError, binascii.Error):
+                return _json(error_body(["The provided next page token is invalid or expired."]), 400)
+        wanted = frozenset(str(f) for f in field_ids) if field_ids else None
+        logs: list[dict[str, Any]] = []
+        position = served = 0
+        for key in keys:
+            state = self.data.find(str(key)) or self._by_id(str(key))
+            if state is None:
+                continue  # issues the caller cannot see are left out, not an error
+            histories = self.renderer.histories(state, wanted)
+            chosen = []
+            for history in histories:
+                if position >= skip and served < size:
+                    chosen.append(history)
+                    served += 1
+                position += 1
+            if chosen:
+                logs.append({"issueId": self.renderer.issue_id(state), "changeHistories": chosen})
+        answer: dict[str, Any] = {"issueChangeLogs": logs}
+        if position > skip + served:
+            answer["nextPageToken"] = base64.urlsafe_b64encode(str(skip + served).encode()).decode()
+        return _json(answer)
+
+    def _by_id(self, issue_id: str) -> IssueState | None:
+        if not issue_id.isdigit():
+            return None
+        index, number = divmod(int(issue_id) - 10_000, 1_000_000)
+        for key, spec in self.data.specs.items():
+            if spec.index == index:
+                return self.data.find(f"{key}-{number}")
+        return None
 
     def do_worklog(self, request: Request, account: Account | None, v: str, key: str) -> Response:
         state = self._issue_or_404(key)
@@ -290,6 +410,7 @@ class JiraApp:
                 body = json.loads(request.get_data(as_text=True) or "{}")
             except ValueError:
                 raise _BadRequest("Unexpected character in the request body: not valid JSON.") from None
+            self._check_bean(body)
             params: MultiDict[str, Any] = MultiDict()
             for name, value in (body or {}).items():
                 if value is None:
@@ -301,6 +422,34 @@ class JiraApp:
                     params.add(name, value)
             return params
         return MultiDict(request.args)
+
+    def _check_bean(self, body: Any) -> None:
+        """Refuse a POST body whose types do not fit the request bean, in Jackson's words.
+
+        Data Center's ``SearchRequestBean`` declares ``fields`` and ``expand`` as ``List<String>``;
+        Jackson refuses a plain string there with 400 "Can not deserialize instance of
+        java.util.ArrayList out of VALUE_STRING token" (the answer a real Jira Server gave pmsync's
+        ``"expand": "changelog"``). Cloud's ``SearchAndReconcileRequestBean`` declares ``expand`` as
+        one comma-separated string (v3 spec) and refuses an array there the same way.
+        """
+        if not isinstance(body, dict):
+            raise _BadRequest("Can not deserialize the request body: expected a JSON object.")
+        bean = "SearchAndReconcileRequestBean" if self.flavor.cloud else "SearchRequestBean"
+        package = "com.atlassian.jira.rest.v2.search"
+        for name in ("fields", "expand"):
+            value = body.get(name)
+            wants_list = not (self.flavor.cloud and name == "expand")
+            if wants_list and isinstance(value, str):
+                raise _BadRequest(
+                    "Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token\n"
+                    f" at [Source: org.apache.catalina.connector.CoyoteInputStream; line: 1] "
+                    f'(through reference chain: {package}.{bean}["{name}"])'
+                )
+            if not wants_list and isinstance(value, list):
+                raise _BadRequest(
+                    "Cannot deserialize value of type `java.lang.String` from Array value "
+                    f'(token `JsonToken.START_ARRAY`) (through reference chain: {bean}["{name}"])'
+                )
 
     def _query(self, params: MultiDict[str, Any], *, bounded: bool) -> Query:
         jql = params.get("jql")
@@ -355,6 +504,9 @@ class JiraApp:
             after = _decode_token(str(token), str(params.get("jql"))) if token else None
         except (JqlError, _BadRequest) as exc:
             return _json(error_body(exc.args), 400)
+        broken = self._broken(str(params.get("jql")), 0, size, query)
+        if broken is not None:
+            return broken
         items = list(islice(self._stream(query, after), size + 1))
         page, more = items[:size], len(items) > size
         expand = set(str(params.get("expand") or "").split(","))
@@ -384,6 +536,9 @@ class JiraApp:
         except (JqlError, _BadRequest) as exc:
             return _json(error_body(exc.args), 400)
         jql = str(params.get("jql"))
+        broken = self._broken(jql, start, size, query)
+        if broken is not None:
+            return broken
         page = self._offset_page(query, jql, start, size)
         total = self._count(query)
         expand = set(str(params.get("expand") or "").split(","))
@@ -394,6 +549,13 @@ class JiraApp:
                 "issues": [self._issue(s, fields, expand) for _, s in page],
             }
         )  # fmt: skip
+
+    def _broken(self, jql: str, start: int, size: int, query: Query) -> Response | None:
+        for rule in self.hooks.broken_pages:
+            if rule.take(jql):
+                total = 0 if self.flavor.cloud else self._count(query)
+                return _json(rule.body(self.flavor.cloud, start, size, total))
+        return None
 
     def _offset_page(self, query: Query, jql: str, start: int, size: int) -> list[tuple[SortKey, Hit]]:
         """Items ``start .. start+size`` of the live result — an offset, as Data Center pages.

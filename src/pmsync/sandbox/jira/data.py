@@ -86,6 +86,21 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """A change to a field other than status (assignee, sprint, story points, labels...)."""
+
+    at_ms: int
+    field: str
+    from_string: str | None
+    to_string: str | None
+    author: int
+
+
+#: fields a long-lived issue keeps being edited in (Jira changelog ``field`` names)
+EDITED_FIELDS = ("assignee", "Sprint", "Story Points", "labels", "description", "priority")
+
+
+@dataclass(frozen=True)
 class Worklog:
     id: int
     started_ms: int
@@ -123,6 +138,9 @@ class IssueState:
     impact: str | None = None
     deleted: bool = False
     moved_to: str | None = None
+    #: non-status edits; long-lived issues have dozens, so their first status change falls outside
+    #: the 40 most recent histories that Cloud's search expansion carries
+    edits: tuple[Edit, ...] = ()
 
     @property
     def key(self) -> str:
@@ -250,6 +268,21 @@ class JiraData:
             for i in range(1, stage + 1):
                 at = updated if i == stage else created + span * i // (stage + 1)
                 history.append(Transition(at, workflow[i - 1], workflow[i], rng.randrange(len(USERS))))
+        edits: tuple[Edit, ...] = ()
+        if history and n % 9 == 3 and ISSUE_TYPES[kind][3] == "delivery":
+            # a long-lived issue: 45..70 edits after work started, until its last status change
+            first, last = history[0].at_ms, history[-1].at_ms if len(history) > 1 else updated
+            count = rng.randint(45, 70)
+            edits = tuple(
+                Edit(
+                    first + (last - first) * (i + 1) // (count + 2),
+                    EDITED_FIELDS[i % len(EDITED_FIELDS)],
+                    f"v{i}",
+                    f"v{i + 1}",
+                    rng.randrange(len(USERS)),
+                )
+                for i in range(count)
+            )
         block_start = n - (n - 1) % _BLOCK
         epic = block_start if block_start != n else None
         parent_story = n - 1
@@ -304,6 +337,7 @@ class JiraData:
             labels=("raid",) if not delivery else (),
             probability=rng.choice(("Low", "Medium", "High")) if kind == "Risk" else None,
             impact=rng.choice(("Low", "Medium", "High")) if kind == "Risk" else None,
+            edits=edits,
         )
 
     # -- ordered streams ----------------------------------------------------------------------
@@ -420,6 +454,7 @@ class JiraData:
                 created_ms=now,
                 updated_ms=now,
                 history=(),
+                edits=(),
                 worklogs=(),
                 parent=None,
             )

@@ -16,6 +16,7 @@ from pmsync.sandbox.jira.data import (
     STATUSES,
     TEAMS,
     USERS,
+    Edit,
     Hit,
     IssueState,
     JiraData,
@@ -155,7 +156,7 @@ class Renderer:
         self.tz = tz
         self.makers = self._makers()
         #: how many histories / worklogs a search result carries inline (the rest: their own endpoints)
-        self.changelog_limit = 100
+        self.changelog_limit: int | None = 40 if flavor.cloud else None
         self.worklog_limit = 20
         self._users: dict[int, dict[str, Any]] = {}
 
@@ -263,27 +264,59 @@ class Renderer:
             "timeSpentSeconds": log.seconds, "id": str(log.id), "issueId": self.issue_id(state),
         }  # fmt: skip
 
-    def history(self, state: IssueState, index: int, change: Transition) -> dict[str, Any]:
+    def histories(self, state: IssueState, field_ids: frozenset[str] | None = None) -> list[dict[str, Any]]:
+        """The issue's change histories, oldest first (status transitions and other edits merged),
+        each keeping only the items whose ``fieldId`` is in ``field_ids`` when given."""
+        changes: list[tuple[int, int, Transition | Edit]] = [(t.at_ms, 0, t) for t in state.history]
+        changes += [(e.at_ms, 1, e) for e in state.edits]
+        changes.sort(key=lambda c: (c[0], c[1]))
+        out = []
+        for index, (_, _, change) in enumerate(changes):
+            history = self.history(state, index, change)
+            if field_ids is not None:
+                history["items"] = [i for i in history["items"] if i["fieldId"] in field_ids]
+                if not history["items"]:
+                    continue
+            out.append(history)
+        return out
+
+    def history(self, state: IssueState, index: int, change: Transition | Edit) -> dict[str, Any]:
+        item: dict[str, str | None]
+        if isinstance(change, Transition):
+            item = {
+                "field": "status", "fieldtype": "jira", "fieldId": "status",
+                "from": STATUSES[change.from_status][0], "fromString": change.from_status,
+                "to": STATUSES[change.to_status][0], "toString": change.to_status,
+            }  # fmt: skip
+        else:
+            custom = {"Sprint": "sprint", "Story Points": "story_points"}.get(change.field)
+            field_id = self.flavor.fields[custom] if custom else change.field
+            item = {
+                "field": change.field, "fieldtype": "custom" if custom else "jira", "fieldId": field_id,
+                "from": None, "fromString": change.from_string,
+                "to": None, "toString": change.to_string,
+            }  # fmt: skip
         return {
             "id": str(int(self.issue_id(state)) * 100 + index),
             "author": self.user(change.author),
             "created": self.timestamp(change.at_ms),
-            "items": [
-                {
-                    "field": "status", "fieldtype": "jira", "fieldId": "status",
-                    "from": STATUSES[change.from_status][0], "fromString": change.from_status,
-                    "to": STATUSES[change.to_status][0], "toString": change.to_status,
-                }
-            ],
-        }  # fmt: skip
+            "items": [item],
+        }
 
     def changelog(self, state: IssueState, *, complete: bool = False) -> dict[str, Any]:
-        histories = [self.history(state, i, t) for i, t in enumerate(state.history)]
-        if self.flavor.cloud:
-            histories.reverse()  # Cloud's search expansion lists the most recent first
+        """The ``changelog`` expansion. In Cloud's enhanced search it holds the 40 most recent
+        histories, newest first, and its ``total`` counts only what it holds (reported by API users
+        since the move to ``/search/jql``, JRACLOUD-67458; ``total`` cannot be trusted there), so
+        a full page means "maybe more". Data Center's search and ``GET issue`` carry it whole (a test may
+        set :attr:`changelog_limit` there too; Data Center's ``total`` then stays true)."""
+        histories = self.histories(state)
         total = len(histories)
-        if not complete:
+        if self.flavor.cloud:
+            histories.reverse()  # Cloud lists the most recent first
+        if not complete and self.changelog_limit is not None and total > self.changelog_limit:
             histories = histories[: self.changelog_limit]
+            if self.flavor.cloud:
+                total = len(histories)
         return {"startAt": 0, "maxResults": len(histories), "total": total, "histories": histories}
 
     def description(self, state: IssueState) -> Any:
@@ -390,6 +423,9 @@ class Renderer:
             "key": hit.key,
         }
         wanted = select_fields(fields)
+        if self.flavor.cloud and wanted == {"id"}:
+            # Cloud's /search/jql with `fields=id` (its default) lists issue ids and nothing else.
+            return {"id": iid}
         if wanted is not None and not (wanted - ID_ONLY_FIELDS):
             out["fields"] = {}
             return out
