@@ -102,12 +102,12 @@ def test_jql_dates_are_in_the_users_time_zone(jira_cloud: JiraSandbox) -> None:
     local = updated.astimezone(ZoneInfo("Australia/Sydney"))
     at = local.strftime('"%Y/%m/%d %H:%M"')
     after = (local + timedelta(minutes=1)).strftime('"%Y/%m/%d %H:%M"')
-    assert last["key"] in {
-        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {at}", fields=["key"]).json()["issues"]
-    }
-    assert last["key"] not in {
-        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {after}", fields=["key"]).json()["issues"]
-    }
+    def keys_since(moment: str) -> set[str]:
+        page = search(jira_cloud, f"project = ERP AND updated >= {moment}", fields=["key"]).json()
+        return {i["key"] for i in page["issues"]}
+
+    assert last["key"] in keys_since(at)
+    assert last["key"] not in keys_since(after)
     # The same instant written in UTC is read as Sydney time: 10-11 hours earlier, many more issues.
     utc_text = updated.astimezone(UTC).strftime('"%Y/%m/%d %H:%M"')
     as_utc = search(jira_cloud, f"project = ERP AND updated >= {utc_text}", maxResults=100).json()
