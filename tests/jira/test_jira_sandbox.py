@@ -102,6 +102,7 @@ def test_jql_dates_are_in_the_users_time_zone(jira_cloud: JiraSandbox) -> None:
     local = updated.astimezone(ZoneInfo("Australia/Sydney"))
     at = local.strftime('"%Y/%m/%d %H:%M"')
     after = (local + timedelta(minutes=1)).strftime('"%Y/%m/%d %H:%M"')
+
     def keys_since(moment: str) -> set[str]:
         page = search(jira_cloud, f"project = ERP AND updated >= {moment}", fields=["key"]).json()
         return {i["key"] for i in page["issues"]}
@@ -178,8 +179,9 @@ def test_data_center_refuses_a_string_expand_as_jackson_does(jira_dc: JiraSandbo
     """SearchRequestBean.expand is a List<String>: the string pmsync once sent stopped every DC sync."""
     refused = search(jira_dc, "project = ERP ORDER BY key", expand="changelog", maxResults=1)
     assert refused.status_code == 400
-    assert "Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token" in (
-        refused.json()["errorMessages"][0]
+    assert (
+        "Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token"
+        in (refused.json()["errorMessages"][0])
     )
     assert search(jira_dc, "project = ERP", fields="summary").status_code == 400
     listed = search(jira_dc, "project = ERP ORDER BY key", expand=["changelog"], maxResults=1).json()
