@@ -13,6 +13,8 @@ scope. A full sync needs no scan (it has just yielded every issue); incremental 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -40,7 +42,7 @@ from pmsync.model import StatusCategory
 from .client import JiraClient, PagingShifted
 from .config import JiraConfig, resolve_auth
 from .envelope import require_keys
-from .mapping import RAID_TYPES, JiraMapping, load_jira_mapping, validate_fields
+from .mapping import RAID_TYPES, JiraMapping, ResolvedFields, load_jira_mapping, resolve_fields
 from .normalize import (
     IssueNormalizer,
     changelog_incomplete,
@@ -129,7 +131,7 @@ class JiraConnector:
                         )
                     )  # fmt: skip
             try:
-                warnings = validate_fields(
+                _, warnings = resolve_fields(
                     self.mapping, self.mapping_path, client.fields(), source=self.source
                 )
                 results.append(CheckResult(f"{name}: mapping", "ok", str(self.mapping_path)))
@@ -168,6 +170,7 @@ class _Run:
         self.since = parse_time(cursor.get("updated")) if same_scope else None
         self.recent: dict[str, str] = dict(cursor.get("recent") or {}) if same_scope else {}
         self.last_scan = parse_time(cursor.get("last_scan")) if same_scope else None
+        self.cursor_meta: Any = cursor.get("meta") if same_scope else None
         self.projects = projects
         self.max_seen: datetime | None = self.since
         self.seen: dict[str, datetime] = {}  # key → updated, pruned to the overlap window
@@ -180,25 +183,62 @@ class _Run:
 
     # -- setup ----------------------------------------------------------------------------------
     def prepare(self) -> IssueNormalizer:
-        me = self.client.myself()
+        """The site's metadata (time zone, status categories, issue types, the mapping's fields
+        resolved by name): from the cursor while younger than ``metadata_ttl_hours`` and made with
+        the same mapping, else read from Jira (4 requests) and kept in the cursor."""
+        meta = self.cached_metadata() or self.fetch_metadata()
+        self.meta = meta
         try:
-            self.tz = ZoneInfo(str(me.get("timeZone") or "UTC"))
+            self.tz = ZoneInfo(str(meta["tz"]))
         except (ZoneInfoNotFoundError, ValueError):
             self.tz = ZoneInfo("UTC")
-        validate_fields(self.mapping, self.connector.mapping_path, self.client.fields(), source=self.source)
-        categories: dict[str, StatusCategory] = {}
-        for status in self.client.statuses():
-            key = str((status.get("statusCategory") or {}).get("key", ""))
-            if status.get("name") and key in _CATEGORY:
-                categories[str(status["name"])] = _CATEGORY[key]  # type: ignore[assignment]
-        self.type_names = {n.casefold(): n for n in self.client.issue_type_names()}
+        self.type_names = {str(n).casefold(): str(n) for n in meta["types"]}
+        self.fields = ResolvedFields.from_json(meta["fields"]) or ResolvedFields()
         return IssueNormalizer(
             self.mapping,
             source=self.source,
             base_url=self.config.url,
             project_links=self.connector.context.project_links,
-            status_categories=categories,
+            status_categories=dict(meta["categories"]),
+            fields=self.fields,
         )
+
+    def mapping_digest(self) -> str:
+        text = json.dumps(self.mapping.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def cached_metadata(self) -> dict[str, Any] | None:
+        meta = self.cursor_meta
+        ttl = timedelta(hours=self.config.metadata_ttl_hours)
+        if not isinstance(meta, dict) or not ttl:
+            return None
+        fetched = parse_time(meta.get("fetched"))
+        if fetched is None or not timedelta(0) <= self.started - fetched < ttl:
+            return None
+        if meta.get("mapping") != self.mapping_digest():
+            return None
+        if not all(k in meta for k in ("tz", "types", "categories", "fields")):
+            return None
+        return meta
+
+    def fetch_metadata(self) -> dict[str, Any]:
+        me = self.client.myself()
+        resolved, _ = resolve_fields(
+            self.mapping, self.connector.mapping_path, self.client.fields(), source=self.source
+        )
+        categories: dict[str, StatusCategory] = {}
+        for status in self.client.statuses():
+            key = str((status.get("statusCategory") or {}).get("key", ""))
+            if status.get("name") and key in _CATEGORY:
+                categories[str(status["name"])] = _CATEGORY[key]  # type: ignore[assignment]
+        return {
+            "fetched": self.started.isoformat(),
+            "mapping": self.mapping_digest(),
+            "tz": str(me.get("timeZone") or "UTC"),
+            "categories": categories,
+            "types": self.client.issue_type_names(),
+            "fields": resolved.to_json(),
+        }
 
     def jql_time(self, moment: datetime) -> str:
         """JQL dates are minutes in the API user's time zone: round down so nothing is missed."""
@@ -246,7 +286,7 @@ class _Run:
         if since is not None:
             jql += f" AND updated >= {self.jql_time(since)}"
         jql += " ORDER BY updated ASC, key ASC"
-        fields = list(_BASE_FIELDS) + [fid for _, fid in self.mapping.fields.roles()]
+        fields = list(_BASE_FIELDS) + self.fields.all_ids()
         if self.mapping.effort == "worklogs":
             fields.append("worklog")  # up to 20 inline; more are fetched per issue
         for page in self.client.search_pages(
@@ -317,6 +357,7 @@ class _Run:
             "last_scan": self.last_scan.isoformat() if self.last_scan else None,
             "projects": self.projects,
             "counts": self.counts,
+            "meta": self.meta,
         }
 
     # -- deletions --------------------------------------------------------------------------------

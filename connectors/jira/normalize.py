@@ -12,13 +12,17 @@ from typing import Any
 from pmsync.errors import SourceDataError
 from pmsync.model import ActionItem, Decision, Issue, Record, Risk, SourceRef, StatusCategory, WorkItem
 
-from .mapping import JiraMapping
+from .mapping import JiraMapping, ResolvedFields
 
 _JIRA_CATEGORY: dict[str, StatusCategory] = {
     "new": "not_started",
     "indeterminate": "in_progress",
     "done": "done",
 }
+_ROLES = (
+    "story_points", "start_date", "target_end", "epic_link", "sprint", "team",
+    "risk_probability", "risk_impact",
+)  # fmt: skip
 _SPRINT_NAME = re.compile(r"[\[,]name=([^,\]]*)")
 _SPRINT_STATE = re.compile(r"[\[,]state=([A-Za-z]+)")
 
@@ -209,8 +213,11 @@ class IssueNormalizer:
         base_url: str,
         project_links: Mapping[str, str],
         status_categories: Mapping[str, StatusCategory],
+        fields: ResolvedFields | None = None,
     ) -> None:
         self.mapping = mapping
+        #: role -> field ids on this site (resolved by name at sync start)
+        self.fields = fields or ResolvedFields()
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.project_links = project_links
@@ -220,6 +227,15 @@ class IssueNormalizer:
         for kind, names in mapping.issue_types.model_dump().items():
             for name in names:
                 self.kinds.setdefault(name.casefold(), kind)
+
+    def field_of(self, fields: Mapping[str, Any], role: str) -> str | None:
+        """The id of the first of ``role``'s fields that holds a value on this issue (else the first
+        of them, or ``None`` when the site has none): both project types' story points are read."""
+        ids = self.fields.of(role)
+        for fid in ids:
+            if fields.get(fid) is not None:
+                return fid
+        return ids[0] if ids else None
 
     def kind_of(self, issue_type: str) -> Any:
         return self.kinds.get(issue_type.casefold(), "task")
@@ -276,7 +292,7 @@ class IssueNormalizer:
             self.category_of,
             category,
         )
-        f = self.mapping.fields
+        f = {role: self.field_of(fields, role) for role in _ROLES}
         issue_type = str((fields.get("issuetype") or {}).get("name") or "")
         kind = self.kind_of(issue_type)
         common: dict[str, Any] = {
@@ -298,9 +314,12 @@ class IssueNormalizer:
 
         if kind == "risk":
             probability = _number(
-                fields.get(f.risk_probability) if f.risk_probability else None, self.mapping.probability_scale
+                fields.get(f["risk_probability"]) if f["risk_probability"] else None,
+                self.mapping.probability_scale,
             )
-            impact = _number(fields.get(f.risk_impact) if f.risk_impact else None, self.mapping.impact_scale)
+            impact = _number(
+                fields.get(f["risk_impact"]) if f["risk_impact"] else None, self.mapping.impact_scale
+            )
             return Risk(
                 **common, title=summary, description=text(),
                 owner=owner, status=status_name,
@@ -326,8 +345,8 @@ class IssueNormalizer:
                 **common, title=summary, owner=owner, status=status_name, status_category=category, due=due
             )
         parent = (fields.get("parent") or {}).get("key")
-        if not parent and f.epic_link:
-            parent = fields.get(f.epic_link) or None
+        if not parent and f["epic_link"]:
+            parent = fields.get(f["epic_link"]) or None
         spent = fields.get("timespent")
         if self.mapping.effort == "worklogs":
             spent = worklog_seconds if worklog_seconds is not None else _inline_worklog_seconds(fields)
@@ -339,8 +358,8 @@ class IssueNormalizer:
             parent=str(parent) if parent else None,
             status=status_name,
             status_category=category,
-            start=read_field(fields, f.start_date, parse_date) if f.start_date else None,
-            finish=read_field(fields, f.target_end, parse_date) if f.target_end else None,
+            start=read_field(fields, f["start_date"], parse_date) if f["start_date"] else None,
+            finish=read_field(fields, f["target_end"], parse_date) if f["target_end"] else None,
             due=due,
             actual_start=history.started_at.date() if history.started_at else None,
             actual_finish=history.done_at.date() if history.done_at else None,
@@ -348,10 +367,10 @@ class IssueNormalizer:
             effort_estimate_hours=read_field(fields, "timeoriginalestimate", _hours),
             effort_actual_hours=read_field({"timespent": spent}, "timespent", _hours),
             effort_remaining_hours=read_field(fields, "timeestimate", _hours),
-            story_points=read_field(fields, f.story_points, _points) if f.story_points else None,
+            story_points=read_field(fields, f["story_points"], _points) if f["story_points"] else None,
             assignee=owner,
-            sprint=sprint_name(fields.get(f.sprint)) if f.sprint else None,
-            team=_name(fields.get(f.team)) if f.team else None,
+            sprint=sprint_name(fields.get(f["sprint"])) if f["sprint"] else None,
+            team=_name(fields.get(f["team"])) if f["team"] else None,
             labels=read_field(fields, "labels", _labels),
             links={"jira": key},
             started_at=history.started_at,

@@ -214,29 +214,58 @@ def test_unknown_custom_field_in_the_mapping_names_the_field(
     jira_cloud: JiraSandbox, tmp_path: Path, connect: Any
 ) -> None:
     text = (Path(__file__).parents[2] / "mappings" / "jira-cloud.yaml").read_text()
-    (tmp_path / "mine.yaml").write_text(text.replace("customfield_10016", "customfield_99999"))
+    mine = text.replace("[Story point estimate, Story Points]", "[Story pts, customfield_99999]")
+    (tmp_path / "mine.yaml").write_text(mine)
     connector = connect(jira_cloud, mapping="mine.yaml", mapping_dirs=(tmp_path,))
     with pytest.raises(MappingError) as raised:
         collect(connector)
-    assert "fields.story_points" in str(raised.value) and "customfield_99999" in str(raised.value)
+    message = str(raised.value)
+    assert "fields.story_points" in message and "'Story pts' or 'customfield_99999'" in message
+    # the candidates are the site's number fields whose name says "story"
+    assert f"{jira_cloud.field_id('story_points')} ('Story Points', number)" in message
+    assert f"{jira_cloud.field_id('story_point_estimate')} ('Story point estimate', number)" in message
     failed = [c for c in connector.check() if c.status == "fail"]
-    assert [c.name for c in failed] == ["jira jira-test: mapping"] and "customfield_99999" in failed[0].detail
+    assert [c.name for c in failed] == ["jira jira-test: mapping"] and "Story pts" in failed[0].detail
 
 
-def test_malformed_mapping_is_a_mapping_error(jira_cloud: JiraSandbox, tmp_path: Path, connect: Any) -> None:
-    (tmp_path / "bad.yaml").write_text("effort: hours\n")
-    with pytest.raises(MappingError, match="effort"):
-        connect(jira_cloud, mapping="bad.yaml", mapping_dirs=(tmp_path,))
+def test_shipped_mappings_find_this_sites_fields_by_name_in_both_project_types(
+    jira_any: JiraSandbox, connect: Any
+) -> None:
+    """Field ids differ per site (the sandbox numbers them from its seed); the shipped mapping names
+    fields, so it reads story points from team-managed ("Story point estimate") and company-managed
+    ("Story Points") projects alike, and sprint, team, dates, epic link and risk scores too."""
+    items = records(collect(connect(jira_any)))
+    by_key = {r.source.external_id: r for r in items}
+    for project in ("ERP", "PORTAL"):
+        stories = [
+            r for r in items
+            if isinstance(r, WorkItem) and r.kind == "story" and r.source.external_id.startswith(project)
+        ]  # fmt: skip
+        truth = {r.source.external_id: jira_any.data.find(r.source.external_id) for r in stories}
+        assert stories and all(r.story_points == truth[r.source.external_id].story_points for r in stories)  # type: ignore[union-attr]
+        assert any(r.sprint for r in stories) and any(r.start for r in stories)
+    assert jira_any.app.renderer.team_managed("PORTAL") == jira_any.flavor.cloud
+    risks = [r for r in by_key.values() if isinstance(r, Risk)]
+    assert risks and all(r.probability is not None and r.impact is not None for r in risks)
 
 
-def test_check_reports_each_step(jira_cloud: JiraSandbox, connect: Any) -> None:
-    results = connect(jira_cloud, projects=["ERP", "GHOST"]).check()
-    status = {r.name.split(": ", 1)[1]: r.status for r in results}
-    assert status == {
-        "reachable": "ok", "sign-in": "ok", "project ERP": "ok", "project GHOST": "fail", "mapping": "ok",
-    }  # fmt: skip
-    bad = connect(jira_cloud, api_token="nope").check()
-    assert [(r.name.split(": ", 1)[1], r.status) for r in bad] == [("sign-in", "fail")]
+def test_a_name_that_matches_two_fields_is_refused_listing_both(
+    jira_cloud: JiraSandbox, connect: Any
+) -> None:
+    fields = jira_cloud.app.renderer.fields
+    fields["sprint_copy"] = "customfield_29999"  # an admin created a second "Sprint" field
+    from pmsync.sandbox.jira import render
+
+    render._CUSTOM_SCHEMAS["sprint_copy"] = render._CUSTOM_SCHEMAS["sprint"]
+    try:
+        with pytest.raises(MappingError) as raised:
+            collect(connect(jira_cloud))
+    finally:
+        del render._CUSTOM_SCHEMAS["sprint_copy"]
+    message = str(raised.value)
+    assert "fields.sprint: 'Sprint' names 2 fields" in message
+    assert jira_cloud.field_id("sprint") in message and "customfield_29999" in message
+    assert "write the id" in message
 
 
 def _true_start(jira: JiraSandbox, key: str) -> datetime | None:

@@ -124,7 +124,9 @@ def test_the_real_jira_client_reads_issues_changelogs_and_worklogs(jira_dc: Jira
     worked = next(k for k in jira_dc.live_keys() if jira_dc.data.find(k) and jira_dc.data.find(k).worklogs)  # type: ignore[union-attr]
     logs = client.worklogs(worked)
     assert logs and all(w.timeSpentSeconds > 0 for w in logs)
-    assert {f["id"] for f in client.fields()} >= {"customfield_10106", "customfield_10100"}
+    ids = {f["id"] for f in client.fields()}
+    assert ids >= {jira_dc.field_id("story_points"), jira_dc.field_id("epic_link")}
+    assert not ids & {"customfield_10106", "customfield_10100", "customfield_10016"}  # per-site ids
     client.close()
 
 

@@ -169,6 +169,10 @@ class JiraSandbox:
         settings.update(overrides)
         return settings
 
+    def field_id(self, role: str) -> str:
+        """This site's id of a custom field role (``story_points``, ``sprint``, ...)."""
+        return self.app.renderer.fields[role]
+
     def live_keys(self) -> list[str]:
         return list(self.data.live_keys())
 

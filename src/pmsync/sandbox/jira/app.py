@@ -287,7 +287,7 @@ class JiraApp:
         return _json(user)
 
     def do_fields(self, request: Request, account: Account | None, v: str) -> Response:
-        return _json(field_list(self.flavor))
+        return _json(field_list(self.renderer.fields))
 
     def do_statuses(self, request: Request, account: Account | None, v: str) -> Response:
         return _json([self.renderer.status(name) for name in STATUSES])

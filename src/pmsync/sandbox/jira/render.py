@@ -86,6 +86,9 @@ _GH = "com.pyxis.greenhopper.jira:"
 _JPO = "com.atlassian.jpo:"
 _CUSTOM_SCHEMAS: dict[str, tuple[str, dict[str, Any]]] = {
     "story_points": ("Story Points", {"type": "number", "custom": _CF + "float"}),
+    "story_point_estimate": (
+        "Story point estimate", {"type": "number", "custom": _GH + "jsw-story-points"}
+    ),
     "start_date": ("Start date", {"type": "date", "custom": _CF + "datepicker"}),
     "target_end": ("Target end", {"type": "date", "custom": _JPO + "jpo-custom-field-baseline-end"}),
     "epic_link": ("Epic Link", {"type": "any", "custom": _GH + "gh-epic-link"}),
@@ -122,7 +125,18 @@ _SYSTEM_FIELDS = (
 ID_ONLY_FIELDS = frozenset({"id", "key"})
 
 
-def field_list(flavor: Flavor) -> list[dict[str, Any]]:
+def site_fields(flavor: Flavor, seed: int) -> dict[str, str]:
+    """Custom field ids by role on this sandbox site: numbered from the seed, so they differ from
+    site to site as on real Jira (ids are assigned as fields are created) and match no id a shipped
+    mapping could name. Cloud sites also have team-managed projects' "Story point estimate"."""
+    roles = list(flavor.fields)
+    if flavor.cloud:
+        roles.insert(1, "story_point_estimate")
+    base = 10_500 + (seed * 7919) % 20_000
+    return {role: f"customfield_{base + 3 * i + (seed % 3)}" for i, role in enumerate(roles)}
+
+
+def field_list(fields: dict[str, str]) -> list[dict[str, Any]]:
     """``GET /rest/api/N/field``: system fields plus the custom fields with their schema."""
     out: list[dict[str, Any]] = []
     for fid, name, schema in _SYSTEM_FIELDS:
@@ -132,7 +146,7 @@ def field_list(flavor: Flavor) -> list[dict[str, Any]]:
                 "navigable": True, "searchable": True, "clauseNames": [fid], "schema": schema,
             }
         )  # fmt: skip
-    for role, fid in flavor.fields.items():
+    for role, fid in fields.items():
         name, schema = _CUSTOM_SCHEMAS[role]
         number = int(fid.rsplit("_", 1)[1])
         out.append(
@@ -154,6 +168,8 @@ class Renderer:
         self.flavor = flavor
         self.base = base_url
         self.tz = tz
+        #: custom field ids by role on this site
+        self.fields = site_fields(flavor, data.seed)
         self.makers = self._makers()
         #: how many histories / worklogs a search result carries inline (the rest: their own endpoints)
         self.changelog_limit: int | None = 40 if flavor.cloud else None
@@ -219,7 +235,7 @@ class Renderer:
         return {
             "self": f"{self.base}/rest/api/{self.flavor.api_version}/project/{10000 + spec.index}",
             "id": str(10000 + spec.index), "key": key, "name": spec.name,
-            "projectTypeKey": "software", "simplified": False,
+            "projectTypeKey": "software", "simplified": self.team_managed(key),
         }  # fmt: skip
 
     def sprint(self, project: str, number: int) -> Any:
@@ -290,7 +306,7 @@ class Renderer:
             }  # fmt: skip
         else:
             custom = {"Sprint": "sprint", "Story Points": "story_points"}.get(change.field)
-            field_id = self.flavor.fields[custom] if custom else change.field
+            field_id = self.fields[custom] if custom else change.field
             item = {
                 "field": change.field, "fieldtype": "custom" if custom else "jira", "fieldId": field_id,
                 "from": None, "fromString": change.from_string,
@@ -360,10 +376,13 @@ class Renderer:
 
     def _makers(self) -> dict[str, Callable[[IssueState], Any]]:
         """Field id → how to render it; only the fields a request asks for are computed."""
-        f = self.flavor.fields
+        f = self.fields
 
         def done(s: IssueState) -> bool:
             return STATUSES[s.status][1] == "done"
+
+        def team_managed(s: IssueState) -> bool:
+            return self.team_managed(s.project)
 
         return {
             "summary": lambda s: s.summary,
@@ -393,7 +412,7 @@ class Renderer:
                 "worklogs": [self.worklog(s, w) for w in s.worklogs[: self.worklog_limit]],
             },  # fmt: skip
             "subtasks": lambda s: [],
-            f["story_points"]: lambda s: s.story_points,
+            f["story_points"]: lambda s: None if team_managed(s) else s.story_points,
             f["start_date"]: lambda s: s.start_date,
             f["target_end"]: lambda s: s.target_end,
             f["epic_link"]: lambda s: f"{s.project}-{s.epic_link}" if s.epic_link else None,
@@ -401,7 +420,17 @@ class Renderer:
             f["team"]: lambda s: self.option(TEAMS[s.team], f["team"]) if s.team is not None else None,
             f["probability"]: lambda s: self.option(s.probability, f["probability"]),
             f["impact"]: lambda s: self.option(s.impact, f["impact"]),
+            **(
+                {f["story_point_estimate"]: lambda s: s.story_points if team_managed(s) else None}
+                if "story_point_estimate" in f
+                else {}
+            ),
         }
+
+    def team_managed(self, project: str) -> bool:
+        """Cloud's odd-numbered sandbox projects are team-managed ("simplified"): their story points
+        live in "Story point estimate", not in the company-managed "Story Points" field."""
+        return self.flavor.cloud and self.data.specs[project].index % 2 == 1
 
     def all_fields(self, state: IssueState, wanted: set[str] | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {}
