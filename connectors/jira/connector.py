@@ -292,11 +292,10 @@ class _Run:
         for page in self.client.search_pages(
             jql, fields=fields, expand="changelog", page_size=self.config.page_size
         ):
-            histories = self.full_histories(page)
-            for raw in page:
-                record = self.one(raw, histories.get(str(raw.get("id"))))
-                if record is not None:
-                    yield record
+            fresh = [raw for raw in page if self.accept(raw)]
+            histories = self.full_histories(fresh)
+            for raw in fresh:
+                yield self.one(raw, histories.get(str(raw.get("id"))))
             self.prune()
             yield Checkpoint(self.cursor())
 
@@ -310,7 +309,8 @@ class _Run:
             return self.client.bulk_changelogs([str(raw.get("id")) for raw in cut], ["status"])
         return {str(raw.get("id")): self.client.full_changelog(str(raw.get("key"))) for raw in cut}
 
-    def one(self, raw: dict[str, Any], histories: list[dict[str, Any]] | None = None) -> Any:
+    def accept(self, raw: dict[str, Any]) -> bool:
+        """Note an issue of the page; ``False`` for an unchanged re-read of the overlap window."""
         key = str(raw.get("key") or "")
         updated_text = str((raw.get("fields") or {}).get("updated") or "")
         updated = parse_time(updated_text)
@@ -323,13 +323,16 @@ class _Run:
             project = key.rsplit("-", 1)[0]
             self.full_counts[project] = self.full_counts.get(project, 0) + 1
         if self.seen_text.get(key) == updated_text or self.recent.get(key) == updated_text:
-            return None  # re-read of the overlap window, unchanged
+            return False
         self.seen[key], self.seen_text[key] = updated, updated_text
         if self.max_seen is None or updated > self.max_seen:
             self.max_seen = updated
+        return True
+
+    def one(self, raw: dict[str, Any], histories: list[dict[str, Any]] | None = None) -> Any:
         worklog_seconds = None
         if self.mapping.effort == "worklogs" and worklogs_incomplete(raw):
-            worklog_seconds = self.client.worklog_seconds(key)
+            worklog_seconds = self.client.worklog_seconds(str(raw.get("key")))
         return self.normalizer.normalize(raw, histories=histories, worklog_seconds=worklog_seconds)
 
     def prune(self) -> None:

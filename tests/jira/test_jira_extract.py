@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +105,30 @@ def test_nothing_changed_makes_one_search_request_and_yields_nothing(
     jira_any.server.faults.clear()
     items = collect(connector, cursor)
     assert records(items) == []
-    assert jira_any.search_requests() == 1
+    # one HTTP request in all: no serverInfo, and the field list, statuses, issue types and time
+    # zone come from the cursor (read once, kept for metadata_ttl_hours)
+    assert [path for _, path in jira_any.requests] == [
+        "/rest/api/3/search/jql" if jira_any.flavor.cloud else "/rest/api/2/search"
+    ]
     assert last_cursor(items) == cursor
+
+
+def test_the_field_list_is_read_once_per_run_and_again_when_stale_or_the_mapping_changes(
+    jira_cloud: JiraSandbox, connect: Any, tmp_path: Path
+) -> None:
+    connector = connect(jira_cloud)
+    cursor = last_cursor(collect(connector))
+    assert [p for _, p in jira_cloud.requests].count("/rest/api/3/field") == 1
+    fetched = datetime.fromisoformat(str(cursor["meta"]["fetched"]))  # type: ignore[index]
+    stale = {**cursor, "meta": {**cursor["meta"], "fetched": (fetched - timedelta(hours=25)).isoformat()}}  # type: ignore[dict-item]
+    jira_cloud.server.faults.clear()
+    collect(connector, stale)
+    assert [p for _, p in jira_cloud.requests].count("/rest/api/3/field") == 1
+    text = (Path(__file__).parents[2] / "mappings" / "jira-cloud.yaml").read_text()
+    (tmp_path / "mine.yaml").write_text(text.replace("effort: timetracking", "effort: worklogs"))
+    jira_cloud.server.faults.clear()
+    collect(connect(jira_cloud, mapping="mine.yaml", mapping_dirs=(tmp_path,)), cursor)
+    assert [p for _, p in jira_cloud.requests].count("/rest/api/3/field") == 1
 
 
 def test_deleted_and_moved_issues_are_missing_from_the_scan(jira_any: JiraSandbox, connect: Any) -> None:
