@@ -12,6 +12,7 @@ from typing import Any
 from pmsync.errors import SourceDataError
 from pmsync.model import ActionItem, Decision, Issue, Record, Risk, SourceRef, StatusCategory, WorkItem
 
+from .adf import adf_to_text
 from .mapping import JiraMapping, ResolvedFields
 
 _JIRA_CATEGORY: dict[str, StatusCategory] = {
@@ -51,27 +52,8 @@ def parse_date(value: Any) -> date | None:
 
 
 def adf_text(value: Any) -> str | None:
-    """Plain text of a description: a string (v2) or an Atlassian Document Format tree (v3)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "text":
-                parts.append(str(node.get("text", "")))
-            for child in node.get("content") or []:
-                walk(child)
-            if node.get("type") in ("paragraph", "heading", "listItem"):
-                parts.append("\n")
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(value)
-    return "".join(parts).strip() or None
+    """Plain text of a description: a string (v2's wiki markup) or an ADF tree (v3), without loss."""
+    return adf_to_text(value)
 
 
 def _name(value: Any) -> str | None:
