@@ -242,6 +242,15 @@ class JiraClient:
                 tokens_seen.add(token)
         return out
 
+    def project_versions(self, key: str) -> list[dict[str, Any]]:
+        """Every version (release) of project ``key`` (``GET project/{key}/versions``, unpaged)."""
+        versions = self.call(partial(self.client._get_json, f"project/{key}/versions"), f"{key} versions")
+        if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+            raise SourceDataError(
+                f"{key} versions: Jira's answer is not a list of versions", source=self.source
+            )
+        return versions
+
     def worklog_seconds(self, key: str) -> int:
         logs = self.call(lambda: self.client.worklogs(key), f"{key} worklogs")
         return sum(int(w.raw.get("timeSpentSeconds") or 0) for w in logs)

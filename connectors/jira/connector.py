@@ -59,7 +59,7 @@ _ALL_RECORD_TYPES = frozenset(("work_item", *RAID_TYPES))
 _BASE_FIELDS = (
     "summary", "issuetype", "status", "project", "parent", "created", "updated", "assignee",
     "priority", "duedate", "labels", "resolutiondate", "description", "timespent",
-    "timeoriginalestimate", "timeestimate",
+    "timeoriginalestimate", "timeestimate", "issuelinks", "fixVersions",
 )  # fmt: skip
 
 
@@ -274,6 +274,7 @@ class _Run:
             # A full pass yielded every issue of every project: that is the snapshot, no scan needed.
             self.counts = {p: self.full_counts.get(p, 0) for p in self.projects}
             for project in self.projects:
+                yield from self.releases(project)
                 yield SnapshotComplete(scope=f"project:{project}", record_types=_ALL_RECORD_TYPES)
         elif scan_due:
             yield from self.deletion_scan()
@@ -402,9 +403,28 @@ class _Run:
                     "was emptied, remove it from `projects`",
                 )
             self.counts[project] = found
+            yield from self.releases(project)
             yield SnapshotComplete(
                 scope=f"project:{project}", record_types=frozenset(record_type for record_type, _ in groups)
             )
+
+    def releases(self, project: str) -> Iterator[ExtractItem]:
+        """The project's releases as milestones (with the full pass and each deletion scan, so a
+        release is re-read daily and one deleted in Jira is swept). An unreleased version's issues
+        come from a keys-only search, one release at a time; a released one's are history."""
+        if not self.mapping.releases_as_milestones:
+            return
+        for version in self.client.project_versions(project):
+            if version.get("archived"):
+                continue
+            issues: list[str] = []
+            vid = str(version.get("id") or "")
+            if not version.get("released") and vid.isdigit():
+                jql = f'project = "{project}" AND fixVersion = {vid} ORDER BY key ASC'
+                for item in self.scan(jql, "work_item"):
+                    if isinstance(item, Seen):
+                        issues.append(item.source.external_id)
+            yield self.normalizer.release(version, project, issues)
 
     def scan(self, jql: str, record_type: str) -> Iterator[ExtractItem]:
         size = 5000 if self.client.cloud else 1000

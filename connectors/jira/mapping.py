@@ -104,6 +104,12 @@ class JiraMapping(_Strict):
     issue_types: IssueTypeMap = Field(default_factory=IssueTypeMap)
     #: where actual effort comes from: the time-tracking fields, or the sum of the worklogs
     effort: Literal["timetracking", "worklogs"] = "timetracking"
+    #: issue link types that are dependencies: the issue on their inward side ("is blocked by" X)
+    #: is a finish-to-start predecessor; empty to read no links
+    dependency_link_types: list[str] = Field(default_factory=lambda: ["Blocks"])
+    #: read each project's releases (versions) as milestones, due on their release date (one more
+    #: request per project, and one per unreleased release, at each full pass and deletion scan)
+    releases_as_milestones: bool = False
     #: option values of the probability / impact fields → numbers (probability 0..1)
     probability_scale: dict[str, float] = Field(default_factory=dict)
     impact_scale: dict[str, float] = Field(default_factory=dict)

@@ -10,7 +10,17 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pmsync.errors import SourceDataError
-from pmsync.model import ActionItem, Decision, Issue, Record, Risk, SourceRef, StatusCategory, WorkItem
+from pmsync.model import (
+    ActionItem,
+    Decision,
+    Dependency,
+    Issue,
+    Record,
+    Risk,
+    SourceRef,
+    StatusCategory,
+    WorkItem,
+)
 
 from .adf import adf_to_text
 from .mapping import JiraMapping, ResolvedFields
@@ -219,6 +229,54 @@ class IssueNormalizer:
                 return fid
         return ids[0] if ids else None
 
+    def predecessors(self, links: Any) -> tuple[Dependency, ...]:
+        """Finish-to-start predecessors: the inward issues of the mapping's dependency link types
+        ("is blocked by" X means X finishes first)."""
+        if not links:
+            return ()
+        wanted = {t.casefold() for t in self.mapping.dependency_link_types}
+        found: set[str] = set()
+        for link in links:
+            kind = str((link.get("type") or {}).get("name") or "").casefold()
+            other = link.get("inwardIssue")
+            if kind in wanted and isinstance(other, dict) and other.get("key"):
+                found.add(str(other["key"]))
+        return tuple(Dependency(predecessor=k) for k in sorted(found))
+
+    def release(self, version: Mapping[str, Any], project_key: str, issues: Iterable[str]) -> WorkItem:
+        """A project version (release) as a milestone: due on its release date, done when released,
+        its predecessors the issues planned for it (``fixVersion``)."""
+        vid = str(version.get("id") or "")
+        name = str(version.get("name") or vid)
+        if not vid:
+            raise SourceDataError("a project version without an id", source=self.source, record=project_key)
+        try:
+            released = bool(version.get("released"))
+            release_date = parse_date(version.get("releaseDate"))
+            start = parse_date(version.get("startDate"))
+        except ValueError as exc:
+            raise SourceDataError(
+                f"cannot read release {name!r}: {exc}", source=self.source, record=f"{project_key} {name}"
+            ) from None
+        return WorkItem(
+            source=self.ref(f"{project_key}/version/{vid}"),
+            project=self.project_links.get(project_key, project_key),
+            scope=f"project:{project_key}",
+            url=f"{self.base_url}/projects/{project_key}/versions/{vid}",
+            key=f"{project_key} {name}",
+            name=f"Release {name}",
+            kind="milestone",
+            status="Released" if released else "Unreleased",
+            status_category="done" if released else "not_started",
+            start=start,
+            finish=release_date,
+            due=release_date,
+            actual_finish=release_date if released else None,
+            percent_complete=100.0 if released else 0.0,
+            predecessors=tuple(Dependency(predecessor=k) for k in sorted(set(issues))),
+            links={"jira_version": vid},
+        )
+
     def kind_of(self, issue_type: str) -> Any:
         return self.kinds.get(issue_type.casefold(), "task")
 
@@ -354,10 +412,20 @@ class IssueNormalizer:
             sprint=sprint_name(fields.get(f["sprint"])) if f["sprint"] else None,
             team=_name(fields.get(f["team"])) if f["team"] else None,
             labels=read_field(fields, "labels", _labels),
+            predecessors=read_field(fields, "issuelinks", self.predecessors),
+            custom=read_field(fields, "fixVersions", _releases),
             links={"jira": key},
             started_at=history.started_at,
             done_at=history.done_at,
         )
+
+
+def _releases(value: Any) -> dict[str, str]:
+    """The releases an issue is planned for (``fixVersions``), kept as ``custom["releases"]``."""
+    if not value:
+        return {}
+    names = [str(v.get("name")) for v in value if isinstance(v, dict) and v.get("name")]
+    return {"releases": ", ".join(names)} if names else {}
 
 
 def _inline_worklog_seconds(fields: dict[str, Any]) -> int | None:

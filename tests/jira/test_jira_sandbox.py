@@ -33,7 +33,10 @@ def search(sandbox: JiraSandbox, jql: str, **body: Any) -> requests.Response:
 @pytest.mark.parametrize(
     ("jql", "message"),
     [
-        ("project = ERP AND assignee = currentUser()", "supports only project, updated and issuetype"),
+        (
+            "project = ERP AND assignee = currentUser()",
+            "supports only project, updated, issuetype and fixVersion",
+        ),
         ("project = ERP OR project = PORTAL", "does not evaluate OR"),
         ('project = ERP AND updated >= "last tuesday"', "Date value 'last tuesday' for field 'updated'"),
         ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),

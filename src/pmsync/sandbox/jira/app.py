@@ -175,6 +175,7 @@ class JiraApp:
                 Rule(f"{api}/status", endpoint="statuses"),
                 Rule(f"{api}/issuetype", endpoint="issue_types"),
                 Rule(f"{api}/project/search", endpoint="project_search"),
+                Rule(f"{api}/project/<key>/versions", endpoint="project_versions"),
                 Rule(f"{api}/project/<key>", endpoint="project"),
                 Rule(f"{api}/search/jql", endpoint="search_jql", methods=["GET", "POST"]),
                 Rule(f"{api}/search", endpoint="search", methods=["GET", "POST"]),
@@ -306,6 +307,12 @@ class JiraApp:
         if key not in self.data.specs:
             return _json(error_body([f"No project could be found with key '{key}'."]), 404)
         return _json(self.renderer.project(key))
+
+    def do_project_versions(self, request: Request, account: Account | None, v: str, key: str) -> Response:
+        """``GET project/{key}/versions``: every version (release) of the project, unpaged."""
+        if key not in self.data.specs:
+            return _json(error_body([f"No project could be found with key '{key}'."]), 404)
+        return _json(self.renderer.versions(key))
 
     def _issue_or_404(self, key: str) -> IssueState | Response:
         state = self.data.find(key)
@@ -483,6 +490,8 @@ class JiraApp:
         for sort_key, hit in stream:
             if not _type_ok(query, hit.type) or (query.since is not None and hit.updated_ms < since_ms):
                 continue
+            if query.versions is not None and not self._in_versions(query, hit.state):
+                continue
             yield sort_key, hit
 
     def _page_size(self, params: MultiDict[str, Any], fields: list[str], default: int, cap: int) -> int:
@@ -585,7 +594,15 @@ class JiraApp:
                     self._offsets.popitem(last=False)
         return page
 
+    def _in_versions(self, query: Query, state: IssueState) -> bool:
+        version = self.renderer.fix_version(state)
+        return version is not None and bool(
+            {version["id"], version["name"].lower()} & (query.versions or set())
+        )
+
     def _count(self, query: Query) -> int:
+        if query.versions is not None:  # not arithmetic: count what the filter lets through
+            return sum(1 for _ in self._stream(query))
         since_ms = int(query.since.timestamp() * 1000) if query.since else -(2**62)
         total = 0
         for project in query.projects:

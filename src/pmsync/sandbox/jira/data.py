@@ -72,6 +72,11 @@ _NOUNS = (
 SPRINT_DAYS = 14
 
 
+#: releases per project: (name, days from the anchor to its release date); the past ones are released
+RELEASES: tuple[tuple[str, int], ...] = (("R1", -150), ("R2", -90), ("R3", -30), ("R4", 45))
+_WORK_TYPES = ("Story", "Task", "Bug")
+
+
 def issue_type_of(n: int) -> str:
     name = _LAYOUT[(n - 1) % _BLOCK]
     return name or _ROTATING[((n - 1) // _BLOCK) % len(_ROTATING)]
@@ -341,6 +346,40 @@ class JiraData:
         )
 
     # -- ordered streams ----------------------------------------------------------------------
+    # -- releases and links (derived from the issue number, so both sides of a link agree) ----------
+    def release_of(self, state: IssueState) -> int | None:
+        """Index into :data:`RELEASES` of the release an issue is planned for (its fixVersion)."""
+        if state.type not in _WORK_TYPES and state.type != "Sub-task" or state.sprint is None:
+            return None
+        sprints = max(1, self.span_days // SPRINT_DAYS)
+        return min(len(RELEASES) - 1, state.sprint * len(RELEASES) // sprints)
+
+    def release_date_ms(self, index: int) -> int:
+        return self.anchor_ms + RELEASES[index][1] * DAY_MS
+
+    @staticmethod
+    def blockers(state: IssueState) -> list[int]:
+        """Issue numbers that block this one ("is blocked by"): every fourth piece of work waits for
+        the one before it when that is work of the same epic block."""
+        n = state.number
+        if (
+            state.type in _WORK_TYPES
+            and n % 4 == 0
+            and (n - 1) % _BLOCK
+            and issue_type_of(n - 1) in _WORK_TYPES
+        ):
+            return [n - 1]
+        return []
+
+    @staticmethod
+    def blocked(state: IssueState) -> list[int]:
+        """Issue numbers this one blocks (the other side of :meth:`blockers`)."""
+        n = state.number + 1
+        work = state.type in _WORK_TYPES and issue_type_of(n) in _WORK_TYPES
+        if work and n % 4 == 0 and (n - 1) % _BLOCK:
+            return [n]
+        return []
+
     def by_updated(
         self, projects: Sequence[str], since_ms: int, after: SortKey | None = None
     ) -> Iterator[tuple[SortKey, Hit]]:

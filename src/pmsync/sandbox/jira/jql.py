@@ -26,6 +26,7 @@ _DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")
 _KNOWN_FIELDS = {
     "project", "updated", "issuetype", "type", "key", "status", "created", "assignee", "summary",
     "text", "sprint", "labels", "resolution", "priority", "reporter", "duedate", "parent",
+    "fixversion",
 }  # fmt: skip
 
 
@@ -41,6 +42,8 @@ class Query:
     types_in: set[str] | None = None
     types_not_in: set[str] = field(default_factory=set)
     order: str = "key"  # "key" or "updated" (then key)
+    #: fixVersion ids or names (lower case) the issues must be planned for
+    versions: set[str] | None = None
 
 
 @dataclass
@@ -166,9 +169,12 @@ class _Parser:
                     query.types_not_in.update(values)
                 else:
                     query.types_in = values if query.types_in is None else query.types_in & values
+        elif name == "fixversion":
+            self.expect_op("=", "in")
+            query.versions = {v.lower() for v in self.values()}
         else:
             raise JqlError(
-                f"The sandbox Jira supports only project, updated and issuetype clauses; "
+                f"The sandbox Jira supports only project, updated, issuetype and fixVersion clauses; "
                 f"'{tok.text}' is valid JQL that it does not evaluate."
             )
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pmsync.sandbox.jira.data import (
     DAY_MS,
     ISSUE_TYPES,
+    RELEASES,
     SPRINT_DAYS,
     STATUSES,
     TEAMS,
@@ -120,6 +121,8 @@ _SYSTEM_FIELDS = (
     ("aggregatetimespent", "Σ Time Spent", {"type": "number", "system": "aggregatetimespent"}),
     ("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}),
     ("subtasks", "Sub-tasks", {"type": "array", "items": "issuelinks", "system": "subtasks"}),
+    ("fixVersions", "Fix versions", {"type": "array", "items": "version", "system": "fixVersions"}),
+    ("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}),
 )
 #: fields the real Cloud search never gives more than the id/key-only page size for
 ID_ONLY_FIELDS = frozenset({"id", "key"})
@@ -237,6 +240,56 @@ class Renderer:
             "id": str(10000 + spec.index), "key": key, "name": spec.name,
             "projectTypeKey": "software", "simplified": self.team_managed(key),
         }  # fmt: skip
+
+    def version(self, project: str, index: int) -> dict[str, Any]:
+        spec = self.data.specs[project]
+        vid = str(20_000 + spec.index * 10 + index)
+        release_ms = self.data.release_date_ms(index)
+        return {
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/version/{vid}",
+            "id": vid, "name": RELEASES[index][0], "description": f"{project} release {index + 1}",
+            "archived": False, "released": release_ms < self.data.anchor_ms,
+            "releaseDate": datetime.fromtimestamp(release_ms / 1000, UTC).date().isoformat(),
+            "projectId": 10000 + spec.index,
+        }  # fmt: skip
+
+    def versions(self, project: str) -> list[dict[str, Any]]:
+        return [self.version(project, i) for i in range(len(RELEASES))]
+
+    def fix_version(self, state: IssueState) -> dict[str, Any] | None:
+        index = self.data.release_of(state)
+        return self.version(state.project, index) if index is not None else None
+
+    def _link(self, state: IssueState, other_number: int, *, inward: bool) -> dict[str, Any] | None:
+        other = self.data.get(state.project, other_number)
+        if other is None or not other.alive:
+            return None
+        oid = self.issue_id(other)
+        ref = {
+            "id": oid, "key": other.key,
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{oid}",
+            "fields": {
+                "summary": other.summary, "status": self.status(other.status),
+                "issuetype": self.issuetype(other.type),
+            },
+        }  # fmt: skip
+        low, high = sorted((state.number, other_number))
+        return {
+            "id": str(self.data.specs[state.project].index * 1_000_000 + low * 10 + 1),
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issueLink/{low}{high}",
+            "type": {
+                "id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks",
+                "self": f"{self.base}/rest/api/{self.flavor.api_version}/issueLinkType/10000",
+            },
+            ("inwardIssue" if inward else "outwardIssue"): ref,
+        }  # fmt: skip
+
+    def issue_links(self, state: IssueState) -> list[dict[str, Any]]:
+        """``issuelinks``: "is blocked by" the blockers (inwardIssue), "blocks" the blocked
+        (outwardIssue) -- one link, seen from each side, as Jira shows it."""
+        links = [self._link(state, n, inward=True) for n in self.data.blockers(state)]
+        links += [self._link(state, n, inward=False) for n in self.data.blocked(state)]
+        return [link for link in links if link is not None]
 
     def sprint(self, project: str, number: int) -> Any:
         spec = self.data.specs[project]
@@ -497,6 +550,8 @@ class Renderer:
                 "worklogs": [self.worklog(s, w) for w in s.worklogs[: self.worklog_limit]],
             },  # fmt: skip
             "subtasks": lambda s: [],
+            "fixVersions": lambda s: [v] if (v := self.fix_version(s)) else [],
+            "issuelinks": self.issue_links,
             f["story_points"]: lambda s: None if team_managed(s) else s.story_points,
             f["start_date"]: lambda s: s.start_date,
             f["target_end"]: lambda s: s.target_end,
