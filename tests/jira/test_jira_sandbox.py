@@ -197,3 +197,43 @@ def test_cloud_takes_expand_as_one_string_and_lists_ids_only_by_default(jira_clo
     assert search(jira_cloud, "project = ERP", expand=["changelog"]).status_code == 400
     page = search(jira_cloud, "project = ERP ORDER BY key", maxResults=2).json()
     assert [set(issue) for issue in page["issues"]] == [{"id"}, {"id"}]
+
+
+def test_other_clients_requests_are_served_comment_transitions_and_period_dates(
+    jira_cloud: JiraSandbox,
+) -> None:
+    """What singer-io tap-jira asks: GET /rest/api/2/search/jql, fields=*all (which includes
+    `comment`), expand=changelog,transitions, JQL with a quoted date and no project."""
+    params = {
+        "jql": "updated >= '2026-01-01 00:00' order by updated asc", "fields": "*all",
+        "expand": "changelog,transitions", "validateQuery": "strict", "maxResults": 5,
+    }  # fmt: skip
+    page = session(jira_cloud).get(jira_cloud.url + "/rest/api/2/search/jql", params=params).json()
+    issue = page["issues"][-1]
+    assert set(issue["fields"]["comment"]) >= {"comments", "total", "startAt", "maxResults"}
+    assert issue["transitions"] and all(t["to"]["name"] for t in issue["transitions"])
+    # epoch milliseconds and periods counted back from now are JQL dates too
+    newest = search(jira_cloud, "project = ERP ORDER BY updated", maxResults=100, fields=["updated"]).json()
+    last = datetime.strptime(newest["issues"][-1]["fields"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    epoch = int(last.timestamp() * 1000)
+    at = search(jira_cloud, f"project = ERP AND updated >= {epoch}", fields=["key"]).json()["issues"]
+    assert at[0]["key"] == newest["issues"][-1]["key"]
+    assert newest["issues"][-2]["key"] not in {i["key"] for i in at}
+    jira_cloud.data.clock = lambda: last + timedelta(hours=1)
+    recent = search(jira_cloud, "project = ERP AND updated >= -2h", fields=["key"]).json()["issues"]
+    week = search(jira_cloud, 'project = ERP AND updated >= "-1w 2d"', fields=["key"]).json()["issues"]
+    assert 1 <= len(recent) < len(week)
+
+
+def test_cloud_answers_carry_rate_limit_headers_and_a_429_when_the_budget_is_spent(
+    jira_cloud: JiraSandbox, jira_dc: JiraSandbox
+) -> None:
+    answer = session(jira_cloud).get(jira_cloud.url + "/rest/api/3/myself")
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(answer.headers)
+    jira_cloud.app.rate_limit = int(answer.headers["X-RateLimit-Limit"]) - int(
+        answer.headers["X-RateLimit-Remaining"]
+    )  # the budget is now spent
+    refused = session(jira_cloud).get(jira_cloud.url + "/rest/api/3/myself")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-RateLimit-Remaining"] == "0" and refused.headers["X-RateLimit-NearLimit"]
+    assert "X-RateLimit-Limit" not in session(jira_dc).get(jira_dc.url + "/rest/api/2/myself").headers

@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -165,6 +166,10 @@ class JiraApp:
         self.failed_logins: dict[str, int] = {}
         self._offsets: OrderedDict[tuple[str, int], tuple[SortKey, int]] = OrderedDict()
         self._lock = threading.Lock()
+        #: requests per hour window before Cloud answers 429 (Atlassian's points budget, simplified)
+        self.rate_limit = 65_000
+        self._window: datetime | None = None
+        self._used = 0
         api = "/rest/api/<any('2','3'):v>"
         self.routes = Map(
             [
@@ -192,8 +197,48 @@ class JiraApp:
     # -- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        response = self.dispatch(request)
+        limited, quota = self.rate_limited(request)
+        response = limited if limited is not None else self.dispatch(request)
+        response.headers.update(quota)
         return response(environ, start_response)
+
+    def rate_limited(self, request: Request) -> tuple[Response | None, dict[str, str]]:
+        """Jira Cloud's rate limit headers on every answer, and its 429 once the budget is spent.
+
+        Atlassian's "Rate limiting" guide (developer.atlassian.com/cloud/jira/platform/rate-limiting):
+        each response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``,
+        ``X-RateLimit-Reset`` (ISO 8601, when the window resets) and ``X-RateLimit-NearLimit: true``
+        below 20 % remaining; a refused request gets 429 with ``Retry-After`` (seconds) and
+        ``RateLimit-Reason``. The sandbox counts requests per hour window against
+        :attr:`rate_limit` (a test lowers it to meet the 429); Data Center sends none of these.
+        """
+        if not self.flavor.cloud:
+            return None, {}
+        now = self.data.clock()
+        window = now.replace(minute=0, second=0, microsecond=0)
+        with self._lock:
+            if window != self._window:
+                self._window, self._used = window, 0
+            self._used += 1
+            used = self._used
+        reset = window + timedelta(hours=1)
+        remaining = max(0, self.rate_limit - used)
+        quota = {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        if remaining < self.rate_limit * 0.2:
+            quota["X-RateLimit-NearLimit"] = "true"
+        if used <= self.rate_limit:
+            return None, quota
+        wait = max(1, int((reset - now).total_seconds()))
+        refused = _json(
+            error_body(["Rate limit exceeded."]),
+            429,
+            {"Retry-After": str(wait), "RateLimit-Reason": "jira-quota-global-based"},
+        )
+        return refused, quota
 
     def dispatch(self, request: Request) -> Response:
         adapter = self.routes.bind_to_environ(request.environ)
@@ -464,7 +509,7 @@ class JiraApp:
             if bounded:
                 raise _BadRequest(UNBOUNDED)
             raise _BadRequest("The JQL query is missing.")
-        query = parse_jql(str(jql), self.tz)
+        query = parse_jql(str(jql), self.tz, now=self.data.clock())
         if bounded and not query.projects and query.since is None:
             raise _BadRequest(UNBOUNDED)
         unknown = [p for p in query.projects if p not in self.data.specs]
@@ -490,6 +535,10 @@ class JiraApp:
         for sort_key, hit in stream:
             if not _type_ok(query, hit.type) or (query.since is not None and hit.updated_ms < since_ms):
                 continue
+            if query.until is not None:
+                until_ms = int(query.until.timestamp() * 1000)
+                if hit.updated_ms > until_ms or (hit.updated_ms == until_ms and not query.until_inclusive):
+                    continue
             if query.versions is not None and not self._in_versions(query, hit.state):
                 continue
             yield sort_key, hit
@@ -601,7 +650,7 @@ class JiraApp:
         )
 
     def _count(self, query: Query) -> int:
-        if query.versions is not None:  # not arithmetic: count what the filter lets through
+        if query.versions is not None or query.until is not None:  # count what the filters let through
             return sum(1 for _ in self._stream(query))
         since_ms = int(query.since.timestamp() * 1000) if query.since else -(2**62)
         total = 0

@@ -17,6 +17,7 @@ from pmsync.sandbox.jira.data import (
     STATUSES,
     TEAMS,
     USERS,
+    WORKFLOWS,
     Edit,
     Hit,
     IssueState,
@@ -121,6 +122,7 @@ _SYSTEM_FIELDS = (
     ("aggregatetimespent", "Σ Time Spent", {"type": "number", "system": "aggregatetimespent"}),
     ("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}),
     ("subtasks", "Sub-tasks", {"type": "array", "items": "issuelinks", "system": "subtasks"}),
+    ("comment", "Comment", {"type": "comments-page", "system": "comment"}),
     ("fixVersions", "Fix versions", {"type": "array", "items": "version", "system": "fixVersions"}),
     ("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}),
 )
@@ -550,6 +552,7 @@ class Renderer:
                 "worklogs": [self.worklog(s, w) for w in s.worklogs[: self.worklog_limit]],
             },  # fmt: skip
             "subtasks": lambda s: [],
+            "comment": self.comments,
             "fixVersions": lambda s: [v] if (v := self.fix_version(s)) else [],
             "issuelinks": self.issue_links,
             f["story_points"]: lambda s: None if team_managed(s) else s.story_points,
@@ -602,7 +605,55 @@ class Renderer:
         out["fields"] = self.all_fields(state, wanted)
         if "changelog" in expand:
             out["changelog"] = self.changelog(state, complete=complete)
+        if "transitions" in expand:
+            out["transitions"] = self.transitions(state)
         return out
+
+    def transitions(self, state: IssueState) -> list[dict[str, Any]]:
+        """``expand=transitions``: the moves the workflow allows from the issue's status."""
+        workflow = WORKFLOWS[ISSUE_TYPES[state.type][3]]
+        here = workflow.index(state.status) if state.status in workflow else 0
+        targets = [s for i, s in enumerate(workflow) if abs(i - here) == 1]
+        return [
+            {
+                "id": str(11 + workflow.index(target) * 10),
+                "name": target,
+                "to": self.status(target),
+                "hasScreen": False,
+                "isGlobal": False,
+                "isInitial": False,
+                "isAvailable": True,
+                "isConditional": False,
+                "isLooped": False,
+            }  # fmt: skip
+            for target in targets
+        ]
+
+    def comments(self, state: IssueState) -> dict[str, Any]:
+        """The ``comment`` field (a page of comments; ``*all`` includes it): a comment per status
+        change, by whoever made it, in ADF on Cloud and wiki markup on Data Center."""
+        values = []
+        for index, change in enumerate(state.history[: self.worklog_limit]):
+            text = f"Moved to {change.to_status}."
+            body: Any = text if self.flavor.api_version == "2" else {
+                "type": "doc", "version": 1,
+                "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+            }  # fmt: skip
+            cid = str(int(self.issue_id(state)) * 10 + index)
+            values.append(
+                {
+                    "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(state)}"
+                    f"/comment/{cid}",
+                    "id": cid, "author": self.user(change.author), "body": body,
+                    "updateAuthor": self.user(change.author), "created": self.timestamp(change.at_ms),
+                    "updated": self.timestamp(change.at_ms), "jsdPublic": True,
+                }
+            )  # fmt: skip
+        return {
+            "comments": values, "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/"
+            f"{self.issue_id(state)}/comment",
+            "maxResults": len(values), "total": len(state.history), "startAt": 0,
+        }  # fmt: skip
 
 
 def select_fields(fields: list[str]) -> set[str] | None:
