@@ -166,6 +166,9 @@ class JiraApp:
         self.failed_logins: dict[str, int] = {}
         self._offsets: OrderedDict[tuple[str, int], tuple[SortKey, int]] = OrderedDict()
         self._lock = threading.Lock()
+        #: when a list: every (method, path, status, body) answered, for tests that check each answer
+        #: against Atlassian's OpenAPI spec
+        self.exchanges: list[tuple[str, str, int, bytes]] | None = None
         #: requests per hour window before Cloud answers 429 (Atlassian's points budget, simplified)
         self.rate_limit = 65_000
         self._window: datetime | None = None
@@ -200,6 +203,8 @@ class JiraApp:
         limited, quota = self.rate_limited(request)
         response = limited if limited is not None else self.dispatch(request)
         response.headers.update(quota)
+        if self.exchanges is not None:
+            self.exchanges.append((request.method, request.path, response.status_code, response.get_data()))
         return response(environ, start_response)
 
     def rate_limited(self, request: Request) -> tuple[Response | None, dict[str, str]]:

@@ -156,7 +156,7 @@ def field_list(fields: dict[str, str]) -> list[dict[str, Any]]:
         number = int(fid.rsplit("_", 1)[1])
         out.append(
             {
-                "id": fid, "key": fid, "name": name, "untranslatedName": name, "custom": True,
+                "id": fid, "key": fid, "name": name, "custom": True,
                 "orderable": True, "navigable": True, "searchable": True,
                 "clauseNames": [f"cf[{number}]", name],
                 "schema": {**schema, "customId": number},
@@ -362,10 +362,10 @@ class Renderer:
         else:
             custom = {"Sprint": "sprint", "Story Points": "story_points"}.get(change.field)
             field_id = self.fields[custom] if custom else change.field
+            # ids only where the field has them (none here): the spec types `from`/`to` as strings
             item = {
                 "field": change.field, "fieldtype": "custom" if custom else "jira", "fieldId": field_id,
-                "from": None, "fromString": change.from_string,
-                "to": None, "toString": change.to_string,
+                "fromString": change.from_string, "toString": change.to_string,
             }  # fmt: skip
         return {
             "id": str(int(self.issue_id(state)) * 100 + index),
