@@ -209,7 +209,7 @@ class JiraClient:
             token: str | None = None
             tokens_seen: set[str] = set()
             while True:
-                body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fieldIds": field_ids, "maxResults": 1000}
+                body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fieldIds": field_ids, "maxResults": 10000}
                 if token:
                     body["nextPageToken"] = token
                 page = self.call(

@@ -183,16 +183,16 @@ class _Run:
 
     # -- setup ----------------------------------------------------------------------------------
     def prepare(self) -> IssueNormalizer:
-        """The site's metadata (time zone, status categories, issue types, the mapping's fields
-        resolved by name): from the cursor while younger than ``metadata_ttl_hours`` and made with
-        the same mapping, else read from Jira (4 requests) and kept in the cursor."""
+        """The site's metadata (time zone, status categories, the mapping's fields resolved by
+        name): from the cursor while younger than ``metadata_ttl_hours`` and made with the same
+        mapping, else read from Jira (3 requests) and kept in the cursor."""
         meta = self.cached_metadata() or self.fetch_metadata()
         self.meta = meta
         try:
             self.tz = ZoneInfo(str(meta["tz"]))
         except (ZoneInfoNotFoundError, ValueError):
             self.tz = ZoneInfo("UTC")
-        self.type_names = {str(n).casefold(): str(n) for n in meta["types"]}
+        self.type_names: dict[str, str] = {}  # issue type names, read by the deletion scan
         self.fields = ResolvedFields.from_json(meta["fields"]) or ResolvedFields()
         return IssueNormalizer(
             self.mapping,
@@ -217,7 +217,7 @@ class _Run:
             return None
         if meta.get("mapping") != self.mapping_digest():
             return None
-        if not all(k in meta for k in ("tz", "types", "categories", "fields")):
+        if not all(k in meta for k in ("tz", "categories", "fields")):
             return None
         return meta
 
@@ -236,7 +236,6 @@ class _Run:
             "mapping": self.mapping_digest(),
             "tz": str(me.get("timeZone") or "UTC"),
             "categories": categories,
-            "types": self.client.issue_type_names(),
             "fields": resolved.to_json(),
         }
 
@@ -301,8 +300,9 @@ class _Run:
             yield Checkpoint(self.cursor())
 
     def full_histories(self, page: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        """Whole status histories, by issue id, of the issues whose inline changelog may be cut
-        short: one bulk request per page on Cloud, one request per such issue on Data Center."""
+        """Whole status histories, by issue id, of the page's issues whose inline changelog may be
+        cut short: one bulkfetch per page on Cloud (each page is committed with its cursor, so the
+        requests are not batched across pages), one request per such issue on Data Center."""
         cut = [raw for raw in page if changelog_incomplete(raw, cloud=self.client.cloud)]
         if not cut:
             return {}
@@ -367,6 +367,8 @@ class _Run:
     # -- deletions --------------------------------------------------------------------------------
     def deletion_scan(self) -> Iterator[ExtractItem]:
         """Prove presence of every issue per project and record type, then close each scope."""
+        if not self.type_names:  # read here, not at sync start: only the scan needs them
+            self.type_names = {n.casefold(): n for n in self.client.issue_type_names()}
         raid_names = {
             raid: [
                 self.type_names[n.casefold()]

@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import random
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 
 from pmsync.sandbox.faults import FaultPlan
@@ -31,6 +33,7 @@ from pmsync.sandbox.jira.app import (
 from pmsync.sandbox.jira.data import JiraData
 from pmsync.sandbox.jira.render import FLAVORS, Flavor
 from pmsync.sandbox.server import SandboxServer
+from pmsync.sandbox.tls import generate_sandbox_tls
 
 __all__ = ["JiraSandbox", "jira_sandbox", "DEMO_PROJECTS", "BrokenPage", "BROKEN_ANSWERS"]
 
@@ -62,6 +65,7 @@ class JiraSandbox:
         timezone: str = "Australia/Sydney",
         clock: Callable[[], datetime] | None = None,
         faults: FaultPlan | None = None,
+        tls: bool = False,
     ) -> None:
         named = [(p, f"Project {p}") if isinstance(p, str) else p for p in projects]
         self.flavor = FLAVORS[flavor] if isinstance(flavor, str) else flavor
@@ -74,7 +78,16 @@ class JiraSandbox:
             else Account(self.username, self.password, 0, pats=(self.pat,))
         ]
         self.app = JiraApp(self.data, self.flavor, accounts, timezone=timezone)
-        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body)
+        #: with ``tls=True``: https with a throwaway CA, written here (clients that insist on https,
+        #: such as tap-jira, trust it through REQUESTS_CA_BUNDLE; pmsync through ``ca_bundle``)
+        self.ca_bundle: Path | None = None
+        context = None
+        if tls:
+            material = generate_sandbox_tls()
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="pmsync-jira-tls-")
+            self.ca_bundle = material.write_ca_bundle(Path(self._tls_dir.name) / "sandbox-ca.pem")
+            context = material.server_context()
+        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body, ssl_context=context)
         self.app.set_base_url(self.server.url)
         self._rng = random.Random(seed * 7919 + 17)
 
@@ -162,6 +175,8 @@ class JiraSandbox:
     def source_settings(self, **overrides: object) -> dict[str, object]:
         """The ``type: jira`` source block (minus ``name``/``type``) that reaches this sandbox."""
         settings: dict[str, object] = {"url": self.url, "projects": self.project_keys}
+        if self.ca_bundle is not None:
+            settings["ca_bundle"] = str(self.ca_bundle)
         if self.flavor.cloud:
             settings.update(deployment="cloud", email=self.email, api_token=self.api_token)
         else:
