@@ -515,8 +515,10 @@ class JiraApp:
                 raise _BadRequest(UNBOUNDED)
             raise _BadRequest("The JQL query is missing.")
         query = parse_jql(str(jql), self.tz, now=self.data.clock())
-        if bounded and not query.projects and query.since is None:
+        if bounded and not query.projects and query.since is None and query.keys is None:
             raise _BadRequest(UNBOUNDED)
+        if query.keys is not None and not query.projects:
+            query.projects = sorted({k.rpartition("-")[0] for k in query.keys} & set(self.data.specs))
         unknown = [p for p in query.projects if p not in self.data.specs]
         if unknown:
             raise _BadRequest(*[f"The value '{p}' does not exist for the field 'project'." for p in unknown])
@@ -545,6 +547,8 @@ class JiraApp:
                 if hit.updated_ms > until_ms or (hit.updated_ms == until_ms and not query.until_inclusive):
                     continue
             if query.versions is not None and not self._in_versions(query, hit.state):
+                continue
+            if query.keys is not None and hit.key not in query.keys:
                 continue
             yield sort_key, hit
 
@@ -655,7 +659,9 @@ class JiraApp:
         )
 
     def _count(self, query: Query) -> int:
-        if query.versions is not None or query.until is not None:  # count what the filters let through
+        if (
+            query.versions is not None or query.until is not None or query.keys is not None
+        ):  # count what the filters let through
             return sum(1 for _ in self._stream(query))
         since_ms = int(query.since.timestamp() * 1000) if query.since else -(2**62)
         total = 0

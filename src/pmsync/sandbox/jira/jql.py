@@ -3,7 +3,7 @@
     query   := clause (AND clause)* [ORDER BY sortkey (, sortkey)*]
     clause  := project (= | IN) values
              | (updated | created) (>= | > | <= | <) date
-             | fixVersion (= | IN) values
+             | fixVersion (= | IN) values | (key | issuekey) (= | IN) values
     date    := "yyyy/MM/dd HH:mm" | "yyyy-MM-dd HH:mm" | "yyyy/MM/dd" | "yyyy-MM-dd"
              | epoch milliseconds (1700000000000) | a relative period ("-1d", "-4w 2d", "-30m")
              | issuetype (= | != | IN | NOT IN) values
@@ -33,7 +33,7 @@ _UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
 _KNOWN_FIELDS = {
     "project", "updated", "issuetype", "type", "key", "status", "created", "assignee", "summary",
     "text", "sprint", "labels", "resolution", "priority", "reporter", "duedate", "parent",
-    "fixversion",
+    "fixversion", "issuekey",
 }  # fmt: skip
 
 
@@ -54,6 +54,8 @@ class Query:
     order: str = "key"  # "key" or "updated" (then key)
     #: fixVersion ids or names (lower case) the issues must be planned for
     versions: set[str] | None = None
+    #: issue keys (upper case) the issues must have (``key in (...)``)
+    keys: set[str] | None = None
 
 
 @dataclass
@@ -184,6 +186,10 @@ class _Parser:
             else:
                 query.until = moment
                 query.until_inclusive = op == "<="
+        elif name in ("key", "issuekey"):
+            self.expect_op("=", "in")
+            keys = {v.upper() for v in self.values()}
+            query.keys = keys if query.keys is None else query.keys & keys
         elif name in ("issuetype", "type"):
             if self.word("not"):
                 if not self.word("in"):
