@@ -131,10 +131,15 @@ class JiraConnector:
                         )
                     )  # fmt: skip
             try:
-                _, warnings = resolve_fields(
+                resolved, warnings = resolve_fields(
                     self.mapping, self.mapping_path, client.fields(), source=self.source
                 )
-                results.append(CheckResult(f"{name}: mapping", "ok", str(self.mapping_path)))
+                found = "; ".join(f"{role} = {', '.join(ids)}" for role, ids in resolved.ids.items())
+                results.append(
+                    CheckResult(
+                        f"{name}: mapping", "ok", f"{self.mapping_path} ({found or 'no custom fields'})"
+                    )
+                )
                 results += [CheckResult(f"{name}: mapping", "warn", w) for w in warnings]
             except MappingError as exc:
                 results.append(CheckResult(f"{name}: mapping", "fail", exc.message, exc.hint or ""))
