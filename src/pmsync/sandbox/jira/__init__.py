@@ -22,14 +22,8 @@ from pathlib import Path
 from types import TracebackType
 
 from pmsync.sandbox.faults import FaultPlan
-from pmsync.sandbox.jira.app import (
-    BROKEN_ANSWERS,
-    SEARCH_PATHS,
-    Account,
-    BrokenPage,
-    JiraApp,
-    jira_error_body,
-)
+from pmsync.sandbox.jira.app import SEARCH_PATHS, Account, JiraApp, jira_error_body
+from pmsync.sandbox.jira.broken import BROKEN_ANSWERS, BrokenPage
 from pmsync.sandbox.jira.data import JiraData
 from pmsync.sandbox.jira.render import FLAVORS, Flavor
 from pmsync.sandbox.server import SandboxServer
