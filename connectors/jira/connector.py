@@ -181,8 +181,8 @@ class _Run:
         self.seen: dict[str, datetime] = {}  # key → updated, pruned to the overlap window
         self.seen_text: dict[str, str] = {}
         self.last_read: datetime | None = None  # updated of the last issue read in this pass
-        #: issues per project at the last full pass or deletion scan: an empty scan of a project
-        #: that had issues is not believed (see :meth:`deletion_scan`)
+        #: issues per "project/record type" at the last full pass or deletion scan: a scan that
+        #: finds none where there were some is not believed (see :meth:`deletion_scan`)
         self.counts: dict[str, int] = dict(cursor.get("counts") or {}) if same_scope else {}
         self.full_counts: dict[str, int] = {}
 
@@ -276,7 +276,7 @@ class _Run:
         )
         if self.since is None:
             # A full pass yielded every issue of every project: that is the snapshot, no scan needed.
-            self.counts = {p: self.full_counts.get(p, 0) for p in self.projects}
+            self.counts = dict(self.full_counts)
             for project in self.projects:
                 yield from self.releases(project)
                 yield SnapshotComplete(scope=f"project:{project}", record_types=_ALL_RECORD_TYPES)
@@ -327,7 +327,9 @@ class _Run:
         self.last_read = updated
         if self.since is None:
             project = key.rsplit("-", 1)[0]
-            self.full_counts[project] = self.full_counts.get(project, 0) + 1
+            issue_type = str(((raw.get("fields") or {}).get("issuetype") or {}).get("name") or "")
+            group = f"{project}/{self.normalizer.record_type(issue_type)}"
+            self.full_counts[group] = self.full_counts.get(group, 0) + 1
         if self.seen_text.get(key) == updated_text or self.recent.get(key) == updated_text:
             return False
         self.seen[key], self.seen_text[key] = updated, updated_text
@@ -392,24 +394,26 @@ class _Run:
                 for raid, names in raid_names.items()
                 if names
             ]
-            found = 0
+            found: dict[str, int] = {}
             for record_type, clause in groups:
+                group = f"{project}/{record_type}"
+                found[group] = 0
                 for item in self.scan(f'project = "{project}"{clause} ORDER BY key ASC', record_type):
-                    found += 1
+                    found[group] += 1
                     yield item
-            before = self.counts.get(project, 0)
-            if found == 0 and before > 0:
-                # Jira answered "no issues" for a project that had some: far more often a
-                # permission, proxy or index problem than a project emptied overnight.
-                raise SourceDataError(
-                    f"the deletion scan found no issues in project {project}, which had {before} "
-                    "at the last scan; nothing is marked deleted",
-                    source=self.source,
-                    record=f"project {project}",
-                    hint="check the account still has Browse Projects on it; if the project really "
-                    "was emptied, remove it from `projects`",
-                )
-            self.counts[project] = found
+                before = self.counts.get(group, 0)
+                if found[group] == 0 and before > 0:
+                    # Jira answered "none" where there were some: far more often a permission,
+                    # proxy or index problem than a project (or its risk log) emptied overnight.
+                    raise SourceDataError(
+                        f"the deletion scan found no issues in project {project} ({record_type} "
+                        f"records), which had {before} at the last scan; nothing is marked deleted",
+                        source=self.source,
+                        record=f"project {project}",
+                        hint="check the account still has Browse Projects on it; if they really were "
+                        "all deleted, remove the project from `projects` or sync it afresh",
+                    )
+            self.counts.update({group: n for group, n in found.items() if n})
             yield from self.releases(project)
             yield SnapshotComplete(
                 scope=f"project:{project}", record_types=frozenset(record_type for record_type, _ in groups)

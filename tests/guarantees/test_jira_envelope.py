@@ -103,6 +103,22 @@ def test_a_broken_page_partway_through_a_search_stops_after_the_last_good_page(
     assert dump(store)["records"] == clean_dump(tmp_path / "clean", jira, source(jira))["records"]
 
 
+def test_a_scan_that_loses_only_the_risk_log_deletes_no_risk(
+    jira: JiraSandbox, store: Store, tmp_path: Path
+) -> None:
+    """ "No issues" for the risks alone (a permission scheme hiding one issue type, say) is as
+    suspicious as for the whole project: the risk records are kept."""
+    config = load(write_yaml(tmp_path, store.url, source(jira)), jira)
+    [first] = sync_sources(config, store)
+    assert first.status == "ok", first.error
+    before = dump(store)
+    rule = jira.break_search("issues-empty-last", jql_contains='issuetype in ("Risk")', times=-1)
+    [broken] = sync_sources(config, store)
+    assert rule.served >= 1 and broken.status == "failed"
+    assert broken.error and "(risk records)" in broken.error
+    assert broken.counts.deleted == 0 and dump(store)["records"] == before["records"]
+
+
 def test_an_empty_last_page_after_a_token_is_asked_for_again_not_believed(
     store: Store, tmp_path: Path
 ) -> None:
