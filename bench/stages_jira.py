@@ -2,11 +2,27 @@
 
 The sandbox runs in its own process (as a real Jira would on its own machine), so peak memory is the
 pmsync process alone. Two projects of ``size / 2`` issues each; page size 100 (Jira Cloud's cap).
+
+For comparison, singer-io's tap-jira 2.6.0 (issues stream only) reads the same sandbox data over
+https, as does pmsync in the stage beside it; ``bench/targets.py`` prints the ratios. tap-jira runs
+unpatched from its own virtualenv:
+
+    python -m venv ~/venvs/tapjira && ~/venvs/tapjira/bin/pip install 'tap-jira==2.6.0'
+    export PMSYNC_BENCH_TAP_JIRA=~/venvs/tapjira/bin/tap-jira
+
+tap-jira builds its requests with ``Session.send``, which ignores ``REQUESTS_CA_BUNDLE``; so the
+stage trusts the sandbox's throwaway CA the way an administrator trusts a corporate CA for a tool:
+by adding it to the trust store of tap-jira's virtualenv (certifi's bundle, restored from a copy on
+each run). tap-jira's code is not touched.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
+import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -21,9 +37,9 @@ from pmsync.sync import sync_sources
 _sandbox: JiraSandboxProcess | None = None
 
 
-def _start(size: int, workdir: Path) -> JiraSandboxProcess:
+def _start(size: int, workdir: Path, *, tls: bool = False) -> JiraSandboxProcess:
     global _sandbox
-    _sandbox = JiraSandboxProcess(projects=["ALPHA", "BETA"], issues_per_project=size // 2, seed=42)
+    _sandbox = JiraSandboxProcess(projects=["ALPHA", "BETA"], issues_per_project=size // 2, seed=42, tls=tls)
     _sandbox.start()
     atexit.register(_sandbox.stop)
     settings: dict[str, Any] = {"name": "jira", "type": "jira", **_sandbox.settings}
@@ -97,8 +113,98 @@ def jira_incremental_nothing(size: int, workdir: Path) -> dict[str, Any]:
     return {"items": size, **result}
 
 
+# -- side by side with singer-io tap-jira 2.6.0 ------------------------------------------------------
+TAP_JIRA_VERSION = "2.6.0"
+
+
+def _tap_jira() -> Path:
+    found = os.environ.get("PMSYNC_BENCH_TAP_JIRA") or shutil.which("tap-jira")
+    if not found or not Path(found).exists():
+        raise RuntimeError(
+            f"tap-jira {TAP_JIRA_VERSION} is not installed: see bench/stages_jira.py's docstring "
+            "(PMSYNC_BENCH_TAP_JIRA names its executable)"
+        )
+    return Path(found)
+
+
+def _trust_sandbox_ca(tap: Path, ca_bundle: str) -> None:
+    """Add the sandbox CA to certifi's bundle in tap-jira's virtualenv (kept: the original)."""
+    python = tap.parent / "python"
+    where = subprocess.run(
+        [str(python), "-c", "import certifi; print(certifi.where())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    bundle = Path(where)
+    original = bundle.with_name(bundle.name + ".pmsync-orig")
+    if not original.exists():
+        shutil.copyfile(bundle, original)
+    bundle.write_bytes(original.read_bytes() + b"\n" + Path(ca_bundle).read_bytes())
+
+
+def prepare_jira_full_sync_https(size: int, workdir: Path) -> None:
+    _start(size, workdir, tls=True)
+
+
+def jira_full_sync_https(size: int, workdir: Path) -> dict[str, Any]:
+    """pmsync on the data and transport tap-jira gets (https), for the side-by-side ratios."""
+    result = _sync(workdir)
+    return {"items": result["written"], **result}
+
+
+def prepare_tap_jira_issues(size: int, workdir: Path) -> None:
+    tap = _tap_jira()
+    sandbox = _start(size, workdir, tls=True)
+    settings = sandbox.settings
+    _trust_sandbox_ca(tap, str(settings["ca_bundle"]))
+    config = {
+        "start_date": "2000-01-01T00:00:00Z", "base_url": settings["url"],
+        "username": settings["email"], "password": settings["api_token"], "user_agent": "pmsync-bench",
+    }  # fmt: skip
+    (workdir / "tap-config.json").write_text(json.dumps(config))
+    discovered = subprocess.run(
+        [str(tap), "--config", str(workdir / "tap-config.json"), "--discover"],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    catalog = json.loads(discovered)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "issues"
+    (workdir / "tap-catalog.json").write_text(json.dumps(catalog))
+    sandbox.clear()
+
+
+def tap_jira_issues(size: int, workdir: Path) -> dict[str, Any]:
+    """singer-io tap-jira 2.6.0, issues stream only, from the same sandbox data (https)."""
+    assert _sandbox is not None
+    tap = _tap_jira()
+    out = workdir / "tap-out.jsonl"
+    sandbox_cpu = _sandbox.cpu_seconds()
+    with out.open("wb") as sink:
+        subprocess.run(
+            [str(tap), "--config", str(workdir / "tap-config.json"),
+             "--properties", str(workdir / "tap-catalog.json")],
+            stdout=sink, stderr=subprocess.DEVNULL, check=True, timeout=3600,
+        )  # fmt: skip
+    sandbox_cpu = _sandbox.cpu_seconds() - sandbox_cpu
+    records = 0
+    with out.open("rb") as lines:
+        for line in lines:
+            if line.startswith(b'{"type": "RECORD", "stream": "issues"'):
+                records += 1
+    requests, searches = _sandbox.requests()
+    if records != size:
+        raise RuntimeError(f"tap-jira wrote {records} issues of {size}")
+    return {
+        "items": records, "http_requests": requests, "search_requests": searches,
+        "sandbox_cpu_seconds": round(sandbox_cpu, 2),
+    }  # fmt: skip
+
+
 STAGES = [
     ("Jira full sync", jira_full_sync, [12_500, 25_000, 50_000, 100_000], [1_000, 2_000]),
     ("Jira incremental sync, 1% changed", jira_incremental_1pct, [25_000, 50_000, 100_000], [2_000]),
     ("Jira incremental sync, nothing changed", jira_incremental_nothing, [25_000, 100_000], [2_000]),
+    ("Jira full sync over https (pmsync, beside tap-jira)", jira_full_sync_https, [10_000, 20_000], [1_000]),
+    ("Jira full sync over https (tap-jira 2.6.0, issues)", tap_jira_issues, [10_000, 20_000], [1_000]),
 ]

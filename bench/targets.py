@@ -17,6 +17,8 @@ from typing import Any
 
 JIRA_FULL = "Jira full sync"
 JIRA_NOTHING = "Jira incremental sync, nothing changed"
+JIRA_HTTPS = "Jira full sync over https (pmsync, beside tap-jira)"
+TAP_JIRA = "Jira full sync over https (tap-jira 2.6.0, issues)"
 MSPDI_PMSYNC = "msproject: read MSPDI (pmsync connector)"
 MSPDI_MPXJ = "msproject: read MSPDI (MPXJ, for comparison)"
 MSPDI_PARSE = "msproject: parse MSPDI only (pmsync reader)"
@@ -92,6 +94,30 @@ def jira_nothing(rows: Rows) -> Verdict:
         return Verdict(target, None, "the stage did not report its search requests")
     met = searches == 1 and row["seconds"] < 1
     return Verdict(target, met, f"{row['seconds']:.2f} s, {searches} search request(s) over 10^5 issues")
+
+
+def jira_vs_tap(rows: Rows) -> list[Verdict]:
+    """Side by side on one sandbox (issue 23): pmsync at least 3x tap-jira's issues/s with at most
+    half its requests, at 10^4 and 2x10^4 issues. Both ratios are printed whether met or not."""
+    found = []
+    for size in (10_000, 20_000):
+        target = f"Jira vs tap-jira 2.6.0 at {size:,} issues: >= 3x its issues/s, <= 0.5x its requests"
+        ours, theirs = rows.get(JIRA_HTTPS, size), rows.get(TAP_JIRA, size)
+        if ours is None or theirs is None:
+            found.append(Verdict(target, None, f"run '{JIRA_HTTPS}' and '{TAP_JIRA}' at {size}"))
+            continue
+        speed = (ours["size"] / ours["seconds"]) / (theirs["size"] / theirs["seconds"])
+        ours_requests, theirs_requests = ours.get("http_requests"), theirs.get("http_requests")
+        if not ours_requests or not theirs_requests:
+            found.append(Verdict(target, None, "a stage did not report its requests"))
+            continue
+        requests = ours_requests / theirs_requests
+        evidence = (
+            f"{speed:.2f}x the issues/s ({ours['seconds']:.1f} s vs {theirs['seconds']:.1f} s), "
+            f"{requests:.2f}x the requests ({ours_requests} vs {theirs_requests})"
+        )
+        found.append(Verdict(target, speed >= 3 and requests <= 0.5, evidence))
+    return found
 
 
 def mspdi(rows: Rows) -> Verdict:
@@ -207,6 +233,7 @@ def report_past(rows: Rows) -> Verdict:
 CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     jira_full,
     jira_nothing,
+    jira_vs_tap,
     mspdi,
     mspdi_memory,
     finance,

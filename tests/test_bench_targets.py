@@ -134,3 +134,16 @@ def test_the_whole_report_command_is_judged_when_it_ran() -> None:
     assert verdict([row(targets.REPORT_COMMAND, 500, 23.5)], command).met is True
     slow = verdict([row(targets.REPORT_COMMAND, 250, 20.0)], command)
     assert slow.met is False and "~40 s (extrapolated from 20.0 s at 250)" in slow.evidence
+
+
+def test_the_tap_jira_comparison_states_both_ratios_and_needs_both_stages() -> None:
+    ours = row(targets.JIRA_HTTPS, 10_000, 10.0, http_requests=100)
+    theirs = row(targets.TAP_JIRA, 10_000, 40.0, http_requests=203)
+    met = verdict([ours, theirs], "Jira vs tap-jira 2.6.0 at 10,000")
+    assert met.met is True and "4.00x the issues/s" in met.evidence and "0.49x the requests" in met.evidence
+    slow = verdict(
+        [row(targets.JIRA_HTTPS, 10_000, 20.0, http_requests=100), theirs], "Jira vs tap-jira 2.6.0 at 10,000"
+    )
+    assert slow.met is False and "2.00x the issues/s" in slow.evidence
+    assert verdict([ours], "Jira vs tap-jira 2.6.0 at 10,000").met is None
+    assert verdict([ours, theirs], "Jira vs tap-jira 2.6.0 at 20,000").met is None

@@ -24,6 +24,7 @@ from pmsync.http import USER_AGENT, as_connector_error, raise_for_api_status, re
 from pmsync.logs import redact
 
 from .config import JiraConfig
+from .envelope import check_cloud_page, check_offset_page
 
 T = TypeVar("T")
 log = logging.getLogger("pmsync.connectors.jira")
@@ -110,6 +111,9 @@ class JiraClient:
             options["verify"] = str(self.config.ca_bundle)
         return JIRA(
             options=options,
+            # serverInfo only tells the jira package what pmsync's config already says (Cloud or
+            # Data Center): skipping it saves a request per run.
+            get_server_info=False,
             max_retries=0,
             timeout=self.config.timeout_seconds,
             logging=False,
@@ -189,27 +193,64 @@ class JiraClient:
         return dict(self.call(lambda: self.client.project(key), f"project {key}").raw)
 
     def full_changelog(self, key: str) -> list[dict[str, Any]]:
-        """Every history entry of ``key`` (the search expansion may hold only the recent ones)."""
-        if not self.cloud:
-            issue = self.call(lambda: self.client.issue(key, fields="status", expand="changelog"), key)
-            return list(issue.raw.get("changelog", {}).get("histories", []))
-        histories: list[dict[str, Any]] = []
-        start = 0
-        while True:
-            # The jira package has no public call for Cloud's paginated changelog resource.
-            page = self.call(
-                partial(
-                    self.client._get_json,
-                    f"issue/{key}/changelog",
-                    params={"startAt": start, "maxResults": 100},
-                ),
-                f"{key} changelog",
+        """Every history entry of ``key`` on Data Center, where ``GET issue?expand=changelog``
+        carries the whole changelog (Data Center has no paginated changelog resource)."""
+        issue = self.call(lambda: self.client.issue(key, fields="status", expand="changelog"), key)
+        return list(issue.raw.get("changelog", {}).get("histories", []))
+
+    def bulk_changelogs(self, issue_ids: list[str], field_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Cloud: the histories of many issues at once, touching only ``field_ids``, by issue id.
+
+        ``POST /rest/api/3/changelog/bulkfetch`` takes up to 1000 issues per request and pages by
+        ``nextPageToken``; one request per page of search results instead of one per issue.
+        """
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in issue_ids}
+        for first in range(0, len(issue_ids), 1000):
+            chunk = issue_ids[first : first + 1000]
+            token: str | None = None
+            tokens_seen: set[str] = set()
+            while True:
+                body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fieldIds": field_ids, "maxResults": 10000}
+                if token:
+                    body["nextPageToken"] = token
+                page = self.call(
+                    partial(self.client._get_json, "changelog/bulkfetch", params=body, use_post=True),
+                    "changelog bulkfetch",
+                )
+                logs = page.get("issueChangeLogs") if isinstance(page, dict) else None
+                if not isinstance(logs, list):
+                    raise SourceDataError(
+                        "changelog bulkfetch: Jira's answer has no `issueChangeLogs` list",
+                        source=self.source,
+                    )
+                for log in logs:
+                    histories = log.get("changeHistories") if isinstance(log, dict) else None
+                    issue_id = str(log.get("issueId")) if isinstance(log, dict) else ""
+                    if issue_id not in out or not isinstance(histories, list):
+                        raise SourceDataError(
+                            f"changelog bulkfetch: an entry for issue {issue_id or '?'} that was not "
+                            "asked for, or without changeHistories",
+                            source=self.source,
+                        )
+                    out[issue_id].extend(histories)
+                token = page.get("nextPageToken")
+                if not token:
+                    break
+                if token in tokens_seen:
+                    raise SourceDataError(
+                        "changelog bulkfetch returned the same nextPageToken twice", source=self.source
+                    )
+                tokens_seen.add(token)
+        return out
+
+    def project_versions(self, key: str) -> list[dict[str, Any]]:
+        """Every version (release) of project ``key`` (``GET project/{key}/versions``, unpaged)."""
+        versions = self.call(partial(self.client._get_json, f"project/{key}/versions"), f"{key} versions")
+        if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+            raise SourceDataError(
+                f"{key} versions: Jira's answer is not a list of versions", source=self.source
             )
-            values = list(page.get("values", []))
-            histories.extend(values)
-            start += len(values)
-            if page.get("isLast", True) or not values:
-                return histories
+        return versions
 
     def worklogs(self, key: str) -> list[dict[str, Any]]:
         """Every worklog of an issue (raw), for its total and its ``started`` dates."""
@@ -232,29 +273,31 @@ class JiraClient:
             pages = self._offset_pages(jql, fields, expand, page_size)
         yield from prefetched(pages)
 
+    def _search(self, path: str, body: dict[str, Any], check: Callable[[Any], T]) -> T:
+        """POST one search page and check its envelope inside the retried attempt, so a malformed
+        page is asked for again before it is believed or the run stops."""
+        return self.call(
+            lambda: check(self.client._get_json(path, params=body, use_post=True)),
+            "search",
+        )
+
     def _token_pages(
         self, jql: str, fields: list[str], expand: str | None, page_size: int
     ) -> Iterator[list[dict[str, Any]]]:
         token: str | None = None
         tokens_seen: set[str] = set()
         while True:
-            current = token
-            body = self.call(
-                partial(
-                    self.client.enhanced_search_issues,
-                    jql,
-                    nextPageToken=current,
-                    maxResults=page_size,
-                    fields=list(fields),
-                    expand=expand,
-                    json_result=True,
-                    use_post=True,
-                ),
-                "search",
-            )
-            yield list(body.get("issues") or [])
-            token = body.get("nextPageToken")
-            if not token or body.get("isLast") is True:
+            # Cloud's SearchAndReconcileRequestBean takes `expand` as one comma-separated string.
+            body: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": list(fields)}
+            if expand:
+                body["expand"] = expand
+            if token:
+                body["nextPageToken"] = token
+            check = partial(_checked_cloud_page, continuing=token is not None, source=self.source)
+            issues, page = self._search("search/jql", body, check)
+            yield issues
+            token = page.get("nextPageToken")
+            if not token or page.get("isLast") is True:
                 return
             if token in tokens_seen:
                 raise SourceDataError(
@@ -270,19 +313,16 @@ class JiraClient:
         last_key: str | None = None
         while True:
             ask = start - 1 if last_key else start
-            # json_result=True: the page's JSON, whatever the overloads of search_issues say
-            search: Callable[[], dict[str, Any]] = partial(  # type: ignore[assignment]
-                self.client.search_issues,
-                jql,
-                startAt=ask,
-                maxResults=page_size,
-                fields=list(fields),
-                expand=expand,
-                json_result=True,
-                use_post=True,
-            )
-            body = self.call(search, "search")
-            issues = list(body.get("issues") or [])
+            # Data Center's SearchRequestBean declares `fields` and `expand` as lists: a string there
+            # is refused with Jackson's 400 "Can not deserialize instance of java.util.ArrayList out
+            # of VALUE_STRING token" (the jira package sends the string it is given).
+            body: dict[str, Any] = {
+                "jql": jql, "startAt": ask, "maxResults": page_size, "fields": list(fields),
+            }  # fmt: skip
+            if expand:
+                body["expand"] = [part for part in expand.split(",") if part]
+            check = partial(_checked_offset_page, start=ask, source=self.source)
+            (issues, total), page = self._search("search", body, check)
             served = len(issues)
             if last_key is not None:
                 if not issues or issues[0].get("key") != last_key:
@@ -290,11 +330,21 @@ class JiraClient:
                 issues = issues[1:]
             if issues:
                 yield issues
-            limit = int(body.get("maxResults") or page_size)
+            limit = int(page.get("maxResults") or page_size)
             start = ask + served
-            if not issues or served < limit or start >= int(body.get("total") or 0):
+            if not issues or served < limit or start >= total:
                 return
             last_key = str(issues[-1].get("key"))
 
     def close(self) -> None:
         self.client.close()  # type: ignore[no-untyped-call]
+
+
+def _checked_cloud_page(answer: Any, *, continuing: bool, source: str) -> tuple[list[dict[str, Any]], Any]:
+    return check_cloud_page(answer, continuing=continuing, source=source, what="search"), answer
+
+
+def _checked_offset_page(
+    answer: Any, *, start: int, source: str
+) -> tuple[tuple[list[dict[str, Any]], int], Any]:
+    return check_offset_page(answer, start=start, source=source, what="search"), answer

@@ -37,6 +37,9 @@ class JiraConfig(ConnectorConfig):
     overlap_minutes: float = Field(default=5.0, ge=0)
     #: how often a key-only scan looks for deleted / moved issues (0: every run)
     deletion_scan_hours: float = Field(default=24.0, ge=0)
+    #: how long the site's field list, statuses, issue types and time zone are reused (kept in the
+    #: cursor) before being read again; 0 reads them on every run
+    metadata_ttl_hours: float = Field(default=24.0, ge=0)
     ca_bundle: Path | None = None
     timeout_seconds: float = Field(default=60.0, gt=0)
     #: attempts per request for 429 / 5xx / connection failures before the run stops cleanly

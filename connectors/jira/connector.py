@@ -13,6 +13,8 @@ scope. A full sync needs no scan (it has just yielded every issue); incremental 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -40,8 +42,11 @@ from pmsync.model import StatusCategory
 
 from .client import JiraClient, PagingShifted
 from .config import JiraConfig, resolve_auth
-from .mapping import RAID_TYPES, JiraMapping, load_jira_mapping, validate_fields
+from .envelope import require_keys
+from .history import history_field_ids
+from .mapping import RAID_TYPES, JiraMapping, ResolvedFields, load_jira_mapping, resolve_fields
 from .normalize import (
+    FIELD_ROLES,
     IssueNormalizer,
     changelog_incomplete,
     parse_time,
@@ -57,7 +62,7 @@ _ALL_RECORD_TYPES = frozenset(("work_item", *RAID_TYPES))
 _BASE_FIELDS = (
     "summary", "issuetype", "status", "project", "parent", "created", "updated", "assignee",
     "priority", "duedate", "labels", "resolutiondate", "description", "timespent",
-    "timeoriginalestimate", "timeestimate",
+    "timeoriginalestimate", "timeestimate", "issuelinks", "fixVersions",
 )  # fmt: skip
 
 
@@ -129,10 +134,15 @@ class JiraConnector:
                         )
                     )  # fmt: skip
             try:
-                warnings = validate_fields(
+                resolved, warnings = resolve_fields(
                     self.mapping, self.mapping_path, client.fields(), source=self.source
                 )
-                results.append(CheckResult(f"{name}: mapping", "ok", str(self.mapping_path)))
+                found = "; ".join(f"{role} = {', '.join(ids)}" for role, ids in resolved.ids.items())
+                results.append(
+                    CheckResult(
+                        f"{name}: mapping", "ok", f"{self.mapping_path} ({found or 'no custom fields'})"
+                    )
+                )
                 results += [CheckResult(f"{name}: mapping", "warn", w) for w in warnings]
             except MappingError as exc:
                 results.append(CheckResult(f"{name}: mapping", "fail", exc.message, exc.hint or ""))
@@ -168,33 +178,74 @@ class _Run:
         self.since = parse_time(cursor.get("updated")) if same_scope else None
         self.recent: dict[str, str] = dict(cursor.get("recent") or {}) if same_scope else {}
         self.last_scan = parse_time(cursor.get("last_scan")) if same_scope else None
+        self.cursor_meta: Any = cursor.get("meta") if same_scope else None
         self.projects = projects
         self.max_seen: datetime | None = self.since
         self.seen: dict[str, datetime] = {}  # key → updated, pruned to the overlap window
         self.seen_text: dict[str, str] = {}
         self.last_read: datetime | None = None  # updated of the last issue read in this pass
+        #: issues per "project/record type" at the last full pass or deletion scan: a scan that
+        #: finds none where there were some is not believed (see :meth:`deletion_scan`)
+        self.counts: dict[str, int] = dict(cursor.get("counts") or {}) if same_scope else {}
+        self.full_counts: dict[str, int] = {}
 
     # -- setup ----------------------------------------------------------------------------------
     def prepare(self) -> IssueNormalizer:
-        me = self.client.myself()
+        """The site's metadata (time zone, status categories, the mapping's fields resolved by
+        name): from the cursor while younger than ``metadata_ttl_hours`` and made with the same
+        mapping, else read from Jira (3 requests) and kept in the cursor."""
+        meta = self.cached_metadata() or self.fetch_metadata()
+        self.meta = meta
         try:
-            self.tz = ZoneInfo(str(me.get("timeZone") or "UTC"))
+            self.tz = ZoneInfo(str(meta["tz"]))
         except (ZoneInfoNotFoundError, ValueError):
             self.tz = ZoneInfo("UTC")
-        validate_fields(self.mapping, self.connector.mapping_path, self.client.fields(), source=self.source)
-        categories: dict[str, StatusCategory] = {}
-        for status in self.client.statuses():
-            key = str((status.get("statusCategory") or {}).get("key", ""))
-            if status.get("name") and key in _CATEGORY:
-                categories[str(status["name"])] = _CATEGORY[key]  # type: ignore[assignment]
-        self.type_names = {n.casefold(): n for n in self.client.issue_type_names()}
+        self.type_names: dict[str, str] = {}  # issue type names, read by the deletion scan
+        self.fields = ResolvedFields.from_json(meta["fields"]) or ResolvedFields()
         return IssueNormalizer(
             self.mapping,
             source=self.source,
             base_url=self.config.url,
             project_links=self.connector.context.project_links,
-            status_categories=categories,
+            status_categories=dict(meta["categories"]),
+            fields=self.fields,
         )
+
+    def mapping_digest(self) -> str:
+        text = json.dumps(self.mapping.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def cached_metadata(self) -> dict[str, Any] | None:
+        meta = self.cursor_meta
+        ttl = timedelta(hours=self.config.metadata_ttl_hours)
+        if not isinstance(meta, dict) or not ttl:
+            return None
+        fetched = parse_time(meta.get("fetched"))
+        if fetched is None or not timedelta(0) <= self.started - fetched < ttl:
+            return None
+        if meta.get("mapping") != self.mapping_digest():
+            return None
+        if not all(k in meta for k in ("tz", "categories", "fields")):
+            return None
+        return meta
+
+    def fetch_metadata(self) -> dict[str, Any]:
+        me = self.client.myself()
+        resolved, _ = resolve_fields(
+            self.mapping, self.connector.mapping_path, self.client.fields(), source=self.source
+        )
+        categories: dict[str, StatusCategory] = {}
+        for status in self.client.statuses():
+            key = str((status.get("statusCategory") or {}).get("key", ""))
+            if status.get("name") and key in _CATEGORY:
+                categories[str(status["name"])] = _CATEGORY[key]  # type: ignore[assignment]
+        return {
+            "fetched": self.started.isoformat(),
+            "mapping": self.mapping_digest(),
+            "tz": str(me.get("timeZone") or "UTC"),
+            "categories": categories,
+            "fields": resolved.to_json(),
+        }
 
     def jql_time(self, moment: datetime) -> str:
         """JQL dates are minutes in the API user's time zone: round down so nothing is missed."""
@@ -228,7 +279,9 @@ class _Run:
         )
         if self.since is None:
             # A full pass yielded every issue of every project: that is the snapshot, no scan needed.
+            self.counts = dict(self.full_counts)
             for project in self.projects:
+                yield from self.releases(project)
                 yield SnapshotComplete(scope=f"project:{project}", record_types=_ALL_RECORD_TYPES)
         elif scan_due:
             yield from self.deletion_scan()
@@ -241,20 +294,34 @@ class _Run:
         if since is not None:
             jql += f" AND updated >= {self.jql_time(since)}"
         jql += " ORDER BY updated ASC, key ASC"
-        fields = list(_BASE_FIELDS) + [fid for _, fid in self.mapping.fields.roles()]
+        fields = list(_BASE_FIELDS) + self.fields.all_ids()
         if self.mapping.effort == "worklogs":
             fields.append("worklog")  # up to 20 inline; more are fetched per issue
         for page in self.client.search_pages(
             jql, fields=fields, expand="changelog", page_size=self.config.page_size
         ):
-            for raw in page:
-                record = self.one(raw)
-                if record is not None:
-                    yield record
+            fresh = [raw for raw in page if self.accept(raw)]
+            histories = self.full_histories(fresh)
+            for raw in fresh:
+                yield self.one(raw, histories.get(str(raw.get("id"))))
             self.prune()
             yield Checkpoint(self.cursor())
 
-    def one(self, raw: dict[str, Any]) -> Any:
+    def full_histories(self, page: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """Whole status histories, by issue id, of the page's issues whose inline changelog may be
+        cut short: one bulkfetch per page on Cloud (each page is committed with its cursor, so the
+        requests are not batched across pages), one request per such issue on Data Center."""
+        cut = [raw for raw in page if changelog_incomplete(raw, cloud=self.client.cloud)]
+        if not cut:
+            return {}
+        if self.client.cloud:
+            # the fields a rollback to an earlier status date needs, not only the status
+            wanted = history_field_ids({role: self.normalizer.fields.of(role) for role in FIELD_ROLES})
+            return self.client.bulk_changelogs([str(raw.get("id")) for raw in cut], wanted)
+        return {str(raw.get("id")): self.client.full_changelog(str(raw.get("key"))) for raw in cut}
+
+    def accept(self, raw: dict[str, Any]) -> bool:
+        """Note an issue of the page; ``False`` for an unchanged re-read of the overlap window."""
         key = str(raw.get("key") or "")
         updated_text = str((raw.get("fields") or {}).get("updated") or "")
         updated = parse_time(updated_text)
@@ -263,15 +330,22 @@ class _Run:
                 "search result without key or updated", source=self.source, record=key or None
             )
         self.last_read = updated
+        if self.since is None:
+            project = key.rsplit("-", 1)[0]
+            issue_type = str(((raw.get("fields") or {}).get("issuetype") or {}).get("name") or "")
+            group = f"{project}/{self.normalizer.record_type(issue_type)}"
+            self.full_counts[group] = self.full_counts.get(group, 0) + 1
         if self.seen_text.get(key) == updated_text or self.recent.get(key) == updated_text:
-            return None  # re-read of the overlap window, unchanged
+            return False
         self.seen[key], self.seen_text[key] = updated, updated_text
         if self.max_seen is None or updated > self.max_seen:
             self.max_seen = updated
-        histories = self.client.full_changelog(key) if changelog_incomplete(raw) else None
+        return True
+
+    def one(self, raw: dict[str, Any], histories: list[dict[str, Any]] | None = None) -> Any:
         worklogs = None
         if self.mapping.effort == "worklogs" and worklogs_incomplete(raw):
-            worklogs = self.client.worklogs(key)
+            worklogs = self.client.worklogs(str(raw.get("key")))
         return self.normalizer.normalize(raw, histories=histories, worklogs=worklogs)
 
     def prune(self) -> None:
@@ -298,11 +372,15 @@ class _Run:
             "recent": recent,
             "last_scan": self.last_scan.isoformat() if self.last_scan else None,
             "projects": self.projects,
+            "counts": self.counts,
+            "meta": self.meta,
         }
 
     # -- deletions --------------------------------------------------------------------------------
     def deletion_scan(self) -> Iterator[ExtractItem]:
         """Prove presence of every issue per project and record type, then close each scope."""
+        if not self.type_names:  # read here, not at sync start: only the scan needs them
+            self.type_names = {n.casefold(): n for n in self.client.issue_type_names()}
         raid_names = {
             raid: [
                 self.type_names[n.casefold()]
@@ -321,17 +399,57 @@ class _Run:
                 for raid, names in raid_names.items()
                 if names
             ]
+            found: dict[str, int] = {}
             for record_type, clause in groups:
-                yield from self.scan(f'project = "{project}"{clause} ORDER BY key ASC', record_type)
+                group = f"{project}/{record_type}"
+                found[group] = 0
+                for item in self.scan(f'project = "{project}"{clause} ORDER BY key ASC', record_type):
+                    found[group] += 1
+                    yield item
+                before = self.counts.get(group, 0)
+                if found[group] == 0 and before > 0:
+                    # Jira answered "none" where there were some: far more often a permission,
+                    # proxy or index problem than a project (or its risk log) emptied overnight.
+                    raise SourceDataError(
+                        f"the deletion scan found no issues in project {project} ({record_type} "
+                        f"records), which had {before} at the last scan; nothing is marked deleted",
+                        source=self.source,
+                        record=f"project {project}",
+                        hint="check the account still has Browse Projects on it; if they really were "
+                        "all deleted, remove the project from `projects` or sync it afresh",
+                    )
+            self.counts.update({group: n for group, n in found.items() if n})
+            yield from self.releases(project)
             yield SnapshotComplete(
                 scope=f"project:{project}", record_types=frozenset(record_type for record_type, _ in groups)
             )
+
+    def releases(self, project: str) -> Iterator[ExtractItem]:
+        """The project's releases as milestones (with the full pass and each deletion scan, so a
+        release is re-read daily and one deleted in Jira is swept). An unreleased version's issues
+        come from a keys-only search, one release at a time; a released one's are history."""
+        if not self.mapping.releases_as_milestones:
+            return
+        for version in self.client.project_versions(project):
+            if version.get("archived"):
+                continue
+            issues: list[str] = []
+            vid = str(version.get("id") or "")
+            if not version.get("released") and vid.isdigit():
+                jql = f'project = "{project}" AND fixVersion = {vid} ORDER BY key ASC'
+                for item in self.scan(jql, "work_item"):
+                    if isinstance(item, Seen):
+                        issues.append(item.source.external_id)
+            yield self.normalizer.release(version, project, issues)
 
     def scan(self, jql: str, record_type: str) -> Iterator[ExtractItem]:
         size = 5000 if self.client.cloud else 1000
         for attempt in range(MAX_RESTARTS + 1):
             try:
-                for page in self.client.search_pages(jql, fields=["id"], expand=None, page_size=size):
+                # `key`, not `id`: Cloud answers `fields=id` with ids only (its default), and the
+                # 5000-per-page size applies to either ("requesting `id` or `key` only").
+                for page in self.client.search_pages(jql, fields=["key"], expand=None, page_size=size):
+                    require_keys(page, source=self.source, what="deletion scan")
                     for raw in page:
                         yield Seen(record_type, self.normalizer.ref(str(raw["key"])))
                 return

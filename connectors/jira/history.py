@@ -11,13 +11,11 @@ moves into and out of a done status. Worklogs count from their ``started`` date.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pmsync.model import FieldChange, StatusCategory
-
-from .mapping import FieldMap
 
 #: fields of the changelog by field id (Cloud and Data Center send ``fieldId``) or by name
 _BY_ID = {
@@ -68,23 +66,28 @@ def _sprint(text: Any) -> str | None:
     return names[-1] if names else None
 
 
-def _field_of(item: Mapping[str, Any], fields: FieldMap) -> str | None:
+#: mapping roles (their field ids are the site's, resolved at sync start) → model fields
+_ROLE_FIELDS = {
+    "story_points": "story_points",
+    "start_date": "start",
+    "target_end": "finish",
+    "sprint": "sprint",
+    "epic_link": "parent",
+}
+
+
+def _field_of(item: Mapping[str, Any], role_ids: Mapping[str, Sequence[str]]) -> str | None:
     field_id = str(item.get("fieldId") or "")
     name = str(item.get("field") or "").casefold()
-    custom = {
-        fields.story_points: "story_points",
-        fields.start_date: "start",
-        fields.target_end: "finish",
-        fields.sprint: "sprint",
-        fields.epic_link: "parent",
-    }
-    if field_id and field_id in custom:
-        return custom[field_id]
+    if field_id:
+        for role, model_field in _ROLE_FIELDS.items():
+            if field_id in role_ids.get(role, ()):
+                return model_field
     if field_id in _BY_ID:
         return _BY_ID[field_id]
-    if name in ("story points", "story point estimate") and fields.story_points:
+    if name in ("story points", "story point estimate") and role_ids.get("story_points"):
         return "story_points"
-    if name == "sprint" and fields.sprint:
+    if name == "sprint" and role_ids.get("sprint"):
         return "sprint"
     if name in ("epic link", "parent link"):
         return "parent"
@@ -105,9 +108,30 @@ def _before(field: str, item: Mapping[str, Any]) -> Any:
     return item.get("fromString") or None
 
 
+def history_field_ids(role_ids: Mapping[str, Sequence[str]], limit: int = 10) -> list[str]:
+    """The changelog field ids a rollback needs, most telling first, at most ``limit`` (Cloud's
+    changelog bulkfetch takes 10 a request: one request per page of issues stays one). What falls
+    beyond the limit (estimates first) is still read from the 40 inline histories."""
+    ordered = [
+        "status",
+        *role_ids.get("story_points", ()),
+        "duedate",
+        *role_ids.get("target_end", ()),
+        *role_ids.get("start_date", ()),
+        *role_ids.get("sprint", ()),
+        "assignee",
+        "parent",
+        *role_ids.get("epic_link", ()),
+        "timespent",
+        "timeestimate",
+        "timeoriginalestimate",
+    ]
+    return list(dict.fromkeys(ordered))[:limit]
+
+
 def changelog_changes(
     histories: Iterable[Mapping[str, Any]],
-    fields: FieldMap,
+    role_ids: Mapping[str, Sequence[str]],
     category_of: Mapping[str, StatusCategory],
     *,
     owner_field: str = "assignee",
@@ -127,7 +151,7 @@ def changelog_changes(
     started: datetime | None = None
     done: datetime | None = None
     for when, item in events:
-        field = _field_of(item, fields)
+        field = _field_of(item, role_ids)
         if field is None:
             continue
         before = _before(field, item)

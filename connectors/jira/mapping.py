@@ -3,11 +3,13 @@ not-started / in-progress / done, and which issue types are RAID records rather 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pmsync.errors import MappingError
 from pmsync.mapping import find_mapping_file, load_mapping
@@ -21,7 +23,7 @@ _EXPECTED_SCHEMA: dict[str, tuple[str, ...]] = {
     "story_points": ("number",),
     "start_date": ("date", "datetime"),
     "target_end": ("date", "datetime"),
-    "epic_link": ("any", "string", "issuelink"),
+    "epic_link": ("any", "string", "issuelink", "issuekey"),
     "sprint": ("array",),
     "team": ("option", "team", "string", "any", "array"),
     "risk_probability": ("option", "number", "string"),
@@ -33,29 +35,52 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FieldMap(_Strict):
-    """Field ids (``customfield_10016``) per role; leave a role out when the instance has no such field."""
+class FieldRef(_Strict):
+    """Where one role's value lives: field names (as Jira shows them) or ids, tried in order.
 
-    story_points: str | None = None
-    start_date: str | None = None
-    target_end: str | None = None
-    epic_link: str | None = None
-    sprint: str | None = None
-    team: str | None = None
-    risk_probability: str | None = None
-    risk_impact: str | None = None
+    Written as a name (``Sprint``), a list (``[Story point estimate, Story Points]``: a site with
+    team-managed and company-managed projects has both, and pmsync reads whichever is set), or
+    ``{names: [...], optional: true}`` for a field a site may not have at all.
+    """
 
-    @field_validator("*")
+    names: tuple[str, ...] = Field(min_length=1)
+    optional: bool = False
+
+    @model_validator(mode="before")
     @classmethod
-    def _field_id(cls, value: str | None) -> str | None:
-        if value is not None and not (value.startswith("customfield_") or value.isidentifier()):
-            raise ValueError(f"{value!r} is not a Jira field id (like customfield_10016 or duedate)")
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"names": (value,)}
+        if isinstance(value, list | tuple):
+            return {"names": tuple(value)}
         return value
 
-    def roles(self) -> Iterable[tuple[str, str]]:
-        for role, field_id in self.model_dump().items():
-            if field_id:
-                yield role, field_id
+    @field_validator("names")
+    @classmethod
+    def _not_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError("a field name or id must be a non-empty string")
+        return tuple(n.strip() for n in value)
+
+
+class FieldMap(_Strict):
+    """Custom fields per role, by name (or id); leave a role out when the site has no such field."""
+
+    story_points: FieldRef | None = None
+    start_date: FieldRef | None = None
+    target_end: FieldRef | None = None
+    epic_link: FieldRef | None = None
+    sprint: FieldRef | None = None
+    team: FieldRef | None = None
+    risk_probability: FieldRef | None = None
+    risk_impact: FieldRef | None = None
+
+    def roles(self) -> Iterable[tuple[str, FieldRef]]:
+        for role in type(self).model_fields:
+            ref = getattr(self, role)
+            if ref is not None:
+                yield role, ref
 
 
 class IssueTypeMap(_Strict):
@@ -79,6 +104,12 @@ class JiraMapping(_Strict):
     issue_types: IssueTypeMap = Field(default_factory=IssueTypeMap)
     #: where actual effort comes from: the time-tracking fields, or the sum of the worklogs
     effort: Literal["timetracking", "worklogs"] = "timetracking"
+    #: issue link types that are dependencies: the issue on their inward side ("is blocked by" X)
+    #: is a finish-to-start predecessor; empty to read no links
+    dependency_link_types: list[str] = Field(default_factory=lambda: ["Blocks"])
+    #: read each project's releases (versions) as milestones, due on their release date (one more
+    #: request per project, and one per unreleased release, at each full pass and deletion scan)
+    releases_as_milestones: bool = False
     #: option values of the probability / impact fields → numbers: the declared risk scale, checked
     #: against governance.high_risk_score at config load (see pmsync.reconcile.riskscale)
     probability_scale: dict[str, float] = Field(default_factory=dict)
@@ -106,37 +137,93 @@ def load_jira_mapping(name: str, mapping_dirs: Sequence[Path], *, source: str) -
         raise
 
 
-def validate_fields(
+@dataclass(frozen=True)
+class ResolvedFields:
+    """The field ids each role reads on this site, in the mapping's order (first set value wins)."""
+
+    ids: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
+
+    def of(self, role: str) -> tuple[str, ...]:
+        return tuple(self.ids.get(role, ()))
+
+    def all_ids(self) -> list[str]:
+        return sorted({fid for ids in self.ids.values() for fid in ids})
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {role: list(ids) for role, ids in self.ids.items()}
+
+    @classmethod
+    def from_json(cls, value: Any) -> ResolvedFields | None:
+        if not isinstance(value, dict):
+            return None
+        return cls({str(k): tuple(str(i) for i in v) for k, v in value.items() if isinstance(v, list)})
+
+
+def _describe(field: Mapping[str, Any]) -> str:
+    schema = field.get("schema") or {}
+    return f"{field.get('id')} ({field.get('name')!r}, {schema.get('type', '?')})"
+
+
+def _fits(role: str, field: Mapping[str, Any]) -> bool:
+    schema_type = str((field.get("schema") or {}).get("type", ""))
+    return not schema_type or schema_type in _EXPECTED_SCHEMA.get(role, (schema_type,))
+
+
+def resolve_fields(
     mapping: JiraMapping, path: Path, fields: list[dict[str, Any]], *, source: str
-) -> list[str]:
-    """Raise :class:`MappingError` naming the first mapped field the instance does not have; return
-    warnings for fields whose type does not fit their role."""
-    by_id = {str(f.get("id")): f for f in fields}
+) -> tuple[ResolvedFields, list[str]]:
+    """Each role's field ids on this site, found by name (case-insensitive) or id and checked
+    against the role's schema type; warnings for optional roles the site does not have.
+
+    A name that matches two fields of a fitting type is ambiguous; a required role that matches
+    nothing is missing: both are a :class:`MappingError` naming the role and listing candidates.
+    """
+    by_id = {str(f.get("id")): f for f in fields if isinstance(f, dict)}
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for found in by_id.values():
+        for name in {str(found.get("name") or ""), str(found.get("untranslatedName") or "")} - {""}:
+            by_name.setdefault(name.casefold(), []).append(found)
+    resolved: dict[str, tuple[str, ...]] = {}
     warnings: list[str] = []
-    for role, field_id in mapping.fields.roles():
-        found = by_id.get(field_id)
-        if found is None:
-            similar = [
-                f"{f.get('id')} ({f.get('name')})"
-                for f in fields
-                if str(f.get("id", "")).startswith("customfield_")
-                and role.split("_")[0] in str(f.get("name", "")).lower().replace(" ", "_")
-            ]
-            hint = (
-                f"fields that look right: {', '.join(similar)}"
-                if similar
-                else ("see Jira's field list at /rest/api/3/field, or remove the line")
-            )
-            raise MappingError(
-                f"fields.{role}: field {field_id!r} does not exist in this Jira instance",
-                source=source,
-                record=str(path),
-                hint=hint,
-            )
-        schema_type = str((found.get("schema") or {}).get("type", ""))
-        if schema_type and schema_type not in _EXPECTED_SCHEMA.get(role, (schema_type,)):
-            warnings.append(
-                f"fields.{role}: {field_id} ({found.get('name')}) holds {schema_type!r} values, "
-                f"expected {' or '.join(_EXPECTED_SCHEMA[role])}"
-            )
-    return warnings
+    for role, ref in mapping.fields.roles():
+        ids: list[str] = []
+        wrong_type: list[str] = []
+        for name in ref.names:
+            matches = [by_id[name]] if name in by_id else by_name.get(name.casefold(), [])
+            fitting = [m for m in matches if _fits(role, m)]
+            wrong_type += [_describe(m) for m in matches if not _fits(role, m)]
+            if len(fitting) > 1:
+                raise MappingError(
+                    f"fields.{role}: {name!r} names {len(fitting)} fields on this site: "
+                    + ", ".join(_describe(m) for m in fitting),
+                    source=source,
+                    record=str(path),
+                    hint="write the id of the one to read (e.g. customfield_10016) instead of the name",
+                )
+            ids += [str(m["id"]) for m in fitting if str(m["id"]) not in ids]
+        if ids:
+            resolved[role] = tuple(ids)
+            continue
+        wanted = " or ".join(repr(n) for n in ref.names)
+        if ref.optional:
+            warnings.append(f"fields.{role}: this site has no field {wanted}; {role} is left empty")
+            continue
+        candidates = wrong_type or [
+            _describe(f)
+            for f in by_id.values()
+            if str(f.get("id", "")).startswith("customfield_")
+            and _fits(role, f)
+            and any(w in str(f.get("name", "")).casefold() for w in role.casefold().split("_"))
+        ]
+        raise MappingError(
+            f"fields.{role}: this site has no field {wanted} of type "
+            f"{' or '.join(_EXPECTED_SCHEMA.get(role, ('any',)))}",
+            source=source,
+            record=str(path),
+            hint=(
+                f"candidates: {', '.join(candidates)}"
+                if candidates
+                else "see Jira's field list (/rest/api/3/field), or mark the role `optional: true`"
+            ),
+        )
+    return ResolvedFields(resolved), warnings

@@ -13,6 +13,7 @@ from pmsync.errors import SourceDataError
 from pmsync.model import (
     ActionItem,
     Decision,
+    Dependency,
     FieldChange,
     Issue,
     Record,
@@ -22,14 +23,19 @@ from pmsync.model import (
     WorkItem,
 )
 
+from .adf import adf_to_text
 from .history import changelog_changes, worklog_changes
-from .mapping import JiraMapping
+from .mapping import JiraMapping, ResolvedFields
 
 _JIRA_CATEGORY: dict[str, StatusCategory] = {
     "new": "not_started",
     "indeterminate": "in_progress",
     "done": "done",
 }
+FIELD_ROLES = (
+    "story_points", "start_date", "target_end", "epic_link", "sprint", "team",
+    "risk_probability", "risk_impact",
+)  # fmt: skip
 _SPRINT_NAME = re.compile(r"[\[,]name=([^,\]]*)")
 _SPRINT_STATE = re.compile(r"[\[,]state=([A-Za-z]+)")
 
@@ -58,27 +64,8 @@ def parse_date(value: Any) -> date | None:
 
 
 def adf_text(value: Any) -> str | None:
-    """Plain text of a description: a string (v2) or an Atlassian Document Format tree (v3)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "text":
-                parts.append(str(node.get("text", "")))
-            for child in node.get("content") or []:
-                walk(child)
-            if node.get("type") in ("paragraph", "heading", "listItem"):
-                parts.append("\n")
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(value)
-    return "".join(parts).strip() or None
+    """Plain text of a description: a string (v2's wiki markup) or an ADF tree (v3), without loss."""
+    return adf_to_text(value)
 
 
 def _name(value: Any) -> str | None:
@@ -220,8 +207,11 @@ class IssueNormalizer:
         base_url: str,
         project_links: Mapping[str, str],
         status_categories: Mapping[str, StatusCategory],
+        fields: ResolvedFields | None = None,
     ) -> None:
         self.mapping = mapping
+        #: role -> field ids on this site (resolved by name at sync start)
+        self.fields = fields or ResolvedFields()
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.project_links = project_links
@@ -231,6 +221,63 @@ class IssueNormalizer:
         for kind, names in mapping.issue_types.model_dump().items():
             for name in names:
                 self.kinds.setdefault(name.casefold(), kind)
+
+    def field_of(self, fields: Mapping[str, Any], role: str) -> str | None:
+        """The id of the first of ``role``'s fields that holds a value on this issue (else the first
+        of them, or ``None`` when the site has none): both project types' story points are read."""
+        ids = self.fields.of(role)
+        for fid in ids:
+            if fields.get(fid) is not None:
+                return fid
+        return ids[0] if ids else None
+
+    def predecessors(self, links: Any) -> tuple[Dependency, ...]:
+        """Finish-to-start predecessors: the inward issues of the mapping's dependency link types
+        ("is blocked by" X means X finishes first)."""
+        if not links:
+            return ()
+        wanted = {t.casefold() for t in self.mapping.dependency_link_types}
+        found: set[str] = set()
+        for link in links:
+            kind = str((link.get("type") or {}).get("name") or "").casefold()
+            other = link.get("inwardIssue")
+            if kind in wanted and isinstance(other, dict) and other.get("key"):
+                found.add(str(other["key"]))
+        return tuple(Dependency(predecessor=k) for k in sorted(found))
+
+    def release(self, version: Mapping[str, Any], project_key: str, issues: Iterable[str]) -> WorkItem:
+        """A project version (release) as a milestone: due on its release date, done when released,
+        its predecessors the issues planned for it (``fixVersion``)."""
+        vid = str(version.get("id") or "")
+        name = str(version.get("name") or vid)
+        if not vid:
+            raise SourceDataError("a project version without an id", source=self.source, record=project_key)
+        try:
+            released = bool(version.get("released"))
+            release_date = parse_date(version.get("releaseDate"))
+            start = parse_date(version.get("startDate"))
+        except ValueError as exc:
+            raise SourceDataError(
+                f"cannot read release {name!r}: {exc}", source=self.source, record=f"{project_key} {name}"
+            ) from None
+        return WorkItem(
+            source=self.ref(f"{project_key}/version/{vid}"),
+            project=self.project_links.get(project_key, project_key),
+            scope=f"project:{project_key}",
+            url=f"{self.base_url}/projects/{project_key}/versions/{vid}",
+            key=f"{project_key} {name}",
+            name=f"Release {name}",
+            kind="milestone",
+            status="Released" if released else "Unreleased",
+            status_category="done" if released else "not_started",
+            start=start,
+            finish=release_date,
+            due=release_date,
+            actual_finish=release_date if released else None,
+            percent_complete=100.0 if released else 0.0,
+            predecessors=tuple(Dependency(predecessor=k) for k in sorted(set(issues))),
+            links={"jira_version": vid},
+        )
 
     def kind_of(self, issue_type: str) -> Any:
         return self.kinds.get(issue_type.casefold(), "task")
@@ -286,7 +333,8 @@ class IssueNormalizer:
             histories if histories is not None else (raw.get("changelog") or {}).get("histories") or []
         )
         history = status_history(changelog, self.category_of, category)
-        f = self.mapping.fields
+        f = {role: self.field_of(fields, role) for role in FIELD_ROLES}
+        role_ids = {role: self.fields.of(role) for role in FIELD_ROLES}
         issue_type = str((fields.get("issuetype") or {}).get("name") or "")
         kind = self.kind_of(issue_type)
         common: dict[str, Any] = {
@@ -309,15 +357,18 @@ class IssueNormalizer:
 
         def raid_history(model: type[Record], owner_field: str) -> tuple[FieldChange, ...]:
             changes = changelog_changes(
-                changelog, f, self.category_of, owner_field=owner_field, derived=False
+                changelog, role_ids, self.category_of, owner_field=owner_field, derived=False
             )
             return tuple(c for c in changes if c.field in model.model_fields)
 
         if kind == "risk":
             probability = _number(
-                fields.get(f.risk_probability) if f.risk_probability else None, self.mapping.probability_scale
+                fields.get(f["risk_probability"]) if f["risk_probability"] else None,
+                self.mapping.probability_scale,
             )
-            impact = _number(fields.get(f.risk_impact) if f.risk_impact else None, self.mapping.impact_scale)
+            impact = _number(
+                fields.get(f["risk_impact"]) if f["risk_impact"] else None, self.mapping.impact_scale
+            )
             return Risk(
                 **common, history=raid_history(Risk, "owner"), title=summary, description=text(),
                 owner=owner, status=status_name,
@@ -349,12 +400,12 @@ class IssueNormalizer:
                 due=due,
             )
         parent = (fields.get("parent") or {}).get("key")
-        if not parent and f.epic_link:
-            parent = fields.get(f.epic_link) or None
+        if not parent and f["epic_link"]:
+            parent = fields.get(f["epic_link"]) or None
         spent = fields.get("timespent")
         changes = [
             c
-            for c in changelog_changes(changelog, f, self.category_of)
+            for c in changelog_changes(changelog, role_ids, self.category_of)
             if self.mapping.effort != "worklogs" or c.field != "effort_actual_hours"
         ]
         if self.mapping.effort == "worklogs":
@@ -372,8 +423,8 @@ class IssueNormalizer:
             parent=str(parent) if parent else None,
             status=status_name,
             status_category=category,
-            start=read_field(fields, f.start_date, parse_date) if f.start_date else None,
-            finish=read_field(fields, f.target_end, parse_date) if f.target_end else None,
+            start=read_field(fields, f["start_date"], parse_date) if f["start_date"] else None,
+            finish=read_field(fields, f["target_end"], parse_date) if f["target_end"] else None,
             due=due,
             actual_start=history.started_at.date() if history.started_at else None,
             actual_finish=history.done_at.date() if history.done_at else None,
@@ -381,20 +432,39 @@ class IssueNormalizer:
             effort_estimate_hours=read_field(fields, "timeoriginalestimate", _hours),
             effort_actual_hours=read_field({"timespent": spent}, "timespent", _hours),
             effort_remaining_hours=read_field(fields, "timeestimate", _hours),
-            story_points=read_field(fields, f.story_points, _points) if f.story_points else None,
+            story_points=read_field(fields, f["story_points"], _points) if f["story_points"] else None,
             assignee=owner,
-            sprint=sprint_name(fields.get(f.sprint)) if f.sprint else None,
-            team=_name(fields.get(f.team)) if f.team else None,
+            sprint=sprint_name(fields.get(f["sprint"])) if f["sprint"] else None,
+            team=_name(fields.get(f["team"])) if f["team"] else None,
             labels=read_field(fields, "labels", _labels),
+            predecessors=read_field(fields, "issuelinks", self.predecessors),
+            custom=read_field(fields, "fixVersions", _releases),
             links={"jira": key},
             started_at=history.started_at,
             done_at=history.done_at,
         )
 
 
-def changelog_incomplete(raw: dict[str, Any]) -> bool:
+def _releases(value: Any) -> dict[str, str]:
+    """The releases an issue is planned for (``fixVersions``), kept as ``custom["releases"]``."""
+    if not value:
+        return {}
+    names = [str(v.get("name")) for v in value if isinstance(v, dict) and v.get("name")]
+    return {"releases": ", ".join(names)} if names else {}
+
+
+#: histories Cloud's enhanced search carries inline at most (JRACLOUD-67458); its ``total`` then
+#: counts only those, so a changelog this long is taken as cut short
+CLOUD_INLINE_CHANGELOG = 40
+
+
+def changelog_incomplete(raw: dict[str, Any], *, cloud: bool) -> bool:
+    """Whether the inline changelog may lack entries: ``total`` says so, or (Cloud) it is full."""
     changelog = raw.get("changelog") or {}
-    return int(changelog.get("total") or 0) > len(changelog.get("histories") or [])
+    held = len(changelog.get("histories") or [])
+    if int(changelog.get("total") or 0) > held:
+        return True
+    return cloud and held >= CLOUD_INLINE_CHANGELOG
 
 
 def worklogs_incomplete(raw: dict[str, Any]) -> bool:

@@ -32,14 +32,16 @@ __all__ = [
 
 def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
     """Every current record, every history row and each cursor (see ``core.helpers.dump``), with the
-    wall-clock time of the connector's last key-only scan left out of the cursors: it differs between
-    two otherwise identical runs, and the data read is what must match."""
+    wall-clock times of the connector's last key-only scan and metadata read left out of the cursors:
+    they differ between two otherwise identical runs, and the data read is what must match."""
     full = _dump(store, source_name)
     cursors = []
     for text in full["cursors"]:
         cursor = json.loads(text)
         if isinstance(cursor, dict):
             cursor.pop("last_scan", None)
+            if isinstance(cursor.get("meta"), dict):  # when the Jira site's metadata was read
+                cursor["meta"].pop("fetched", None)
         cursors.append(json.dumps(cursor, sort_keys=True))
     return {**full, "cursors": cursors}
 

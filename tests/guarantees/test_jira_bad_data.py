@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jira import JIRA
-from pmsync.connectors.jira.mapping import load_jira_mapping
+from pmsync.connectors.jira.mapping import load_jira_mapping, resolve_fields
 from pmsync.connectors.jira.normalize import IssueNormalizer
 
 from pmsync.config import shipped_mappings_dir
@@ -23,18 +23,16 @@ from pmsync.errors import SourceDataError
 from pmsync.model import WorkItem
 from pmsync.sandbox.jira import JiraSandbox, jira_sandbox
 from pmsync.sandbox.jira.app import MISSING
+from pmsync.sandbox.jira.render import CLOUD, site_fields
 from pmsync.store import Store
 from pmsync.sync import sync_sources
 
 from .helpers import dump, jira_source, load, write_yaml
 
 ANCHOR = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-STORY_POINTS, START, SPRINT, TEAM = (
-    "customfield_10016",
-    "customfield_10015",
-    "customfield_10020",
-    "customfield_10001",
-)
+#: this sandbox site's custom field ids (ids differ per site; the sandbox numbers them from its seed)
+SITE = site_fields(CLOUD, seed=3)
+STORY_POINTS, START, SPRINT, TEAM = (SITE[r] for r in ("story_points", "start_date", "sprint", "team"))
 OPTIONAL = [
     *("summary", "status", "assignee", "issuetype", "duedate", "labels", "parent", "project", "created"),
     *("timespent", "timeestimate", "timeoriginalestimate", "priority", "description", "resolutiondate"),
@@ -143,11 +141,14 @@ def real_issue() -> Iterator[tuple[IssueNormalizer, dict[str, Any]]]:
     with jira_sandbox(["ERP"], 5, seed=3, anchor=ANCHOR) as sandbox:
         client = JIRA(sandbox.url, basic_auth=(sandbox.email, sandbox.api_token), max_retries=0)
         raw = client.issue("ERP-2").raw
+        site_fields = client.fields()
         client.close()
-    mapping, _ = load_jira_mapping("jira-cloud.yaml", [shipped_mappings_dir()], source="jira")
+    mapping, path = load_jira_mapping("jira-cloud.yaml", [shipped_mappings_dir()], source="jira")
+    resolved, _ = resolve_fields(mapping, path, site_fields, source="jira")
     normalizer = IssueNormalizer(
-        mapping, source="jira", base_url="https://jira.example", project_links={}, status_categories={}
-    )
+        mapping, source="jira", base_url="https://jira.example", project_links={}, status_categories={},
+        fields=resolved,
+    )  # fmt: skip
     yield normalizer, raw
 
 

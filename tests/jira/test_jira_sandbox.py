@@ -33,7 +33,10 @@ def search(sandbox: JiraSandbox, jql: str, **body: Any) -> requests.Response:
 @pytest.mark.parametrize(
     ("jql", "message"),
     [
-        ("project = ERP AND assignee = currentUser()", "supports only project, updated and issuetype"),
+        (
+            "project = ERP AND assignee = currentUser()",
+            "supports only project, updated, issuetype and fixVersion",
+        ),
         ("project = ERP OR project = PORTAL", "does not evaluate OR"),
         ('project = ERP AND updated >= "last tuesday"', "Date value 'last tuesday' for field 'updated'"),
         ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),
@@ -88,7 +91,10 @@ def test_cloud_tokens_continue_after_the_last_issue_and_are_checked(jira_cloud: 
     capped = search(jira_cloud, jql, maxResults=1000, fields=["*all"]).json()
     assert len(capped["issues"]) == 100  # Cloud caps full pages at 100
     ids = search(jira_cloud, jql, maxResults=1000, fields=["id"]).json()
-    assert len(ids["issues"]) == 240 and ids["issues"][0]["fields"] == {}
+    # `fields=id` (Cloud's default) lists ids and nothing else; `key` adds the key
+    assert len(ids["issues"]) == 240 and set(ids["issues"][0]) == {"id"}
+    keyed = search(jira_cloud, jql, maxResults=1000, fields=["key"]).json()
+    assert len(keyed["issues"]) == 240 and keyed["issues"][0]["key"].startswith(("ERP-", "PORTAL-"))
 
 
 def test_jql_dates_are_in_the_users_time_zone(jira_cloud: JiraSandbox) -> None:
@@ -99,12 +105,13 @@ def test_jql_dates_are_in_the_users_time_zone(jira_cloud: JiraSandbox) -> None:
     local = updated.astimezone(ZoneInfo("Australia/Sydney"))
     at = local.strftime('"%Y/%m/%d %H:%M"')
     after = (local + timedelta(minutes=1)).strftime('"%Y/%m/%d %H:%M"')
-    assert last["key"] in {
-        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {at}").json()["issues"]
-    }
-    assert last["key"] not in {
-        i["key"] for i in search(jira_cloud, f"project = ERP AND updated >= {after}").json()["issues"]
-    }
+
+    def keys_since(moment: str) -> set[str]:
+        page = search(jira_cloud, f"project = ERP AND updated >= {moment}", fields=["key"]).json()
+        return {i["key"] for i in page["issues"]}
+
+    assert last["key"] in keys_since(at)
+    assert last["key"] not in keys_since(after)
     # The same instant written in UTC is read as Sydney time: 10-11 hours earlier, many more issues.
     utc_text = updated.astimezone(UTC).strftime('"%Y/%m/%d %H:%M"')
     as_utc = search(jira_cloud, f"project = ERP AND updated >= {utc_text}", maxResults=100).json()
@@ -120,7 +127,9 @@ def test_the_real_jira_client_reads_issues_changelogs_and_worklogs(jira_dc: Jira
     worked = next(k for k in jira_dc.live_keys() if jira_dc.data.find(k) and jira_dc.data.find(k).worklogs)  # type: ignore[union-attr]
     logs = client.worklogs(worked)
     assert logs and all(w.timeSpentSeconds > 0 for w in logs)
-    assert {f["id"] for f in client.fields()} >= {"customfield_10106", "customfield_10100"}
+    ids = {f["id"] for f in client.fields()}
+    assert ids >= {jira_dc.field_id("story_points"), jira_dc.field_id("epic_link")}
+    assert not ids & {"customfield_10106", "customfield_10100", "customfield_10016"}  # per-site ids
     client.close()
 
 
@@ -133,8 +142,8 @@ def test_generation_is_deterministic_and_lazy_at_a_million_issues() -> None:
             "%Y/%m/%d %H:%M"
         )
         jql = f'project = BIG AND updated >= "{recent}" ORDER BY updated'
-        a = search(one, jql, maxResults=50, fields=["*all"], expand="changelog").json()
-        b = search(two, jql, maxResults=50, fields=["*all"], expand="changelog").json()
+        a = search(one, jql, maxResults=50, fields=["*all"], expand=["changelog"]).json()
+        b = search(two, jql, maxResults=50, fields=["*all"], expand=["changelog"]).json()
         assert json.dumps(a).replace(one.url, "URL") == json.dumps(b).replace(two.url, "URL")
         assert 0 < a["total"] < 1000
         everything = search(one, "project = BIG", maxResults=1, fields=["id"]).json()
@@ -165,7 +174,66 @@ def test_sandbox_in_its_own_process_changes_data_on_request() -> None:
         url = jira.settings["url"]
         auth = (jira.settings["email"], jira.settings["api_token"])
         touched = jira.touch(3)
-        body = {"jql": "project = ERP ORDER BY updated", "maxResults": 100, "fields": ["id"]}
+        body = {"jql": "project = ERP ORDER BY updated", "maxResults": 100, "fields": ["key"]}
         result = requests.post(f"{url}/rest/api/3/search/jql", json=body, auth=auth).json()
         assert {i["key"] for i in result["issues"][-3:]} == set(touched)  # updated last
         assert jira.requests() == (1, 1)
+
+
+def test_data_center_refuses_a_string_expand_as_jackson_does(jira_dc: JiraSandbox) -> None:
+    """SearchRequestBean.expand is a List<String>: the string pmsync once sent stopped every DC sync."""
+    refused = search(jira_dc, "project = ERP ORDER BY key", expand="changelog", maxResults=1)
+    assert refused.status_code == 400
+    assert (
+        "Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token"
+        in (refused.json()["errorMessages"][0])
+    )
+    assert search(jira_dc, "project = ERP", fields="summary").status_code == 400
+    listed = search(jira_dc, "project = ERP ORDER BY key", expand=["changelog"], maxResults=1).json()
+    assert "changelog" in listed["issues"][0]
+
+
+def test_cloud_takes_expand_as_one_string_and_lists_ids_only_by_default(jira_cloud: JiraSandbox) -> None:
+    assert search(jira_cloud, "project = ERP", expand=["changelog"]).status_code == 400
+    page = search(jira_cloud, "project = ERP ORDER BY key", maxResults=2).json()
+    assert [set(issue) for issue in page["issues"]] == [{"id"}, {"id"}]
+
+
+def test_other_clients_requests_are_served_comment_transitions_and_period_dates(
+    jira_cloud: JiraSandbox,
+) -> None:
+    """What singer-io tap-jira asks: GET /rest/api/2/search/jql, fields=*all (which includes
+    `comment`), expand=changelog,transitions, JQL with a quoted date and no project."""
+    params = {
+        "jql": "updated >= '2026-01-01 00:00' order by updated asc", "fields": "*all",
+        "expand": "changelog,transitions", "validateQuery": "strict", "maxResults": 5,
+    }  # fmt: skip
+    page = session(jira_cloud).get(jira_cloud.url + "/rest/api/2/search/jql", params=params).json()
+    issue = page["issues"][-1]
+    assert set(issue["fields"]["comment"]) >= {"comments", "total", "startAt", "maxResults"}
+    assert issue["transitions"] and all(t["to"]["name"] for t in issue["transitions"])
+    # epoch milliseconds and periods counted back from now are JQL dates too
+    newest = search(jira_cloud, "project = ERP ORDER BY updated", maxResults=100, fields=["updated"]).json()
+    last = datetime.strptime(newest["issues"][-1]["fields"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    epoch = int(last.timestamp() * 1000)
+    at = search(jira_cloud, f"project = ERP AND updated >= {epoch}", fields=["key"]).json()["issues"]
+    assert at[0]["key"] == newest["issues"][-1]["key"]
+    assert newest["issues"][-2]["key"] not in {i["key"] for i in at}
+    jira_cloud.data.clock = lambda: last + timedelta(hours=1)
+    recent = search(jira_cloud, "project = ERP AND updated >= -2h", fields=["key"]).json()["issues"]
+    week = search(jira_cloud, 'project = ERP AND updated >= "-1w 2d"', fields=["key"]).json()["issues"]
+    assert 1 <= len(recent) < len(week)
+
+
+def test_cloud_answers_carry_rate_limit_headers_and_a_429_when_the_budget_is_spent(
+    jira_cloud: JiraSandbox, jira_dc: JiraSandbox
+) -> None:
+    answer = session(jira_cloud).get(jira_cloud.url + "/rest/api/3/myself")
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(answer.headers)
+    jira_cloud.app.rate_limit = int(answer.headers["X-RateLimit-Limit"]) - int(
+        answer.headers["X-RateLimit-Remaining"]
+    )  # the budget is now spent
+    refused = session(jira_cloud).get(jira_cloud.url + "/rest/api/3/myself")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-RateLimit-Remaining"] == "0" and refused.headers["X-RateLimit-NearLimit"]
+    assert "X-RateLimit-Limit" not in session(jira_dc).get(jira_dc.url + "/rest/api/2/myself").headers

@@ -5,6 +5,7 @@
         jira.touch(10)                              # ten issues move on through their workflow
         jira.delete(2); jira.move_out(1)            # ...and some disappear from scope
         jira.server.faults.add(Throttle(retry_after=1), path="/rest/api/3/search/jql")
+        jira.break_search("issues-empty-last", jql_contains="ORDER BY key")  # a scan answered "none"
 
 ``flavor="datacenter"`` serves Data Center instead (``/rest/api/2/search``, bearer PATs in
 ``jira.pat``). Everything is deterministic for a given ``seed`` (and ``anchor`` time).
@@ -13,19 +14,23 @@
 from __future__ import annotations
 
 import random
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 
 from pmsync import clock as pmsync_clock
 from pmsync.sandbox.faults import FaultPlan
 from pmsync.sandbox.jira.app import SEARCH_PATHS, Account, JiraApp, jira_error_body
+from pmsync.sandbox.jira.broken import BROKEN_ANSWERS, BrokenPage
 from pmsync.sandbox.jira.data import JiraData
 from pmsync.sandbox.jira.render import FLAVORS, Flavor
 from pmsync.sandbox.server import SandboxServer
+from pmsync.sandbox.tls import generate_sandbox_tls
 
-__all__ = ["JiraSandbox", "jira_sandbox", "DEMO_PROJECTS"]
+__all__ = ["JiraSandbox", "jira_sandbox", "DEMO_PROJECTS", "BrokenPage", "BROKEN_ANSWERS"]
 
 DEMO_PROJECTS: tuple[tuple[str, str], ...] = (
     ("ERP", "ERP modernisation"),
@@ -55,6 +60,7 @@ class JiraSandbox:
         timezone: str = "Australia/Sydney",
         clock: Callable[[], datetime] | None = None,
         faults: FaultPlan | None = None,
+        tls: bool = False,
     ) -> None:
         named = [(p, f"Project {p}") if isinstance(p, str) else p for p in projects]
         self.flavor = FLAVORS[flavor] if isinstance(flavor, str) else flavor
@@ -67,7 +73,16 @@ class JiraSandbox:
             else Account(self.username, self.password, 0, pats=(self.pat,))
         ]
         self.app = JiraApp(self.data, self.flavor, accounts, timezone=timezone)
-        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body)
+        #: with ``tls=True``: https with a throwaway CA, written here (clients that insist on https,
+        #: such as tap-jira, trust it through REQUESTS_CA_BUNDLE; pmsync through ``ca_bundle``)
+        self.ca_bundle: Path | None = None
+        context = None
+        if tls:
+            material = generate_sandbox_tls()
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="pmsync-jira-tls-")
+            self.ca_bundle = material.write_ca_bundle(Path(self._tls_dir.name) / "sandbox-ca.pem")
+            context = material.server_context()
+        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body, ssl_context=context)
         self.app.set_base_url(self.server.url)
         self._rng = random.Random(seed * 7919 + 17)
 
@@ -141,15 +156,32 @@ class JiraSandbox:
 
         self.app.hooks.after_page.append(hook)
 
+    def break_search(
+        self, answer: str, *, jql_contains: str | None = None, after: int = 0, times: int = 1
+    ) -> BrokenPage:
+        """Answer matching searches with a 200 that is not a normal page (:class:`BrokenPage`);
+        ``jql_contains="ORDER BY key"`` aims at the deletion scan, ``"updated"`` at the changed pass."""
+        if answer not in BROKEN_ANSWERS:
+            raise ValueError(f"unknown broken answer {answer!r}; one of {', '.join(BROKEN_ANSWERS)}")
+        rule = BrokenPage(answer, jql_contains, after, times)
+        self.app.hooks.broken_pages.append(rule)
+        return rule
+
     def source_settings(self, **overrides: object) -> dict[str, object]:
         """The ``type: jira`` source block (minus ``name``/``type``) that reaches this sandbox."""
         settings: dict[str, object] = {"url": self.url, "projects": self.project_keys}
+        if self.ca_bundle is not None:
+            settings["ca_bundle"] = str(self.ca_bundle)
         if self.flavor.cloud:
             settings.update(deployment="cloud", email=self.email, api_token=self.api_token)
         else:
             settings.update(deployment="datacenter", pat=self.pat)
         settings.update(overrides)
         return settings
+
+    def field_id(self, role: str) -> str:
+        """This site's id of a custom field role (``story_points``, ``sprint``, ...)."""
+        return self.app.renderer.fields[role]
 
     def live_keys(self) -> list[str]:
         return list(self.data.live_keys())

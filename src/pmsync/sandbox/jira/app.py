@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from pmsync.sandbox.jira.broken import BrokenPage
 from pmsync.sandbox.jira.data import ISSUE_TYPES, STATUSES, USERS, Hit, IssueState, JiraData, SortKey
 from pmsync.sandbox.jira.jql import JqlError, Query, parse_jql
 from pmsync.sandbox.jira.render import ID_ONLY_FIELDS, Flavor, Renderer, field_list, select_fields
@@ -67,6 +69,8 @@ class SearchHooks:
     #: issue key -> fields served in place of the generated ones (``None`` values: field null, the
     #: :data:`MISSING` value: field left out) -- malformed or unusual data for robustness tests
     field_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: fault switches for 200 answers that are not a normal search page
+    broken_pages: list[BrokenPage] = field(default_factory=list)
 
 
 #: a :attr:`SearchHooks.field_overrides` value that removes the field from the issue
@@ -103,6 +107,13 @@ class JiraApp:
         self.failed_logins: dict[str, int] = {}
         self._offsets: OrderedDict[tuple[str, int], tuple[SortKey, int]] = OrderedDict()
         self._lock = threading.Lock()
+        #: when a list: every (method, path, status, body) answered, for tests that check each answer
+        #: against Atlassian's OpenAPI spec
+        self.exchanges: list[tuple[str, str, int, bytes]] | None = None
+        #: requests per hour window before Cloud answers 429 (Atlassian's points budget, simplified)
+        self.rate_limit = 65_000
+        self._window: datetime | None = None
+        self._used = 0
         api = "/rest/api/<any('2','3'):v>"
         self.routes = Map(
             [
@@ -113,12 +124,14 @@ class JiraApp:
                 Rule(f"{api}/status", endpoint="statuses"),
                 Rule(f"{api}/issuetype", endpoint="issue_types"),
                 Rule(f"{api}/project/search", endpoint="project_search"),
+                Rule(f"{api}/project/<key>/versions", endpoint="project_versions"),
                 Rule(f"{api}/project/<key>", endpoint="project"),
                 Rule(f"{api}/search/jql", endpoint="search_jql", methods=["GET", "POST"]),
                 Rule(f"{api}/search", endpoint="search", methods=["GET", "POST"]),
                 Rule(f"{api}/issue/<key>", endpoint="issue"),
                 Rule(f"{api}/issue/<key>/changelog", endpoint="changelog"),
                 Rule(f"{api}/issue/<key>/worklog", endpoint="worklog"),
+                Rule(f"{api}/changelog/bulkfetch", endpoint="bulk_changelog", methods=["POST"]),
             ]
         )
 
@@ -128,8 +141,50 @@ class JiraApp:
     # -- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        response = self.dispatch(request)
+        limited, quota = self.rate_limited(request)
+        response = limited if limited is not None else self.dispatch(request)
+        response.headers.update(quota)
+        if self.exchanges is not None:
+            self.exchanges.append((request.method, request.path, response.status_code, response.get_data()))
         return response(environ, start_response)
+
+    def rate_limited(self, request: Request) -> tuple[Response | None, dict[str, str]]:
+        """Jira Cloud's rate limit headers on every answer, and its 429 once the budget is spent.
+
+        Atlassian's "Rate limiting" guide (developer.atlassian.com/cloud/jira/platform/rate-limiting):
+        each response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``,
+        ``X-RateLimit-Reset`` (ISO 8601, when the window resets) and ``X-RateLimit-NearLimit: true``
+        below 20 % remaining; a refused request gets 429 with ``Retry-After`` (seconds) and
+        ``RateLimit-Reason``. The sandbox counts requests per hour window against
+        :attr:`rate_limit` (a test lowers it to meet the 429); Data Center sends none of these.
+        """
+        if not self.flavor.cloud:
+            return None, {}
+        now = self.data.clock()
+        window = now.replace(minute=0, second=0, microsecond=0)
+        with self._lock:
+            if window != self._window:
+                self._window, self._used = window, 0
+            self._used += 1
+            used = self._used
+        reset = window + timedelta(hours=1)
+        remaining = max(0, self.rate_limit - used)
+        quota = {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        if remaining < self.rate_limit * 0.2:
+            quota["X-RateLimit-NearLimit"] = "true"
+        if used <= self.rate_limit:
+            return None, quota
+        wait = max(1, int((reset - now).total_seconds()))
+        refused = _json(
+            error_body(["Rate limit exceeded."]),
+            429,
+            {"Retry-After": str(wait), "RateLimit-Reason": "jira-quota-global-based"},
+        )
+        return refused, quota
 
     def dispatch(self, request: Request) -> Response:
         adapter = self.routes.bind_to_environ(request.environ)
@@ -224,7 +279,7 @@ class JiraApp:
         return _json(user)
 
     def do_fields(self, request: Request, account: Account | None, v: str) -> Response:
-        return _json(field_list(self.flavor))
+        return _json(field_list(self.renderer.fields))
 
     def do_statuses(self, request: Request, account: Account | None, v: str) -> Response:
         return _json([self.renderer.status(name) for name in STATUSES])
@@ -243,6 +298,12 @@ class JiraApp:
         if key not in self.data.specs:
             return _json(error_body([f"No project could be found with key '{key}'."]), 404)
         return _json(self.renderer.project(key))
+
+    def do_project_versions(self, request: Request, account: Account | None, v: str, key: str) -> Response:
+        """``GET project/{key}/versions``: every version (release) of the project, unpaged."""
+        if key not in self.data.specs:
+            return _json(error_body([f"No project could be found with key '{key}'."]), 404)
+        return _json(self.renderer.versions(key))
 
     def _issue_or_404(self, key: str) -> IssueState | Response:
         state = self.data.find(key)
@@ -264,7 +325,7 @@ class JiraApp:
         if isinstance(state, Response):
             return state
         start, size = _int(request.args, "startAt", 0), min(_int(request.args, "maxResults", 100), 100)
-        values = [self.renderer.history(state, i, t) for i, t in enumerate(state.history)]
+        values = self.renderer.histories(state)
         page = values[start : start + size]
         return _json(
             {
@@ -272,6 +333,63 @@ class JiraApp:
                 "isLast": start + size >= len(values), "values": page,
             }
         )  # fmt: skip
+
+    def do_bulk_changelog(self, request: Request, account: Account | None, v: str) -> Response:
+        """``POST /rest/api/3/changelog/bulkfetch`` (Cloud only): histories of up to 1000 issues per
+        request, filtered to ``fieldIds`` (at most 10), ``maxResults`` histories per page (default
+        1000, at most 10000), continued by ``nextPageToken`` -- as the v3 spec's
+        ``BulkChangelogRequestBean`` / ``BulkChangelogResponseBean`` describe."""
+        if not self.flavor.cloud:
+            return _json(error_body(["null for uri: " + request.url]), 404)
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+        except ValueError:
+            return _json(error_body(["Unexpected character in the request body: not valid JSON."]), 400)
+        keys = body.get("issueIdsOrKeys") if isinstance(body, dict) else None
+        field_ids = body.get("fieldIds") or None
+        if not isinstance(keys, list) or not 1 <= len(keys) <= 1000:
+            return _json(error_body(["issueIdsOrKeys must list between 1 and 1000 issues."]), 400)
+        if field_ids is not None and (not isinstance(field_ids, list) or len(field_ids) > 10):
+            return _json(error_body(["fieldIds must list at most 10 fields."]), 400)
+        size = body.get("maxResults", 1000)
+        if not isinstance(size, int) or not 1 <= size <= 10000:
+            return _json(error_body(["maxResults must be between 1 and 10000."]), 400)
+        skip = 0
+        token = body.get("nextPageToken")
+        if token:
+            try:
+                skip = int(base64.urlsafe_b64decode(str(token).encode()).decode())
+            except (ValueError, binascii.Error):
+                return _json(error_body(["The provided next page token is invalid or expired."]), 400)
+        wanted = frozenset(str(f) for f in field_ids) if field_ids else None
+        logs: list[dict[str, Any]] = []
+        position = served = 0
+        for key in keys:
+            state = self.data.find(str(key)) or self._by_id(str(key))
+            if state is None:
+                continue  # issues the caller cannot see are left out, not an error
+            histories = self.renderer.histories(state, wanted)
+            chosen = []
+            for history in histories:
+                if position >= skip and served < size:
+                    chosen.append(history)
+                    served += 1
+                position += 1
+            if chosen:
+                logs.append({"issueId": self.renderer.issue_id(state), "changeHistories": chosen})
+        answer: dict[str, Any] = {"issueChangeLogs": logs}
+        if position > skip + served:
+            answer["nextPageToken"] = base64.urlsafe_b64encode(str(skip + served).encode()).decode()
+        return _json(answer)
+
+    def _by_id(self, issue_id: str) -> IssueState | None:
+        if not issue_id.isdigit():
+            return None
+        index, number = divmod(int(issue_id) - 10_000, 1_000_000)
+        for key, spec in self.data.specs.items():
+            if spec.index == index:
+                return self.data.find(f"{key}-{number}")
+        return None
 
     def do_worklog(self, request: Request, account: Account | None, v: str, key: str) -> Response:
         state = self._issue_or_404(key)
@@ -290,6 +408,7 @@ class JiraApp:
                 body = json.loads(request.get_data(as_text=True) or "{}")
             except ValueError:
                 raise _BadRequest("Unexpected character in the request body: not valid JSON.") from None
+            self._check_bean(body)
             params: MultiDict[str, Any] = MultiDict()
             for name, value in (body or {}).items():
                 if value is None:
@@ -302,15 +421,45 @@ class JiraApp:
             return params
         return MultiDict(request.args)
 
+    def _check_bean(self, body: Any) -> None:
+        """Refuse a POST body whose types do not fit the request bean, in Jackson's words.
+
+        Data Center's ``SearchRequestBean`` declares ``fields`` and ``expand`` as ``List<String>``;
+        Jackson refuses a plain string there with 400 "Can not deserialize instance of
+        java.util.ArrayList out of VALUE_STRING token" (the answer a real Jira Server gave pmsync's
+        ``"expand": "changelog"``). Cloud's ``SearchAndReconcileRequestBean`` declares ``expand`` as
+        one comma-separated string (v3 spec) and refuses an array there the same way.
+        """
+        if not isinstance(body, dict):
+            raise _BadRequest("Can not deserialize the request body: expected a JSON object.")
+        bean = "SearchAndReconcileRequestBean" if self.flavor.cloud else "SearchRequestBean"
+        package = "com.atlassian.jira.rest.v2.search"
+        for name in ("fields", "expand"):
+            value = body.get(name)
+            wants_list = not (self.flavor.cloud and name == "expand")
+            if wants_list and isinstance(value, str):
+                raise _BadRequest(
+                    "Can not deserialize instance of java.util.ArrayList out of VALUE_STRING token\n"
+                    f" at [Source: org.apache.catalina.connector.CoyoteInputStream; line: 1] "
+                    f'(through reference chain: {package}.{bean}["{name}"])'
+                )
+            if not wants_list and isinstance(value, list):
+                raise _BadRequest(
+                    "Cannot deserialize value of type `java.lang.String` from Array value "
+                    f'(token `JsonToken.START_ARRAY`) (through reference chain: {bean}["{name}"])'
+                )
+
     def _query(self, params: MultiDict[str, Any], *, bounded: bool) -> Query:
         jql = params.get("jql")
         if not jql:
             if bounded:
                 raise _BadRequest(UNBOUNDED)
             raise _BadRequest("The JQL query is missing.")
-        query = parse_jql(str(jql), self.tz)
-        if bounded and not query.projects and query.since is None:
+        query = parse_jql(str(jql), self.tz, now=self.data.clock())
+        if bounded and not query.projects and query.since is None and query.keys is None:
             raise _BadRequest(UNBOUNDED)
+        if query.keys is not None and not query.projects:
+            query.projects = sorted({k.rpartition("-")[0] for k in query.keys} & set(self.data.specs))
         unknown = [p for p in query.projects if p not in self.data.specs]
         if unknown:
             raise _BadRequest(*[f"The value '{p}' does not exist for the field 'project'." for p in unknown])
@@ -334,6 +483,14 @@ class JiraApp:
         for sort_key, hit in stream:
             if not _type_ok(query, hit.type) or (query.since is not None and hit.updated_ms < since_ms):
                 continue
+            if query.until is not None:
+                until_ms = int(query.until.timestamp() * 1000)
+                if hit.updated_ms > until_ms or (hit.updated_ms == until_ms and not query.until_inclusive):
+                    continue
+            if query.versions is not None and not self._in_versions(query, hit.state):
+                continue
+            if query.keys is not None and hit.key not in query.keys:
+                continue
             yield sort_key, hit
 
     def _page_size(self, params: MultiDict[str, Any], fields: list[str], default: int, cap: int) -> int:
@@ -355,6 +512,9 @@ class JiraApp:
             after = _decode_token(str(token), str(params.get("jql"))) if token else None
         except (JqlError, _BadRequest) as exc:
             return _json(error_body(exc.args), 400)
+        broken = self._broken(str(params.get("jql")), 0, size, query)
+        if broken is not None:
+            return broken
         items = list(islice(self._stream(query, after), size + 1))
         page, more = items[:size], len(items) > size
         expand = set(str(params.get("expand") or "").split(","))
@@ -384,6 +544,9 @@ class JiraApp:
         except (JqlError, _BadRequest) as exc:
             return _json(error_body(exc.args), 400)
         jql = str(params.get("jql"))
+        broken = self._broken(jql, start, size, query)
+        if broken is not None:
+            return broken
         page = self._offset_page(query, jql, start, size)
         total = self._count(query)
         expand = set(str(params.get("expand") or "").split(","))
@@ -394,6 +557,13 @@ class JiraApp:
                 "issues": [self._issue(s, fields, expand) for _, s in page],
             }
         )  # fmt: skip
+
+    def _broken(self, jql: str, start: int, size: int, query: Query) -> Response | None:
+        for rule in self.hooks.broken_pages:
+            if rule.take(jql):
+                total = 0 if self.flavor.cloud else self._count(query)
+                return _json(rule.body(self.flavor.cloud, start, size, total))
+        return None
 
     def _offset_page(self, query: Query, jql: str, start: int, size: int) -> list[tuple[SortKey, Hit]]:
         """Items ``start .. start+size`` of the live result — an offset, as Data Center pages.
@@ -423,7 +593,17 @@ class JiraApp:
                     self._offsets.popitem(last=False)
         return page
 
+    def _in_versions(self, query: Query, state: IssueState) -> bool:
+        version = self.renderer.fix_version(state)
+        return version is not None and bool(
+            {version["id"], version["name"].lower()} & (query.versions or set())
+        )
+
     def _count(self, query: Query) -> int:
+        if (
+            query.versions is not None or query.until is not None or query.keys is not None
+        ):  # count what the filters let through
+            return sum(1 for _ in self._stream(query))
         since_ms = int(query.since.timestamp() * 1000) if query.since else -(2**62)
         total = 0
         for project in query.projects:

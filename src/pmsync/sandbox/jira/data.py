@@ -74,6 +74,11 @@ _NOUNS = (
 SPRINT_DAYS = 14
 
 
+#: releases per project: (name, days from the anchor to its release date); the past ones are released
+RELEASES: tuple[tuple[str, int], ...] = (("R1", -150), ("R2", -90), ("R3", -30), ("R4", 45))
+_WORK_TYPES = ("Story", "Task", "Bug")
+
+
 def issue_type_of(n: int) -> str:
     name = _LAYOUT[(n - 1) % _BLOCK]
     return name or _ROTATING[((n - 1) // _BLOCK) % len(_ROTATING)]
@@ -85,6 +90,21 @@ class Transition:
     from_status: str
     to_status: str
     author: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A change to a field other than status (assignee, sprint, story points, labels...)."""
+
+    at_ms: int
+    field: str
+    from_string: str | None
+    to_string: str | None
+    author: int
+
+
+#: fields a long-lived issue keeps being edited in (Jira changelog ``field`` names)
+EDITED_FIELDS = ("assignee", "Sprint", "Story Points", "labels", "description", "priority")
 
 
 @dataclass(frozen=True)
@@ -125,6 +145,9 @@ class IssueState:
     impact: str | None = None
     deleted: bool = False
     moved_to: str | None = None
+    #: non-status edits; long-lived issues have dozens, so their first status change falls outside
+    #: the 40 most recent histories that Cloud's search expansion carries
+    edits: tuple[Edit, ...] = ()
 
     @property
     def key(self) -> str:
@@ -253,6 +276,21 @@ class JiraData:
             for i in range(1, stage + 1):
                 at = updated if i == stage else created + span * i // (stage + 1)
                 history.append(Transition(at, workflow[i - 1], workflow[i], rng.randrange(len(USERS))))
+        edits: tuple[Edit, ...] = ()
+        if history and n % 9 == 3 and ISSUE_TYPES[kind][3] == "delivery":
+            # a long-lived issue: 45..70 edits after work started, until its last status change
+            first, last = history[0].at_ms, history[-1].at_ms if len(history) > 1 else updated
+            count = rng.randint(45, 70)
+            edits = tuple(
+                Edit(
+                    first + (last - first) * (i + 1) // (count + 2),
+                    EDITED_FIELDS[i % len(EDITED_FIELDS)],
+                    f"v{i}",
+                    f"v{i + 1}",
+                    rng.randrange(len(USERS)),
+                )
+                for i in range(count)
+            )
         block_start = n - (n - 1) % _BLOCK
         epic = block_start if block_start != n else None
         parent_story = n - 1
@@ -307,9 +345,44 @@ class JiraData:
             labels=("raid",) if not delivery else (),
             probability=rng.choice(("Low", "Medium", "High")) if kind == "Risk" else None,
             impact=rng.choice(("Low", "Medium", "High")) if kind == "Risk" else None,
+            edits=edits,
         )
 
     # -- ordered streams ----------------------------------------------------------------------
+    # -- releases and links (derived from the issue number, so both sides of a link agree) ----------
+    def release_of(self, state: IssueState) -> int | None:
+        """Index into :data:`RELEASES` of the release an issue is planned for (its fixVersion)."""
+        if state.type not in _WORK_TYPES and state.type != "Sub-task" or state.sprint is None:
+            return None
+        sprints = max(1, self.span_days // SPRINT_DAYS)
+        return min(len(RELEASES) - 1, state.sprint * len(RELEASES) // sprints)
+
+    def release_date_ms(self, index: int) -> int:
+        return self.anchor_ms + RELEASES[index][1] * DAY_MS
+
+    @staticmethod
+    def blockers(state: IssueState) -> list[int]:
+        """Issue numbers that block this one ("is blocked by"): every fourth piece of work waits for
+        the one before it when that is work of the same epic block."""
+        n = state.number
+        if (
+            state.type in _WORK_TYPES
+            and n % 4 == 0
+            and (n - 1) % _BLOCK
+            and issue_type_of(n - 1) in _WORK_TYPES
+        ):
+            return [n - 1]
+        return []
+
+    @staticmethod
+    def blocked(state: IssueState) -> list[int]:
+        """Issue numbers this one blocks (the other side of :meth:`blockers`)."""
+        n = state.number + 1
+        work = state.type in _WORK_TYPES and issue_type_of(n) in _WORK_TYPES
+        if work and n % 4 == 0 and (n - 1) % _BLOCK:
+            return [n]
+        return []
+
     def by_updated(
         self, projects: Sequence[str], since_ms: int, after: SortKey | None = None
     ) -> Iterator[tuple[SortKey, Hit]]:
@@ -450,6 +523,7 @@ class JiraData:
                 created_ms=now,
                 updated_ms=now,
                 history=(),
+                edits=(),
                 worklogs=(),
                 parent=None,
             )

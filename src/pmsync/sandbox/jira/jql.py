@@ -2,20 +2,25 @@
 
     query   := clause (AND clause)* [ORDER BY sortkey (, sortkey)*]
     clause  := project (= | IN) values
-             | updated (>= | >) "yyyy/MM/dd HH:mm" | "yyyy-MM-dd HH:mm" | "yyyy/MM/dd" | "yyyy-MM-dd"
+             | (updated | created) (>= | > | <= | <) date
+             | fixVersion (= | IN) values | (key | issuekey) (= | IN) values
+    date    := "yyyy/MM/dd HH:mm" | "yyyy-MM-dd HH:mm" | "yyyy/MM/dd" | "yyyy-MM-dd"
+             | epoch milliseconds (1700000000000) | a relative period ("-1d", "-4w 2d", "-30m")
              | issuetype (= | != | IN | NOT IN) values
     sortkey := updated [ASC] | key [ASC]
 
 Anything else raises :class:`JqlError` with the message Jira would give, which the app returns as
 Jira's 400 body ``{"errorMessages": [...], "errors": {}}``. Dates are read in the requesting user's
-time zone, as Jira does.
+time zone, as Jira does; a number is milliseconds since the epoch and a period (``w d h m``) counts
+back from now, as Atlassian's JQL reference ("Advanced searching - fields reference: Updated")
+describes -- the forms third-party clients such as tap-jira send.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _TOKEN = re.compile(
@@ -23,9 +28,12 @@ _TOKEN = re.compile(
     r"|(?P<word>[A-Za-z0-9_.\-\[\]]+)|(?P<bad>\S))"
 )
 _DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")
+_PERIOD = re.compile(r"^([-+]?)((?:\d+[wdhm]\s*)+)$")
+_UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
 _KNOWN_FIELDS = {
     "project", "updated", "issuetype", "type", "key", "status", "created", "assignee", "summary",
     "text", "sprint", "labels", "resolution", "priority", "reporter", "duedate", "parent",
+    "fixversion", "issuekey",
 }  # fmt: skip
 
 
@@ -38,9 +46,16 @@ class Query:
     projects: list[str] = field(default_factory=list)
     since: datetime | None = None
     since_inclusive: bool = True
+    #: an upper bound on ``updated`` (``updated < x`` / ``<=``), and created bounds -- for other clients
+    until: datetime | None = None
+    until_inclusive: bool = False
     types_in: set[str] | None = None
     types_not_in: set[str] = field(default_factory=set)
     order: str = "key"  # "key" or "updated" (then key)
+    #: fixVersion ids or names (lower case) the issues must be planned for
+    versions: set[str] | None = None
+    #: issue keys (upper case) the issues must have (``key in (...)``)
+    keys: set[str] | None = None
 
 
 @dataclass
@@ -72,9 +87,10 @@ def _tokens(jql: str) -> list[_Tok]:
 
 
 class _Parser:
-    def __init__(self, jql: str, tz: ZoneInfo) -> None:
+    def __init__(self, jql: str, tz: ZoneInfo, now: datetime | None = None) -> None:
         self.jql = jql
         self.tz = tz
+        self.now = now or datetime.now(tz)
         self.toks = _tokens(jql)
         self.pos = 0
 
@@ -129,6 +145,17 @@ class _Parser:
 
     def date(self, field_name: str) -> datetime:
         tok = self.take()
+        text = tok.text.strip()
+        if text.isdigit() and len(text) >= 9:
+            return datetime.fromtimestamp(int(text) / 1000, self.tz)
+        period = _PERIOD.match(text)
+        if period is not None:
+            minutes = sum(
+                int(amount) * _UNIT_MINUTES[unit]
+                for amount, unit in re.findall(r"(\d+)([wdhm])", period.group(2))
+            )
+            sign = -1 if period.group(1) == "-" else 1
+            return (self.now + timedelta(minutes=sign * minutes)).astimezone(self.tz)
         for fmt in _DATE_FORMATS:
             try:
                 return datetime.strptime(tok.text, fmt).replace(tzinfo=self.tz)
@@ -151,9 +178,18 @@ class _Parser:
             self.expect_op("=", "in")
             query.projects.extend(self.values())
         elif name == "updated":
-            op = self.expect_op(">=", ">")
-            query.since = self.date(tok.text)
-            query.since_inclusive = op == ">="
+            op = self.expect_op(">=", ">", "<=", "<")
+            moment = self.date(tok.text)
+            if op in (">=", ">"):
+                query.since = moment
+                query.since_inclusive = op == ">="
+            else:
+                query.until = moment
+                query.until_inclusive = op == "<="
+        elif name in ("key", "issuekey"):
+            self.expect_op("=", "in")
+            keys = {v.upper() for v in self.values()}
+            query.keys = keys if query.keys is None else query.keys & keys
         elif name in ("issuetype", "type"):
             if self.word("not"):
                 if not self.word("in"):
@@ -166,9 +202,12 @@ class _Parser:
                     query.types_not_in.update(values)
                 else:
                     query.types_in = values if query.types_in is None else query.types_in & values
+        elif name == "fixversion":
+            self.expect_op("=", "in")
+            query.versions = {v.lower() for v in self.values()}
         else:
             raise JqlError(
-                f"The sandbox Jira supports only project, updated and issuetype clauses; "
+                f"The sandbox Jira supports only project, updated, issuetype and fixVersion clauses; "
                 f"'{tok.text}' is valid JQL that it does not evaluate."
             )
 
@@ -209,6 +248,7 @@ class _Parser:
         return query
 
 
-def parse_jql(jql: str, tz: ZoneInfo) -> Query:
-    """Parse ``jql``; dates are in ``tz`` (the user's profile time zone, as in Jira)."""
-    return _Parser(jql, tz).parse()
+def parse_jql(jql: str, tz: ZoneInfo, now: datetime | None = None) -> Query:
+    """Parse ``jql``; dates are in ``tz`` (the user's profile time zone, as in Jira), and relative
+    periods count back from ``now``."""
+    return _Parser(jql, tz, now).parse()

@@ -5,23 +5,27 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pmsync.sandbox.jira.data import (
     DAY_MS,
     ISSUE_TYPES,
+    RELEASES,
     SPRINT_DAYS,
     STATUSES,
     TEAMS,
     USERS,
+    WORKFLOWS,
+    Edit,
     Hit,
     IssueState,
     JiraData,
     Transition,
     Worklog,
 )
+from pmsync.sandbox.jira.richtext import rich_description
 
 _CATEGORY = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
@@ -85,6 +89,9 @@ _GH = "com.pyxis.greenhopper.jira:"
 _JPO = "com.atlassian.jpo:"
 _CUSTOM_SCHEMAS: dict[str, tuple[str, dict[str, Any]]] = {
     "story_points": ("Story Points", {"type": "number", "custom": _CF + "float"}),
+    "story_point_estimate": (
+        "Story point estimate", {"type": "number", "custom": _GH + "jsw-story-points"}
+    ),
     "start_date": ("Start date", {"type": "date", "custom": _CF + "datepicker"}),
     "target_end": ("Target end", {"type": "date", "custom": _JPO + "jpo-custom-field-baseline-end"}),
     "epic_link": ("Epic Link", {"type": "any", "custom": _GH + "gh-epic-link"}),
@@ -116,12 +123,26 @@ _SYSTEM_FIELDS = (
     ("aggregatetimespent", "Σ Time Spent", {"type": "number", "system": "aggregatetimespent"}),
     ("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}),
     ("subtasks", "Sub-tasks", {"type": "array", "items": "issuelinks", "system": "subtasks"}),
+    ("comment", "Comment", {"type": "comments-page", "system": "comment"}),
+    ("fixVersions", "Fix versions", {"type": "array", "items": "version", "system": "fixVersions"}),
+    ("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}),
 )
 #: fields the real Cloud search never gives more than the id/key-only page size for
 ID_ONLY_FIELDS = frozenset({"id", "key"})
 
 
-def field_list(flavor: Flavor) -> list[dict[str, Any]]:
+def site_fields(flavor: Flavor, seed: int) -> dict[str, str]:
+    """Custom field ids by role on this sandbox site: numbered from the seed, so they differ from
+    site to site as on real Jira (ids are assigned as fields are created) and match no id a shipped
+    mapping could name. Cloud sites also have team-managed projects' "Story point estimate"."""
+    roles = list(flavor.fields)
+    if flavor.cloud:
+        roles.insert(1, "story_point_estimate")
+    base = 10_500 + (seed * 7919) % 20_000
+    return {role: f"customfield_{base + 3 * i + (seed % 3)}" for i, role in enumerate(roles)}
+
+
+def field_list(fields: dict[str, str]) -> list[dict[str, Any]]:
     """``GET /rest/api/N/field``: system fields plus the custom fields with their schema."""
     out: list[dict[str, Any]] = []
     for fid, name, schema in _SYSTEM_FIELDS:
@@ -131,12 +152,12 @@ def field_list(flavor: Flavor) -> list[dict[str, Any]]:
                 "navigable": True, "searchable": True, "clauseNames": [fid], "schema": schema,
             }
         )  # fmt: skip
-    for role, fid in flavor.fields.items():
+    for role, fid in fields.items():
         name, schema = _CUSTOM_SCHEMAS[role]
         number = int(fid.rsplit("_", 1)[1])
         out.append(
             {
-                "id": fid, "key": fid, "name": name, "untranslatedName": name, "custom": True,
+                "id": fid, "key": fid, "name": name, "custom": True,
                 "orderable": True, "navigable": True, "searchable": True,
                 "clauseNames": [f"cf[{number}]", name],
                 "schema": {**schema, "customId": number},
@@ -153,9 +174,11 @@ class Renderer:
         self.flavor = flavor
         self.base = base_url
         self.tz = tz
+        #: custom field ids by role on this site
+        self.fields = site_fields(flavor, data.seed)
         self.makers = self._makers()
         #: how many histories / worklogs a search result carries inline (the rest: their own endpoints)
-        self.changelog_limit = 100
+        self.changelog_limit: int | None = 40 if flavor.cloud else None
         self.worklog_limit = 20
         self._users: dict[int, dict[str, Any]] = {}
 
@@ -218,8 +241,58 @@ class Renderer:
         return {
             "self": f"{self.base}/rest/api/{self.flavor.api_version}/project/{10000 + spec.index}",
             "id": str(10000 + spec.index), "key": key, "name": spec.name,
-            "projectTypeKey": "software", "simplified": False,
+            "projectTypeKey": "software", "simplified": self.team_managed(key),
         }  # fmt: skip
+
+    def version(self, project: str, index: int) -> dict[str, Any]:
+        spec = self.data.specs[project]
+        vid = str(20_000 + spec.index * 10 + index)
+        release_ms = self.data.release_date_ms(index)
+        return {
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/version/{vid}",
+            "id": vid, "name": RELEASES[index][0], "description": f"{project} release {index + 1}",
+            "archived": False, "released": release_ms < self.data.anchor_ms,
+            "releaseDate": datetime.fromtimestamp(release_ms / 1000, UTC).date().isoformat(),
+            "projectId": 10000 + spec.index,
+        }  # fmt: skip
+
+    def versions(self, project: str) -> list[dict[str, Any]]:
+        return [self.version(project, i) for i in range(len(RELEASES))]
+
+    def fix_version(self, state: IssueState) -> dict[str, Any] | None:
+        index = self.data.release_of(state)
+        return self.version(state.project, index) if index is not None else None
+
+    def _link(self, state: IssueState, other_number: int, *, inward: bool) -> dict[str, Any] | None:
+        other = self.data.get(state.project, other_number)
+        if other is None or not other.alive:
+            return None
+        oid = self.issue_id(other)
+        ref = {
+            "id": oid, "key": other.key,
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{oid}",
+            "fields": {
+                "summary": other.summary, "status": self.status(other.status),
+                "issuetype": self.issuetype(other.type),
+            },
+        }  # fmt: skip
+        low, high = sorted((state.number, other_number))
+        return {
+            "id": str(self.data.specs[state.project].index * 1_000_000 + low * 10 + 1),
+            "self": f"{self.base}/rest/api/{self.flavor.api_version}/issueLink/{low}{high}",
+            "type": {
+                "id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks",
+                "self": f"{self.base}/rest/api/{self.flavor.api_version}/issueLinkType/10000",
+            },
+            ("inwardIssue" if inward else "outwardIssue"): ref,
+        }  # fmt: skip
+
+    def issue_links(self, state: IssueState) -> list[dict[str, Any]]:
+        """``issuelinks``: "is blocked by" the blockers (inwardIssue), "blocks" the blocked
+        (outwardIssue) -- one link, seen from each side, as Jira shows it."""
+        links = [self._link(state, n, inward=True) for n in self.data.blockers(state)]
+        links += [self._link(state, n, inward=False) for n in self.data.blocked(state)]
+        return [link for link in links if link is not None]
 
     def sprint(self, project: str, number: int) -> Any:
         spec = self.data.specs[project]
@@ -263,37 +336,91 @@ class Renderer:
             "timeSpentSeconds": log.seconds, "id": str(log.id), "issueId": self.issue_id(state),
         }  # fmt: skip
 
-    def history(self, state: IssueState, index: int, change: Transition) -> dict[str, Any]:
+    def histories(self, state: IssueState, field_ids: frozenset[str] | None = None) -> list[dict[str, Any]]:
+        """The issue's change histories, oldest first (status transitions and other edits merged),
+        each keeping only the items whose ``fieldId`` is in ``field_ids`` when given."""
+        changes: list[tuple[int, int, Transition | Edit]] = [(t.at_ms, 0, t) for t in state.history]
+        changes += [(e.at_ms, 1, e) for e in state.edits]
+        changes.sort(key=lambda c: (c[0], c[1]))
+        out = []
+        for index, (_, _, change) in enumerate(changes):
+            history = self.history(state, index, change)
+            if field_ids is not None:
+                history["items"] = [i for i in history["items"] if i["fieldId"] in field_ids]
+                if not history["items"]:
+                    continue
+            out.append(history)
+        return out
+
+    def history(self, state: IssueState, index: int, change: Transition | Edit) -> dict[str, Any]:
+        item: dict[str, str | None]
+        if isinstance(change, Transition):
+            item = {
+                "field": "status", "fieldtype": "jira", "fieldId": "status",
+                "from": STATUSES[change.from_status][0], "fromString": change.from_status,
+                "to": STATUSES[change.to_status][0], "toString": change.to_status,
+            }  # fmt: skip
+        else:
+            custom = {"Sprint": "sprint", "Story Points": "story_points"}.get(change.field)
+            field_id = self.fields[custom] if custom else change.field
+            # ids only where the field has them (none here): the spec types `from`/`to` as strings
+            item = {
+                "field": change.field, "fieldtype": "custom" if custom else "jira", "fieldId": field_id,
+                "fromString": change.from_string, "toString": change.to_string,
+            }  # fmt: skip
         return {
             "id": str(int(self.issue_id(state)) * 100 + index),
             "author": self.user(change.author),
             "created": self.timestamp(change.at_ms),
-            "items": [
-                {
-                    "field": "status", "fieldtype": "jira", "fieldId": "status",
-                    "from": STATUSES[change.from_status][0], "fromString": change.from_status,
-                    "to": STATUSES[change.to_status][0], "toString": change.to_status,
-                }
-            ],
-        }  # fmt: skip
+            "items": [item],
+        }
 
     def changelog(self, state: IssueState, *, complete: bool = False) -> dict[str, Any]:
-        histories = [self.history(state, i, t) for i, t in enumerate(state.history)]
-        if self.flavor.cloud:
-            histories.reverse()  # Cloud's search expansion lists the most recent first
+        """The ``changelog`` expansion. In Cloud's enhanced search it holds the 40 most recent
+        histories, newest first, and its ``total`` counts only what it holds (reported by API users
+        since the move to ``/search/jql``, JRACLOUD-67458; ``total`` cannot be trusted there), so
+        a full page means "maybe more". Data Center's search and ``GET issue`` carry it whole (a test may
+        set :attr:`changelog_limit` there too; Data Center's ``total`` then stays true)."""
+        histories = self.histories(state)
         total = len(histories)
-        if not complete:
+        if self.flavor.cloud:
+            histories.reverse()  # Cloud lists the most recent first
+        if not complete and self.changelog_limit is not None and total > self.changelog_limit:
             histories = histories[: self.changelog_limit]
+            if self.flavor.cloud:
+                total = len(histories)
         return {"startAt": 0, "maxResults": len(histories), "total": total, "histories": histories}
 
     def description(self, state: IssueState) -> Any:
+        """The description: wiki markup on Data Center (v2), Atlassian Document Format on Cloud.
+
+        RAID issues carry what real risk registers hold, in every inline and block node a Jira
+        editor produces (ADF structure reference, developer.atlassian.com/cloud/jira/platform/apis/
+        document/structure): a mention, a date, a status lozenge, an inline card, an emoji, a hard
+        break, a link, nested bullet and numbered lists, a task list, a table, a panel, a heading,
+        a code block, a quote, a rule and an expand. Other issues get one paragraph.
+        """
         text = f"{state.summary}. Generated by the pmsync sandbox."
+        rich = not self._delivery(state)
+        due = state.due_date or datetime.fromtimestamp(state.created_ms / 1000, self.tz).date().isoformat()
+        link = f"{self.base}/browse/{state.key}"
         if self.flavor.api_version == "2":
-            return text
-        return {
-            "type": "doc", "version": 1,
-            "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
-        }  # fmt: skip
+            if not rich:
+                return text
+            return (
+                f"{text}\nOwner: [~{USERS[state.reporter][2]}] due {due}. See {link} status "
+                "{{AT RISK}} (!)\n* item one\n** first step\n* item two\n"
+                "||Impact||Likelihood||\n|High|Medium|\n{warning}Escalate if not mitigated by sprint "
+                "end.{warning}\n{code:sql}SELECT 1;{code}"
+            )
+        paragraph = [{"type": "text", "text": text}]
+        if not rich:
+            return {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": paragraph}]}
+        return rich_description(text, state, owner=USERS[state.reporter], due=due, link=link)
+
+    @staticmethod
+    def _delivery(state: IssueState) -> bool:
+        return ISSUE_TYPES[state.type][3] == "delivery"
 
     def _parent(self, state: IssueState) -> dict[str, Any] | None:
         other = self.data.get(state.project, state.parent) if state.parent is not None else None
@@ -327,10 +454,13 @@ class Renderer:
 
     def _makers(self) -> dict[str, Callable[[IssueState], Any]]:
         """Field id → how to render it; only the fields a request asks for are computed."""
-        f = self.flavor.fields
+        f = self.fields
 
         def done(s: IssueState) -> bool:
             return STATUSES[s.status][1] == "done"
+
+        def team_managed(s: IssueState) -> bool:
+            return self.team_managed(s.project)
 
         return {
             "summary": lambda s: s.summary,
@@ -360,7 +490,10 @@ class Renderer:
                 "worklogs": [self.worklog(s, w) for w in s.worklogs[: self.worklog_limit]],
             },  # fmt: skip
             "subtasks": lambda s: [],
-            f["story_points"]: lambda s: s.story_points,
+            "comment": self.comments,
+            "fixVersions": lambda s: [v] if (v := self.fix_version(s)) else [],
+            "issuelinks": self.issue_links,
+            f["story_points"]: lambda s: None if team_managed(s) else s.story_points,
             f["start_date"]: lambda s: s.start_date,
             f["target_end"]: lambda s: s.target_end,
             f["epic_link"]: lambda s: f"{s.project}-{s.epic_link}" if s.epic_link else None,
@@ -368,7 +501,17 @@ class Renderer:
             f["team"]: lambda s: self.option(TEAMS[s.team], f["team"]) if s.team is not None else None,
             f["probability"]: lambda s: self.option(s.probability, f["probability"]),
             f["impact"]: lambda s: self.option(s.impact, f["impact"]),
+            **(
+                {f["story_point_estimate"]: lambda s: s.story_points if team_managed(s) else None}
+                if "story_point_estimate" in f
+                else {}
+            ),
         }
+
+    def team_managed(self, project: str) -> bool:
+        """Cloud's odd-numbered sandbox projects are team-managed ("simplified"): their story points
+        live in "Story point estimate", not in the company-managed "Story Points" field."""
+        return self.flavor.cloud and self.data.specs[project].index % 2 == 1
 
     def all_fields(self, state: IssueState, wanted: set[str] | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -390,6 +533,9 @@ class Renderer:
             "key": hit.key,
         }
         wanted = select_fields(fields)
+        if self.flavor.cloud and wanted == {"id"}:
+            # Cloud's /search/jql with `fields=id` (its default) lists issue ids and nothing else.
+            return {"id": iid}
         if wanted is not None and not (wanted - ID_ONLY_FIELDS):
             out["fields"] = {}
             return out
@@ -397,7 +543,55 @@ class Renderer:
         out["fields"] = self.all_fields(state, wanted)
         if "changelog" in expand:
             out["changelog"] = self.changelog(state, complete=complete)
+        if "transitions" in expand:
+            out["transitions"] = self.transitions(state)
         return out
+
+    def transitions(self, state: IssueState) -> list[dict[str, Any]]:
+        """``expand=transitions``: the moves the workflow allows from the issue's status."""
+        workflow = WORKFLOWS[ISSUE_TYPES[state.type][3]]
+        here = workflow.index(state.status) if state.status in workflow else 0
+        targets = [s for i, s in enumerate(workflow) if abs(i - here) == 1]
+        return [
+            {
+                "id": str(11 + workflow.index(target) * 10),
+                "name": target,
+                "to": self.status(target),
+                "hasScreen": False,
+                "isGlobal": False,
+                "isInitial": False,
+                "isAvailable": True,
+                "isConditional": False,
+                "isLooped": False,
+            }  # fmt: skip
+            for target in targets
+        ]
+
+    def comments(self, state: IssueState) -> dict[str, Any]:
+        """The ``comment`` field (a page of comments; ``*all`` includes it): a comment per status
+        change, by whoever made it, in ADF on Cloud and wiki markup on Data Center."""
+        values = []
+        for index, change in enumerate(state.history[: self.worklog_limit]):
+            text = f"Moved to {change.to_status}."
+            body: Any = text if self.flavor.api_version == "2" else {
+                "type": "doc", "version": 1,
+                "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+            }  # fmt: skip
+            cid = str(int(self.issue_id(state)) * 10 + index)
+            values.append(
+                {
+                    "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/{self.issue_id(state)}"
+                    f"/comment/{cid}",
+                    "id": cid, "author": self.user(change.author), "body": body,
+                    "updateAuthor": self.user(change.author), "created": self.timestamp(change.at_ms),
+                    "updated": self.timestamp(change.at_ms), "jsdPublic": True,
+                }
+            )  # fmt: skip
+        return {
+            "comments": values, "self": f"{self.base}/rest/api/{self.flavor.api_version}/issue/"
+            f"{self.issue_id(state)}/comment",
+            "maxResults": len(values), "total": len(state.history), "startAt": 0,
+        }  # fmt: skip
 
 
 def select_fields(fields: list[str]) -> set[str] | None:
