@@ -8,11 +8,16 @@ Exit codes (also in the README):
   3  configuration or mapping error
   4  partial failure (some sources failed, the others were synced)
   5  nothing done because another run holds the lock
+  130 interrupted by Ctrl-C (what was committed is kept; a rerun continues)
+
+An error about a command-line option's value (its ``record`` is the option, e.g. ``--period``) is a
+usage error (2) whatever its class.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +27,7 @@ import click
 from pmsync import __version__
 from pmsync.config import PmsyncConfig, find_config_path, load_config
 from pmsync.errors import PmsyncError, SourceLockedError
+from pmsync.interrupt import EXIT_INTERRUPTED, INTERRUPTED_MESSAGE, first_ctrl_c_interrupts
 from pmsync.logs import configure_logging, redact
 
 EXIT_OK = 0
@@ -62,14 +68,30 @@ class PmsyncGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with first_ctrl_c_interrupts():
+                return super().invoke(ctx)
         except PmsyncError as exc:
             state = ctx.find_object(CliState)
             if state is not None and state.verbosity > 0:
                 log.exception("pmsync error")
             click.echo(f"error: {redact(str(exc))}", err=True)
-            code = EXIT_LOCKED if isinstance(exc, SourceLockedError) else exc.exit_code
-            ctx.exit(code)
+            ctx.exit(exit_code_for(exc))
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED_MESSAGE, err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+#: an error whose ``record`` is a command-line option names a bad option value: a usage error
+_OPTION_RECORD = re.compile(r"^--[a-z][a-z-]*$")
+
+
+def exit_code_for(exc: PmsyncError) -> int:
+    """The exit code (README's table) for an error that ended a command."""
+    if isinstance(exc, SourceLockedError):
+        return EXIT_LOCKED
+    if exc.record and _OPTION_RECORD.match(exc.record):
+        return EXIT_USAGE
+    return exc.exit_code
 
 
 @click.group(cls=PmsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,9 +1,15 @@
 """pmsync.yaml: load, interpolate secrets from the environment, validate, and explain errors.
 
-Secrets never live in the file: a value may be ``${JIRA_TOKEN}`` (read from the environment when the
-config is loaded; ``${VAR:-default}`` gives a default), and connectors may also accept ``*_file`` keys
-naming a file that holds the secret. A validation error names the exact key path
-(``sources[1].token``) and what was expected.
+Secrets never live in the file: a value may be ``${JIRA_TOKEN}`` (read from the environment;
+``${VAR:-default}`` gives a default), and connectors may also accept ``*_file`` keys naming a file
+that holds the secret. A validation error names the exact key path (``sources[1].token``) and what
+was expected.
+
+Only what a command touches is resolved: a source's own keys (everything but ``name``, ``type`` and
+``enabled``) are interpolated when that source is used (:func:`connector_config`), and the
+``publish:`` section when something is published, so ``pmsync report`` under cron needs no source
+secret and ``pmsync sync --source jira`` needs only Jira's. A source whose variables are all set is
+still validated when the file is loaded, so a typo shows up at once.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 
 from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_connector_class
@@ -143,6 +149,13 @@ class PmsyncConfig(_Strict):
     #: where the file was read from (not a YAML key)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     path: Path | None = Field(default=None, exclude=True)
+    #: the environment ``${VAR}`` references are read from when a deferred part is used
+    _env: Mapping[str, str] | None = PrivateAttr(default=None)
+
+    def interpolate(self, value: Any, path: str) -> Any:
+        """``value`` (a deferred part of the file, at key ``path``) with its ``${VAR}`` references
+        resolved; a variable that is not set is a :class:`ConfigError` naming it and the key."""
+        return _interpolate(value, path, os.environ if self._env is None else self._env)
 
     @field_validator("sources")
     @classmethod
@@ -287,16 +300,49 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
         raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
-    raw = _interpolate(raw, "", env)
+    raw = {
+        key: value if key in _DEFERRED_SECTIONS else _interpolate(value, key, env)
+        for key, value in raw.items()
+    }
+    if isinstance(raw.get("sources"), list):
+        raw["sources"] = [_interpolate_source_frame(s, i, env) for i, s in enumerate(raw["sources"])]
     try:
         config = PmsyncConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
     config.base_dir = path.resolve().parent
     config.path = path.resolve()
+    config._env = env
     for index, source in enumerate(config.sources):
-        connector_config(config, source, index=index)
+        if not _unset_variables(source.connector_settings(), env):
+            connector_config(config, source, index=index)
     return config
+
+
+#: top-level sections interpolated only when a command uses them
+_DEFERRED_SECTIONS = frozenset({"publish"})
+#: a source's own keys (its connector's settings) are interpolated when that source is used
+_SOURCE_FRAME_KEYS = ("name", "type", "enabled")
+
+
+def _interpolate_source_frame(source: Any, index: int, env: Mapping[str, str]) -> Any:
+    if not isinstance(source, dict):
+        return source
+    return {
+        key: _interpolate(value, f"sources[{index}].{key}", env) if key in _SOURCE_FRAME_KEYS else value
+        for key, value in source.items()
+    }
+
+
+def _unset_variables(value: Any, env: Mapping[str, str]) -> list[str]:
+    """``${VAR}`` references in ``value`` that have no value and no default."""
+    if isinstance(value, str):
+        return [m.group(1) for m in _ENV_REF.finditer(value) if m.group(1) not in env and m.group(2) is None]
+    if isinstance(value, dict):
+        return [name for item in value.values() for name in _unset_variables(item, env)]
+    if isinstance(value, list):
+        return [name for item in value for name in _unset_variables(item, env)]
+    return []
 
 
 def connector_config(
@@ -310,8 +356,9 @@ def connector_config(
     except ConfigError as exc:
         exc.record = f"sources[{index}].type"
         raise
+    values = config.interpolate(source.connector_settings(), f"sources[{index}]")
     try:
-        settings = cls.Config.model_validate(source.connector_settings())
+        settings = cls.Config.model_validate(values)
     except ValidationError as exc:
         where = str(config.path) if config.path else DEFAULT_CONFIG_NAME
         raise ConfigError(

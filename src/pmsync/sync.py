@@ -156,7 +156,8 @@ class _SourceRun:
             log.debug("source %r failed", self.source.name, exc_info=True)
             try:
                 writer.rollback()
-                self._finish(writer, "failed", error=describe_error(exc))
+                stopped = isinstance(exc, KeyboardInterrupt | SystemExit)  # Ctrl-C, SIGTERM
+                self._finish(writer, "interrupted" if stopped else "failed", error=describe_error(exc))
             except Exception:  # the store itself is failing; the error is still raised or reported
                 log.error("could not record the failure of run %d in the ledger", self.run_id, exc_info=True)
             if not isinstance(exc, Exception):
@@ -244,7 +245,7 @@ class _SourceRun:
             counts=counts,
             skipped=self.skipped,
             skipped_count=self.skipped_count,
-            status="ok" if status == "ok" else "failed",
+            status="ok" if status == "ok" else "interrupted" if status == "interrupted" else "failed",
             cursor_after=self.cursor,
             error=error,
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -88,15 +90,80 @@ def test_demo_publishes_each_period_to_the_sandbox_sharepoint(demo_run: tuple[Pa
 def test_demo_config_is_copyable_and_holds_no_secret(demo_run: tuple[Path, str]) -> None:
     workdir, _ = demo_run
     text = (workdir / "pmsync.yaml").read_text()
-    assert "${PMSYNC_DEMO_JIRA_TOKEN}" in text and "${PMSYNC_DEMO_CLIENT_SECRET}" in text
     assert "sandbox-api-token" not in text and "sbx~" not in text
     raw = yaml.safe_load(text)
     kinds = {s["type"] for s in raw["sources"]}
     assert kinds == {"jira", "msproject", "planner", "dataverse", "finance_file"}
+    # The secrets are in files beside it that only their owner can read, named by *_file keys.
+    secret_keys = {
+        key: value for s in raw["sources"] for key, value in s.items() if key.endswith(("token_file", "secret_file"))
+    }
+    assert set(secret_keys) == {"api_token_file", "client_secret_file"}
+    for relative in secret_keys.values():
+        secret = workdir / relative
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and secret.read_text().strip()
+
+
+def test_every_next_step_the_demo_prints_works_as_printed(
+    demo_run: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox has stopped and no secret is exported: what the demo suggests still runs."""
+    workdir, output = demo_run
+    steps = [line.strip() for line in output.split("next:", 1)[1].splitlines()[1:] if line.strip()]
+    assert len(steps) >= 4 and all(step.startswith("pmsync --config ") for step in steps)
+    for name in [k for k in os.environ if k.startswith("PMSYNC")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(workdir.parent)  # where `pmsync demo` was run from
+    for step in steps:
+        result = CliRunner().invoke(cli, shlex.split(step)[1:])
+        assert result.exit_code == 0, (step, result.output)
+    assert "ERP" in CliRunner().invoke(cli, shlex.split(steps[1])[1:]).output
+
+
+def test_demo_refuses_a_folder_it_did_not_make_and_keeps_what_is_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pmsync.yaml").write_text("projects: []\n")
+    (tmp_path / "pmsync.db").write_bytes(b"precious")
+    for folder in (".", str(tmp_path)):
+        result = CliRunner().invoke(cli, ["demo", "--dir", folder])
+        assert result.exit_code == 2, result.output  # a bad --dir is a usage error
+        assert "not empty and was not made by `pmsync demo`" in result.output and "--force" in result.output
+    assert (tmp_path / "pmsync.db").read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pmsync.db", "pmsync.yaml"]
+
+
+def test_demo_never_empties_a_folder_holding_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inner = tmp_path / "project" / "work"
+    inner.mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path / "project"), "--force"])
+    assert result.exit_code == 2 and "contains the current directory" in result.output
+    assert inner.is_dir()
+
+
+def test_demo_folder_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New and empty folders are used; a folder an earlier demo made is emptied (the folder itself,
+    e.g. the working directory, stays); --force empties any other folder."""
+    from pmsync.demo.runner import MARKER, prepare_workdir
+
+    monkeypatch.chdir(tmp_path)
+    prepare_workdir(tmp_path / "new")
+    assert (tmp_path / "new" / MARKER).is_file()
+    (tmp_path / "new" / "old-report.html").write_text("from the last demo")
+    prepare_workdir(tmp_path / "new")
+    assert [p.name for p in (tmp_path / "new").iterdir()] == [MARKER]
+
+    (tmp_path / "keep.txt").write_text("mine")
+    prepare_workdir(Path("."), force=True)  # the working directory is emptied, never removed
+    assert Path.cwd() == tmp_path and [p.name for p in tmp_path.iterdir()] == [MARKER]
 
 
 def _demo_env() -> dict[str, str]:
-    return {"PMSYNC_DEMO_JIRA_TOKEN": "unused", "PMSYNC_DEMO_CLIENT_SECRET": "unused"}
+    return {}
 
 
 def test_sandbox_command_prints_a_config_that_syncs(tmp_path: Path) -> None:

@@ -17,14 +17,14 @@ def format_run(info: SyncRunInfo) -> str:
     took = f"{seconds:.1f}s" if seconds is not None else "-"
     c = info.counts
     return (
-        f"{info.run_id:>5}  {info.source_name:<16} {info.status:<8} "
+        f"{info.run_id:>5}  {info.source_name:<16} {info.status:<11} "
         f"{info.started_at:%Y-%m-%d %H:%M:%S}  {took:>7}  "
         f"{c.inserted:>7} {c.updated:>7} {c.deleted:>7} {c.unchanged:>9} {info.skipped_count:>7}"
     )
 
 
 HEADER = (
-    f"{'RUN':>5}  {'SOURCE':<16} {'STATUS':<8} {'STARTED (UTC)':<19}  {'TOOK':>7}  "
+    f"{'RUN':>5}  {'SOURCE':<16} {'STATUS':<11} {'STARTED (UTC)':<19}  {'TOOK':>7}  "
     f"{'INSERT':>7} {'UPDATE':>7} {'DELETE':>7} {'UNCHANGED':>9} {'SKIPPED':>7}"
 )
 

@@ -139,7 +139,8 @@ _SECTION = TypeAdapter(PublishSection)
 
 def publish_section(config: PmsyncConfig) -> PublishSection:
     """Validate ``config.publish``; a mistake names the key path (``publish.targets[0].chunk_bytes``)."""
-    raw: dict[str, Any] = config.publish or {}
+    # Interpolated here, not when pmsync.yaml is loaded: only commands that publish need its secrets.
+    raw: dict[str, Any] = config.interpolate(config.publish or {}, "publish")
     try:
         section = _SECTION.validate_python(raw)
     except ValidationError as exc:

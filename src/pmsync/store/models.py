@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RunStatus = Literal["running", "ok", "failed", "locked"]
+#: ``interrupted``: stopped by Ctrl-C or SIGTERM, its committed work kept
+RunStatus = Literal["running", "ok", "failed", "locked", "interrupted"]
 
 
 class WriteCounts(BaseModel):
