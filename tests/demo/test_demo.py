@@ -96,7 +96,10 @@ def test_demo_config_is_copyable_and_holds_no_secret(demo_run: tuple[Path, str])
     assert kinds == {"jira", "msproject", "planner", "dataverse", "finance_file"}
     # The secrets are in files beside it that only their owner can read, named by *_file keys.
     secret_keys = {
-        key: value for s in raw["sources"] for key, value in s.items() if key.endswith(("token_file", "secret_file"))
+        key: value
+        for source in raw["sources"]
+        for key, value in source.items()
+        if key.endswith(("token_file", "secret_file"))
     }
     assert set(secret_keys) == {"api_token_file", "client_secret_file"}
     for relative in secret_keys.values():

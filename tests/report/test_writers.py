@@ -249,9 +249,8 @@ def test_pdf_without_weasyprint_is_a_clear_error_and_writes_nothing(
 def test_pdf_without_pikepdf_is_a_clear_error_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
     import importlib.util
+    import sys
 
     # The WeasyPrint engine asks for WeasyPrint first: without the pdf extra its message names WeasyPrint
     # (tested above), so only the chromium engine shows the pikepdf message on a `.[dev]` install.
