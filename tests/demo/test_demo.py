@@ -120,7 +120,7 @@ def test_every_next_step_the_demo_prints_works_as_printed(
     for step in steps:
         result = CliRunner().invoke(cli, shlex.split(step)[1:])
         assert result.exit_code == 0, (step, result.output)
-    assert "ERP" in CliRunner().invoke(cli, shlex.split(steps[1])[1:]).output
+    assert "plan of record" in CliRunner().invoke(cli, shlex.split(steps[1])[1:]).output
 
 
 def test_demo_refuses_a_folder_it_did_not_make_and_keeps_what_is_there(
