@@ -301,7 +301,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
     raw = {
-        key: value if key in _DEFERRED_SECTIONS else _interpolate(value, key, env)
+        key: value if key in _DEFERRED_SECTIONS or key == "sources" else _interpolate(value, key, env)
         for key, value in raw.items()
     }
     if isinstance(raw.get("sources"), list):

@@ -96,11 +96,14 @@ def sync_source(
                 interrupted,
                 extra={"source": source.name},
             )
-        _SourceRun(config, store, source, run_id, cursor_before, progress, batch_size).run()
+        source_run = _SourceRun(config, store, source, run_id, cursor_before, progress, batch_size)
+        source_run.run()
     finally:
         lock.release()
     info = store.get_run(run_id)
     assert info is not None
+    if isinstance(source_run.failure, PmsyncError):
+        info = info.model_copy(update={"failure_exit_code": source_run.failure.exit_code})
     return info
 
 
@@ -146,6 +149,8 @@ class _SourceRun:
     items: int = 0
     _buffer: list[Any] = field(default_factory=list)
     _buffer_kind: type | None = None
+    #: what ended the run early, if anything
+    failure: BaseException | None = None
 
     def run(self) -> None:
         writer = self.store.writer(self.source.name, self.run_id)
@@ -153,6 +158,7 @@ class _SourceRun:
             self._stream(writer)
             self._finish(writer, "ok")
         except BaseException as exc:
+            self.failure = exc
             log.debug("source %r failed", self.source.name, exc_info=True)
             try:
                 writer.rollback()

@@ -61,7 +61,10 @@ def test_sync_then_runs_shows_counts(tmp_path: Path, store_url: str) -> None:
     assert first.exit_code == 0, first.output
     assert "plan: ok" in first.output and "12 inserted" in first.output
     second = invoke(config, "sync", "-s", "plan")
-    assert "plan: ok" in second.output and "no changes (12 records unchanged)" in second.output
+    assert (
+        "plan: ok" in second.output
+        and "no changes (0 inserted, 0 updated, 0 deleted, 12 unchanged; 12 in store)" in second.output
+    )
     table = invoke(config, "runs", "--source", "plan")
     assert table.exit_code == 0
     lines = table.output.splitlines()
@@ -77,7 +80,7 @@ def test_partial_failure_exits_4_and_shows_the_error(tmp_path: Path, store_url: 
     assert result.exit_code == 4
     assert "bad: FAILED" in result.output and "amount 'abc' is not a number" in result.output
     runs = invoke(config, "runs")
-    assert "error: source 'bad': row 7" in runs.output
+    assert "       error: row 7" in runs.output  # the SOURCE column names it: said once, not twice
 
 
 def test_all_failed_exits_1(tmp_path: Path, store_url: str) -> None:

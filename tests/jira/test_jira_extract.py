@@ -218,7 +218,7 @@ def test_unknown_custom_field_in_the_mapping_names_the_field(
         collect(connector)
     assert "fields.story_points" in str(raised.value) and "customfield_99999" in str(raised.value)
     failed = [c for c in connector.check() if c.status == "fail"]
-    assert [c.name for c in failed] == ["jira jira-test: mapping"] and "customfield_99999" in failed[0].detail
+    assert [c.name for c in failed] == ["mapping"] and "customfield_99999" in failed[0].detail
 
 
 def test_malformed_mapping_is_a_mapping_error(jira_cloud: JiraSandbox, tmp_path: Path, connect: Any) -> None:
@@ -229,12 +229,12 @@ def test_malformed_mapping_is_a_mapping_error(jira_cloud: JiraSandbox, tmp_path:
 
 def test_check_reports_each_step(jira_cloud: JiraSandbox, connect: Any) -> None:
     results = connect(jira_cloud, projects=["ERP", "GHOST"]).check()
-    status = {r.name.split(": ", 1)[1]: r.status for r in results}
+    status = {r.name: r.status for r in results}
     assert status == {
         "reachable": "ok", "sign-in": "ok", "project ERP": "ok", "project GHOST": "fail", "mapping": "ok",
     }  # fmt: skip
     bad = connect(jira_cloud, api_token="nope").check()
-    assert [(r.name.split(": ", 1)[1], r.status) for r in bad] == [("sign-in", "fail")]
+    assert [(r.name, r.status) for r in bad] == [("sign-in", "fail")]
 
 
 def test_long_histories_and_worklogs_are_fetched_in_full(
@@ -261,5 +261,5 @@ def test_long_histories_and_worklogs_are_fetched_in_full(
 
 def test_missing_secret_is_reported_by_check_not_raised(jira_cloud: JiraSandbox, connect: Any) -> None:
     results = connect(jira_cloud, api_token=None, api_token_file="no-such-file").check()
-    assert [(r.name.split(": ", 1)[1], r.status) for r in results] == [("sign-in", "fail")]
+    assert [(r.name, r.status) for r in results] == [("sign-in", "fail")]
     assert "no-such-file" in results[0].detail

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pmsync.errors import without_source
+
 if TYPE_CHECKING:
     from pmsync.cli import CliState
     from pmsync.store import SyncRunInfo
@@ -52,7 +54,7 @@ def runs(state: CliState, source_name: str | None, limit: int, as_json: bool, sh
     for entry in entries:
         click.echo(format_run(entry))
         if entry.error:
-            click.echo(f"       error: {entry.error}")
+            click.echo(f"       error: {without_source(entry.error, entry.source_name)}")
         if show_skipped:
             for row in entry.skipped:
                 click.echo(f"       skipped {row.where}: {row.reason}")

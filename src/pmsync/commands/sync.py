@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pmsync.errors import without_source
+
 if TYPE_CHECKING:
     from pmsync.cli import CliState
     from pmsync.store import SyncRunInfo
@@ -26,8 +28,9 @@ log = logging.getLogger("pmsync.sync")
 
 
 def sync_exit_code(results: Sequence[SyncRunInfo]) -> int:
-    """0 all ok; 4 some ok and some failed or locked; 5 all locked; 1 none ok and something failed."""
-    from pmsync.cli import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+    """0 all ok; 4 some ok and some failed or locked; 5 all locked; 3 none ok and every failure was a
+    configuration or mapping error; 1 none ok and something else failed."""
+    from pmsync.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 
     statuses = [r.status for r in results]
     if all(s == "ok" for s in statuses):
@@ -36,27 +39,32 @@ def sync_exit_code(results: Sequence[SyncRunInfo]) -> int:
         return EXIT_PARTIAL
     if all(s == "locked" for s in statuses):
         return EXIT_LOCKED
+    failed = [r for r in results if r.status != "locked"]
+    if all(r.failure_exit_code == EXIT_CONFIG for r in failed):
+        return EXIT_CONFIG
     return EXIT_FAILURE
 
 
 def summary_line(info: SyncRunInfo, live: int | None = None) -> str:
-    """One line per run; ``live`` (records the source has in the store) tells a reader of an
-    unchanged run that nothing was lost even when the connector skipped unchanged inputs."""
+    """One line per run, in the words of the ledger and of ``--log-format json``: inserted, updated,
+    deleted, unchanged, skipped, and ``in store`` (records the source has in the store, which tells a
+    reader of an unchanged run that nothing was lost even when the connector skipped unchanged inputs
+    and so counted none as unchanged)."""
     c = info.counts
     if info.status == "locked":
         return f"{info.source_name}: locked, skipped (another run holds its lock) [run {info.run_id}]"
     took = f" in {info.duration_seconds:.1f}s" if info.duration_seconds is not None else ""
     counts = f"{c.inserted} inserted, {c.updated} updated, {c.deleted} deleted, {c.unchanged} unchanged" + (
-        f", {info.skipped_count} rows skipped" if info.skipped_count else ""
+        f", {info.skipped_count} skipped" if info.skipped_count else ""
     )
+    in_store = f"; {live} in store" if live is not None else ""
     if info.status == "ok" and c.changed == 0 and not info.skipped_count:
-        kept = max(c.unchanged, live or 0)
-        return f"{info.source_name}: ok{took}: no changes ({kept} records unchanged) [run {info.run_id}]"
+        return f"{info.source_name}: ok{took}: no changes ({counts}{in_store}) [run {info.run_id}]"
     if info.status == "ok":
-        return f"{info.source_name}: ok{took}: {counts} [run {info.run_id}]"
-    return (
-        f"{info.source_name}: FAILED{took}: {info.error} (kept before failing: {counts}) [run {info.run_id}]"
-    )
+        return f"{info.source_name}: ok{took}: {counts}{in_store} [run {info.run_id}]"
+    error = without_source(info.error or "", info.source_name)
+    label = "INTERRUPTED" if info.status == "interrupted" else "FAILED"
+    return f"{info.source_name}: {label}{took}: {error} (kept before: {counts}) [run {info.run_id}]"
 
 
 class TerminalProgress:
@@ -132,7 +140,8 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
         progress.clear()
     for info in results:
         if state.log_format == "json":
-            level = logging.INFO if info.status == "ok" else logging.ERROR
+            # a lock skip is expected under overlapping schedules: a warning, not an error
+            level = {"ok": logging.INFO, "locked": logging.WARNING}.get(info.status, logging.ERROR)
             log.log(
                 level,
                 summary_line(info, live[info.source_name]),
@@ -145,10 +154,11 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
                     "deleted": info.counts.deleted,
                     "unchanged": info.counts.unchanged,
                     "skipped": info.skipped_count,
+                    "in_store": live[info.source_name],
                     "error": info.error,
                 },
             )
-        else:
+        elif info.status != "ok" or state.verbosity >= 0:  # -q: only what went wrong
             click.echo(summary_line(info, live[info.source_name]))
     code = sync_exit_code(results)
     if code:

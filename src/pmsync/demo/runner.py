@@ -167,9 +167,9 @@ def write_demo_config(world: DemoWorld, workdir: Path) -> Path:
 def _sync(config: PmsyncConfig, store: Store, echo: Echo) -> int:
     changed = 0
     for run in sync_sources(config, store):
-        counts = (
-            f"{run.inserted} new, {run.updated} changed, {run.deleted} deleted, {run.unchanged} unchanged"
-        )
+        # the words of `pmsync sync` and `pmsync runs`
+        counts = f"{run.inserted} inserted, {run.updated} updated, {run.deleted} deleted"
+        counts += f", {run.unchanged} unchanged"
         status = "ok" if run.status == "ok" else f"{run.status.upper()}: {run.error}"
         echo(f"    {run.source_name:<10} {counts}  [{status}]")
         if run.status != "ok":

@@ -58,6 +58,9 @@ class SyncRunInfo(BaseModel):
     error: str | None = None
     host: str | None = None
     pid: int | None = None
+    #: set by the sync engine on the run it just did, not stored: 3 when a configuration or mapping
+    #: error (fix the file, nothing to retry) failed it, so the command can exit as the README says
+    failure_exit_code: int | None = Field(default=None, exclude=True)
 
     @property
     def inserted(self) -> int:
