@@ -90,11 +90,7 @@ class JiraConnector:
         except (AuthError, ConfigError) as exc:
             return [CheckResult("sign-in", "fail", exc.message, exc.hint or "")]
         except PmsyncError as exc:
-            return [
-                CheckResult(
-                    "reachable", "fail", exc.message, exc.hint or f"is {self.config.url} right?"
-                )
-            ]
+            return [CheckResult("reachable", "fail", exc.message, exc.hint or f"is {self.config.url} right?")]
         try:
             info = client.server_info()
             results.append(
