@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -32,6 +32,7 @@ from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
+from pmsync.suggest import choices_hint, did_you_mean
 
 DEFAULT_CONFIG_NAME = "pmsync.yaml"
 CONFIG_ENV_VAR = "PMSYNC_CONFIG"
@@ -197,8 +198,10 @@ class PmsyncConfig(_Strict):
         for source in self.sources:
             if source.name == name:
                 return source
-        known = ", ".join(s.name for s in self.sources) or "none configured"
-        raise ConfigError(f"no source named {name!r}", hint=f"configured sources: {known}")
+        raise ConfigError(
+            f"no source named {name!r}",
+            hint=choices_hint(name, [s.name for s in self.sources], "configured sources"),
+        )
 
     def project_links(self, source: SourceConfig) -> dict[str, str]:
         """Keys of projects in ``source`` (by source name or type) → pmsync project key."""
@@ -224,8 +227,11 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """One line per problem: ``key.path: what is wrong (got: value)``."""
+def describe_validation_error(
+    exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> str:
+    """One line per problem: ``key.path: what is wrong (got: value)``; an unknown key of ``model`` (or
+    of the model the error came from) gets a "did you mean" from the keys allowed there."""
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -234,11 +240,47 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             path = f"{prefix}.{path}" if not path.startswith("[") else prefix + path
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see `pmsync init` for the allowed keys)"
+            allowed = _allowed_keys(model or PmsyncConfig, loc[:-1]) if loc else []
+            suggestion = did_you_mean(str(loc[-1]), allowed) if loc else ""
+            msg = (
+                f"unknown key ({suggestion})"
+                if suggestion
+                else "unknown key (check the spelling; see `pmsync config --schema` for the allowed keys)"
+            )
         elif "input" in err and err["type"] != "missing" and not _looks_secret(path):
             msg = f"{msg} (got: {err['input']!r})"
         lines.append(f"{path}: {msg}")
     return "; ".join(lines)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys ``model`` allows at ``loc`` (a validation error's location less its last part)."""
+    current: Any = model
+    for part in loc:
+        current = _model_in(current)
+        if current is None:
+            return []
+        if isinstance(part, str):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = field.annotation
+        # an int indexes a list: the item type is unwrapped by _model_in on the next step
+    found = _model_in(current)
+    if found is None:
+        return []
+    return [name for name, field in found.model_fields.items() if not field.exclude]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model in ``annotation`` (itself, or inside ``list[...]`` / ``X | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _looks_secret(path: str) -> bool:
@@ -362,7 +404,7 @@ def connector_config(
     except ValidationError as exc:
         where = str(config.path) if config.path else DEFAULT_CONFIG_NAME
         raise ConfigError(
-            f"{where}: {describe_validation_error(exc, prefix=f'sources[{index}]')}",
+            f"{where}: {describe_validation_error(exc, prefix=f'sources[{index}]', model=cls.Config)}",
             source=source.name,
         ) from None
     for value in settings.model_dump().values():

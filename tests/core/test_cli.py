@@ -48,11 +48,19 @@ def test_unknown_source_type_lists_the_known_ones(tmp_path: Path) -> None:
     assert "jira" in result.output
 
 
-def test_unknown_source_option_is_a_config_error(tmp_path: Path, store_url: str) -> None:
+def test_unknown_source_option_is_a_usage_error_with_a_suggestion(tmp_path: Path, store_url: str) -> None:
     config = write_config(tmp_path, store_url, plan={"count": 2})
     result = invoke(config, "sync", "--source", "nope")
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "no source named 'nope'" in result.output
+    typo = invoke(config, "sync", "--source", "plna")
+    assert typo.exit_code == 2 and "did you mean 'plan'?" in typo.output
+    runs = invoke(config, "runs", "--source", "plna")
+    assert (
+        runs.exit_code == 2
+        and "did you mean 'plan'?" in runs.output
+        and "no sync runs yet" not in runs.output
+    )
 
 
 def test_sync_then_runs_shows_counts(tmp_path: Path, store_url: str) -> None:

@@ -76,8 +76,10 @@ def test_capture_approve_rebaseline_diff_and_list(setup):
 def test_project_must_be_named_and_configured(setup):
     run, _ = setup
     code, out = run("capture")
-    assert code == 3 and "name the project with --project" in out and "ERP, WEB" in out
+    assert code == 2 and "name the project with --project" in out and "ERP, WEB" in out
     code, out = run("list", "-p", "NOPE")
-    assert code == 3 and "project 'NOPE' is not configured" in out
+    assert code == 2 and "project 'NOPE' is not configured" in out
+    code, out = run("list", "-p", "erp")
+    assert code == 2 and "did you mean 'ERP'?" in out
     code, out = run("list", "-p", "WEB")
     assert code == 0 and "WEB has no baselines yet" in out

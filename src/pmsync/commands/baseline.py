@@ -10,6 +10,7 @@ import click
 from pmsync.errors import ConfigError
 from pmsync.reconcile import baselines as bl
 from pmsync.store import Store
+from pmsync.suggest import choices_hint
 
 if TYPE_CHECKING:
     from pmsync.cli import CliState
@@ -21,13 +22,15 @@ def _project_key(state: CliState, project: str | None) -> str:
         if len(keys) == 1:
             return keys[0]
         raise ConfigError(
-            "name the project with --project", hint=f"configured projects: {', '.join(keys) or 'none'}"
+            "name the project with --project",
+            record="--project",
+            hint=f"configured projects: {', '.join(keys) or 'none'}",
         )
     if project not in keys:
         raise ConfigError(
             f"project {project!r} is not configured",
-            record="projects",
-            hint=f"configured projects: {', '.join(keys) or 'none'}",
+            record="--project",
+            hint=choices_hint(project, keys, "configured projects"),
         )
     return project
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pmsync.errors import without_source
+from pmsync.errors import ConfigError, without_source
+from pmsync.suggest import choices_hint
 
 if TYPE_CHECKING:
     from pmsync.cli import CliState
@@ -44,6 +45,14 @@ def runs(state: CliState, source_name: str | None, limit: int, as_json: bool, sh
     config = state.config()
     with Store.open(config.store_url()) as store:
         entries = store.sync_runs(limit=limit, source_name=source_name)
+    configured = [s.name for s in config.sources]
+    if source_name is not None and not entries and source_name not in configured:
+        # a typo must not read as "no runs yet" (a removed source's old runs are still listed)
+        raise ConfigError(
+            f"no source named {source_name!r} and no runs of one",
+            record="--source",
+            hint=choices_hint(source_name, configured, "configured sources"),
+        )
     if as_json:
         click.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
         return

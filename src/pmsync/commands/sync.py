@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pmsync.errors import without_source
+from pmsync.errors import ConfigError, without_source
 
 if TYPE_CHECKING:
     from pmsync.cli import CliState
@@ -128,7 +128,11 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
     names = list(sources) or None
     if names is not None:
         for name in names:
-            config.source(name)  # unknown names are a config error (exit 3) before anything runs
+            try:
+                config.source(name)  # unknown names are refused before anything runs
+            except ConfigError as exc:
+                exc.record = "--source"  # a bad option value: a usage error (exit 2)
+                raise
     elif not any(s.enabled for s in config.sources):
         click.echo("no enabled sources in the config; add one under `sources:` (see `pmsync init`)")
         return

@@ -28,6 +28,7 @@ from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.microsoft.auth import MicrosoftAppSettings
 from pmsync.microsoft.sharepoint_sites import check_site_url, site_host_and_path
+from pmsync.suggest import choices_hint
 
 CHUNK_UNIT = 320 * 1024
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -168,9 +169,10 @@ def select_targets(section: PublishSection, names: tuple[str, ...] = ()) -> list
     by_name = {t.name: t for t in section.targets}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        known = ", ".join(by_name) or "none configured"
         raise ConfigError(
-            f"no publish target named {unknown[0]!r}", record="--target", hint=f"targets: {known}"
+            f"no publish target named {unknown[0]!r}",
+            record="--target",
+            hint=choices_hint(unknown[0], by_name, "targets"),
         )
     return [by_name[n] for n in names]
 
