@@ -21,10 +21,8 @@ def close_matches(word: str, choices: Iterable[str], *, limit: int = 3) -> list[
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``"did you mean 'ERP'?"``, or ``""`` when no known name is close to ``word``."""
-    matches = close_matches(word, choices)
-    if not matches:
-        return ""
-    return "did you mean " + " or ".join(repr(m) for m in matches) + "?"
+    matches = close_matches(word, choices, limit=1)  # the nearest only, as git does: one thing to try
+    return f"did you mean {matches[0]!r}?" if matches else ""
 
 
 def choices_hint(word: str, choices: Iterable[str], what: str) -> str:
