@@ -28,7 +28,7 @@ def load(tmp_path: Path, text: str) -> None:
             "projects[0].sponser: unknown key (did you mean 'sponsor'?)",
         ),
         (
-            "sources:\n  - {name: f, type: finance_file, path: x, mapping: finance-workday.yaml, mapings: y}\n",
+            "sources:\n  - {name: f, type: finance_file, path: x, mapings: y}\n",
             "sources[0].mapings: unknown key (did you mean 'mapping'?)",
         ),
     ],
