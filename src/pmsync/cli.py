@@ -123,6 +123,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: int, 
 def _register_commands() -> None:
     # Imported here so `pmsync --help` stays fast and each command module stays independent.
     from pmsync.commands import baseline, db, demo, doctor, init, publish, report, runs, sandbox, sync
+    from pmsync.commands.config import config_command
 
     cli.add_command(init.init)
     cli.add_command(doctor.doctor)
@@ -134,6 +135,7 @@ def _register_commands() -> None:
     cli.add_command(publish.publish)
     cli.add_command(demo.demo)
     cli.add_command(sandbox.sandbox)
+    cli.add_command(config_command)
 
 
 _register_commands()
