@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -118,8 +119,17 @@ def _exit_on_sigterm() -> Iterator[None]:
     metavar="NAME",
     help="Sync only this source (repeatable). Default: every enabled source.",
 )
+@click.option(
+    "--result-json",
+    "result_json",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Also write the run's figures to FILE as JSON (exit code, and per source: status, counts, "
+    "error, run id), for the step of a pipeline that runs next.",
+)
 @click.pass_obj
-def sync(state: CliState, sources: tuple[str, ...]) -> None:
+def sync(state: CliState, sources: tuple[str, ...], result_json: Path | None = None) -> None:
     """Pull every (or the named) source into the store; a rerun continues after a crash."""
     from pmsync.store import Store
     from pmsync.sync import sync_sources
@@ -165,5 +175,23 @@ def sync(state: CliState, sources: tuple[str, ...]) -> None:
         elif info.status != "ok" or state.verbosity >= 0:  # -q: only what went wrong
             click.echo(summary_line(info, live[info.source_name]))
     code = sync_exit_code(results)
+    if result_json is not None:
+        write_result_json(result_json, results, live, code)
     if code:
         click.get_current_context().exit(code)
+
+
+def write_result_json(path: Path, results: Sequence[SyncRunInfo], live: dict[str, int], code: int) -> None:
+    """The figures of a ``pmsync sync``, in the words of the ledger (see docs/core.md)."""
+    import json
+
+    from pmsync.atomic_file import write_atomic
+
+    runs = []
+    for info in results:
+        entry = info.model_dump(mode="json", exclude={"cursor_before", "cursor_after", "skipped"})
+        entry["in_store"] = live[info.source_name]
+        entry["duration_seconds"] = info.duration_seconds
+        runs.append(entry)
+    document = {"command": "sync", "exit_code": code, "ok": code == 0, "runs": runs}
+    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
