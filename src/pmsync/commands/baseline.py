@@ -53,13 +53,19 @@ def capture(state: CliState, project: str | None, name: str | None) -> None:
     """Snapshot the project's current plan (all sources) as a new, unapproved baseline."""
     key = _project_key(state, project)
     with Store.open(state.config().store_url()) as store:
-        captured, count = bl.BaselineRegister(store, key).capture(name)
+        register = bl.BaselineRegister(store, key)
+        captured, count = register.capture(name)
+        replacing = register.approved() is not None
     click.echo(
         f"captured baseline {captured.number} of {key}: {count} item{'s' if count != 1 else ''} "
         "(not approved yet)"
     )
+    # Approving over an approved baseline is a re-baseline, which needs its change request: the hint
+    # must be a command that works as printed.
+    change_request = ' --change-request "CR-..."' if replacing else ""
     click.echo(
-        f"approve it with: pmsync baseline approve --project {key} {captured.number} --by NAME --reason TEXT"
+        f"approve it with: pmsync baseline approve --project {key} {captured.number} "
+        f'--by "NAME" --reason "WHY"{change_request}'
     )
 
 
