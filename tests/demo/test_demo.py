@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import signal
 import stat
@@ -169,41 +168,103 @@ def _demo_env() -> dict[str, str]:
     return {}
 
 
-def test_sandbox_command_prints_a_config_that_syncs(tmp_path: Path) -> None:
-    """`pmsync sandbox` serves until stopped; its printed snippet, pasted into pmsync.yaml, syncs."""
-    stderr = (tmp_path / "sandbox.err").open("w")
+def _start_sandbox(tmp_path: Path, base_port: int) -> tuple[subprocess.Popen[str], str]:
+    """``pmsync sandbox --port base_port``; returns the process and what it printed up to "serving"."""
+    stderr = (tmp_path / "sandbox.err").open("a")
     process = subprocess.Popen(
-        [sys.executable, "-m", "pmsync", "sandbox", "--dir", str(tmp_path / "sbx"), "--jira-issues", "20"],
+        [sys.executable, "-m", "pmsync", "sandbox", "--dir", str(tmp_path / "sbx"), "--jira-issues", "20"]
+        + ["--port", str(base_port)],
         stdout=subprocess.PIPE,
         stderr=stderr,
         text=True,
     )
+    stderr.close()
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("    client_secret_file") and any(x.startswith("publish:") for x in lines):
+            break
+    return process, "".join(lines)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+
+
+def _free_base_port() -> int:
+    """Four consecutive free ports on 127.0.0.1 (other test runs may share this machine)."""
+    import random
+    import socket
+
+    for _ in range(50):
+        base = random.randrange(20000, 60000)
+        sockets = []
+        try:
+            for port in range(base, base + 4):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no four consecutive free ports")
+
+
+def test_sandbox_snippet_pastes_into_the_init_file_and_keeps_working_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pmsync sandbox` serves until stopped; its printed snippet, pasted at the end of the file
+    `pmsync init` writes, checks and syncs, and still does after the sandbox is restarted."""
+    from pmsync.sandbox.finance_gen import write_monthly_exports
+
+    base = _free_base_port()
+    process, output = _start_sandbox(tmp_path, base)
     try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 120
-        assert process.stdout is not None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("  client_secret_file") and any("publish" in x for x in lines):
-                break
-        output = "".join(lines)
-        assert re.search(r"Jira \(cloud\): +http://127\.0\.0\.1:\d+", output), output
-        sources_text = output.split("# pmsync.yaml: paste under `sources:`\n", 1)[1].split("# ...", 1)[0]
-        publish_text = output.split("# ... and under `publish:`\n", 1)[1]
-        config = {"sources": yaml.safe_load(sources_text), "publish": yaml.safe_load(publish_text)}
-        path = tmp_path / "pmsync.yaml"
-        path.write_text(yaml.safe_dump(config))
+        assert f"Jira (cloud):      http://127.0.0.1:{base}\n" in output, output
+        snippet = output.split("# pmsync.yaml: paste at the end", 1)[1]
+        snippet = "# pmsync.yaml: paste at the end" + snippet
+        monkeypatch.chdir(tmp_path)
         runner = CliRunner()
-        doctor = runner.invoke(cli, ["--config", str(path), "doctor"])
+        assert runner.invoke(cli, ["init"]).exit_code == 0
+        path = tmp_path / "pmsync.yaml"
+        path.write_text(path.read_text().rstrip("\n") + "\n" + snippet)  # pasted as printed
+        write_monthly_exports(tmp_path / "finance-exports", projects=("P-100",), months=1, lines_per_month=5)
+        doctor = runner.invoke(cli, ["doctor"])
         assert doctor.exit_code == 0, doctor.output
         assert "sharepoint: list 'Project Status'" in doctor.output
-        synced = runner.invoke(cli, ["--config", str(path), "sync"])
+        synced = runner.invoke(cli, ["sync"])
         assert synced.exit_code == 0, synced.output
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
-        stderr.close()
+        _stop(process)
     assert process.returncode == 0, (tmp_path / "sandbox.err").read_text()
+
+    process, again = _start_sandbox(tmp_path, base)
+    try:
+        assert again.split("# pmsync.yaml", 1)[1] == output.split("# pmsync.yaml", 1)[1]  # same URLs, files
+        synced = CliRunner().invoke(cli, ["sync", "-s", "jira", "-s", "planner"])
+        assert synced.exit_code == 0, synced.output
+    finally:
+        _stop(process)
+
+
+def test_sandbox_port_in_use_is_a_clear_usage_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["sandbox", "--dir", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert (
+        f"cannot listen on 127.0.0.1 ports {port}-{port + 3}" in result.output and "--port 0" in result.output
+    )

@@ -54,7 +54,9 @@ class JiraSandbox:
         timezone: str = "Australia/Sydney",
         clock: Callable[[], datetime] | None = None,
         faults: FaultPlan | None = None,
+        port: int = 0,
     ) -> None:
+        """``port``: where to serve on 127.0.0.1 (0: any free port)."""
         named = [(p, f"Project {p}") if isinstance(p, str) else p for p in projects]
         self.flavor = FLAVORS[flavor] if isinstance(flavor, str) else flavor
         self.data = JiraData(
@@ -66,7 +68,7 @@ class JiraSandbox:
             else Account(self.username, self.password, 0, pats=(self.pat,))
         ]
         self.app = JiraApp(self.data, self.flavor, accounts, timezone=timezone)
-        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body)
+        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body, port=port)
         self.app.set_base_url(self.server.url)
         self._rng = random.Random(seed * 7919 + 17)
 
