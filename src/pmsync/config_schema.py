@@ -72,6 +72,12 @@ def config_schema() -> dict[str, Any]:
     properties["publish"] = _part(TypeAdapter(PublishSection).json_schema(), defs)
     for hidden in ("base_dir", "path"):
         properties.pop(hidden, None)
+    # `links: {jira: ERP}` is read as `{jira: [ERP]}` (ProjectConfig's before-validator): allow both.
+    links = defs.get("ProjectConfig", {}).get("properties", {}).get("links")
+    if links is not None:
+        links["additionalProperties"] = {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        }
     defs.pop("SourceConfig", None)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
