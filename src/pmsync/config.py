@@ -399,6 +399,11 @@ def connector_config(
         exc.record = f"sources[{index}].type"
         raise
     values = config.interpolate(source.connector_settings(), f"sources[{index}]")
+    # `name`, `type` and `enabled` are pmsync's keys of every block; a Config that declares one of them
+    # gets its value too (docs/connectors.md), one that does not is not told about them.
+    for key in ("name", "type", "enabled"):
+        if key in cls.Config.model_fields:
+            values[key] = getattr(source, key)
     try:
         settings = cls.Config.model_validate(values)
     except ValidationError as exc:
