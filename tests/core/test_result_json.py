@@ -19,7 +19,7 @@ def test_result_json_has_each_sources_figures_and_the_exit_code(tmp_path: Path) 
     result = CliRunner().invoke(cli, ["--config", str(config), "sync", "--result-json", str(out)])
     assert result.exit_code == 4, result.output
     document = json.loads(out.read_text())
-    assert document["exit_code"] == 4 and document["ok"] is False
+    assert document["exit_code"] == 4 and document["ok"] is False and document["dry_run"] is False
     runs = {run["source_name"]: run for run in document["runs"]}
     assert runs["good"]["status"] == "ok" and runs["good"]["counts"]["inserted"] == 12
     assert runs["good"]["in_store"] == 12 and runs["good"]["duration_seconds"] >= 0

@@ -128,8 +128,16 @@ def _exit_on_sigterm() -> Iterator[None]:
     help="Also write the run's figures to FILE as JSON (exit code, and per source: status, counts, "
     "error, run id), for the step of a pipeline that runs next.",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read the sources and report what would be inserted, updated and deleted; write nothing "
+    "(the run happens in a transaction that is rolled back).",
+)
 @click.pass_obj
-def sync(state: CliState, sources: tuple[str, ...], result_json: Path | None = None) -> None:
+def sync(
+    state: CliState, sources: tuple[str, ...], result_json: Path | None = None, dry_run: bool = False
+) -> None:
     """Pull every (or the named) source into the store; a rerun continues after a crash."""
     from pmsync.store import Store
     from pmsync.sync import sync_sources
@@ -145,6 +153,9 @@ def sync(state: CliState, sources: tuple[str, ...], result_json: Path | None = N
                 raise
     elif not any(s.enabled for s in config.sources):
         click.echo("no enabled sources in the config; add one under `sources:` (see `pmsync init`)")
+        return
+    if dry_run:
+        _dry_run(state, names, result_json)
         return
     progress = TerminalProgress() if state.interactive else None
     with Store.open(config.store_url()) as store, _exit_on_sigterm():
@@ -181,7 +192,9 @@ def sync(state: CliState, sources: tuple[str, ...], result_json: Path | None = N
         click.get_current_context().exit(code)
 
 
-def write_result_json(path: Path, results: Sequence[SyncRunInfo], live: dict[str, int], code: int) -> None:
+def write_result_json(
+    path: Path, results: Sequence[SyncRunInfo], live: dict[str, int], code: int, *, dry_run: bool = False
+) -> None:
     """The figures of a ``pmsync sync``, in the words of the ledger (see docs/core.md)."""
     import json
 
@@ -193,5 +206,22 @@ def write_result_json(path: Path, results: Sequence[SyncRunInfo], live: dict[str
         entry["in_store"] = live[info.source_name]
         entry["duration_seconds"] = info.duration_seconds
         runs.append(entry)
-    document = {"command": "sync", "exit_code": code, "ok": code == 0, "runs": runs}
+    document = {"command": "sync", "dry_run": dry_run, "exit_code": code, "ok": code == 0, "runs": runs}
     write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+
+
+def _dry_run(state: CliState, names: list[str] | None, result_json: Path | None) -> None:
+    from pmsync.dry_run import dry_run_line, dry_run_sources
+    from pmsync.store import Store
+
+    config = state.config()
+    with Store.open(config.store_url()) as store:
+        results = dry_run_sources(config, store, names)
+        live = {info.source_name: store.count_live(info.source_name) for info in results}
+    for info in results:
+        click.echo(dry_run_line(info))
+    code = sync_exit_code(results)
+    if result_json is not None:
+        write_result_json(result_json, results, live, code, dry_run=True)
+    if code:
+        click.get_current_context().exit(code)
