@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-PMSYNC = shutil.which("pmsync")
+# the script installed beside this interpreter (a venv need not be activated), else the one on PATH
+_BESIDE = Path(sys.executable).parent / "pmsync"
+PMSYNC = str(_BESIDE) if _BESIDE.is_file() else shutil.which("pmsync")
 pytestmark = pytest.mark.skipif(PMSYNC is None, reason="the pmsync script is not on PATH (install pmsync)")
 
 
