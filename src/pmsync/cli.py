@@ -142,4 +142,14 @@ _register_commands()
 
 
 def main() -> None:
-    cli(prog_name="pmsync")
+    """The ``pmsync`` script. Click's standalone mode turns a Ctrl-C outside a command (while options
+    are parsed) into "Aborted!" and exit 1; pmsync says what it says for any Ctrl-C and exits 130."""
+    try:
+        result = cli.main(prog_name="pmsync", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo(INTERRUPTED_MESSAGE, err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)
