@@ -91,22 +91,17 @@ class JiraConnector:
     # -- doctor -----------------------------------------------------------------------------------
     def check(self) -> list[CheckResult]:
         results: list[CheckResult] = []
-        name = f"jira {self.source}"
         try:
             client = self._client()
         except (AuthError, ConfigError) as exc:
-            return [CheckResult(f"{name}: sign-in", "fail", exc.message, exc.hint or "")]
+            return [CheckResult("sign-in", "fail", exc.message, exc.hint or "")]
         except PmsyncError as exc:
-            return [
-                CheckResult(
-                    f"{name}: reachable", "fail", exc.message, exc.hint or f"is {self.config.url} right?"
-                )
-            ]
+            return [CheckResult("reachable", "fail", exc.message, exc.hint or f"is {self.config.url} right?")]
         try:
             info = client.server_info()
             results.append(
                 CheckResult(
-                    f"{name}: reachable",
+                    "reachable",
                     "ok",
                     f"{info.get('serverTitle') or self.config.url} {info.get('version', '')}",
                 )
@@ -115,21 +110,21 @@ class JiraConnector:
             if cloud != (self.config.deployment == "cloud"):
                 results.append(
                     CheckResult(
-                        f"{name}: deployment", "warn",
+                        "deployment", "warn",
                         f"the server says deploymentType={info.get('deploymentType')!r}",
                         f"set `deployment: {'cloud' if cloud else 'datacenter'}`",
                     )
                 )  # fmt: skip
             me = client.myself()
-            results.append(CheckResult(f"{name}: sign-in", "ok", f"authenticated as {me.get('displayName')}"))
+            results.append(CheckResult("sign-in", "ok", f"authenticated as {me.get('displayName')}"))
             for key in self.config.projects:
                 try:
                     project = client.project(key)
-                    results.append(CheckResult(f"{name}: project {key}", "ok", str(project.get("name", ""))))
+                    results.append(CheckResult(f"project {key}", "ok", str(project.get("name", ""))))
                 except PmsyncError as exc:
                     results.append(
                         CheckResult(
-                            f"{name}: project {key}", "fail", exc.message,
+                            f"project {key}", "fail", exc.message,
                             "check the key, and that the account has the Browse Projects permission",
                         )
                     )  # fmt: skip
@@ -139,17 +134,15 @@ class JiraConnector:
                 )
                 found = "; ".join(f"{role} = {', '.join(ids)}" for role, ids in resolved.ids.items())
                 results.append(
-                    CheckResult(
-                        f"{name}: mapping", "ok", f"{self.mapping_path} ({found or 'no custom fields'})"
-                    )
+                    CheckResult("mapping", "ok", f"{self.mapping_path} ({found or 'no custom fields'})")
                 )
-                results += [CheckResult(f"{name}: mapping", "warn", w) for w in warnings]
+                results += [CheckResult("mapping", "warn", w) for w in warnings]
             except MappingError as exc:
-                results.append(CheckResult(f"{name}: mapping", "fail", exc.message, exc.hint or ""))
+                results.append(CheckResult("mapping", "fail", exc.message, exc.hint or ""))
         except AuthError as exc:
-            results.append(CheckResult(f"{name}: sign-in", "fail", exc.message, exc.hint or ""))
+            results.append(CheckResult("sign-in", "fail", exc.message, exc.hint or ""))
         except PmsyncError as exc:
-            results.append(CheckResult(f"{name}: reachable", "fail", exc.message, exc.hint or ""))
+            results.append(CheckResult("reachable", "fail", exc.message, exc.hint or ""))
         finally:
             client.close()
         return results

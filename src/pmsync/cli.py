@@ -8,12 +8,17 @@ Exit codes (also in the README):
   3  configuration or mapping error, or a person must sign in again (unattended runs never prompt)
   4  partial failure (some sources failed or files were not published, the others were done)
   5  nothing done because another run holds the lock
+  130 interrupted by Ctrl-C (what was committed is kept; a rerun continues)
+
+An error about a command-line option's value (its ``record`` is the option, e.g. ``--period``) is a
+usage error (2) whatever its class.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +28,7 @@ import click
 from pmsync import __version__
 from pmsync.config import PmsyncConfig, find_config_path, load_config
 from pmsync.errors import PmsyncError, SourceLockedError
+from pmsync.interrupt import EXIT_INTERRUPTED, INTERRUPTED_MESSAGE, first_ctrl_c_interrupts
 from pmsync.logs import configure_logging, redact
 
 EXIT_OK = 0
@@ -64,14 +70,30 @@ class PmsyncGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with first_ctrl_c_interrupts():
+                return super().invoke(ctx)
         except PmsyncError as exc:
             state = ctx.find_object(CliState)
             if state is not None and state.verbosity > 0:
                 log.exception("pmsync error")
             click.echo(f"error: {redact(str(exc))}", err=True)
-            code = EXIT_LOCKED if isinstance(exc, SourceLockedError) else exc.exit_code
-            ctx.exit(code)
+            ctx.exit(exit_code_for(exc))
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED_MESSAGE, err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+#: an error whose ``record`` is a command-line option names a bad option value: a usage error
+_OPTION_RECORD = re.compile(r"^--[a-z][a-z-]*$")
+
+
+def exit_code_for(exc: PmsyncError) -> int:
+    """The exit code (README's table) for an error that ended a command."""
+    if isinstance(exc, SourceLockedError):
+        return EXIT_LOCKED
+    if exc.record and _OPTION_RECORD.match(exc.record):
+        return EXIT_USAGE
+    return exc.exit_code
 
 
 @click.group(cls=PmsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,7 +140,20 @@ def cli(
 
 def _register_commands() -> None:
     # Imported here so `pmsync --help` stays fast and each command module stays independent.
-    from pmsync.commands import baseline, db, demo, doctor, init, publish, report, runs, sandbox, state, sync
+    from pmsync.commands import (
+        baseline,
+        db,
+        demo,
+        doctor,
+        init,
+        publish,
+        report,
+        runs,
+        sandbox,
+        state,
+        sync,
+    )
+    from pmsync.commands.config import config_command
 
     cli.add_command(init.init)
     cli.add_command(doctor.doctor)
@@ -131,10 +166,21 @@ def _register_commands() -> None:
     cli.add_command(demo.demo)
     cli.add_command(sandbox.sandbox)
     cli.add_command(state.state)
+    cli.add_command(config_command)
 
 
 _register_commands()
 
 
 def main() -> None:
-    cli(prog_name="pmsync")
+    """The ``pmsync`` script. Click's standalone mode turns a Ctrl-C outside a command (while options
+    are parsed) into "Aborted!" and exit 1; pmsync says what it says for any Ctrl-C and exits 130."""
+    try:
+        result = cli.main(prog_name="pmsync", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo(INTERRUPTED_MESSAGE, err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)

@@ -1,9 +1,15 @@
 """pmsync.yaml: load, interpolate secrets from the environment, validate, and explain errors.
 
-Secrets never live in the file: a value may be ``${JIRA_TOKEN}`` (read from the environment when the
-config is loaded; ``${VAR:-default}`` gives a default), and connectors may also accept ``*_file`` keys
-naming a file that holds the secret. A validation error names the exact key path
-(``sources[1].token``) and what was expected.
+Secrets never live in the file: a value may be ``${JIRA_TOKEN}`` (read from the environment;
+``${VAR:-default}`` gives a default), and connectors may also accept ``*_file`` keys naming a file
+that holds the secret. A validation error names the exact key path (``sources[1].token``) and what
+was expected.
+
+Only what a command touches is resolved: a source's own keys (everything but ``name``, ``type`` and
+``enabled``) are interpolated when that source is used (:func:`connector_config`), and the
+``publish:`` section when something is published, so ``pmsync report`` under cron needs no source
+secret and ``pmsync sync --source jira`` needs only Jira's. A source whose variables are all set is
+still validated when the file is loaded, so a typo shows up at once.
 """
 
 from __future__ import annotations
@@ -15,11 +21,11 @@ from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 
 from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_connector_class
@@ -27,6 +33,7 @@ from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
 from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
+from pmsync.suggest import choices_hint, did_you_mean
 
 DEFAULT_CONFIG_NAME = "pmsync.yaml"
 CONFIG_ENV_VAR = "PMSYNC_CONFIG"
@@ -165,6 +172,13 @@ class PmsyncConfig(_Strict):
     #: where the file was read from (not a YAML key)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     path: Path | None = Field(default=None, exclude=True)
+    #: the environment ``${VAR}`` references are read from when a deferred part is used
+    _env: Mapping[str, str] | None = PrivateAttr(default=None)
+
+    def interpolate(self, value: Any, path: str) -> Any:
+        """``value`` (a deferred part of the file, at key ``path``) with its ``${VAR}`` references
+        resolved; a variable that is not set is a :class:`ConfigError` naming it and the key."""
+        return _interpolate(value, path, os.environ if self._env is None else self._env)
 
     @field_validator("sources")
     @classmethod
@@ -206,8 +220,10 @@ class PmsyncConfig(_Strict):
         for source in self.sources:
             if source.name == name:
                 return source
-        known = ", ".join(s.name for s in self.sources) or "none configured"
-        raise ConfigError(f"no source named {name!r}", hint=f"configured sources: {known}")
+        raise ConfigError(
+            f"no source named {name!r}",
+            hint=choices_hint(name, [s.name for s in self.sources], "configured sources"),
+        )
 
     def project_links(self, source: SourceConfig) -> dict[str, str]:
         """Keys of projects in ``source`` (by source name or type) → pmsync project key."""
@@ -233,8 +249,11 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """One line per problem: ``key.path: what is wrong (got: value)``."""
+def describe_validation_error(
+    exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> str:
+    """One line per problem: ``key.path: what is wrong (got: value)``; an unknown key of ``model`` (or
+    of the model the error came from) gets a "did you mean" from the keys allowed there."""
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -243,11 +262,47 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             path = f"{prefix}.{path}" if not path.startswith("[") else prefix + path
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see `pmsync init` for the allowed keys)"
+            allowed = _allowed_keys(model or PmsyncConfig, loc[:-1]) if loc else []
+            suggestion = did_you_mean(str(loc[-1]), allowed) if loc else ""
+            msg = (
+                f"unknown key ({suggestion})"
+                if suggestion
+                else "unknown key (check the spelling; see `pmsync config --schema` for the allowed keys)"
+            )
         elif "input" in err and err["type"] != "missing" and not _looks_secret(path):
             msg = f"{msg} (got: {err['input']!r})"
         lines.append(f"{path}: {msg}")
     return "; ".join(lines)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys ``model`` allows at ``loc`` (a validation error's location less its last part)."""
+    current: Any = model
+    for part in loc:
+        current = _model_in(current)
+        if current is None:
+            return []
+        if isinstance(part, str):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = field.annotation
+        # an int indexes a list: the item type is unwrapped by _model_in on the next step
+    found = _model_in(current)
+    if found is None:
+        return []
+    return [name for name, field in found.model_fields.items() if not field.exclude]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model in ``annotation`` (itself, or inside ``list[...]`` / ``X | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _looks_secret(path: str) -> bool:
@@ -309,16 +364,23 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
         raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
-    raw = _interpolate(raw, "", env)
+    raw = {
+        key: value if key in _DEFERRED_SECTIONS or key == "sources" else _interpolate(value, key, env)
+        for key, value in raw.items()
+    }
+    if isinstance(raw.get("sources"), list):
+        raw["sources"] = [_interpolate_source_frame(s, i, env) for i, s in enumerate(raw["sources"])]
     try:
         config = PmsyncConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
     config.base_dir = path.resolve().parent
     config.path = path.resolve()
+    config._env = env
     check_projects(config)
     for index, source in enumerate(config.sources):
-        connector_config(config, source, index=index)
+        if not _unset_variables(source.connector_settings(), env):
+            connector_config(config, source, index=index)
     # The governance rules must be reachable on the sources' declared risk scales (reconcile owns both).
     from pmsync.reconcile.riskscale import governance_for
 
@@ -357,6 +419,32 @@ def check_projects(config: PmsyncConfig) -> None:
                 )
 
 
+#: top-level sections interpolated only when a command uses them
+_DEFERRED_SECTIONS = frozenset({"publish"})
+#: a source's own keys (its connector's settings) are interpolated when that source is used
+_SOURCE_FRAME_KEYS = ("name", "type", "enabled")
+
+
+def _interpolate_source_frame(source: Any, index: int, env: Mapping[str, str]) -> Any:
+    if not isinstance(source, dict):
+        return source
+    return {
+        key: _interpolate(value, f"sources[{index}].{key}", env) if key in _SOURCE_FRAME_KEYS else value
+        for key, value in source.items()
+    }
+
+
+def _unset_variables(value: Any, env: Mapping[str, str]) -> list[str]:
+    """``${VAR}`` references in ``value`` that have no value and no default."""
+    if isinstance(value, str):
+        return [m.group(1) for m in _ENV_REF.finditer(value) if m.group(1) not in env and m.group(2) is None]
+    if isinstance(value, dict):
+        return [name for item in value.values() for name in _unset_variables(item, env)]
+    if isinstance(value, list):
+        return [name for item in value for name in _unset_variables(item, env)]
+    return []
+
+
 def connector_config(
     config: PmsyncConfig, source: SourceConfig, *, index: int | None = None
 ) -> ConnectorConfig:
@@ -368,12 +456,18 @@ def connector_config(
     except ConfigError as exc:
         exc.record = f"sources[{index}].type"
         raise
+    values = config.interpolate(source.connector_settings(), f"sources[{index}]")
+    # `name`, `type` and `enabled` are pmsync's keys of every block; a Config that declares one of them
+    # gets its value too (docs/connectors.md), one that does not is not told about them.
+    for key in ("name", "type", "enabled"):
+        if key in cls.Config.model_fields:
+            values[key] = getattr(source, key)
     try:
-        settings = cls.Config.model_validate(source.connector_settings())
+        settings = cls.Config.model_validate(values)
     except ValidationError as exc:
         where = str(config.path) if config.path else DEFAULT_CONFIG_NAME
         raise ConfigError(
-            f"{where}: {describe_validation_error(exc, prefix=f'sources[{index}]')}",
+            f"{where}: {describe_validation_error(exc, prefix=f'sources[{index}]', model=cls.Config)}",
             source=source.name,
         ) from None
     for value in settings.model_dump().values():

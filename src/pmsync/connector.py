@@ -3,7 +3,10 @@
 A connector is a small class with:
 
 - ``system``: the system name it reads (``jira``, ``msproject``, ``finance_file``, ...);
-- ``Config``: a pydantic model of its block in pmsync.yaml (``extra="forbid"``; secrets as ``SecretStr``);
+- ``Config``: a pydantic model of its block in pmsync.yaml (``extra="forbid"``; secrets as ``SecretStr``).
+  ``name``, ``type`` and ``enabled`` are pmsync's keys of every block: they are passed to the model only
+  when it declares them (the source's name is also ``context.source_name``). ``${VAR}`` references are
+  resolved before validation, and only when the source is used;
 - ``__init__(context)``: receives a :class:`ConnectorContext` (source name, validated config, where the
   mappings are, the store-independent helpers it may use);
 - ``check()``: what ``pmsync doctor`` runs: reachability, auth, permissions, mapping validity;
@@ -107,7 +110,8 @@ class ConnectorContext:
     mapping_dirs: tuple[Path, ...] = ()
     #: folder pmsync.yaml lives in; relative paths in connector configs are relative to it
     base_dir: Path = field(default_factory=Path.cwd)
-    #: pmsync project keys by their key in this source system (from pmsync.yaml ``projects[].links``)
+    #: pmsync project keys by their key in this source system: every ``projects[].links`` entry listed
+    #: under this source's *name* or its *type* (``links: {munis: [P-100]}`` gives ``{"P-100": "ERP"}``)
     project_links: Mapping[str, str] = field(default_factory=dict)
     #: first month of the fiscal year (1-12), for connectors that assign fiscal periods
     fiscal_year_start_month: int = 1

@@ -128,3 +128,9 @@ class ReportIncompleteError(ReportError):
 
 class PublishError(PmsyncError):
     """A report could not be published."""
+
+
+def without_source(text: str, source: str) -> str:
+    """``text`` without the leading ``source 'NAME': `` an error adds, for a line that already starts
+    with the source's name (``jira: FAILED: ...``), so no line says the source twice."""
+    return text.removeprefix(f"source {source!r}: ")

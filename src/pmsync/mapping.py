@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pmsync.errors import MappingError
+from pmsync.suggest import did_you_mean
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,7 +49,12 @@ def find_mapping_file(name: str, mapping_dirs: Sequence[Path]) -> Path:
         if path.is_file():
             return path
     searched = ", ".join(str(d) for d in mapping_dirs)
-    raise MappingError(f"mapping file {name!r} not found", hint=f"searched: {searched}")
+    available = sorted({p.name for folder in mapping_dirs if folder.is_dir() for p in folder.glob("*.y*ml")})
+    suggestion = did_you_mean(name, available)
+    raise MappingError(
+        f"mapping file {name!r} not found",
+        hint=(f"{suggestion} " if suggestion else "") + f"searched: {searched}",
+    )
 
 
 def _allowed_values(err: dict[str, object]) -> str:

@@ -140,6 +140,8 @@ def sync_source(
         lock.release()
     info = store.get_run(run_id)
     assert info is not None
+    if isinstance(source_run.failure, PmsyncError):
+        info = info.model_copy(update={"failure_exit_code": source_run.failure.exit_code})
     return info
 
 
@@ -195,6 +197,8 @@ class _SourceRun:
     items: int = 0
     _buffer: list[Any] = field(default_factory=list)
     _buffer_kind: type | None = None
+    #: what ended the run early, if anything
+    failure: BaseException | None = None
 
     def run(self) -> None:
         writer = self.store.writer(self.source.name, self.run_id, deletion_policy=self.deletion_policy)
@@ -202,10 +206,12 @@ class _SourceRun:
             self._stream(writer)
             self._finish(writer, "ok")
         except BaseException as exc:
+            self.failure = exc
             log.debug("source %r failed", self.source.name, exc_info=True)
             try:
                 writer.rollback()
-                self._finish(writer, "failed", error=describe_error(exc))
+                stopped = isinstance(exc, KeyboardInterrupt | SystemExit)  # Ctrl-C, SIGTERM
+                self._finish(writer, "interrupted" if stopped else "failed", error=describe_error(exc))
             except Exception:  # the store itself is failing; the error is still raised or reported
                 log.error("could not record the failure of run %d in the ledger", self.run_id, exc_info=True)
             if not isinstance(exc, Exception):
@@ -307,7 +313,7 @@ class _SourceRun:
             counts=counts,
             skipped=self.skipped,
             skipped_count=self.skipped_count,
-            status="ok" if status == "ok" else "failed",
+            status="ok" if status == "ok" else "interrupted" if status == "interrupted" else "failed",
             cursor_after=self.cursor,
             error=error,
             notes=self._notes(writer.notes if status == "ok" else self.committed_notes),

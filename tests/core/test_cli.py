@@ -48,11 +48,19 @@ def test_unknown_source_type_lists_the_known_ones(tmp_path: Path) -> None:
     assert "jira" in result.output
 
 
-def test_unknown_source_option_is_a_config_error(tmp_path: Path, store_url: str) -> None:
+def test_unknown_source_option_is_a_usage_error_with_a_suggestion(tmp_path: Path, store_url: str) -> None:
     config = write_config(tmp_path, store_url, plan={"count": 2})
     result = invoke(config, "sync", "--source", "nope")
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "no source named 'nope'" in result.output
+    typo = invoke(config, "sync", "--source", "plna")
+    assert typo.exit_code == 2 and "did you mean 'plan'?" in typo.output
+    runs = invoke(config, "runs", "--source", "plna")
+    assert (
+        runs.exit_code == 2
+        and "did you mean 'plan'?" in runs.output
+        and "no sync runs yet" not in runs.output
+    )
 
 
 def test_sync_then_runs_shows_counts(tmp_path: Path, store_url: str) -> None:
@@ -61,7 +69,10 @@ def test_sync_then_runs_shows_counts(tmp_path: Path, store_url: str) -> None:
     assert first.exit_code == 0, first.output
     assert "plan: ok" in first.output and "12 inserted" in first.output
     second = invoke(config, "sync", "-s", "plan")
-    assert "plan: ok" in second.output and "no changes (12 records unchanged)" in second.output
+    assert (
+        "plan: ok" in second.output
+        and "no changes (0 inserted, 0 updated, 0 deleted, 12 unchanged; 12 in store)" in second.output
+    )
     table = invoke(config, "runs", "--source", "plan")
     assert table.exit_code == 0
     lines = table.output.splitlines()
@@ -77,7 +88,7 @@ def test_partial_failure_exits_4_and_shows_the_error(tmp_path: Path, store_url: 
     assert result.exit_code == 4
     assert "bad: FAILED" in result.output and "amount 'abc' is not a number" in result.output
     runs = invoke(config, "runs")
-    assert "error: source 'bad': row 7" in runs.output
+    assert "       error: row 7" in runs.output  # the SOURCE column names it: said once, not twice
 
 
 def test_all_failed_exits_1(tmp_path: Path, store_url: str) -> None:

@@ -66,7 +66,10 @@ def test_two_concurrent_runs_on_one_source(tmp_path: Path, store: Store, store_u
     assert statuses == ["locked", "ok"]
     assert len(dump(store)["records"]) == 30
     third = run_pmsync(config, "sync")
-    assert third.returncode == 0 and "no changes (30 records unchanged)" in third.stdout
+    assert (
+        third.returncode == 0
+        and "no changes (0 inserted, 0 updated, 0 deleted, 30 unchanged; 30 in store)" in third.stdout
+    )
 
 
 def test_two_sources_sync_in_parallel_processes(tmp_path: Path, store: Store, store_url: str) -> None:
@@ -95,5 +98,5 @@ def test_sigterm_from_a_scheduler_is_recorded_and_keeps_committed_work(
     proc.communicate(timeout=60)
     assert proc.returncode == 143
     [run] = store.sync_runs(source_name="plan")
-    assert run.status == "failed" and run.error is not None and run.error.startswith("terminated")
+    assert run.status == "interrupted" and run.error is not None and run.error.startswith("terminated")
     assert run.counts.inserted == 10 and store.cursor("plan") == {"offset": 10}

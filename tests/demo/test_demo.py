@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
+import shlex
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -118,55 +119,185 @@ def test_demo_publishes_each_period_to_the_sandbox_sharepoint(demo_run: tuple[Pa
 def test_demo_config_is_copyable_and_holds_no_secret(demo_run: tuple[Path, str]) -> None:
     workdir, _ = demo_run
     text = (workdir / "pmsync.yaml").read_text()
-    assert "${PMSYNC_DEMO_JIRA_TOKEN}" in text and "${PMSYNC_DEMO_CLIENT_SECRET}" in text
     assert "sandbox-api-token" not in text and "sbx~" not in text
     raw = yaml.safe_load(text)
     kinds = {s["type"] for s in raw["sources"]}
     assert kinds == {"jira", "msproject", "planner", "dataverse", "finance_file"}
+    # The secrets are in files beside it that only their owner can read, named by *_file keys.
+    secret_keys = {
+        key: value
+        for source in raw["sources"]
+        for key, value in source.items()
+        if key.endswith(("token_file", "secret_file"))
+    }
+    assert set(secret_keys) == {"api_token_file", "client_secret_file"}
+    for relative in secret_keys.values():
+        secret = workdir / relative
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and secret.read_text().strip()
+
+
+def test_every_next_step_the_demo_prints_works_as_printed(
+    demo_run: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox has stopped and no secret is exported: what the demo suggests still runs."""
+    workdir, output = demo_run
+    steps = [line.strip() for line in output.split("next:", 1)[1].splitlines()[1:] if line.strip()]
+    assert len(steps) >= 4 and all(step.startswith("pmsync --config ") for step in steps)
+    for name in [k for k in os.environ if k.startswith("PMSYNC")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(workdir.parent)  # where `pmsync demo` was run from
+    for step in steps:
+        result = CliRunner().invoke(cli, shlex.split(step)[1:])
+        assert result.exit_code == 0, (step, result.output)
+    assert "plan of record" in CliRunner().invoke(cli, shlex.split(steps[1])[1:]).output
+
+
+def test_demo_refuses_a_folder_it_did_not_make_and_keeps_what_is_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pmsync.yaml").write_text("projects: []\n")
+    (tmp_path / "pmsync.db").write_bytes(b"precious")
+    for folder in (".", str(tmp_path)):
+        result = CliRunner().invoke(cli, ["demo", "--dir", folder])
+        assert result.exit_code == 2, result.output  # a bad --dir is a usage error
+        assert "not empty and was not made by `pmsync demo`" in result.output and "--force" in result.output
+    assert (tmp_path / "pmsync.db").read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pmsync.db", "pmsync.yaml"]
+
+
+def test_demo_never_empties_a_folder_holding_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inner = tmp_path / "project" / "work"
+    inner.mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path / "project"), "--force"])
+    assert result.exit_code == 2 and "contains the current directory" in result.output
+    assert inner.is_dir()
+
+
+def test_demo_folder_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New and empty folders are used; a folder an earlier demo made is emptied (the folder itself,
+    e.g. the working directory, stays); --force empties any other folder."""
+    from pmsync.demo.runner import MARKER, prepare_workdir
+
+    monkeypatch.chdir(tmp_path)
+    prepare_workdir(tmp_path / "new")
+    assert (tmp_path / "new" / MARKER).is_file()
+    (tmp_path / "new" / "old-report.html").write_text("from the last demo")
+    prepare_workdir(tmp_path / "new")
+    assert [p.name for p in (tmp_path / "new").iterdir()] == [MARKER]
+
+    (tmp_path / "keep.txt").write_text("mine")
+    prepare_workdir(Path("."), force=True)  # the working directory is emptied, never removed
+    assert Path.cwd() == tmp_path and [p.name for p in tmp_path.iterdir()] == [MARKER]
 
 
 def _demo_env() -> dict[str, str]:
-    return {"PMSYNC_DEMO_JIRA_TOKEN": "unused", "PMSYNC_DEMO_CLIENT_SECRET": "unused"}
+    return {}
 
 
-def test_sandbox_command_prints_a_config_that_syncs(tmp_path: Path) -> None:
-    """`pmsync sandbox` serves until stopped; its printed snippet, pasted into pmsync.yaml, syncs."""
-    stderr = (tmp_path / "sandbox.err").open("w")
+def _start_sandbox(tmp_path: Path, base_port: int) -> tuple[subprocess.Popen[str], str]:
+    """``pmsync sandbox --port base_port``; returns the process and what it printed up to "serving"."""
+    stderr = (tmp_path / "sandbox.err").open("a")
     process = subprocess.Popen(
-        [sys.executable, "-m", "pmsync", "sandbox", "--dir", str(tmp_path / "sbx"), "--jira-issues", "20"],
+        [sys.executable, "-m", "pmsync", "sandbox", "--dir", str(tmp_path / "sbx"), "--jira-issues", "20"]
+        + ["--port", str(base_port)],
         stdout=subprocess.PIPE,
         stderr=stderr,
         text=True,
     )
+    stderr.close()
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("    client_secret_file") and any(x.startswith("publish:") for x in lines):
+            break
+    return process, "".join(lines)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+
+
+def _free_base_port() -> int:
+    """Four consecutive free ports on 127.0.0.1 (other test runs may share this machine)."""
+    import random
+    import socket
+
+    for _ in range(50):
+        base = random.randrange(20000, 60000)
+        sockets = []
+        try:
+            for port in range(base, base + 4):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no four consecutive free ports")
+
+
+def test_sandbox_snippet_pastes_into_the_init_file_and_keeps_working_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pmsync sandbox` serves until stopped; its printed snippet, pasted at the end of the file
+    `pmsync init` writes, checks and syncs, and still does after the sandbox is restarted."""
+    from pmsync.sandbox.finance_gen import write_monthly_exports
+
+    base = _free_base_port()
+    process, output = _start_sandbox(tmp_path, base)
     try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 120
-        assert process.stdout is not None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("  client_secret_file") and any("publish" in x for x in lines):
-                break
-        output = "".join(lines)
-        assert re.search(r"Jira \(cloud\): +http://127\.0\.0\.1:\d+", output), output
-        sources_text = output.split("# pmsync.yaml: paste under `sources:`\n", 1)[1].split("# ...", 1)[0]
-        publish_text = output.split("# ... and under `publish:`\n", 1)[1]
-        config = {"sources": yaml.safe_load(sources_text), "publish": yaml.safe_load(publish_text)}
-        path = tmp_path / "pmsync.yaml"
-        path.write_text(yaml.safe_dump(config))
+        assert f"Jira (cloud):      http://127.0.0.1:{base}\n" in output, output
+        snippet = output.split("# pmsync.yaml: paste at the end", 1)[1]
+        snippet = "# pmsync.yaml: paste at the end" + snippet
+        monkeypatch.chdir(tmp_path)
         runner = CliRunner()
-        doctor = runner.invoke(cli, ["--config", str(path), "doctor"])
+        assert runner.invoke(cli, ["init"]).exit_code == 0
+        path = tmp_path / "pmsync.yaml"
+        path.write_text(path.read_text().rstrip("\n") + "\n" + snippet)  # pasted as printed
+        write_monthly_exports(tmp_path / "finance-exports", projects=("P-100",), months=1, lines_per_month=5)
+        doctor = runner.invoke(cli, ["doctor"])
         assert doctor.exit_code == 0, doctor.output
         assert "sharepoint: list 'Project Status'" in doctor.output
-        synced = runner.invoke(cli, ["--config", str(path), "sync"])
+        synced = runner.invoke(cli, ["sync"])
         assert synced.exit_code == 0, synced.output
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
-        stderr.close()
+        _stop(process)
     assert process.returncode == 0, (tmp_path / "sandbox.err").read_text()
+
+    process, again = _start_sandbox(tmp_path, base)
+    try:
+        assert again.split("# pmsync.yaml", 1)[1] == output.split("# pmsync.yaml", 1)[1]  # same URLs, files
+        synced = CliRunner().invoke(cli, ["sync", "-s", "jira", "-s", "planner"])
+        assert synced.exit_code == 0, synced.output
+    finally:
+        _stop(process)
+
+
+def test_sandbox_port_in_use_is_a_clear_usage_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["sandbox", "--dir", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert (
+        f"cannot listen on 127.0.0.1 ports {port}-{port + 3}" in result.output and "--port 0" in result.output
+    )
 
 
 def test_demo_shows_figures_a_committee_can_defend(demo_run: tuple[Path, str]) -> None:

@@ -86,7 +86,8 @@ def cycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cycle]:
             config["sources"] += [ledger, gone]
         path = workdir / "pmsync.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        env = {**world.secrets_env(), "PMSYNC_FIN_PASSWORD": FINANCE_PASSWORD}
+        world.write_secrets()  # the demo config reads its secrets from 0600 files (*_file keys)
+        env = {"PMSYNC_FIN_PASSWORD": FINANCE_PASSWORD}
         jira_basic = f"{world.jira.email}:{world.jira.api_token}".encode()
         secrets = {
             "jira token": world.jira.api_token.encode(),
@@ -137,8 +138,10 @@ def _everything_written(cycle: Cycle) -> Iterator[tuple[str, bytes]]:
         yield f"{name}: stdout", result.stdout.encode()
         yield f"{name}: stderr", result.stderr.encode()
     for path in sorted(cycle.workdir.rglob("*")):
-        if not path.is_file() or "sandbox" in path.relative_to(cycle.workdir).parts:
-            continue  # the sandbox's own files (its CA key, its secret file) are not pmsync's output
+        parts = path.relative_to(cycle.workdir).parts
+        if not path.is_file() or "sandbox" in parts or parts[0] == "secrets":
+            continue  # the sandbox's own files (its CA key, its secret file) and the demo's secret files
+            # (tested for mode 0600 in tests/demo) are not pmsync's output
         data = path.read_bytes()
         yield str(path), data
         if zipfile.is_zipfile(path):

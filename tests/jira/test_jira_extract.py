@@ -247,7 +247,7 @@ def test_unknown_custom_field_in_the_mapping_names_the_field(
     assert f"{jira_cloud.field_id('story_points')} ('Story Points', number)" in message
     assert f"{jira_cloud.field_id('story_point_estimate')} ('Story point estimate', number)" in message
     failed = [c for c in connector.check() if c.status == "fail"]
-    assert [c.name for c in failed] == ["jira jira-test: mapping"] and "Story pts" in failed[0].detail
+    assert [c.name for c in failed] == ["mapping"] and "Story pts" in failed[0].detail
 
 
 def test_shipped_mappings_find_this_sites_fields_by_name_in_both_project_types(
@@ -300,6 +300,16 @@ def _true_start(jira: JiraSandbox, key: str) -> datetime | None:
     return None
 
 
+def test_check_reports_each_step(jira_cloud: JiraSandbox, connect: Any) -> None:
+    results = connect(jira_cloud, projects=["ERP", "GHOST"]).check()
+    status = {r.name: r.status for r in results}
+    assert status == {
+        "reachable": "ok", "sign-in": "ok", "project ERP": "ok", "project GHOST": "fail", "mapping": "ok",
+    }  # fmt: skip
+    bad = connect(jira_cloud, api_token="nope").check()
+    assert [(r.name, r.status) for r in bad] == [("sign-in", "fail")]
+
+
 def test_long_histories_and_worklogs_are_fetched_in_full(
     jira_any: JiraSandbox, connect: Any, tmp_path: Path
 ) -> None:
@@ -337,5 +347,5 @@ def test_long_histories_and_worklogs_are_fetched_in_full(
 
 def test_missing_secret_is_reported_by_check_not_raised(jira_cloud: JiraSandbox, connect: Any) -> None:
     results = connect(jira_cloud, api_token=None, api_token_file="no-such-file").check()
-    assert [(r.name.split(": ", 1)[1], r.status) for r in results] == [("sign-in", "fail")]
+    assert [(r.name, r.status) for r in results] == [("sign-in", "fail")]
     assert "no-such-file" in results[0].detail

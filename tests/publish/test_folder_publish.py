@@ -121,7 +121,7 @@ def test_cli_errors_are_one_line_with_the_fix_and_an_exit_code(tmp_path):
 
     unknown = CliRunner().invoke(cli, ["--config", str(path), "publish", "--target", "nope", str(report)])
 
-    assert unknown.exit_code == 3
+    assert unknown.exit_code == 2  # a bad option value is a usage error
     assert "error: " in unknown.output and "no publish target named 'nope'" in unknown.output
     assert "targets: archive" in unknown.output and "Traceback" not in unknown.output
 

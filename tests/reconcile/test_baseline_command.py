@@ -76,8 +76,27 @@ def test_capture_approve_rebaseline_diff_and_list(setup):
 def test_project_must_be_named_and_configured(setup):
     run, _ = setup
     code, out = run("capture")
-    assert code == 3 and "name the project with --project" in out and "ERP, WEB" in out
+    assert code == 2 and "name the project with --project" in out and "ERP, WEB" in out
     code, out = run("list", "-p", "NOPE")
-    assert code == 3 and "project 'NOPE' is not configured" in out
+    assert code == 2 and "project 'NOPE' is not configured" in out
+    code, out = run("list", "-p", "erp")
+    assert code == 2 and "did you mean 'ERP'?" in out
     code, out = run("list", "-p", "WEB")
     assert code == 0 and "WEB has no baselines yet" in out
+
+
+def test_the_approve_hint_after_capture_works_as_printed(setup):
+    """The first approval needs no change request; approving over an approved baseline does, and the
+    hint says so."""
+    import shlex
+
+    run, _ = setup
+    for expected_cr in (False, True):
+        code, out = run("capture", "--project", "ERP")
+        assert code == 0, out
+        hint = out.split("approve it with: ", 1)[1].strip()
+        assert ("--change-request" in hint) is expected_cr
+        args = shlex.split(hint.replace("NAME", "CIO").replace("WHY", "gate").replace("CR-...", "CR-9"))
+        assert args[:3] == ["pmsync", "baseline", "approve"]
+        code, out = run(*args[2:])
+        assert code == 0, out

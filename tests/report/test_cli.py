@@ -115,13 +115,13 @@ def test_schema_option_prints_the_published_schema(config_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--period", "2026-13"], 3, "period '2026-13' is not a month"),
-        (["--period", "2026-11", "--as-of", "yesterday"], 3, "--as-of 'yesterday' is not an ISO 8601 moment"),
-        (["--period", "2026-11", "--as-of", "2026-11-15T00:00:00"], 3, "has no time zone"),
-        (["--period", "2026-11", "--project", "NOPE"], 3, "unknown project NOPE"),
-        (["--period", "2026-11", "--format", "docx"], 1, "unknown report format docx"),
+        (["--period", "2026-13"], 2, "period '2026-13' is not a month"),
+        (["--period", "2026-11", "--as-of", "yesterday"], 2, "--as-of 'yesterday' is not an ISO 8601 moment"),
+        (["--period", "2026-11", "--as-of", "2026-11-15T00:00:00"], 2, "has no time zone"),
+        (["--period", "2026-11", "--project", "NOPE"], 2, "unknown project NOPE"),
+        (["--period", "2026-11", "--format", "docx"], 2, "unknown report format docx"),
         (["--project", "ERP", "--portfolio"], 2, "one of --portfolio, --program or --project"),
-        (["--period", "2026-11", "--program", "Nope"], 3, "programs in pmsync.yaml: Modernisation"),
+        (["--period", "2026-11", "--program", "Nope"], 2, "programs in pmsync.yaml: Modernisation"),
     ],
 )
 def test_bad_options_give_one_clear_line_and_an_exit_code(

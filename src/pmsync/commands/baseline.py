@@ -10,6 +10,7 @@ import click
 from pmsync.errors import ConfigError
 from pmsync.reconcile import baselines as bl
 from pmsync.store import Store
+from pmsync.suggest import choices_hint
 
 if TYPE_CHECKING:
     from pmsync.cli import CliState
@@ -21,13 +22,15 @@ def _project_key(state: CliState, project: str | None) -> str:
         if len(keys) == 1:
             return keys[0]
         raise ConfigError(
-            "name the project with --project", hint=f"configured projects: {', '.join(keys) or 'none'}"
+            "name the project with --project",
+            record="--project",
+            hint=f"configured projects: {', '.join(keys) or 'none'}",
         )
     if project not in keys:
         raise ConfigError(
             f"project {project!r} is not configured",
-            record="projects",
-            hint=f"configured projects: {', '.join(keys) or 'none'}",
+            record="--project",
+            hint=choices_hint(project, keys, "configured projects"),
         )
     return project
 
@@ -50,13 +53,19 @@ def capture(state: CliState, project: str | None, name: str | None) -> None:
     """Snapshot the project's current plan (all sources) as a new, unapproved baseline."""
     key = _project_key(state, project)
     with Store.open(state.config().store_url()) as store:
-        captured, count = bl.BaselineRegister(store, key).capture(name)
+        register = bl.BaselineRegister(store, key)
+        captured, count = register.capture(name)
+        replacing = register.approved() is not None
     click.echo(
         f"captured baseline {captured.number} of {key}: {count} item{'s' if count != 1 else ''} "
         "(not approved yet)"
     )
+    # Approving over an approved baseline is a re-baseline, which needs its change request: the hint
+    # must be a command that works as printed.
+    change_request = ' --change-request "CR-..."' if replacing else ""
     click.echo(
-        f"approve it with: pmsync baseline approve --project {key} {captured.number} --by NAME --reason TEXT"
+        f"approve it with: pmsync baseline approve --project {key} {captured.number} "
+        f'--by "NAME" --reason "WHY"{change_request}'
     )
 
 

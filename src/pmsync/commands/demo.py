@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from pmsync.demo.runner import DemoSummary
+
+
+def next_steps(summary: DemoSummary) -> list[str]:
+    """Commands to try after the demo; each works as printed once the sandbox has stopped (they read
+    the demo's store, and its secrets are in files its config names, so nothing needs exporting)."""
+    try:
+        config = summary.config_path.relative_to(Path.cwd())
+    except ValueError:
+        config = summary.config_path
+    base = f"pmsync --config {shlex.quote(str(config))}"
+    last = summary.periods[-1].period if summary.periods else None
+    steps = [f"{base} runs", f"{base} baseline list --project ERP", f"{base} db status"]
+    if last is not None:
+        steps.append(f"{base} report --period {last} --format html")
+    return steps
 
 
 @click.command()
@@ -14,7 +34,11 @@ import click
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("pmsync-demo"),
     show_default=True,
-    help="Folder for the demo's config, store, source files and reports (emptied first).",
+    help="Folder for the demo's config, store, source files and reports: new, empty, or made by an "
+    "earlier demo (which is emptied first).",
+)
+@click.option(
+    "--force", is_flag=True, help="Empty the --dir folder even though an earlier demo did not make it."
 )
 @click.option(
     "--format",
@@ -26,13 +50,14 @@ import click
 @click.option(
     "--no-publish", is_flag=True, help="Write the reports but do not publish them to the sandbox SharePoint."
 )
-def demo(workdir: Path, formats: str, no_publish: bool) -> None:
+def demo(workdir: Path, formats: str, no_publish: bool, force: bool) -> None:
     """Sandbox up, sync all sources, baselines, three monthly periods, reports, publish; prints where."""
     from pmsync.demo.runner import run_demo
     from pmsync.report.writers import parse_formats
 
     summary = run_demo(
-        workdir.resolve(),
+        workdir,
+        force=force,
         echo=lambda line: click.echo(line, err=True),
         formats=parse_formats(formats),
         publish=not no_publish,
@@ -47,4 +72,6 @@ def demo(workdir: Path, formats: str, no_publish: bool) -> None:
         for line in summary.attention:
             click.echo(f"  - {line}")
     click.echo("")
-    click.echo(f"next: open the HTML report, or try `pmsync --config {summary.config_path} runs`")
+    click.echo("next: open the HTML report, or try (the sandbox has stopped; these read the demo's store):")
+    for step in next_steps(summary):
+        click.echo(f"  {step}")

@@ -7,7 +7,6 @@ report builder and writers, publisher), so what it shows is what a user's schedu
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from pmsync.demo.portfolio import (
     report_moment,
 )
 from pmsync.demo.world import DemoWorld
-from pmsync.errors import PmsyncError
+from pmsync.errors import ConfigError, PmsyncError
 from pmsync.reconcile.baselines import BaselineRegister
 from pmsync.report.build import build_report
 from pmsync.report.period import Period
@@ -43,12 +42,55 @@ Echo = Callable[[str], None]
 CONFIG_HEADER = """\
 # pmsync.yaml written by `pmsync demo`. It points at the demo's sandbox servers (gone when the demo
 # ends), but its shape is what a real setup needs: copy it, then replace each source's URL, tenant
-# and client ids with your own, and export the secrets it names:
-#   PMSYNC_DEMO_JIRA_TOKEN      an Atlassian API token (Jira Cloud) -- or use `pat:` for Data Center
-#   PMSYNC_DEMO_CLIENT_SECRET   the client secret of your Entra ID app registration
+# and client ids with your own. The demo's secrets are in secrets/ beside this file (mode 0600, read
+# through the `api_token_file:` and `client_secret_file:` keys); for your own systems use such files
+# or `${ENV_VAR}` references, never the secret itself:
+#   api_token_file / api_token      an Atlassian API token (Jira Cloud) -- or `pat:` for Data Center
+#   client_secret_file              the client secret of your Entra ID app registration
 # Remove `ca_bundle:` (it trusts the sandbox's own CA), `authority_host:` and `graph_url:` for the
 # public Microsoft cloud. Run `pmsync doctor` after every change.
 """
+
+#: written into every folder the demo fills; only such a folder is emptied by the next `pmsync demo`
+MARKER = ".pmsync-demo"
+MARKER_TEXT = (
+    "This folder was made by `pmsync demo`; the next `pmsync demo --dir` on it empties it first.\n"
+    "Delete this file to keep the folder from being emptied.\n"
+)
+
+
+def prepare_workdir(workdir: Path, *, force: bool = False) -> None:
+    """Make ``workdir`` ready for a demo: create it, or empty one an earlier demo made.
+
+    Nothing destructive by default: a folder that holds anything and lacks the demo's marker file is
+    refused (``--force`` empties it anyway). The folder itself is never removed, so ``--dir .`` keeps the
+    shell's working directory, and a folder that contains the working directory is always refused.
+    """
+    workdir = workdir.resolve()
+    cwd = Path.cwd().resolve()
+    if workdir != cwd and workdir in cwd.parents:
+        raise ConfigError(
+            f"{workdir} contains the current directory; the demo will not empty it",
+            record="--dir",
+            hint="give a new folder, e.g. --dir pmsync-demo",
+        )
+    if workdir.exists() and not workdir.is_dir():
+        raise ConfigError(f"{workdir} is a file, not a folder", record="--dir")
+    if workdir.is_dir():
+        entries = list(workdir.iterdir())
+        if entries and not (workdir / MARKER).is_file() and not force:
+            raise ConfigError(
+                f"{workdir} is not empty and was not made by `pmsync demo`; nothing was changed",
+                record="--dir",
+                hint="give a new or empty folder, or add --force to empty this one",
+            )
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
 
 
 @dataclass
@@ -126,9 +168,9 @@ def write_demo_config(world: DemoWorld, workdir: Path) -> Path:
 def _sync(config: PmsyncConfig, store: Store, echo: Echo) -> int:
     changed = 0
     for run in sync_sources(config, store):
-        counts = (
-            f"{run.inserted} new, {run.updated} changed, {run.deleted} deleted, {run.unchanged} unchanged"
-        )
+        # the words of `pmsync sync` and `pmsync runs`
+        counts = f"{run.inserted} inserted, {run.updated} updated, {run.deleted} deleted"
+        counts += f", {run.unchanged} unchanged"
         status = "ok" if run.status == "ok" else f"{run.status.upper()}: {run.error}"
         echo(f"    {run.source_name:<10} {counts}  [{status}]")
         if run.status != "ok":
@@ -161,18 +203,19 @@ def run_demo(
     formats: list[str] | None = None,
     publish: bool = True,
     issues_per_project: int = 120,
+    force: bool = False,
 ) -> DemoSummary:
-    """Replay the demo in ``workdir`` (emptied first) and return where everything is."""
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    saved_env = {k: os.environ.get(k) for k in ("PMSYNC_DEMO_JIRA_TOKEN", "PMSYNC_DEMO_CLIENT_SECRET")}
+    """Replay the demo in ``workdir`` and return where everything is.
+
+    ``workdir`` must be new, empty, or made by an earlier demo (see :func:`prepare_workdir`)."""
+    prepare_workdir(workdir, force=force)
+    workdir = workdir.resolve()
     clock.set_now(DEMO_START)
     world = DemoWorld(workdir, issues_per_project=issues_per_project)
     try:
         echo(f"[1/5] starting the sandbox (Jira, Microsoft identity, Graph, Dataverse) in {workdir}")
         world.start()
-        os.environ.update(world.secrets_env())
+        world.write_secrets()
         config_path = write_demo_config(world, workdir)
         config = load_config(config_path)
         summary = DemoSummary(workdir, config_path, config.store_url())
@@ -236,8 +279,3 @@ def run_demo(
     finally:
         world.stop()
         clock.set_now(None)
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

@@ -8,6 +8,7 @@ three months the demo replays in a few seconds look like three months to the sto
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,9 @@ def _stopped_at(moment: datetime) -> Callable[[], datetime]:
 PHASES = ("Initiation", "Design", "Build", "Test", "Deploy", "Closeout")
 SHAREPOINT_HOST = "contoso.sharepoint.com"
 GRAPH_GROUP_ID = "b320ee12-b1cd-4cca-b648-a437be61c5cd"
+#: where the demo keeps the sandbox's secrets, relative to its pmsync.yaml (files of mode 0600)
+JIRA_TOKEN_FILE = "secrets/jira-api-token"
+CLIENT_SECRET_FILE = "secrets/client-secret"
 
 
 def _weeks(start: date, moment: datetime) -> int:
@@ -200,8 +204,9 @@ class DemoWorld:
                     )
 
     def jira_source(self) -> dict[str, Any]:
-        settings = self.jira.source_settings(api_token="${PMSYNC_DEMO_JIRA_TOKEN}")
-        return {"name": "jira", "type": "jira", **settings}
+        settings = self.jira.source_settings()
+        settings.pop("api_token", None)
+        return {"name": "jira", "type": "jira", **settings, "api_token_file": JIRA_TOKEN_FILE}
 
     # -- Microsoft Project -------------------------------------------------------------------------
     def _write_schedules(self) -> None:
@@ -525,25 +530,35 @@ class DemoWorld:
             "library": "Documents",
             "folder": "Oversight/{period}",
             **settings,
-            "client_secret": "${PMSYNC_DEMO_CLIENT_SECRET}",
+            "client_secret_file": CLIENT_SECRET_FILE,
         }
 
     def planner_source(self) -> dict[str, Any]:
         source = self.microsoft.planner_source(group_ids=[GRAPH_GROUP_ID])
         source.pop("client_secret", None)
-        return {**source, "client_secret": "${PMSYNC_DEMO_CLIENT_SECRET}"}
+        return {**source, "client_secret_file": CLIENT_SECRET_FILE}
 
     def dataverse_source(self) -> dict[str, Any]:
         source = self.microsoft.dataverse_source()
         source.pop("client_secret", None)
-        return {**source, "client_secret": "${PMSYNC_DEMO_CLIENT_SECRET}"}
+        return {**source, "client_secret_file": CLIENT_SECRET_FILE}
 
-    def secrets_env(self) -> dict[str, str]:
-        """Environment variables the demo's pmsync.yaml refers to."""
-        return {
-            "PMSYNC_DEMO_JIRA_TOKEN": self.jira.api_token,
-            "PMSYNC_DEMO_CLIENT_SECRET": self.microsoft.credentials.client_secret,
-        }
+    def write_secrets(self) -> list[Path]:
+        """The secrets the demo's pmsync.yaml points at (``*_file`` keys), each in a file only its owner
+        can read, so every command the demo suggests afterwards works without exporting anything."""
+        written = []
+        for name, secret in (
+            (JIRA_TOKEN_FILE, self.jira.api_token),
+            (CLIENT_SECRET_FILE, self.microsoft.credentials.client_secret),
+        ):
+            path = self.workdir / name
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secret + "\n")
+            os.chmod(path, 0o600)  # O_CREAT's mode does not narrow a file that already existed
+            written.append(path)
+        return written
 
 
 __all__ = ["HEADER", "DemoWorld"]

@@ -28,6 +28,7 @@ from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.microsoft.auth import MicrosoftAppSettings
 from pmsync.microsoft.sharepoint_sites import check_site_url, site_host_and_path
+from pmsync.suggest import choices_hint
 
 CHUNK_UNIT = 320 * 1024
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -143,7 +144,8 @@ _SECTION = TypeAdapter(PublishSection)
 
 def publish_section(config: PmsyncConfig) -> PublishSection:
     """Validate ``config.publish``; a mistake names the key path (``publish.targets[0].chunk_bytes``)."""
-    raw: dict[str, Any] = config.publish or {}
+    # Interpolated here, not when pmsync.yaml is loaded: only commands that publish need its secrets.
+    raw: dict[str, Any] = config.interpolate(config.publish or {}, "publish")
     try:
         section = _SECTION.validate_python(raw)
     except ValidationError as exc:
@@ -171,9 +173,10 @@ def select_targets(section: PublishSection, names: tuple[str, ...] = ()) -> list
     by_name = {t.name: t for t in section.targets}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        known = ", ".join(by_name) or "none configured"
         raise ConfigError(
-            f"no publish target named {unknown[0]!r}", record="--target", hint=f"targets: {known}"
+            f"no publish target named {unknown[0]!r}",
+            record="--target",
+            hint=choices_hint(unknown[0], by_name, "targets"),
         )
     return [by_name[n] for n in names]
 

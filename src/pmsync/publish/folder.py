@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pmsync.atomic_file import copy_atomic, write_atomic
 from pmsync.connector import CheckResult
 from pmsync.errors import PublishError
 from pmsync.publish.config import FolderTarget, fill_folder
@@ -23,17 +22,6 @@ from pmsync.publish.hashing import FileDigest
 from pmsync.publish.models import ProjectStatusRow, PublicationLedger, PublishResult, ReportFile
 
 STATUS_FILE = "project-status.json"
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class FolderPublisher:
@@ -76,7 +64,7 @@ class FolderPublisher:
                 else:
                     target = self._free_name(target)
                     action, detail = "renamed", f"as {target.name!r}"
-            _copy_atomic(file.path, target)
+            copy_atomic(file.path, target)
         except OSError as exc:
             raise PublishError(
                 f"cannot write {str(target)!r}: {exc.strerror}",
@@ -164,10 +152,7 @@ class FolderPublisher:
             data = json.dumps(
                 sorted(by_key.values(), key=lambda r: (str(r["project"]), str(r["period"]))), indent=2
             )
-            fd, temp = tempfile.mkstemp(dir=self.root, prefix=f".{STATUS_FILE}.", suffix=".part")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(data + "\n")
-            os.replace(temp, path)
+            write_atomic(path, (data + "\n").encode("utf-8"))
         yield from results
 
     def check(self) -> list[CheckResult]:

@@ -129,7 +129,7 @@ class BaselineRegister:
                 return baseline
         known = ", ".join(label(b) for b in self.baselines(as_of)) or "none yet"
         raise ReconcileError(
-            f"project {self.project} has no baseline {text!r}",
+            f"no baseline {text!r}",
             record=f"project {self.project}",
             hint=f"known baselines: {known}; `pmsync baseline capture --project {self.project}` makes one",
         )
@@ -231,7 +231,7 @@ class BaselineRegister:
                 writer.upsert([baseline])
         if counts.inserted == 0:
             raise ReconcileError(
-                f"project {self.project} has no work items to baseline",
+                "no work items to baseline",
                 record=f"project {self.project}",
                 hint="run `pmsync sync` first, and check the project's links in pmsync.yaml",
             )
@@ -258,7 +258,7 @@ class BaselineRegister:
             current = self.approved()
             if current is not None and not (change_request or "").strip():
                 raise ReconcileError(
-                    f"baseline {current.number} of {self.project} is already approved, so this is a "
+                    f"baseline {current.number} is already approved, so this is a "
                     "re-baseline and needs the change request that authorised it",
                     record=f"project {self.project}",
                     hint="add --change-request CR-...",
@@ -281,7 +281,7 @@ class BaselineRegister:
         """Capture the current plan and approve it in one step, replacing the approved baseline."""
         if self.approved() is None:
             raise ReconcileError(
-                f"project {self.project} has no approved baseline to replace",
+                "no approved baseline to replace",
                 record=f"project {self.project}",
                 hint="capture and approve the first baseline with `pmsync baseline capture` and `approve`",
             )

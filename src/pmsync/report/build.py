@@ -48,6 +48,7 @@ from pmsync.report.period import Period, ReportingCalendar
 from pmsync.report.sections import SyncHistory, executive_summary, open_risk_titles, raid_log
 from pmsync.report.settings import ReportsConfig, load_reports_config
 from pmsync.store import Store
+from pmsync.suggest import choices_hint
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def select_projects(
         raise ConfigError(
             f"unknown project {', '.join(unknown)}",
             record="--project",
-            hint=f"projects: {', '.join(sorted(known)) or 'none configured'}",
+            hint=choices_hint(unknown[0], sorted(known), "projects"),
         )
     return sorted(dict.fromkeys(keys))
 

@@ -2,9 +2,10 @@
 
 - PostgreSQL: a session-level ``pg_try_advisory_lock`` held on a dedicated connection for the whole
   run. The server releases it when that connection ends, including when the process is killed.
-- SQLite: ``fcntl.flock`` on a lock file in ``<database>.locks/`` next to the database file. The
-  kernel releases it when the process dies. (SQLite stores are single-machine by nature; flock on a
-  network filesystem is only as good as that filesystem's locking.)
+- SQLite: an OS file lock on a lock file in ``<database>.locks/`` next to the database file, taken
+  with ``portalocker`` (``flock`` on Linux and macOS, ``LockFileEx`` on Windows, so pmsync imports
+  and locks the same way everywhere). The OS releases it when the process dies. (SQLite stores are
+  single-machine by nature; a lock on a network filesystem is only as good as that filesystem's.)
 - In-memory SQLite: a process-local lock (nothing else can open that database anyway).
 
 ``SourceLock.acquire`` never waits: a second run on the same source fails fast with
@@ -13,7 +14,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import threading
@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import portalocker
 from sqlalchemy import Connection, Engine, text
 
 from pmsync.errors import SourceLockedError, StoreError
@@ -76,7 +77,7 @@ class SourceLock:
                 self._connection.close()
                 self._connection = None
         if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
+            portalocker.unlock(self._file)
             self._file.close()
             self._file = None
         if self._thread_lock is not None:
@@ -118,8 +119,8 @@ class SourceLock:
         path = lock_dir / (self.name.replace(":", "-").replace("/", "_") + ".lock")
         handle = open(path, "a+b")  # noqa: SIM115 - held open for as long as the lock is held
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            portalocker.lock(handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+        except portalocker.LockException:
             handle.close()
             raise self._locked() from None
         # Who holds it, for a human looking at the folder; the lock itself is the flock.
@@ -154,8 +155,8 @@ def store_wide_lock(engine: Engine, name: str) -> Iterator[None]:
         return
     lock_dir.mkdir(parents=True, exist_ok=True)
     with open(lock_dir / f"{name}.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        portalocker.lock(handle, portalocker.LockFlags.EXCLUSIVE)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            portalocker.unlock(handle)

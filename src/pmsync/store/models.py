@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RunStatus = Literal["running", "ok", "failed", "locked"]
+#: ``interrupted``: stopped by Ctrl-C or SIGTERM, its committed work kept
+RunStatus = Literal["running", "ok", "failed", "locked", "interrupted"]
 
 
 class WriteCounts(BaseModel):
@@ -59,6 +60,9 @@ class SyncRunInfo(BaseModel):
     notes: list[str] = Field(default_factory=list)
     host: str | None = None
     pid: int | None = None
+    #: set by the sync engine on the run it just did, not stored: 3 when a configuration or mapping
+    #: error (fix the file, nothing to retry) failed it, so the command can exit as the README says
+    failure_exit_code: int | None = Field(default=None, exclude=True)
 
     @property
     def inserted(self) -> int:

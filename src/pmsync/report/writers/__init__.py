@@ -8,34 +8,22 @@ model gives byte-identical files.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pmsync.atomic_file import write_atomic
 from pmsync.errors import ReportError
 from pmsync.report.model import Report
 
 if TYPE_CHECKING:
     from pmsync.report.writers.pdf import PdfEngine
 
+__all__ = ["FORMATS", "parse_formats", "report_basename", "write_atomic", "write_report"]
+
 FORMATS = ("html", "xlsx", "pdf", "json")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def report_basename(report: Report) -> str:

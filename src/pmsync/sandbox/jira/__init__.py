@@ -61,7 +61,9 @@ class JiraSandbox:
         clock: Callable[[], datetime] | None = None,
         faults: FaultPlan | None = None,
         tls: bool = False,
+        port: int = 0,
     ) -> None:
+        """``port``: where to serve on 127.0.0.1 (0: any free port)."""
         named = [(p, f"Project {p}") if isinstance(p, str) else p for p in projects]
         self.flavor = FLAVORS[flavor] if isinstance(flavor, str) else flavor
         self.data = JiraData(
@@ -82,7 +84,9 @@ class JiraSandbox:
             self._tls_dir = tempfile.TemporaryDirectory(prefix="pmsync-jira-tls-")
             self.ca_bundle = material.write_ca_bundle(Path(self._tls_dir.name) / "sandbox-ca.pem")
             context = material.server_context()
-        self.server = SandboxServer(self.app, faults=faults, error_body=jira_error_body, ssl_context=context)
+        self.server = SandboxServer(
+            self.app, faults=faults, error_body=jira_error_body, ssl_context=context, port=port
+        )
         self.app.set_base_url(self.server.url)
         self._rng = random.Random(seed * 7919 + 17)
 
