@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from pmsync.cli import cli
 from pmsync.store import Store
-from tests.core.helpers import dump, write_config
+
+from .helpers import dump, write_config
 
 
 def invoke(config: Path, *args: str) -> tuple[int, str]:

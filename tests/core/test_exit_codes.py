@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from pmsync.cli import cli
 from pmsync.store import Store
-from tests.core.helpers import write_config
+
+from .helpers import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -44,6 +45,14 @@ def _with_project(tmp: Path, url: str) -> Path:
     data["projects"] = [{"key": "ERP", "name": "ERP upgrade"}, {"key": "WEB", "name": "Website"}]
     data["publish"] = {"targets": [{"name": "archive", "type": "folder", "path": "published"}]}
     path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _synced_with_projects_without_data(tmp: Path, url: str) -> Path:
+    """A store with a sync run whose records belong to neither configured project."""
+    path = _with_project(tmp, url)
+    synced = CliRunner().invoke(cli, ["--config", str(path), "sync"])
+    assert synced.exit_code == 0, synced.output
     return path
 
 
@@ -86,12 +95,19 @@ CASES: list[tuple[int, str, Callable[[Path, str], Path], list[str]]] = [
     (3, "missing mapping file", _finance_without_mapping, ["sync"]),
     (3, "unset variable", _unset_variable, ["sync"]),
     (4, "partial", counting(good={"count": 2}, bad={"crash_after": 1}), ["sync"]),
+    (
+        6,
+        "report --publish with projects that have no data",
+        _synced_with_projects_without_data,
+        ["report", "--period", "2026-11", "--format", "json", "--publish"],
+    ),
+    (1, "report on a store never synced", _with_project, ["report", "--period", "2026-11"]),
 ]
 
 
 def test_every_code_in_the_readme_table_has_a_case_and_no_other_code_is_used() -> None:
     documented = readme_exit_codes()
-    assert set(documented) == {0, 1, 2, 3, 4, 5, 130}, documented
+    assert set(documented) == {0, 1, 2, 3, 4, 5, 6, 130}, documented
     assert {code for code, *_ in CASES} | {5, 130} == set(documented)  # 5: below; 130: test_interrupt.py
 
 

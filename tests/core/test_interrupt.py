@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pmsync.store import Store
-from tests.core.helpers import run_pmsync, start_pmsync, write_config
+
+from .helpers import run_pmsync, start_pmsync, write_config
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from pmsync.store.schema import metadata, record_versions
 
 from .helpers import dump
 
-HEAD = "0004_run_notes"
+HEAD = "0005_publication_stored_copy"
 
 
 def test_opening_an_empty_database_migrates_it_to_head(store_url: str) -> None:

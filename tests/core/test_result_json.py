@@ -9,7 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from pmsync.cli import cli
-from tests.core.helpers import write_config
+
+from .helpers import write_config
 
 
 def test_result_json_has_each_sources_figures_and_the_exit_code(tmp_path: Path) -> None:

@@ -69,7 +69,10 @@ def test_sharepoint_rewrites_an_xlsx_and_pmsync_still_records_it_once(ms, sharep
     assert "SharePoint rewrote the Office file" in first.line()
     assert same_office_content(local, stored) is None  # every worksheet part is intact
     sha = hashlib.sha256(local).hexdigest()
-    assert store.find_publication(f"{SITE_URL}/Documents/Oversight/2026-11/report-2026-11.xlsx", sha)
+    recorded = store.find_publication(f"{SITE_URL}/Documents/Oversight/2026-11/report-2026-11.xlsx", sha)
+    # the ledger keeps pmsync's hash for idempotency and, beside it, what SharePoint stores
+    assert recorded is not None and recorded.stored_size == len(stored) and recorded.stored_hash
+    assert recorded.stored_hash == first.stored_hash
 
     before = puts(ms)
     [again] = run(config, store, [file])

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from report.sample import sample_report
 
 from pmsync.config import load_config
 from pmsync.publish import ProjectStatusRow, ReportFile, publish
 from pmsync.report.writers import write_report
 from pmsync.store import Store
-from tests.publish.test_folder_publish import config_file
-from tests.report.sample import sample_report
+
+from .test_folder_publish import config_file
 
 
 @pytest.fixture(params=[0o022, 0o002, 0o077])

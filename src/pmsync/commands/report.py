@@ -75,7 +75,7 @@ def report(
     from pmsync import clock
     from pmsync.commands.publish import refuse_incomplete
     from pmsync.errors import ReportError
-    from pmsync.report.build import build_report
+    from pmsync.report.build import build_report, select_projects
     from pmsync.report.period import ReportingCalendar
     from pmsync.report.settings import load_reports_config
     from pmsync.report.writers import parse_formats, write_report
@@ -100,6 +100,7 @@ def report(
         click.echo(f"reporting {month}: {choice.reason}", err=True)
     with Store.open(config.store_url()) as store:
         if not store.sync_runs(limit=1):
+            select_projects(config, store, list(projects) or None, clock.now(), program)  # usage first
             raise ReportError(
                 "the store holds no sync run yet: there is nothing to report",
                 record=store.url,

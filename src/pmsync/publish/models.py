@@ -144,6 +144,8 @@ class PublicationLedger(Protocol):
         content_hash: str,
         url: str | None = None,
         item_id: str | None = None,
+        stored_size: int | None = None,
+        stored_hash: str | None = None,
     ) -> PublicationInfo: ...
 
     def find_publication(self, destination: str, content_hash: str) -> PublicationInfo | None: ...

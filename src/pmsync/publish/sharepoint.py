@@ -168,7 +168,7 @@ class SharePointPublisher:
         # 201 for a replace), and lets pmsync's own hash column make a lost ledger harmless.
         existing = self.client.get_optional(f"drives/{drive_id}/items/{parent}:/{quote(name)}", record=name)
         if existing is not None and "file" in existing and self._has_our_hash(existing, digest, name):
-            self._record(destination, existing, digest, name)
+            self._record(destination, existing, digest, name, *_stored(existing))
             return self._unchanged(name, digest, existing.get("webUrl"), str(existing["id"]))
         conflict = "replace" if self.config.on_conflict == "version" else "rename"
         item, _status = self.uploader.upload(
@@ -209,7 +209,7 @@ class SharePointPublisher:
             )
             log.info("%s: %s: %s", self.name, name, note)
             detail = f"{detail}; {note}" if detail else note
-        self._record(destination, item, digest, name)
+        self._record(destination, item, digest, name, stored_size, stored_hash)
         return PublishResult(
             target=self.name,
             what=name,
@@ -235,13 +235,25 @@ class SharePointPublisher:
             content_hash=digest.sha256,
         )
 
-    def _record(self, destination: str, item: dict[str, Any], digest: FileDigest, name: str) -> None:
+    def _record(
+        self,
+        destination: str,
+        item: dict[str, Any],
+        digest: FileDigest,
+        name: str,
+        stored_size: int | None = None,
+        stored_hash: str | None = None,
+    ) -> None:
+        """The ledger row: pmsync's SHA-256 (what idempotency compares) and, beside it, the size and
+        quickXorHash of the copy SharePoint keeps (they differ when it rewrote an Office file)."""
         self.ledger.record_publication(
             destination=destination,
             file_name=str(item.get("name") or name),
             content_hash=digest.sha256,
             url=item.get("webUrl"),
             item_id=str(item["id"]),
+            stored_size=stored_size,
+            stored_hash=stored_hash,
         )
 
     def _has_our_hash(self, existing: dict[str, Any], digest: FileDigest, name: str) -> bool:

@@ -285,6 +285,8 @@ class Store:
         item_id: str | None = None,
         run_id: int | None = None,
         published_at: datetime | None = None,
+        stored_size: int | None = None,
+        stored_hash: str | None = None,
     ) -> PublicationInfo:
         return ledger.record_publication(
             self.engine,
@@ -295,6 +297,8 @@ class Store:
             item_id=item_id,
             run_id=run_id,
             published_at=published_at,
+            stored_size=stored_size,
+            stored_hash=stored_hash,
         )
 
     def last_published(self, name_prefix: str, before: datetime) -> datetime | None:

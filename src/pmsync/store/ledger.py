@@ -200,6 +200,8 @@ def record_publication(
     item_id: str | None = None,
     run_id: int | None = None,
     published_at: datetime | None = None,
+    stored_size: int | None = None,
+    stored_hash: str | None = None,
 ) -> PublicationInfo:
     with write_transaction(engine) as conn:
         row = (
@@ -213,6 +215,8 @@ def record_publication(
                     content_hash=content_hash,
                     published_at=published_at or clock.now(),
                     run_id=run_id,
+                    stored_size=stored_size,
+                    stored_hash=stored_hash,
                 )
                 .returning(*publications.c)
             )

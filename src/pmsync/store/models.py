@@ -100,3 +100,6 @@ class PublicationInfo(BaseModel):
     content_hash: str
     published_at: datetime
     run_id: int | None = None
+    #: the size and hash the destination reports for its copy (SharePoint's quickXorHash), when known
+    stored_size: int | None = None
+    stored_hash: str | None = None

@@ -182,5 +182,9 @@ publications = Table(
     Column("content_hash", String(64), nullable=False),
     Column("published_at", UTCDateTime(), nullable=False),
     Column("run_id", Id),
+    #: what the destination keeps when it differs from what pmsync sent (SharePoint rewrites Office
+    #: files): the size and hash the server reports
+    Column("stored_size", BigInteger),
+    Column("stored_hash", String(128)),
     Index(None, "destination", "content_hash"),
 )
