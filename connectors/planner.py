@@ -390,31 +390,23 @@ class PlannerConnector:
         kept in step with the task: same title, owner, status and due date."""
         task_id = str(task["id"])
         for role in sorted(self._raid_roles(task, label_names, mapping)):
-            ref = self.ref(f"{task_id}#{role}")
+            common: dict[str, Any] = {
+                "source": self.ref(f"{task_id}#{role}"),
+                "project": item.project,
+                "scope": item.scope,
+                "created_at": item.created_at,
+                "title": item.name,
+                "owner": item.assignee,
+                "status": item.status,
+                "status_category": item.status_category,
+                "due": item.due,
+            }
             if role == "risk":
-                yield Risk(
-                    source=ref,
-                    project=item.project,
-                    scope=item.scope,
-                    title=item.name,
-                    owner=item.assignee,
-                    status=item.status,
-                    status_category=item.status_category,
-                    due=item.due,
-                )
+                yield Risk(**common)
             else:
                 priority = item.custom.get("priority")
                 yield Issue(
-                    source=ref,
-                    project=item.project,
-                    scope=item.scope,
-                    title=item.name,
-                    owner=item.assignee,
-                    status=item.status,
-                    status_category=item.status_category,
-                    due=item.due,
-                    priority=str(priority) if priority else None,
-                    resolved_on=item.actual_finish,
+                    **common, priority=str(priority) if priority else None, resolved_on=item.actual_finish
                 )
 
 
