@@ -1,6 +1,6 @@
 """Valid time from Jira: an issue's changelog (and worklogs) as :class:`pmsync.model.FieldChange` entries,
 so a report for an earlier status date can say what the issue *was then* — its status, dates, story
-points, assignee, parent and sprint — even when pmsync first synced it later (``pmsync.model.as_it_was``).
+points, assignee, parent and sprint — even when pmsync first synced it later (``pmsync.store.valid_time``).
 
 Each changelog item says a field held ``from``/``fromString`` until the history's ``created`` moment
 (Atlassian: "Get changelogs", ``GET /rest/api/3/issue/{issueIdOrKey}/changelog``). Items for fields

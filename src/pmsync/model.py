@@ -7,8 +7,8 @@ upsert by source reference and keep history.
 
 Valid time: a record may also say when it came to exist at its source (``created_at``) and carry the
 changes its source recorded (``history``: Jira's changelog, worklogs by their start), so a report for
-an earlier status date can say what the record *was then* (:func:`as_it_was`), even when pmsync first
-synced it later. Records whose source keeps no history are read from the stored snapshot nearest the
+an earlier status date can say what the record *was then* (``pmsync.store.valid_time``), even when
+pmsync first synced it later. Records whose source keeps no history are read from the stored snapshot nearest the
 status date instead; cost lines and baselines date themselves (``valid_time``). See docs/report.md.
 
 Conventions:
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -43,8 +43,6 @@ WorkItemKind = Literal[
 CostKind = Literal["budget", "actual", "commitment", "forecast"]
 DependencyType = Literal["FS", "SS", "FF", "SF"]
 Tier = Literal["small", "medium", "large"]
-
-R = TypeVar("R", bound="Record")
 
 #: values a custom field may hold once normalized
 CustomValue = str | int | float | bool | None
@@ -100,7 +98,7 @@ class Record(_Frozen):
     url: str | None = None
     #: when the record came to exist at its source, when the source says (Jira's ``created``)
     created_at: datetime | None = None
-    #: changes the source recorded, oldest first (see :func:`as_it_was`)
+    #: changes the source recorded, oldest first (``pmsync.store.valid_time.rolled_back`` undoes them)
     history: tuple[FieldChange, ...] = ()
 
     @field_validator("source_modified", "created_at")
@@ -353,20 +351,3 @@ def record_type_of(record: Record) -> str:
     """The ``record_type`` discriminator of a record."""
     value: Any = getattr(record, "record_type")  # noqa: B009 - every concrete record has it
     return str(value)
-
-
-def as_it_was(record: R, moment: datetime) -> R | None:
-    """``record`` as it was at ``moment``, from the changes it carries; ``None`` when it did not exist
-    yet. A record without ``history`` is returned as it is (nothing is known of its past)."""
-    if record.created_at is not None and record.created_at > moment:
-        return None
-    later = [change for change in record.history if change.at > moment]
-    if not later:
-        return record
-    values = record.model_dump()
-    for change in sorted(later, key=lambda c: c.at, reverse=True):
-        values[change.field] = change.before
-    kept = tuple(change for change in record.history if change.at <= moment)
-    values["history"] = kept
-    values["source_modified"] = max((c.at for c in kept), default=record.created_at)
-    return type(record).model_validate(values)

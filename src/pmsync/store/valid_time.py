@@ -96,21 +96,20 @@ def _began_on(payload: dict[str, Any]) -> date | None:
 
 
 def rolled_back(payload: dict[str, Any], moment: datetime) -> dict[str, Any] | None:
-    """The payload as it was at ``moment`` (see :func:`pmsync.model.as_it_was`), on the stored JSON."""
+    """The payload as it was at ``moment`` (every change after it undone, newest first)."""
     created = _moment(payload.get("created_at"))
     if created is not None and created > moment:
         return None
-    changes = payload.get("history") or []
-    later = [c for c in changes if (_moment(c["at"]) or moment) > moment]
+    timed = [(_moment(change["at"]), change) for change in payload.get("history") or []]
+    later = [(at, change) for at, change in timed if at is not None and at > moment]
     if not later:
         return payload
     values = dict(payload)
-    for change in sorted(later, key=lambda c: str(c["at"]), reverse=True):
+    for _, change in sorted(later, key=lambda pair: pair[0], reverse=True):  # newest undone first
         values[change["field"]] = change.get("before")
-    kept = [c for c in changes if c not in later]
-    values["history"] = kept
-    stamps = [m for m in (_moment(c["at"]) for c in kept) if m is not None]
-    since = max(stamps, default=created)
+    kept = [(at, change) for at, change in timed if at is None or at <= moment]
+    values["history"] = [change for _, change in kept]
+    since = max((at for at, _ in kept if at is not None), default=created)
     values["source_modified"] = since.isoformat() if since is not None else None
     return values
 
