@@ -8,8 +8,9 @@ upsert by source reference and keep history.
 Valid time: a record may also say when it came to exist at its source (``created_at``) and carry the
 changes its source recorded (``history``: Jira's changelog, worklogs by their start), so a report for
 an earlier status date can say what the record *was then* (``pmsync.store.valid_time``), even when
-pmsync first synced it later. Records whose source keeps no history are read from the stored snapshot nearest the
-status date instead; cost lines and baselines date themselves (``valid_time``). See docs/report.md.
+pmsync first synced it later. Records whose source keeps no history are read from the stored snapshot
+nearest the status date instead; cost lines and baselines date themselves (``valid_time``). See
+docs/report.md.
 
 Conventions:
 - dates are ``datetime.date``; moments are timezone-aware ``datetime`` in UTC;
