@@ -400,7 +400,7 @@ class _Run:
                     found[group] += 1
                     yield item
                 before = self.counts.get(group, 0)
-                if found[group] == 0 and before > 0:
+                if found[group] == 0 and before > 0 and not self.connector.context.allow_deletions:
                     # Jira answered "none" where there were some: far more often a permission,
                     # proxy or index problem than a project (or its risk log) emptied overnight.
                     raise SourceDataError(
@@ -409,7 +409,7 @@ class _Run:
                         source=self.source,
                         record=f"project {project}",
                         hint="check the account still has Browse Projects on it; if they really were "
-                        "all deleted, remove the project from `projects` or sync it afresh",
+                        "all deleted, run `pmsync sync --allow-deletions` once",
                     )
             self.counts.update({group: n for group, n in found.items() if n})
             yield from self.releases(project)

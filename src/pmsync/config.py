@@ -476,8 +476,11 @@ def connector_config(
     return settings
 
 
-def build_connector(config: PmsyncConfig, source: SourceConfig, *, full_refresh: bool = False) -> Connector:
-    """Instantiate the connector for a configured source (``full_refresh``: see ConnectorContext)."""
+def build_connector(
+    config: PmsyncConfig, source: SourceConfig, *, full_refresh: bool = False, allow_deletions: bool = False
+) -> Connector:
+    """Instantiate the connector for a configured source (``full_refresh``, ``allow_deletions``: see
+    ConnectorContext)."""
     cls = load_connector_class(source.type)
     context = ConnectorContext(
         source_name=source.name,
@@ -488,6 +491,7 @@ def build_connector(config: PmsyncConfig, source: SourceConfig, *, full_refresh:
         fiscal_year_start_month=config.portfolio.fiscal_year_start_month,
         time_zone=config.reporting.time_zone,
         full_refresh=full_refresh,
+        allow_deletions=allow_deletions,
     )
     return cls(context)
 

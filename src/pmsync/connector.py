@@ -121,6 +121,9 @@ class ConnectorContext:
     #: this run re-reads everything (``pmsync sync --full-refresh``, cursor ``{}``) over a store that may
     #: hold data: a connector that skips sweeps on a first load should sweep what it restates
     full_refresh: bool = False
+    #: the user confirmed this run's deletions (``pmsync sync --allow-deletions``): a connector's own
+    #: guard against believing an empty answer (e.g. Jira's empty deletion scan) lets it through too
+    allow_deletions: bool = False
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("pmsync.connector"))
 
 

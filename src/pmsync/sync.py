@@ -221,7 +221,9 @@ class _SourceRun:
 
     def _stream(self, writer: Writer) -> None:
         rereads = self.rereads or self.start_cursor is not None
-        connector = build_connector(self.config, self.source, full_refresh=rereads)
+        connector = build_connector(
+            self.config, self.source, full_refresh=rereads, allow_deletions=self.deletion_policy.allow
+        )
         start = self.cursor if self.start_cursor is None else self.start_cursor
         with closing(stream_of(connector, dict(start), self.source.name)) as stream:
             for item in stream:

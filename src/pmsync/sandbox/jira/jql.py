@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pmsync import clock as pmsync_clock
+
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|(?P<op>>=|<=|!=|=|>|<|~|\(|\)|,)'
     r"|(?P<word>[A-Za-z0-9_.\-\[\]]+)|(?P<bad>\S))"
@@ -90,7 +92,7 @@ class _Parser:
     def __init__(self, jql: str, tz: ZoneInfo, now: datetime | None = None) -> None:
         self.jql = jql
         self.tz = tz
-        self.now = now or datetime.now(tz)
+        self.now = (now or pmsync_clock.now()).astimezone(tz)
         self.toks = _tokens(jql)
         self.pos = 0
 
@@ -250,5 +252,5 @@ class _Parser:
 
 def parse_jql(jql: str, tz: ZoneInfo, now: datetime | None = None) -> Query:
     """Parse ``jql``; dates are in ``tz`` (the user's profile time zone, as in Jira), and relative
-    periods count back from ``now``."""
+    periods count back from ``now`` (default: the sandbox's clock, pmsync's own)."""
     return _Parser(jql, tz, now).parse()
