@@ -9,7 +9,9 @@ The rules, in words:
   not counted twice.
 - **Forecast finish**: an item's actual finish, unless that date is later than the day the data was
   read (impossible, so a source error: the planned finish is used and a note says so); unfinished
-  scheduled work whose planned finish has passed is forecast to finish no earlier than the status date.
+  scheduled work whose planned finish has passed is forecast to finish no earlier than the status date
+  (the first working day after it when the status date is not worked, in the item's own calendar
+  when it has one, see :meth:`~pmsync.reconcile.calendar.WorkingCalendar.for_item`).
   Flow-managed work (a Jira backlog, not on a logic-linked schedule) is forecast from its recent weekly
   throughput (:mod:`~pmsync.reconcile.throughput`), never clamped to the status date; with no
   defensible forecast the project is reported "at least N working days late", with no date.
