@@ -118,6 +118,10 @@ def test_reconcile_counts_a_tasks_slip_and_duration_in_its_own_calendar(
         [run] = sync_sources(config, store)
         assert run.status == "ok", run.error
         measures = measure_project(store, config.projects[0], date(2026, 3, 10))
+    assert (
+        "2 items are scheduled on their own calendar, so their slips, forecasts and DCMA durations "
+        "are counted in it: 'Four tens' (2); resource calendars are not used" in measures.notes
+    )
     [milestone] = measures.schedule.milestones
     assert milestone.variance_working_days == 3
     assert "3 working days after the baseline" in milestone.explanation

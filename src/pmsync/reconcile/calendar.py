@@ -9,6 +9,7 @@ binary search.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -177,4 +178,18 @@ def calendar_note(used: WorkingCalendar, agency: WorkingCalendar) -> str | None:
         f"working days are counted with {used.source or 'the schedule calendar'}: {worked}, "
         f"{len(used.holidays)} holidays, {len(used.extra_working)} worked weekend days "
         "(the governance calendar's holidays included)"
+    )
+
+
+def item_calendars_note(items: Iterable[WorkItem]) -> str | None:
+    """A report note naming the items' own calendars, when any item has one; ``None`` otherwise."""
+    named = Counter(item.calendar.name or "unnamed" for item in items if item.calendar is not None)
+    if not named:
+        return None
+    total = sum(named.values())
+    listed = ", ".join(f"{name!r} ({count})" for name, count in sorted(named.items()))
+    return (
+        f"{total} {'item is' if total == 1 else 'items are'} scheduled on {'its' if total == 1 else 'their'} "
+        f"own calendar, so {'its' if total == 1 else 'their'} slips, forecasts and DCMA durations are "
+        f"counted in it: {listed}; resource calendars are not used"
     )
