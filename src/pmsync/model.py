@@ -181,7 +181,15 @@ class ItemCalendar(_Frozen):
     #: dates worked although their weekday is not (a working Saturday)
     extra_working_days: tuple[date, ...] = ()
     #: working minutes in one of its working days (1440 for a 24-hour calendar)
-    minutes_per_day: int | None = None
+    minutes_per_day: int | None = Field(default=None, gt=0)
+
+    @field_validator("nonworking_weekdays")
+    @classmethod
+    def _some_day_worked(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        # a calendar without a working day cannot count anything: its source leaves it unset
+        if not set(value) <= set(range(7)) or len(set(value)) == 7:
+            raise ValueError("nonworking_weekdays must be weekdays 0 (Monday) .. 6 with at least one worked")
+        return value
 
 
 class WorkItem(Record):

@@ -114,3 +114,12 @@ def test_an_overdue_forecast_lands_on_a_day_the_items_calendar_works():
     assert forecast_finish(_item(), status, status, agency) == status
     # status on Thanksgiving: the next working day of the item's calendar
     assert forecast_finish(_item(), THANKSGIVING, THANKSGIVING, agency) == status
+
+
+def test_an_item_calendar_without_a_working_day_is_refused():
+    from pydantic import ValidationError
+
+    from pmsync.model import ItemCalendar
+
+    with pytest.raises(ValidationError, match="at least one worked"):
+        ItemCalendar(nonworking_weekdays=tuple(range(7)))
