@@ -46,8 +46,9 @@ class WorkingCalendar:
         )
         #: where the calendar comes from, for notes ("the schedule's calendar 'Standard'")
         self.source = source
-        #: the governance (agency) holidays inside ``holidays``, kept whatever their weekday, so an
-        #: item's own calendar (a 7-day one too) gets them: an office closure binds every task
+        #: holidays that bind every item whatever its own calendar: the governance (agency) ones
+        #: (``holidays`` themselves unless given), kept whatever their weekday so a seven-day task
+        #: calendar gets a Saturday closure too
         self.imposed: tuple[date, ...] = tuple(sorted(set(holidays if imposed is None else imposed)))
         self._per_week = 7 - len(self.weekend)
         self._items: dict[ItemCalendar, WorkingCalendar] = {}
