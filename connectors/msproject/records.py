@@ -24,6 +24,7 @@ from pmsync.model import (
     BaselineItem,
     CustomValue,
     Dependency,
+    ItemCalendar,
     Project,
     Record,
     SourceRef,
@@ -32,7 +33,7 @@ from pmsync.model import (
     WorkItemKind,
 )
 
-from .calendars import project_work_week
+from .calendars import WorkWeek, project_work_week, resolve
 from .custom_fields import CustomDuration, CustomFieldValue, is_default
 from .mapping import MSProjectMapping
 from .network import compute_slack
@@ -94,6 +95,8 @@ class ScheduleRecords:
         calendar_day, calendar_week = schedule.project_calendar_minutes()
         self.minutes_per_day = props.minutes_per_day or calendar_day or 480
         self.minutes_per_week = props.minutes_per_week or calendar_week or 5 * self.minutes_per_day
+        self.project_week = project_work_week(schedule)
+        self._item_calendars: dict[int, ItemCalendar | None] = {}
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -321,12 +324,36 @@ class ScheduleRecords:
             deadline=_day(task.deadline),
             critical=self._critical(task),
             total_slack_days=self._slack_days(task),
+            calendar=self._item_calendar(task),
             links=links,
             custom=custom,
         )
 
+    def _item_calendar(self, task: Task) -> ItemCalendar | None:
+        """The task's own calendar (Task Information > Advanced > Calendar) with what it inherits,
+        when it differs from the project calendar; ``None`` when the project calendar applies.
+
+        Project schedules a task that has its own calendar on it (combined with its resources'
+        calendars unless "Ignore resource calendars" is set; pmsync does not read resource
+        calendars). A calendar without a working day is ignored, as the slack computation does."""
+        uid = task.calendar_uid
+        if uid is None or uid < 0 or uid == self.schedule.properties.calendar_uid:
+            return None
+        if uid not in self._item_calendars:
+            props = self.schedule.properties
+            around = (_day(props.start), _day(props.finish))
+            week = resolve(self.schedule, uid, around)
+            self._item_calendars[uid] = None if week is None else _own_calendar(week, self.project_week)
+        return self._item_calendars[uid]
+
     def _slack_days(self, task: Task) -> float | None:
         if task.total_slack_minutes is not None:
+            own = self._item_calendar(task)
+            if own is not None and own.minutes_per_day:
+                # Project keeps slack in minutes of the task's own calendar; a day of it is that
+                # calendar's working day (3 days on a 24-hour calendar, not 9 "8-hour days"), which
+                # is also how the computed slack counts (network.py)
+                return round(task.total_slack_minutes / own.minutes_per_day, 4)
             return self._days(task.total_slack_minutes, False)
         if self.computed is None:
             return None
@@ -375,6 +402,30 @@ class ScheduleRecords:
                 work_hours=_hours(values.work_minutes) or 0.0,
                 duration_days=self._days(values.duration_minutes, values.duration_elapsed) or 0.0,
             )
+
+
+def _own_calendar(week: WorkWeek, project: WorkWeek | None) -> ItemCalendar | None:
+    """``week`` as a work item's calendar; ``None`` when it has no working day or works exactly as
+    the project calendar does (nothing to carry)."""
+    if len(week.nonworking_weekdays) == 7:
+        return None
+    own = _facts(week)
+    if project is not None and own == _facts(project):
+        return None
+    nonworking, holidays, extra, per_day = own
+    return ItemCalendar(
+        name=week.name,
+        nonworking_weekdays=nonworking,
+        holidays=holidays,
+        extra_working_days=extra,
+        minutes_per_day=per_day,
+    )
+
+
+def _facts(week: WorkWeek) -> tuple[tuple[int, ...], tuple[date, ...], tuple[date, ...], int | None]:
+    working = [m for m in week.weekday_minutes if m > 0]
+    per_day = round(sum(working) / len(working)) if working else None
+    return week.nonworking_weekdays, week.holidays, week.extra_working_days, per_day
 
 
 def _without_suffix(name: str | None) -> str | None:

@@ -118,6 +118,8 @@ class Record(_Frozen):
             data.pop("history", None)
         if data.get("created_at") is None:
             data.pop("created_at", None)
+        if "calendar" in data and data["calendar"] is None:
+            data.pop("calendar")  # WorkItem.calendar, added later: same rule
         return data
 
     def began_on(self) -> date | None:
@@ -166,6 +168,29 @@ class Dependency(_Frozen):
     lag_days: float = 0.0
 
 
+class ItemCalendar(_Frozen):
+    """A work item's own working calendar (MS Project's task calendar), when it differs from its
+    schedule's: the same three facts as ``Project``'s calendar fields, plus what a day is worth."""
+
+    name: str | None = None
+    #: ``date.weekday()`` numbers (Monday 0) not worked
+    nonworking_weekdays: tuple[int, ...] = (5, 6)
+    #: dates not worked although their weekday is
+    holidays: tuple[date, ...] = ()
+    #: dates worked although their weekday is not (a working Saturday)
+    extra_working_days: tuple[date, ...] = ()
+    #: working minutes in one of its working days (1440 for a 24-hour calendar)
+    minutes_per_day: int | None = Field(default=None, gt=0)
+
+    @field_validator("nonworking_weekdays")
+    @classmethod
+    def _some_day_worked(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        # a calendar without a working day cannot count anything: its source leaves it unset
+        if not set(value) <= set(range(7)) or len(set(value)) == 7:
+            raise ValueError("nonworking_weekdays must be weekdays 0 (Monday) .. 6 with at least one worked")
+        return value
+
+
 class WorkItem(Record):
     record_type: Literal["work_item"] = "work_item"
     key: str | None = None
@@ -201,6 +226,10 @@ class WorkItem(Record):
     deadline: date | None = None
     critical: bool | None = None
     total_slack_days: float | None = None
+    #: the item's own calendar when its source schedules it on one that differs from the project's
+    #: (MS Project's task calendar); ``None``: the project's calendar applies. Reconcile counts this
+    #: item's working days (finish variance, forecast, DCMA durations) with it.
+    calendar: ItemCalendar | None = None
     sprint: str | None = None
     team: str | None = None
     labels: tuple[str, ...] = ()

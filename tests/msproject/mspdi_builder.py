@@ -65,13 +65,15 @@ class Cal:
     #: also write each exception day as a WeekDay of DayType 0, as Project 2007+ does (the
     #: <Exceptions> block then holds the rule, e.g. a yearly recurrence, and these its occurrences)
     expanded: Iterable[tuple[str, str, bool]] = ()
+    #: the WorkingTimes of each working weekday (08:00-12:00 and 13:00-17:00 unless given)
+    times: str = _WORKING_TIMES
 
     def xml(self) -> str:
         days = ""
         if self.weekdays:
             week = "".join(
                 f"<WeekDay><DayType>{d}</DayType><DayWorking>{int(d in self.working_days)}</DayWorking>"
-                + (_WORKING_TIMES if d in self.working_days else "")
+                + (self.times if d in self.working_days else "")
                 + "</WeekDay>"
                 for d in range(1, 8)
             )

@@ -76,3 +76,50 @@ def test_a_worked_weekend_day_counts_and_a_schedule_calendar_wins() -> None:
     # a project without a schedule calendar keeps the agency's, and says nothing
     plain = schedule.model_copy(update={"nonworking_weekdays": None})
     assert schedule_calendar([plain], agency) is agency and calendar_note(agency, agency) is None
+
+
+def _item(calendar=None, finish=date(2026, 11, 18)):
+    from pmsync.model import SourceRef, WorkItem
+
+    source = SourceRef(system="msproject", instance="x", external_id="plan#1")
+    return WorkItem(source=source, name="Pour", finish=finish, calendar=calendar)
+
+
+def test_an_item_with_its_own_calendar_counts_in_it_with_the_agency_holidays():
+    from pmsync.model import ItemCalendar
+
+    agency = WorkingCalendar(holidays=[THANKSGIVING, date(2026, 11, 28)])  # the 28th: a Saturday
+    seven = ItemCalendar(name="24 Hours", nonworking_weekdays=())
+    own = agency.for_item(_item(seven))
+    # Mon 23 .. Sun 29 on a seven-day calendar: 7 days less Thanksgiving and Saturday the 28th (an
+    # agency closure binds a seven-day task too, although the agency's own weekend hid it)
+    assert own.count(date(2026, 11, 23), date(2026, 11, 29)) == 5
+    assert agency.for_item(_item()) is agency  # no own calendar: the schedule's
+    worked = ItemCalendar(nonworking_weekdays=(5, 6), extra_working_days=(date(2026, 11, 28),))
+    # a task calendar that explicitly works a day keeps it, whatever the agency closure
+    assert agency.for_item(_item(worked)).is_working_day(date(2026, 11, 28))
+
+
+def test_an_overdue_forecast_lands_on_a_day_the_items_calendar_works():
+    from pmsync.model import ItemCalendar
+    from pmsync.reconcile.figures import forecast_finish
+
+    agency = WorkingCalendar(holidays=[THANKSGIVING])
+    four_days = ItemCalendar(name="Four tens", nonworking_weekdays=(4, 5, 6))
+    status = date(2026, 11, 27)  # Friday: not worked on Four tens, so Monday the 30th at the earliest
+    assert forecast_finish(_item(four_days), status, status, agency.for_item(_item(four_days))) == date(
+        2026, 11, 30
+    )
+    # on the Monday-Friday calendar Friday is worked: the status date itself, as before
+    assert forecast_finish(_item(), status, status, agency) == status
+    # status on Thanksgiving: the next working day of the item's calendar
+    assert forecast_finish(_item(), THANKSGIVING, THANKSGIVING, agency) == status
+
+
+def test_an_item_calendar_without_a_working_day_is_refused():
+    from pydantic import ValidationError
+
+    from pmsync.model import ItemCalendar
+
+    with pytest.raises(ValidationError, match="at least one worked"):
+        ItemCalendar(nonworking_weekdays=tuple(range(7)))

@@ -9,10 +9,11 @@ binary search.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from pmsync.model import Project
+from pmsync.model import ItemCalendar, Project, WorkItem
 
 _DAY = timedelta(days=1)
 
@@ -30,7 +31,9 @@ class WorkingCalendar:
         weekend: Iterable[int] = (5, 6),
         extra_working: Iterable[date] = (),
         source: str | None = None,
+        imposed: Iterable[date] | None = None,
     ) -> None:
+        holidays = tuple(holidays)
         self.weekend = frozenset(weekend)
         if not self.weekend <= set(range(7)) or len(self.weekend) == 7:
             raise ValueError("weekend must be a proper subset of weekdays 0 (Monday) .. 6 (Sunday)")
@@ -43,7 +46,12 @@ class WorkingCalendar:
         )
         #: where the calendar comes from, for notes ("the schedule's calendar 'Standard'")
         self.source = source
+        #: holidays that bind every item whatever its own calendar: the governance (agency) ones
+        #: (``holidays`` themselves unless given), kept whatever their weekday so a seven-day task
+        #: calendar gets a Saturday closure too
+        self.imposed: tuple[date, ...] = tuple(sorted(set(holidays if imposed is None else imposed)))
         self._per_week = 7 - len(self.weekend)
+        self._items: dict[ItemCalendar, WorkingCalendar] = {}
 
     def __repr__(self) -> str:
         return (
@@ -96,6 +104,32 @@ class WorkingCalendar:
                 remaining -= 1
         return day
 
+    def for_item(self, item: WorkItem) -> WorkingCalendar:
+        """The calendar ``item``'s own working days are counted in: its own calendar (MS Project's
+        task calendar) with the governance holidays it does not explicitly work, else this one.
+
+        This is MS Project's rule (and MPXJ's "effective calendar"): a task with its own calendar
+        is scheduled on it, so its finish variance and duration are in its working days."""
+        own = item.calendar
+        if own is None:
+            return self
+        found = self._items.get(own)
+        if found is None:
+            worked = set(own.extra_working_days)
+            found = WorkingCalendar(
+                set(own.holidays) | {d for d in self.imposed if d not in worked},
+                own.nonworking_weekdays,
+                extra_working=worked,
+                source=f"the task calendar {own.name!r}" if own.name else "a task calendar",
+                imposed=self.imposed,
+            )
+            self._items[own] = found
+        return found
+
+    def next_working_day(self, day: date) -> date:
+        """``day`` when it is a working day, else the first working day after it."""
+        return day if self.is_working_day(day) else self.add(day, 1)
+
     def duration(self, start: date, finish: date) -> int:
         """Working days a task spanning ``[start, finish]`` occupies (0 for a milestone on a weekend)."""
         return self.count(start, finish)
@@ -129,6 +163,7 @@ def schedule_calendar(projects: Iterable[Project], agency: WorkingCalendar) -> W
         chosen.nonworking_weekdays,
         extra_working=worked,
         source=f"the schedule calendar of {chosen.source.key()}",
+        imposed=agency.imposed,
     )
 
 
@@ -144,4 +179,18 @@ def calendar_note(used: WorkingCalendar, agency: WorkingCalendar) -> str | None:
         f"working days are counted with {used.source or 'the schedule calendar'}: {worked}, "
         f"{len(used.holidays)} holidays, {len(used.extra_working)} worked weekend days "
         "(the governance calendar's holidays included)"
+    )
+
+
+def item_calendars_note(items: Iterable[WorkItem]) -> str | None:
+    """A report note naming the items' own calendars, when any item has one; ``None`` otherwise."""
+    named = Counter(item.calendar.name or "unnamed" for item in items if item.calendar is not None)
+    if not named:
+        return None
+    total = sum(named.values())
+    listed = ", ".join(f"{name!r} ({count})" for name, count in sorted(named.items()))
+    return (
+        f"{total} {'item is' if total == 1 else 'items are'} scheduled on {'its' if total == 1 else 'their'} "
+        f"own calendar, so {'its' if total == 1 else 'their'} slips, forecasts and DCMA durations are "
+        f"counted in it: {listed}; resource calendars are not used"
     )

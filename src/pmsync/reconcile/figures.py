@@ -9,7 +9,9 @@ The rules, in words:
   not counted twice.
 - **Forecast finish**: an item's actual finish, unless that date is later than the day the data was
   read (impossible, so a source error: the planned finish is used and a note says so); unfinished
-  scheduled work whose planned finish has passed is forecast to finish no earlier than the status date.
+  scheduled work whose planned finish has passed is forecast to finish no earlier than the status date
+  (the first working day after it when the status date is not worked, in the item's own calendar
+  when it has one, see :meth:`~pmsync.reconcile.calendar.WorkingCalendar.for_item`).
   Flow-managed work (a Jira backlog, not on a logic-linked schedule) is forecast from its recent weekly
   throughput (:mod:`~pmsync.reconcile.throughput`), never clamped to the status date; with no
   defensible forecast the project is reported "at least N working days late", with no date.
@@ -168,16 +170,20 @@ def valid_actual_finish(item: WorkItem, read_on: date) -> date | None:
     return None
 
 
-def forecast_finish(item: WorkItem, status_date: date, read_on: date) -> date | None:
+def forecast_finish(
+    item: WorkItem, status_date: date, read_on: date, calendar: WorkingCalendar | None = None
+) -> date | None:
     """When the item finished, or is now expected to: its (valid) actual finish; else its planned
-    finish, but unfinished work whose planned finish has passed cannot finish before the status date."""
+    finish, but unfinished work whose planned finish has passed cannot finish before the status date,
+    nor on a day its ``calendar`` (the item's own, see :meth:`WorkingCalendar.for_item`) does not
+    work: then the first working day after the status date."""
     actual = valid_actual_finish(item, read_on)
     if actual is not None:
         return actual
     planned = item.finish or item.due
-    if planned is None or is_complete(item):
+    if planned is None or is_complete(item) or planned >= status_date:
         return planned
-    return max(planned, status_date)
+    return status_date if calendar is None else calendar.next_working_day(status_date)
 
 
 def _milestones(
@@ -197,7 +203,8 @@ def _milestones(
         b_finish = b.finish if b else None
         variance = None
         if b_finish and (actual or current):
-            variance = cal.variance(b_finish, actual or current)  # type: ignore[arg-type]
+            # in the milestone's own working days (its task calendar), as Project counts its slip
+            variance = cal.for_item(item).variance(b_finish, actual or current)  # type: ignore[arg-type]
         if b_finish is None:
             state, text = "no_baseline", "not in the baseline used"
         elif actual is not None:
@@ -255,7 +262,9 @@ def schedule_measures(
     # Flow work on a project with a logic-linked schedule details that schedule, whose dates rule.
     dated = planned if scheduled else work
     open_ids = {id(i) for i in open_flow}
-    finishes = [forecast_finish(i, status_date, read_on) for i in dated if id(i) not in open_ids]
+    finishes = [
+        forecast_finish(i, status_date, read_on, cal.for_item(i)) for i in dated if id(i) not in open_ids
+    ]
     current = max((f for f in finishes if f), default=None)
     done = bool(work) and all(is_complete(i) for i in work)
     actuals = [valid_actual_finish(i, read_on) for i in work]

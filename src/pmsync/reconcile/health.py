@@ -112,8 +112,13 @@ class _Schedule:
         self.incomplete = [t for t in self.tasks if not is_complete(t)]
 
     def duration(self, item: WorkItem) -> int:
+        """Working days of the item, in its own calendar when it has one (MS Project's task
+        calendar): ``duration_days`` is in the project's hours per day, which miscounts a 24-hour
+        or a 4x10 calendar, so such an item's dates are counted instead."""
         if item.kind == "milestone":
             return 0
+        if item.calendar is not None and item.start and item.finish:
+            return self.calendar.for_item(item).count(item.start, item.finish)
         if item.duration_days is not None:
             return round(item.duration_days)
         if item.start and item.finish:
@@ -268,7 +273,8 @@ def _task_checks(
         if task.kind != "milestone":
             base = baseline.get(task.source.external_id)
             if base is not None and base.start and base.finish:
-                days, basis = cal.count(base.start, base.finish), "baseline duration"
+                days = cal.for_item(task).count(base.start, base.finish)
+                basis = "baseline duration"
             else:
                 days, basis = schedule.duration(task), "duration"
             if days > t.high_duration_days:

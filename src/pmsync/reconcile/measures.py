@@ -24,7 +24,12 @@ from pmsync import clock
 from pmsync.config import ProjectConfig
 from pmsync.model import Baseline, BaselineItem, Project, Tier, WorkItem
 from pmsync.reconcile import baselines as bl
-from pmsync.reconcile.calendar import WorkingCalendar, calendar_note, schedule_calendar
+from pmsync.reconcile.calendar import (
+    WorkingCalendar,
+    calendar_note,
+    item_calendars_note,
+    schedule_calendar,
+)
 from pmsync.reconcile.crosscheck import crosscheck_project
 from pmsync.reconcile.evm import (
     compute_evm,
@@ -330,9 +335,9 @@ def measure_project(
     scope = scope_measures(chosen, data.items, governance.scope_kinds)
     risk = risk_measures(data, status_date, governance.high_risk_score)
     notes = list(chosen.notes)
-    calendar_used = calendar_note(cal, agency_calendar)
-    if calendar_used:
-        notes.append(calendar_used)
+    for calendar_used in (calendar_note(cal, agency_calendar), item_calendars_note(work)):
+        if calendar_used:
+            notes.append(calendar_used)
     future = [i for i in work if i.actual_finish is not None and valid_actual_finish(i, read_on) is None]
     if future:
         notes.append(
