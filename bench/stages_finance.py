@@ -133,3 +133,102 @@ STAGES = [
     ),
     ("finance: read XLSX export (connector)", read_xlsx, [25_000, 50_000, 100_000], [1_000]),
 ]
+
+
+# -- re-sync: the same export with k lines changed ------------------------------------------------
+
+
+def _change_lines(path: Path, every: int | None) -> int:
+    """Rewrite the export with some lines' amounts corrected (+1.00): the first data line only
+    (``every`` None), or every ``every``-th line. A corrected amount gives the line a new identity,
+    so a re-sync inserts the corrected line and deletes the old one."""
+    changed_path = path.with_suffix(".tmp")
+    changed = 0
+    with (
+        path.open(encoding="utf-8", newline="") as source,
+        changed_path.open("w", encoding="utf-8", newline="") as target,
+    ):
+        rows = csv.reader(source)
+        out = csv.writer(target)
+        data = -1
+        for row in rows:
+            if data >= 0:
+                data += 1
+                if (every is None and data == 1) or (every is not None and data % every == 0):
+                    amount = float(row[7].replace(",", "")) + 1.0
+                    row[7] = f"{amount:,.2f}"
+                    changed += 1
+            elif row and row[0] == "Project Number":
+                data = 0
+            out.writerow(row)
+    changed_path.replace(path)
+    return changed
+
+
+def _prepare_resync(size: int, workdir: Path, every: int | None, store_url: str | None = None) -> None:
+    """First load (not timed), then the export with lines changed; the changed file's read time is
+    measured here too, in the same process, so the stage can state its ratio to it."""
+    import time
+
+    prepare_sync_csv(size, workdir, store_url=store_url)
+    sync_csv(size, workdir)
+    changed = _change_lines(_export(size, workdir), every)
+    started = time.perf_counter()
+    read = sum(isinstance(item, CostLine) for item in _connector(_export(size, workdir)).extract({}))
+    read_seconds = time.perf_counter() - started
+    assert read == size, read
+    (workdir / "resync.yaml").write_text(yaml.safe_dump({"changed": changed, "read_seconds": read_seconds}))
+
+
+def _resync(workdir: Path) -> dict[str, object]:
+    facts = yaml.safe_load((workdir / "resync.yaml").read_text())
+    config = load_config(workdir / "pmsync.yaml")
+    with Store.open(config.store_url()) as store:
+        [run] = sync_sources(config, store)
+    changed = facts["changed"]
+    assert run.status == "ok", run
+    assert run.counts.inserted == changed and run.counts.deleted == changed, run.counts
+    return {"items": changed, "changed": changed, "read_seconds": round(facts["read_seconds"], 2)}
+
+
+def prepare_resync_one_sqlite(size: int, workdir: Path) -> None:
+    _prepare_resync(size, workdir, None)
+
+
+def resync_one_sqlite(size: int, workdir: Path) -> dict[str, object]:
+    return _resync(workdir)
+
+
+def prepare_resync_share_sqlite(size: int, workdir: Path) -> None:
+    _prepare_resync(size, workdir, 100)
+
+
+resync_share_sqlite = resync_one_sqlite
+
+
+def prepare_resync_one_postgres(size: int, workdir: Path) -> None:
+    from stages_core import _postgres_url, prepare_pg_upsert_new
+
+    prepare_pg_upsert_new(size, workdir)
+    _prepare_resync(size, workdir, None, store_url=_postgres_url())
+
+
+resync_one_postgres = resync_one_sqlite
+
+
+def prepare_resync_share_postgres(size: int, workdir: Path) -> None:
+    from stages_core import _postgres_url, prepare_pg_upsert_new
+
+    prepare_pg_upsert_new(size, workdir)
+    _prepare_resync(size, workdir, 100, store_url=_postgres_url())
+
+
+resync_share_postgres = resync_one_sqlite
+
+RESYNC_SIZES = [100_000, 1_000_000]
+STAGES += [
+    ("finance: re-sync, 1 line changed, SQLite", resync_one_sqlite, RESYNC_SIZES, [20_000]),
+    ("finance: re-sync, 1 % of lines changed, SQLite", resync_share_sqlite, RESYNC_SIZES, [20_000]),
+    ("finance: re-sync, 1 line changed, PostgreSQL", resync_one_postgres, RESYNC_SIZES, [20_000]),
+    ("finance: re-sync, 1 % of lines changed, PostgreSQL", resync_share_postgres, RESYNC_SIZES, [20_000]),
+]
