@@ -24,6 +24,15 @@ MSPDI_CONNECTOR_MPXJ = "msproject: read MSPDI (pmsync connector, reader: mpxj)"
 FINANCE_READ = "finance: read CSV export (connector)"
 FINANCE_SQLITE = "finance: sync CSV export into SQLite"
 FINANCE_POSTGRES = "finance: sync CSV export into PostgreSQL"
+#: issue 25: a changed export re-synced, per changed share and database (sizes 10^5 and 10^6)
+FINANCE_RESYNC = (
+    "finance: re-sync, 1 line changed, SQLite",
+    "finance: re-sync, 1 % of lines changed, SQLite",
+    "finance: re-sync, 1 line changed, PostgreSQL",
+    "finance: re-sync, 1 % of lines changed, PostgreSQL",
+)
+#: a re-sync may take at most this multiple of the changed file's read time (measured in the same run)
+RESYNC_READ_RATIO = 1.2
 REPORT_BUILD = "report: build the model from the store (projects)"
 REPORT_RENDER = "report: render HTML + XLSX + JSON (projects)"
 REPORT_PDF = "report: print the PDF (projects)"
@@ -156,6 +165,25 @@ def finance(rows: Rows) -> list[Verdict]:
     return verdicts
 
 
+def finance_resync(rows: Rows) -> list[Verdict]:
+    """Issue 25: a re-sync costs the file's read time plus the store work of what changed. Each row
+    carries the changed file's read time, measured by the connector alone in the same process
+    before the timed re-sync, so both figures see the same machine load."""
+    verdicts = []
+    for stage in FINANCE_RESYNC:
+        for size in (100_000, 1_000_000):
+            target = f"{stage} at {size:,} lines: within {RESYNC_READ_RATIO}x the file's read time"
+            row = rows.get(stage, size)
+            read = None if row is None else row.get("extra", {}).get("read_seconds")
+            if row is None or not read:
+                verdicts.append(Verdict(target, None, f"run '{stage}' at {size}"))
+                continue
+            ratio = row["seconds"] / read
+            evidence = f"{row['seconds']:.1f} s vs read {read:.1f} s ({ratio:.2f}x)"
+            verdicts.append(Verdict(target, ratio <= RESYNC_READ_RATIO, evidence))
+    return verdicts
+
+
 def report(rows: Rows) -> list[Verdict]:
     """Build + render, then the same with the PDF of each engine whose stage ran (WeasyPrint, the
     default; the chromium engine, listed where a browser is installed)."""
@@ -210,6 +238,7 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     mspdi,
     mspdi_memory,
     finance,
+    finance_resync,
     report,
     report_command,
     report_past,

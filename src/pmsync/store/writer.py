@@ -527,8 +527,20 @@ class Writer:
     def _note_seen(self, record_ids: list[int]) -> None:
         if self.run_id is None or not record_ids:
             return
-        rows = [{"run_id": self.run_id, "record_id": i} for i in record_ids]
-        self._conn.execute(dialect_insert(self._conn, run_seen).on_conflict_do_nothing(), rows)
+        # One statement per batch with the ids as one parameter (a JSON array unpacked by
+        # json_each on SQLite, an array unnested on PostgreSQL): an executemany of one row per id
+        # cost SQLAlchemy's parameter handling per row, the bulk of a re-sync's unchanged lines.
+        if self._conn.dialect.name == "postgresql":
+            self._conn.exec_driver_sql(
+                "INSERT INTO run_seen (run_id, record_id) SELECT %s, unnest(%s::bigint[]) "
+                "ON CONFLICT DO NOTHING",
+                (self.run_id, record_ids),
+            )
+            return
+        self._conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO run_seen (run_id, record_id) SELECT ?, value FROM json_each(?)",
+            (self.run_id, json.dumps(record_ids)),
+        )
 
     def _delete_where(self, condition: Any) -> WriteCounts:
         """Set-based delete of the live records matching ``condition``: close, append, mark."""
