@@ -3,7 +3,12 @@
 - read: the finance_file connector alone (both passes: validate every row, then yield records);
 - sync: the same file through the sync engine into a SQLite store (what ``pmsync sync`` does), and
   into a fresh PostgreSQL database (``$PMSYNC_BENCH_POSTGRES_URL``, as in ``stages_core``);
-- XLSX read: the connector on an .xlsx export (openpyxl read-only streaming), at smaller sizes.
+- XLSX read: the connector on an .xlsx export (openpyxl read-only streaming), at smaller sizes;
+- re-sync (issue 25): the export loaded once (not timed), then re-exported with its first line's
+  amount corrected, or every 100th line's (1 %), and synced again into SQLite or PostgreSQL. A
+  corrected amount gives a line a new identity, so the run inserts and deletes one line per change.
+  The changed file's read time (the connector alone) is measured in the same process before the
+  timed run, and the verdict compares the two (target: re-sync within 1.2x the read).
 
 Inputs are written by ``prepare_*`` (not timed) with :mod:`pmsync.sandbox.finance_gen`.
 Run: ``python bench/run.py --stage finance``.
