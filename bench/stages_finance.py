@@ -237,3 +237,100 @@ STAGES += [
     ("finance: re-sync, 1 line changed, PostgreSQL", resync_one_postgres, RESYNC_SIZES, [20_000]),
     ("finance: re-sync, 1 % of lines changed, PostgreSQL", resync_share_postgres, RESYNC_SIZES, [20_000]),
 ]
+
+
+# -- the bare loop: what reading the export and inserting its rows costs with nothing of pmsync ------
+
+
+def _bare_rows(path: Path, source_name: str) -> object:
+    """Each data row as a ``records`` row: the row's text as payload, no parsing, validation,
+    normalized model, canonical JSON or hashing; the key is the row number."""
+    import json
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        for row in rows:
+            if row and row[0] == "Project Number":
+                break
+        for number, row in enumerate(rows):
+            key = f"bare/{number}"
+            yield (
+                "cost_line", "bare", source_name, key, key, source_name, row[0], row[0],
+                json.dumps(row), "", None, 1, 1, now,
+            )  # fmt: skip
+
+
+_BARE_COLUMNS = (
+    "record_type, system, instance, external_id, source_key, source_name, project, scope, payload, "
+    "content_hash, source_modified, first_seen_run, last_changed_run, updated_at"
+)
+
+
+def bare_loop_sqlite(size: int, workdir: Path) -> dict[str, int]:
+    """``csv.reader`` + the driver's ``executemany`` into the store's ``records`` table, batches of
+    500 in one transaction: the floor a first load is compared with (issue 25, point 4)."""
+    import sqlite3
+    from itertools import islice
+
+    connection = sqlite3.connect(workdir / "pmsync.db")
+    marks = ", ".join("?" for _ in _BARE_COLUMNS.split(","))
+    rows = (
+        r[:-1] + (r[-1].replace(tzinfo=None).isoformat(sep=" "),)
+        for r in _bare_rows(_export(size, workdir), "bare")
+    )
+    count = 0
+    with connection:
+        while batch := list(islice(rows, 500)):
+            connection.executemany(f"INSERT INTO records ({_BARE_COLUMNS}) VALUES ({marks})", batch)
+            count += len(batch)
+    connection.close()
+    assert count == size, count
+    return {"items": count}
+
+
+prepare_bare_loop_sqlite = prepare_sync_csv
+
+
+def prepare_bare_loop_postgres(size: int, workdir: Path) -> None:
+    prepare_sync_csv_postgres(size, workdir)
+
+
+def bare_loop_postgres(size: int, workdir: Path) -> dict[str, int]:
+    """The same bare loop into PostgreSQL with psycopg's ``executemany`` (pipelined)."""
+    from itertools import islice
+
+    import psycopg
+    from sqlalchemy import make_url
+    from stages_core import _postgres_url
+
+    url = make_url(_postgres_url()).set(drivername="postgresql")
+    rows = _bare_rows(_export(size, workdir), "bare")
+    marks = ", ".join("%s" for _ in _BARE_COLUMNS.split(","))
+    count = 0
+    with (
+        psycopg.connect(url.render_as_string(hide_password=False)) as connection,
+        connection.cursor() as cursor,
+    ):
+        while batch := list(islice(rows, 500)):
+            cursor.executemany(f"INSERT INTO records ({_BARE_COLUMNS}) VALUES ({marks})", batch)
+            count += len(batch)
+    assert count == size, count
+    return {"items": count}
+
+
+STAGES += [
+    (
+        "finance: bare loop (csv.reader + executemany), SQLite",
+        bare_loop_sqlite,
+        [125_000, 1_000_000],
+        [2_000],
+    ),
+    (
+        "finance: bare loop (csv.reader + executemany), PostgreSQL",
+        bare_loop_postgres,
+        [125_000, 1_000_000],
+        [2_000],
+    ),
+]

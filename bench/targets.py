@@ -31,6 +31,10 @@ FINANCE_RESYNC = (
     "finance: re-sync, 1 line changed, PostgreSQL",
     "finance: re-sync, 1 % of lines changed, PostgreSQL",
 )
+FINANCE_BARE_SQLITE = "finance: bare loop (csv.reader + executemany), SQLite"
+FINANCE_BARE_POSTGRES = "finance: bare loop (csv.reader + executemany), PostgreSQL"
+#: a first load's speed as a share of the bare loop's, at least (issue 25, point 4)
+FIRST_LOAD_BARE_SHARE = 0.3
 #: a re-sync may take at most this multiple of the changed file's read time (measured in the same run)
 RESYNC_READ_RATIO = 1.2
 REPORT_BUILD = "report: build the model from the store (projects)"
@@ -184,6 +188,36 @@ def finance_resync(rows: Rows) -> list[Verdict]:
     return verdicts
 
 
+def finance_bare(rows: Rows) -> list[Verdict]:
+    """Issue 25: a first load runs at 0.3x the speed of a bare ``csv.reader`` + ``executemany`` into
+    the same table, or better; judged at the largest size both stages ran."""
+    verdicts = []
+    for sync, bare, store in (
+        (FINANCE_SQLITE, FINANCE_BARE_SQLITE, "SQLite"),
+        (FINANCE_POSTGRES, FINANCE_BARE_POSTGRES, "PostgreSQL"),
+    ):
+        target = (
+            f"Finance first load into {store} at {FIRST_LOAD_BARE_SHARE}x the bare loop's speed or better"
+        )
+        sizes = [
+            size
+            for size in (1_000_000, 500_000, 250_000, 125_000)
+            if rows.get(sync, size) and rows.get(bare, size)
+        ]
+        if not sizes:
+            verdicts.append(Verdict(target, None, f"run '{sync}' and '{bare}' at one size"))
+            continue
+        size = sizes[0]
+        loaded, floor = rows.get(sync, size), rows.get(bare, size)
+        assert loaded is not None and floor is not None
+        share = floor["seconds"] / loaded["seconds"]
+        evidence = (
+            f"{loaded['seconds']:.1f} s vs bare {floor['seconds']:.1f} s at {size:,} lines ({share:.2f}x)"
+        )
+        verdicts.append(Verdict(target, share >= FIRST_LOAD_BARE_SHARE, evidence))
+    return verdicts
+
+
 def report(rows: Rows) -> list[Verdict]:
     """Build + render, then the same with the PDF of each engine whose stage ran (WeasyPrint, the
     default; the chromium engine, listed where a browser is installed)."""
@@ -239,6 +273,7 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     mspdi_memory,
     finance,
     finance_resync,
+    finance_bare,
     report,
     report_command,
     report_past,
