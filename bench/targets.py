@@ -21,6 +21,8 @@ MSPDI_PMSYNC = "msproject: read MSPDI (pmsync connector)"
 MSPDI_MPXJ = "msproject: read MSPDI (MPXJ, for comparison)"
 MSPDI_PARSE = "msproject: parse MSPDI only (pmsync reader)"
 MSPDI_CONNECTOR_MPXJ = "msproject: read MSPDI (pmsync connector, reader: mpxj)"
+MSPDI_SCAN_STDLIB = "msproject: XML scan only, standard library iterparse"
+MSPDI_SCAN_LXML = "msproject: XML scan only, hardened lxml iterparse"
 FINANCE_READ = "finance: read CSV export (connector)"
 FINANCE_SQLITE = "finance: sync CSV export into SQLite"
 FINANCE_POSTGRES = "finance: sync CSV export into PostgreSQL"
@@ -153,6 +155,22 @@ def mspdi_memory(rows: Rows) -> Verdict:
     )
 
 
+def mspdi_lxml(rows: Rows) -> Verdict:
+    """Issue 25, point 6: the reader would move to a hardened lxml parse only if that were about twice
+    as fast as the standard library's; "met" here means the reader's choice matches the figures."""
+    target = "MSPDI: the reader's parser is the faster one (lxml adopted only if ~2x the stdlib's speed)"
+    size = 100_000
+    std, lx = rows.get(MSPDI_SCAN_STDLIB, size), rows.get(MSPDI_SCAN_LXML, size)
+    if std is None or lx is None:
+        return Verdict(target, None, f"run '{MSPDI_SCAN_STDLIB}' and '{MSPDI_SCAN_LXML}' at {size}")
+    speedup = std["seconds"] / lx["seconds"]
+    evidence = (
+        f"stdlib {std['seconds']:.1f} s vs lxml {lx['seconds']:.1f} s ({speedup:.2f}x); "
+        "the reader uses the standard library"
+    )
+    return Verdict(target, speedup < 1.8, evidence)
+
+
 def finance(rows: Rows) -> list[Verdict]:
     verdicts = []
     for stage, what in (
@@ -271,6 +289,7 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     jira_nothing,
     mspdi,
     mspdi_memory,
+    mspdi_lxml,
     finance,
     finance_resync,
     finance_bare,
