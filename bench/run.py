@@ -122,6 +122,23 @@ def _child(module_path: str, func_name: str, size: int, queue: Any) -> None:
         queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
 
 
+def check_stage_functions(module: Any, stages: list[Any]) -> None:
+    """Each stage's function must be the module's attribute of its own name, once per module: the
+    child process finds the function and its ``prepare_<name>`` by ``__name__``, so an alias
+    (``sync_csv_postgres = sync_csv``) silently ran the other stage's setup (SQLite measured under a
+    PostgreSQL title)."""
+    seen: dict[str, str] = {}
+    for title, func, *_ in stages:
+        name = func.__name__
+        if getattr(module, name, None) is not func or name in seen:
+            other = seen.get(name, name)
+            raise SystemExit(
+                f"bench: stage {title!r} runs {module.__name__}.{name}, which is also {other!r}; "
+                "give each stage its own function"
+            )
+        seen[name] = title
+
+
 def run_stage(area: str, module_path: Path, title: str, func_name: str, size: int, timeout: float) -> Row:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -242,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     for module_path in sorted(BENCH_DIR.glob("stages_*.py")):
         area = module_path.stem.removeprefix("stages_")
         module = _load(module_path)
-        for title, func, sizes, quick_sizes in getattr(module, "STAGES", []):
+        stages = getattr(module, "STAGES", [])
+        check_stage_functions(module, stages)
+        for title, func, sizes, quick_sizes in stages:
             if args.stage and not any(s.lower() in f"{area} {title}".lower() for s in args.stage):
                 continue
             for size in quick_sizes if args.quick else sizes:

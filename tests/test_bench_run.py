@@ -56,3 +56,25 @@ def test_a_failed_run_is_reported_even_when_another_run_was_fast() -> None:
 def test_repeat_one_means_one_run() -> None:
     run_once, calls = scripted(row(0.5), row(0.1))
     assert bench_run.measure(run_once, repeats=1).seconds == 0.5 and len(calls) == 1
+
+
+def test_every_stage_runs_its_own_function() -> None:
+    """An aliased stage function ran another stage's setup under its title (the PostgreSQL finance
+    sync measured SQLite); run.py refuses such a module, and none of ours is one."""
+    import types
+
+    import pytest
+
+    module = types.ModuleType("stages_example")
+
+    def load(size, workdir):  # noqa: ANN001, ANN202 - a stand-in stage
+        return {}
+
+    module.load = load
+    module.load_postgres = load
+    aliased = [("load into SQLite", load, [1], [1]), ("load into PostgreSQL", module.load_postgres, [1], [1])]
+    with pytest.raises(SystemExit, match="own function"):
+        bench_run.check_stage_functions(module, aliased)
+    for path in sorted(BENCH.glob("stages_*.py")):
+        stages = bench_run._load(path)
+        bench_run.check_stage_functions(stages, stages.STAGES)
