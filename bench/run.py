@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(notes) if notes else "growth: every stage grew linearly or better between sizes")
     print()
-    print("targets (issue 11):")
+    print("targets (issues 11 and 25):")
     for verdict in verdicts([asdict(r) for r in rows]):
         print("  " + verdict.line())
     if args.json:

@@ -158,7 +158,7 @@ def mspdi_memory(rows: Rows) -> Verdict:
 def mspdi_lxml(rows: Rows) -> Verdict:
     """Issue 25, point 6: the reader would move to a hardened lxml parse only if that were about twice
     as fast as the standard library's; "met" here means the reader's choice matches the figures."""
-    target = "MSPDI: the reader's parser is the faster one (lxml adopted only if ~2x the stdlib's speed)"
+    target = "XML parser for MSPDI: the faster one (lxml adopted only if ~2x the stdlib's speed)"
     size = 100_000
     std, lx = rows.get(MSPDI_SCAN_STDLIB, size), rows.get(MSPDI_SCAN_LXML, size)
     if std is None or lx is None:

@@ -155,3 +155,10 @@ def test_a_first_load_is_judged_against_the_bare_loop_at_the_largest_size_both_r
     assert found.met is True and "1,000,000" in found.evidence  # 10 / 30 = 0.33x
     assert verdict(rows[:2], "Finance first load into SQLite").met is False  # 0.25x
     assert verdict(rows[:1], "Finance first load into SQLite").met is None
+
+
+def test_lxml_is_called_for_only_when_about_twice_as_fast() -> None:
+    std = row(targets.MSPDI_SCAN_STDLIB, 100_000, 10.0)
+    assert verdict([std, row(targets.MSPDI_SCAN_LXML, 100_000, 8.0)], "XML parser for MSPDI").met is True
+    assert verdict([std, row(targets.MSPDI_SCAN_LXML, 100_000, 5.0)], "XML parser for MSPDI").met is False
+    assert verdict([std], "XML parser for MSPDI").met is None
