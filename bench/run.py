@@ -12,9 +12,11 @@ Each (stage, size) runs in a fresh subprocess, and the RSS high-water mark is re
 peak memory covers the stage alone; the peak of a process the stage starts (a sync's reading process,
 a browser) is added to it.
 
-A run shorter than :data:`SHORT_RUN_SECONDS` is repeated (``--repeat``, 3 runs by default) and the
-fastest counts, with the highest peak memory of the runs: on a shared or virtual machine noise only
-ever adds time, and one slow run of a short stage made the growth check below cry wolf.
+Every (stage, size) runs ``--repeat`` times (3 by default), whatever its length, and the fastest
+run counts, with the highest peak memory of the runs: on a shared or virtual machine noise only ever
+adds time. One rule at every size keeps the growth check below honest: when short runs took the best
+of three and long ones ran once, a noisy single run of a large size looked like worse-than-linear
+growth (issue 25). ``--repeat 1`` gives a quicker, noisier look.
 
 Sizes double step by step; the last column says how cost grew versus the previous size, and a stage
 whose time grows clearly worse than linearly (or, for streaming stages, whose memory grows with size)
@@ -120,6 +122,23 @@ def _child(module_path: str, func_name: str, size: int, queue: Any) -> None:
         queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
 
 
+def check_stage_functions(module: Any, stages: list[Any]) -> None:
+    """Each stage's function must be the module's attribute of its own name, once per module: the
+    child process finds the function and its ``prepare_<name>`` by ``__name__``, so an alias
+    (``sync_csv_postgres = sync_csv``) silently ran the other stage's setup (SQLite measured under a
+    PostgreSQL title)."""
+    seen: dict[str, str] = {}
+    for title, func, *_ in stages:
+        name = func.__name__
+        if getattr(module, name, None) is not func or name in seen:
+            other = seen.get(name, name)
+            raise SystemExit(
+                f"bench: stage {title!r} runs {module.__name__}.{name}, which is also {other!r}; "
+                "give each stage its own function"
+            )
+        seen[name] = title
+
+
 def run_stage(area: str, module_path: Path, title: str, func_name: str, size: int, timeout: float) -> Row:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -149,10 +168,6 @@ def run_stage(area: str, module_path: Path, title: str, func_name: str, size: in
     )
 
 
-#: runs shorter than this are repeated; longer ones are measured once (their noise is relatively small)
-SHORT_RUN_SECONDS = 10.0
-
-
 def fastest_of(runs: list[Row]) -> Row:
     """The row that counts for repeated runs of one stage and size: a failure if any run failed, else
     the fastest run, with the highest peak memory of all runs and how many runs there were."""
@@ -164,10 +179,10 @@ def fastest_of(runs: list[Row]) -> Row:
 
 
 def measure(run_once: Callable[[], Row], repeats: int) -> Row:
-    """Run a stage at one size; a run shorter than ``SHORT_RUN_SECONDS`` is repeated until there are
-    ``repeats`` runs or one fails (see :func:`fastest_of`)."""
+    """Run a stage at one size ``repeats`` times, or until a run fails (see :func:`fastest_of`);
+    the same rule at every size, so sizes compare like for like."""
     runs = [run_once()]
-    while len(runs) < repeats and runs[-1].error is None and runs[-1].seconds < SHORT_RUN_SECONDS:
+    while len(runs) < repeats and runs[-1].error is None:
         runs.append(run_once())
     return fastest_of(runs)
 
@@ -236,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat",
         type=int,
         default=3,
-        help=f"runs of a stage shorter than {SHORT_RUN_SECONDS:.0f} s; the fastest counts (1: run once)",
+        help="runs of every stage at every size; the fastest counts (1: run once)",
     )
     args = parser.parse_args(argv)
 
@@ -244,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     for module_path in sorted(BENCH_DIR.glob("stages_*.py")):
         area = module_path.stem.removeprefix("stages_")
         module = _load(module_path)
-        for title, func, sizes, quick_sizes in getattr(module, "STAGES", []):
+        stages = getattr(module, "STAGES", [])
+        check_stage_functions(module, stages)
+        for title, func, sizes, quick_sizes in stages:
             if args.stage and not any(s.lower() in f"{area} {title}".lower() for s in args.stage):
                 continue
             for size in quick_sizes if args.quick else sizes:
@@ -262,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(notes) if notes else "growth: every stage grew linearly or better between sizes")
     print()
-    print("targets (issue 11):")
+    print("targets (issues 11 and 25):")
     for verdict in verdicts([asdict(r) for r in rows]):
         print("  " + verdict.line())
     if args.json:

@@ -3,7 +3,12 @@
 - read: the finance_file connector alone (both passes: validate every row, then yield records);
 - sync: the same file through the sync engine into a SQLite store (what ``pmsync sync`` does), and
   into a fresh PostgreSQL database (``$PMSYNC_BENCH_POSTGRES_URL``, as in ``stages_core``);
-- XLSX read: the connector on an .xlsx export (openpyxl read-only streaming), at smaller sizes.
+- XLSX read: the connector on an .xlsx export (openpyxl read-only streaming), at smaller sizes;
+- re-sync (issue 25): the export loaded once (not timed), then re-exported with its first line's
+  amount corrected, or every 100th line's (1 %), and synced again into SQLite or PostgreSQL. A
+  corrected amount gives a line a new identity, so the run inserts and deletes one line per change.
+  The changed file's read time (the connector alone) is measured in the same process before the
+  timed run, and the verdict compares the two (target: re-sync within 1.2x the read).
 
 Inputs are written by ``prepare_*`` (not timed) with :mod:`pmsync.sandbox.finance_gen`.
 Run: ``python bench/run.py --stage finance``.
@@ -86,7 +91,10 @@ def prepare_sync_csv_postgres(size: int, workdir: Path) -> None:
     prepare_sync_csv(size, workdir, store_url=_postgres_url())
 
 
-sync_csv_postgres = sync_csv
+def sync_csv_postgres(size: int, workdir: Path) -> dict[str, int]:
+    # its own function, not an alias of sync_csv: run.py finds a stage's prepare_<name> by the
+    # function's __name__, and an alias ran prepare_sync_csv, i.e. measured SQLite under this title
+    return sync_csv(size, workdir)
 
 
 def _xlsx(size: int, workdir: Path) -> Path:
@@ -132,4 +140,204 @@ STAGES = [
         [2_000],
     ),
     ("finance: read XLSX export (connector)", read_xlsx, [25_000, 50_000, 100_000], [1_000]),
+]
+
+
+# -- re-sync: the same export with k lines changed ------------------------------------------------
+
+
+def _change_lines(path: Path, every: int | None) -> int:
+    """Rewrite the export with some lines' amounts corrected (+1.00): the first data line only
+    (``every`` None), or every ``every``-th line. A corrected amount gives the line a new identity,
+    so a re-sync inserts the corrected line and deletes the old one."""
+    changed_path = path.with_suffix(".tmp")
+    changed = 0
+    with (
+        path.open(encoding="utf-8", newline="") as source,
+        changed_path.open("w", encoding="utf-8", newline="") as target,
+    ):
+        rows = csv.reader(source)
+        out = csv.writer(target)
+        data = -1
+        for row in rows:
+            if data >= 0:
+                data += 1
+                if (every is None and data == 1) or (every is not None and data % every == 0):
+                    amount = float(row[7].replace(",", "")) + 1.0
+                    row[7] = f"{amount:,.2f}"
+                    changed += 1
+            elif row and row[0] == "Project Number":
+                data = 0
+            out.writerow(row)
+    changed_path.replace(path)
+    return changed
+
+
+def _prepare_resync(size: int, workdir: Path, every: int | None, store_url: str | None = None) -> None:
+    """First load (not timed), then the export with lines changed; the changed file's read time is
+    measured here too, in the same process, so the stage can state its ratio to it."""
+    import time
+
+    prepare_sync_csv(size, workdir, store_url=store_url)
+    sync_csv(size, workdir)
+    changed = _change_lines(_export(size, workdir), every)
+    started = time.perf_counter()
+    read = sum(isinstance(item, CostLine) for item in _connector(_export(size, workdir)).extract({}))
+    read_seconds = time.perf_counter() - started
+    assert read == size, read
+    (workdir / "resync.yaml").write_text(yaml.safe_dump({"changed": changed, "read_seconds": read_seconds}))
+
+
+def _resync(workdir: Path) -> dict[str, object]:
+    facts = yaml.safe_load((workdir / "resync.yaml").read_text())
+    config = load_config(workdir / "pmsync.yaml")
+    with Store.open(config.store_url()) as store:
+        [run] = sync_sources(config, store)
+    changed = facts["changed"]
+    assert run.status == "ok", run
+    assert run.counts.inserted == changed and run.counts.deleted == changed, run.counts
+    return {"items": changed, "changed": changed, "read_seconds": round(facts["read_seconds"], 2)}
+
+
+def prepare_resync_one_sqlite(size: int, workdir: Path) -> None:
+    _prepare_resync(size, workdir, None)
+
+
+def resync_one_sqlite(size: int, workdir: Path) -> dict[str, object]:
+    return _resync(workdir)
+
+
+def prepare_resync_share_sqlite(size: int, workdir: Path) -> None:
+    _prepare_resync(size, workdir, 100)
+
+
+def resync_share_sqlite(size: int, workdir: Path) -> dict[str, object]:
+    return _resync(workdir)
+
+
+def prepare_resync_one_postgres(size: int, workdir: Path) -> None:
+    from stages_core import _postgres_url, prepare_pg_upsert_new
+
+    prepare_pg_upsert_new(size, workdir)
+    _prepare_resync(size, workdir, None, store_url=_postgres_url())
+
+
+def resync_one_postgres(size: int, workdir: Path) -> dict[str, object]:
+    return _resync(workdir)
+
+
+def prepare_resync_share_postgres(size: int, workdir: Path) -> None:
+    from stages_core import _postgres_url, prepare_pg_upsert_new
+
+    prepare_pg_upsert_new(size, workdir)
+    _prepare_resync(size, workdir, 100, store_url=_postgres_url())
+
+
+def resync_share_postgres(size: int, workdir: Path) -> dict[str, object]:
+    return _resync(workdir)
+
+
+RESYNC_SIZES = [100_000, 1_000_000]
+STAGES += [
+    ("finance: re-sync, 1 line changed, SQLite", resync_one_sqlite, RESYNC_SIZES, [20_000]),
+    ("finance: re-sync, 1 % of lines changed, SQLite", resync_share_sqlite, RESYNC_SIZES, [20_000]),
+    ("finance: re-sync, 1 line changed, PostgreSQL", resync_one_postgres, RESYNC_SIZES, [20_000]),
+    ("finance: re-sync, 1 % of lines changed, PostgreSQL", resync_share_postgres, RESYNC_SIZES, [20_000]),
+]
+
+
+# -- the bare loop: what reading the export and inserting its rows costs with nothing of pmsync ------
+
+
+def _bare_rows(path: Path, source_name: str) -> object:
+    """Each data row as a ``records`` row: the row's text as payload, no parsing, validation,
+    normalized model, canonical JSON or hashing; the key is the row number."""
+    import json
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        for row in rows:
+            if row and row[0] == "Project Number":
+                break
+        for number, row in enumerate(rows):
+            key = f"bare/{number}"
+            yield (
+                "cost_line", "bare", source_name, key, key, source_name, row[0], row[0],
+                json.dumps(row), "", None, 1, 1, now,
+            )  # fmt: skip
+
+
+_BARE_COLUMNS = (
+    "record_type, system, instance, external_id, source_key, source_name, project, scope, payload, "
+    "content_hash, source_modified, first_seen_run, last_changed_run, updated_at"
+)
+
+
+def bare_loop_sqlite(size: int, workdir: Path) -> dict[str, int]:
+    """``csv.reader`` + the driver's ``executemany`` into the store's ``records`` table, batches of
+    500 in one transaction: the floor a first load is compared with (issue 25, point 4)."""
+    import sqlite3
+    from itertools import islice
+
+    connection = sqlite3.connect(workdir / "pmsync.db")
+    marks = ", ".join("?" for _ in _BARE_COLUMNS.split(","))
+    rows = (
+        r[:-1] + (r[-1].replace(tzinfo=None).isoformat(sep=" "),)
+        for r in _bare_rows(_export(size, workdir), "bare")
+    )
+    count = 0
+    with connection:
+        while batch := list(islice(rows, 500)):
+            connection.executemany(f"INSERT INTO records ({_BARE_COLUMNS}) VALUES ({marks})", batch)
+            count += len(batch)
+    connection.close()
+    assert count == size, count
+    return {"items": count}
+
+
+prepare_bare_loop_sqlite = prepare_sync_csv
+
+
+def prepare_bare_loop_postgres(size: int, workdir: Path) -> None:
+    prepare_sync_csv_postgres(size, workdir)
+
+
+def bare_loop_postgres(size: int, workdir: Path) -> dict[str, int]:
+    """The same bare loop into PostgreSQL with psycopg's ``executemany`` (pipelined)."""
+    from itertools import islice
+
+    import psycopg
+    from sqlalchemy import make_url
+    from stages_core import _postgres_url
+
+    url = make_url(_postgres_url()).set(drivername="postgresql")
+    rows = _bare_rows(_export(size, workdir), "bare")
+    marks = ", ".join("%s" for _ in _BARE_COLUMNS.split(","))
+    count = 0
+    with (
+        psycopg.connect(url.render_as_string(hide_password=False)) as connection,
+        connection.cursor() as cursor,
+    ):
+        while batch := list(islice(rows, 500)):
+            cursor.executemany(f"INSERT INTO records ({_BARE_COLUMNS}) VALUES ({marks})", batch)
+            count += len(batch)
+    assert count == size, count
+    return {"items": count}
+
+
+STAGES += [
+    (
+        "finance: bare loop (csv.reader + executemany), SQLite",
+        bare_loop_sqlite,
+        [125_000, 1_000_000],
+        [2_000],
+    ),
+    (
+        "finance: bare loop (csv.reader + executemany), PostgreSQL",
+        bare_loop_postgres,
+        [125_000, 1_000_000],
+        [2_000],
+    ),
 ]

@@ -165,6 +165,55 @@ def sync_sqlite(size: int, workdir: Path) -> dict[str, Any]:
     return {"items": size + 1, "records": run.counts.inserted}
 
 
+# -- the XML scan alone: the standard library's C iterparse vs a hardened lxml (issue 25, point 6) --
+
+_ROWS = ("Task", "Resource", "Assignment", "Calendar")
+
+
+def _scan(events: Any) -> int:
+    """The reader's loop without the conversion: each row element's children counted, then cleared."""
+    rows = {"{http://schemas.microsoft.com/project}" + name for name in _ROWS}
+    fields = 0
+    for _event, elem in events:
+        if elem.tag in rows:
+            fields += len(elem)
+            elem.clear()
+    return fields
+
+
+prepare_scan_stdlib = prepare_parse_pmsync
+
+
+def scan_stdlib(size: int, workdir: Path) -> dict[str, Any]:
+    from xml.etree.ElementTree import iterparse
+
+    path = _schedule(size, workdir)
+    with path.open("rb") as handle:
+        fields = _scan(iterparse(handle, events=("end",)))
+    return {"items": size, "fields": fields, "file_mb": _file_mb(path)}
+
+
+prepare_scan_lxml = prepare_parse_pmsync
+
+
+def scan_lxml(size: int, workdir: Path) -> dict[str, Any]:
+    """lxml hardened as the issue asks: no entity resolution, no network, no DTD, no huge trees."""
+    from lxml import etree
+
+    path = _schedule(size, workdir)
+    with path.open("rb") as handle:
+        events = etree.iterparse(
+            handle,
+            events=("end",),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+        )
+        fields = _scan(events)
+    return {"items": size, "fields": fields, "file_mb": _file_mb(path)}
+
+
 STAGES = [
     (
         "msproject: read MSPDI (pmsync connector)",
@@ -193,3 +242,13 @@ STAGES = [
         [1_000],
     ),
 ]
+
+try:  # lxml is not a dependency of pmsync (pikepdf, of the pdf extra, brings it): compared where present
+    import lxml  # noqa: F401
+
+    STAGES += [
+        ("msproject: XML scan only, standard library iterparse", scan_stdlib, [25_000, 100_000], [1_000]),
+        ("msproject: XML scan only, hardened lxml iterparse", scan_lxml, [25_000, 100_000], [1_000]),
+    ]
+except ImportError:
+    pass

@@ -23,9 +23,24 @@ MSPDI_PMSYNC = "msproject: read MSPDI (pmsync connector)"
 MSPDI_MPXJ = "msproject: read MSPDI (MPXJ, for comparison)"
 MSPDI_PARSE = "msproject: parse MSPDI only (pmsync reader)"
 MSPDI_CONNECTOR_MPXJ = "msproject: read MSPDI (pmsync connector, reader: mpxj)"
+MSPDI_SCAN_STDLIB = "msproject: XML scan only, standard library iterparse"
+MSPDI_SCAN_LXML = "msproject: XML scan only, hardened lxml iterparse"
 FINANCE_READ = "finance: read CSV export (connector)"
 FINANCE_SQLITE = "finance: sync CSV export into SQLite"
 FINANCE_POSTGRES = "finance: sync CSV export into PostgreSQL"
+#: issue 25: a changed export re-synced, per changed share and database (sizes 10^5 and 10^6)
+FINANCE_RESYNC = (
+    "finance: re-sync, 1 line changed, SQLite",
+    "finance: re-sync, 1 % of lines changed, SQLite",
+    "finance: re-sync, 1 line changed, PostgreSQL",
+    "finance: re-sync, 1 % of lines changed, PostgreSQL",
+)
+FINANCE_BARE_SQLITE = "finance: bare loop (csv.reader + executemany), SQLite"
+FINANCE_BARE_POSTGRES = "finance: bare loop (csv.reader + executemany), PostgreSQL"
+#: a first load's speed as a share of the bare loop's, at least (issue 25, point 4)
+FIRST_LOAD_BARE_SHARE = 0.3
+#: a re-sync may take at most this multiple of the changed file's read time (measured in the same run)
+RESYNC_READ_RATIO = 1.2
 REPORT_BUILD = "report: build the model from the store (projects)"
 REPORT_RENDER = "report: render HTML + XLSX + JSON (projects)"
 REPORT_PDF = "report: print the PDF (projects)"
@@ -166,6 +181,22 @@ def mspdi_memory(rows: Rows) -> Verdict:
     )
 
 
+def mspdi_lxml(rows: Rows) -> Verdict:
+    """Issue 25, point 6: the reader would move to a hardened lxml parse only if that were about twice
+    as fast as the standard library's; "met" here means the reader's choice matches the figures."""
+    target = "XML parser for MSPDI: the faster one (lxml adopted only if ~2x the stdlib's speed)"
+    size = 100_000
+    std, lx = rows.get(MSPDI_SCAN_STDLIB, size), rows.get(MSPDI_SCAN_LXML, size)
+    if std is None or lx is None:
+        return Verdict(target, None, f"run '{MSPDI_SCAN_STDLIB}' and '{MSPDI_SCAN_LXML}' at {size}")
+    speedup = std["seconds"] / lx["seconds"]
+    evidence = (
+        f"stdlib {std['seconds']:.1f} s vs lxml {lx['seconds']:.1f} s ({speedup:.2f}x); "
+        "the reader uses the standard library"
+    )
+    return Verdict(target, speedup < 1.8, evidence)
+
+
 def finance(rows: Rows) -> list[Verdict]:
     verdicts = []
     for stage, what in (
@@ -179,6 +210,55 @@ def finance(rows: Rows) -> list[Verdict]:
             verdicts.append(Verdict(target, None, f"run '{stage}'"))
         else:
             verdicts.append(Verdict(target, found[0] < 60, found[1]))
+    return verdicts
+
+
+def finance_resync(rows: Rows) -> list[Verdict]:
+    """Issue 25: a re-sync costs the file's read time plus the store work of what changed. Each row
+    carries the changed file's read time, measured by the connector alone in the same process
+    before the timed re-sync, so both figures see the same machine load."""
+    verdicts = []
+    for stage in FINANCE_RESYNC:
+        for size in (100_000, 1_000_000):
+            target = f"{stage} at {size:,} lines: within {RESYNC_READ_RATIO}x the file's read time"
+            row = rows.get(stage, size)
+            read = None if row is None else row.get("extra", {}).get("read_seconds")
+            if row is None or not read:
+                verdicts.append(Verdict(target, None, f"run '{stage}' at {size}"))
+                continue
+            ratio = row["seconds"] / read
+            evidence = f"{row['seconds']:.1f} s vs read {read:.1f} s ({ratio:.2f}x)"
+            verdicts.append(Verdict(target, ratio <= RESYNC_READ_RATIO, evidence))
+    return verdicts
+
+
+def finance_bare(rows: Rows) -> list[Verdict]:
+    """Issue 25: a first load runs at 0.3x the speed of a bare ``csv.reader`` + ``executemany`` into
+    the same table, or better; judged at the largest size both stages ran."""
+    verdicts = []
+    for sync, bare, store in (
+        (FINANCE_SQLITE, FINANCE_BARE_SQLITE, "SQLite"),
+        (FINANCE_POSTGRES, FINANCE_BARE_POSTGRES, "PostgreSQL"),
+    ):
+        target = (
+            f"Finance first load into {store} at {FIRST_LOAD_BARE_SHARE}x the bare loop's speed or better"
+        )
+        sizes = [
+            size
+            for size in (1_000_000, 500_000, 250_000, 125_000)
+            if rows.get(sync, size) and rows.get(bare, size)
+        ]
+        if not sizes:
+            verdicts.append(Verdict(target, None, f"run '{sync}' and '{bare}' at one size"))
+            continue
+        size = sizes[0]
+        loaded, floor = rows.get(sync, size), rows.get(bare, size)
+        assert loaded is not None and floor is not None
+        share = floor["seconds"] / loaded["seconds"]
+        evidence = (
+            f"{loaded['seconds']:.1f} s vs bare {floor['seconds']:.1f} s at {size:,} lines ({share:.2f}x)"
+        )
+        verdicts.append(Verdict(target, share >= FIRST_LOAD_BARE_SHARE, evidence))
     return verdicts
 
 
@@ -236,7 +316,10 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     jira_vs_tap,
     mspdi,
     mspdi_memory,
+    mspdi_lxml,
     finance,
+    finance_resync,
+    finance_bare,
     report,
     report_command,
     report_past,

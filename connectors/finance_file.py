@@ -261,9 +261,20 @@ class FinanceFileConnector:
             owner = {scope: name for name, entry in known.items() for scope in entry.get("scopes", [])}
             for i, plan in enumerate(plans):
                 superseded = {s for s in plan.summary.scopes if last_claim[s] != i}
-                yield from yield_lines(builder, plan.summary, superseded)
+                digests = plan.summary.digests()
+                before = known.get(plan.name, {}).get("digests", {})
+                # a scope this file stated before with the very same lines is left as stored: a
+                # corrected line re-states its own scope only (issue 25); a full refresh re-states all
+                unchanged = set()
+                if not self.context.full_refresh:
+                    unchanged = {
+                        s
+                        for s in plan.summary.scopes - superseded
+                        if owner.get(s) == plan.name and before.get(s) == digests[s]
+                    }
+                yield from yield_lines(builder, plan.summary, superseded | unchanged)
                 claimed = plan.summary.scopes - superseded
-                for scope in sorted(claimed):
+                for scope in sorted(claimed - unchanged):
                     previous = owner.get(scope)
                     # a scope no file stated before has no older lines to replace: no sweep needed
                     # (sweeps cost a query each, and a first load has one scope per project and month);
@@ -272,13 +283,18 @@ class FinanceFileConnector:
                         yield SnapshotComplete(scope, COST_LINE)
                     if previous is not None and previous != plan.name:
                         known[previous]["scopes"] = [s for s in known[previous]["scopes"] if s != scope]
+                        known[previous].get("digests", {}).pop(scope, None)
                     owner[scope] = plan.name
                 # scopes this file stated before and no longer does, and no file of this run states
                 for scope in known.get(plan.name, {}).get("scopes", []):
                     if scope not in plan.summary.scopes and scope not in last_claim:
                         yield SnapshotComplete(scope, COST_LINE)
                         owner.pop(scope, None)
-                known[plan.name] = {"sha256": plan.facts.sha256, "scopes": sorted(claimed)}
+                known[plan.name] = {
+                    "sha256": plan.facts.sha256,
+                    "scopes": sorted(claimed),
+                    "digests": {scope: digests[scope] for scope in sorted(claimed)},
+                }
                 yield Checkpoint({"files": {k: dict(v) for k, v in known.items()}})
         finally:
             for plan in plans:

@@ -147,3 +147,31 @@ def test_the_tap_jira_comparison_states_both_ratios_and_needs_both_stages() -> N
     assert slow.met is False and "2.00x the issues/s" in slow.evidence
     assert verdict([ours], "Jira vs tap-jira 2.6.0 at 10,000").met is None
     assert verdict([ours, theirs], "Jira vs tap-jira 2.6.0 at 20,000").met is None
+
+
+def test_a_resync_is_judged_against_the_changed_files_read_time() -> None:
+    stage = targets.FINANCE_RESYNC[0]
+    assert verdict([row(stage, 100_000, 2.3, read_seconds=2.0)], stage + " at 100,000").met is True
+    assert verdict([row(stage, 100_000, 2.5, read_seconds=2.0)], stage + " at 100,000").met is False
+    assert verdict([row(stage, 100_000, 2.5)], stage + " at 100,000").met is None  # no read time
+    assert verdict([], stage + " at 1,000,000").met is None
+
+
+def test_a_first_load_is_judged_against_the_bare_loop_at_the_largest_size_both_ran() -> None:
+    rows = [
+        row(targets.FINANCE_SQLITE, 125_000, 4.0),
+        row(targets.FINANCE_BARE_SQLITE, 125_000, 1.0),
+        row(targets.FINANCE_SQLITE, 1_000_000, 30.0),
+        row(targets.FINANCE_BARE_SQLITE, 1_000_000, 10.0),
+    ]
+    found = verdict(rows, "Finance first load into SQLite")
+    assert found.met is True and "1,000,000" in found.evidence  # 10 / 30 = 0.33x
+    assert verdict(rows[:2], "Finance first load into SQLite").met is False  # 0.25x
+    assert verdict(rows[:1], "Finance first load into SQLite").met is None
+
+
+def test_lxml_is_called_for_only_when_about_twice_as_fast() -> None:
+    std = row(targets.MSPDI_SCAN_STDLIB, 100_000, 10.0)
+    assert verdict([std, row(targets.MSPDI_SCAN_LXML, 100_000, 8.0)], "XML parser for MSPDI").met is True
+    assert verdict([std, row(targets.MSPDI_SCAN_LXML, 100_000, 5.0)], "XML parser for MSPDI").met is False
+    assert verdict([std], "XML parser for MSPDI").met is None

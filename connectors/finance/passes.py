@@ -5,6 +5,10 @@ anything is yielded (nothing half-loaded); it collects the scopes the file state
 ids occur more than once, and spools the parsed lines to a temporary file. Pass 2
 (:func:`yield_lines`) replays the spool into records, without reading or parsing the export again.
 
+Pass 1 also keeps a digest of each scope's lines (their parsed values, in any order), which the
+connector's cursor remembers: a changed export re-states only the scopes whose digest changed, so a
+re-sync after one corrected line costs the file's read plus one scope's writes (issue 25).
+
 Memory stays flat whatever the file size: the spool is on disk, and duplicate detection keeps a
 fixed-size bitmap of id hashes plus the (few) ids whose hash was seen before; only those need an
 occurrence counter in pass 2.
@@ -18,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from hashlib import blake2b
 from typing import IO, Any
 
 from pmsync.connector import SkippedRow
@@ -29,6 +34,7 @@ from .tables import Row
 #: how many bad rows an error message lists before "... and N more"
 LISTED_PROBLEMS = 20
 _SPOOL_BATCH = 2000
+_MASK64 = (1 << 64) - 1
 
 
 class Spool:
@@ -74,6 +80,14 @@ class FileSummary:
     problems: list[RowProblem] = field(default_factory=list)
     bad_rows: int = 0
     lines: int = 0
+    #: per scope, the sum (mod 2^64) of its lines' hashes (see :meth:`digests`)
+    sums: dict[str, int] = field(default_factory=dict)
+
+    def digests(self) -> dict[str, str]:
+        """Each scope's digest, 16 hex digits: the sum of its lines' 64-bit BLAKE2b hashes over their
+        parsed values, so the same lines in another order give the same digest (a sum, not a XOR:
+        two identical lines must not cancel out)."""
+        return {scope: f"{total:016x}" for scope, total in self.sums.items()}
 
 
 def _pack(line: ParsedLine) -> tuple[Any, ...]:
@@ -110,7 +124,7 @@ def _validate_into(
 ) -> None:
     bitmap = bytearray(bitmap_bits // 8)
     mask = bitmap_bits - 1
-    spool, scopes, repeated = summary.spool, summary.scopes, summary.repeated
+    spool, scopes, repeated, sums = summary.spool, summary.scopes, summary.repeated, summary.sums
     for number, cells in rows:
         try:
             lines = builder.parse(cells)
@@ -126,19 +140,23 @@ def _validate_into(
             scope = line.scope_suffix()
             identity = line.identity(scope)
             scopes.add(scope)
+            packed = _pack(line)
+            digest = blake2b(repr(packed).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            sums[scope] = (sums.get(scope, 0) + int.from_bytes(digest)) & _MASK64
             bit = hash(identity) & mask
             byte, flag = bit >> 3, 1 << (bit & 7)
             if bitmap[byte] & flag:
                 repeated.add(identity)
             else:
                 bitmap[byte] |= flag
-            spool.add((scope, identity, _pack(line)))
+            spool.add((scope, identity, packed))
 
 
 def yield_lines(
     builder: LineBuilder, summary: FileSummary, superseded: set[str]
 ) -> Iterator[CostLine | SkippedRow]:
-    """Records of the file, except those of scopes a later file in this run restates."""
+    """Records of the file, except those of the scopes in ``superseded`` (a later file in this run
+    restates them, or they are unchanged since the file was last loaded)."""
     counts: dict[str, int] = {}
     repeated = summary.repeated
     try:

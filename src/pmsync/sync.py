@@ -250,8 +250,14 @@ class _SourceRun:
             self._flush(writer)
             self._checkpoint(writer, item.cursor)
         elif isinstance(item, SnapshotComplete):
-            self._flush(writer)
-            self.pending += writer.sweep_scope(item.scope, item.record_types)
+            # Consecutive sweeps are kept and swept together (set-based): after the records before
+            # them, before anything after them, as the stream orders them.
+            if self._buffer_kind is not SnapshotComplete:
+                self._flush(writer)
+            self._buffer_kind = SnapshotComplete
+            self._buffer.append(item)
+            if len(self._buffer) >= self.batch_size:
+                self._flush(writer)
         elif isinstance(item, SkippedRow):
             self.skipped_count += 1
             if len(self.skipped) < ledger.MAX_SKIPPED_IN_LEDGER:
@@ -271,6 +277,8 @@ class _SourceRun:
             self.pending += writer.upsert(self._buffer)
         elif self._buffer_kind is Seen:
             self.pending += writer.mark_seen(self._buffer)
+        elif self._buffer_kind is SnapshotComplete:
+            self.pending += writer.sweep_scopes((item.scope, item.record_types) for item in self._buffer)
         else:
             self.pending += writer.mark_deleted(self._buffer)
         self._buffer = []

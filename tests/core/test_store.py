@@ -188,6 +188,31 @@ def test_sweep_keeps_what_the_run_wrote_in_earlier_commits_and_deletes_what_it_d
     assert sorted(names(store, include_deleted=True)) == ["Task 1", "Task 4", "Task 5", "renamed"]
 
 
+def test_many_scopes_swept_at_once_delete_what_each_lost_and_the_guard_judges_each_scope(
+    store: Store,
+) -> None:
+    """One set-based sweep over several scopes: each loses exactly its unseen records; a scope that
+    would be emptied is refused by name, and nothing of the sweep is kept."""
+    from pmsync.errors import MassDeletionError
+
+    plans = {f"plan{n}.xml": [task(10 * n + i, scope=f"plan{n}.xml") for i in range(3)] for n in range(3)}
+    with store.writer("schedules", run_id=1) as w:
+        w.upsert([item for items in plans.values() for item in items])
+    at(1)
+    with store.writer("schedules", run_id=2) as w:
+        w.mark_seen([Seen("work_item", item.source) for item in plans["plan0.xml"]])  # plan0 unchanged
+        w.mark_seen([Seen("work_item", item.source) for item in plans["plan1.xml"][:2]])  # lost one
+        w.mark_seen([Seen("work_item", item.source) for item in plans["plan2.xml"][:2]])
+        sweeps = [(scope, {"work_item"}) for scope in plans]
+        assert w.sweep_scopes(sweeps) == WriteCounts(deleted=2)
+    assert names(store) == ["Task 0", "Task 1", "Task 2", "Task 10", "Task 11", "Task 20", "Task 21"]
+    at(2)
+    with pytest.raises(MassDeletionError, match="plan1.xml"), store.writer("schedules", run_id=3) as w:
+        w.mark_seen([Seen("work_item", item.source) for item in plans["plan0.xml"]])
+        w.sweep_scopes([(scope, None) for scope in plans])  # plan1 and plan2 would be emptied
+    assert len(names(store)) == 7
+
+
 def test_sweep_limited_to_other_record_types_deletes_nothing(store: Store) -> None:
     with store.writer("schedules", run_id=1) as w:
         w.upsert([task(1)])

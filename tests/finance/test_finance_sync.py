@@ -171,4 +171,39 @@ def test_a_reordered_reexport_changes_nothing(tmp_path: Path, store_url: str) ->
         path.write_text("\n".join([header, *reversed(rows)]) + "\n")  # same lines, another order
         [again] = sync_sources(config, store)
     assert first.counts.inserted == 3
-    assert (again.status, again.counts.changed, again.counts.unchanged) == ("ok", 0, 3)
+    # every scope holds the same lines as before: none is re-stated, nothing is written
+    assert (again.status, again.counts.changed, again.counts.unchanged) == ("ok", 0, 0)
+
+
+def test_a_resync_after_one_corrected_line_restates_its_scope_only(tmp_path: Path, store_url: str) -> None:
+    """A cumulative export with one corrected amount: the store ends exactly as a fresh load of the
+    corrected file, and only the corrected line's scope (project x kind x month) was written."""
+    from pmsync.sandbox.finance_gen import write_large_export
+
+    config = load_config(_config(tmp_path, store_url))
+    path = tmp_path / "exports" / "pa-costs-ytd.csv"
+    write_large_export(path, 2_000, projects=4, months=6)
+    text = path.read_text(encoding="utf-8").splitlines()
+    first_line = next(i for i, line in enumerate(text) if line.startswith("P-1"))
+    corrected = text[first_line].split(",")
+    corrected[-1] = corrected[-1] + " (corrected)"  # the comment is part of a line's identity
+    text[first_line] = ",".join(corrected)
+    with Store.open(store_url) as store:
+        [first] = sync_sources(config, store)
+        path.write_text("\n".join(text) + "\n", encoding="utf-8")
+        [again] = sync_sources(config, store)
+        stored = sorted((line.source.external_id, line.amount) for line in store.iter_records(CostLine))
+    assert first.counts.inserted == 2_000
+    scope_size = 2_000 // (4 * 6 * 3)  # lines spread over 4 projects x 6 months x 3 kinds, roughly
+    counts = again.counts
+    assert (again.status, counts.inserted, counts.deleted, counts.updated) == ("ok", 1, 1, 0)
+    assert again.counts.unchanged < 3 * scope_size  # the lines of one scope, not the file's 2,000
+
+    fresh_dir = tmp_path / "fresh"
+    fresh_dir.mkdir()
+    fresh_config = load_config(_config(fresh_dir, f"sqlite:///{fresh_dir / 'fresh.db'}"))
+    shutil.copy(path, fresh_dir / "exports" / path.name)
+    with Store.open(f"sqlite:///{fresh_dir / 'fresh.db'}") as fresh:
+        sync_sources(fresh_config, fresh)
+        expected = sorted((line.source.external_id, line.amount) for line in fresh.iter_records(CostLine))
+    assert stored == expected
