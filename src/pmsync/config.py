@@ -26,6 +26,7 @@ from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
+from pmsync.oversight.config import ProjectOversight, oversight_settings
 from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
 
 DEFAULT_CONFIG_NAME = "pmsync.yaml"
@@ -124,6 +125,8 @@ class ProjectConfig(_Strict):
     narrative_file: Path | None = None
     #: lifecycle state; unset, pmsync derives planning / executing / closing from the work
     lifecycle: Literal["planning", "executing", "on_hold", "closing", "closed", "cancelled"] | None = None
+    #: criticality answers, gates, funding, contracts, staffing and benefits plans (docs/report.md)
+    oversight: ProjectOversight = Field(default_factory=ProjectOversight)
 
     @field_validator("links", mode="before")
     @classmethod
@@ -161,6 +164,8 @@ class PmsyncConfig(_Strict):
     governance: dict[str, Any] = Field(default_factory=dict)
     reports: dict[str, Any] = Field(default_factory=dict)
     publish: dict[str, Any] = Field(default_factory=dict)
+    #: the oversight rules (a jurisdiction preset and overrides); see pmsync.oversight.config
+    oversight: dict[str, Any] = Field(default_factory=dict)
 
     #: where the file was read from (not a YAML key)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -317,6 +322,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     config.base_dir = path.resolve().parent
     config.path = path.resolve()
     check_projects(config)
+    oversight_settings(config.oversight, where=str(path))
     for index, source in enumerate(config.sources):
         connector_config(config, source, index=index)
     # The governance rules must be reachable on the sources' declared risk scales (reconcile owns both).
