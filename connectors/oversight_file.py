@@ -27,7 +27,6 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -153,20 +152,12 @@ class OversightFileConnector:
             )
         project = str(project)
         values["project"] = self.context.project_links.get(project, project)
-        recorded_at = values.get("recorded_at")
-        if isinstance(recorded_at, str):
-            try:
-                values["recorded_at"] = datetime.fromisoformat(recorded_at)
-            except ValueError:
-                pass  # the model's validation names the field
         values["source"] = SourceRef(
             system=self.system, instance=self.context.source_name, external_id=f"{kind}:{row_id}"
         )
         values["scope"] = f"file:{name}"
-        if values.get("recorded_at") is not None and isinstance(values["recorded_at"], datetime):
-            values["source_modified"] = values["recorded_at"]
         try:
-            return KINDS[kind].model_validate(values)
+            record = KINDS[kind].model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in exc.errors()
@@ -174,6 +165,8 @@ class OversightFileConnector:
             raise SourceDataError(
                 f"{where}: {problems}", source=self.context.source_name, record=where
             ) from None
+        # the person's "when" is the record's modification time at its source
+        return record.model_copy(update={"source_modified": record.recorded_at})
 
     def _read(self, name: str, data: bytes) -> list[MaintainedInput]:
         records: list[MaintainedInput] = []

@@ -321,7 +321,6 @@ class ActionItem(Record):
     due: date | None = None
 
 
-
 # --- inputs people maintain (oversight) ----------------------------------------------------------
 # The CIO's rating, the independent assessor's findings, gate decisions, benefits realised and staff
 # in post are kept by people in a file or a SharePoint list (connectors/oversight_file.py). Each says

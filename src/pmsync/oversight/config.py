@@ -160,10 +160,18 @@ class Triggers(_Strict):
     report_name: str | None = None
 
 
+#: 1-2 red, 3 amber, 4-5 green (see the federal preset for what its source does and does not say)
+_DEFAULT_CIO_RAG: dict[int, RagName] = {1: "red", 2: "red", 3: "amber", 4: "green", 5: "green"}
+
+
+def _default_cio_rag() -> dict[int, RagName]:
+    return dict(_DEFAULT_CIO_RAG)
+
+
 class CioScale(_Strict):
     """How the CIO's 1-5 rating reads as RAG, and whether it overrides the computed overall status."""
 
-    rag: dict[int, RagName] = Field(default_factory=lambda: {1: "red", 2: "red", 3: "amber", 4: "green", 5: "green"})
+    rag: dict[int, RagName] = Field(default_factory=_default_cio_rag)
     overrides_overall: bool = True
 
     @model_validator(mode="after")
@@ -211,7 +219,9 @@ def load_preset(name: str) -> dict[str, Any]:
     path = presets_dir() / f"{name}.yaml"
     if name not in PRESETS or not path.is_file():
         raise ConfigError(
-            f"unknown oversight preset {name!r}", record="oversight.preset", hint=f"one of: {', '.join(PRESETS)}"
+            f"unknown oversight preset {name!r}",
+            record="oversight.preset",
+            hint=f"one of: {', '.join(PRESETS)}",
         )
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
