@@ -400,7 +400,7 @@ def _basis_figures(
         cost.budget_at_completion,
         measures.schedule.finish_variance_percent,
         measures.schedule.finish_variance_working_days,
-        "last approved budget and baseline" + (f" {number}" if number is not None else ""),
+        "current baseline" + (f" {number}" if number is not None else ""),
     )
 
 
@@ -435,8 +435,8 @@ def triggers(
                     tripped=tripped,
                     basis=basis,
                     explanation=(
-                        f"forecast {_m(forecast, currency)} is {abs(pct):.1f} % {way} the {basis} "
-                        f"{_m(budget, currency)} (threshold ±{rules.cost_percent:g} %)"
+                        f"forecast {_m(forecast, currency)} is {abs(pct):.1f} % {way} the budget "
+                        f"{_m(budget, currency)} of the {basis} (threshold ±{rules.cost_percent:g} %)"
                         + (f": {action}" if tripped else ": within the threshold")
                     ),
                 )
@@ -544,9 +544,9 @@ def measure_oversight(
         )
     for g in gate_rows:
         if g.state == "overdue":
-            needed.append(f"Gate {g.gate}: planned {g.planned}, no decision recorded")
+            needed.append(f"{g.gate}: planned {g.planned}, no decision recorded")
         elif g.state == "deferred":
-            needed.append(f"Gate {g.gate}: deferred on {g.decided_on}; a decision is pending")
+            needed.append(f"{g.gate}: deferred on {g.decided_on}; a decision is pending")
     for c in contracts:
         if c.over_value:
             needed.append(
