@@ -43,24 +43,9 @@ from pmsync.connector import (
     SnapshotComplete,
 )
 from pmsync.errors import ConfigError, SourceDataError
-from pmsync.model import (
-    BenefitRealised,
-    CioRating,
-    GateDecision,
-    MaintainedInput,
-    OversightFinding,
-    SourceRef,
-    StaffingActual,
-)
+from pmsync.model import MaintainedInput, SourceRef
+from pmsync.oversight.kinds import KINDS
 
-#: file kind → the record it holds
-KINDS: dict[str, type[MaintainedInput]] = {
-    "cio_ratings": CioRating,
-    "findings": OversightFinding,
-    "gate_decisions": GateDecision,
-    "benefits_realised": BenefitRealised,
-    "staffing": StaffingActual,
-}
 _SUFFIXES = (".csv", ".yaml", ".yml")
 #: bound on one maintained file: these are hand-kept lists, not exports
 MAX_BYTES = 20 * 1024 * 1024

@@ -344,3 +344,13 @@ def test_a_pdf_worker_that_dies_is_a_clear_error_and_writes_nothing(
         write_report(sample_report(), tmp_path, ["html", "pdf"])
     assert "died" in str(info.value) and "--program" in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_one_piece_weasyprint_pdf_is_tagged_for_screen_readers(tmp_path: Path) -> None:
+    pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) reads the structure tree")
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    (path,) = write_report(sample_report(), tmp_path, ["pdf"])
+    with pikepdf.open(path) as document:
+        root = document.Root
+        assert "/StructTreeRoot" in root, "a tagged PDF has a structure tree"
+        assert bool(root.MarkInfo.Marked)
