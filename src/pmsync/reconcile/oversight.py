@@ -14,6 +14,7 @@ next to ``computed_overall``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -507,20 +508,64 @@ def triggers(
 # --- the whole -----------------------------------------------------------------------------------
 
 
+@dataclass
+class MaintainedInputs:
+    """One project's maintained inputs (read once per report for all projects: see
+    :meth:`read_all`, so a 500-project pack makes five reads, not 2,500)."""
+
+    decisions: list[GateDecision] = field(default_factory=list)
+    ratings: list[CioRating] = field(default_factory=list)
+    findings: list[OversightFinding] = field(default_factory=list)
+    benefits: list[BenefitRealised] = field(default_factory=list)
+    staffing: list[StaffingActual] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, store: Store, project: str) -> MaintainedInputs:
+        return cls(
+            list(store.iter_records(GateDecision, project=project)),
+            list(store.iter_records(CioRating, project=project)),
+            list(store.iter_records(OversightFinding, project=project)),
+            list(store.iter_records(BenefitRealised, project=project)),
+            list(store.iter_records(StaffingActual, project=project)),
+        )
+
+    @classmethod
+    def read_all(cls, store: Store) -> dict[str, MaintainedInputs]:
+        by_project: dict[str, MaintainedInputs] = {}
+
+        def of(project: str | None) -> MaintainedInputs:
+            return by_project.setdefault(project or "", cls())
+
+        for d in store.iter_records(GateDecision):
+            of(d.project).decisions.append(d)
+        for r in store.iter_records(CioRating):
+            of(r.project).ratings.append(r)
+        for f in store.iter_records(OversightFinding):
+            of(f.project).findings.append(f)
+        for b in store.iter_records(BenefitRealised):
+            of(b.project).benefits.append(b)
+        for s in store.iter_records(StaffingActual):
+            of(s.project).staffing.append(s)
+        return by_project
+
+
 def measure_oversight(
     store: Store,
     project: ProjectConfig,
     settings: OversightSettings,
     measures: ProjectMeasures,
     status_date: date,
+    inputs: MaintainedInputs | None = None,
 ) -> OversightMeasures:
-    """The project's oversight figures as of ``status_date`` (``store`` is the report's view)."""
+    """The project's oversight figures as of ``status_date`` (``store`` is the report's view;
+    ``inputs``: the project's maintained inputs when already read, else read here)."""
     key = project.key
     plan = project.oversight
-    decisions = list(store.iter_records(GateDecision, project=key))
-    gate_rows, current_gate, next_gate, released = gates(plan, decisions, status_date)
-    cio = cio_rating(list(store.iter_records(CioRating, project=key)), settings, status_date)
-    finding_rows = findings(store.iter_records(OversightFinding, project=key), status_date)
+    if inputs is None:
+        inputs = MaintainedInputs.read(store, key)
+    gate_rows, current_gate, next_gate, released = gates(plan, inputs.decisions, status_date)
+    cio = cio_rating(inputs.ratings, settings, status_date)
+    finding_rows = findings(inputs.findings, status_date)
     actuals: list[CostLine] = []
     if plan.contracts or plan.funding:
         actuals = [
@@ -529,7 +574,7 @@ def measure_oversight(
             if c.kind == "actual" and (c.posting_date or c.period or status_date) <= status_date
         ]
     contracts = contract_burn(plan, actuals, status_date, settings.contract_warn_percent)
-    benefit_rows = benefits(plan, list(store.iter_records(BenefitRealised, project=key)), status_date)
+    benefit_rows = benefits(plan, inputs.benefits, status_date)
     trigger_rows = triggers(settings.triggers, measures, benefit_rows)
     currency = measures.currency
     needed: list[str] = []
@@ -585,7 +630,7 @@ def measure_oversight(
         overdue_findings=sum(1 for f in open_rows if f.overdue),
         contracts=contracts,
         funding=funding(plan, actuals),
-        staffing=staffing(plan, list(store.iter_records(StaffingActual, project=key)), status_date),
+        staffing=staffing(plan, inputs.staffing, status_date),
         benefits=benefit_rows,
         triggers=trigger_rows,
         reapproval_required=bool(reasons),

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from pmsync.config import PmsyncConfig, ProjectConfig
 from pmsync.oversight.config import OversightSettings, oversight_settings
-from pmsync.reconcile.oversight import measure_oversight
+from pmsync.reconcile.oversight import MaintainedInputs, measure_oversight
 from pmsync.reconcile.oversight_results import OversightMeasures
 from pmsync.reconcile.results import ProjectMeasures
 from pmsync.report.model import FrontPage, FrontPageItem, ProjectSection
@@ -32,6 +32,8 @@ class OversightReader:
         self.has_inputs = store.newest_write(MAINTAINED_TYPES, as_of) is not None
         self.configured = bool(config.oversight) or any(not p.oversight.is_empty() for p in config.projects)
 
+        self._inputs: dict[str, MaintainedInputs] | None = None
+
     @property
     def active(self) -> bool:
         return self.has_inputs or self.configured
@@ -39,9 +41,13 @@ class OversightReader:
     def measure(
         self, view: Store, project: ProjectConfig, measures: ProjectMeasures, status_date: date
     ) -> OversightMeasures | None:
+        """``view`` is the same store view for every project of one report."""
         if not self.active:
             return None
-        return measure_oversight(view, project, self.settings, measures, status_date)
+        if self._inputs is None:
+            self._inputs = MaintainedInputs.read_all(view) if self.has_inputs else {}
+        inputs = self._inputs.get(project.key, MaintainedInputs())
+        return measure_oversight(view, project, self.settings, measures, status_date, inputs)
 
 
 def front_page(sections: Sequence[ProjectSection], settings: OversightSettings | None) -> FrontPage:
