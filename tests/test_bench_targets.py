@@ -134,3 +134,16 @@ def test_the_whole_report_command_is_judged_when_it_ran() -> None:
     assert verdict([row(targets.REPORT_COMMAND, 500, 23.5)], command).met is True
     slow = verdict([row(targets.REPORT_COMMAND, 250, 20.0)], command)
     assert slow.met is False and "~40 s (extrapolated from 20.0 s at 250)" in slow.evidence
+
+
+def test_the_pack_summary_is_judged_from_the_pdf_bookmarks_and_never_assumed() -> None:
+    pdf = targets.REPORT_PDF
+    assert verdict([], "Report: each project's summary").met is None
+    fits = [
+        row(pdf, 8, 10.0, summary_pages_max=1, pages_per_project=8.9),
+        row(pdf, 16, 20.0, summary_pages_max=2),
+    ]
+    assert verdict(fits, "Report: each project's summary").met is True
+    assert "2 page(s) at 16 projects" in verdict(fits, "Report: each project's summary").evidence
+    too_long = [row(pdf, 16, 20.0, summary_pages_max=3)]
+    assert verdict(too_long, "Report: each project's summary").met is False
