@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from pydantic import ValidationError
 
 from pmsync.connector import (
     Checkpoint,
@@ -43,8 +42,9 @@ from pmsync.connector import (
     SnapshotComplete,
 )
 from pmsync.errors import ConfigError, SourceDataError
-from pmsync.model import MaintainedInput, SourceRef
+from pmsync.model import MaintainedInput
 from pmsync.oversight.kinds import KINDS
+from pmsync.oversight.rows import input_record
 
 _SUFFIXES = (".csv", ".yaml", ".yml")
 #: bound on one maintained file: these are hand-kept lists, not exports
@@ -127,31 +127,15 @@ class OversightFileConnector:
                 yield kind, f"{name} {kind}[{index}]", {str(k): v for k, v in row.items() if v is not None}
 
     def _record(self, name: str, kind: str, where: str, row: Mapping[str, Any]) -> MaintainedInput:
-        values = dict(row)
-        row_id = values.pop("id", None)
-        project = values.pop("project", None)
-        if not row_id or not project:
-            missing = " and ".join(k for k, v in (("id", row_id), ("project", project)) if not v)
-            raise SourceDataError(
-                f"{where}: {missing} missing", source=self.context.source_name, record=where
-            )
-        project = str(project)
-        values["project"] = self.context.project_links.get(project, project)
-        values["source"] = SourceRef(
-            system=self.system, instance=self.context.source_name, external_id=f"{kind}:{row_id}"
+        return input_record(
+            kind,
+            row,
+            where=where,
+            system=self.system,
+            source_name=self.context.source_name,
+            scope=f"file:{name}",
+            project_links=self.context.project_links,
         )
-        values["scope"] = f"file:{name}"
-        try:
-            record = KINDS[kind].model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in exc.errors()
-            )
-            raise SourceDataError(
-                f"{where}: {problems}", source=self.context.source_name, record=where
-            ) from None
-        # the person's "when" is the record's modification time at its source
-        return record.model_copy(update={"source_modified": record.recorded_at})
 
     def _read(self, name: str, data: bytes) -> list[MaintainedInput]:
         records: list[MaintainedInput] = []
