@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from pmsync.config import ProjectConfig
 from pmsync.errors import ConfigError
 from pmsync.model import BenefitRealised, CioRating, CostLine, GateDecision, SourceRef, StaffingActual
 from pmsync.oversight.config import ProjectOversight, oversight_settings
 from pmsync.reconcile import oversight as ov
 from pmsync.reconcile.results import ProjectMeasures
+from pmsync.store import Store
 
 from .sample import erp_measures
 
@@ -306,3 +308,21 @@ def test_a_preset_is_overridden_key_by_key_and_an_unknown_one_is_refused() -> No
         oversight_settings({"preset": "ohio"})
     with pytest.raises(ConfigError, match="must map each rating 1, 2, 3, 4 and 5"):
         oversight_settings({"cio_rating": {"rag": {1: "red"}}})
+
+
+def test_gated_funding_reports_funds_released_against_funds_planned(store: Store) -> None:
+    settings = oversight_settings({"preset": "king_county"})
+    assert settings.gated_funding and settings.triggers.cost_percent is None
+    decision = GateDecision(
+        source=_ref("g1"), project="ERP", recorded_by="PRB", gate="Gate 1", decision="approved",
+        decided_on=date(2026, 3, 5), funds_released=Decimal("500000"),
+    )  # fmt: skip
+    project = ProjectConfig(key="ERP", name="ERP upgrade", oversight=PLAN)
+    inputs = ov.MaintainedInputs(decisions=[decision])
+    measured = ov.measure_oversight(store, project, settings, erp_measures(), STATUS, inputs)
+    # Gate 1 500,000 + Gate 2 700,000 planned (Gate 3 none); 500,000 released; no triggers configured
+    assert (measured.funds_released, measured.funds_planned) == (Decimal("500000"), Decimal("1200000"))
+    assert measured.triggers == [] and not measured.reapproval_required
+    # the contract's payments are read from the (empty) store: nothing paid yet
+    assert measured.contracts[0].paid_to_date == 0
+    assert oversight_settings({"preset": "california"}).gated_funding is False

@@ -192,8 +192,6 @@ class OversightSettings(_Strict):
     cio_rating: CioScale = Field(default_factory=CioScale)
     #: a contract whose payments reach this share of its current value is flagged "nearing its value"
     contract_warn_percent: float = Field(default=90, gt=0, le=100)
-    #: show the original and current baseline side by side (Texas QAT's initial vs current)
-    show_initial_and_current: bool = True
     #: gated funding: report funds released per gate against funds planned (King County)
     gated_funding: bool = False
 

@@ -621,6 +621,9 @@ def measure_oversight(
         next_gate=next_gate,
         gates=gate_rows,
         funds_released=released,
+        funds_planned=sum((g.funds_planned or Decimal(0) for g in plan.gates), Decimal(0))
+        if settings.gated_funding
+        else None,
         cio=cio,
         computed_overall=measures.rag.overall,
         effective_overall=effective_overall(measures.rag.overall, cio),

@@ -176,6 +176,9 @@ class OversightMeasures(_Result):
     next_gate: str | None = None
     gates: list[GateStatus] = Field(default_factory=list)
     funds_released: Decimal = Decimal(0)
+    #: gated funding (``oversight.gated_funding``, King County): the sum of the gates' planned funds,
+    #: shown against the funds released; None when gated funding is off
+    funds_planned: Decimal | None = None
     cio: CioRatingResult | None = None
     #: reconcile's computed overall status (always shown) and the one the report leads with
     computed_overall: RagRating
