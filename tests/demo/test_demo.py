@@ -268,6 +268,8 @@ def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, s
     assert text.index("Committee summary") < text.index("Appendix A — full detail")
     assert "Re-approval required" in text and "CIO rating 2 (red) of 2026-08-25" in text
     assert "No performance test of the payroll run before parallel run" in text
+    front = text[text.index("Committee summary") : text.index("Escalation triggers tripped")]
+    assert "NET" in front, "the CIO's amber puts NET on the front page though its computed status is green"
 
     wb = openpyxl.load_workbook(folder / f"report-{last}.xlsx")
     assert {"Front page", "Oversight", "Gates", "Findings", "Contracts", "Funding", "Triggers"} <= set(
