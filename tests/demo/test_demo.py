@@ -279,3 +279,23 @@ def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, s
     assert overview["ERP"][3].value == 2 and overview["ERP"][16].value == "required"
     contracts = [row for row in wb["Contracts"].iter_rows(min_row=2, values_only=True)]
     assert contracts[0][0] == "ERP" and contracts[0][10] is True
+    # funding by source and fiscal year, staffing and benefits: in the JSON, the HTML and the XLSX
+    funding = {(f["source"], f["fiscal_year"]): f for f in erp["funding"]}
+    assert set(funding) == {("Special Fund", 2026), ("General Fund", 2027), ("Federal", 2027)}
+    assert all(f["spent"] is not None for f in funding.values())
+    assert "Funding by source and fiscal year" in text and "Staffing 2026-10: planned 14 FTE" in text
+    assert "Benefits planned and realised" in text and "Invoice processing hours saved" in text
+    sheets = {
+        name: list(wb[name].iter_rows(min_row=2, values_only=True))
+        for name in ("Funding", "Staffing", "Benefits")
+    }
+    assert len(sheets["Funding"]) == 3 and sheets["Staffing"][0][:4] == (
+        "ERP",
+        sheets["Staffing"][0][1],
+        14,
+        12,
+    )
+    assert {row[1] for row in sheets["Benefits"]} == {
+        "Invoice processing hours saved",
+        "Legacy licences retired",
+    }
