@@ -326,3 +326,35 @@ def test_gated_funding_reports_funds_released_against_funds_planned(store: Store
     # the contract's payments are read from the (empty) store: nothing paid yet
     assert measured.contracts[0].paid_to_date == 0
     assert oversight_settings({"preset": "california"}).gated_funding is False
+
+
+def test_oversight_changes_since_the_previous_report() -> None:
+    from pmsync.report.oversight_changes import oversight_changes
+
+    from .sample import erp_oversight
+
+    now = erp_oversight(erp_measures())
+    assert oversight_changes("ERP", now, None) == []  # a project new to the report has no changes
+    before = now.model_copy(
+        update={
+            "cio": now.cio.model_copy(update={"rating": 4, "rated_on": date(2026, 10, 20)})
+            if now.cio
+            else None,
+            "findings": [],
+            "triggers": [t.model_copy(update={"tripped": False}) for t in now.triggers],
+            "gates": [],
+        }
+    )
+    changes = {c.kind: c for c in oversight_changes("ERP", now, before)}
+    assert set(changes) == {"cio_rating", "finding_raised", "trigger_tripped", "gate_decision"}
+    assert (changes["cio_rating"].before, changes["cio_rating"].after) == ("4", "2")
+    assert changes["trigger_tripped"].after == "-20.0 %"
+    closed = now.model_copy(
+        update={
+            "findings": [
+                f.model_copy(update={"open": False, "closed_on": date(2026, 11, 28)}) for f in now.findings
+            ]
+        }
+    )
+    [change] = oversight_changes("ERP", closed, now)
+    assert change.kind == "finding_closed" and change.after == "closed 2026-11-28"

@@ -45,6 +45,7 @@ from pmsync.report.model import (
     StoreState,
     SyncRunEntry,
 )
+from pmsync.report.oversight_changes import oversight_changes
 from pmsync.report.period import Period, ReportingCalendar
 from pmsync.report.sections import SyncHistory, executive_summary, open_risk_titles, raid_log
 from pmsync.report.settings import ReportsConfig, load_reports_config
@@ -250,6 +251,10 @@ def build_report(
         raid = raid_log(now_view, key, as_of, status_date, settings.top_items)
         risks_before = open_risk_titles(before_view, key, previous_as_of) if before is not None else {}
         trend = trend_of(before.rag.overall.status if before else None, current.rag.overall.status)
+        oversight_now = oversight.measure(now_view, project, current, status_date)
+        oversight_before = (
+            oversight.measure(before_view, project, before, previous_status_date) if before else None
+        )
         section = ProjectSection(
             key=key,
             name=current.name,
@@ -264,7 +269,7 @@ def build_report(
                 by_key.get(key), reference, settings.stale_after_hours, now_view, calendar
             ),
             exception_groups=group_exceptions(current.exceptions),
-            oversight=oversight.measure(now_view, project, current, status_date),
+            oversight=oversight_now,
             changes=changes_between(
                 key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
             )
@@ -272,7 +277,8 @@ def build_report(
                 restatement_changes(store, key, current.currency, previous_as_of, as_of, before.status_date)
                 if before is not None
                 else []
-            ),
+            )
+            + (oversight_changes(key, oversight_now, oversight_before) if oversight_now else []),
         )
         sections.append(section)
         rows.append(_portfolio_row(section, before))

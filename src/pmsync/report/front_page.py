@@ -32,7 +32,8 @@ class OversightReader:
         self.has_inputs = store.newest_write(MAINTAINED_TYPES, as_of) is not None
         self.configured = bool(config.oversight) or any(not p.oversight.is_empty() for p in config.projects)
 
-        self._inputs: dict[str, MaintainedInputs] | None = None
+        #: the maintained inputs per project, read once per store view (now, and the previous report)
+        self._inputs: dict[int, dict[str, MaintainedInputs]] = {}
 
     @property
     def active(self) -> bool:
@@ -41,12 +42,12 @@ class OversightReader:
     def measure(
         self, view: Store, project: ProjectConfig, measures: ProjectMeasures, status_date: date
     ) -> OversightMeasures | None:
-        """``view`` is the same store view for every project of one report."""
+        """``view``: the report's store view (or the previous report's), the same for every project."""
         if not self.active:
             return None
-        if self._inputs is None:
-            self._inputs = MaintainedInputs.read_all(view) if self.has_inputs else {}
-        inputs = self._inputs.get(project.key, MaintainedInputs())
+        if id(view) not in self._inputs:
+            self._inputs[id(view)] = MaintainedInputs.read_all(view) if self.has_inputs else {}
+        inputs = self._inputs[id(view)].get(project.key, MaintainedInputs())
         return measure_oversight(view, project, self.settings, measures, status_date, inputs)
 
 

@@ -44,7 +44,17 @@ from pmsync.reconcile.results import (
 Money = Decimal
 
 ChangeKind = Literal[
-    "status_change", "milestone_slipped", "new_risk", "rebaseline", "new_project", "restatement"
+    "status_change",
+    "milestone_slipped",
+    "new_risk",
+    "rebaseline",
+    "new_project",
+    "restatement",
+    "cio_rating",
+    "finding_raised",
+    "finding_closed",
+    "trigger_tripped",
+    "gate_decision",
 ]
 #: lifecycle states reported apart from active work
 NOT_ACTIVE = ("closing", "closed", "cancelled")
