@@ -9,7 +9,12 @@ fourth. The stages time:
   narratives, freshness, changes) — ``report_build``;
 - rendering HTML, XLSX and JSON from the model — ``report_render``;
 - printing the PDF from the HTML (WeasyPrint) — ``report_pdf``; with the chromium engine —
-  ``report_pdf_chromium``.
+  ``report_pdf_chromium``. Both report the pack's length: ``pages``, ``pages_per_project`` and the
+  longest project summary (``summary_pages_max``, from the PDF's bookmarks; the target is 1-2).
+
+The portfolio carries the oversight pack (issue 27): California's rules, per project a contract,
+gates and a staffing plan, and the maintained inputs (a CIO rating on every fifth project, an open
+IV&V finding on every third, a gate decision on each).
 """
 
 from __future__ import annotations
@@ -19,13 +24,26 @@ import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from pmsync import clock
 from pmsync.config import PmsyncConfig, load_config
 from pmsync.errors import ReportError
-from pmsync.model import ActionItem, CostLine, Decision, Project, Record, Risk, SourceRef, WorkItem
+from pmsync.model import (
+    ActionItem,
+    CioRating,
+    CostLine,
+    Decision,
+    GateDecision,
+    OversightFinding,
+    Project,
+    Record,
+    Risk,
+    SourceRef,
+    WorkItem,
+)
 from pmsync.reconcile.baselines import BaselineRegister
 from pmsync.report.build import build_report
 from pmsync.report.model import Report
@@ -38,7 +56,12 @@ OCT = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
 NOV = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 BUILT_AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 PERIOD = Period(2026, 11)
-SOURCES = (("schedule", "msproject"), ("finance", "finance_file"), ("raid", "raid"))
+SOURCES = (
+    ("schedule", "msproject"),
+    ("finance", "finance_file"),
+    ("raid", "raid"),
+    ("oversight", "oversight_file"),
+)
 
 
 def _ref(system: str, ident: str) -> SourceRef:
@@ -145,6 +168,61 @@ def _raid(key: str, i: int, month: int) -> list[Record]:
     return records
 
 
+def _oversight(key: str, i: int, month: int) -> list[Record]:
+    def ref(ident: str) -> SourceRef:
+        return _ref("oversight_file", f"{key}/{ident}")
+
+    records: list[Record] = [
+        GateDecision(
+            source=ref("g1"),
+            project=key,
+            recorded_by="PRB",
+            gate="Gate 1",
+            decision="approved",
+            decided_on=date(2026, 3, 2),
+            funds_released=Decimal(400_000),
+        )  # fmt: skip
+    ]
+    if i % 5 == 0:
+        records.append(
+            CioRating(
+                source=ref("cio"),
+                project=key,
+                recorded_by="CIO",
+                rating=1 + i % 5 + (i // 5) % 3,
+                reason="Vendor staffing gaps",
+                rated_on=date(2026, 10, 15),
+            )  # fmt: skip
+        )
+    if i % 3 == 0:
+        records.append(
+            OversightFinding(
+                source=ref("f1"),
+                project=key,
+                recorded_by="IV&V",
+                title="No load test planned",
+                severity="high",
+                owner="Test lead",
+                corrective_action="Load test plan",
+                due=date(2026, 11, 15),
+                raised_on=date(2026, 9, 30),
+            )  # fmt: skip
+        )
+    return records
+
+
+def _oversight_plan(i: int) -> dict[str, object]:
+    return {
+        "criticality_override": ("low", "medium", "high")[i % 3],
+        "gates": [
+            {"gate": "Gate 1", "planned": "2026-03-01", "funds_planned": 400000},
+            {"gate": "Gate 2", "planned": "2026-11-15", "funds_planned": 600000},
+        ],
+        "contracts": [{"vendor": "Acme", "number": f"C-{i}", "value": 500000}],
+        "staffing": [{"month": "2026-07-01", "fte": 6}],
+    }
+
+
 def _sync(store: Store, source: str, source_type: str, records: list[Record], at: datetime) -> None:
     clock.set_now(at)
     with store.writer(source) as writer:
@@ -169,11 +247,13 @@ def _config(size: int, workdir: Path) -> PmsyncConfig:
                 "tier": tiers[i % 3],
                 "approved_budget": "1000000",
                 "sponsor": f"Sponsor {i % 7}",
+                "oversight": _oversight_plan(i),
             }  # fmt: skip
             for i, key in enumerate(_keys(size))
         ],
         "sources": [],
         "reports": {"formats": ["html", "xlsx", "json"]},
+        "oversight": {"preset": "california"},
     }
     path = workdir / "pmsync.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
@@ -185,7 +265,9 @@ def prepare_report_build(size: int, workdir: Path) -> None:
     with Store.open(config.store_url()) as store:
         for month, at in ((10, OCT), (11, NOV)):
             for source, source_type in SOURCES:
-                make = {"schedule": _schedule, "finance": _finance, "raid": _raid}[source]
+                make = {"schedule": _schedule, "finance": _finance, "raid": _raid, "oversight": _oversight}[
+                    source
+                ]
                 records = [r for i, key in enumerate(_keys(size)) for r in make(key, i, month)]
                 _sync(store, source, source_type, records, at)
             if month == 10:
@@ -223,16 +305,51 @@ def report_render(size: int, workdir: Path) -> dict[str, int]:
 prepare_report_pdf = prepare_report_render
 
 
-def report_pdf(size: int, workdir: Path) -> dict[str, int]:
+def pack_length(path: Path, report: Report) -> dict[str, float]:
+    """The pack's length from the PDF: pages, pages per project, and the longest project summary
+    (a project's first bookmark is its summary, which runs to the next bookmark)."""
+    import pikepdf
+
+    with pikepdf.open(path) as document:
+        page_of = {page.objgen: n for n, page in enumerate(document.pages)}
+        with document.open_outline() as outline:
+            flat: list[tuple[str, int, int]] = []
+
+            def walk(items: list[Any], level: int) -> None:
+                for item in items:
+                    if item.destination is not None:
+                        flat.append((item.title, page_of[item.destination[0].objgen], level))
+                    walk(item.children, level + 1)
+
+            walk(outline.root, 0)
+        pages = len(document.pages)
+    heads = {f"{p.key} — {p.name}" for p in report.projects}
+    summary_pages = []
+    seen: set[str] = set()
+    for n, (title, page, level) in enumerate(flat):
+        if title in heads and title not in seen:
+            seen.add(title)
+            # the summary runs to the next bookmark at its level or above (its own h3s are below it)
+            end = next((p for _, p, lv in flat[n + 1 :] if lv <= level), pages)
+            summary_pages.append(end - page)
+    projects = max(1, len(report.projects))
+    return {
+        "pages": pages,
+        "pages_per_project": round(pages / projects, 2),
+        "summary_pages_max": max(summary_pages, default=0),
+    }
+
+
+def report_pdf(size: int, workdir: Path) -> dict[str, float]:
     report = Report.model_validate_json((workdir / "model.json").read_text(encoding="utf-8"))
     (path,) = write_report(report, workdir / "out", ["pdf"])
-    return {"items": len(report.projects), "bytes": path.stat().st_size}
+    return {"items": len(report.projects), "bytes": path.stat().st_size, **pack_length(path, report)}
 
 
-def report_pdf_chromium(size: int, workdir: Path) -> dict[str, int]:
+def report_pdf_chromium(size: int, workdir: Path) -> dict[str, float]:
     report = Report.model_validate_json((workdir / "model.json").read_text(encoding="utf-8"))
     (path,) = write_report(report, workdir / "out", ["pdf"], pdf_engine="chromium")
-    return {"items": len(report.projects), "bytes": path.stat().st_size}
+    return {"items": len(report.projects), "bytes": path.stat().st_size, **pack_length(path, report)}
 
 
 prepare_report_pdf_chromium = prepare_report_render

@@ -310,6 +310,22 @@ def report_past(rows: Rows) -> Verdict:
     return Verdict(target, found[0] < 30, found[1])
 
 
+def pack_summary(rows: Rows) -> Verdict:
+    """Issue 27: committees read one page and one or two pages per project; the longest project
+    summary of the largest PDF printed (by either engine) must fit in two pages."""
+    target = "Report: each project's summary in the PDF pack is at most 2 pages"
+    for stage in (REPORT_PDF, REPORT_PDF_CHROMIUM):
+        row = rows.largest(stage)
+        if row is not None and "summary_pages_max" in row.get("extra", {}):
+            pages = row["extra"]["summary_pages_max"]
+            per_project = row["extra"].get("pages_per_project")
+            evidence = f"longest summary {pages} page(s) at {row['size']:,} projects"
+            if per_project is not None:
+                evidence += f"; the whole PDF with its appendix runs {per_project} pages per project"
+            return Verdict(target, 1 <= pages <= 2, evidence)
+    return Verdict(target, None, f"run '{REPORT_PDF}' or '{REPORT_PDF_CHROMIUM}'")
+
+
 CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     jira_full,
     jira_nothing,
@@ -323,6 +339,7 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     report,
     report_command,
     report_past,
+    pack_summary,
 ]
 
 

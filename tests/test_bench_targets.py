@@ -175,3 +175,16 @@ def test_lxml_is_called_for_only_when_about_twice_as_fast() -> None:
     assert verdict([std, row(targets.MSPDI_SCAN_LXML, 100_000, 8.0)], "XML parser for MSPDI").met is True
     assert verdict([std, row(targets.MSPDI_SCAN_LXML, 100_000, 5.0)], "XML parser for MSPDI").met is False
     assert verdict([std], "XML parser for MSPDI").met is None
+
+
+def test_the_pack_summary_is_judged_from_the_pdf_bookmarks_and_never_assumed() -> None:
+    pdf = targets.REPORT_PDF
+    assert verdict([], "Report: each project's summary").met is None
+    fits = [
+        row(pdf, 8, 10.0, summary_pages_max=1, pages_per_project=8.9),
+        row(pdf, 16, 20.0, summary_pages_max=2),
+    ]
+    assert verdict(fits, "Report: each project's summary").met is True
+    assert "2 page(s) at 16 projects" in verdict(fits, "Report: each project's summary").evidence
+    too_long = [row(pdf, 16, 20.0, summary_pages_max=3)]
+    assert verdict(too_long, "Report: each project's summary").met is False

@@ -32,6 +32,7 @@ from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
+from pmsync.oversight.config import ProjectOversight, oversight_settings
 from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
 from pmsync.suggest import choices_hint, did_you_mean
 
@@ -131,6 +132,8 @@ class ProjectConfig(_Strict):
     narrative_file: Path | None = None
     #: lifecycle state; unset, pmsync derives planning / executing / closing from the work
     lifecycle: Literal["planning", "executing", "on_hold", "closing", "closed", "cancelled"] | None = None
+    #: criticality answers, gates, funding, contracts, staffing and benefits plans (docs/report.md)
+    oversight: ProjectOversight = Field(default_factory=ProjectOversight)
 
     @field_validator("links", mode="before")
     @classmethod
@@ -168,6 +171,8 @@ class PmsyncConfig(_Strict):
     governance: dict[str, Any] = Field(default_factory=dict)
     reports: dict[str, Any] = Field(default_factory=dict)
     publish: dict[str, Any] = Field(default_factory=dict)
+    #: the oversight rules (a jurisdiction preset and overrides); see pmsync.oversight.config
+    oversight: dict[str, Any] = Field(default_factory=dict)
 
     #: where the file was read from (not a YAML key)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -378,6 +383,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     config.path = path.resolve()
     config._env = env
     check_projects(config)
+    oversight_settings(config.oversight, where=str(path))
     for index, source in enumerate(config.sources):
         if not _unset_variables(source.connector_settings(), env):
             connector_config(config, source, index=index)

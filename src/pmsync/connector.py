@@ -147,6 +147,8 @@ BUILTIN_CONNECTORS: dict[str, str] = {
     "dataverse": "pmsync.connectors.dataverse:DataverseConnector",
     "finance_file": "pmsync.connectors.finance_file:FinanceFileConnector",
     "finance_sql": "pmsync.connectors.finance_sql:FinanceSqlConnector",
+    "oversight_file": "pmsync.connectors.oversight_file:OversightFileConnector",
+    "oversight_sharepoint": "pmsync.connectors.oversight_sharepoint:OversightSharePointConnector",
 }
 
 ENTRY_POINT_GROUP = "pmsync.connectors"

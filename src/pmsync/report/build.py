@@ -28,6 +28,7 @@ from pmsync.reconcile.portfolio import rollup, trend_of
 from pmsync.reconcile.results import ProjectMeasures, ReconciliationException
 from pmsync.report.changes import changes_between, restatement_changes
 from pmsync.report.exceptions import group_exceptions
+from pmsync.report.front_page import OversightReader, front_page
 from pmsync.report.gaps import data_gaps
 from pmsync.report.model import (
     NOT_ACTIVE,
@@ -44,6 +45,7 @@ from pmsync.report.model import (
     StoreState,
     SyncRunEntry,
 )
+from pmsync.report.oversight_changes import oversight_changes
 from pmsync.report.period import Period, ReportingCalendar
 from pmsync.report.sections import SyncHistory, executive_summary, open_risk_titles, raid_log
 from pmsync.report.settings import ReportsConfig, load_reports_config
@@ -225,6 +227,7 @@ def build_report(
     # status date (or before the newest data of a running one) is stale for this report.
     reference = moments.valid_at
     by_key: dict[str, ProjectConfig] = {p.key: p for p in config.projects}
+    oversight = OversightReader(config, store, as_of)
 
     sections: list[ProjectSection] = []
     rows: list[PortfolioRow] = []
@@ -249,6 +252,10 @@ def build_report(
         raid = raid_log(now_view, key, as_of, status_date, settings.top_items)
         risks_before = open_risk_titles(before_view, key, previous_as_of) if before is not None else {}
         trend = trend_of(before.rag.overall.status if before else None, current.rag.overall.status)
+        oversight_now = oversight.measure(now_view, project, current, status_date)
+        oversight_before = (
+            oversight.measure(before_view, project, before, previous_status_date) if before else None
+        )
         section = ProjectSection(
             key=key,
             name=current.name,
@@ -263,6 +270,7 @@ def build_report(
                 by_key.get(key), reference, settings.stale_after_hours, now_view, calendar
             ),
             exception_groups=group_exceptions(current.exceptions),
+            oversight=oversight_now,
             changes=changes_between(
                 key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
             )
@@ -270,7 +278,8 @@ def build_report(
                 restatement_changes(store, key, current.currency, previous_as_of, as_of, before.status_date)
                 if before is not None
                 else []
-            ),
+            )
+            + (oversight_changes(key, oversight_now, oversight_before) if oversight_now else []),
         )
         sections.append(section)
         rows.append(_portfolio_row(section, before))
@@ -322,6 +331,7 @@ def build_report(
         gaps=data_gaps(config, now_view, keys),
     )
     changes: list[Change] = [c for s in sections for c in s.changes]
+    front = front_page(sections, oversight.settings if oversight.active else None)
     return Report(
         meta=meta,
         portfolio=rows,
@@ -329,6 +339,7 @@ def build_report(
         projects=sections,
         changes=changes,
         rollup=roll,
+        front_page=front,
         appendix=Appendix(
             sources=[
                 SourceEntry(name=s.name, type=s.type, last_successful_sync=history.last_ok.get(s.name))
@@ -365,6 +376,7 @@ def build_report(
 
 def _portfolio_row(section: ProjectSection, before: ProjectMeasures | None) -> PortfolioRow:
     m = section.measures
+    o = section.oversight
     nxt = m.schedule.next_milestone
     when = (nxt.current_finish or nxt.baseline_finish) if nxt is not None else None
     return PortfolioRow(
@@ -395,6 +407,12 @@ def _portfolio_row(section: ProjectSection, before: ProjectMeasures | None) -> P
         lifecycle=m.lifecycle,
         percent_complete=m.percent_complete,
         percent_complete_basis=m.percent_complete_basis,
+        cio_rating=o.cio.rating if o is not None and o.cio is not None else None,
+        effective_overall=o.effective_overall.status if o is not None else None,
+        criticality=o.criticality.level if o is not None else None,
+        current_gate=o.current_gate if o is not None else None,
+        reapproval_required=o.reapproval_required if o is not None else False,
+        open_findings=o.open_findings if o is not None else 0,
     )
 
 

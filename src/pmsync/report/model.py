@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pmsync.reconcile.oversight_results import OversightMeasures
 from pmsync.reconcile.results import (
     ExceptionKind,
     PortfolioRollup,
@@ -43,7 +44,17 @@ from pmsync.reconcile.results import (
 Money = Decimal
 
 ChangeKind = Literal[
-    "status_change", "milestone_slipped", "new_risk", "rebaseline", "new_project", "restatement"
+    "status_change",
+    "milestone_slipped",
+    "new_risk",
+    "rebaseline",
+    "new_project",
+    "restatement",
+    "cio_rating",
+    "finding_raised",
+    "finding_closed",
+    "trigger_tripped",
+    "gate_decision",
 ]
 #: lifecycle states reported apart from active work
 NOT_ACTIVE = ("closing", "closed", "cancelled")
@@ -143,6 +154,14 @@ class PortfolioRow(_Model):
     #: the project's one % complete and what it is
     percent_complete: float | None = None
     percent_complete_basis: str = ""
+    #: oversight (see ProjectSection.oversight): the CIO's 1-5 rating, the status the report leads with
+    #: (the CIO's when it overrides, else ``overall``), criticality, gate, and a tripped trigger
+    cio_rating: int | None = None
+    effective_overall: RagStatus | None = None
+    criticality: str | None = None
+    current_gate: str | None = None
+    reapproval_required: bool = False
+    open_findings: int = 0
 
     def ratings(self) -> list[RagRating]:
         return [self.schedule, self.cost, self.scope, self.risk, self.overall]
@@ -260,6 +279,9 @@ class ProjectSection(_Model):
     changes: list[Change] = Field(default_factory=list)
     #: ``measures.exceptions`` grouped by rule, worst examples first (see report.exceptions)
     exception_groups: list[ExceptionGroup] = Field(default_factory=list)
+    #: criticality, gates, CIO rating, independent findings, contracts, funding, staffing, benefits and
+    #: escalation triggers (reconcile.oversight)
+    oversight: OversightMeasures | None = None
 
     @property
     def rag(self) -> RagStatuses:
@@ -295,6 +317,28 @@ class Appendix(_Model):
     baselines: list[BaselineUsed] = Field(default_factory=list)
 
 
+class FrontPageItem(_Model):
+    project: str
+    name: str
+    text: str
+
+
+class FrontPage(_Model):
+    """The committee's one page: the portfolio at a glance, the triggers tripped and the decisions
+    the committee is asked to make (all drawn from the project sections)."""
+
+    #: projects by the status the report leads with (the CIO's where it overrides)
+    by_status: dict[str, int] = Field(default_factory=dict)
+    by_criticality: dict[str, int] = Field(default_factory=dict)
+    triggers_tripped: list[FrontPageItem] = Field(default_factory=list)
+    decisions_needed: list[FrontPageItem] = Field(default_factory=list)
+    #: projects whose CIO rating overrides a different computed status
+    cio_overrides: list[FrontPageItem] = Field(default_factory=list)
+    #: the jurisdiction preset applied and its public sources
+    preset: str | None = None
+    preset_source: str | None = None
+
+
 class Report(_Model):
     """One oversight report; the JSON writer emits exactly this."""
 
@@ -308,3 +352,4 @@ class Report(_Model):
     projects: list[ProjectSection] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     appendix: Appendix = Field(default_factory=Appendix)
+    front_page: FrontPage = Field(default_factory=FrontPage)

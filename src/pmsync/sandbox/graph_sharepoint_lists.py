@@ -165,6 +165,9 @@ def _list_item_json(
         "webUrl": f"{web}/DispForm.aspx?ID={item.id}",
         "contentType": {"id": "0x0100", "name": "Item"},
     }
+    if item.modified_by:
+        # Graph's listItem (a baseItem) names its last editor as an identitySet
+        body["lastModifiedBy"] = {"user": {"displayName": item.modified_by}}
     if expand:
         body["fields"] = _list_item_fields(item)
     return body

@@ -105,6 +105,8 @@ class ListItem:
     modified: datetime = field(default_factory=now)
     version: int = 1
     guid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: who last changed it, as Graph's ``lastModifiedBy.user.displayName`` (served when known)
+    modified_by: str | None = None
 
     @property
     def etag(self) -> str:

@@ -111,9 +111,11 @@ def _font_timestamps(moment: datetime | None) -> Iterator[None]:
             os.environ[SOURCE_DATE_EPOCH] = saved
 
 
-def html_to_pdf(html: str, fonts_dated: datetime | None = None) -> bytes:
+def html_to_pdf(html: str, fonts_dated: datetime | None = None, *, tagged: bool = False) -> bytes:
     """Print an HTML report to PDF bytes. The HTML must be self-contained (it is: no URLs to fetch).
-    ``fonts_dated`` (the report's data timestamp) dates the embedded fonts, for reproducible bytes."""
+    ``fonts_dated`` (the report's data timestamp) dates the embedded fonts, for reproducible bytes.
+    ``tagged``: with the structure tree screen readers use (WeasyPrint's ``pdf_tags``), as Chromium
+    prints a lone document; chunks that are joined are printed untagged (a join cannot keep it)."""
     weasyprint = _weasyprint()
 
     def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -125,7 +127,7 @@ def html_to_pdf(html: str, fonts_dated: datetime | None = None) -> bytes:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html, url_fetcher=refuse_fetch, base_url=".")
     with _font_timestamps(fonts_dated):
-        data: bytes = document.write_pdf()
+        data: bytes = document.write_pdf(pdf_tags=tagged)
     return data
 
 
@@ -160,14 +162,24 @@ def report_to_pdf(
         if len(starts) <= 1:
             yield html if html is not None else render_html(report, templates_dir=templates_dir)
             return
-        for index, start in enumerate(starts):
-            parts = (("front",) if index == 0 else ()) + (("back",) if index == len(starts) - 1 else ())
-            chunk = report.model_copy(update={"projects": projects[start : start + PROJECTS_PER_CHUNK]})
-            yield render_html(
-                chunk, templates_dir=templates_dir, extra_context={"parts": parts, "pdf_chunked": True}
-            )
+        # The pack prints every project's summary before any project's full detail (the appendix):
+        # the summaries in chunks first, then the detail in chunks.
+        last = len(starts) - 1
+        for stage in ("summary", "detail"):
+            for index, start in enumerate(starts):
+                parts = (("front",) if stage == "summary" and index == 0 else ()) + (
+                    ("back",) if stage == "detail" and index == last else ()
+                )
+                chunk = report.model_copy(update={"projects": projects[start : start + PROJECTS_PER_CHUNK]})
+                context = {
+                    "parts": parts,
+                    "pdf_chunked": True,
+                    "stages": (stage,),
+                    "detail_heading": stage == "detail" and index == 0,
+                }
+                yield render_html(chunk, templates_dir=templates_dir, extra_context=context)
 
-    at_once = min(workers, len(starts)) if workers else pdf_workers(len(starts))
+    at_once = min(workers, 2 * len(starts)) if workers else pdf_workers(2 * len(starts))
     if engine == "chromium":
         from pmsync.report.writers.chromium import ChromiumPrinter, find_browser
 
@@ -176,7 +188,7 @@ def report_to_pdf(
             print_one = partial(printer.print_html, tagged=len(starts) <= 1)
             return _join(_print_in_tabs(chunk_html(), print_one, at_once), report, stamp=len(starts) > 1)
     if len(starts) <= 1:
-        return html_to_pdf(next(chunk_html()), report.meta.generated_at)
+        return html_to_pdf(next(chunk_html()), report.meta.generated_at, tagged=True)
     return _join(_print_all(chunk_html(), report.meta.generated_at, at_once), report, stamp=True)
 
 

@@ -1,0 +1,84 @@
+"""The committee's front page and each project's oversight figures, for the report model.
+
+The figures are reconcile's (:func:`pmsync.reconcile.oversight.measure_oversight`); this module only
+gathers them: the portfolio at a glance by the status the report leads with (the CIO's where it
+overrides), the escalation triggers tripped, and the decisions the committee is asked to make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from pmsync.config import PmsyncConfig, ProjectConfig
+from pmsync.oversight.config import OversightSettings, oversight_settings
+from pmsync.reconcile.oversight import MaintainedInputs, measure_oversight
+from pmsync.reconcile.oversight_results import OversightMeasures
+from pmsync.reconcile.results import ProjectMeasures
+from pmsync.report.model import FrontPage, FrontPageItem, ProjectSection
+from pmsync.store import Store
+
+#: the maintained inputs' record types: when the store holds none, no project reads them
+MAINTAINED_TYPES = ("cio_rating", "oversight_finding", "gate_decision", "benefit_realised", "staffing_actual")
+
+
+class OversightReader:
+    """Measures oversight per project for one report (the settings and one store probe are shared)."""
+
+    def __init__(self, config: PmsyncConfig, store: Store, as_of: datetime) -> None:
+        self.settings: OversightSettings = oversight_settings(
+            config.oversight, where=str(config.path or "pmsync.yaml")
+        )
+        self.has_inputs = store.newest_write(MAINTAINED_TYPES, as_of) is not None
+        self.configured = bool(config.oversight) or any(not p.oversight.is_empty() for p in config.projects)
+
+        #: the maintained inputs per project, read once per store view (now, and the previous report)
+        self._inputs: dict[int, dict[str, MaintainedInputs]] = {}
+
+    @property
+    def active(self) -> bool:
+        return self.has_inputs or self.configured
+
+    def measure(
+        self, view: Store, project: ProjectConfig, measures: ProjectMeasures, status_date: date
+    ) -> OversightMeasures | None:
+        """``view``: the report's store view (or the previous report's), the same for every project."""
+        if not self.active:
+            return None
+        if id(view) not in self._inputs:
+            self._inputs[id(view)] = MaintainedInputs.read_all(view) if self.has_inputs else {}
+        inputs = self._inputs[id(view)].get(project.key, MaintainedInputs())
+        return measure_oversight(view, project, self.settings, measures, status_date, inputs)
+
+
+def front_page(sections: Sequence[ProjectSection], settings: OversightSettings | None) -> FrontPage:
+    by_status = {rag: 0 for rag in ("red", "amber", "green", "grey")}
+    by_criticality: dict[str, int] = {}
+    triggers: list[FrontPageItem] = []
+    decisions: list[FrontPageItem] = []
+    overrides: list[FrontPageItem] = []
+    for s in sections:
+        o = s.oversight
+        status = o.effective_overall.status if o is not None else s.measures.rag.overall.status
+        by_status[status] += 1
+        if o is None:
+            continue
+        level = o.criticality.level or "not rated"
+        by_criticality[level] = by_criticality.get(level, 0) + 1
+        triggers += [
+            FrontPageItem(project=s.key, name=s.name, text=f"{t.dimension}: {t.explanation}")
+            for t in o.triggers
+            if t.tripped
+        ]
+        decisions += [FrontPageItem(project=s.key, name=s.name, text=d) for d in o.decisions_needed]
+        if o.cio is not None and o.cio.overrides and o.cio.rag != o.computed_overall.status:
+            overrides.append(FrontPageItem(project=s.key, name=s.name, text=o.effective_overall.explanation))
+    return FrontPage(
+        by_status=by_status,
+        by_criticality=dict(sorted(by_criticality.items())),
+        triggers_tripped=triggers,
+        decisions_needed=decisions,
+        cio_overrides=overrides,
+        preset=settings.preset if settings else None,
+        preset_source=settings.source if settings else None,
+    )
