@@ -29,10 +29,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from pmsync.model import ValidTime
 from pmsync.store.schema import record_versions, records, sync_runs
@@ -199,6 +200,14 @@ def _grouped(rows: Iterator[Any]) -> Iterator[list[StoredVersion]]:
         yield list(group)
 
 
+@lru_cache(maxsize=8)
+def _versions_query(by_project: bool, by_source_name: bool) -> Select[Any]:
+    """Built once per filter combination (values bound per read): a report reads once per project and
+    record type, and building the union each time cost more than running it."""
+    valid = versions(record_type=True, project=by_project, source_name=by_source_name, during=True).subquery()
+    return select(valid).order_by(valid.c.record_id, valid.c.valid_from)
+
+
 def stored_versions(
     conn: Connection,
     record_type: str,
@@ -210,10 +219,7 @@ def stored_versions(
 ) -> Iterator[list[StoredVersion]]:
     """Per record (in id order), its versions recorded by ``known_at`` that were held at some moment
     from ``first`` on, oldest first. Streams: one record's versions in memory at a time."""
-    valid = versions(
-        record_type=True, project=project is not None, source_name=source_name is not None, during=True
-    ).subquery()
-    query = select(valid).order_by(valid.c.record_id, valid.c.valid_from)
+    query = _versions_query(project is not None, source_name is not None)
     params: dict[str, Any] = {"record_type": record_type, "first": min(first, known_at), "last": known_at}
     if project is not None:
         params["project"] = project
