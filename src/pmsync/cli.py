@@ -81,6 +81,20 @@ class PmsyncGroup(click.Group):
         except KeyboardInterrupt:
             click.echo(INTERRUPTED_MESSAGE, err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise  # click's own ends: exit codes and usage errors it already worded
+        except Exception as exc:
+            # A defect or a library error pmsync did not foresee: still one line (secrets redacted),
+            # the traceback only with -v, and a hint to report it.
+            state = ctx.find_object(CliState)
+            if state is not None and state.verbosity > 0:
+                log.exception("unexpected error")
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {redact(str(exc))} "
+                "(run again with -v for the traceback, and please report it)",
+                err=True,
+            )
+            ctx.exit(EXIT_FAILURE)
 
 
 #: an error whose ``record`` is a command-line option names a bad option value: a usage error

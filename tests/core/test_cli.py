@@ -196,3 +196,25 @@ def test_doctor_passes_the_default_pdf_engine_when_weasyprint_loads(tmp_path: Pa
     config.write_text(config.read_text(encoding="utf-8") + "reports:\n  formats: [pdf]\n", encoding="utf-8")
     result = invoke(config, "doctor")
     assert "ok    reports: PDF (weasyprint engine): WeasyPrint and its system libraries load" in result.output
+
+
+def test_an_unexpected_error_is_one_line_without_a_traceback_unless_verbose() -> None:
+    """A defect must not greet an operator with a traceback: one line, exit 1; -v shows the trace."""
+    import click as _click
+
+    from pmsync.cli import cli as group
+
+    @_click.command("boom-for-test")
+    def boom() -> None:
+        raise ValueError("token=abc the parser fell over")
+
+    group.add_command(boom)
+    try:
+        quiet = CliRunner().invoke(group, ["boom-for-test"])
+        verbose = CliRunner().invoke(group, ["-v", "boom-for-test"])
+    finally:
+        group.commands.pop("boom-for-test")
+    assert quiet.exit_code == 1 and "Traceback" not in quiet.output
+    assert "error: unexpected ValueError: token=abc the parser fell over" in quiet.output
+    assert "-v for the traceback" in quiet.output
+    assert verbose.exit_code == 1 and "Traceback" in verbose.output
