@@ -222,6 +222,45 @@ def test_benefits_and_escalation_triggers_say_which_figure_tripped_them() -> Non
     assert not cost.tripped and cost.figure_percent == pytest.approx(-9.9)
 
 
+def test_the_benefits_trigger_is_measured_per_unit_never_adding_hours_to_dollars() -> None:
+    plan = ProjectOversight.model_validate(
+        {
+            "benefits": [
+                {"benefit": "Hours saved", "planned": 1000, "by": "2026-09-30", "unit": "hours"},
+                {"benefit": "Postage saved", "planned": 50000, "by": "2026-10-31", "unit": "USD"},
+                {"benefit": "Print saved", "planned": 10000, "by": "2026-11-30", "unit": "USD"},
+            ]
+        }
+    )
+
+    def realised(i: str, benefit: str, value: str) -> BenefitRealised:
+        return BenefitRealised(
+            source=_ref(i),
+            project="ERP",
+            recorded_by="Business owner",
+            benefit=benefit,
+            value=Decimal(value),
+            measured_on=date(2026, 11, 15),
+        )
+
+    rows = ov.benefits(
+        plan, [realised("h", "Hours saved", "850"), realised("p", "Postage saved", "57000")], STATUS
+    )
+    rules = oversight_settings({"preset": "california"}).triggers
+    by_unit = {t.unit: t for t in ov.triggers(rules, _measures("1000", "1000", 0.0, 0), rows) if t.unit}
+    # hours: (850 − 1,000) ÷ 1,000 = −15 % → tripped. Added together with the dollars it would read
+    # (850 + 57,000 − 61,000) ÷ 61,000 = −5.2 % and hide the shortfall.
+    hours, usd = by_unit["hours"], by_unit["USD"]
+    assert hours.tripped and hours.figure_percent == -15.0 and hours.label == "benefits (hours)"
+    assert "850 hours realised against 1,000 hours planned" in hours.explanation
+    assert hours.explanation.endswith("re-approval required (Special Project Report)")
+    # USD: Print saved is due with nothing recorded, so it counts as 0 and is named:
+    # (57,000 + 0 − 60,000) ÷ 60,000 = −5 % → within ±10 %
+    assert not usd.tripped and usd.figure_percent == -5.0
+    assert "counted as 0, nothing recorded: Print saved" in usd.explanation
+    assert usd.explanation.endswith("within the threshold")
+
+
 def test_criticality_from_the_scoring_sheet_and_the_override() -> None:
     settings = oversight_settings(SHEET)
     result = ov.criticality(PLAN, settings.criticality)

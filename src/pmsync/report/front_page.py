@@ -66,7 +66,7 @@ def front_page(sections: Sequence[ProjectSection], settings: OversightSettings |
         level = o.criticality.level or "not rated"
         by_criticality[level] = by_criticality.get(level, 0) + 1
         triggers += [
-            FrontPageItem(project=s.key, name=s.name, text=f"{t.dimension}: {t.explanation}")
+            FrontPageItem(project=s.key, name=s.name, text=f"{t.label}: {t.explanation}")
             for t in o.triggers
             if t.tripped
         ]
