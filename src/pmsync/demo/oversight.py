@@ -1,8 +1,8 @@
 """The demo's oversight: California's rules (Special Project Report triggers and the criticality
-sheet of SIMM 45's four factors), the plan per project (criticality answers, gates, funding, a contract, staffing and
-benefits) and the inputs a portfolio office keeps by hand (a CIO rating that overrides the computed
-status, IV&V findings, gate decisions, benefits realised, staff in post) written beside pmsync.yaml
-as the CSV and YAML files the oversight_file connector reads.
+sheet of SIMM 45's four factors), the plan per project (criticality answers, gates, funding, a
+contract, staffing and benefits) and the inputs a portfolio office keeps by hand (a CIO rating that
+overrides the computed status, IV&V findings, gate decisions, benefits realised, staff in post)
+written beside pmsync.yaml as the CSV and YAML files the oversight_file connector reads.
 
 What the demo shows: ERP trips the cost trigger and the benefits trigger ("re-approval required:
 Special Project Report"), its gate 3 is overdue for a decision, its systems-integrator contract nears

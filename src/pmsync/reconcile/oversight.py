@@ -236,10 +236,12 @@ def contract_burn(
         pos = {p.casefold() for p in c.po_numbers}
         if pos:
             lines = [a for a in actuals if a.po_number and a.po_number.casefold() in pos]
-            basis = f"actual cost lines with PO {', '.join(c.po_numbers)}, posted by {status_date}"
+            basis = f"paid = actual cost lines with PO {', '.join(c.po_numbers)}, posted by {status_date}"
         else:
             lines = [a for a in actuals if a.vendor and a.vendor.casefold() == c.vendor.casefold()]
-            basis = f"actual cost lines of vendor {c.vendor} (no PO configured), posted by {status_date}"
+            basis = (
+                f"paid = actual cost lines of vendor {c.vendor} (no PO configured), posted by {status_date}"
+            )
         executed = [a for a in c.amendments if a.executed is None or a.executed <= status_date]
         current = c.value + sum((a.value_change for a in executed), Decimal(0))
         paid = money(sum((a.amount for a in lines), Decimal(0)))
@@ -275,10 +277,16 @@ def contract_burn(
                 deliverables_accepted=accepted,
                 deliverables_overdue=overdue,
                 payment_lines=len(lines),
-                basis=basis,
+                warn_percent=warn_percent,
+                basis=basis + _NOT_PAID,
             )
         )
     return result
+
+
+#: what contract burn and funding consumed leave out, said wherever they are shown
+_NOT_PAID = "; invoices not yet paid, commitments and encumbrances are not counted"
+_NOT_SPENT = "; commitments and encumbrances are not counted"
 
 
 def funding(plan: ProjectOversight, actuals: Sequence[CostLine]) -> list[FundingRow]:
@@ -295,10 +303,12 @@ def funding(plan: ProjectOversight, actuals: Sequence[CostLine]) -> list[Funding
             spent = sum(
                 (a.amount for a in in_year if a.account and a.account.casefold() in accounts), Decimal(0)
             )
-            basis = f"actuals of FY{line.fiscal_year} on account {', '.join(line.accounts)}"
+            basis = (
+                f"spent = actuals of FY{line.fiscal_year} on account {', '.join(line.accounts)}" + _NOT_SPENT
+            )
         elif per_year[line.fiscal_year] == 1:
             spent = sum((a.amount for a in in_year), Decimal(0))
-            basis = f"all actuals of FY{line.fiscal_year} (the year's only funding line)"
+            basis = f"spent = all actuals of FY{line.fiscal_year} (the year's only funding line)" + _NOT_SPENT
         else:
             spent = None
             basis = f"not attributed: FY{line.fiscal_year} has several funding lines; set accounts on each"

@@ -111,7 +111,9 @@ class ContractBurn(_Result):
     #: due by the status date and not accepted
     deliverables_overdue: int = 0
     payment_lines: int = 0
-    #: which lines count as payments, in words
+    #: the burn % from which a contract is "nearing its value" (``oversight.contract_warn_percent``)
+    warn_percent: float = 90
+    #: which lines count as payments and what is left out, in words
     basis: str = ""
 
 
