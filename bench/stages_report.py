@@ -10,7 +10,8 @@ fourth. The stages time:
 - rendering HTML, XLSX and JSON from the model — ``report_render``;
 - printing the PDF from the HTML (WeasyPrint) — ``report_pdf``; with the chromium engine —
   ``report_pdf_chromium``. Both report the pack's length: ``pages``, ``pages_per_project`` and the
-  longest project summary (``summary_pages_max``, from the PDF's bookmarks; the target is 1-2).
+  longest project summary (``summary_pages_max``, from the PDF's bookmarks; the target is 1-2) and
+  the committee's front page (``front_pages``; the target is 1).
 
 The portfolio carries the oversight pack (issue 27): California's rules, per project a contract,
 gates and a staffing plan, and the maintained inputs (a CIO rating on every fifth project, an open
@@ -325,18 +326,22 @@ def pack_length(path: Path, report: Report) -> dict[str, float]:
         pages = len(document.pages)
     heads = {f"{p.key} — {p.name}" for p in report.projects}
     summary_pages = []
+    front_pages = 0
     seen: set[str] = set()
     for n, (title, page, level) in enumerate(flat):
+        # a section runs to the next bookmark at its level or above (its own h3s are below it)
+        end = next((p for _, p, lv in flat[n + 1 :] if lv <= level), pages)
         if title in heads and title not in seen:
             seen.add(title)
-            # the summary runs to the next bookmark at its level or above (its own h3s are below it)
-            end = next((p for _, p, lv in flat[n + 1 :] if lv <= level), pages)
             summary_pages.append(end - page)
+        elif title.startswith("Committee summary") and not front_pages:
+            front_pages = end - page
     projects = max(1, len(report.projects))
     return {
         "pages": pages,
         "pages_per_project": round(pages / projects, 2),
         "summary_pages_max": max(summary_pages, default=0),
+        "front_pages": front_pages,
     }
 
 

@@ -313,16 +313,19 @@ def report_past(rows: Rows) -> Verdict:
 def pack_summary(rows: Rows) -> Verdict:
     """Issue 27: committees read one page and one or two pages per project; the longest project
     summary of the largest PDF printed (by either engine) must fit in two pages."""
-    target = "Report: each project's summary in the PDF pack is at most 2 pages"
+    target = "Report: each project's summary in the PDF pack is at most 2 pages, the front page 1"
     for stage in (REPORT_PDF, REPORT_PDF_CHROMIUM):
         row = rows.largest(stage)
         if row is not None and "summary_pages_max" in row.get("extra", {}):
             pages = row["extra"]["summary_pages_max"]
             per_project = row["extra"].get("pages_per_project")
+            front = row["extra"].get("front_pages")
             evidence = f"longest summary {pages} page(s) at {row['size']:,} projects"
+            if front is not None:
+                evidence += f"; front page {front} page(s)"
             if per_project is not None:
                 evidence += f"; the whole PDF with its appendix runs {per_project} pages per project"
-            return Verdict(target, 1 <= pages <= 2, evidence)
+            return Verdict(target, 1 <= pages <= 2 and front in (None, 1), evidence)
     return Verdict(target, None, f"run '{REPORT_PDF}' or '{REPORT_PDF_CHROMIUM}'")
 
 

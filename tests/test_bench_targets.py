@@ -188,3 +188,13 @@ def test_the_pack_summary_is_judged_from_the_pdf_bookmarks_and_never_assumed() -
     assert "2 page(s) at 16 projects" in verdict(fits, "Report: each project's summary").evidence
     too_long = [row(pdf, 16, 20.0, summary_pages_max=3)]
     assert verdict(too_long, "Report: each project's summary").met is False
+    # the committee's front page is one page
+    front_spills = [row(pdf, 16, 20.0, summary_pages_max=1, front_pages=2)]
+    assert verdict(front_spills, "Report: each project's summary").met is False
+    assert "front page 2 page(s)" in verdict(front_spills, "Report: each project's summary").evidence
+    assert (
+        verdict(
+            [row(pdf, 16, 20.0, summary_pages_max=1, front_pages=1)], "Report: each project's summary"
+        ).met
+        is True
+    )

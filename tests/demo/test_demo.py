@@ -430,3 +430,69 @@ def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, s
         "Invoice processing hours saved",
         "Legacy licences retired",
     }
+
+
+def test_the_demo_pdf_is_the_pack_front_page_summaries_then_appendix(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The demo's last report printed as the default PDF (WeasyPrint) from the demo's own report
+    model (the JSON is that model; the demo prints its PDF from it the same way with --format pdf):
+    a one-page committee front page, a one- or two-page summary per project, then appendix A."""
+    pytest.importorskip("weasyprint")
+    import pypdf
+
+    from pmsync.report.model import Report
+    from pmsync.report.writers import write_report
+
+    workdir, _ = demo_run
+    last = DEMO_PERIODS[-1]
+    report = Report.model_validate_json((workdir / "reports" / last / f"report-{last}.json").read_text())
+    (path,) = write_report(report, tmp_path, ["pdf"])
+    pdf = pypdf.PdfReader(path)
+    marks: list[tuple[str, int, int]] = []
+
+    def walk(items: list[object], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                marks.append((item.title, pdf.get_destination_page_number(item), level))  # type: ignore[attr-defined]
+
+    walk(pdf.outline, 0)
+    pages = len(pdf.pages)
+
+    def length(n: int) -> int:
+        _, page, level = marks[n]
+        return next((p for _, p, lv in marks[n + 1 :] if lv <= level), pages) - page
+
+    titles = [t for t, _, _ in marks]
+    front = next(n for n, t in enumerate(titles) if t.startswith("Committee summary"))
+    appendix = titles.index("Appendix A — full detail")
+    assert marks[front][1] == 0 and length(front) == 1, "the committee's front page is page 1, alone"
+    heads = {f"{p.key} — {p.name}" for p in report.projects}
+    summaries = [n for n, t in enumerate(titles[:appendix]) if t in heads]
+    assert {titles[n] for n in summaries} == heads, "every project has a summary before the appendix"
+    assert all(1 <= length(n) <= 2 for n in summaries), [(titles[n], length(n)) for n in summaries]
+    assert {t for t in titles[appendix:] if t in heads} == heads, "and its full detail in the appendix"
+
+    front_text = pdf.pages[0].extract_text()
+    for words in ("Committee summary", "Escalation triggers tripped", "re-approval required", "ERP"):
+        assert words in front_text, words
+    assert "CIO rating 2 (red) of 2026-08-25" in front_text, "the CIO override is on the front page"
+    erp = next(n for n in summaries if titles[n].startswith("ERP"))
+    erp_text = " ".join(
+        pdf.pages[p].extract_text() for p in range(marks[erp][1], marks[erp][1] + length(erp))
+    )
+    erp_text = " ".join(erp_text.split())
+    for words in (
+        "Criticality high",
+        "Gate passed Gate 2 design",
+        "CIO rating 2 of 5",
+        "Overall (computed)",
+        "Original = current (baseline",
+        "Benefits (hours): TRIPPED",
+        "(nearing value)",
+        "No performance test of the payroll run",
+        "Gate 3 build: planned 2026-10-15, no decision recorded",
+    ):
+        assert words in erp_text, words
