@@ -340,6 +340,10 @@ def test_demo_shows_figures_a_committee_can_defend(demo_run: tuple[Path, str]) -
     assert (original["role"], current["role"]) == ("original", "current")
     assert original["baseline_finish"] < current["baseline_finish"]
     assert original["finish_variance_working_days"] > current["finish_variance_working_days"]
+    # the same forecast against both: the gap is the weekdays between the two baseline finishes,
+    # 2026-09-13 to 2026-11-25 counted by hand: 13 in September + 22 in October + 18 in November
+    assert (original["baseline_finish"], current["baseline_finish"]) == ("2026-09-13", "2026-11-25")
+    assert original["finish_variance_working_days"] - current["finish_variance_working_days"] == 53
     # this period's figures beside the cumulative ones
     erp_period = projects["ERP"]["measures"]["evm"]["this_period"]
     assert erp_period["end"] == report["meta"]["status_date"] and erp_period["ac"] is not None
@@ -401,6 +405,13 @@ def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, s
     assert "No performance test of the payroll run before parallel run" in text
     front = text[text.index("Committee summary") : text.index("Escalation triggers tripped")]
     assert "NET" in front, "the CIO's amber puts NET on the front page though its computed status is green"
+    # GRANTS's summary sets cost and schedule against its original and its current baseline
+    grants = next(p for p in report["projects"] if p["key"] == "GRANTS")["measures"]["baseline_comparison"]
+    start = text.index("GRANTS — Grants management system")
+    summary = " ".join(text[start : text.index("Top risks", start)].split())
+    for b in grants:
+        row = f"{b['role'].capitalize()} (baseline {b['number']}) {b['baseline_finish']} "
+        assert row + f"{b['finish_variance_working_days']:+d}" in summary, row
 
     wb = openpyxl.load_workbook(folder / f"report-{last}.xlsx")
     assert {"Front page", "Oversight", "Gates", "Findings", "Contracts", "Funding", "Triggers"} <= set(
