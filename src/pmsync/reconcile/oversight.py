@@ -405,7 +405,7 @@ def _basis_figures(
             cost.budget_at_completion,
             measures.schedule.finish_variance_percent,
             measures.schedule.finish_variance_working_days,
-            "original baseline (never re-baselined: the current one)",
+            "original baseline (no re-baseline recorded: the current one)",
         )
     number = measures.baseline.number if measures.baseline else None
     return (
