@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from pmsync.cli import CliState
+    from pmsync.commands.context import CliState
 
 
 def _as_of(value: str | None) -> datetime | None:
