@@ -87,6 +87,10 @@ def configure_logging(*, verbosity: int = 0, log_format: str = "text") -> None:
     handler._pmsync = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # pmsync's own loggers follow the root: a level left on them by an embedding program or an earlier
+    # call (a test asking for DEBUG) would otherwise outlive this configuration, and a later command
+    # without -v would print debug tracebacks.
+    logging.getLogger("pmsync").setLevel(logging.NOTSET)
     # Third-party HTTP clients log request URLs and headers at debug level; keep them at warning.
     for noisy in ("urllib3", "msal", "jira", "requests_oauthlib", "alembic", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
