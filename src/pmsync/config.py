@@ -33,7 +33,7 @@ from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
 from pmsync.oversight.config import ProjectOversight, oversight_settings
-from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
+from pmsync.store import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
 from pmsync.suggest import choices_hint, did_you_mean
 
 DEFAULT_CONFIG_NAME = "pmsync.yaml"

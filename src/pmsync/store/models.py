@@ -103,3 +103,15 @@ class PublicationInfo(BaseModel):
     #: the size and hash the destination reports for its copy (SharePoint's quickXorHash), when known
     stored_size: int | None = None
     stored_hash: str | None = None
+
+
+class StartedRun(BaseModel):
+    """A sync run just opened in the ledger (:meth:`pmsync.store.Store.start_run`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    #: the source's committed cursor when the run began (``{}`` before its first checkpoint)
+    cursor_before: dict[str, Any]
+    #: earlier runs of this source that died without finishing, closed by this start
+    interrupted: int = 0
