@@ -32,8 +32,15 @@ class CliState:
     _config: PmsyncConfig | None = field(default=None, repr=False)
 
     def config(self) -> PmsyncConfig:
+        """pmsync.yaml, loaded once; every command refuses a bad ``governance:`` section at once."""
         if self._config is None:
-            self._config = load_config(self.config_path)
+            # Imported here so `pmsync --help` stays fast. The governance rules must be reachable on
+            # the sources' declared risk scales; reconcile owns both, and config (below it) cannot ask.
+            from pmsync.reconcile.riskscale import governance_for
+
+            config = load_config(self.config_path)
+            governance_for(config)
+            self._config = config
         return self._config
 
     @property
