@@ -19,11 +19,11 @@ from typing import Any
 import jinja2
 
 from pmsync import __version__
+from pmsync.atomic_file import write_atomic
 from pmsync.errors import ReportError
 from pmsync.report import formatting
 from pmsync.report.charts import budget_bars_svg, s_curve_svg
 from pmsync.report.model import Report
-from pmsync.report.writers import write_atomic
 
 TEMPLATE = "report.html.j2"
 
