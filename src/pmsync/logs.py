@@ -14,6 +14,15 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+__all__ = [
+    "REDACTED",
+    "JsonFormatter",
+    "RedactingFilter",
+    "configure_logging",
+    "redact",
+    "register_secret",
+]
+
 _SECRETS: set[str] = set()
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<cred>[^/@\s:]+(:[^/@\s]*)?)@", re.I)
 _AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|basic)\s+[^\s'\",}]+")
