@@ -138,7 +138,7 @@ def report(
             for line in gaps:
                 click.echo(f"warning: no data at the status date: {line}", err=True)
         if publish:
-            from pmsync.report.publishing import publish_report
+            from pmsync.publish import publish_files
 
-            for line in publish_report(config, store, built, paths):
+            for line in publish_files(config, store, built, paths):
                 click.echo(line)
