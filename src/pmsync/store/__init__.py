@@ -15,7 +15,8 @@ from pmsync.store.database import Store
 from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS, DeletionPolicy
 from pmsync.store.ledger import MAX_NOTES_IN_LEDGER, MAX_SKIPPED_IN_LEDGER
 from pmsync.store.lock import SourceLock
-from pmsync.store.models import (
+from pmsync.store.payload import EncodedJson, StoredRow, to_row
+from pmsync.store.results import (
     PublicationInfo,
     RunStatus,
     SkippedRowInfo,
@@ -23,7 +24,6 @@ from pmsync.store.models import (
     SyncRunInfo,
     WriteCounts,
 )
-from pmsync.store.payload import EncodedJson, StoredRow, to_row
 from pmsync.store.writer import Writer
 
 __all__ = [

@@ -16,7 +16,7 @@ from pmsync.store import ledger, migrate, reader
 from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import create_store_engine, normalize_url, write_transaction
 from pmsync.store.lock import SourceLock
-from pmsync.store.models import PublicationInfo, StartedRun, SyncRunInfo, WriteCounts
+from pmsync.store.results import PublicationInfo, StartedRun, SyncRunInfo, WriteCounts
 from pmsync.store.valid_time import ValidTimeRead
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 

@@ -1,4 +1,5 @@
-"""What the store hands back besides records: run ledger entries, write counts, publications."""
+"""What the store hands back besides records (query results, not tables: those are in ``schema``): run
+ledger entries, write counts, publications."""
 
 from __future__ import annotations
 

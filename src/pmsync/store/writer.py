@@ -49,8 +49,8 @@ from pmsync.model import Record, SourceRef
 from pmsync.store import ledger
 from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
-from pmsync.store.models import RunStatus, SkippedRowInfo, WriteCounts
 from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
+from pmsync.store.results import RunStatus, SkippedRowInfo, WriteCounts
 from pmsync.store.schema import Id, UTCDateTime, record_versions, records, run_seen, source_state
 from pmsync.store.versions import VERSION_COLUMNS, current_version
 
