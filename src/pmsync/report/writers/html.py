@@ -19,7 +19,6 @@ from typing import Any
 import jinja2
 
 from pmsync import __version__
-from pmsync.atomic_file import write_atomic
 from pmsync.errors import ReportError
 from pmsync.report import formatting
 from pmsync.report.charts import budget_bars_svg, s_curve_svg
@@ -93,9 +92,3 @@ def _template_location(exc: jinja2.TemplateError) -> str:
         if frame.filename.endswith(".j2"):
             return f"{frame.filename}:{frame.lineno}"
     return TEMPLATE
-
-
-def write_html(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
-    """Render and write atomically (a half-written report is never left behind)."""
-    write_atomic(path, render_html(report, templates_dir=templates_dir).encode("utf-8"))
-    return path
