@@ -51,7 +51,7 @@ from pmsync.report.model import Report
 from pmsync.report.period import Period
 from pmsync.report.writers import write_report
 from pmsync.report.writers.chromium import find_browser
-from pmsync.store import Store, ledger
+from pmsync.store import Store
 
 OCT = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
 NOV = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -227,9 +227,9 @@ def _oversight_plan(i: int) -> dict[str, object]:
 def _sync(store: Store, source: str, source_type: str, records: list[Record], at: datetime) -> None:
     clock.set_now(at)
     with store.writer(source) as writer:
-        run_id = ledger.start_run(writer.connection, source, source_type, None)
+        writer.start_run(source_type, {})
         counts = writer.upsert(records)
-        ledger.update_run(writer.connection, run_id, counts=counts, status="ok")
+        writer.finish_run("ok", counts=counts, cursor_after={})
 
 
 def _keys(size: int) -> list[str]:

@@ -47,6 +47,24 @@ from pydantic import BaseModel, ConfigDict
 from pmsync.errors import ConfigError
 from pmsync.model import Record, SourceRef
 
+__all__ = [
+    "BUILTIN_CONNECTORS",
+    "ENTRY_POINT_GROUP",
+    "CheckResult",
+    "Checkpoint",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorContext",
+    "Cursor",
+    "Deleted",
+    "ExtractItem",
+    "Seen",
+    "SkippedRow",
+    "SnapshotComplete",
+    "available_connector_types",
+    "load_connector_class",
+]
+
 #: a cursor is JSON-serializable connector state (e.g. ``{"updated": "2026-11-01T10:00:00+00:00"}``)
 Cursor = dict[str, Any]
 

@@ -17,7 +17,7 @@ from pmsync.errors import PmsyncError
 from pmsync.logs import redact
 
 if TYPE_CHECKING:
-    from pmsync.cli import CliState
+    from pmsync.commands.context import CliState
     from pmsync.config import PmsyncConfig
 
 _LABEL = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
@@ -175,7 +175,7 @@ def check_reports(config: PmsyncConfig) -> list[CheckResult]:
 @click.pass_obj
 def doctor(state: CliState) -> None:
     """Check the config, the store and every configured source; print the fix for each problem."""
-    from pmsync.cli import EXIT_CONFIG, EXIT_FAILURE
+    from pmsync.commands.context import EXIT_CONFIG, EXIT_FAILURE
 
     try:
         config = state.config()

@@ -20,9 +20,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pmsync.config import PmsyncConfig, describe_validation_error
+from pmsync.config import PmsyncConfig
 from pmsync.errors import ConfigError
 from pmsync.report.writers.pdf import PdfEngine
+from pmsync.validation import describe_validation_error
 
 
 class ReportsConfig(BaseModel):
@@ -43,7 +44,9 @@ def load_reports_config(config: PmsyncConfig) -> ReportsConfig:
     try:
         settings = ReportsConfig.model_validate(config.reports)
     except ValidationError as exc:
-        raise ConfigError(f"pmsync.yaml: {describe_validation_error(exc, prefix='reports')}") from None
+        raise ConfigError(
+            f"pmsync.yaml: {describe_validation_error(exc, prefix='reports', model=ReportsConfig)}"
+        ) from None
     if settings.templates_dir is not None:
         settings = settings.model_copy(update={"templates_dir": config.resolve_path(settings.templates_dir)})
     return settings.model_copy(update={"out_dir": config.resolve_path(settings.out_dir)})

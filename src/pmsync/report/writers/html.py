@@ -23,7 +23,6 @@ from pmsync.errors import ReportError
 from pmsync.report import formatting
 from pmsync.report.charts import budget_bars_svg, s_curve_svg
 from pmsync.report.model import Report
-from pmsync.report.writers import write_atomic
 
 TEMPLATE = "report.html.j2"
 
@@ -93,9 +92,3 @@ def _template_location(exc: jinja2.TemplateError) -> str:
         if frame.filename.endswith(".j2"):
             return f"{frame.filename}:{frame.lineno}"
     return TEMPLATE
-
-
-def write_html(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
-    """Render and write atomically (a half-written report is never left behind)."""
-    write_atomic(path, render_html(report, templates_dir=templates_dir).encode("utf-8"))
-    return path

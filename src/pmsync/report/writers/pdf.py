@@ -34,6 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from pmsync.atomic_file import write_atomic
 from pmsync.errors import ReportError
 from pmsync.report.model import Report
 
@@ -365,7 +366,5 @@ def _stamp_page_numbers(pikepdf: Any, document: Any) -> None:
 
 
 def write_pdf(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
-    from pmsync.report.writers import write_atomic
-
     write_atomic(path, report_to_pdf(report, templates_dir=templates_dir))
     return path
