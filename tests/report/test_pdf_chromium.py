@@ -54,9 +54,11 @@ def test_chromium_prints_the_report_numbered_and_dated_by_the_data(tmp_path: Pat
     )
     data = path.read_bytes()
     pages = page_texts(data)
-    assert "Portfolio overview" in pages[0]
+    # the pack: the committee's front page, a summary per project, then the full detail
+    assert "Committee summary" in pages[0] and "Committee summary" not in pages[1]
+    assert any("Portfolio overview" in text for text in pages[1:])
     assert any("EAC = BAC / CPI" in text for text in pages)
-    assert len(project_starts(pages)) == 2, "each project starts on a new page"
+    assert len(project_starts(pages)) == 4, "each project's summary and its detail start on a new page"
     assert [f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1)] == [True] * len(
         pages
     )
@@ -158,7 +160,7 @@ def test_chromium_prints_a_big_report_in_chunks_in_parallel_tabs(monkeypatch: py
     assert all(text.count("Page ") == 1 for text in pages), "one page number per page"
     text = "\n".join(pages)
     assert text.count("Portfolio overview") == 1 and text.count("Appendix: where the figures come from") == 1
-    assert len(project_starts(pages)) == 2
+    assert len(project_starts(pages)) == 4, "summary and detail of each project"
 
 
 @needs_browser
