@@ -41,6 +41,8 @@ BROWSER_NAMES = (
     "microsoft-edge",
     "msedge",
 )
+#: set to 1 to start the browser without its own sandbox (containers without user namespaces)
+NO_SANDBOX = "PMSYNC_CHROMIUM_NO_SANDBOX"
 #: seconds one page may take to load and print before the report fails
 PRINT_TIMEOUT = 600.0
 BROWSER_HINT = (
@@ -128,8 +130,12 @@ class ChromiumPrinter:
             os.dup2(write_end, 4)
 
         flags = list(_FLAGS)
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            flags.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
+        # Chromium refuses to start its sandbox as root; in a container (the Dockerfile sets
+        # PMSYNC_CHROMIUM_NO_SANDBOX=1) it cannot, without user namespaces, and the container is the
+        # sandbox. The pages are pmsync's own HTML, every request they make refused.
+        as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        if as_root or os.environ.get(NO_SANDBOX) == "1":
+            flags.append("--no-sandbox")
         # The browser's log goes to a file: a pipe nobody reads would stall it once full.
         self._log = self._workdir / "browser.log"
         try:
