@@ -53,7 +53,7 @@ from pmsync.report.model import Report
 from pmsync.report.period import Period
 from pmsync.report.writers import write_report
 from pmsync.report.writers.pdf import PdfEngine, report_to_pdf, resolve_engine
-from pmsync.store import Store, ledger
+from pmsync.store import Store
 
 OCT = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
 NOV = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
