@@ -209,6 +209,8 @@ class FileSourceConnector(SourceConnector[ConfigT]):
     #: file name patterns read from a folder (matched case-insensitively); a config's ``include``
     #: key, when it has one, overrides them
     patterns: ClassVar[Sequence[str]] = ("*",)
+    #: what the files are called in doctor lines ("3 schedule file(s) in ...")
+    file_noun: ClassVar[str] = "file"
     #: what ``path`` should name, for the error when it does not exist
     path_hint: ClassVar[str] = "point path at a file or a folder of them"
 
@@ -243,11 +245,11 @@ class FileSourceConnector(SourceConnector[ConfigT]):
         try:
             files = self.files()
         except PmsyncError as exc:
-            return [CheckResult("path", "fail", str(exc), exc.hint or "")], []
+            return [CheckResult("files", "fail", str(exc), exc.hint or "")], []
         if not files:
             patterns = ", ".join(getattr(self.config, "include", None) or self.patterns)
             return [CheckResult("files", "warn", f"no files matching {patterns} in {self.root}")], []
-        return [CheckResult("files", "ok", f"{len(files)} file(s) in {self.root}")], files
+        return [CheckResult("files", "ok", f"{len(files)} {self.file_noun}(s) in {self.root}")], files
 
     def source_checks(self) -> list[CheckResult]:
         return self.files_check()[0]
