@@ -148,14 +148,17 @@ class OversightSharePointConnector(MicrosoftSourceConnector[OversightSharePointC
         site_id = self._site_id()
         lists = self._lists(site_id)
         errors: list[str] = []
+        failed: list[str] = []  # the lists named by the error, as its record
         for kind, name in self.config.lists.items():
             if name not in lists:
                 errors.append(f"list {name!r} ({kind}) is not on the site")
+                failed.append(f"list {name!r}")
                 continue
             try:
                 records = self._read(site_id, kind, name, lists[name])
             except SourceDataError as exc:
-                errors.append(str(exc))
+                errors.append(exc.message)  # it names the list and the item
+                failed.append(f"list {name!r}")
                 continue
             yield from records
             yield SnapshotComplete(scope=f"list:{kind}")
@@ -164,6 +167,7 @@ class OversightSharePointConnector(MicrosoftSourceConnector[OversightSharePointC
             raise SourceDataError(
                 "; ".join(errors),
                 source=self.source,
+                record=", ".join(failed),
                 hint="fix the items named (or create the missing lists from the templates); "
                 "the lists' previous contents stay in force until then",
             )
