@@ -148,6 +148,7 @@ class OversightFileConnector(FileSourceConnector[OversightFileConfig]):
         names = {name for name, _ in present}
         state = {k: v for k, v in known.items() if k in names}
         errors: list[str] = []
+        failed: list[str] = []  # the files named by the error, as its record
         for name, path in present:
             try:
                 if path.stat().st_size > MAX_BYTES:
@@ -158,7 +159,9 @@ class OversightFileConnector(FileSourceConnector[OversightFileConfig]):
                     continue
                 records = self._read(name, data)
             except (SourceDataError, UnicodeDecodeError, OSError) as exc:
-                errors.append(str(exc) if isinstance(exc, SourceDataError) else f"{name}: {exc}")
+                # a SourceDataError's message names the file and row already
+                errors.append(exc.message if isinstance(exc, SourceDataError) else f"{name}: {exc}")
+                failed.append(name)
                 continue
             yield from records
             yield SnapshotComplete(scope=f"file:{name}")
@@ -172,5 +175,6 @@ class OversightFileConnector(FileSourceConnector[OversightFileConfig]):
             raise SourceDataError(
                 "; ".join(errors),
                 source=self.source,
+                record=", ".join(failed),
                 hint="fix the rows named; the files' previous versions stay in force until then",
             )
