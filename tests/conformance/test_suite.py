@@ -64,6 +64,6 @@ def test_without_a_way_to_spoil_the_input_the_bad_input_check_is_left_out(tmp_pa
 
 def test_every_builtin_connector_runs_the_suite() -> None:
     tested = set()
-    for path in TESTS.rglob("test_conformance.py"):
+    for path in TESTS.rglob("test_*_conformance.py"):
         tested.update(re.findall(r'"type": "(\w+)"', path.read_text(encoding="utf-8")))
     assert sorted(set(BUILTIN_CONNECTORS) - tested) == []

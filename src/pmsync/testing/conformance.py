@@ -65,7 +65,7 @@ class Scenario:
     #: makes the source's input bad (a malformed row, a broken file, a bad answer); ``None`` skips
     #: the bad-input check
     spoil: Callable[[], None] | None = None
-    #: undoes ``spoil``
+    #: undoes ``spoil`` (without it, :func:`check_connector` still runs the bad-input check last)
     restore: Callable[[], None] | None = None
     #: the bad-input error names the record, file or row concerned (``record`` set)
     names_record: bool = True
@@ -354,8 +354,9 @@ CHECKS: dict[str, Callable[[Scenario], None]] = {
     "checkpoints_advance": checkpoints_advance,
     "second_run_unchanged": second_run_unchanged,
     "snapshot_keeps_its_scope": snapshot_keeps_its_scope,
-    "bad_input_is_pmsync_error": bad_input_is_pmsync_error,
     "kill_safe": kill_safe,
+    # last: a scenario without restore() leaves its input spoiled
+    "bad_input_is_pmsync_error": bad_input_is_pmsync_error,
 }
 
 
