@@ -15,8 +15,9 @@ folder, or reads its stream directly:
                               scope of the same source outlives two runs
 ``bad_input_is_pmsync_error`` spoiled input raises a :class:`~pmsync.errors.PmsyncError` naming the
                               source (and the record, file or row), and a run on it loses nothing
-``kill_safe``                 a run killed mid-way (at a write of its stream) and then resumed leaves
-                              the same store as an uninterrupted run
+``kill_safe``                 a ``pmsync`` process SIGKILLed mid-run (early, midway, late: at the n-th
+                              write of its stream) and then rerun leaves the same store as an
+                              uninterrupted run
 ============================  ====================================================================
 
 Use it from pytest by subclassing :class:`ConnectorConformance`, or call :func:`check_connector`.
@@ -24,8 +25,11 @@ Use it from pytest by subclassing :class:`ConnectorConformance`, or call :func:`
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +44,15 @@ from pmsync.model import RECORD_TYPES, Record, SourceRef, WorkItem
 from pmsync.store import Store
 from pmsync.sync import SyncProgress, sync_sources
 
-__all__ = ["CHECKS", "ConformanceError", "ForeignScopeConnector", "Scenario", "check_connector", "run_check"]
+__all__ = [
+    "CHECKS",
+    "FOREIGN_SCOPE",
+    "ConformanceError",
+    "ForeignScopeConnector",
+    "Scenario",
+    "check_connector",
+    "run_check",
+]
 
 #: the scope of the record :func:`snapshot_keeps_its_scope` plants beside the connector's own
 FOREIGN_SCOPE = "pmsync-conformance:another-scope"
@@ -82,14 +94,18 @@ class Scenario:
         """The loaded config of a pmsync.yaml for ``source`` (default: the scenario's) over a fresh
         SQLite store ``<store_name>.db``, and the store's URL."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        database = self.folder / f"{store_name}.db"
+        database = (self.folder / f"{store_name}.db").resolve()
         database.unlink(missing_ok=True)
         url = f"sqlite:///{database}"
         block = {"name": self.name, **(self.source if source is None else source)}
         raw = {**self.config, "store": {"url": url}, "sources": [block]}
-        path = self.folder / f"{store_name}.pmsync.yaml"
+        path = self.config_path(store_name)
         path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
         return load_config(path, env=dict(self.env)), url
+
+    def config_path(self, store_name: str) -> Path:
+        """Where :meth:`write` put the pmsync.yaml of the store ``store_name``."""
+        return self.folder / f"{store_name}.pmsync.yaml"
 
     def stream(self, config: PmsyncConfig, cursor: Cursor) -> list[ExtractItem]:
         """Everything the connector yields from ``cursor`` (read directly, not through the engine)."""
@@ -286,38 +302,63 @@ def bad_input_is_pmsync_error(scenario: Scenario) -> None:
         store.close()
 
 
-class _Killed(KeyboardInterrupt):
-    """Stands for SIGKILL: raised inside the engine's write, so the open transaction is lost."""
+#: run in a child process: sync the config at argv[1], SIGKILLing itself at its argv[2]-th write
+_KILLED_RUN = """
+import os, signal, sys
+from pathlib import Path
+from pmsync.config import load_config
+from pmsync.store import Store
+from pmsync.sync import sync_sources
+
+config, point, writes = load_config(Path(sys.argv[1])), int(sys.argv[2]), [0]
+
+def kill(progress):
+    writes[0] += 1
+    if writes[0] == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+with Store.open(config.store_url()) as store:
+    sync_sources(config, store, progress=kill, batch_size=1)
+sys.exit(f"the run ended after {writes[0]} writes, before write {point}")
+"""
+
+
+def _killed_run(scenario: Scenario, name: str, point: int) -> None:
+    """Sync ``scenario`` into the store ``name`` in a child process SIGKILLed at its ``point``-th write
+    (records are written one at a time, so a write is a record, a marker or a checkpoint)."""
+    environment = {**os.environ, **scenario.env, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, str(scenario.config_path(name)), str(point)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != -signal.SIGKILL:
+        raise ConformanceError(f"the run to be killed at write {point} was not: {done.stderr.strip()[-500:]}")
 
 
 def kill_safe(scenario: Scenario, *, kill_points: int = 3) -> None:
     config, clean = _open(scenario, "uninterrupted")
-    writes = 0
-
-    def count(_: SyncProgress) -> None:
-        nonlocal writes
-        writes += 1
-
+    counter = _Writes()
     try:
-        run = _sync(scenario, config, clean, progress=count, batch_size=1)
+        run = _sync(scenario, config, clean, progress=counter, batch_size=1)
         if run.status != "ok":
             raise ConformanceError(f"the uninterrupted run ended {run.status}: {run.error}")
         expected = _snapshot(scenario, clean)
     finally:
         clean.close()
+    writes = counter.writes
     points = sorted({max(1, writes * n // (kill_points + 1)) for n in range(1, kill_points + 1)})
     for point in points:
-        config, store = _open(scenario, f"killed-at-{point}")
-        try:
-            killer = _KillAt(point)
-            with contextlib.suppress(_Killed):
-                _sync(scenario, config, store, progress=killer, batch_size=1)
-            if killer.seen < point:
-                raise ConformanceError(f"the run made {killer.seen} writes, not the {point} of the first run")
+        name = f"killed-at-{point}"
+        config, store = _open(scenario, name)
+        store.close()
+        _killed_run(scenario, name, point)
+        with Store.open(config.store_url()) as store:
             _ok(scenario, config, store, f"the run resumed after a kill at write {point}")
             got = _snapshot(scenario, store)
-        finally:
-            store.close()
         if got["records"] != expected["records"]:
             differ = len(set(got["records"]) ^ set(expected["records"]))
             raise ConformanceError(
@@ -331,17 +372,14 @@ def kill_safe(scenario: Scenario, *, kill_points: int = 3) -> None:
             )
 
 
-class _KillAt:
-    """A progress callback that "kills" the run at its ``point``-th write."""
+class _Writes:
+    """A progress callback counting the engine's writes."""
 
-    def __init__(self, point: int) -> None:
-        self.point = point
-        self.seen = 0
+    def __init__(self) -> None:
+        self.writes = 0
 
     def __call__(self, _: SyncProgress) -> None:
-        self.seen += 1
-        if self.seen == self.point:
-            raise _Killed
+        self.writes += 1
 
 
 class _NotApplicable(Exception):
