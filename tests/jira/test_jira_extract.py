@@ -191,7 +191,7 @@ def test_persistent_throttling_of_a_full_sync_hands_over_no_partial_group(
 ) -> None:
     # A full sync reads up to 1,000 issues (here all 240) as one group whose long changelogs are
     # fetched together: the group is handed over whole or not at all.
-    connector = connect(jira_cloud, retry_attempts=3, concurrency=1)
+    connector = connect(jira_cloud, retry_attempts=3, concurrency=2)
     jira_cloud.server.faults.add(
         Throttle(retry_after=1), path="/rest/api/3/issue/bulkfetch", after=3, times=-1
     )
