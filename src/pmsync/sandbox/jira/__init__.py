@@ -108,6 +108,9 @@ class JiraSandbox:
 
     def stop(self) -> None:
         self.server.stop()
+        tls_dir = getattr(self, "_tls_dir", None)
+        if tls_dir is not None:
+            tls_dir.cleanup()
 
     def __enter__(self) -> JiraSandbox:
         return self.start()
