@@ -200,3 +200,17 @@ def test_the_pack_summary_is_judged_from_the_pdf_bookmarks_and_never_assumed() -
         ).met
         is True
     )
+
+
+def test_the_latency_targets_need_their_sizes_and_state_the_memory_ratio() -> None:
+    small = row(targets.JIRA_LATENCY, 10_000, 6.0, peak_mb=100.0, http_requests=110)
+    fast = row(targets.JIRA_LATENCY, 100_000, 45.0, peak_mb=108.0, http_requests=1_100)
+    assert verdict([fast], "Jira at 200 ms per request: 10^5").met is True
+    slow = row(targets.JIRA_LATENCY, 100_000, 75.0, peak_mb=108.0, http_requests=1_100)
+    assert verdict([slow], "Jira at 200 ms per request: 10^5").met is False
+    flat = verdict([small, fast], "Jira at 200 ms per request: peak")
+    assert flat.met is True and "1.08x" in flat.evidence
+    grown = row(targets.JIRA_LATENCY, 100_000, 45.0, peak_mb=126.0, http_requests=1_100)
+    assert verdict([small, grown], "Jira at 200 ms per request: peak").met is False
+    assert verdict([fast], "Jira at 200 ms per request: peak").met is None
+    assert verdict([small], "Jira at 200 ms per request: 10^5").met is None
