@@ -342,27 +342,13 @@ def pack_length(path: Path, report: Report) -> dict[str, float]:
     }
 
 
-def _cpu_seconds() -> tuple[float, float]:
-    """CPU seconds of this process and of its children that ended (the browser and its renderers,
-    WeasyPrint's workers): on a shared machine, what the work costs whatever the others run."""
-    import resource
-
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
-
-
 def _print(workdir: Path, engine: PdfEngine, *, tagged: bool) -> dict[str, Any]:
-    """The PDF as ``write_report`` prints it, written where :func:`pack_length` reads it; with the
-    CPU seconds of pmsync (rendering the chunks, joining) and of the printer."""
+    """The PDF as ``write_report`` prints it, written where :func:`pack_length` reads it."""
     report = Report.model_validate_json((workdir / "model.json").read_text(encoding="utf-8"))
     path = workdir / "out" / "report.pdf"
     path.parent.mkdir(exist_ok=True)
-    own, printer = _cpu_seconds()
     path.write_bytes(report_to_pdf(report, engine=engine, tagged=tagged))
-    own_after, printer_after = _cpu_seconds()
     return {
-        "cpu_pmsync_s": round(own_after - own, 1),
-        "cpu_printer_s": round(printer_after - printer, 1),
         "items": len(report.projects),
         "bytes": path.stat().st_size,
         "engine": resolve_engine(engine).engine,
