@@ -347,27 +347,73 @@ def pack_length(path: Path, report: Report) -> dict[str, float]:
     }
 
 
-def _cpu_seconds() -> tuple[float, float]:
-    """CPU seconds of this process and of its children that ended (the browser and its renderers,
-    WeasyPrint's workers): on a shared machine, what the work costs whatever the others run."""
-    import resource
+class DescendantsCpu:
+    """CPU seconds of every process this one starts while in use (the browser and its renderers,
+    the join's process, WeasyPrint's workers), polled from /proc: their CPU is not in this process's
+    rusage (a renderer is the browser's grandchild). On a machine shared with other work, CPU
+    seconds say what the work costs where wall time says how busy the machine was. Linux only;
+    elsewhere (or once a process outlives no poll) it counts less, never more."""
 
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    def __init__(self) -> None:
+        import threading
+
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> DescendantsCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self._seen.values())
+
+    def _poll(self) -> None:
+        import os
+
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self._stop.wait(0.2):
+            parents: dict[int, int] = {}
+            times: dict[int, float] = {}
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                parents[int(entry.name)] = int(fields[1])
+                times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+            mine = os.getpid()
+            for pid in times:
+                ancestor, hops = parents.get(pid), 0
+                while ancestor not in (None, 0, 1, mine) and hops < 20:
+                    ancestor, hops = parents.get(ancestor), hops + 1
+                if ancestor == mine and pid != mine:
+                    self._seen[pid] = max(self._seen.get(pid, 0.0), times[pid])
 
 
 def _print(workdir: Path, engine: PdfEngine, *, tagged: bool) -> dict[str, Any]:
     """The PDF as ``write_report`` prints it, written where :func:`pack_length` reads it; with the
-    CPU seconds of pmsync (rendering the chunks, joining) and of the printer."""
+    CPU seconds of this process and of the processes it started (browser, renderers, join)."""
+    import resource
+
     report = Report.model_validate_json((workdir / "model.json").read_text(encoding="utf-8"))
     path = workdir / "out" / "report.pdf"
     path.parent.mkdir(exist_ok=True)
-    own, printer = _cpu_seconds()
-    path.write_bytes(report_to_pdf(report, engine=engine, tagged=tagged))
-    own_after, printer_after = _cpu_seconds()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    with DescendantsCpu() as others:
+        path.write_bytes(report_to_pdf(report, engine=engine, tagged=tagged))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    own = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return {
-        "cpu_pmsync_s": round(own_after - own, 1),
-        "cpu_printer_s": round(printer_after - printer, 1),
+        "cpu_pmsync_s": round(own, 1),
+        "cpu_started_s": round(others.seconds, 1),
         "items": len(report.projects),
         "bytes": path.stat().st_size,
         "engine": resolve_engine(engine).engine,

@@ -156,3 +156,12 @@ def test_auto_falls_back_to_weasyprint_and_says_what_to_install(
 def test_a_configured_browser_that_is_missing_is_an_error_even_under_auto(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="reports.chromium_path"):
         resolve_engine("auto", str(tmp_path / "nope"))
+
+
+def test_a_chunk_the_join_cannot_read_is_a_clear_error() -> None:
+    # the chunks are joined in a process of their own; its failure comes back as one clear line
+    from pmsync.report.writers import pdf
+
+    with pytest.raises(ReportError, match="joining the printed chunks failed: .*PdfError") as info:
+        pdf._join(iter([b"%PDF-1.7 not really", b"nor this"]), sample_report(), stamp=True)
+    assert info.value.record == "PDF"

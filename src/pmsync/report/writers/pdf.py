@@ -28,10 +28,15 @@ so another machine may embed different font files).
 
 from __future__ import annotations
 
-import io
+import contextlib
+import itertools
+import json
 import logging
 import multiprocessing
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,7 +50,6 @@ from typing import Any, Literal
 from pmsync.atomic_file import write_atomic
 from pmsync.errors import ReportError
 from pmsync.report.model import Report
-from pmsync.report.writers.pdf_structure import StructureJoin, renumber_element_ids, renumber_element_names
 
 #: what prints the HTML: ``auto`` (Chromium when one is found, else WeasyPrint), WeasyPrint (the pdf
 #: extra) or a headless Chromium, Chrome or Edge
@@ -59,12 +63,6 @@ INSTALL_HINT = (
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 #: projects printed per WeasyPrint pass when a report is too big for one
 PROJECTS_PER_CHUNK = 20
-#: where the stamped page number sits (points from the bottom-right corner), its size and colour: as
-#: the single-pass footer of style.css.j2 (9px in the 10 mm right and 14 mm bottom page margins)
-PAGE_NUMBER_RIGHT, PAGE_NUMBER_BASELINE, PAGE_NUMBER_SIZE = 28.35, 17.5, 6.75
-PAGE_NUMBER_RGB = "0.341 0.376 0.416"
-# Helvetica's advance widths (per 1000 em) for the characters of "Page N of M", to right-align it
-_HELVETICA_WIDTHS = {" ": 278, "P": 667, "a": 556, "g": 556, "e": 556, "o": 556, "f": 278}
 
 
 def _weasyprint() -> Any:
@@ -248,81 +246,63 @@ def report_to_pdf(
 
 
 def _join(documents: Iterator[bytes], report: Report, *, stamp: bool, creator: str = "pmsync") -> bytes:
-    """One PDF of the documents in order, numbered "Page N of M" when ``stamp``, dated by the report's
-    data timestamp (not by when it was printed: the same report gives the same bytes), its
-    ``/Creator`` saying what printed it.
+    """One PDF of the printed documents in order (:func:`~pmsync.report.writers.pdf_join.join_files`),
+    dated by the report's data timestamp (not by when it was printed: the same report gives the same
+    bytes). Two or more are joined in a process of their own, each chunk as soon as it is printed."""
+    from pmsync.report.writers.pdf_join import join_files
 
-    A single document is kept whole. Chunks are joined page by page with their bookmarks, links and
-    structure trees (:class:`~pmsync.report.writers.pdf_structure.StructureJoin`); a chunk's printer
-    dropped the links to anchors in other chunks (the portfolio table links only the projects
-    printed with it). Element names are renumbered across the whole document, in the bytes of each
-    chunk where Chromium's names allow it."""
-    pikepdf = _pikepdf()
-    # Each chunk is joined as soon as it is printed, while the next ones print. qpdf copies page
-    # content lazily, so every source stays open (referenced) until the joined document is saved.
-    named = 0
-
-    def opened(data: bytes) -> Any:
-        nonlocal named
-        renamed = renumber_element_names(data, named)
-        if renamed is not None:
-            data, count = renamed
-            named += count
-            return pikepdf.open(io.BytesIO(data))
-        document = pikepdf.open(io.BytesIO(data))
-        named += renumber_element_ids(pikepdf, document, named)
-        return document
-
-    first = opened(next(documents))
-    sources, joined, structure = [first], first, None
-    for data in documents:
-        if joined is first:  # a second document: the first is joined too, not kept whole
-            joined = _document_like(pikepdf, first)
-            structure = StructureJoin(pikepdf, joined)
-            joined.add_pages_from(first)  # with the pages: their bookmarks, their links' targets
-            structure.add(first, 0)
-        sources.append(opened(data))
-        start = len(joined.pages)
-        joined.add_pages_from(sources[-1])
-        assert structure is not None
-        structure.add(sources[-1], start)
-    if structure is not None:
-        structure.finish()
-    if stamp:
-        _stamp_page_numbers(pikepdf, joined)
-    moment = report.meta.generated_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ")
-    joined.docinfo["/CreationDate"] = moment
-    joined.docinfo["/ModDate"] = moment
-    joined.docinfo["/Creator"] = creator
-    # deterministic_id: the file identifier is derived from the content, not from the clock; qpdf
-    # would keep the first half of an identifier the printer gave, so that one is dropped
-    if "/ID" in joined.trailer:
-        del joined.trailer.ID
-    out = io.BytesIO()
-    # Object streams: a tagged PDF is mostly small structure elements, one object each; packed into
-    # compressed object streams the 500-project PDF is 40 MB instead of 117 MB, and saved in 4.4 s
-    # instead of 6.9 s (less to write).
-    joined.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return out.getvalue()
+    _pikepdf()
+    how: dict[str, Any] = {
+        "stamp": stamp,
+        "creator": creator,
+        "moment": report.meta.generated_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ"),
+    }
+    with tempfile.TemporaryDirectory(prefix="pmsync-pdf-") as name:
+        folder = Path(name)
+        paths = (_written(folder / f"chunk-{n:05d}.pdf", data) for n, data in enumerate(documents))
+        first = next(paths)
+        second = next(paths, None)
+        if second is None:
+            return join_files([first], **how)
+        return _join_in_a_process(folder, [first, second], paths, how)
 
 
-def _document_like(pikepdf: Any, first: Any) -> Any:
-    """An empty PDF with the title, language and viewer preferences of ``first``."""
-    joined = pikepdf.new()
-    for key in ("/Lang", "/ViewerPreferences", "/MarkInfo"):
-        if key in first.Root:
-            joined.Root[key] = _copied(pikepdf, joined, first, first.Root[key])
-    if first.trailer.get("/Info") is not None:
-        joined.trailer.Info = _copied(pikepdf, joined, first, first.trailer.Info)
-    return joined
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
 
 
-def _copied(pikepdf: Any, document: Any, source: Any, value: Any) -> Any:
-    """``value`` from the PDF ``source``, made part of ``document``: dictionaries and arrays are
-    copied over (qpdf copies only indirect objects, so a direct one is made indirect first)."""
-    if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)):
-        return document.copy_foreign(value if value.is_indirect else source.make_indirect(value))
-    return value
+def _join_in_a_process(folder: Path, ready: list[Path], paths: Iterator[Path], how: dict[str, Any]) -> bytes:
+    out = folder / "joined.pdf"
+    command = [sys.executable, "-m", "pmsync.report.writers.pdf_join", str(out), json.dumps(how)]
+    # the child imports pmsync from where this process did (a script may have put it on sys.path)
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    errors = folder / "join.log"
+    with errors.open("wb") as log:
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=log, env=environment)
+    assert child.stdin is not None
+    try:
+        try:
+            for path in itertools.chain(ready, paths):
+                child.stdin.write(f"{path}\n".encode())
+                child.stdin.flush()
+        except BrokenPipeError:
+            pass  # the child failed: its own error says why
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.close()
+        status = child.wait()
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
+    if status != 0:
+        reason = errors.read_text("utf-8", "replace").strip().splitlines()
+        raise ReportError(
+            f"joining the printed chunks failed: {reason[-1][:300] if reason else f'exit status {status}'}",
+            record="PDF",
+        )
+    return out.read_bytes()
 
 
 def _print_in_tabs(texts: Iterator[str], print_one: Callable[[str], bytes], tabs: int) -> Iterator[bytes]:
@@ -358,42 +338,6 @@ def _print_all(
             record="--format pdf",
             hint="most often it ran out of memory: print per program (--program), or on a bigger machine",
         ) from exc
-
-
-def _text_width(text: str, size: float) -> float:
-    digit = 556  # every Helvetica digit is 556 units wide
-    return sum(_HELVETICA_WIDTHS.get(char, digit) for char in text) * size / 1000
-
-
-def _stamp_page_numbers(pikepdf: Any, document: Any) -> None:
-    """Write "Page N of M" at the bottom right of every page of the joined document.
-
-    The page's own content streams are left as they are (not parsed); two small streams go around
-    them, ``q`` before and ``Q`` plus the number after, so whatever graphics state the page leaves
-    does not move the number.
-    """
-    font = document.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font,
-            Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name.Helvetica,
-            Encoding=pikepdf.Name.WinAnsiEncoding,
-        )
-    )
-    save_state = document.make_stream(b"q\n")
-    total = len(document.pages)
-    for number, page in enumerate(document.pages, start=1):
-        text = f"Page {number} of {total}"
-        box = page.mediabox
-        x = float(box[2]) - PAGE_NUMBER_RIGHT - _text_width(text, PAGE_NUMBER_SIZE)
-        y = float(box[1]) + PAGE_NUMBER_BASELINE
-        page.add_resource(font, pikepdf.Name.Font, pikepdf.Name("/PmsyncPageNumber"))
-        stamp = (
-            f"\nQ\nq {PAGE_NUMBER_RGB} rg BT /PmsyncPageNumber {PAGE_NUMBER_SIZE} Tf "
-            f"{x:.2f} {y:.2f} Td ({text}) Tj ET Q\n"
-        ).encode("ascii")
-        page.contents_add(save_state, prepend=True)
-        page.contents_add(document.make_stream(stamp), prepend=False)
 
 
 def write_pdf(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
