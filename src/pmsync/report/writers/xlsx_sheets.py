@@ -622,12 +622,9 @@ def _rollup_sheets(report: Report) -> list[Sheet]:
 
 
 def sheets(report: Report) -> list[Sheet]:
-    """Every sheet after "About", in workbook order."""
-    from pmsync.report.writers.xlsx_oversight import oversight_sheets
-
+    """Every sheet after "About" and the oversight sheets (:mod:`.xlsx_oversight`), in workbook order."""
     return (
-        oversight_sheets(report)
-        + _portfolio_sheets(report)
+        _portfolio_sheets(report)
         + _rollup_sheets(report)
         + _project_sheets(report)
         + _appendix_sheets(report)
