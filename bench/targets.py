@@ -358,6 +358,10 @@ def pack_summary(rows: Rows) -> Verdict:
             per_project = row["extra"].get("pages_per_project")
             front = row["extra"].get("front_pages")
             evidence = f"longest summary {pages} page(s) at {row['size']:,} projects"
+            if not pages:
+                evidence = (
+                    f"no project summary among the PDF's bookmarks at {row['size']:,} projects ({stage})"
+                )
             if front is not None:
                 evidence += f"; front page {front} page(s)"
             if per_project is not None:

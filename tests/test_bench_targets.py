@@ -200,6 +200,11 @@ def test_the_pack_summary_is_judged_from_the_pdf_bookmarks_and_never_assumed() -
         ).met
         is True
     )
+    # a PDF without bookmarks cannot show its summaries' length: said, never passed
+    unmarked = verdict(
+        [row(pdf, 16, 20.0, summary_pages_max=0, front_pages=0)], "Report: each project's summary"
+    )
+    assert unmarked.met is False and "no project summary among the PDF's bookmarks" in unmarked.evidence
 
 
 def test_the_latency_targets_need_their_sizes_and_state_the_memory_ratio() -> None:
