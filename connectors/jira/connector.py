@@ -30,6 +30,7 @@ from pmsync.connector import (
     Seen,
     SnapshotComplete,
 )
+from pmsync.connector_kit import SourceConnector
 from pmsync.errors import (
     AuthError,
     ConfigError,
@@ -66,18 +67,15 @@ _BASE_FIELDS = (
 )  # fmt: skip
 
 
-class JiraConnector:
+class JiraConnector(SourceConnector[JiraConfig]):
     """Jira Cloud (email + API token) or Data Center (PAT) issues as work items and RAID records."""
 
     system: ClassVar[str] = "jira"
     Config: ClassVar[type[JiraConfig]] = JiraConfig
 
     def __init__(self, context: ConnectorContext) -> None:
-        if not isinstance(context.config, JiraConfig):
-            raise TypeError("JiraConnector needs a JiraConfig")
-        self.context = context
-        self.config: JiraConfig = context.config
-        self.source = context.source_name
+        super().__init__(context)
+        # loaded at once, with its path: the doctor and the field resolution name the file
         self.mapping, self.mapping_path = load_jira_mapping(
             self.config.mapping_name(), context.mapping_dirs, source=self.source
         )
