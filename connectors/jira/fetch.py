@@ -36,6 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -44,6 +45,7 @@ import requests
 from jira import JIRAError
 from requests.adapters import HTTPAdapter
 
+from pmsync import clock
 from pmsync.errors import RetriableSourceError, SourceDataError
 from pmsync.http import MAX_RETRY_AFTER, parse_retry_after
 
@@ -82,6 +84,12 @@ class Gate:
         self.near_limit = False
         #: how many times a pause was set, for the run's log and tests
         self.pauses = 0
+
+    def sleep(self, seconds: float) -> None:
+        """The retry policy's wait inside a worker: cut short (and the worker ended) when the run
+        stops, so no worker sleeps out a long ``Retry-After`` after the run has failed."""
+        if self.stop.wait(seconds):
+            raise Cancelled
 
     def pause(self, seconds: float) -> None:
         with self._lock:
@@ -124,7 +132,7 @@ class Gate:
         if remaining is not None and str(remaining).strip() == "0":
             reset = _parse_reset(headers.get("X-RateLimit-Reset"))
             if reset is not None:
-                self.pause(max(0.0, (reset - datetime.now(UTC)).total_seconds()))
+                self.pause(max(0.0, (reset - clock.now()).total_seconds()))
 
 
 def _parse_reset(value: Any) -> datetime | None:
@@ -159,6 +167,19 @@ class Fetcher:
                 # requests keeps 10 connections per host: enough for concurrency up to 10 only
                 adapter.init_poolmanager(max(concurrency, 10), max(concurrency, 10))
 
+    @contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        """While a concurrent pass runs, the client's retry waits end when the run stops."""
+        policy = self.client._policy_args
+        if not self.gate.waits or "sleep" in policy:  # tests pass their own (no-op) sleep
+            yield
+            return
+        policy["sleep"] = self.gate.sleep
+        try:
+            yield
+        finally:
+            del policy["sleep"]
+
     # -- requests ---------------------------------------------------------------------------------
     def post(self, path: str, body: dict[str, Any], what: str, check: Callable[[Any], T]) -> T:
         """POST ``body`` under the retry policy and the gate; ``check`` runs inside the attempt, so a
@@ -178,6 +199,8 @@ class Fetcher:
     ) -> Iterator[Page]:
         """Ids first, then bulkfetch of ``page_size`` (at most 100) issues per request."""
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="jira-fetch")
+        interruptible = self._interruptible()
+        interruptible.__enter__()
         chunks = self._id_chunks(jql, max(1, min(page_size, ISSUES_PER_BULK)))
         pending: deque[tuple[list[str], Future[list[dict[str, Any]]]]] = deque()
         groups: deque[tuple[list[list[dict[str, Any]]], Future[Histories] | None]] = deque()
@@ -220,6 +243,7 @@ class Fetcher:
             self.gate.stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             chunks.close()
+            interruptible.__exit__(None, None, None)
 
     def _id_chunks(self, jql: str, size: int) -> Generator[list[str]]:
         """Issue ids in search order, ``size`` at a time (the id pages fetched one ahead)."""
@@ -312,6 +336,8 @@ class Fetcher:
         """``startAt`` pages, the first alone (for ``total``), then ``concurrency`` at a time; each
         later page starts one issue early and must begin with the last issue of the page before."""
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="jira-fetch")
+        interruptible = self._interruptible()
+        interruptible.__enter__()
         expand_list = [part for part in (expand or "").split(",") if part]
 
         def ask(start: int, size: int) -> tuple[list[dict[str, Any]], int, int]:
@@ -360,6 +386,7 @@ class Fetcher:
         finally:
             self.gate.stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
+            interruptible.__exit__(None, None, None)
 
     # -- serial -----------------------------------------------------------------------------------
     def search_pages(

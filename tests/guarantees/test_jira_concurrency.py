@@ -119,3 +119,24 @@ def test_concurrency_out_of_range_is_a_clear_config_error(value: int, tmp_path: 
     with pytest.raises(ConfigError, match="concurrency") as caught:
         load_config(path, env={"JIRA_TOKEN": "ATATT3xFfGF0-sandbox-token"})
     assert "32" in str(caught.value) if value == 33 else "1" in str(caught.value)
+
+
+def test_near_the_rate_limit_one_request_at_a_time(tmp_path: Path) -> None:
+    with jira_sandbox(["ERP", "PORTAL"], 150, seed=5, anchor=ANCHOR) as jira:
+        jira.app.rate_limit = 1000
+        jira.app.spend(900)  # under 20 % of the hour's budget left: X-RateLimit-NearLimit: true
+        jira.app.latency = 0.05
+        jira.app.timeline = timeline = []
+        url = f"sqlite:///{tmp_path / 'pmsync.db'}"
+        config = load(write_yaml(tmp_path, url, jira_source(jira, concurrency=8)), jira)
+        store = Store.open(url)
+        try:
+            [run] = sync_sources(config, store)
+            assert run.status == "ok", run.error
+            assert run.counts.inserted == 300
+        finally:
+            store.close()
+    arrivals = sorted(t for t, _, path, _ in timeline if path.endswith("/issue/bulkfetch"))
+    assert len(arrivals) == 30
+    # each request was sent only after the answer to the one before (which takes the latency)
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.045

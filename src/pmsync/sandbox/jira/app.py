@@ -217,6 +217,14 @@ class JiraApp:
         )
         return refused, quota
 
+    def spend(self, requests: int) -> None:
+        """Count ``requests`` against this hour's budget, as other clients of the site would."""
+        window = self.data.clock().replace(minute=0, second=0, microsecond=0)
+        with self._lock:
+            if window != self._window:
+                self._window, self._used = window, 0
+            self._used += requests
+
     def throttle(self, retry_after: float, *, after: int = 0) -> None:
         """Answer one request, after ``after`` more, with Cloud's burst 429 and ``Retry-After``."""
         with self._lock:
