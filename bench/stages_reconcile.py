@@ -17,7 +17,7 @@ from pmsync.config import ProjectConfig
 from pmsync.model import BaselineItem, CostLine, Dependency, SourceRef, WorkItem
 from pmsync.reconcile.baselines import BaselineRegister
 from pmsync.reconcile.calendar import WorkingCalendar
-from pmsync.reconcile.evm import month_ends, planned_value_curve
+from pmsync.reconcile.evm import month_ends, weighted_planned_curve
 from pmsync.reconcile.health import assess_schedule
 from pmsync.reconcile.measures import measure_project
 from pmsync.store import Store
@@ -84,7 +84,8 @@ def _baseline_items(size: int) -> list[BaselineItem]:
 def evm_curve(size: int, workdir: Path) -> dict[str, int]:
     items = _baseline_items(size)
     ends = month_ends(START, date(2027, 1, 31))
-    planned_value_curve(items, ends, WorkingCalendar())
+    # the cost-weighted curve, as measures spread a cost basis
+    weighted_planned_curve([(i, i.cost or Decimal(0)) for i in items], ends, WorkingCalendar())
     return {"items": size, "periods": len(ends)}
 
 

@@ -21,14 +21,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Literal
 
-from .schedule import iso_duration_minutes
+from .schedule import CustomDuration, CustomFieldValue, CustomKind, iso_duration_minutes
 
-CustomKind = Literal["text", "number", "cost", "flag", "date", "duration", "outline_code"]
+__all__ = [
+    "KIND_BY_MPXJ_TYPE",
+    "TASK_FIELD_NAMES",
+    "CustomDuration",
+    "CustomFieldValue",
+    "CustomKind",
+    "is_default",
+    "kind_of",
+    "parse_mspdi",
+]
 
 _KIND_BY_NAME: dict[str, CustomKind] = {
     "text": "text",
@@ -100,17 +107,6 @@ def kind_of(field_name: str) -> CustomKind:
     if match is None:
         return "text"
     return _KIND_BY_NAME.get(match.group(1).replace(" ", ""), "text")
-
-
-@dataclass(frozen=True, slots=True)
-class CustomDuration:
-    """A duration custom value: minutes, and whether they are elapsed (calendar) minutes."""
-
-    minutes: float
-    elapsed: bool = False
-
-
-CustomFieldValue = str | float | Decimal | bool | datetime | CustomDuration
 
 
 def parse_mspdi(

@@ -19,12 +19,24 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from pmsync.model import DependencyType
 
-if TYPE_CHECKING:
-    from .custom_fields import CustomFieldValue, CustomKind
+#: the kinds of custom field values (parsed in :mod:`.custom_fields`, kept here with the schedule
+#: types that carry them, so that the two modules import one way)
+CustomKind = Literal["text", "number", "cost", "flag", "date", "duration", "outline_code"]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomDuration:
+    """A duration custom value: minutes, and whether they are elapsed (calendar) minutes."""
+
+    minutes: float
+    elapsed: bool = False
+
+
+CustomFieldValue = str | float | Decimal | bool | datetime | CustomDuration
 
 #: MSPDI DurationFormat / LagFormat codes that are elapsed (calendar) time, not working time;
 #: 35-52 are the "estimated" (``?``) variants of 3-20

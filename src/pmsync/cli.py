@@ -20,49 +20,18 @@ import logging
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
 from pmsync import __version__
-from pmsync.config import PmsyncConfig, find_config_path, load_config
+from pmsync.commands.context import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, CliState
+from pmsync.config import find_config_path
 from pmsync.errors import PmsyncError, SourceLockedError
 from pmsync.interrupt import EXIT_INTERRUPTED, INTERRUPTED_MESSAGE, first_ctrl_c_interrupts
 from pmsync.logs import configure_logging, redact
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_CONFIG = 3
-EXIT_PARTIAL = 4
-EXIT_LOCKED = 5
-EXIT_INCOMPLETE = 6
-
 log = logging.getLogger("pmsync")
-
-
-@dataclass
-class CliState:
-    """What the global options decided; passed to every command as the click context object."""
-
-    config_path: Path
-    verbosity: int = 0
-    log_format: str = "text"
-    _config: PmsyncConfig | None = field(default=None, repr=False)
-
-    def config(self) -> PmsyncConfig:
-        if self._config is None:
-            self._config = load_config(self.config_path)
-        return self._config
-
-    @property
-    def interactive(self) -> bool:
-        """Show progress bars only on a terminal, and not when logging JSON for a scheduler."""
-        return sys.stderr.isatty() and self.log_format == "text" and self.verbosity >= 0
-
-
-pass_state = click.make_pass_decorator(CliState)
 
 
 class PmsyncGroup(click.Group):

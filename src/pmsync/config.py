@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -33,8 +33,9 @@ from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.model import Tier
 from pmsync.oversight.config import ProjectOversight, oversight_settings
-from pmsync.store.deletion_guard import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
-from pmsync.suggest import choices_hint, did_you_mean
+from pmsync.store import DEFAULT_MAX_SHARE, DEFAULT_MIN_RECORDS
+from pmsync.suggest import choices_hint
+from pmsync.validation import describe_validation_error, looks_secret
 
 DEFAULT_CONFIG_NAME = "pmsync.yaml"
 CONFIG_ENV_VAR = "PMSYNC_CONFIG"
@@ -244,76 +245,6 @@ def shipped_mappings_dir() -> Path:
     return Path(str(resources.files("pmsync.mappings")))
 
 
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
-def describe_validation_error(
-    exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
-) -> str:
-    """One line per problem: ``key.path: what is wrong (got: value)``; an unknown key of ``model`` (or
-    of the model the error came from) gets a "did you mean" from the keys allowed there."""
-    lines = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = _key_path(loc)
-        if prefix:
-            path = f"{prefix}.{path}" if not path.startswith("[") else prefix + path
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(model or PmsyncConfig, loc[:-1]) if loc else []
-            suggestion = did_you_mean(str(loc[-1]), allowed) if loc else ""
-            msg = (
-                f"unknown key ({suggestion})"
-                if suggestion
-                else "unknown key (check the spelling; see `pmsync config --schema` for the allowed keys)"
-            )
-        elif "input" in err and err["type"] != "missing" and not _looks_secret(path):
-            msg = f"{msg} (got: {err['input']!r})"
-        lines.append(f"{path}: {msg}")
-    return "; ".join(lines)
-
-
-def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The keys ``model`` allows at ``loc`` (a validation error's location less its last part)."""
-    current: Any = model
-    for part in loc:
-        current = _model_in(current)
-        if current is None:
-            return []
-        if isinstance(part, str):
-            field = current.model_fields.get(part)
-            if field is None:
-                return []
-            current = field.annotation
-        # an int indexes a list: the item type is unwrapped by _model_in on the next step
-    found = _model_in(current)
-    if found is None:
-        return []
-    return [name for name, field in found.model_fields.items() if not field.exclude]
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model in ``annotation`` (itself, or inside ``list[...]`` / ``X | None``)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _looks_secret(path: str) -> bool:
-    return any(word in path.lower() for word in ("token", "secret", "password", "key_file", "pat"))
-
-
 def _interpolate(value: Any, path: str, env: Mapping[str, str]) -> Any:
     if isinstance(value, str):
 
@@ -330,7 +261,7 @@ def _interpolate(value: Any, path: str, env: Mapping[str, str]) -> Any:
             )
 
         result = _ENV_REF.sub(replace, value)
-        if result != value and _looks_secret(path):
+        if result != value and looks_secret(path):
             register_secret(result)
         return result
     if isinstance(value, dict):
@@ -378,7 +309,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     try:
         config = PmsyncConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
+        raise ConfigError(f"{path}: {describe_validation_error(exc, model=PmsyncConfig)}") from None
     config.base_dir = path.resolve().parent
     config.path = path.resolve()
     config._env = env
@@ -387,10 +318,6 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     for index, source in enumerate(config.sources):
         if not _unset_variables(source.connector_settings(), env):
             connector_config(config, source, index=index)
-    # The governance rules must be reachable on the sources' declared risk scales (reconcile owns both).
-    from pmsync.reconcile.riskscale import governance_for
-
-    governance_for(config)
     return config
 
 

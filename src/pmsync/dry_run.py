@@ -20,7 +20,7 @@ from pmsync import clock
 from pmsync.config import PmsyncConfig, SourceConfig
 from pmsync.connector import Cursor
 from pmsync.errors import SourceDataError, SourceLockedError
-from pmsync.store import Store, SyncRunInfo, WriteCounts, Writer, ledger
+from pmsync.store import Store, SyncRunInfo, WriteCounts, Writer
 from pmsync.sync import BATCH_SIZE, _SourceRun, describe_error
 
 log = logging.getLogger("pmsync.sync")
@@ -33,8 +33,8 @@ class _RolledBackRun(_SourceRun):
     def run(self) -> None:
         writer = self.store.writer(self.source.name)
         try:
-            self.run_id = ledger.start_run(writer.connection, self.source.name, self.source.type, self.cursor)
-            writer.run_id = self.run_id  # Seen markers and deletion sweeps are kept per run
+            # Seen markers and deletion sweeps are kept per run; the run's row rolls back with the rest
+            self.run_id = writer.start_run(self.source.type, self.cursor)
             self._stream(writer)
             self.committed += self.pending
             self.pending = WriteCounts()
@@ -85,7 +85,7 @@ def dry_run_source(config: PmsyncConfig, store: Store, source: SourceConfig) -> 
             error=str(exc),
         )
     try:
-        cursor = ledger.read_cursor(store.engine, source.name)
+        cursor = store.cursor(source.name)
         run = _RolledBackRun(config, store, source, 0, cursor, None, BATCH_SIZE)
         run.run()
     finally:

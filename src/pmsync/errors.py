@@ -21,6 +21,24 @@ user should do*, so the CLI can print one clear line and pick an exit code witho
 
 from __future__ import annotations
 
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConnectorError",
+    "MappingError",
+    "MassDeletionError",
+    "PmsyncError",
+    "PublishError",
+    "ReconcileError",
+    "ReportError",
+    "ReportIncompleteError",
+    "RetriableSourceError",
+    "SourceDataError",
+    "SourceLockedError",
+    "StoreError",
+    "without_source",
+]
+
 
 class PmsyncError(Exception):
     """Root of every error pmsync raises on purpose.

@@ -35,6 +35,19 @@ from tenacity import (
 from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, SourceDataError
 from pmsync.logs import redact
 
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "LOGGED_WAIT",
+    "MAX_RETRY_AFTER",
+    "USER_AGENT",
+    "as_connector_error",
+    "call_with_retries",
+    "make_session",
+    "parse_retry_after",
+    "raise_for_api_status",
+    "retrying",
+]
+
 T = TypeVar("T")
 log = logging.getLogger("pmsync.http")
 

@@ -14,6 +14,15 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+__all__ = [
+    "REDACTED",
+    "JsonFormatter",
+    "RedactingFilter",
+    "configure_logging",
+    "redact",
+    "register_secret",
+]
+
 _SECRETS: set[str] = set()
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<cred>[^/@\s:]+(:[^/@\s]*)?)@", re.I)
 _AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|basic)\s+[^\s'\",}]+")
@@ -87,6 +96,10 @@ def configure_logging(*, verbosity: int = 0, log_format: str = "text") -> None:
     handler._pmsync = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # pmsync's own loggers follow the root: a level left on them by an embedding program or an earlier
+    # call (a test asking for DEBUG) would otherwise outlive this configuration, and a later command
+    # without -v would print debug tracebacks.
+    logging.getLogger("pmsync").setLevel(logging.NOTSET)
     # Third-party HTTP clients log request URLs and headers at debug level; keep them at warning.
     for noisy in ("urllib3", "msal", "jira", "requests_oauthlib", "alembic", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -22,6 +22,11 @@ from pydantic import BaseModel, ValidationError
 from pmsync.errors import MappingError
 from pmsync.suggest import did_you_mean
 
+__all__ = [
+    "find_mapping_file",
+    "load_mapping",
+]
+
 M = TypeVar("M", bound=BaseModel)
 
 _SHORT = reprlib.Repr()

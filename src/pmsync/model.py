@@ -37,6 +37,42 @@ from pydantic import (
     model_serializer,
 )
 
+__all__ = [
+    "RECORD_TYPES",
+    "ActionItem",
+    "AnyRecord",
+    "Baseline",
+    "BaselineItem",
+    "BenefitRealised",
+    "CioRating",
+    "CostKind",
+    "CostLine",
+    "CustomValue",
+    "Decision",
+    "Dependency",
+    "DependencyType",
+    "FieldChange",
+    "FindingSeverity",
+    "GateDecision",
+    "GateOutcome",
+    "Issue",
+    "ItemCalendar",
+    "MaintainedInput",
+    "OversightFinding",
+    "Portfolio",
+    "Project",
+    "Record",
+    "Risk",
+    "SourceRef",
+    "StaffingActual",
+    "StatusCategory",
+    "Tier",
+    "ValidTime",
+    "WorkItem",
+    "WorkItemKind",
+    "record_type_of",
+]
+
 StatusCategory = Literal["not_started", "in_progress", "done"]
 WorkItemKind = Literal[
     "summary", "task", "milestone", "epic", "story", "subtask", "bug", "deliverable", "other"

@@ -11,7 +11,7 @@ For each source (``pmsync sync``):
    cursor. A crash loses only the work since the last checkpoint, and a rerun redoes it;
 4. mark the run ``ok``, or ``failed`` with the (redacted) error — the other sources still run.
 
-Every deletion goes through the deletion guard (:mod:`pmsync.store.deletion_guard`): a run that would
+Every deletion goes through the deletion guard (:class:`pmsync.store.DeletionPolicy`): a run that would
 empty a scope or shrink it beyond ``sync.deletion_guard`` fails instead, unless ``allow_deletions``
 (``pmsync sync --allow-deletions``) lets this one run through; the ledger notes what was allowed.
 ``full_refresh`` (``pmsync sync --full-refresh``) starts the connector from an empty cursor, so it
@@ -35,10 +35,18 @@ from pmsync.extract_process import stream_of
 from pmsync.logs import redact
 from pmsync.model import Record
 from pmsync.plausibility import warnings_for
-from pmsync.store import SkippedRowInfo, Store, SyncRunInfo, WriteCounts, Writer, ledger
-from pmsync.store.deletion_guard import DeletionPolicy
-from pmsync.store.engine import write_transaction
-from pmsync.store.payload import StoredRow
+from pmsync.store import (
+    MAX_NOTES_IN_LEDGER,
+    MAX_SKIPPED_IN_LEDGER,
+    DeletionPolicy,
+    RunStatus,
+    SkippedRowInfo,
+    Store,
+    StoredRow,
+    SyncRunInfo,
+    WriteCounts,
+    Writer,
+)
 
 log = logging.getLogger("pmsync.sync")
 
@@ -109,17 +117,15 @@ def sync_source(
         lock.acquire()
     except SourceLockedError as exc:
         log.warning("%s", exc, extra={"source": source.name, "status": "locked"})
-        return _record_locked_run(store, source, str(exc))
+        return store.record_locked_run(source.name, source.type, str(exc))
     try:
-        with write_transaction(store.engine) as conn:
-            cursor_before = ledger.read_cursor_in(conn, source.name)
-            run_id = ledger.start_run(conn, source.name, source.type, cursor_before)
-            interrupted = ledger.close_interrupted_runs(conn, source.name, run_id)
-        if interrupted:
+        started = store.start_run(source.name, source.type)
+        run_id, cursor_before = started.run_id, started.cursor_before
+        if started.interrupted:
             log.warning(
                 "source %r: %d earlier run(s) ended without finishing; continuing from the last checkpoint",
                 source.name,
-                interrupted,
+                started.interrupted,
                 extra={"source": source.name},
             )
         guard = source.deletion_guard or config.sync.deletion_guard
@@ -142,17 +148,6 @@ def sync_source(
     assert info is not None
     if isinstance(source_run.failure, PmsyncError):
         info = info.model_copy(update={"failure_exit_code": source_run.failure.exit_code})
-    return info
-
-
-def _record_locked_run(store: Store, source: SourceConfig, error: str) -> SyncRunInfo:
-    with write_transaction(store.engine) as conn:
-        run_id = ledger.start_run(
-            conn, source.name, source.type, ledger.read_cursor_in(conn, source.name), status="locked"
-        )
-        ledger.update_run(conn, run_id, counts=WriteCounts(), error=error)
-    info = store.get_run(run_id)
-    assert info is not None
     return info
 
 
@@ -235,7 +230,7 @@ class _SourceRun:
         if isinstance(item, Record | StoredRow | Seen | Deleted):
             if isinstance(item, Record):
                 for warning in warnings_for(item):
-                    if len(self.notes) < ledger.MAX_NOTES_IN_LEDGER:
+                    if len(self.notes) < MAX_NOTES_IN_LEDGER:
                         self.notes.append(warning)
                     else:
                         self.notes_left_out += 1
@@ -260,7 +255,7 @@ class _SourceRun:
                 self._flush(writer)
         elif isinstance(item, SkippedRow):
             self.skipped_count += 1
-            if len(self.skipped) < ledger.MAX_SKIPPED_IN_LEDGER:
+            if len(self.skipped) < MAX_SKIPPED_IN_LEDGER:
                 self.skipped.append(SkippedRowInfo(where=item.where, reason=item.reason))
         else:
             raise SourceDataError(
@@ -295,16 +290,13 @@ class _SourceRun:
                 source=self.source.name,
                 hint="this is a bug in the connector",
             ) from exc
-        writer.set_cursor(cursor)
-        ledger.update_run(
-            writer.connection,
-            self.run_id,
+        writer.checkpoint(
+            cursor,
             counts=self.committed + self.pending,
             skipped=self.skipped,
             skipped_count=self.skipped_count,
             notes=self._notes(writer.notes),
         )
-        writer.commit()
         self.committed_notes = list(writer.notes)
         self.committed += self.pending
         self.pending = WriteCounts()
@@ -314,21 +306,17 @@ class _SourceRun:
         more = [f"... and {self.notes_left_out} more warnings"] if self.notes_left_out else []
         return writer_notes + self.notes + more
 
-    def _finish(self, writer: Writer, status: str, error: str | None = None) -> None:
+    def _finish(self, writer: Writer, status: RunStatus, error: str | None = None) -> None:
         # On success the tail after the last checkpoint commits here, with that checkpoint's cursor.
         counts = self.committed + self.pending if status == "ok" else self.committed
-        ledger.update_run(
-            writer.connection,
-            self.run_id,
+        writer.finish_run(
+            status,
             counts=counts,
             skipped=self.skipped,
             skipped_count=self.skipped_count,
-            status="ok" if status == "ok" else "interrupted" if status == "interrupted" else "failed",
             cursor_after=self.cursor,
             error=error,
             notes=self._notes(writer.notes if status == "ok" else self.committed_notes),
         )
-        ledger.forget_seen(writer.connection, self.run_id)
-        writer.commit()
         self.committed = counts
         self.pending = WriteCounts()

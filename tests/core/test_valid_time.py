@@ -152,10 +152,5 @@ def test_the_s_curve_reads_the_same_as_single_reads(store: Store, moment: dateti
     write(store, "plan", DEC_2, task(1, 90.0))
     seen = view(store, moment)
     single = {w.source.key(): w.status_category for w in seen.iter_records(WorkItem, project="ERP")}
-    many = [p for p in seen.payloads_at("work_item", "ERP", [moment]) if p[0] is not None]
-    assert {
-        f"{p[0]['source']['system']}:{p[0]['source']['instance']}:{p[0]['source']['external_id']}": p[0][
-            "status_category"
-        ]
-        for p in many
-    } == single
+    many = [versions[0] for versions in seen.records_at(WorkItem, "ERP", [moment]) if versions[0] is not None]
+    assert {w.source.key(): w.status_category for w in many} == single

@@ -229,8 +229,10 @@ def test_device_code_needs_a_public_client(ms, tmp_path):
 
 def test_no_secret_reaches_the_logs(ms, capfd, tmp_path: Path):
     configure_logging(verbosity=1)
-    # Let the chattiest libraries log everything they would.
-    for name in ("msal", "urllib3", "pmsync"):
+    # Let the chattiest libraries log everything they would (their levels are put back afterwards, so
+    # that later tests see the logging a command sets up, not this test's DEBUG).
+    chatty = {name: logging.getLogger(name).level for name in ("msal", "urllib3", "pmsync")}
+    for name in chatty:
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:
         settings = _settings(ms)
@@ -245,6 +247,8 @@ def test_no_secret_reaches_the_logs(ms, capfd, tmp_path: Path):
         logging.getLogger("pmsync.test").error("failed: %s", caught.value)
     finally:
         configure_logging(verbosity=0)
+        for name, level in chatty.items():
+            logging.getLogger(name).setLevel(level)
     err = capfd.readouterr().err
     assert "failed:" in err and "token ***" in err  # the log lines were written, redacted
     key_body = ms.credentials.certificate_file.read_text().splitlines()[1]

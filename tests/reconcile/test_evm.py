@@ -7,15 +7,15 @@ import pytest
 
 from pmsync.model import BaselineItem, SourceRef
 from pmsync.reconcile.calendar import WorkingCalendar
-from pmsync.reconcile.evm import (
-    compute_evm,
-    earned_value,
-    month_ends,
-    planned_value,
-    planned_value_curve,
-)
+from pmsync.reconcile.evm import compute_evm, month_ends, weighted_earned, weighted_planned_curve
 
 D = Decimal
+
+
+def pv(items: list[BaselineItem], ends: list[date], cal: WorkingCalendar) -> list[Decimal]:
+    """Cumulative PV at ``ends``: the baseline cost as each item's weight, as measures weigh a
+    cost-based basis."""
+    return weighted_planned_curve([(i, i.cost or D(0)) for i in items], ends, cal)
 
 
 def item(external_id: str, start: date | None, finish: date | None, cost: str) -> BaselineItem:
@@ -115,17 +115,17 @@ def test_timephased_pv_spreads_linearly_over_working_days():
         item("C", date(2026, 11, 9), date(2026, 11, 20), "3000"),
         item("D", date(2026, 11, 25), date(2026, 12, 1), "2000"),
     ]
-    assert planned_value(items, date(2026, 11, 6), cal) == D(6000)
-    assert planned_value(items, date(2026, 11, 1), cal) == D(0)
+    assert pv(items, [date(2026, 11, 6)], cal) == [D(6000)]
+    assert pv(items, [date(2026, 11, 1)], cal) == [D(0)]
     ends = month_ends(date(2026, 11, 2), date(2026, 12, 1))
     assert ends == [date(2026, 11, 30), date(2026, 12, 31)]
     # November: A, B, C done (14,000) + 3/4 of D (1,500); December: everything (16,000).
-    assert planned_value_curve(items, ends, cal) == [D(15500), D(16000)]
+    assert pv(items, ends, cal) == [D(15500), D(16000)]
 
 
 def test_earned_value_is_budget_times_percent_complete():
     items = [item("A", None, date(2026, 1, 1), "10000"), item("B", None, date(2026, 1, 1), "3000")]
-    assert earned_value([(items[0], 45.0), (items[1], None)]) == D(4500)
+    assert weighted_earned([(items[0].cost or D(0), 45.0), (items[1].cost or D(0), None)]) == D(4500)
 
 
 def test_month_ends_span_years():

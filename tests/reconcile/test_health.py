@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 
 from pmsync.model import BaselineItem, Dependency, SourceRef, WorkItem
-from pmsync.reconcile.health import HealthThresholds, assess_schedule, findings_of
+from pmsync.reconcile.health import HealthThresholds, assess_schedule
 
 STATUS = date(2026, 11, 13)
 FINISH = date(2026, 12, 4)
@@ -132,7 +132,7 @@ def assess(items: list[WorkItem], **kwargs: object):
 
 def test_clean_schedule_passes_every_check_with_no_findings():
     health = assess(clean_schedule())
-    assert findings_of(health) == []
+    assert [f for check in health.checks for f in check.findings] == []
     assert {c.dcma_number: c.passed for c in health.checks} == {n: True for n in range(1, 15)}
     assert (health.passed, health.failed, health.task_count) == (14, 0, 7)
     bei = next(c for c in health.checks if c.check == "bei")
@@ -142,7 +142,7 @@ def test_clean_schedule_passes_every_check_with_no_findings():
 
 def test_planted_defects_are_found_and_nothing_else():
     health = assess(defective_schedule())
-    found = {(f.check, f.key) for f in findings_of(health)}
+    found = {(f.check, f.key) for f in [f for check in health.checks for f in check.findings]}
     assert found == {
         ("missing_logic", "D1"),
         ("lags", "D2"),
@@ -173,7 +173,7 @@ def test_planted_defects_are_found_and_nothing_else():
 def test_thresholds_are_configurable():
     relaxed = HealthThresholds(high_float_days=90, missing_logic_percent=10)
     health = assess(defective_schedule(), thresholds=relaxed)
-    found = {(f.check, f.key) for f in findings_of(health)}
+    found = {(f.check, f.key) for f in [f for check in health.checks for f in check.findings]}
     assert ("high_float", "D5") not in found
     assert next(c for c in health.checks if c.dcma_number == 1).passed is True
 

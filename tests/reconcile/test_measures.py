@@ -48,7 +48,9 @@ from pmsync.model import CostLine, Dependency, Risk, SourceRef, WorkItem
 from pmsync.reconcile.baselines import BaselineRegister
 from pmsync.reconcile.governance import load_governance
 from pmsync.reconcile.measures import measure_project
-from pmsync.reconcile.portfolio import measure_portfolio
+from pmsync.reconcile.portfolio import governed_measurer, measure_portfolio
+from pmsync.report.moments import reading_of, report_moments
+from pmsync.report.period import Period, ReportingCalendar
 
 D = Decimal
 STATUS = date(2026, 11, 30)
@@ -254,7 +256,18 @@ def test_project_measures_match_the_hand_computation(portfolio):
 
 
 def test_portfolio_rollup_and_trend(portfolio):
-    measures, rollup = measure_portfolio(portfolio, CONFIG, STATUS)
+    """Measured as a report measures it: the November report, compared with October's (one rule for
+    the previous status date, pmsync.report.moments)."""
+    moments = report_moments(ReportingCalendar(CONFIG.reporting), Period.parse("2026-11"), clock.now(), None)
+    assert moments.status_date == STATUS
+    measured = measure_portfolio(
+        reading_of(portfolio, moments),
+        CONFIG.projects,
+        governed_measurer(CONFIG),
+        currency=CONFIG.portfolio.currency,
+        owned=[p.key for p in CONFIG.projects],
+    )
+    measures, rollup = [m.current for m in measured.projects], measured.rollup
     assert [m.project for m in measures] == ["ERP", "WEB"]
     web = measures[1]
     assert web.rag.overall.status == "grey"  # no data at all: not rated, and says why

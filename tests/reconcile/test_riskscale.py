@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from pmsync.config import load_config, shipped_mappings_dir
+from pmsync.commands.context import CliState
+from pmsync.config import PmsyncConfig, shipped_mappings_dir
 from pmsync.errors import ConfigError
 from pmsync.model import Risk, SourceRef
 from pmsync.reconcile.figures import ProjectData
@@ -32,6 +33,11 @@ def write(tmp_path: Path, threshold: float, mapping: str = "jira-cloud.yaml") ->
     path = tmp_path / "pmsync.yaml"
     path.write_text(CONFIG.format(threshold=threshold, mapping=mapping), encoding="utf-8")
     return path
+
+
+def loaded(path: Path) -> PmsyncConfig:
+    """pmsync.yaml as every command loads it (the governance check belongs to reconcile, above config)."""
+    return CliState(config_path=path).config()
 
 
 def test_shipped_jira_mappings_score_high_high_25_and_high_medium_15():
@@ -64,7 +70,7 @@ def test_an_open_high_high_risk_counts_as_high():
     assert (measured.open_risks, measured.high_risks) == (2, 1)
 
 
-def test_a_threshold_the_mapping_cannot_reach_is_refused_at_config_load(tmp_path: Path):
+def test_a_threshold_the_mapping_cannot_reach_is_refused_when_a_command_loads_the_config(tmp_path: Path):
     """The old scale (probability 0.2 / 0.5 / 0.8 × impact 1 / 3 / 5) tops out at 0.8 × 5 = 4: a
     threshold of 15 could never be reached. The error names the threshold and the mapping file."""
     (tmp_path / "maps").mkdir()
@@ -73,15 +79,15 @@ def test_a_threshold_the_mapping_cannot_reach_is_refused_at_config_load(tmp_path
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as err:
-        load_config(write(tmp_path, 15, "old.yaml"), env={})
+        loaded(write(tmp_path, 15, "old.yaml"))
     message = str(err.value)
     assert "governance.high_risk_score 15 can never be reached" in message
     assert str(tmp_path / "maps" / "old.yaml") in message
     assert "probability High 0.8 × impact High 5 = 4" in message
-    assert load_config(write(tmp_path, 4, "old.yaml"), env={}).governance["high_risk_score"] == 4
+    assert loaded(write(tmp_path, 4, "old.yaml")).governance["high_risk_score"] == 4
 
 
 def test_the_shipped_mapping_accepts_the_default_threshold(tmp_path: Path):
-    assert load_config(write(tmp_path, 15), env={}).sources[0].name == "jira"
+    assert loaded(write(tmp_path, 15)).sources[0].name == "jira"
     with pytest.raises(ConfigError, match="high_risk_score 30 can never be reached"):
-        load_config(write(tmp_path, 30), env={})
+        loaded(write(tmp_path, 30))

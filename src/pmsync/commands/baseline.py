@@ -13,7 +13,7 @@ from pmsync.store import Store
 from pmsync.suggest import choices_hint
 
 if TYPE_CHECKING:
-    from pmsync.cli import CliState
+    from pmsync.commands.context import CliState
 
 
 def _project_key(state: CliState, project: str | None) -> str:

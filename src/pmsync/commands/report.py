@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from pmsync.cli import CliState
+    from pmsync.commands.context import CliState
 
 
 def _as_of(value: str | None) -> datetime | None:
@@ -122,6 +122,7 @@ def report(
             templates_dir=settings.templates_dir,
             pdf_engine=settings.pdf_engine,
             chromium_path=settings.chromium_path,
+            notice=lambda line: click.echo(line, err=True),
         )
         for path in paths:
             click.echo(f"wrote {path}")
@@ -138,7 +139,7 @@ def report(
             for line in gaps:
                 click.echo(f"warning: no data at the status date: {line}", err=True)
         if publish:
-            from pmsync.report.publishing import publish_report
+            from pmsync.publish import publish_files
 
-            for line in publish_report(config, store, built, paths):
+            for line in publish_files(config, store, built, paths):
                 click.echo(line)

@@ -11,7 +11,7 @@ from pmsync.errors import ConfigError, without_source
 from pmsync.suggest import choices_hint
 
 if TYPE_CHECKING:
-    from pmsync.cli import CliState
+    from pmsync.commands.context import CliState
     from pmsync.store import SyncRunInfo
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from pmsync.cli import CliState
+    from pmsync.commands.context import CliState
 
 
 def _describe(name: str, kind: str, row: dict[str, Any] | None, live: int) -> list[str]:

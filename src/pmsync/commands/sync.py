@@ -21,7 +21,7 @@ import click
 from pmsync.errors import ConfigError, without_source
 
 if TYPE_CHECKING:
-    from pmsync.cli import CliState
+    from pmsync.commands.context import CliState
     from pmsync.store import SyncRunInfo
     from pmsync.sync import SyncProgress
 
@@ -31,7 +31,7 @@ log = logging.getLogger("pmsync.sync")
 def sync_exit_code(results: Sequence[SyncRunInfo]) -> int:
     """0 all ok; 4 some ok and some failed or locked; 5 all locked; 3 none ok and every failure was a
     configuration or mapping error, or a person must sign in again; 1 none ok and something else failed."""
-    from pmsync.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+    from pmsync.commands.context import EXIT_CONFIG, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 
     statuses = [r.status for r in results]
     if all(s == "ok" for s in statuses):

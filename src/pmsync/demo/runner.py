@@ -29,10 +29,10 @@ from pmsync.demo.portfolio import (
 )
 from pmsync.demo.world import DemoWorld
 from pmsync.errors import ConfigError, PmsyncError
+from pmsync.publish import publish_files
 from pmsync.reconcile.baselines import BaselineRegister
 from pmsync.report.build import build_report
 from pmsync.report.period import Period
-from pmsync.report.publishing import publish_report
 from pmsync.report.settings import load_reports_config
 from pmsync.report.writers import parse_formats, write_report
 from pmsync.store import Store
@@ -267,8 +267,9 @@ def run_demo(
                     templates_dir=settings.templates_dir,
                     pdf_engine=settings.pdf_engine,
                     chromium_path=settings.chromium_path,
+                    notice=lambda line: echo(f"    {line}"),
                 )
-                published = list(publish_report(config, store, built, paths)) if publish else []
+                published = list(publish_files(config, store, built, paths)) if publish else []
                 echo(
                     f"    report: {len(paths)} files in {out_dir}"
                     + (f", published: {len(published)} lines" if published else "")

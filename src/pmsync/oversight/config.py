@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pmsync.errors import ConfigError
+from pmsync.validation import describe_validation_error
 
 RagName = Literal["green", "amber", "red"]
 
@@ -229,8 +230,6 @@ def load_preset(name: str) -> dict[str, Any]:
 
 def oversight_settings(raw: dict[str, Any], *, where: str = "pmsync.yaml") -> OversightSettings:
     """The ``oversight:`` section: its preset's keys, overridden by the agency's own."""
-    from pmsync.config import describe_validation_error
-
     data = dict(raw)
     name = data.get("preset")
     if name is not None:
@@ -240,4 +239,6 @@ def oversight_settings(raw: dict[str, Any], *, where: str = "pmsync.yaml") -> Ov
     try:
         return OversightSettings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{where}: {describe_validation_error(exc, prefix='oversight')}") from None
+        raise ConfigError(
+            f"{where}: {describe_validation_error(exc, prefix='oversight', model=OversightSettings)}"
+        ) from None

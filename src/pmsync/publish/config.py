@@ -23,12 +23,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
 
-from pmsync.config import PmsyncConfig, describe_validation_error
+from pmsync.config import PmsyncConfig
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
 from pmsync.microsoft.auth import MicrosoftAppSettings
 from pmsync.microsoft.sharepoint_sites import check_site_url, site_host_and_path
 from pmsync.suggest import choices_hint
+from pmsync.validation import describe_validation_error
 
 CHUNK_UNIT = 320 * 1024
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"

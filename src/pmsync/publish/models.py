@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pmsync.connector import CheckResult
 from pmsync.errors import PublishError
 from pmsync.logs import redact
-from pmsync.store.models import PublicationInfo
+from pmsync.store import PublicationInfo
 
 Rag = Literal["green", "amber", "red", "grey"]
 Action = Literal["created", "new_version", "renamed", "updated", "unchanged", "failed"]

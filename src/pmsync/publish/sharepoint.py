@@ -36,7 +36,7 @@ from pmsync.publish.models import (
 )
 from pmsync.publish.office import is_office_file, same_office_content
 from pmsync.publish.sharepoint_list import StatusListWriter, find_list
-from pmsync.store.models import PublicationInfo
+from pmsync.store import PublicationInfo
 
 log = logging.getLogger(__name__)
 

@@ -84,20 +84,6 @@ def planned_fraction(
     return Decimal(calendar.count(start, status_date)) / Decimal(total)
 
 
-def planned_value(items: Iterable[BaselineItem], status_date: date, calendar: WorkingCalendar) -> Decimal:
-    """PV: Σ baseline cost × planned fraction at ``status_date`` (unrounded)."""
-    total = ZERO
-    for item in items:
-        if item.cost:
-            total += item.cost * planned_fraction(item.start, item.finish, status_date, calendar)
-    return total
-
-
-def earned_value(items: Iterable[tuple[BaselineItem, float | None]]) -> Decimal:
-    """EV: Σ baseline cost × percent complete / 100 (unrounded); ``None`` percent counts as 0."""
-    return weighted_earned((item.cost or ZERO, percent) for item, percent in items)
-
-
 def month_ends(first: date, last: date) -> list[date]:
     """The last day of every month from ``first``'s month through ``last``'s month."""
     ends: list[date] = []
@@ -120,13 +106,6 @@ def weighted_planned_curve(
         for index, end in enumerate(period_ends):
             totals[index] += weight * planned_fraction(item.start, item.finish, end, calendar)
     return totals
-
-
-def planned_value_curve(
-    items: Iterable[BaselineItem], period_ends: Sequence[date], calendar: WorkingCalendar
-) -> list[Decimal]:
-    """Cumulative PV at each of ``period_ends`` (sorted), in one pass over ``items``."""
-    return weighted_planned_curve(((i, i.cost or ZERO) for i in items), period_ends, calendar)
 
 
 def weighted_earned(items: Iterable[tuple[Decimal, float | None]]) -> Decimal:

@@ -33,7 +33,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pmsync.config import describe_validation_error
 from pmsync.errors import ConfigError
 from pmsync.model import Tier
 from pmsync.reconcile.calendar import WorkingCalendar
@@ -50,6 +49,7 @@ from pmsync.reconcile.results import (
     ScheduleMeasures,
     ScopeMeasures,
 )
+from pmsync.validation import describe_validation_error
 
 _ORDER: dict[RagStatus, int] = {"grey": 0, "green": 1, "amber": 2, "red": 3}
 
@@ -197,7 +197,9 @@ def load_governance(section: Mapping[str, Any] | None) -> GovernanceConfig:
     try:
         return GovernanceConfig.model_validate(dict(section or {}))
     except ValidationError as exc:
-        raise ConfigError(f"pmsync.yaml: {describe_validation_error(exc, prefix='governance')}") from None
+        raise ConfigError(
+            f"pmsync.yaml: {describe_validation_error(exc, prefix='governance', model=GovernanceConfig)}"
+        ) from None
 
 
 # --- rating ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ flag them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -426,8 +426,3 @@ def assess_schedule(
         failed=sum(1 for c in checks if c.passed is False),
         not_applicable=sum(1 for c in checks if c.passed is None),
     )
-
-
-def findings_of(health: ScheduleHealth) -> Sequence[HealthFinding]:
-    """Every finding of every check, in check order."""
-    return [finding for check in health.checks for finding in check.findings]

@@ -2,10 +2,11 @@
 
 The S-curve needs earned value at every past month end. Reading all work items "as of" each month
 end decodes every item once per month; here the store streams each record's versions once
-(:meth:`pmsync.store.Store.payloads_at`) and each is credited to every month end it was valid at.
+(:meth:`pmsync.store.Store.records_at`, which decodes each distinct version once) and each is credited
+to every month end it was valid at.
 
-Only what earned value needs is taken from a version: status category, actual finish, percent
-complete, physical percent complete and actual cost.
+Only what earned value needs is taken from a version (:func:`progress_of`), read from the model's
+fields, so that renaming a field fails the type check instead of silently flattening the S-curve.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
+from pmsync.model import WorkItem
+from pmsync.reconcile.health import is_complete
 from pmsync.store import Store
 
 
@@ -41,25 +43,16 @@ class Progress:
         return 50.0 if self.in_progress else 0.0
 
 
-def _progress(payload: dict[str, Any]) -> Progress:
-    percent = payload.get("percent_complete")
-    cost = payload.get("actual_cost")
+def progress_of(item: WorkItem) -> Progress:
+    """What earned value takes from a work item (complete as :func:`~pmsync.reconcile.health.is_complete`
+    says: done, actually finished, or 100 %)."""
     return Progress(
-        done=payload.get("status_category") == "done"
-        or payload.get("actual_finish") is not None
-        or (percent is not None and float(percent) >= 100),
-        percent=None if percent is None else float(percent),
-        physical_percent=None
-        if payload.get("physical_percent_complete") is None
-        else float(payload["physical_percent_complete"]),
-        actual_cost=None if cost is None else Decimal(str(cost)),
-        in_progress=payload.get("status_category") == "in_progress",
+        done=is_complete(item),
+        percent=item.percent_complete,
+        physical_percent=item.physical_percent_complete,
+        actual_cost=item.actual_cost,
+        in_progress=item.status_category == "in_progress",
     )
-
-
-def _key(payload: dict[str, Any]) -> str:
-    source = payload["source"]
-    return f"{source['system']}:{source['instance']}:{source['external_id']}"
 
 
 def progress_at(store: Store, project: str, moments: Sequence[datetime]) -> list[dict[str, Progress]]:
@@ -70,8 +63,8 @@ def progress_at(store: Store, project: str, moments: Sequence[datetime]) -> list
     if not moments:
         return []
     found: list[dict[str, Progress]] = [{} for _ in moments]
-    for payloads in store.payloads_at("work_item", project, moments):
-        for index, payload in enumerate(payloads):
-            if payload is not None:
-                found[index][_key(payload)] = _progress(payload)
+    for versions in store.records_at(WorkItem, project, moments):
+        for index, item in enumerate(versions):
+            if item is not None:
+                found[index][item.source.key()] = progress_of(item)
     return found

@@ -52,7 +52,7 @@ from pmsync.reconcile.figures import (
 )
 from pmsync.reconcile.governance import GovernanceConfig, rate_project
 from pmsync.reconcile.health import assess_schedule, is_complete
-from pmsync.reconcile.history import Progress, progress_at
+from pmsync.reconcile.history import Progress, progress_at, progress_of
 from pmsync.reconcile.results import (
     BaselineVariance,
     CostMeasures,
@@ -112,16 +112,6 @@ def _earned(basis: ValueBasis, progress: dict[str, Progress]) -> Decimal:
         for k, weight in basis.weights.items()
     )
     return basis.share_of_bac(weighted)
-
-
-def progress_of(item: WorkItem) -> Progress:
-    return Progress(
-        done=is_complete(item),
-        percent=item.percent_complete,
-        physical_percent=item.physical_percent_complete,
-        actual_cost=item.actual_cost,
-        in_progress=item.status_category == "in_progress",
-    )
 
 
 def evm_measures(

@@ -1,4 +1,5 @@
-"""The portfolio roll-up: totals and counts by tier, sponsor and status, and the trend since last period.
+"""The portfolio: every project measured now and at the previous report, rolled up (totals and counts by
+tier, sponsor and status) with the trend since the previous report (:func:`measure_portfolio`).
 
 The trend compares each project's RAG with what it was at the previous status date, computed from the
 store's history (``as_of`` reads), never by re-reading sources — so a past period's report can be
@@ -9,15 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
-from pmsync.config import PmsyncConfig
+from pmsync.config import PmsyncConfig, ProjectConfig
+from pmsync.errors import PmsyncError
 from pmsync.model import CostLine, WorkItem
 from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
-from pmsync.reconcile.figures import end_of_day
-from pmsync.reconcile.governance import GovernanceConfig, status_rank
+from pmsync.reconcile.governance import status_rank
 from pmsync.reconcile.measures import measure_project
 from pmsync.reconcile.results import (
     Dimension,
@@ -35,11 +37,6 @@ from pmsync.store import Store
 
 ZERO = Decimal(0)
 DIMENSIONS: tuple[Dimension, ...] = ("schedule", "cost", "scope", "risk", "overall")
-
-
-def previous_period_end(status_date: date) -> date:
-    """The last day of the month before ``status_date``'s month (the previous monthly report)."""
-    return status_date.replace(day=1) - timedelta(days=1)
 
 
 def trend_of(previous: RagStatus | None, current: RagStatus) -> Trend:
@@ -134,35 +131,116 @@ def rollup(
     )
 
 
+class MeasureProject(Protocol):
+    """Computes one project's measures from the store as of a moment (:func:`measure_project` under a
+    governance; tests and benchmarks may pass another)."""
+
+    def __call__(
+        self, store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
+    ) -> ProjectMeasures: ...
+
+
+def governed_measurer(config: PmsyncConfig) -> MeasureProject:
+    """The default :class:`MeasureProject`: :func:`measure_project` under the config's governance."""
+    governance = governance_for(config)
+
+    def measure(
+        store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
+    ) -> ProjectMeasures:
+        return measure_project(store, project, status_date, governance=governance, as_of=as_of)
+
+    return measure
+
+
+@dataclass(frozen=True)
+class PortfolioReading:
+    """The two states a portfolio is measured in: now (at ``status_date``, with what the store knew at
+    ``as_of``) and at the previous report (``previous_status_date``, known at ``previous_as_of``).
+
+    ``now`` and ``before`` are the store or valid-time views of it (:meth:`Store.at`). Which previous
+    status date a portfolio is compared with is one rule, :func:`pmsync.report.moments.report_moments`:
+    the previous reporting period's status date, as pmsync knew it when that period's report was last
+    published (else at its status moment)."""
+
+    now: Store
+    status_date: date
+    as_of: datetime
+    before: Store
+    previous_status_date: date
+    previous_as_of: datetime
+
+
+@dataclass(frozen=True)
+class MeasuredProject:
+    """One project's measures now and at the previous report (``None``: the store held nothing for it
+    then, so it is new since, not "unchanged")."""
+
+    project: ProjectConfig
+    current: ProjectMeasures
+    previous: ProjectMeasures | None
+
+
+@dataclass(frozen=True)
+class PortfolioMeasures:
+    """Every project measured (in the roll-up's attention order) and the roll-up with its trend."""
+
+    projects: list[MeasuredProject]
+    rollup: PortfolioRollup
+
+
 def measure_portfolio(
-    store: Store,
-    config: PmsyncConfig,
-    status_date: date,
+    reading: PortfolioReading,
+    projects: Sequence[ProjectConfig],
+    measure: MeasureProject,
     *,
-    as_of: datetime | None = None,
-    projects: Sequence[str] | None = None,
-    with_trend: bool = True,
-    governance: GovernanceConfig | None = None,
-) -> tuple[list[ProjectMeasures], PortfolioRollup]:
-    """Measures of every configured project (or those named) and the roll-up with last period's trend."""
-    governance = governance or governance_for(config)
-    chosen = [p for p in config.projects if projects is None or p.key in projects]
-    measures = [measure_project(store, p, status_date, governance=governance, as_of=as_of) for p in chosen]
-    previous: dict[str, ProjectMeasures] | None = None
-    before = previous_period_end(status_date)
-    if with_trend:
-        moment = end_of_day(before) if as_of is None else min(end_of_day(before), as_of)
-        previous = {
-            p.key: measure_project(store, p, before, governance=governance, as_of=moment) for p in chosen
-        }
-    keys = [p.key for p in config.projects]
-    exceptions = unowned_spend(store.iter_records(CostLine, as_of=as_of), keys)
-    exceptions += unattributed_items(store.iter_records(WorkItem, as_of=as_of))
-    return measures, rollup(
-        measures,
-        status_date,
-        previous=previous,
-        previous_status_date=before if with_trend else None,
-        currency=config.portfolio.currency,
+    currency: str,
+    owned: Sequence[str] | None = None,
+) -> PortfolioMeasures:
+    """Measure ``projects`` now and at the previous report, and roll them up with the trend between.
+
+    The one portfolio orchestration: reports, tests and benchmarks all measure through it. ``owned``
+    (the keys of every project the portfolio owns) adds the portfolio-wide exceptions: spend and work
+    no project owns; leave it out when measuring a program or a few projects."""
+    measured = [_measure_both(reading, project, measure) for project in projects]
+    exceptions: list[ReconciliationException] = []
+    if owned is not None:
+        exceptions = unowned_spend(reading.now.iter_records(CostLine, as_of=reading.as_of), owned)
+        exceptions += unattributed_items(reading.now.iter_records(WorkItem, as_of=reading.as_of))
+    roll = rollup(
+        [m.current for m in measured],
+        reading.status_date,
+        previous={m.project.key: m.previous for m in measured if m.previous is not None},
+        previous_status_date=reading.previous_status_date,
+        currency=currency,
         exceptions=exceptions,
+    )
+    order = {key: index for index, key in enumerate(roll.attention_order)}
+    return PortfolioMeasures(sorted(measured, key=lambda m: order[m.project.key]), roll)
+
+
+def _measure_both(
+    reading: PortfolioReading, project: ProjectConfig, measure: MeasureProject
+) -> MeasuredProject:
+    try:
+        current = measure(reading.now, project, reading.status_date, as_of=reading.as_of)
+        before = measure(reading.before, project, reading.previous_status_date, as_of=reading.previous_as_of)
+    except PmsyncError as exc:
+        if exc.record is None:
+            exc.record = f"project {project.key}"
+        raise
+    return MeasuredProject(project, current, before if had_data(before) else None)
+
+
+def had_data(measures: ProjectMeasures) -> bool:
+    """Whether the store held anything for the project at that moment (else it is new since then).
+    Judged from the measures, which read every record type, rather than by probing the store again."""
+    schedule, cost, risk = measures.schedule, measures.cost, measures.risk
+    return bool(
+        measures.baseline is not None
+        or schedule.current_finish is not None
+        or schedule.percent_complete is not None
+        or cost.by_category
+        or cost.actual_to_date
+        or risk.open_risks
+        or risk.open_issues
     )

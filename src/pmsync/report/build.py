@@ -2,8 +2,9 @@
 
 Every read is *as of* one moment (by default the last instant of the period), so the same period over
 the same store gives the same report, and a past report rebuilds exactly from history. The figures
-are reconcile's (:mod:`pmsync.reconcile.measures`); the previous period's figures, computed as of the
-previous period's end, give the trend and the "changes since the last report".
+are reconcile's, measured for the whole portfolio by :func:`pmsync.reconcile.portfolio.measure_portfolio`
+now and at the previous report (which one: :mod:`pmsync.report.moments`); the difference gives the
+trend and the "changes since the last report". Each part of the report has its own builder.
 
 Nothing here reads the wall clock except to decide staleness of a *current* period (a source cannot
 be judged stale against a moment that has not happened yet); the report's own timestamp is the
@@ -13,19 +14,26 @@ moment its newest data arrived.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal
 
 from pmsync import __version__, clock
 from pmsync.config import PmsyncConfig, ProjectConfig
-from pmsync.errors import ConfigError, PmsyncError
-from pmsync.model import CostLine, Project, WorkItem
-from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
-from pmsync.reconcile.portfolio import rollup, trend_of
-from pmsync.reconcile.results import ProjectMeasures, ReconciliationException
+from pmsync.errors import ConfigError
+from pmsync.model import Project
+from pmsync.reconcile.oversight_results import OversightMeasures
+from pmsync.reconcile.portfolio import (
+    MeasuredProject,
+    MeasureProject,
+    PortfolioReading,
+    governed_measurer,
+    measure_portfolio,
+    trend_of,
+)
+from pmsync.reconcile.results import ProjectMeasures
 from pmsync.report.changes import changes_between, restatement_changes
 from pmsync.report.exceptions import group_exceptions
 from pmsync.report.front_page import OversightReader, front_page
@@ -45,6 +53,7 @@ from pmsync.report.model import (
     StoreState,
     SyncRunEntry,
 )
+from pmsync.report.moments import ReportMoments, reading_of, report_moments
 from pmsync.report.oversight_changes import oversight_changes
 from pmsync.report.period import Period, ReportingCalendar
 from pmsync.report.sections import SyncHistory, executive_summary, open_risk_titles, raid_log
@@ -53,29 +62,6 @@ from pmsync.store import Store
 from pmsync.suggest import choices_hint
 
 log = logging.getLogger(__name__)
-
-
-class MeasureProject(Protocol):
-    """Computes one project's measures from the store as of a moment (reconcile's job)."""
-
-    def __call__(
-        self, store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
-    ) -> ProjectMeasures: ...
-
-
-def reconcile_measurer(config: PmsyncConfig) -> MeasureProject:
-    """The default :class:`MeasureProject`: reconcile's ``measure_project`` under the config's governance."""
-    from pmsync.reconcile.measures import measure_project
-    from pmsync.reconcile.riskscale import governance_for
-
-    governance = governance_for(config)
-
-    def measure(
-        store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
-    ) -> ProjectMeasures:
-        return measure_project(store, project, status_date, governance=governance, as_of=as_of)
-
-    return measure
 
 
 def _utc(moment: datetime) -> datetime:
@@ -119,77 +105,6 @@ def select_projects(
     return sorted(dict.fromkeys(keys))
 
 
-def _had_data(measures: ProjectMeasures) -> bool:
-    """Whether the store held anything for the project at that moment (else it is new since then).
-    Judged from the measures, which read every record type, rather than by probing the store again."""
-    schedule, cost, risk = measures.schedule, measures.cost, measures.risk
-    return bool(
-        measures.baseline is not None
-        or schedule.current_finish is not None
-        or schedule.percent_complete is not None
-        or cost.by_category
-        or cost.actual_to_date
-        or risk.open_risks
-        or risk.open_issues
-    )
-
-
-@dataclass(frozen=True)
-class ReportMoments:
-    """The two times of a report and of the previous one it is compared with.
-
-    ``known_at`` is recorded time (what pmsync knew: the end of the newest sync run finished by the
-    build moment, so re-running the same report gives the same bytes); ``valid_at`` is valid time (the
-    end of the status date in the agency's zone: the state the report describes). The previous report
-    is the previous period's state as pmsync knew it when that report was last published (else at the
-    previous status date)."""
-
-    status_date: date
-    known_at: datetime
-    valid_at: datetime
-    previous_status_date: date
-    previous_known_at: datetime
-    previous_valid_at: datetime
-
-
-def report_moments(
-    calendar: ReportingCalendar,
-    period: Period,
-    known_at: datetime,
-    data_through: datetime | None,
-    last_published: Callable[[str, datetime], datetime | None] | None = None,
-) -> ReportMoments:
-    """When a report for ``period`` built at ``known_at`` reads, in both times.
-
-    The previous report is what the committee last saw of the previous period: its last publication
-    (``last_published(name_prefix, before)``) when there was one, else the previous period's state as
-    known at its status date."""
-    read_at = min(data_through, known_at) if data_through is not None else known_at
-    status_moment = calendar.status_moment(period)
-    if status_moment <= known_at:
-        # A closed period is described at its status date, however old the data (stale sources are
-        # flagged). The report states the later of its data and its status moment as the moment it
-        # read: nothing was recorded in between, and a rebuild ``--as-of`` it gives the same bytes.
-        status_date = calendar.status_date(period)
-        read_at = max(read_at, status_moment)
-    else:
-        # A period still running is described as of the newest data.
-        status_date = min(calendar.status_date(period), calendar.local_date(read_at))
-    valid_at = min(calendar.end_of_day(status_date), read_at)
-    previous = period.previous()
-    published = last_published(f"report-{previous.label}", read_at) if last_published else None
-    previous_known = min(published or calendar.status_moment(previous), read_at)
-    previous_status = min(calendar.status_date(previous), calendar.local_date(previous_known))
-    return ReportMoments(
-        status_date=status_date,
-        known_at=read_at,
-        valid_at=valid_at,
-        previous_status_date=previous_status,
-        previous_known_at=previous_known,
-        previous_valid_at=min(calendar.end_of_day(previous_status), previous_known),
-    )
-
-
 def build_report(
     store: Store,
     config: PmsyncConfig,
@@ -202,175 +117,200 @@ def build_report(
     settings: ReportsConfig | None = None,
 ) -> Report:
     """Build the report for ``period`` (all projects, or ``projects``): the state valid at the period's
-    status date, with what the store knew at ``as_of`` (default: now; see :class:`ReportMoments`)."""
+    status date, with what the store knew at ``as_of`` (default: now; see :mod:`pmsync.report.moments`).
+
+    Each part of the report has its own builder below: the project sections, the portfolio table and
+    totals, the report's meta data and the appendix."""
     settings = settings or load_reports_config(config)
-    measure = measure or reconcile_measurer(config)
     calendar = ReportingCalendar(config.reporting)
     built_at = _utc(as_of) if as_of is not None else clock.now()
     history = SyncHistory(store, config, built_at, settings.sync_runs_listed)
+    data_through = _data_through(store, history, built_at)
+    moments = report_moments(calendar, period, built_at, data_through, store.last_published)
+    reading = reading_of(store, moments)
+    keys = select_projects(config, reading.now, projects, moments.known_at, program)
+    scope: Scope = "projects" if projects else "program" if program is not None else "portfolio"
+    by_key = {p.key: p for p in config.projects}
+    measured = measure_portfolio(
+        reading,
+        [by_key.get(key) or ProjectConfig(key=key, name=key) for key in keys],
+        measure or governed_measurer(config),
+        currency=config.portfolio.currency,
+        # spend and work no project owns concern the whole portfolio only
+        owned=([p.key for p in config.projects] or keys) if scope == "portfolio" else None,
+    )
+    oversight = OversightReader(config, store, reading.as_of)
+    context = _ReportContext(store, config, settings, period, calendar, moments, reading, history, oversight)
+    sections = [_project_section(context, m) for m in measured.projects]
+    rows = [_portfolio_row(s, m.previous) for s, m in zip(sections, measured.projects, strict=True)]
+    return Report(
+        meta=_meta(context, data_through, scope, program, keys, sections),
+        portfolio=rows,
+        totals=_totals(rows, config.portfolio.currency),
+        projects=sections,
+        changes=[c for s in sections for c in s.changes],
+        rollup=measured.rollup,
+        front_page=front_page(sections, oversight.settings if oversight.active else None),
+        appendix=_appendix(config, history, sections, reading.as_of),
+    )
+
+
+Scope = Literal["portfolio", "program", "projects"]
+
+
+@dataclass(frozen=True)
+class _ReportContext:
+    """What every section builder reads from."""
+
+    store: Store
+    config: PmsyncConfig
+    settings: ReportsConfig
+    period: Period
+    calendar: ReportingCalendar
+    moments: ReportMoments
+    reading: PortfolioReading
+    history: SyncHistory
+    oversight: OversightReader
+
+
+def _data_through(store: Store, history: SyncHistory, built_at: datetime) -> datetime | None:
+    """The newest data the store held at ``built_at``: the newest successful sync, or a baseline
+    captured or approved later (baselines are written outside sync runs)."""
     data_through = history.data_through
-    # Baselines are captured and approved outside sync runs: the store's newest data includes them.
     baseline_write = store.newest_write(("baseline", "baseline_item"), built_at)
     if baseline_write is not None and (data_through is None or baseline_write > data_through):
-        data_through = baseline_write
-    moments = report_moments(calendar, period, built_at, data_through, store.last_published)
-    as_of = moments.known_at
-    status_date, previous_status_date = moments.status_date, moments.previous_status_date
-    previous = period.previous()
-    previous_as_of = moments.previous_known_at
-    now_view = store.at(known_at=as_of, valid_at=moments.valid_at, valid_on=status_date)
-    before_view = store.at(
-        known_at=previous_as_of, valid_at=moments.previous_valid_at, valid_on=previous_status_date
-    )
-    keys = select_projects(config, now_view, projects, as_of, program)
-    # Staleness is judged at the status moment: a source last synced ten days before a closed period's
-    # status date (or before the newest data of a running one) is stale for this report.
-    reference = moments.valid_at
-    by_key: dict[str, ProjectConfig] = {p.key: p for p in config.projects}
-    oversight = OversightReader(config, store, as_of)
+        return baseline_write
+    return data_through
 
-    sections: list[ProjectSection] = []
-    rows: list[PortfolioRow] = []
-    current_all: list[ProjectMeasures] = []
-    previous_all: dict[str, ProjectMeasures] = {}
-    for key in keys:
-        project = by_key.get(key) or ProjectConfig(key=key, name=key)
-        try:
-            current = measure(now_view, project, status_date, as_of=as_of)
-            before: ProjectMeasures | None = measure(
-                before_view, project, previous_status_date, as_of=previous_as_of
-            )
-        except PmsyncError as exc:
-            if exc.record is None:
-                exc.record = f"project {key}"
-            raise
-        if before is not None and not _had_data(before):
-            before = None
-        current_all.append(current)
-        if before is not None:
-            previous_all[key] = before
-        raid = raid_log(now_view, key, as_of, status_date, settings.top_items)
-        risks_before = open_risk_titles(before_view, key, previous_as_of) if before is not None else {}
-        trend = trend_of(before.rag.overall.status if before else None, current.rag.overall.status)
-        oversight_now = oversight.measure(now_view, project, current, status_date)
+
+def _project_section(context: _ReportContext, measured: MeasuredProject) -> ProjectSection:
+    """One project's section: its measures, RAID log, freshness, exceptions, oversight and changes."""
+    reading, settings = context.reading, context.settings
+    project, current, before = measured.project, measured.current, measured.previous
+    key = project.key
+    configured = next((p for p in context.config.projects if p.key == key), None)
+    raid = raid_log(reading.now, key, reading.as_of, reading.status_date, settings.top_items)
+    oversight_now = context.oversight.measure(reading.now, project, current, reading.status_date)
+    return ProjectSection(
+        key=key,
+        name=current.name,
+        measures=current,
+        trend=trend_of(before.rag.overall.status if before else None, current.rag.overall.status),
+        summary=executive_summary(
+            reading.now, context.config, configured, key, context.period, reading.as_of
+        ),
+        risks=raid.risks,
+        issues=raid.issues,
+        decisions=raid.decisions,
+        actions=raid.actions,
+        # Staleness is judged at the status moment: a source last synced ten days before a closed
+        # period's status date (or before the newest data of a running one) is stale for this report.
+        freshness=context.history.freshness(
+            configured, context.moments.valid_at, settings.stale_after_hours, reading.now, context.calendar
+        ),
+        exception_groups=group_exceptions(current.exceptions),
+        oversight=oversight_now,
+        changes=_section_changes(context, measured, raid.open_risk_keys, oversight_now),
+    )
+
+
+def _section_changes(
+    context: _ReportContext,
+    measured: MeasuredProject,
+    open_risk_keys: dict[str, str],
+    oversight_now: OversightMeasures | None,
+) -> list[Change]:
+    """What changed since the previous report: figures and risks, restated history, oversight."""
+    reading = context.reading
+    key, current, before = measured.project.key, measured.current, measured.previous
+    risks_before = open_risk_titles(reading.before, key, reading.previous_as_of) if before is not None else {}
+    changes = changes_between(
+        key, current, before, open_risk_keys, risks_before, reading.previous_as_of, reading.as_of
+    )
+    if before is not None:
+        changes += restatement_changes(
+            context.store, key, current.currency, reading.previous_as_of, reading.as_of, before.status_date
+        )
+    if oversight_now:
         oversight_before = (
-            oversight.measure(before_view, project, before, previous_status_date) if before else None
+            context.oversight.measure(reading.before, measured.project, before, reading.previous_status_date)
+            if before
+            else None
         )
-        section = ProjectSection(
-            key=key,
-            name=current.name,
-            measures=current,
-            trend=trend,
-            summary=executive_summary(now_view, config, by_key.get(key), key, period, as_of),
-            risks=raid.risks,
-            issues=raid.issues,
-            decisions=raid.decisions,
-            actions=raid.actions,
-            freshness=history.freshness(
-                by_key.get(key), reference, settings.stale_after_hours, now_view, calendar
-            ),
-            exception_groups=group_exceptions(current.exceptions),
-            oversight=oversight_now,
-            changes=changes_between(
-                key, current, before, raid.open_risk_keys, risks_before, previous_as_of, as_of
-            )
-            + (
-                restatement_changes(store, key, current.currency, previous_as_of, as_of, before.status_date)
-                if before is not None
-                else []
-            )
-            + (oversight_changes(key, oversight_now, oversight_before) if oversight_now else []),
-        )
-        sections.append(section)
-        rows.append(_portfolio_row(section, before))
-    currency = config.portfolio.currency
-    exceptions: list[ReconciliationException] = []
-    scope: Literal["portfolio", "program", "projects"] = (
-        "projects" if projects else "program" if program is not None else "portfolio"
-    )
-    if scope == "portfolio":  # spend and work no project owns concern the whole portfolio
-        owned = [p.key for p in config.projects] or keys
-        exceptions = unowned_spend(now_view.iter_records(CostLine, as_of=as_of), owned)
-        exceptions += unattributed_items(now_view.iter_records(WorkItem, as_of=as_of))
-    roll = rollup(
-        current_all,
-        status_date,
-        previous=previous_all,
-        previous_status_date=previous_status_date,
-        currency=currency,
-        exceptions=exceptions,
-    )
-    # reconcile's attention order: red, amber, green, not rated; the largest overrun first within each
-    order = {key: index for index, key in enumerate(roll.attention_order)}
-    rows.sort(key=lambda r: order[r.key])
-    sections.sort(key=lambda s: order[s.key])
-    meta = ReportMeta(
+        changes += oversight_changes(key, oversight_now, oversight_before)
+    return changes
+
+
+def _meta(
+    context: _ReportContext,
+    data_through: datetime | None,
+    scope: Scope,
+    program: str | None,
+    keys: list[str],
+    sections: Sequence[ProjectSection],
+) -> ReportMeta:
+    """What the report is (period, scope, projects), what it read (the store's moments), and its gaps."""
+    config, settings, period, moments = context.config, context.settings, context.period, context.moments
+    return ReportMeta(
         title=settings.title,
         portfolio=config.portfolio.name,
         period=period.label,
         period_start=period.start,
         period_end=period.end,
-        status_date=status_date,
-        previous_period=previous.label,
-        previous_as_of=previous_as_of,
+        status_date=moments.status_date,
+        previous_period=period.previous().label,
+        previous_as_of=moments.previous_known_at,
         scope=scope,
         program=program,
         projects=keys,
-        currency=currency,
-        generated_at=data_through or as_of,
+        currency=config.portfolio.currency,
+        generated_at=data_through or moments.known_at,
         store=StoreState(
-            as_of=as_of,
+            as_of=moments.known_at,
             valid_at=moments.valid_at,
             data_through=data_through,
-            last_sync_run=history.last_run_id,
+            last_sync_run=context.history.last_run_id,
         ),
         pmsync_version=__version__,
         stale_after_hours=settings.stale_after_hours,
         stale_sources=sorted({f.source for s in sections for f in s.freshness if f.stale}),
         time_zone=config.reporting.time_zone,
-        gaps=data_gaps(config, now_view, keys),
+        gaps=data_gaps(config, context.reading.now, keys),
     )
-    changes: list[Change] = [c for s in sections for c in s.changes]
-    front = front_page(sections, oversight.settings if oversight.active else None)
-    return Report(
-        meta=meta,
-        portfolio=rows,
-        totals=_totals(rows, currency),
-        projects=sections,
-        changes=changes,
-        rollup=roll,
-        front_page=front,
-        appendix=Appendix(
-            sources=[
-                SourceEntry(name=s.name, type=s.type, last_successful_sync=history.last_ok.get(s.name))
-                for s in config.sources
-            ],
-            sync_runs=[
-                SyncRunEntry(
-                    run=str(r.run_id),
-                    source=r.source_name,
-                    started_at=r.started_at,
-                    finished_at=r.finished_at if r.finished_at and r.finished_at <= as_of else None,
-                    status=r.status if not r.finished_at or r.finished_at <= as_of else "running",
-                    records=r.counts.inserted + r.counts.updated + r.counts.deleted + r.counts.unchanged,
-                    note=(r.error or "")[:300],
-                )
-                for r in history.runs
-            ],
-            baselines=[
-                BaselineUsed(
-                    project=s.key,
-                    number=s.measures.baseline.number if s.measures.baseline else None,
-                    source=(
-                        f"{s.measures.baseline.system}:{s.measures.baseline.instance}"
-                        if s.measures.baseline
-                        else None
-                    ),
-                    approved_at=s.measures.baseline.approved_at if s.measures.baseline else None,
-                )
-                for s in sections
-            ],
-        ),
+
+
+def _appendix(
+    config: PmsyncConfig, history: SyncHistory, sections: Sequence[ProjectSection], as_of: datetime
+) -> Appendix:
+    """The sources and their last successful sync, the sync runs up to ``as_of``, the baselines used."""
+    return Appendix(
+        sources=[
+            SourceEntry(name=s.name, type=s.type, last_successful_sync=history.last_ok.get(s.name))
+            for s in config.sources
+        ],
+        sync_runs=[
+            SyncRunEntry(
+                run=str(r.run_id),
+                source=r.source_name,
+                started_at=r.started_at,
+                finished_at=r.finished_at if r.finished_at and r.finished_at <= as_of else None,
+                status=r.status if not r.finished_at or r.finished_at <= as_of else "running",
+                records=r.counts.inserted + r.counts.updated + r.counts.deleted + r.counts.unchanged,
+                note=(r.error or "")[:300],
+            )
+            for r in history.runs
+        ],
+        baselines=[_baseline_used(s) for s in sections],
+    )
+
+
+def _baseline_used(section: ProjectSection) -> BaselineUsed:
+    baseline = section.measures.baseline
+    return BaselineUsed(
+        project=section.key,
+        number=baseline.number if baseline else None,
+        source=f"{baseline.system}:{baseline.instance}" if baseline else None,
+        approved_at=baseline.approved_at if baseline else None,
     )
 
 

@@ -519,10 +519,3 @@ def seed_demo(state: SharePointState, *, status_list: bool = True) -> Site:
             )
             state.add_list(site, "Project Status", columns=columns)
         return site
-
-
-def demo_target(settings: dict[str, object], name: str = "sharepoint") -> dict[str, object]:
-    """A ``publish.targets`` block for the demo site, given the sandbox's Microsoft sign-in keys
-    (``MicrosoftSandbox.settings()``)."""
-    site = f"https://{SharePointState().hostname}{DEMO_SITE_PATH}"
-    return {"name": name, "type": "sharepoint", **settings, "site_url": site, "folder": "Oversight/{period}"}

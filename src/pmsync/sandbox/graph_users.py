@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-if TYPE_CHECKING:
-    from pmsync.sandbox.graph import GraphState
+from pmsync.sandbox.graph_wire import GraphState, graph_error, graph_json, require_roles
 
 USER_READ = ("User.ReadBasic.All", "User.Read.All", "Directory.Read.All")
 _USER = re.compile(r"^/v1\.0/users/(?P<id>[^/]+)$")
@@ -40,7 +39,6 @@ def user_json(object_id: str, upn: str, display_name: str) -> dict[str, Any]:
 
 
 def make_users_app(state: GraphState) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    from pmsync.sandbox.graph import graph_error, graph_json, require_roles
 
     def handle(request: Request) -> Response:
         match = _USER.match(request.path)

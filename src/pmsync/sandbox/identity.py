@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.wrappers import Request, Response
 
+from pmsync.sandbox.identity_accounts import AppRegistration, SandboxUser
 from pmsync.sandbox.identity_secretless import SecretlessSignIn
 from pmsync.sandbox.identity_wire import (
     aad_error,
@@ -47,7 +48,6 @@ from pmsync.sandbox.identity_wire import (
     basic_auth,
     identity_error_body,
     json_response,
-    make_identity_app,
 )
 
 __all__ = [
@@ -59,46 +59,12 @@ __all__ = [
     "TokenClaims",
     "certificate_thumbprint_sha1",
     "identity_error_body",
-    "make_identity_app",
 ]
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
-@dataclass
-class AppRegistration:
-    """An app registration in the sandbox tenant.
-
-    ``roles`` are the admin-consented application permissions per resource (``GRAPH_RESOURCE`` or a
-    Dataverse environment URL). ``certificates`` are the uploaded public certificates (PEM).
-    """
-
-    client_id: str
-    display_name: str
-    secret: str | None = None
-    secret_expired: bool = False
-    certificates: list[bytes] = field(default_factory=list)
-    #: thumbprints (hex SHA-1 or SHA-256) of uploaded certificates whose key credential has expired
-    expired_certificates: set[str] = field(default_factory=set)
-    roles: dict[str, set[str]] = field(default_factory=dict)
-    admin_consented: bool = True
-    #: may sign users in with the device-code flow (a "public client" in Entra terms)
-    public_client: bool = False
-    #: workload identity federation: (issuer, subject) pairs whose tokens this app accepts as its
-    #: client assertion (audience api://AzureADTokenExchange), as "Federated credentials" in Entra
-    federated_credentials: list[tuple[str, str]] = field(default_factory=list)
-    #: a managed identity's service principal (user-assigned, or the machine's system-assigned one)
-    managed: bool = False
-
-
-@dataclass
-class SandboxUser:
-    user_principal_name: str
-    display_name: str
-    object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass

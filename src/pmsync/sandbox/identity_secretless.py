@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from pmsync.sandbox.identity_wire import aad_error, json_response
 
 if TYPE_CHECKING:
-    from pmsync.sandbox.identity import AppRegistration, SandboxUser
+    from pmsync.sandbox.identity_accounts import AppRegistration, SandboxUser
 
 #: the audience Entra requires of a federated token (workload identity federation)
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"

@@ -42,8 +42,8 @@ from pmsync.sandbox.identity import (
     IdentityState,
     SandboxUser,
     identity_error_body,
-    make_identity_app,
 )
+from pmsync.sandbox.identity_app import make_identity_app
 from pmsync.sandbox.server import SandboxServer
 from pmsync.sandbox.tls import generate_sandbox_tls
 

@@ -171,7 +171,7 @@ class Plan:
         spec, rng = self.spec, self.rng
         budget = spec.tasks
         uid = 0
-        jira_seq = 0
+        self._jira_seq = 0
         previous_milestone: int | None = None
         # Phases run in parallel streams (one after another within a stream), so a big programme
         # spans a few years rather than centuries: about a dozen phases end to end.
@@ -212,36 +212,9 @@ class Plan:
                     budget -= 1
                     name = f"{rng.choice(_VERBS)} {rng.choice(_OBJECTS)}"
                     row = PlannedRow(uid, name, 3, "task", f"{phase_no}.{package_no}.{task_no}", package.uid)
-                    row.planned_days = rng.choice((1, 2, 3, 5, 5, 8, 10, 15))
-                    if rng.random() < 0.02:
-                        row.planned_days = rng.choice((45, 60))  # a DCMA "high duration" task
-                    if previous is not None:
-                        if rng.random() < 0.12:
-                            row.links.append((previous, 3, rng.choice((1, 2))))  # SS with lag
-                        else:
-                            lag = rng.choice((0, 0, 0, 0, 0, 0, 1, 2)) if rng.random() > 0.01 else -1
-                            row.links.append((previous, 1, lag))  # FS (lag, or a rare lead)
-                    elif first_of_packages:  # packages overlap: start 3 days after the previous one
-                        row.links.append((first_of_packages[-1], 3, 3))
-                    elif gate is not None:  # the phase starts when the stream's previous phase is done
-                        row.links.append((gate, 1, 0))
+                    self._draw_task(row, previous, first_of_packages[-1:], gate)
                     if previous is None:
                         first_of_packages.append(uid)
-                    draw = rng.random()
-                    if draw < 0.03:
-                        row.constraint = (4, 0)  # SNET, date fixed after scheduling
-                    elif draw < 0.04:
-                        row.constraint = (2, 0)  # MSO, a hard constraint
-                    if rng.random() > 0.03:  # a few tasks stay unresourced
-                        row.resource = rng.randrange(1, spec.resources + 1)
-                    # Draw first, so a schedule without a Jira project is otherwise the same schedule.
-                    if rng.random() < 0.7 and spec.jira_project:
-                        jira_seq += 1
-                        # a schedule task details delivery work, never a risk or a decision
-                        while issue_type_of(jira_seq) in RAID_TYPES:
-                            jira_seq += 1
-                        row.jira = f"{spec.jira_project}-{jira_seq}"
-                        row.points = rng.choice((1, 2, 3, 5, 8))
                     self._add(row)
                     previous = row.uid
                 if previous is not None:
@@ -269,7 +242,46 @@ class Plan:
             if previous_milestone is not None:
                 row.links.append((previous_milestone, 1, 0))
             row.resource = 1
-        # slips are drawn per task up front, so advancing the status date only reveals more of them
+        self._draw_slips()
+
+    def _draw_task(
+        self, row: PlannedRow, previous: int | None, package_before: list[int], gate: int | None
+    ) -> None:
+        """A task's duration, links, constraint, resource and Jira key, drawn in a fixed order (the
+        generated schedules must stay the same for a seed). ``package_before`` holds the first task of
+        the previous package in this phase, if any; ``gate`` the milestone the phase waits for."""
+        spec, rng = self.spec, self.rng
+        row.planned_days = rng.choice((1, 2, 3, 5, 5, 8, 10, 15))
+        if rng.random() < 0.02:
+            row.planned_days = rng.choice((45, 60))  # a DCMA "high duration" task
+        if previous is not None:
+            if rng.random() < 0.12:
+                row.links.append((previous, 3, rng.choice((1, 2))))  # SS with lag
+            else:
+                lag = rng.choice((0, 0, 0, 0, 0, 0, 1, 2)) if rng.random() > 0.01 else -1
+                row.links.append((previous, 1, lag))  # FS (lag, or a rare lead)
+        elif package_before:  # packages overlap: start 3 days after the previous one
+            row.links.append((package_before[-1], 3, 3))
+        elif gate is not None:  # the phase starts when the stream's previous phase is done
+            row.links.append((gate, 1, 0))
+        draw = rng.random()
+        if draw < 0.03:
+            row.constraint = (4, 0)  # SNET, date fixed after scheduling
+        elif draw < 0.04:
+            row.constraint = (2, 0)  # MSO, a hard constraint
+        if rng.random() > 0.03:  # a few tasks stay unresourced
+            row.resource = rng.randrange(1, spec.resources + 1)
+        # Draw first, so a schedule without a Jira project is otherwise the same schedule.
+        if rng.random() < 0.7 and spec.jira_project:
+            self._jira_seq += 1
+            # a schedule task details delivery work, never a risk or a decision
+            while issue_type_of(self._jira_seq) in RAID_TYPES:
+                self._jira_seq += 1
+            row.jira = f"{spec.jira_project}-{self._jira_seq}"
+            row.points = rng.choice((1, 2, 3, 5, 8))
+
+    def _draw_slips(self) -> None:
+        # Slips are drawn per task up front, so advancing the status date only reveals more of them
         slip_rng = random.Random(self.spec.seed * 7919 + 1)
         for row in self.rows:
             slip = slip_rng.random() < 0.15

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar, overload
 
@@ -15,24 +14,13 @@ from pmsync.logs import redact
 from pmsync.model import Record, SourceRef
 from pmsync.store import ledger, migrate, reader
 from pmsync.store.deletion_guard import DeletionPolicy
-from pmsync.store.engine import create_store_engine, normalize_url
+from pmsync.store.engine import create_store_engine, normalize_url, write_transaction
 from pmsync.store.lock import SourceLock
-from pmsync.store.models import PublicationInfo, SyncRunInfo
-from pmsync.store.valid_time import ValidTimeNotes
+from pmsync.store.results import PublicationInfo, StartedRun, SyncRunInfo, WriteCounts
+from pmsync.store.valid_time import ValidTimeRead
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 
 R = TypeVar("R", bound=Record)
-
-
-@dataclass(frozen=True)
-class ValidTimeRead:
-    """What a :meth:`Store.at` view reads: the state valid at ``valid_at`` (``valid_on`` is its date
-    in the agency's zone) with what pmsync had recorded by ``known_at``."""
-
-    known_at: datetime
-    valid_at: datetime
-    valid_on: date
-    notes: ValidTimeNotes = field(default_factory=ValidTimeNotes, compare=False)
 
 
 class Store:
@@ -130,6 +118,29 @@ class Store:
         return Writer(
             self.engine, source_name, run_id, batch_size=batch_size, deletion_policy=deletion_policy
         )
+
+    def start_run(self, source_name: str, source_type: str) -> StartedRun:
+        """Open a sync run of ``source_name`` in the ledger, with the committed cursor it starts from.
+
+        Runs of this source still marked running died without finishing (the caller holds the
+        source's lock, so nobody else runs it): they are closed as failed, and counted in the result.
+        Write the run with :meth:`writer` given the run id; :meth:`Writer.checkpoint` and
+        :meth:`Writer.finish_run` update this ledger entry inside the writer's transaction."""
+        with write_transaction(self.engine) as conn:
+            cursor_before = ledger.read_cursor_in(conn, source_name)
+            run_id = ledger.start_run(conn, source_name, source_type, cursor_before)
+            interrupted = ledger.close_interrupted_runs(conn, source_name, run_id)
+        return StartedRun(run_id=run_id, cursor_before=cursor_before, interrupted=interrupted)
+
+    def record_locked_run(self, source_name: str, source_type: str, error: str) -> SyncRunInfo:
+        """Record a run that did nothing because another run held the source's lock."""
+        with write_transaction(self.engine) as conn:
+            cursor = ledger.read_cursor_in(conn, source_name)
+            run_id = ledger.start_run(conn, source_name, source_type, cursor, status="locked")
+            ledger.update_run(conn, run_id, counts=WriteCounts(), error=error)
+        info = self.get_run(run_id)
+        assert info is not None  # committed just above
+        return info
 
     def source_lock(self, source_name: str) -> SourceLock:
         """The exclusive lock for syncing ``source_name`` (``with store.source_lock(name):``)."""
@@ -234,13 +245,14 @@ class Store:
         any sync run), up to ``before``."""
         return reader.newest_write(self.engine, record_types, before)
 
-    def payloads_at(
-        self, record_type: str, project: str, moments: Sequence[datetime]
-    ) -> Iterator[list[dict[str, Any] | None]]:
-        """Per record of ``project`` (in id order), its stored payload at each of ``moments``
-        (ascending), or ``None`` where it was not there: one pass over the history for many moments
-        (the S-curve). On a view, the moments are valid times read with the view's knowledge."""
-        return reader.payloads_at(self.engine, record_type, project, moments, self.valid_time)
+    def records_at(
+        self, model: type[R], project: str, moments: Sequence[datetime]
+    ) -> Iterator[list[R | None]]:
+        """Per record of ``project`` (in id order), what it was at each of ``moments`` (ascending), or
+        ``None`` where it was not there: one pass over the history for many moments (the S-curve),
+        each distinct version decoded once. On a view (:meth:`at`), the moments are valid times read
+        with the view's knowledge."""
+        return reader.records_at(self.engine, model, project, moments, self.valid_time)
 
     # -- run ledger, cursors, publications -------------------------------------------------------
 

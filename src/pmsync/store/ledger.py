@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, sel
 
 from pmsync import clock
 from pmsync.store.engine import write_transaction
-from pmsync.store.models import PublicationInfo, RunStatus, SkippedRowInfo, SyncRunInfo, WriteCounts
+from pmsync.store.results import PublicationInfo, RunStatus, SkippedRowInfo, SyncRunInfo, WriteCounts
 from pmsync.store.schema import publications, run_seen, source_state, sync_runs
 
 #: skipped rows kept in the ledger per run; the count is always exact

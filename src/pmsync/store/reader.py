@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, bindparam, func, select
 
 from pmsync.model import Record, SourceRef
 from pmsync.store.payload import from_payload, model_for, source_key, type_name
 from pmsync.store.schema import records
-from pmsync.store.valid_time import ValidTimeNotes, choose, source_first_read, stored_versions
+from pmsync.store.valid_time import (
+    ValidTimeNotes,
+    ValidTimeRead,
+    choose,
+    source_first_read,
+    stored_versions,
+)
 from pmsync.store.versions import versions
-
-if TYPE_CHECKING:
-    from pmsync.store.database import ValidTimeRead
 
 #: rows fetched per round trip when streaming (server-side cursor on PostgreSQL)
 YIELD_PER = 1000
@@ -125,38 +128,53 @@ def iter_valid(
                 yield from_payload(model, payload, f"{name} #{stored[0].record_id}")
 
 
-def payloads_at(
+R = TypeVar("R", bound=Record)
+
+
+def records_at(
     engine: Engine,
-    record_type: str,
+    model: type[R],
     project: str,
     moments: Sequence[datetime],
     valid_time: ValidTimeRead | None,
-) -> Iterator[list[dict[str, Any] | None]]:
-    """See :meth:`pmsync.store.Store.payloads_at`."""
+) -> Iterator[list[R | None]]:
+    """See :meth:`pmsync.store.Store.records_at`."""
     if not moments:
         return
     known_at = valid_time.known_at if valid_time is not None else moments[-1]
-    policy = model_for(record_type).valid_time
-    first_read: dict[str, datetime | None] = {}
+    record_type = type_name(model)
     with engine.connect() as conn:
-
-        def began(source: str) -> datetime | None:
-            if source not in first_read:
-                first_read[source] = source_first_read(conn, source)
-            return first_read[source]
-
         for stored in stored_versions(
             conn, record_type, first=moments[0], known_at=known_at, project=project
         ):
             if valid_time is None:  # recorded time: the version held at each moment
-                yield [_held_at(stored, moment) for moment in moments]
+                payloads = [_held_at(stored, moment) for moment in moments]
             else:
-                yield [
-                    choose(stored, policy, min(moment, known_at), moment.date())
+                payloads = [
+                    choose(stored, model.valid_time, min(moment, known_at), moment.date())
                     if moment <= known_at
-                    else choose(stored, policy, known_at, known_at.date())
+                    else choose(stored, model.valid_time, known_at, known_at.date())
                     for moment in moments
                 ]
+            yield _decoded(model, payloads, f"{record_type} #{stored[0].record_id}")
+
+
+def _decoded(model: type[R], payloads: list[dict[str, Any] | None], where: str) -> list[R | None]:
+    # Consecutive moments mostly see the same version: decode each distinct payload once (comparing
+    # dicts costs far less than validating a model).
+    out: list[R | None] = []
+    last_payload: dict[str, Any] | None = None
+    last: R | None = None
+    for payload in payloads:
+        if payload is None:
+            out.append(None)
+            continue
+        if last is None or payload != last_payload:
+            decoded = from_payload(model, payload, where)
+            assert isinstance(decoded, model)
+            last, last_payload = decoded, payload
+        out.append(last)
+    return out
 
 
 def _held_at(stored: Sequence[Any], moment: datetime) -> dict[str, Any] | None:

@@ -74,6 +74,17 @@ class ValidTimeNotes:
             self.snapshot_after[version.source_name] = moment
 
 
+@dataclass(frozen=True)
+class ValidTimeRead:
+    """What a :meth:`Store.at` view reads: the state valid at ``valid_at`` (``valid_on`` is its date
+    in the agency's zone) with what pmsync had recorded by ``known_at``."""
+
+    known_at: datetime
+    valid_at: datetime
+    valid_on: date
+    notes: ValidTimeNotes = field(default_factory=ValidTimeNotes, compare=False)
+
+
 def _moment(text: Any) -> datetime | None:
     if not text:
         return None

@@ -46,10 +46,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pmsync import clock
 from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import Record, SourceRef
+from pmsync.store import ledger
 from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
-from pmsync.store.models import WriteCounts
 from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
+from pmsync.store.results import RunStatus, SkippedRowInfo, WriteCounts
 from pmsync.store.schema import Id, UTCDateTime, record_versions, records, run_seen, source_state
 from pmsync.store.versions import VERSION_COLUMNS, current_version
 
@@ -321,6 +322,69 @@ class Writer:
             set_={"cursor": stmt.excluded.cursor, "run_id": stmt.excluded.run_id, "updated_at": self.now},
         )
         self._guard(lambda: self._conn.execute(stmt))
+
+    # -- the run ledger, committed with the data ------------------------------------------------
+
+    def start_run(self, source_type: str, cursor_before: dict[str, Any]) -> int:
+        """Open a sync run in this writer's transaction (it commits or rolls back with the data: a dry
+        run leaves no trace) and stamp this writer's writes with it; returns the run id."""
+        self.run_id = ledger.start_run(self._conn, self.source_name, source_type, cursor_before)
+        return self.run_id
+
+    def checkpoint(
+        self,
+        cursor: dict[str, Any],
+        *,
+        counts: WriteCounts,
+        skipped: Sequence[SkippedRowInfo] = (),
+        skipped_count: int = 0,
+        notes: Sequence[str] = (),
+    ) -> None:
+        """Commit what was written since the last checkpoint together with the source's new cursor and
+        the run's counts so far: a crash after this keeps all three, a crash before it none."""
+        self.set_cursor(cursor)
+        ledger.update_run(
+            self._conn,
+            self._run(),
+            counts=counts,
+            skipped=skipped,
+            skipped_count=skipped_count,
+            notes=notes,
+        )
+        self.commit()
+
+    def finish_run(
+        self,
+        status: RunStatus,
+        *,
+        counts: WriteCounts,
+        cursor_after: dict[str, Any],
+        skipped: Sequence[SkippedRowInfo] = (),
+        skipped_count: int = 0,
+        error: str | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        """End the run in the ledger (``ok``, ``failed`` or ``interrupted``) and commit: on ``ok`` the
+        records written since the last checkpoint commit with it (roll back first to keep them out)."""
+        run_id = self._run()
+        ledger.update_run(
+            self._conn,
+            run_id,
+            counts=counts,
+            skipped=skipped,
+            skipped_count=skipped_count,
+            status=status,
+            cursor_after=cursor_after,
+            error=error,
+            notes=notes,
+        )
+        ledger.forget_seen(self._conn, run_id)
+        self.commit()
+
+    def _run(self) -> int:
+        if self.run_id is None:
+            raise ValueError("this writer belongs to no sync run (open one with Store.start_run)")
+        return self.run_id
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -23,7 +23,6 @@ from pmsync.errors import ReportError
 from pmsync.report import formatting
 from pmsync.report.charts import budget_bars_svg, s_curve_svg
 from pmsync.report.model import Report
-from pmsync.report.writers import write_atomic
 
 TEMPLATE = "report.html.j2"
 
@@ -68,9 +67,12 @@ def render_html(
     *,
     templates_dir: Path | None = None,
     extra_context: Mapping[str, Any] | None = None,
+    environment: jinja2.Environment | None = None,
 ) -> str:
-    """The report as one HTML document (a string)."""
-    env = template_environment(templates_dir)
+    """The report as one HTML document (a string). ``environment``: one made by
+    :func:`template_environment`, reused by a caller rendering many documents (the PDF's chunks),
+    which then compiles each template once instead of once per document."""
+    env = environment if environment is not None else template_environment(templates_dir)
     context: dict[str, Any] = {"parts": ("front", "back"), "pdf_chunked": False}
     context.update(extra_context or {})
     try:
@@ -93,9 +95,3 @@ def _template_location(exc: jinja2.TemplateError) -> str:
         if frame.filename.endswith(".j2"):
             return f"{frame.filename}:{frame.lineno}"
     return TEMPLATE
-
-
-def write_html(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
-    """Render and write atomically (a half-written report is never left behind)."""
-    write_atomic(path, render_html(report, templates_dir=templates_dir).encode("utf-8"))
-    return path

@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from pmsync.report.model import Report
+from pmsync.report.writers.xlsx_oversight import oversight_sheets
 from pmsync.report.writers.xlsx_sheets import DATE, MOMENT, Column, sheets
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -137,7 +138,8 @@ def build_workbook(report: Report) -> Workbook:
         about.cell(row=about.max_row, column=1).font = _HEADER_FONT
     about.column_dimensions["A"].width = 26
     about.column_dimensions["B"].width = 60
-    for title, columns, rows in sheets(report):
+    # The oversight sheets come first, right after About (xlsx_oversight builds on xlsx_sheets' columns).
+    for title, columns, rows in oversight_sheets(report) + sheets(report):
         _add_sheet(wb, title, columns, rows())
     stamp = report.meta.generated_at.replace(tzinfo=None)
     wb.properties.created = stamp

@@ -638,7 +638,3 @@ def _bisect(changed: list[SortKey], since_ms: int) -> int:
         else:
             hi = mid
     return lo
-
-
-def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)

@@ -1,4 +1,5 @@
-"""What the store hands back besides records: run ledger entries, write counts, publications."""
+"""What the store hands back besides records (query results, not tables: those are in ``schema``): run
+ledger entries, write counts, publications."""
 
 from __future__ import annotations
 
@@ -103,3 +104,15 @@ class PublicationInfo(BaseModel):
     #: the size and hash the destination reports for its copy (SharePoint's quickXorHash), when known
     stored_size: int | None = None
     stored_hash: str | None = None
+
+
+class StartedRun(BaseModel):
+    """A sync run just opened in the ledger (:meth:`pmsync.store.Store.start_run`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    #: the source's committed cursor when the run began (``{}`` before its first checkpoint)
+    cursor_before: dict[str, Any]
+    #: earlier runs of this source that died without finishing, closed by this start
+    interrupted: int = 0
