@@ -48,6 +48,7 @@ from requests.adapters import HTTPAdapter
 from pmsync import clock
 from pmsync.errors import RetriableSourceError, SourceDataError
 from pmsync.http import MAX_RETRY_AFTER, parse_retry_after
+from pmsync.paging import TokenPaginator
 
 from .client import JiraClient, PagingShifted, prefetched
 from .envelope import check_cloud_page, check_offset_page
@@ -257,13 +258,12 @@ class Fetcher:
                 yield ids[first : first + size]
 
     def _id_pages(self, jql: str) -> Iterator[list[dict[str, Any]]]:
-        token: str | None = None
-        tokens_seen: set[str] = set()
-        while True:
+        paging = TokenPaginator(source=self.source, what="search")
+        while not paging.finished:
             body: dict[str, Any] = {"jql": jql, "maxResults": IDS_PER_PAGE, "fields": ["id"]}
-            if token:
-                body["nextPageToken"] = token
-            continuing = token is not None
+            if paging.current:
+                body["nextPageToken"] = paging.current
+            continuing = paging.current is not None
 
             def check(answer: Any, continuing: bool = continuing) -> tuple[list[dict[str, Any]], Any]:
                 issues = check_cloud_page(answer, continuing=continuing, source=self.source, what="search")
@@ -271,15 +271,7 @@ class Fetcher:
 
             issues, page = self.post("search/jql", body, "search", check)
             yield issues
-            token = page.get("nextPageToken")
-            if not token or page.get("isLast") is True:
-                return
-            if token in tokens_seen:
-                raise SourceDataError(
-                    "Jira returned the same nextPageToken twice; stopping instead of looping",
-                    source=self.source,
-                )
-            tokens_seen.add(token)
+            paging.advance(page)  # a repeated token is an error, not a loop
 
     def _bulk_issues(self, ids: list[str], fields: list[str], expand: list[str]) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"issueIdsOrKeys": ids, "fields": fields, "fieldsByKeys": False}

@@ -122,7 +122,7 @@ def test_a_well_formed_empty_project_list_is_stopped_by_the_deletion_guard(
 
 
 def _ledger_config(folder: Path, finance_url: str) -> PmsyncConfig:
-    from finance.test_finance_sql import QUERY
+    from finance.helpers import QUERY
 
     path = write_yaml(
         folder,
@@ -137,11 +137,11 @@ def _ledger_config(folder: Path, finance_url: str) -> PmsyncConfig:
 
 
 def test_a_finance_query_that_suddenly_returns_nothing_deletes_nothing(tmp_path: Path) -> None:
-    from finance.test_finance_sql import _create
+    from finance.helpers import create_ledger
     from sqlalchemy import create_engine, text
 
     finance_url = f"sqlite:///{tmp_path / 'finance.db'}"
-    _create(finance_url)
+    create_ledger(finance_url)
     config = _ledger_config(tmp_path, finance_url)
     with Store.open(config.store_url()) as store:
         [first] = sync_sources(config, store)
@@ -157,11 +157,11 @@ def test_a_finance_query_that_suddenly_returns_nothing_deletes_nothing(tmp_path:
 
 
 def test_a_finance_query_row_beyond_the_amount_bound_names_the_row_and_column(tmp_path: Path) -> None:
-    from finance.test_finance_sql import _create
+    from finance.helpers import create_ledger
     from sqlalchemy import create_engine, text
 
     finance_url = f"sqlite:///{tmp_path / 'finance.db'}"
-    _create(finance_url)
+    create_ledger(finance_url)
     engine = create_engine(finance_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE proj_resource SET resource_amount = 1e30 WHERE resource_id = 'R3'"))
