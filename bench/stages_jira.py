@@ -3,12 +3,16 @@
 The sandbox runs in its own process (as a real Jira would on its own machine), so peak memory is the
 pmsync process alone. Two projects of ``size / 2`` issues each; page size 100 (Jira Cloud's cap).
 
-For comparison, singer-io's tap-jira 2.6.0 (issues stream only) reads the same sandbox data over
-https, as does pmsync in the stage beside it; ``bench/targets.py`` prints the ratios. tap-jira runs
-unpatched from its own virtualenv:
+Where users wait, Jira is far away: the "200 ms per request" stages delay every answer of the
+sandbox by :data:`LATENCY` (issue 25.2: 10^5 issues under 60 s there, memory flat from 10^4 to 10^5).
 
-    python -m venv ~/venvs/tapjira && ~/venvs/tapjira/bin/pip install 'tap-jira==2.6.0'
-    export PMSYNC_BENCH_TAP_JIRA=~/venvs/tapjira/bin/tap-jira
+For comparison, singer-io's tap-jira 2.6.0 (issues stream only) reads the same sandbox data over
+https at the same latency, as does pmsync in the stage beside it; ``bench/targets.py`` prints the
+ratios. Requests are counted per User-Agent at the sandbox, so each side counts only its own.
+tap-jira runs unpatched from its own virtualenv (``.ci/run`` builds ``.venv-tapjira``):
+
+    python -m venv .venv-tapjira && .venv-tapjira/bin/pip install 'tap-jira==2.6.0'
+    export PMSYNC_TAP_JIRA=$PWD/.venv-tapjira/bin/tap-jira
 
 tap-jira builds its requests with ``Session.send``, which ignores ``REQUESTS_CA_BUNDLE``; so the
 stage trusts the sandbox's throwaway CA the way an administrator trusts a corporate CA for a tool:
@@ -30,16 +34,23 @@ from typing import Any
 import yaml
 
 from pmsync.config import load_config
+from pmsync.http import USER_AGENT
 from pmsync.sandbox.jira.process import JiraSandboxProcess
 from pmsync.store import Store
 from pmsync.sync import sync_sources
 
 _sandbox: JiraSandboxProcess | None = None
+#: seconds the sandbox waits before each answer in the latency stages (a distant Cloud site)
+LATENCY = 0.2
+#: the User-Agent tap-jira is configured to send, so its requests are counted apart
+TAP_AGENT = "pmsync-bench-tap-jira"
 
 
-def _start(size: int, workdir: Path, *, tls: bool = False) -> JiraSandboxProcess:
+def _start(size: int, workdir: Path, *, tls: bool = False, latency: float = 0.0) -> JiraSandboxProcess:
     global _sandbox
-    _sandbox = JiraSandboxProcess(projects=["ALPHA", "BETA"], issues_per_project=size // 2, seed=42, tls=tls)
+    _sandbox = JiraSandboxProcess(
+        projects=["ALPHA", "BETA"], issues_per_project=size // 2, seed=42, tls=tls, latency=latency
+    )
     _sandbox.start()
     atexit.register(_sandbox.stop)
     settings: dict[str, Any] = {"name": "jira", "type": "jira", **_sandbox.settings}
@@ -66,10 +77,13 @@ def _sync(workdir: Path) -> dict[str, Any]:
     if run.status != "ok":
         raise RuntimeError(f"sync failed: {run.error}")
     requests, searches = _sandbox.requests()
+    ours = _sandbox.requests_by_agent().get(USER_AGENT, 0)
+    if ours != requests:
+        raise RuntimeError(f"the sandbox saw {requests} requests, {ours} of them from pmsync")
     counts = run.counts
     return {
         "written": counts.inserted + counts.updated + counts.deleted,
-        "http_requests": requests,
+        "http_requests": ours,
         "search_requests": searches,
         "pmsync_cpu_seconds": round(pmsync_cpu, 2),
         "sandbox_cpu_seconds": round(sandbox_cpu, 2),
@@ -82,6 +96,16 @@ def prepare_jira_full_sync(size: int, workdir: Path) -> None:
 
 def jira_full_sync(size: int, workdir: Path) -> dict[str, Any]:
     """Every issue, with changelog, into an empty store; includes the deletion scan."""
+    result = _sync(workdir)
+    return {"items": result["written"], **result}
+
+
+def prepare_jira_full_sync_latency(size: int, workdir: Path) -> None:
+    _start(size, workdir, latency=LATENCY)
+
+
+def jira_full_sync_latency(size: int, workdir: Path) -> dict[str, Any]:
+    """Every issue into an empty store, each answer 200 ms away (default concurrency, 8)."""
     result = _sync(workdir)
     return {"items": result["written"], **result}
 
@@ -118,11 +142,15 @@ TAP_JIRA_VERSION = "2.6.0"
 
 
 def _tap_jira() -> Path:
-    found = os.environ.get("PMSYNC_BENCH_TAP_JIRA") or shutil.which("tap-jira")
+    found = (
+        os.environ.get("PMSYNC_TAP_JIRA")
+        or os.environ.get("PMSYNC_BENCH_TAP_JIRA")
+        or shutil.which("tap-jira")
+    )
     if not found or not Path(found).exists():
         raise RuntimeError(
             f"tap-jira {TAP_JIRA_VERSION} is not installed: see bench/stages_jira.py's docstring "
-            "(PMSYNC_BENCH_TAP_JIRA names its executable)"
+            "(PMSYNC_TAP_JIRA names its executable)"
         )
     return Path(found)
 
@@ -142,23 +170,23 @@ def _trust_sandbox_ca(tap: Path, ca_bundle: str) -> None:
 
 
 def prepare_jira_full_sync_https(size: int, workdir: Path) -> None:
-    _start(size, workdir, tls=True)
+    _start(size, workdir, tls=True, latency=LATENCY)
 
 
 def jira_full_sync_https(size: int, workdir: Path) -> dict[str, Any]:
-    """pmsync on the data and transport tap-jira gets (https), for the side-by-side ratios."""
+    """pmsync on the data, transport and latency tap-jira gets (https, 200 ms), for the ratios."""
     result = _sync(workdir)
     return {"items": result["written"], **result}
 
 
 def prepare_tap_jira_issues(size: int, workdir: Path) -> None:
     tap = _tap_jira()
-    sandbox = _start(size, workdir, tls=True)
+    sandbox = _start(size, workdir, tls=True, latency=LATENCY)
     settings = sandbox.settings
     _trust_sandbox_ca(tap, str(settings["ca_bundle"]))
     config = {
         "start_date": "2000-01-01T00:00:00Z", "base_url": settings["url"],
-        "username": settings["email"], "password": settings["api_token"], "user_agent": "pmsync-bench",
+        "username": settings["email"], "password": settings["api_token"], "user_agent": TAP_AGENT,
     }  # fmt: skip
     (workdir / "tap-config.json").write_text(json.dumps(config))
     discovered = subprocess.run(
@@ -175,7 +203,7 @@ def prepare_tap_jira_issues(size: int, workdir: Path) -> None:
 
 
 def tap_jira_issues(size: int, workdir: Path) -> dict[str, Any]:
-    """singer-io tap-jira 2.6.0, issues stream only, from the same sandbox data (https)."""
+    """singer-io tap-jira 2.6.0, issues stream only, from the same sandbox data (https, 200 ms)."""
     assert _sandbox is not None
     tap = _tap_jira()
     out = workdir / "tap-out.jsonl"
@@ -193,6 +221,9 @@ def tap_jira_issues(size: int, workdir: Path) -> dict[str, Any]:
             if line.startswith(b'{"type": "RECORD", "stream": "issues"'):
                 records += 1
     requests, searches = _sandbox.requests()
+    theirs = _sandbox.requests_by_agent().get(TAP_AGENT, 0)
+    if theirs != requests:
+        raise RuntimeError(f"the sandbox saw {requests} requests, {theirs} of them from tap-jira")
     if records != size:
         raise RuntimeError(f"tap-jira wrote {records} issues of {size}")
     return {
@@ -205,6 +236,7 @@ STAGES = [
     ("Jira full sync", jira_full_sync, [12_500, 25_000, 50_000, 100_000], [1_000, 2_000]),
     ("Jira incremental sync, 1% changed", jira_incremental_1pct, [25_000, 50_000, 100_000], [2_000]),
     ("Jira incremental sync, nothing changed", jira_incremental_nothing, [25_000, 100_000], [2_000]),
+    ("Jira full sync, 200 ms per request", jira_full_sync_latency, [10_000, 20_000, 100_000], [1_000]),
     ("Jira full sync over https (pmsync, beside tap-jira)", jira_full_sync_https, [10_000, 20_000], [1_000]),
     ("Jira full sync over https (tap-jira 2.6.0, issues)", tap_jira_issues, [10_000, 20_000], [1_000]),
 ]

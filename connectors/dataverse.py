@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,13 +37,13 @@ from pmsync.connector import (
     Seen,
     SnapshotComplete,
 )
+from pmsync.connector_kit import MappingFile
 from pmsync.errors import PmsyncError, SourceDataError
-from pmsync.mapping import load_mapping
-from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
+from pmsync.microsoft.auth import MicrosoftAppSettings
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
-from pmsync.microsoft.checks import sign_in_check
-from pmsync.microsoft.graph import ODataClient, odata_day, odata_moment
-from pmsync.model import Dependency, DependencyType, Project, SourceRef, StatusCategory, WorkItem
+from pmsync.microsoft.connector_base import MicrosoftSourceConnector
+from pmsync.microsoft.graph import odata_day, odata_moment
+from pmsync.model import Dependency, DependencyType, Project, StatusCategory, WorkItem
 
 SYSTEM = "dataverse"
 #: bump when the normalization below changes, so the next run rewrites every record
@@ -121,68 +120,42 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-class DataverseConnector:
+class DataverseConnector(MicrosoftSourceConnector[DataverseConfig]):
     system: ClassVar[str] = SYSTEM
     Config: ClassVar[type[DataverseConfig]] = DataverseConfig
+    mapping = MappingFile(DataverseMapping)
+    permission_hint = (
+        "add the app as an application user of the Dataverse environment (Power Platform admin "
+        "center > Environments > Settings > Application users) with a security role that can "
+        "read projects, e.g. Project Manager"
+    )
 
     def __init__(self, context: ConnectorContext) -> None:
-        assert isinstance(context.config, DataverseConfig)
-        self.context = context
-        self.config: DataverseConfig = context.config
-        self.source = context.source_name
-        self._mapping: DataverseMapping | None = None
-        self._client: ODataClient | None = None
+        super().__init__(context)
         #: read from the environment's metadata once per run (see _environment)
         self._scale: Literal["fraction", "percent"] | None = None
         self._links: dict[int, DependencyType] | None = None
         self._user_names: dict[str, str] = {}
-        #: the agency's zone: scheduled starts and ends are working-time instants (08:00 and 17:00
-        #: of the scheduler's day), whose day is their date in this zone
-        self.zone = ZoneInfo(context.time_zone)
 
-    @property
-    def mapping(self) -> DataverseMapping:
-        if self._mapping is None:
-            self._mapping = load_mapping(self.config.mapping, DataverseMapping, self.context.mapping_dirs)
-        return self._mapping
+    # Scheduled starts and ends are working-time instants (08:00 and 17:00 of the scheduler's day),
+    # whose day is their date in the agency's zone (``self.zone``).
+    def api_base(self) -> str:
+        return f"{self.config.environment_url.rstrip('/')}/api/data/{self.config.api_version}"
 
-    @property
-    def client(self) -> ODataClient:
-        if self._client is None:
-            tokens = token_provider(self.config, source=self.source, base_dir=self.context.base_dir)
-            self._client = ODataClient(
-                base_url=f"{self.config.environment_url.rstrip('/')}/api/data/{self.config.api_version}",
-                scope=self.config.scope(),
-                tokens=tokens,
-                source=self.source,
-                default_headers={
-                    "OData-MaxVersion": "4.0",
-                    "OData-Version": "4.0",
-                    "Prefer": f"odata.maxpagesize={self.config.page_size}",
-                },
-                permission_hint=(
-                    "add the app as an application user of the Dataverse environment (Power Platform admin "
-                    "center > Environments > Settings > Application users) with a security role that can "
-                    "read projects, e.g. Project Manager"
-                ),
-            )
-        return self._client
+    def api_scope(self) -> str:
+        return self.config.scope()
 
-    def ref(self, external_id: str) -> SourceRef:
-        return SourceRef(system=SYSTEM, instance=self.source, external_id=external_id)
+    def default_headers(self) -> dict[str, str]:
+        return {
+            "OData-MaxVersion": "4.0",
+            "OData-Version": "4.0",
+            "Prefer": f"odata.maxpagesize={self.config.page_size}",
+        }
 
     # -- doctor ----------------------------------------------------------------------------------
-    def check(self) -> list[CheckResult]:
-        results: list[CheckResult] = []
-        try:
-            _ = self.mapping
-            results.append(CheckResult("mapping", "ok", self.config.mapping))
-        except PmsyncError as exc:
-            results.append(CheckResult("mapping", "fail", str(exc), "fix the mapping file"))
-        signed_in, token = sign_in_check(
-            self.config, source=self.source, scope=self.config.scope(), base_dir=self.context.base_dir
-        )
-        results.append(signed_in)
+    def source_checks(self) -> list[CheckResult]:
+        signed_in, token = self.sign_in_check()
+        results = [signed_in]
         if token is None:
             return results
         try:
@@ -245,15 +218,6 @@ class DataverseConnector:
                     yield SnapshotComplete(scope=scope)
                     yield Checkpoint({"projects": prints.to_cursor()})
 
-    def _project_key(self, row: dict[str, Any], mapping: DataverseMapping) -> str | None:
-        links = self.context.project_links
-        for key in (str(row.get("msdyn_projectid")), str(row.get("msdyn_subject"))):
-            if key in links:
-                return links[key]
-            if key in mapping.projects:
-                return mapping.projects[key]
-        return None
-
     def _predecessors(self, project_id: str, mapping: DataverseMapping) -> dict[str, list[Dependency]]:
         by_successor: dict[str, list[Dependency]] = defaultdict(list)
         for row in self.client.items(
@@ -283,7 +247,9 @@ class DataverseConnector:
         self, row: dict[str, Any], scope: str, prints: ScopeFingerprints, mapping: DataverseMapping
     ) -> Iterator[ExtractItem]:
         project_id = str(row["msdyn_projectid"])
-        key = self._project_key(row, mapping)
+        key = self.project_for(
+            str(row.get("msdyn_projectid")), str(row.get("msdyn_subject")), mapped=mapping.projects
+        )
         # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
         shaping = fingerprint(
             NORMALIZATION_VERSION,

@@ -15,31 +15,21 @@ those whose current lines came from that file.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from pmsync.connector import (
-    Checkpoint,
-    CheckResult,
-    ConnectorConfig,
-    ConnectorContext,
-    Cursor,
-    ExtractItem,
-    SnapshotComplete,
-)
-from pmsync.errors import ConfigError, PmsyncError, SourceDataError
-from pmsync.mapping import load_mapping
+from pmsync.connector import Checkpoint, CheckResult, ConnectorConfig, Cursor, ExtractItem, SnapshotComplete
+from pmsync.connector_kit import FileSourceConnector
+from pmsync.errors import SourceDataError
 
-from .finance.lines import DEFAULT_MAX_ABS_AMOUNT, DuplicateColumns, LineBuilder, MissingColumns
-from .finance.mapping import FinanceMapping
+from .finance.lines import DuplicateColumns, LineBuilder, MissingColumns
 from .finance.passes import FileSummary, validate_table, yield_lines
+from .finance.source import COST_LINE, FinanceSource, FinanceSourceConfig
 from .finance.tables import (
     XLSX_SUFFIXES,
     FileFacts,
@@ -52,14 +42,10 @@ from .finance.tables import (
     open_xlsx,
 )
 
-COST_LINE = frozenset({"cost_line"})
 
-
-class FinanceFileConfig(ConnectorConfig):
+class FinanceFileConfig(FinanceSourceConfig):
     #: a file, or a folder of exports (relative to pmsync.yaml's folder)
     path: Path
-    #: a mapping file name (searched in mappings_dir, then the shipped mappings) or a path
-    mapping: str
     #: in a folder: which files are exports
     include: list[str] = Field(default_factory=lambda: ["*.csv", "*.txt", "*.tsv", "*.xlsx", "*.xlsm"])
     recursive: bool = False
@@ -68,12 +54,6 @@ class FinanceFileConfig(ConnectorConfig):
     delimiter: str | None = None
     sheet: str | None = None
     header_row: int | None = Field(default=None, ge=1)
-    #: currency when the export has none (overrides the mapping's)
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    #: amounts beyond this, either sign, are bad rows (a unit or parsing mistake; default 10^15)
-    max_abs_amount: Decimal = Field(default=DEFAULT_MAX_ABS_AMOUNT, gt=0)
-    #: load the good rows of a file with bad rows, listing the bad ones in the run ledger
-    skip_bad_rows: bool = False
     #: bounds on reading one file: rows, columns, an XLSX's unpacked size and compression ratio, and
     #: seconds per file (so one file cannot hold the source's lock for ever)
     limits: ReadLimits = Field(default_factory=ReadLimits)
@@ -97,61 +77,12 @@ class _Plan:
     summary: FileSummary
 
 
-class FinanceFileConnector:
+class FinanceFileConnector(FinanceSource[FinanceFileConfig], FileSourceConnector[FinanceFileConfig]):
     system: ClassVar[str] = "finance_file"
     Config: ClassVar[type[ConnectorConfig]] = FinanceFileConfig
     #: parsing and validating a big export is CPU work: it runs beside the store's writes
     reads_in_process: ClassVar[bool] = True
-
-    def __init__(self, context: ConnectorContext) -> None:
-        assert isinstance(context.config, FinanceFileConfig)
-        self.context = context
-        self.config: FinanceFileConfig = context.config
-        self.root = (
-            self.config.path if self.config.path.is_absolute() else context.base_dir / self.config.path
-        )
-        self._mapping: FinanceMapping | None = None
-
-    # -- setup -------------------------------------------------------------------------------
-
-    @property
-    def mapping(self) -> FinanceMapping:
-        if self._mapping is None:
-            self._mapping = load_mapping(self.config.mapping, FinanceMapping, self.context.mapping_dirs)
-        return self._mapping
-
-    def _builder(self) -> LineBuilder:
-        return LineBuilder(
-            self.mapping,
-            system=self.system,
-            source_name=self.context.source_name,
-            project_links=self.context.project_links,
-            fiscal_year_start_month=self.context.fiscal_year_start_month,
-            currency=self.config.currency,
-            max_abs_amount=self.config.max_abs_amount,
-        )
-
-    def files(self) -> list[tuple[str, Path]]:
-        """The export files, by name relative to the folder, in the order they are read."""
-        if self.root.is_file():
-            return [(self.root.name, self.root)]
-        if not self.root.is_dir():
-            raise ConfigError(
-                f"{str(self.root)!r} does not exist",
-                source=self.context.source_name,
-                record="path",
-                hint="point path at an export file or a folder of exports",
-            )
-        found = self.root.rglob("*") if self.config.recursive else self.root.iterdir()
-        files = []
-        for path in found:
-            name = path.relative_to(self.root).as_posix()
-            # Excel's lock files (~$Book.xlsx) and hidden files are never exports
-            if not path.is_file() or path.name.startswith(("~$", ".")):
-                continue
-            if any(fnmatch.fnmatch(path.name.lower(), p.lower()) for p in self.config.include):
-                files.append((name, path))
-        return sorted(files)
+    path_hint = "point path at an export file or a folder of exports"
 
     def _open(self, path: Path, facts: FileFacts, builder: LineBuilder) -> AbstractContextManager[Table]:
         fmt = self.mapping.file
@@ -202,20 +133,13 @@ class FinanceFileConnector:
     # -- protocol ----------------------------------------------------------------------------
 
     def check(self) -> list[CheckResult]:
-        results = []
-        try:
-            mapping = self.mapping
-        except PmsyncError as exc:
-            return [CheckResult("mapping", "fail", str(exc), "fix the mapping file")]
-        results.append(CheckResult("mapping", "ok", mapping.description or self.config.mapping))
-        try:
-            files = self.files()
-        except PmsyncError as exc:
-            return [*results, CheckResult("path", "fail", str(exc), exc.hint or "")]
+        results = self.mapping_checks()
+        if results[0].status == "fail":
+            return results
+        found, files = self.files_check()
         if not files:
-            patterns = ", ".join(self.config.include)
-            return [*results, CheckResult("files", "warn", f"no files matching {patterns} in {self.root}")]
-        builder = self._builder()
+            return [*results, *found]
+        builder = self.line_builder()
         for name, path in files:
             try:
                 with self._open(path, inspect_file(path), builder) as table:
@@ -229,7 +153,7 @@ class FinanceFileConnector:
 
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
         known: dict[str, dict[str, Any]] = {k: dict(v) for k, v in cursor.get("files", {}).items()}
-        builder = self._builder()
+        builder = self.line_builder()
         plans: list[_Plan] = []
         rejected: list[str] = []
         for name, path in self.files():
@@ -306,7 +230,7 @@ class FinanceFileConnector:
                 hint += ", or set skip_bad_rows: true to load the good rows"
             raise SourceDataError(
                 f"{len(rejected)} file(s) rejected: " + " | ".join(rejected),
-                source=self.context.source_name,
+                source=self.source,
                 record=str(self.root),
                 hint=hint,
             )

@@ -20,7 +20,6 @@ import hashlib
 import re
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,12 +29,10 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from pmsync.config import read_secret
 from pmsync.connector import (
     Checkpoint,
     CheckResult,
     ConnectorConfig,
-    ConnectorContext,
     Cursor,
     ExtractItem,
     SkippedRow,
@@ -43,25 +40,17 @@ from pmsync.connector import (
 )
 from pmsync.errors import ConfigError, ConnectorError, PmsyncError, SourceDataError
 from pmsync.logs import redact, register_secret
-from pmsync.mapping import load_mapping
 
-from .finance.lines import (
-    DEFAULT_MAX_ABS_AMOUNT,
-    DuplicateColumns,
-    LineBuilder,
-    MissingColumns,
-    RowError,
-)
-from .finance.mapping import FinanceMapping
+from .finance.lines import DuplicateColumns, MissingColumns, RowError
 from .finance.passes import LISTED_PROBLEMS
+from .finance.source import COST_LINE, FinanceSource, FinanceSourceConfig
 
-COST_LINE = frozenset({"cost_line"})
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 ParamValue = str | int | float | bool | date | None
 
 
-class FinanceSqlConfig(ConnectorConfig):
+class FinanceSqlConfig(FinanceSourceConfig):
     #: SQLAlchemy URL, e.g. postgresql+psycopg://reporter@db/finance (password: below or ${ENV})
     url: str
     password: SecretStr | None = None
@@ -71,11 +60,6 @@ class FinanceSqlConfig(ConnectorConfig):
     query_file: Path | None = None
     #: values of the query's :named parameters
     params: dict[str, ParamValue] = Field(default_factory=dict)
-    mapping: str
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    #: amounts beyond this, either sign, are bad rows (a unit or parsing mistake; default 10^15)
-    max_abs_amount: Decimal = Field(default=DEFAULT_MAX_ABS_AMOUNT, gt=0)
-    skip_bad_rows: bool = False
     delete_vanished_periods: bool = True
     fetch_size: int = Field(default=5000, ge=1)
 
@@ -103,39 +87,20 @@ def _identity_hash(identity: str) -> int:
     return int.from_bytes(hashlib.blake2b(identity.encode("utf-8"), digest_size=8).digest(), "big")
 
 
-class FinanceSqlConnector:
+class FinanceSqlConnector(FinanceSource[FinanceSqlConfig]):
     system: ClassVar[str] = "finance_sql"
     Config: ClassVar[type[ConnectorConfig]] = FinanceSqlConfig
-
-    def __init__(self, context: ConnectorContext) -> None:
-        assert isinstance(context.config, FinanceSqlConfig)
-        self.context = context
-        self.config: FinanceSqlConfig = context.config
-        self._mapping: FinanceMapping | None = None
-
-    @property
-    def mapping(self) -> FinanceMapping:
-        if self._mapping is None:
-            self._mapping = load_mapping(self.config.mapping, FinanceMapping, self.context.mapping_dirs)
-        return self._mapping
 
     def _url(self) -> URL:
         try:
             url = make_url(self.config.url)
         except ArgumentError as exc:
-            raise ConfigError(
-                f"not a database URL: {exc}", source=self.context.source_name, record="url"
-            ) from None
+            raise ConfigError(f"not a database URL: {exc}", source=self.source, record="url") from None
         register_secret(url.password if isinstance(url.password, str) else None)
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")  # the driver pmsync ships (psycopg 3)
         if self.config.password is not None or self.config.password_file is not None:
-            password = read_secret(
-                self.config.password,
-                self.config.password_file,
-                what="database password",
-                base_dir=self.context.base_dir,
-            )
+            password = self.secret(self.config.password, self.config.password_file, what="database password")
             url = url.set(password=password)
         return url
 
@@ -143,13 +108,12 @@ class FinanceSqlConnector:
         if self.config.query is not None:
             return check_read_only_sql(self.config.query)
         assert self.config.query_file is not None
-        path = self.config.query_file
-        path = path if path.is_absolute() else self.context.base_dir / path
+        path = self.path(self.config.query_file)
         try:
             return check_read_only_sql(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(
-                f"cannot read query_file {str(path)!r}: {exc.strerror}", source=self.context.source_name
+                f"cannot read query_file {str(path)!r}: {exc.strerror}", source=self.source
             ) from None
 
     def _engine(self) -> Engine:
@@ -160,7 +124,7 @@ class FinanceSqlConnector:
         except (ArgumentError, ImportError) as exc:
             raise ConfigError(
                 f"cannot use a {url.drivername} database: {exc}",
-                source=self.context.source_name,
+                source=self.source,
                 record="url",
                 hint="install the database's SQLAlchemy driver (e.g. pip install oracledb)",
             ) from None
@@ -175,29 +139,18 @@ class FinanceSqlConnector:
         elif dialect == "sqlite":
             conn.execute(text("PRAGMA query_only = ON"))
 
-    def _builder(self) -> LineBuilder:
-        return LineBuilder(
-            self.mapping,
-            system=self.system,
-            source_name=self.context.source_name,
-            project_links=self.context.project_links,
-            fiscal_year_start_month=self.context.fiscal_year_start_month,
-            currency=self.config.currency,
-            max_abs_amount=self.config.max_abs_amount,
-        )
-
     def _db_error(self, exc: SQLAlchemyError, doing: str) -> ConnectorError:
         detail = redact(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
         return ConnectorError(
             f"{doing} failed: {detail}",
-            source=self.context.source_name,
+            source=self.source,
             record=self._where(),
             hint="check the URL, the credentials, the query and its params",
         )
 
     def check(self) -> list[CheckResult]:
         try:
-            builder = self._builder()
+            builder = self.line_builder()
             query = self._query()
             engine = self._engine()
         except PmsyncError as exc:
@@ -231,7 +184,7 @@ class FinanceSqlConnector:
         ]
 
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
-        builder = self._builder()
+        builder = self.line_builder()
         query = self._query()
         engine = self._engine()
         scopes: set[str] = set()
@@ -251,7 +204,7 @@ class FinanceSqlConnector:
                     except DuplicateColumns as exc:
                         raise SourceDataError(
                             f"the query returns {exc}",
-                            source=self.context.source_name,
+                            source=self.source,
                             record="query",
                             hint="alias the columns so each name is returned once",
                         ) from None
@@ -259,7 +212,7 @@ class FinanceSqlConnector:
                         raise SourceDataError(
                             f"the query returns no column {', '.join(exc.missing)} "
                             f"(it returns {', '.join(columns)})",
-                            source=self.context.source_name,
+                            source=self.source,
                             record="query",
                             hint='alias the query\'s columns (AS "Column Name") or edit the mapping',
                         ) from None
@@ -302,7 +255,7 @@ class FinanceSqlConnector:
                 f"{bad_rows} bad row(s), nothing loaded: "
                 + "; ".join(problems)
                 + (f"; ... and {more} more" if more > 0 else ""),
-                source=self.context.source_name,
+                source=self.source,
                 record="query",
                 hint="fix the data or the mapping, or set skip_bad_rows: true to load the good rows",
             )

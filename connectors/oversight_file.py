@@ -32,21 +32,13 @@ from typing import Any, ClassVar
 
 import yaml
 
-from pmsync.connector import (
-    Checkpoint,
-    CheckResult,
-    ConnectorConfig,
-    ConnectorContext,
-    Cursor,
-    ExtractItem,
-    SnapshotComplete,
-)
-from pmsync.errors import ConfigError, SourceDataError
+from pmsync.connector import Checkpoint, CheckResult, ConnectorConfig, Cursor, ExtractItem, SnapshotComplete
+from pmsync.connector_kit import FileSourceConnector
+from pmsync.errors import SourceDataError
 from pmsync.model import MaintainedInput
 from pmsync.oversight.kinds import KINDS
 from pmsync.oversight.rows import input_record
 
-_SUFFIXES = (".csv", ".yaml", ".yml")
 #: bound on one maintained file: these are hand-kept lists, not exports
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -57,32 +49,11 @@ class OversightFileConfig(ConnectorConfig):
     encoding: str = "utf-8-sig"
 
 
-class OversightFileConnector:
+class OversightFileConnector(FileSourceConnector[OversightFileConfig]):
     system: ClassVar[str] = "oversight_file"
     Config: ClassVar[type[ConnectorConfig]] = OversightFileConfig
-
-    def __init__(self, context: ConnectorContext) -> None:
-        assert isinstance(context.config, OversightFileConfig)
-        self.context = context
-        self.config: OversightFileConfig = context.config
-        path = self.config.path
-        self.root = path if path.is_absolute() else context.base_dir / path
-
-    def files(self) -> list[tuple[str, Path]]:
-        if self.root.is_file():
-            return [(self.root.name, self.root)]
-        if not self.root.is_dir():
-            raise ConfigError(
-                f"{str(self.root)!r} does not exist",
-                source=self.context.source_name,
-                record="path",
-                hint="point path at a file or folder of oversight inputs (see pmsync/oversight/templates)",
-            )
-        return sorted(
-            (p.name, p)
-            for p in self.root.iterdir()
-            if p.is_file() and p.suffix.lower() in _SUFFIXES and not p.name.startswith((".", "~$"))
-        )
+    patterns = ("*.csv", "*.yaml", "*.yml")
+    path_hint = "point path at a file or folder of oversight inputs (see pmsync/oversight/templates)"
 
     # -- parsing -----------------------------------------------------------------------------
 
@@ -95,7 +66,7 @@ class OversightFileConnector:
             if kind not in KINDS:
                 raise SourceDataError(
                     f"{name}: a CSV file is named after the kind of row it holds",
-                    source=self.context.source_name,
+                    source=self.source,
                     record=name,
                     hint=f"name it one of: {', '.join(k + '.csv' for k in KINDS)}",
                 )
@@ -109,7 +80,7 @@ class OversightFileConnector:
         except yaml.YAMLError as exc:
             raise SourceDataError(
                 f"{name}: not valid YAML: {getattr(exc, 'problem', exc)}",
-                source=self.context.source_name,
+                source=self.source,
                 record=name,
             ) from None
         if not isinstance(loaded, dict):
@@ -118,7 +89,7 @@ class OversightFileConnector:
             if kind not in KINDS or not isinstance(rows, list):
                 raise SourceDataError(
                     f"{name}: {kind!r} is not a list of one of the kinds {', '.join(KINDS)}",
-                    source=self.context.source_name,
+                    source=self.source,
                     record=f"{name}: {kind}",
                 )
             for index, row in enumerate(rows):
@@ -132,7 +103,7 @@ class OversightFileConnector:
             row,
             where=where,
             system=self.system,
-            source_name=self.context.source_name,
+            source_name=self.source,
             scope=f"file:{name}",
             project_links=self.context.project_links,
         )
@@ -146,7 +117,7 @@ class OversightFileConnector:
             if key in seen:
                 raise SourceDataError(
                     f"{where}: id {key.split(':', 1)[1]!r} is already used by {seen[key]}",
-                    source=self.context.source_name,
+                    source=self.source,
                     record=where,
                     hint="give each row of a kind its own id",
                 )
@@ -156,13 +127,10 @@ class OversightFileConnector:
 
     # -- protocol ----------------------------------------------------------------------------
 
-    def check(self) -> list[CheckResult]:
-        try:
-            files = self.files()
-        except ConfigError as exc:
-            return [CheckResult("path", "fail", str(exc), exc.hint or "")]
+    def source_checks(self) -> list[CheckResult]:
+        found, files = self.files_check()
         if not files:
-            return [CheckResult("files", "warn", f"no .csv or .yaml files in {self.root}")]
+            return found
         results = []
         for name, path in files:
             try:
@@ -180,6 +148,7 @@ class OversightFileConnector:
         names = {name for name, _ in present}
         state = {k: v for k, v in known.items() if k in names}
         errors: list[str] = []
+        failed: list[str] = []  # the files named by the error, as its record
         for name, path in present:
             try:
                 if path.stat().st_size > MAX_BYTES:
@@ -190,7 +159,9 @@ class OversightFileConnector:
                     continue
                 records = self._read(name, data)
             except (SourceDataError, UnicodeDecodeError, OSError) as exc:
-                errors.append(str(exc) if isinstance(exc, SourceDataError) else f"{name}: {exc}")
+                # a SourceDataError's message names the file and row already
+                errors.append(exc.message if isinstance(exc, SourceDataError) else f"{name}: {exc}")
+                failed.append(name)
                 continue
             yield from records
             yield SnapshotComplete(scope=f"file:{name}")
@@ -203,6 +174,7 @@ class OversightFileConnector:
         if errors:
             raise SourceDataError(
                 "; ".join(errors),
-                source=self.context.source_name,
+                source=self.source,
+                record=", ".join(failed),
                 hint="fix the rows named; the files' previous versions stay in force until then",
             )

@@ -16,15 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
 from pmsync.connector import Checkpoint, CheckResult, ConnectorContext, Cursor, ExtractItem, SnapshotComplete
 from pmsync.errors import PmsyncError, SourceDataError
-from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
-from pmsync.microsoft.checks import sign_in_check
-from pmsync.microsoft.graph import ODataClient, date_only_day
+from pmsync.microsoft.auth import MicrosoftAppSettings
+from pmsync.microsoft.connector_base import MicrosoftSourceConnector
+from pmsync.microsoft.graph import date_only_day
 from pmsync.microsoft.sharepoint_sites import check_site_url, find_site
 from pmsync.model import MaintainedInput
 from pmsync.oversight.kinds import KINDS
@@ -51,37 +50,21 @@ class OversightSharePointConfig(MicrosoftAppSettings):
         return check_site_url(value)
 
 
-class OversightSharePointConnector:
+class OversightSharePointConnector(MicrosoftSourceConnector[OversightSharePointConfig]):
     system: ClassVar[str] = SYSTEM
     Config: ClassVar[type[OversightSharePointConfig]] = OversightSharePointConfig
+    permissions = LIST_PERMISSIONS
+    permission_hint = f"the app needs the Microsoft Graph permission {LIST_PERMISSIONS[0]}"
 
     def __init__(self, context: ConnectorContext) -> None:
-        assert isinstance(context.config, OversightSharePointConfig)
-        self.context = context
-        self.config: OversightSharePointConfig = context.config
-        self.source = context.source_name
-        self.zone = ZoneInfo(context.time_zone)
+        super().__init__(context)
         unknown = sorted(set(self.config.lists) - set(KINDS))
         if unknown:
-            raise SourceDataError(
+            raise self.data_error(
                 f"unknown kind(s) in lists: {', '.join(unknown)}",
-                source=self.source,
                 record="lists",
                 hint=f"kinds: {', '.join(KINDS)}",
             )
-        self._client: ODataClient | None = None
-
-    @property
-    def client(self) -> ODataClient:
-        if self._client is None:
-            self._client = ODataClient(
-                base_url=self.config.graph_base(),
-                scope=self.config.graph_scope(),
-                tokens=token_provider(self.config, source=self.source, base_dir=self.context.base_dir),
-                source=self.source,
-                permission_hint=f"the app needs the Microsoft Graph permission {LIST_PERMISSIONS[0]}",
-            )
-        return self._client
 
     def _site_id(self) -> str:
         site = find_site(self.client, self.config.site_url)
@@ -140,14 +123,8 @@ class OversightSharePointConnector:
 
     # -- protocol ----------------------------------------------------------------------------
 
-    def check(self) -> list[CheckResult]:
-        signed_in, token = sign_in_check(
-            self.config,
-            source=self.source,
-            scope=self.config.graph_scope(),
-            base_dir=self.context.base_dir,
-            needed=LIST_PERMISSIONS,
-        )
+    def source_checks(self) -> list[CheckResult]:
+        signed_in, token = self.sign_in_check()
         results = [signed_in]
         if token is None or signed_in.status != "ok":
             return results
@@ -171,14 +148,17 @@ class OversightSharePointConnector:
         site_id = self._site_id()
         lists = self._lists(site_id)
         errors: list[str] = []
+        failed: list[str] = []  # the lists named by the error, as its record
         for kind, name in self.config.lists.items():
             if name not in lists:
                 errors.append(f"list {name!r} ({kind}) is not on the site")
+                failed.append(f"list {name!r}")
                 continue
             try:
                 records = self._read(site_id, kind, name, lists[name])
             except SourceDataError as exc:
-                errors.append(str(exc))
+                errors.append(exc.message)  # it names the list and the item
+                failed.append(f"list {name!r}")
                 continue
             yield from records
             yield SnapshotComplete(scope=f"list:{kind}")
@@ -187,6 +167,7 @@ class OversightSharePointConnector:
             raise SourceDataError(
                 "; ".join(errors),
                 source=self.source,
+                record=", ".join(failed),
                 hint="fix the items named (or create the missing lists from the templates); "
                 "the lists' previous contents stay in force until then",
             )

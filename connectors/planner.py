@@ -22,27 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pmsync.connector import (
-    Checkpoint,
-    CheckResult,
-    ConnectorContext,
-    Cursor,
-    ExtractItem,
-    Seen,
-    SnapshotComplete,
-)
+from pmsync.connector import Checkpoint, CheckResult, Cursor, ExtractItem, Seen, SnapshotComplete
+from pmsync.connector_kit import MappingFile
 from pmsync.errors import PmsyncError, SourceDataError
-from pmsync.mapping import load_mapping
-from pmsync.microsoft.auth import MicrosoftAppSettings, token_provider
+from pmsync.microsoft.auth import MicrosoftAppSettings
 from pmsync.microsoft.changes import ScopeFingerprints, fingerprint
-from pmsync.microsoft.checks import missing_permission, sign_in_check
-from pmsync.microsoft.graph import BATCH_LIMIT, ODataClient, date_only_day, odata_day, odata_moment
+from pmsync.microsoft.checks import missing_permission
+from pmsync.microsoft.connector_base import MicrosoftSourceConnector
+from pmsync.microsoft.graph import BATCH_LIMIT, date_only_day, odata_day, odata_moment
 from pmsync.microsoft.people import GraphPeople
-from pmsync.model import Issue, Project, Risk, SourceRef, StatusCategory, WorkItem
+from pmsync.model import Issue, Project, Risk, StatusCategory, WorkItem
 
 SYSTEM = "planner"
 PLANNER_PERMISSIONS = ("Tasks.Read.All", "Tasks.ReadWrite.All")
@@ -99,62 +91,20 @@ class PlannerMapping(BaseModel):
     labels: dict[str, LabelRole] = Field(default_factory=dict)
 
 
-class PlannerConnector:
+class PlannerConnector(MicrosoftSourceConnector[PlannerConfig]):
     system: ClassVar[str] = SYSTEM
     Config: ClassVar[type[PlannerConfig]] = PlannerConfig
-
-    def __init__(self, context: ConnectorContext) -> None:
-        assert isinstance(context.config, PlannerConfig)
-        self.context = context
-        self.config: PlannerConfig = context.config
-        self.source = context.source_name
-        self._mapping: PlannerMapping | None = None
-        self._client: ODataClient | None = None
-        #: the agency's zone (pmsync.yaml reporting.time_zone): what day a Planner date means
-        self.zone = ZoneInfo(context.time_zone)
-
-    # -- plumbing --------------------------------------------------------------------------------
-    @property
-    def mapping(self) -> PlannerMapping:
-        if self._mapping is None:
-            self._mapping = load_mapping(self.config.mapping, PlannerMapping, self.context.mapping_dirs)
-        return self._mapping
-
-    @property
-    def client(self) -> ODataClient:
-        if self._client is None:
-            tokens = token_provider(self.config, source=self.source, base_dir=self.context.base_dir)
-            self._client = ODataClient(
-                base_url=self.config.graph_base(),
-                scope=self.config.graph_scope(),
-                tokens=tokens,
-                source=self.source,
-                permission_hint=(
-                    f"the app needs the Microsoft Graph application permission {PLANNER_PERMISSIONS[0]} "
-                    "with admin consent (and, for delegated sign-in, membership of the plan's group)"
-                ),
-            )
-        return self._client
-
-    def ref(self, external_id: str) -> SourceRef:
-        return SourceRef(system=SYSTEM, instance=self.source, external_id=external_id)
+    mapping = MappingFile(PlannerMapping)
+    permissions = PLANNER_PERMISSIONS
+    permission_hint = (
+        f"the app needs the Microsoft Graph application permission {PLANNER_PERMISSIONS[0]} "
+        "with admin consent (and, for delegated sign-in, membership of the plan's group)"
+    )
 
     # -- doctor ----------------------------------------------------------------------------------
-    def check(self) -> list[CheckResult]:
-        results: list[CheckResult] = []
-        try:
-            _ = self.mapping
-            results.append(CheckResult("mapping", "ok", self.config.mapping))
-        except PmsyncError as exc:
-            results.append(CheckResult("mapping", "fail", str(exc), "fix the mapping file"))
-        signed_in, token = sign_in_check(
-            self.config,
-            source=self.source,
-            scope=self.config.graph_scope(),
-            base_dir=self.context.base_dir,
-            needed=PLANNER_PERMISSIONS,
-        )
-        results.append(signed_in)
+    def source_checks(self) -> list[CheckResult]:
+        signed_in, token = self.sign_in_check()
+        results = [signed_in]
         if token is None or signed_in.status != "ok":
             return results
         lacking = missing_permission(token, PEOPLE_PERMISSIONS)
@@ -213,20 +163,11 @@ class PlannerConnector:
                 yield SnapshotComplete(scope=scope)
                 yield Checkpoint({"plans": prints.to_cursor()})
 
-    def _project_key(self, plan: dict[str, Any], mapping: PlannerMapping) -> str | None:
-        links = self.context.project_links
-        for key in (str(plan.get("id")), str(plan.get("title"))):
-            if key in links:
-                return links[key]
-            if key in mapping.projects:
-                return mapping.projects[key]
-        return None
-
     def _plan_records(
         self, plan: dict[str, Any], scope: str, prints: ScopeFingerprints, mapping: PlannerMapping
     ) -> Iterator[ExtractItem]:
         plan_id = str(plan["id"])
-        project = self._project_key(plan, mapping)
+        project = self.project_for(str(plan.get("id")), str(plan.get("title")), mapped=mapping.projects)
         # The mapping shapes every record: editing it (or a new pmsync) must rewrite them all.
         # The plan's label names shape its tasks too: renaming a label rewrites them.
         plan_details = self.client.get_json(

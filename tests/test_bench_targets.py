@@ -89,49 +89,51 @@ def test_sizes_not_run_are_extrapolated_linearly_and_say_so() -> None:
     rows = [
         row(targets.REPORT_BUILD, 500, 4.0),
         row(targets.REPORT_RENDER, 500, 6.0),
-        row(targets.REPORT_PDF, 250, 100.0),
+        row(targets.REPORT_PDF_WEASYPRINT, 125, 50.0),
     ]
     without_pdf = verdict(rows, "Report: 500-project portfolio built")
     with_pdf = verdict(rows, "Report: 500-project portfolio, all formats (PDF by WeasyPrint")
     assert without_pdf.met is True
     assert with_pdf.met is False
-    assert "~200 s (extrapolated from 100.0 s at 250)" in with_pdf.evidence
+    assert "~200 s (extrapolated from 50.0 s at 125)" in with_pdf.evidence
     finance = verdict([row(targets.FINANCE_READ, 500_000, 20.0)], "Finance: 10^6 lines read")
     assert finance.met is True and "extrapolated" in finance.evidence
 
 
-def test_each_pdf_engine_that_ran_gets_its_own_verdict() -> None:
+def test_the_default_pdf_is_judged_and_names_the_engine_it_resolved_to() -> None:
     rows = [row(targets.REPORT_BUILD, 500, 10.0), row(targets.REPORT_RENDER, 500, 4.0)]
-    weasyprint = row(targets.REPORT_PDF, 500, 190.0)
-    assert not [v for v in targets.verdicts([*rows, weasyprint]) if "chromium" in v.target]
-    fast = verdict(
-        [*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 15.0)],
-        "Report: 500-project portfolio, all formats (PDF by the chromium",
-    )
-    slow = verdict(
-        [*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 38.0)],
-        "Report: 500-project portfolio, all formats (PDF by the chromium",
-    )
+    default = "Report: 500-project portfolio, all formats, default PDF (tagged, by chromium)"
+    fast = verdict([*rows, row(targets.REPORT_PDF, 500, 15.0, engine="chromium", tagged=1)], default)
+    slow = verdict([*rows, row(targets.REPORT_PDF, 500, 38.0, engine="chromium", tagged=1)], default)
     assert (fast.met, slow.met) == (True, False)
     assert "= 29.0 s" in fast.evidence
-    # the chromium stage alone is enough for its verdict; WeasyPrint's is then simply not given
-    assert not [
-        v
-        for v in targets.verdicts([*rows, row(targets.REPORT_PDF_CHROMIUM, 500, 15.0)])
-        if "WeasyPrint" in v.target
-    ]
+    # what tagging costs is shown beside it, never judged on its own
+    untagged = row(targets.REPORT_PDF_UNTAGGED, 500, 9.0, engine="chromium", tagged=0)
+    both = verdict([*rows, row(targets.REPORT_PDF, 500, 15.0, engine="chromium"), untagged], default)
+    assert "(the PDF untagged: 9.0 s)" in both.evidence
+    assert len([v for v in targets.verdicts([*rows, untagged]) if "untagged" in v.evidence]) == 0
+    # a machine without Chromium: the default is WeasyPrint, and the line says so
+    fallback = row(targets.REPORT_PDF, 500, 300.0, engine="weasyprint")
     assert (
-        verdict([*rows, weasyprint], "Report: 500-project portfolio, all formats (PDF by WeasyPrint").met
+        verdict(
+            [*rows, fallback],
+            "Report: 500-project portfolio, all formats, default PDF (tagged, by weasyprint)",
+        ).met
         is False
     )
+    # WeasyPrint's own stage is judged only when the default was not measured
+    weasyprint = row(targets.REPORT_PDF_WEASYPRINT, 125, 50.0)
+    judged = [v.target for v in targets.verdicts([*rows, row(targets.REPORT_PDF, 500, 15.0), weasyprint])]
+    assert not [t for t in judged if "WeasyPrint, the fallback" in t]
     nothing = verdict(rows, "Report: 500-project portfolio, all formats")
-    assert nothing.met is None and targets.REPORT_PDF_CHROMIUM in nothing.evidence
+    assert nothing.met is None and targets.REPORT_PDF in nothing.evidence
 
 
 def test_the_whole_report_command_is_judged_when_it_ran() -> None:
     assert not [v for v in targets.verdicts([]) if "pmsync report" in v.target]
     command = "Report: `pmsync report` for 500 projects"
-    assert verdict([row(targets.REPORT_COMMAND, 500, 23.5)], command).met is True
+    met = verdict([row(targets.REPORT_COMMAND, 500, 23.5, engine="chromium")], command)
+    assert met.met is True and "by chromium" in met.target
     slow = verdict([row(targets.REPORT_COMMAND, 250, 20.0)], command)
     assert slow.met is False and "~40 s (extrapolated from 20.0 s at 250)" in slow.evidence
 
@@ -188,3 +190,27 @@ def test_the_pack_summary_is_judged_from_the_pdf_bookmarks_and_never_assumed() -
     assert "2 page(s) at 16 projects" in verdict(fits, "Report: each project's summary").evidence
     too_long = [row(pdf, 16, 20.0, summary_pages_max=3)]
     assert verdict(too_long, "Report: each project's summary").met is False
+    # the committee's front page is one page
+    front_spills = [row(pdf, 16, 20.0, summary_pages_max=1, front_pages=2)]
+    assert verdict(front_spills, "Report: each project's summary").met is False
+    assert "front page 2 page(s)" in verdict(front_spills, "Report: each project's summary").evidence
+    assert (
+        verdict(
+            [row(pdf, 16, 20.0, summary_pages_max=1, front_pages=1)], "Report: each project's summary"
+        ).met
+        is True
+    )
+
+
+def test_the_latency_targets_need_their_sizes_and_state_the_memory_ratio() -> None:
+    small = row(targets.JIRA_LATENCY, 10_000, 6.0, peak_mb=100.0, http_requests=110)
+    fast = row(targets.JIRA_LATENCY, 100_000, 45.0, peak_mb=108.0, http_requests=1_100)
+    assert verdict([fast], "Jira at 200 ms per request: 10^5").met is True
+    slow = row(targets.JIRA_LATENCY, 100_000, 75.0, peak_mb=108.0, http_requests=1_100)
+    assert verdict([slow], "Jira at 200 ms per request: 10^5").met is False
+    flat = verdict([small, fast], "Jira at 200 ms per request: peak")
+    assert flat.met is True and "1.08x" in flat.evidence
+    grown = row(targets.JIRA_LATENCY, 100_000, 45.0, peak_mb=126.0, http_requests=1_100)
+    assert verdict([small, grown], "Jira at 200 ms per request: peak").met is False
+    assert verdict([fast], "Jira at 200 ms per request: peak").met is None
+    assert verdict([small], "Jira at 200 ms per request: 10^5").met is None

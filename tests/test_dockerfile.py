@@ -45,3 +45,16 @@ def test_the_kubernetes_example_runs_the_image_the_readme_builds() -> None:
     used = re.findall(r"^\s+image: (\S+)$", README, re.M)
     assert built and used and set(used) <= set(built)
     assert '"--config", "/etc/pmsync/pmsync.yaml"' in README and "mountPath: /etc/pmsync" in README
+
+
+def test_the_pdf_image_prints_with_chromium_the_default_engine_finds() -> None:
+    """With the pdf extra the container's default PDF is the fast one: Chromium's headless shell is
+    installed (under a name ``pdf_engine: auto`` looks for) and told to run without its own sandbox,
+    which a container's default seccomp profile does not allow it to start."""
+    from pmsync.report.writers.chromium import BROWSER_NAMES, NO_SANDBOX
+
+    [pdf_packages] = re.findall(r"\*,pdf,\*\) packages=\"\$packages ([^\"]+)\"", DOCKERFILE)
+    assert "chromium-headless-shell" in pdf_packages.split() and "chromium-headless-shell" in BROWSER_NAMES
+    assert "libpango-1.0-0" in pdf_packages.split(), "WeasyPrint stays the fallback"
+    [env] = instructions("ENV")
+    assert f"{NO_SANDBOX}=1" in DOCKERFILE and env

@@ -22,6 +22,7 @@ from jira import JIRA, JIRAError
 from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, SourceDataError
 from pmsync.http import USER_AGENT, as_connector_error, raise_for_api_status, retrying
 from pmsync.logs import redact
+from pmsync.paging import TokenPaginator
 
 from .config import JiraConfig
 from .envelope import check_cloud_page, check_offset_page
@@ -207,12 +208,11 @@ class JiraClient:
         out: dict[str, list[dict[str, Any]]] = {i: [] for i in issue_ids}
         for first in range(0, len(issue_ids), 1000):
             chunk = issue_ids[first : first + 1000]
-            token: str | None = None
-            tokens_seen: set[str] = set()
-            while True:
+            paging = TokenPaginator(source=self.source, what="changelog bulkfetch", last_key=None)
+            while not paging.finished:
                 body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fieldIds": field_ids, "maxResults": 10000}
-                if token:
-                    body["nextPageToken"] = token
+                if paging.current:
+                    body["nextPageToken"] = paging.current
                 page = self.call(
                     partial(self.client._get_json, "changelog/bulkfetch", params=body, use_post=True),
                     "changelog bulkfetch",
@@ -233,14 +233,7 @@ class JiraClient:
                             source=self.source,
                         )
                     out[issue_id].extend(histories)
-                token = page.get("nextPageToken")
-                if not token:
-                    break
-                if token in tokens_seen:
-                    raise SourceDataError(
-                        "changelog bulkfetch returned the same nextPageToken twice", source=self.source
-                    )
-                tokens_seen.add(token)
+                paging.advance(page)  # a repeated token is an error, not a loop
         return out
 
     def project_versions(self, key: str) -> list[dict[str, Any]]:
@@ -284,27 +277,18 @@ class JiraClient:
     def _token_pages(
         self, jql: str, fields: list[str], expand: str | None, page_size: int
     ) -> Iterator[list[dict[str, Any]]]:
-        token: str | None = None
-        tokens_seen: set[str] = set()
-        while True:
+        paging = TokenPaginator(source=self.source, what="search")
+        while not paging.finished:
             # Cloud's SearchAndReconcileRequestBean takes `expand` as one comma-separated string.
             body: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": list(fields)}
             if expand:
                 body["expand"] = expand
-            if token:
-                body["nextPageToken"] = token
-            check = partial(_checked_cloud_page, continuing=token is not None, source=self.source)
+            if paging.current:
+                body["nextPageToken"] = paging.current
+            check = partial(_checked_cloud_page, continuing=paging.current is not None, source=self.source)
             issues, page = self._search("search/jql", body, check)
             yield issues
-            token = page.get("nextPageToken")
-            if not token or page.get("isLast") is True:
-                return
-            if token in tokens_seen:
-                raise SourceDataError(
-                    "Jira returned the same nextPageToken twice; stopping instead of looping",
-                    source=self.source,
-                )
-            tokens_seen.add(token)
+            paging.advance(page)  # a repeated token is an error, not a loop
 
     def _offset_pages(
         self, jql: str, fields: list[str], expand: str | None, page_size: int

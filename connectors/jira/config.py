@@ -42,6 +42,9 @@ class JiraConfig(ConnectorConfig):
     metadata_ttl_hours: float = Field(default=24.0, ge=0)
     ca_bundle: Path | None = None
     timeout_seconds: float = Field(default=60.0, gt=0)
+    #: requests in flight at once while syncing issues (Cloud: bulkfetch of 100 issues each;
+    #: Data Center: search pages); 1 fetches one page after another
+    concurrency: int = Field(default=8, ge=1, le=32)
     #: attempts per request for 429 / 5xx / connection failures before the run stops cleanly
     retry_attempts: int = Field(default=6, ge=1, le=20)
 

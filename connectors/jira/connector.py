@@ -30,6 +30,7 @@ from pmsync.connector import (
     Seen,
     SnapshotComplete,
 )
+from pmsync.connector_kit import SourceConnector
 from pmsync.errors import (
     AuthError,
     ConfigError,
@@ -43,12 +44,12 @@ from pmsync.model import StatusCategory
 from .client import JiraClient, PagingShifted
 from .config import JiraConfig, resolve_auth
 from .envelope import require_keys
+from .fetch import Fetcher
 from .history import history_field_ids
 from .mapping import RAID_TYPES, JiraMapping, ResolvedFields, load_jira_mapping, resolve_fields
 from .normalize import (
     FIELD_ROLES,
     IssueNormalizer,
-    changelog_incomplete,
     parse_time,
     worklogs_incomplete,
 )
@@ -66,18 +67,15 @@ _BASE_FIELDS = (
 )  # fmt: skip
 
 
-class JiraConnector:
+class JiraConnector(SourceConnector[JiraConfig]):
     """Jira Cloud (email + API token) or Data Center (PAT) issues as work items and RAID records."""
 
     system: ClassVar[str] = "jira"
     Config: ClassVar[type[JiraConfig]] = JiraConfig
 
     def __init__(self, context: ConnectorContext) -> None:
-        if not isinstance(context.config, JiraConfig):
-            raise TypeError("JiraConnector needs a JiraConfig")
-        self.context = context
-        self.config: JiraConfig = context.config
-        self.source = context.source_name
+        super().__init__(context)
+        # loaded at once, with its path: the doctor and the field resolution name the file
         self.mapping, self.mapping_path = load_jira_mapping(
             self.config.mapping_name(), context.mapping_dirs, source=self.source
         )
@@ -181,6 +179,8 @@ class _Run:
         #: finds none where there were some is not believed (see :meth:`deletion_scan`)
         self.counts: dict[str, int] = dict(cursor.get("counts") or {}) if same_scope else {}
         self.full_counts: dict[str, int] = {}
+        #: no cursor beyond this moment (see :meth:`changed_pass`)
+        self.fence: datetime | None = None
 
     # -- setup ----------------------------------------------------------------------------------
     def prepare(self) -> IssueNormalizer:
@@ -290,28 +290,39 @@ class _Run:
         fields = list(_BASE_FIELDS) + self.fields.all_ids()
         if self.mapping.effort == "worklogs":
             fields.append("worklog")  # up to 20 inline; more are fetched per issue
-        for page in self.client.search_pages(
-            jql, fields=fields, expand="changelog", page_size=self.config.page_size
-        ):
+        fetcher = Fetcher(
+            self.client,
+            concurrency=self.config.concurrency,
+            history_fields=self.history_fields,
+            waits=self.connector.sleep is None,
+        )
+        if self.client.cloud and (since is not None or self.config.concurrency == 1):
+            pages = fetcher.search_pages(
+                jql, fields=fields, expand="changelog", page_size=self.config.page_size
+            )
+        elif self.client.cloud:
+            # Ids are listed first and issues fetched after: one changed meanwhile comes back newer
+            # than its place in the list, so the cursor never passes the moment the listing began.
+            self.fence = clock.now()
+            pages = fetcher.cloud_pages(
+                jql, fields=fields, expand="changelog", page_size=self.config.page_size
+            )
+        else:
+            pages = fetcher.offset_pages(
+                jql, fields=fields, expand="changelog", page_size=self.config.page_size
+            )
+        for page, found in pages:
             fresh = [raw for raw in page if self.accept(raw)]
-            histories = self.full_histories(fresh)
+            histories = fetcher.histories(fresh, found)
             for raw in fresh:
                 yield self.one(raw, histories.get(str(raw.get("id"))))
             self.prune()
             yield Checkpoint(self.cursor())
 
-    def full_histories(self, page: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        """Whole status histories, by issue id, of the page's issues whose inline changelog may be
-        cut short: one bulkfetch per page on Cloud (each page is committed with its cursor, so the
-        requests are not batched across pages), one request per such issue on Data Center."""
-        cut = [raw for raw in page if changelog_incomplete(raw, cloud=self.client.cloud)]
-        if not cut:
-            return {}
-        if self.client.cloud:
-            # the fields a rollback to an earlier status date needs, not only the status
-            wanted = history_field_ids({role: self.normalizer.fields.of(role) for role in FIELD_ROLES})
-            return self.client.bulk_changelogs([str(raw.get("id")) for raw in cut], wanted)
-        return {str(raw.get("id")): self.client.full_changelog(str(raw.get("key"))) for raw in cut}
+    def history_fields(self) -> list[str]:
+        """The fields whose histories pmsync reads: a rollback to an earlier status date needs
+        more than the status."""
+        return history_field_ids({role: self.normalizer.fields.of(role) for role in FIELD_ROLES})
 
     def accept(self, raw: dict[str, Any]) -> bool:
         """Note an issue of the page; ``False`` for an unchanged re-read of the overlap window."""
@@ -331,6 +342,8 @@ class _Run:
         if self.seen_text.get(key) == updated_text or self.recent.get(key) == updated_text:
             return False
         self.seen[key], self.seen_text[key] = updated, updated_text
+        if self.fence is not None and updated > self.fence:
+            return True  # changed after the listing began: the next sync reads it again anyway
         if self.max_seen is None or updated > self.max_seen:
             self.max_seen = updated
         return True

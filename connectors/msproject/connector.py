@@ -33,10 +33,10 @@ from pmsync.connector import (
     SkippedRow,
     SnapshotComplete,
 )
-from pmsync.errors import ConfigError, PmsyncError, SourceDataError
-from pmsync.http import as_connector_error, call_with_retries, make_session, raise_for_api_status
+from pmsync.connector_kit import FileSourceConnector, MappingFile, file_sha256
+from pmsync.errors import PmsyncError, SourceDataError
+from pmsync.http import as_connector_error, call_with_retries, raise_for_api_status
 from pmsync.logs import redact
-from pmsync.mapping import load_mapping
 from pmsync.microsoft.graph import odata_moment
 
 from .detect import MPXJ_FORMATS, detect
@@ -97,61 +97,25 @@ def project_key_for(file_key: str, links: dict[str, str] | None = None) -> str:
     return key or "msproject"
 
 
-class MSProjectConnector:
+class MSProjectConnector(FileSourceConnector[MSProjectConfig]):
     """Microsoft Project schedules: MSPDI XML natively, .mpp/.mpx/.xer through MPXJ."""
 
     system: ClassVar[str] = "msproject"
     Config: ClassVar[type[ConnectorConfig]] = MSProjectConfig
+    mapping = MappingFile(MSProjectMapping)
+    file_noun = "schedule file"
+    path_hint = "set 'path' to a schedule file or a folder of them"
 
     def __init__(self, context: ConnectorContext) -> None:
-        self.context = context
-        config = context.config
-        assert isinstance(config, MSProjectConfig)
-        self.config = config
-        self._mapping: MSProjectMapping | None = None
+        super().__init__(context)
+        config = self.config
         self.library = (
             None
             if config.sharepoint is None
             else SharePointScheduleLibrary(
-                config.sharepoint,
-                source=context.source_name,
-                base_dir=context.base_dir,
-                include=config.include,
+                config.sharepoint, source=self.source, base_dir=context.base_dir, include=config.include
             )
         )
-
-    # -- shared ---------------------------------------------------------------------------------
-
-    @property
-    def mapping(self) -> MSProjectMapping:
-        if self._mapping is None:
-            self._mapping = load_mapping(self.config.mapping, MSProjectMapping, self.context.mapping_dirs)
-        return self._mapping
-
-    def _root(self) -> Path:
-        assert self.config.path is not None
-        path = self.config.path.expanduser()
-        return path if path.is_absolute() else self.context.base_dir / path
-
-    def _files(self) -> list[tuple[str, Path]]:
-        """(file key, path) of every schedule file, sorted by key."""
-        root = self._root()
-        if root.is_file():
-            return [(root.name, root)]
-        if not root.is_dir():
-            raise ConfigError(
-                f"{str(root)!r} does not exist",
-                source=self.context.source_name,
-                record="path",
-                hint="set 'path' to a schedule file or a folder of them",
-            )
-        found: dict[str, Path] = {}
-        for pattern in self.config.include:
-            matches = root.rglob(pattern) if self.config.recursive else root.glob(pattern)
-            for path in matches:
-                if path.is_file() and not path.name.startswith(("~$", ".")):  # Office lock/temp files
-                    found[path.relative_to(root).as_posix()] = path
-        return sorted(found.items())
 
     def _read(self, path: Path, file_key: str) -> tuple[Schedule, str]:
         """Read one file with the reader its *content* calls for (see :mod:`.detect`)."""
@@ -176,7 +140,7 @@ class MSProjectConnector:
                 message = f"{detected.description}: reading it needs MPXJ"
             raise SourceDataError(
                 f"{message}: {problem}",
-                source=self.context.source_name,
+                source=self.source,
                 record=file_key,
                 hint="pip install 'pmsync[mpp]' and a Java 11+ runtime, or save the schedule from "
                 "Project as XML",
@@ -185,35 +149,16 @@ class MSProjectConnector:
 
     # -- doctor -----------------------------------------------------------------------------------
 
-    def check(self) -> list[CheckResult]:
-        results: list[CheckResult] = []
-        try:
-            _ = self.mapping
-            results.append(CheckResult("mapping", "ok", self.config.mapping))
-        except PmsyncError as exc:
-            results.append(CheckResult("mapping", "fail", str(exc), "fix the mapping file"))
+    def source_checks(self) -> list[CheckResult]:
         if self.config.url is not None:
-            results.append(self._check_url())
-            return results
+            return [self._check_url()]
+        files: list[tuple[str, Path]] = []
         if self.library is not None:
-            checked, names = self.library.check()
-            results.extend(checked)
+            results, names = self.library.check()
         else:
-            try:
-                files = self._files()
-            except ConfigError as exc:
-                results.append(CheckResult("files", "fail", str(exc), exc.hint or ""))
+            results, files = self.files_check()
+            if results[0].status == "fail":
                 return results
-            if not files:
-                results.append(
-                    CheckResult(
-                        "files",
-                        "warn",
-                        f"no files matching {', '.join(self.config.include)} in {self._root()}",
-                    )
-                )
-            else:
-                results.append(CheckResult("files", "ok", f"{len(files)} schedule file(s) in {self._root()}"))
             names = [key for key, _ in files]
         needs_mpxj = self.config.reader == "mpxj" or any(
             PurePosixPath(name).suffix.lower() not in _XML_SUFFIXES for name in names
@@ -234,13 +179,11 @@ class MSProjectConnector:
     def _check_url(self) -> CheckResult:
         assert self.config.url is not None
         try:
-            with make_session(
+            with self.http_session(
                 ca_bundle=self.config.ca_bundle, timeout=self.config.timeout_seconds
             ) as session:
                 response = session.get(self.config.url, stream=True)
-                raise_for_api_status(
-                    response, source=self.context.source_name, record=_url_key(self.config.url)
-                )
+                raise_for_api_status(response, source=self.source, record=_url_key(self.config.url))
                 response.close()
         except PmsyncError as exc:
             return CheckResult("url", "fail", str(exc), exc.hint or "check the URL and its permissions")
@@ -258,15 +201,15 @@ class MSProjectConnector:
             yield from self._extract_sharepoint(self.library, cursor)
             return
         known: dict[str, str] = dict(cursor.get("files") or {})
-        present = self._files()
+        present = self.files()
         for file_key, path in present:
             if file_key in known:
                 try:
-                    digest = _sha256(path)
+                    digest = file_sha256(path)
                 except OSError as exc:
                     raise SourceDataError(
                         f"cannot read the file: {exc.strerror}",
-                        source=self.context.source_name,
+                        source=self.source,
                         record=file_key,
                     ) from None
                 if known[file_key] == digest:
@@ -317,7 +260,7 @@ class MSProjectConnector:
 
     def _identity(self, file_key: str, modified: datetime | None = None) -> FileIdentity:
         return FileIdentity(
-            source_name=self.context.source_name,
+            source_name=self.source,
             file_key=file_key,
             project_key=project_key_for(file_key, dict(self.context.project_links)),
             modified=modified,
@@ -331,7 +274,7 @@ class MSProjectConnector:
             schedule, digest = self._read(path, file_key)
             _refuse_duplicate_uids(schedule, file_key)
         except SourceDataError as exc:
-            exc.source = self.context.source_name
+            exc.source = self.source
             if not self.config.skip_bad_files:
                 raise
             yield SkippedRow(where=file_key, reason=str(exc))
@@ -346,7 +289,7 @@ class MSProjectConnector:
             where = ".".join(map(str, problem["loc"]))
             raise SourceDataError(
                 f"a value does not fit pmsync's model: {where}: {problem['msg']}",
-                source=self.context.source_name,
+                source=self.source,
                 record=file_key,
             ) from None
         yield SnapshotComplete(scope=identity.scope)
@@ -358,11 +301,11 @@ class MSProjectConnector:
         file_key = _url_key(url)
         known: dict[str, str] = dict(cursor.get("files") or {})
         etags: dict[str, str] = dict(cursor.get("etags") or {})
-        source = self.context.source_name
+        source = self.source
         with tempfile.TemporaryDirectory(prefix="pmsync-msproject-") as tmp:
             suffix = PurePosixPath(urlsplit(url).path).suffix or ".xml"
             target = Path(tmp) / f"download{suffix}"
-            session = make_session(ca_bundle=self.config.ca_bundle, timeout=self.config.timeout_seconds)
+            session = self.http_session(ca_bundle=self.config.ca_bundle, timeout=self.config.timeout_seconds)
 
             def download() -> tuple[str | None, str | None]:
                 headers = (
@@ -434,14 +377,6 @@ def _url_key(url: str) -> str:
     """A URL without its query and fragment (which may hold access tokens)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _mtime(path: Path) -> datetime | None:

@@ -27,6 +27,10 @@ The stream contains records (upserts) and a few markers the sync engine understa
   exists in ``scope``; live records of that scope not yielded in this run are marked deleted.
 - :class:`SkippedRow` — a bad input row the user chose to skip; listed in the run ledger.
 
+Most connectors need not write the set-up around this protocol: :mod:`pmsync.connector_kit` is an
+optional base class (config, mappings, secrets, HTTP on the retry policy, doctor lines), and
+:mod:`pmsync.testing` the conformance suite that proves a connector keeps the guarantees above.
+
 Built-in connectors are listed in :data:`BUILTIN_CONNECTORS` and imported only when a configured source
 uses them. Third-party connectors register under the ``pmsync.connectors`` entry-point group, or a
 source's ``type`` may be a ``package.module:Class`` path.

@@ -190,12 +190,35 @@ def test_doctor_names_a_bad_reports_section(tmp_path: Path) -> None:
     assert "FAIL  reports:" in result.output and "reports.pdf_engine" in result.output
 
 
-def test_doctor_passes_the_default_pdf_engine_when_weasyprint_loads(tmp_path: Path) -> None:
+def test_doctor_passes_the_weasyprint_engine_when_weasyprint_loads(tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", good={"count": 1})
+    config.write_text(
+        config.read_text(encoding="utf-8") + "reports:\n  formats: [pdf]\n  pdf_engine: weasyprint\n",
+        encoding="utf-8",
+    )
+    result = invoke(config, "doctor")
+    assert "ok    reports: PDF (weasyprint engine): PDF by WeasyPrint" in result.output
+
+
+def test_doctor_says_which_engine_auto_chose_and_warns_when_it_fell_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'pmsync.db'}", good={"count": 1})
     config.write_text(config.read_text(encoding="utf-8") + "reports:\n  formats: [pdf]\n", encoding="utf-8")
+    shell = tmp_path / "bin" / "chromium-headless-shell"
+    shell.parent.mkdir()
+    shell.write_text("#!/bin/sh\n")
+    shell.chmod(0o755)
+    monkeypatch.setenv("PATH", str(shell.parent))
     result = invoke(config, "doctor")
-    assert "ok    reports: PDF (weasyprint engine): WeasyPrint and its system libraries load" in result.output
+    assert f"ok    reports: PDF (auto engine): PDF by Chromium ({shell}, found by" in result.output
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))  # a fresh machine: no browser
+    result = invoke(config, "doctor")
+    assert result.exit_code == 0, "WeasyPrint prints: a warning, not a failure"
+    assert "warn  reports: PDF (auto engine): PDF by WeasyPrint: no Chromium found" in result.output
+    assert "fix: install Chromium's headless shell" in result.output
 
 
 def test_an_unexpected_error_is_one_line_without_a_traceback_unless_verbose() -> None:

@@ -340,6 +340,10 @@ def test_demo_shows_figures_a_committee_can_defend(demo_run: tuple[Path, str]) -
     assert (original["role"], current["role"]) == ("original", "current")
     assert original["baseline_finish"] < current["baseline_finish"]
     assert original["finish_variance_working_days"] > current["finish_variance_working_days"]
+    # the same forecast against both: the gap is the weekdays between the two baseline finishes,
+    # 2026-09-13 to 2026-11-25 counted by hand: 13 in September + 22 in October + 18 in November
+    assert (original["baseline_finish"], current["baseline_finish"]) == ("2026-09-13", "2026-11-25")
+    assert original["finish_variance_working_days"] - current["finish_variance_working_days"] == 53
     # this period's figures beside the cumulative ones
     erp_period = projects["ERP"]["measures"]["evm"]["this_period"]
     assert erp_period["end"] == report["meta"]["status_date"] and erp_period["ac"] is not None
@@ -366,8 +370,8 @@ def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, s
     folder = workdir / "reports" / last
     report = json.loads((folder / f"report-{last}.json").read_text())
     erp = next(p for p in report["projects"] if p["key"] == "ERP")["oversight"]
-    # criticality from the demo's scoring sheet: 2 + 3 + 3 = 8, high from 7
-    assert (erp["criticality"]["level"], erp["criticality"]["score"]) == ("high", 8)
+    # criticality on California's sheet (SIMM 45's four factors): 3 + 2 + 3 + 3 = 11, high from 10
+    assert (erp["criticality"]["level"], erp["criticality"]["score"]) == ("high", 11)
     assert (erp["current_gate"], erp["next_gate"]) == ("Gate 2 design", "Gate 3 build")
     assert erp["funds_released"] == "3200000"
     assert [g["state"] for g in erp["gates"]] == ["passed", "passed_with_conditions", "overdue"]
@@ -401,6 +405,13 @@ def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, s
     assert "No performance test of the payroll run before parallel run" in text
     front = text[text.index("Committee summary") : text.index("Escalation triggers tripped")]
     assert "NET" in front, "the CIO's amber puts NET on the front page though its computed status is green"
+    # GRANTS's summary sets cost and schedule against its original and its current baseline
+    grants = next(p for p in report["projects"] if p["key"] == "GRANTS")["measures"]["baseline_comparison"]
+    start = text.index("GRANTS — Grants management system")
+    summary = " ".join(text[start : text.index("Top risks", start)].split())
+    for b in grants:
+        row = f"{b['role'].capitalize()} (baseline {b['number']}) {b['baseline_finish']} "
+        assert row + f"{b['finish_variance_working_days']:+d}" in summary, row
 
     wb = openpyxl.load_workbook(folder / f"report-{last}.xlsx")
     assert {"Front page", "Oversight", "Gates", "Findings", "Contracts", "Funding", "Triggers"} <= set(
@@ -430,3 +441,69 @@ def test_demo_carries_the_oversight_pack_in_every_format(demo_run: tuple[Path, s
         "Invoice processing hours saved",
         "Legacy licences retired",
     }
+
+
+def test_the_demo_pdf_is_the_pack_front_page_summaries_then_appendix(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The demo's last report printed as the default PDF (WeasyPrint) from the demo's own report
+    model (the JSON is that model; the demo prints its PDF from it the same way with --format pdf):
+    a one-page committee front page, a one- or two-page summary per project, then appendix A."""
+    pytest.importorskip("weasyprint")
+    import pypdf
+
+    from pmsync.report.model import Report
+    from pmsync.report.writers import write_report
+
+    workdir, _ = demo_run
+    last = DEMO_PERIODS[-1]
+    report = Report.model_validate_json((workdir / "reports" / last / f"report-{last}.json").read_text())
+    (path,) = write_report(report, tmp_path, ["pdf"])
+    pdf = pypdf.PdfReader(path)
+    marks: list[tuple[str, int, int]] = []
+
+    def walk(items: list[object], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                marks.append((item.title, pdf.get_destination_page_number(item), level))  # type: ignore[attr-defined]
+
+    walk(pdf.outline, 0)
+    pages = len(pdf.pages)
+
+    def length(n: int) -> int:
+        _, page, level = marks[n]
+        return next((p for _, p, lv in marks[n + 1 :] if lv <= level), pages) - page
+
+    titles = [t for t, _, _ in marks]
+    front = next(n for n, t in enumerate(titles) if t.startswith("Committee summary"))
+    appendix = titles.index("Appendix A — full detail")
+    assert marks[front][1] == 0 and length(front) == 1, "the committee's front page is page 1, alone"
+    heads = {f"{p.key} — {p.name}" for p in report.projects}
+    summaries = [n for n, t in enumerate(titles[:appendix]) if t in heads]
+    assert {titles[n] for n in summaries} == heads, "every project has a summary before the appendix"
+    assert all(1 <= length(n) <= 2 for n in summaries), [(titles[n], length(n)) for n in summaries]
+    assert {t for t in titles[appendix:] if t in heads} == heads, "and its full detail in the appendix"
+
+    front_text = pdf.pages[0].extract_text()
+    for words in ("Committee summary", "Escalation triggers tripped", "re-approval required", "ERP"):
+        assert words in front_text, words
+    assert "CIO rating 2 (red) of 2026-08-25" in front_text, "the CIO override is on the front page"
+    erp = next(n for n in summaries if titles[n].startswith("ERP"))
+    erp_text = " ".join(
+        pdf.pages[p].extract_text() for p in range(marks[erp][1], marks[erp][1] + length(erp))
+    )
+    erp_text = " ".join(erp_text.split())
+    for words in (
+        "Criticality high",
+        "Gate passed Gate 2 design",
+        "CIO rating 2 of 5",
+        "Overall (computed)",
+        "Original = current (baseline",
+        "Benefits (hours): TRIPPED",
+        "(nearing value)",
+        "No performance test of the payroll run",
+        "Gate 3 build: planned 2026-10-15, no decision recorded",
+    ):
+        assert words in erp_text, words

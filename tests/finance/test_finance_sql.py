@@ -15,7 +15,7 @@ from pmsync.config import shipped_mappings_dir
 from pmsync.connector import Checkpoint, ConnectorContext, SkippedRow, SnapshotComplete
 from pmsync.errors import ConfigError, ConnectorError, SourceDataError
 
-from .helpers import DATA, lines_of, totals
+from .helpers import DATA, QUERY, ROWS, create_ledger, lines_of, totals
 
 # Loaded by path: a bare ``from conftest import`` answers with whichever conftest pytest imported last.
 _pg = root_conftest()
@@ -24,126 +24,12 @@ drop_postgres_database = _pg.drop_postgres_database
 postgres_server_url = _pg.postgres_server_url
 postgres_unavailable = _pg.postgres_unavailable
 
-QUERY = """
-SELECT project_id AS "PROJECT_ID", activity_id AS "ACTIVITY_ID", account AS "ACCOUNT",
-       analysis_type AS "ANALYSIS_TYPE", fiscal_year AS "FISCAL_YEAR",
-       accounting_period AS "ACCOUNTING_PERIOD", accounting_dt AS "ACCOUNTING_DT",
-       resource_amount AS "RESOURCE_AMOUNT", currency_cd AS "CURRENCY_CD", vendor_name AS "VENDOR_NAME",
-       po_id AS "PO_ID", descr AS "DESCR", resource_id AS "RESOURCE_ID"
-FROM proj_resource
-WHERE fiscal_year = :fiscal_year AND business_unit = :bu
-"""
-
-ROWS = [
-    # (bu, project, activity, account, type, fy, period, date, amount, vendor, po, descr, id)
-    (
-        "IT01",
-        "P-100",
-        "A1",
-        "500100",
-        "BUD",
-        2026,
-        1,
-        date(2025, 7, 1),
-        "100000.00",
-        None,
-        None,
-        "Budget",
-        "R1",
-    ),
-    (
-        "IT01",
-        "P-100",
-        "A1",
-        "500100",
-        "ACT",
-        2026,
-        1,
-        date(2025, 7, 31),
-        "12500.00",
-        None,
-        None,
-        "Payroll",
-        "R2",
-    ),
-    (
-        "IT01",
-        "P-100",
-        "A2",
-        "530200",
-        "ACT",
-        2026,
-        2,
-        date(2025, 8, 12),
-        "4200.50",
-        "SHI",
-        "PO9",
-        "Licenses",
-        "R3",
-    ),
-    (
-        "IT01",
-        "P-101",
-        "A1",
-        "540000",
-        "COM",
-        2026,
-        2,
-        date(2025, 8, 1),
-        "9000.00",
-        "Accenture",
-        "PO7",
-        "PO",
-        "R4",
-    ),
-    ("IT01", "P-100", "A1", "500100", "ACT", 2025, 12, date(2025, 6, 30), "1.00", None, None, "old FY", "R5"),
-    (
-        "XX99",
-        "P-100",
-        "A1",
-        "500100",
-        "ACT",
-        2026,
-        1,
-        date(2025, 7, 31),
-        "7.00",
-        None,
-        None,
-        "other BU",
-        "R6",
-    ),
-]
-
-
-def _create(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE proj_resource (business_unit VARCHAR(5), project_id VARCHAR(15), "
-                "activity_id VARCHAR(15), account VARCHAR(10), analysis_type VARCHAR(3), "
-                "fiscal_year INTEGER, "
-                "accounting_period INTEGER, accounting_dt DATE, resource_amount NUMERIC(15,2), "
-                "currency_cd VARCHAR(3), vendor_name VARCHAR(40), po_id VARCHAR(10), descr VARCHAR(60), "
-                "resource_id VARCHAR(20))"
-            )
-        )
-        keys = ["bu", "p", "a", "acct", "t", "fy", "per", "dt", "amt", "v", "po", "d", "id"]
-        conn.execute(
-            text(
-                "INSERT INTO proj_resource VALUES (:bu, :p, :a, :acct, :t, :fy, :per, :dt, :amt, 'USD', "
-                ":v, :po, :d, :id)"
-            ),
-            [dict(zip(keys, row, strict=True)) for row in ROWS],
-        )
-    engine.dispose()
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def finance_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'finance.db'}"
-        _create(url)
+        create_ledger(url)
         yield url
         return
     problem = postgres_unavailable()
@@ -151,7 +37,7 @@ def finance_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         pytest.skip(problem)
     url, name = create_postgres_database()
     try:
-        _create(url)
+        create_ledger(url)
         yield url
     finally:
         drop_postgres_database(name)

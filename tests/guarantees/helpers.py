@@ -47,7 +47,11 @@ def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
 
 
 def jira_source(sandbox: JiraSandbox, name: str = "jira", **overrides: Any) -> dict[str, Any]:
-    """A ``type: jira`` source block for ``sandbox``; its token comes from ``$JIRA_TOKEN``."""
+    """A ``type: jira`` source block for ``sandbox``; its token comes from ``$JIRA_TOKEN``.
+
+    One request at a time unless ``concurrency`` is given: these tests aim faults and kills at the
+    n-th search page, which only serial paging makes the n-th page of the result."""
+    overrides.setdefault("concurrency", 1)
     settings = sandbox.source_settings(api_token="${JIRA_TOKEN}", page_size=10, **overrides)
     return {"name": name, "type": "jira", **settings}
 

@@ -47,7 +47,12 @@ def test_full_sync_yields_every_issue_once_with_a_checkpoint_per_page(
     # a full pass is itself the snapshot of each project: no key-only scan needed
     assert not [i for i in items if isinstance(i, Seen)]
     assert {i.scope for i in items if isinstance(i, SnapshotComplete)} == {"project:ERP", "project:PORTAL"}
-    assert jira_any.search_requests() == len(checkpoints) - 1
+    if jira_any.flavor.cloud:  # one id-only search, then one bulkfetch per page
+        assert jira_any.search_requests() == 1
+        bulk = [path for _, path in jira_any.requests if path.endswith("/issue/bulkfetch")]
+        assert len(bulk) == len(checkpoints) - 1
+    else:
+        assert jira_any.search_requests() == len(checkpoints) - 1
 
 
 def test_records_carry_the_wbs_status_history_effort_and_raid_types(
@@ -151,10 +156,12 @@ def test_throttling_and_server_errors_are_retried_honouring_retry_after(
     waits: list[float] = []
     connector.sleep = waits.append
     plan = jira_cloud.server.faults
-    plan.add(Throttle(retry_after=7), path="/rest/api/3/search/jql", after=2, times=2)
-    plan.add(ServerError(503), path="/rest/api/3/search/jql", after=5, times=1)
-    plan.add(Truncate(keep=50), path="/rest/api/3/search/jql", after=7, times=1)
-    plan.add(Garbage(), path="/rest/api/3/search/jql", after=8, times=1)
+    # a full sync lists ids with one search, then reads the issues by bulkfetch, 8 at a time
+    bulk = "/rest/api/3/issue/bulkfetch"
+    plan.add(Throttle(retry_after=7), path=bulk, after=2, times=2)
+    plan.add(ServerError(503), path=bulk, after=5, times=1)
+    plan.add(Truncate(keep=50), path=bulk, after=7, times=1)
+    plan.add(Garbage(), path=bulk, after=8, times=1)
     items = collect(connector)
     assert plan.served() == 5
     assert waits.count(7) == 2  # what Retry-After asked, not a guess
@@ -165,14 +172,34 @@ def test_throttling_and_server_errors_are_retried_honouring_retry_after(
 def test_persistent_throttling_stops_cleanly_after_the_last_committed_page(
     jira_cloud: JiraSandbox, connect: Any
 ) -> None:
+    # An incremental sync pages by token, one page (and checkpoint) at a time.
     connector = connect(jira_cloud, retry_attempts=3)
+    cursor = last_cursor(collect(connector))
+    jira_cloud.touch(120)
+    jira_cloud.server.faults.clear()
     jira_cloud.server.faults.add(Throttle(retry_after=1), path="/rest/api/3/search/jql", after=3, times=-1)
-    stream = connector.extract({})
     seen: list[object] = []
     with pytest.raises(RetriableSourceError):
-        for item in stream:
+        for item in connector.extract(cursor):
             seen.append(item)
     assert len([i for i in seen if isinstance(i, Checkpoint)]) == 3  # three pages committed, no more
+    assert isinstance(seen[-1], Checkpoint)
+
+
+def test_persistent_throttling_of_a_full_sync_hands_over_no_partial_group(
+    jira_cloud: JiraSandbox, connect: Any
+) -> None:
+    # A full sync reads up to 1,000 issues (here all 240) as one group whose long changelogs are
+    # fetched together: the group is handed over whole or not at all.
+    connector = connect(jira_cloud, retry_attempts=3, concurrency=2)
+    jira_cloud.server.faults.add(
+        Throttle(retry_after=1), path="/rest/api/3/issue/bulkfetch", after=3, times=-1
+    )
+    seen: list[object] = []
+    with pytest.raises(RetriableSourceError, match="bulkfetch"):
+        for item in connector.extract({}):
+            seen.append(item)
+    assert seen == []
 
 
 def test_client_errors_are_not_retried(jira_cloud: JiraSandbox, connect: Any) -> None:

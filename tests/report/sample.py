@@ -310,7 +310,7 @@ def erp_oversight(measures: r.ProjectMeasures) -> OversightMeasures:
         benefits=benefits,
         triggers=triggers,
         reapproval_required=bool(tripped),
-        reapproval_reasons=[f"{t.dimension}: {t.explanation}" for t in tripped],
+        reapproval_reasons=[f"{t.label}: {t.explanation}" for t in tripped],
         decisions_needed=["Gate 2 " + XSS + ": planned 2026-10-01, no decision recorded"],
         preset=settings.preset,
         preset_source=settings.source,

@@ -222,6 +222,45 @@ def test_benefits_and_escalation_triggers_say_which_figure_tripped_them() -> Non
     assert not cost.tripped and cost.figure_percent == pytest.approx(-9.9)
 
 
+def test_the_benefits_trigger_is_measured_per_unit_never_adding_hours_to_dollars() -> None:
+    plan = ProjectOversight.model_validate(
+        {
+            "benefits": [
+                {"benefit": "Hours saved", "planned": 1000, "by": "2026-09-30", "unit": "hours"},
+                {"benefit": "Postage saved", "planned": 50000, "by": "2026-10-31", "unit": "USD"},
+                {"benefit": "Print saved", "planned": 10000, "by": "2026-11-30", "unit": "USD"},
+            ]
+        }
+    )
+
+    def realised(i: str, benefit: str, value: str) -> BenefitRealised:
+        return BenefitRealised(
+            source=_ref(i),
+            project="ERP",
+            recorded_by="Business owner",
+            benefit=benefit,
+            value=Decimal(value),
+            measured_on=date(2026, 11, 15),
+        )
+
+    rows = ov.benefits(
+        plan, [realised("h", "Hours saved", "850"), realised("p", "Postage saved", "57000")], STATUS
+    )
+    rules = oversight_settings({"preset": "california"}).triggers
+    by_unit = {t.unit: t for t in ov.triggers(rules, _measures("1000", "1000", 0.0, 0), rows) if t.unit}
+    # hours: (850 − 1,000) ÷ 1,000 = −15 % → tripped. Added together with the dollars it would read
+    # (850 + 57,000 − 61,000) ÷ 61,000 = −5.2 % and hide the shortfall.
+    hours, usd = by_unit["hours"], by_unit["USD"]
+    assert hours.tripped and hours.figure_percent == -15.0 and hours.label == "benefits (hours)"
+    assert "850 hours realised against 1,000 hours planned" in hours.explanation
+    assert hours.explanation.endswith("re-approval required (Special Project Report)")
+    # USD: Print saved is due with nothing recorded, so it counts as 0 and is named:
+    # (57,000 + 0 − 60,000) ÷ 60,000 = −5 % → within ±10 %
+    assert not usd.tripped and usd.figure_percent == -5.0
+    assert "counted as 0, nothing recorded: Print saved" in usd.explanation
+    assert usd.explanation.endswith("within the threshold")
+
+
 def test_criticality_from_the_scoring_sheet_and_the_override() -> None:
     settings = oversight_settings(SHEET)
     result = ov.criticality(PLAN, settings.criticality)
@@ -308,6 +347,79 @@ def test_a_preset_is_overridden_key_by_key_and_an_unknown_one_is_refused() -> No
         oversight_settings({"preset": "ohio"})
     with pytest.raises(ConfigError, match="must map each rating 1, 2, 3, 4 and 5"):
         oversight_settings({"cio_rating": {"rag": {1: "red"}}})
+
+
+@pytest.mark.parametrize(
+    ("answers", "total", "level"),
+    [
+        ((3, 2, 3, 3), 11, "high"),
+        ((3, 3, 2, 2), 10, "high"),  # the lowest high: average 2.5 rounds up
+        ((2, 2, 2, 3), 9, "medium"),
+        ((1, 1, 2, 2), 6, "medium"),  # the lowest medium: average 1.5 rounds up
+        ((1, 1, 1, 2), 5, "low"),
+    ],
+)
+def test_the_california_preset_scores_the_four_simm_45_factors(
+    answers: tuple[int, ...], total: int, level: str
+) -> None:
+    sheet = oversight_settings({"preset": "california"}).criticality
+    names = ["Project size", "Project manager experience", "Team experience", "Project type"]
+    assert [f.name for f in sheet.factors] == names
+    word = {1: "low", 2: "medium", 3: "high"}
+    plan = ProjectOversight(criticality={n: word[a] for n, a in zip(names, answers, strict=True)})
+    result = ov.criticality(plan, sheet)
+    assert (result.score, result.level) == (total, level)
+    assert "medium from 6, high from 10" in result.basis
+
+
+def test_each_preset_loads_cites_its_source_and_the_agency_overrides_pieces() -> None:
+    from pmsync.oversight.config import PRESETS
+
+    loaded = {name: oversight_settings({"preset": name}) for name in PRESETS}
+    assert all(s.preset == name and s.source for name, s in loaded.items())
+    assert "SIMM Section 45" in (loaded["california"].source or "")
+    assert "GAO-14-64" in (loaded["federal"].source or "")
+    # federal: 1-2 red, 3 amber, 4-5 green; an agency reads 3 as red instead
+    assert loaded["federal"].cio_rating.rag == {1: "red", 2: "red", 3: "amber", 4: "green", 5: "green"}
+    stricter = oversight_settings({"preset": "federal", "cio_rating": {"rag": {3: "red"}}})
+    assert stricter.cio_rating.rag[3] == "red" and stricter.cio_rating.rag[4] == "green"
+    # california: overriding one key of the sheet keeps the preset's factors (3+2+3+3 = 11 < 12)
+    raised = oversight_settings({"preset": "california", "criticality": {"high_from": 12}})
+    assert len(raised.criticality.factors) == 4 and raised.criticality.medium_from == 6
+    plan = ProjectOversight(
+        criticality={
+            "Project size": "high",
+            "Project manager experience": "medium",
+            "Team experience": "high",
+            "Project type": "high",
+        }
+    )
+    assert ov.criticality(plan, raised.criticality).level == "medium"
+    # Texas QAT: against the initial estimate, no threshold of its own (no trigger until one is set)
+    texas = oversight_settings({"preset": "texas_qat"})
+    assert texas.triggers.basis == "original" and ov.triggers(texas.triggers, erp_measures(), []) == []
+
+
+def test_the_texas_preset_measures_against_the_original_baseline() -> None:
+    from pmsync.reconcile.results import BaselineVariance
+
+    rules = oversight_settings({"preset": "texas_qat", "triggers": {"cost_percent": 10}}).triggers
+    m = _measures("2200000", "2640000", 0.0, 0)
+    m = m.model_copy(
+        update={
+            "baseline_comparison": [
+                BaselineVariance(role="original", number=1, baseline_cost=Decimal("2000000")),
+                BaselineVariance(role="current", number=2, baseline_cost=Decimal("2200000")),
+            ]
+        }
+    )
+    [cost] = ov.triggers(rules, m, [])
+    # (2,640,000 − 2,000,000) ÷ 2,000,000 = +32 % against the initial estimate (the current budget
+    # 2,200,000 would read +20 %)
+    assert cost.figure_percent == pytest.approx(32.0) and cost.tripped
+    assert (
+        cost.basis == "original baseline 1" and "USD 2,000,000 of the original baseline 1" in cost.explanation
+    )
 
 
 def test_gated_funding_reports_funds_released_against_funds_planned(store: Store) -> None:

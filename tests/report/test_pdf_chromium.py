@@ -54,9 +54,11 @@ def test_chromium_prints_the_report_numbered_and_dated_by_the_data(tmp_path: Pat
     )
     data = path.read_bytes()
     pages = page_texts(data)
-    assert "Portfolio overview" in pages[0]
+    # the pack: the committee's front page, a summary per project, then the full detail
+    assert "Committee summary" in pages[0] and "Committee summary" not in pages[1]
+    assert any("Portfolio overview" in text for text in pages[1:])
     assert any("EAC = BAC / CPI" in text for text in pages)
-    assert len(project_starts(pages)) == 2, "each project starts on a new page"
+    assert len(project_starts(pages)) == 4, "each project's summary and its detail start on a new page"
     assert [f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, start=1)] == [True] * len(
         pages
     )
@@ -71,11 +73,9 @@ def test_chromium_prints_the_report_numbered_and_dated_by_the_data(tmp_path: Pat
 
 def with_element_names_moved_on(data: bytes, by: int) -> bytes:
     """``data`` as Chromium prints it when its node counter stood ``by`` further: every element name
-    ``nodeNNNNNNNN`` (ids, the ID tree, table headers) counted on, at the same length."""
-    plain = io.BytesIO()
-    with pikepdf.open(io.BytesIO(data)) as document:
-        document.save(plain, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
-    moved, count = re.subn(rb"\(node(\d{8})\)", lambda m: b"(node%08d)" % (int(m[1]) + by), plain.getvalue())
+    ``nodeNNNNNNNN`` (ids, the ID tree, table headers) counted on, at the same length and in place
+    (Chromium writes them in plain objects)."""
+    moved, count = re.subn(rb"\(node(\d{8})\)", lambda m: b"(node%08d)" % (int(m[1]) + by), data)
     assert count > 100, "the browser named its tagged elements as it did when this test was written"
     return moved
 
@@ -110,17 +110,17 @@ def test_a_tagged_pdf_does_not_depend_on_the_browsers_node_counter(browser: str)
 
 
 @needs_browser
-def test_a_lone_document_keeps_its_tags_for_screen_readers_and_chunks_print_without(
+def test_a_lone_document_and_a_joined_one_are_both_tagged_for_screen_readers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from pmsync.report.writers import pdf
 
     whole = pikepdf.open(io.BytesIO(pdf.report_to_pdf(sample_report(), engine="chromium")))
     assert "/StructTreeRoot" in whole.Root and whole.Root.MarkInfo.Marked
-    # a join cannot keep the chunks' structure trees, so they are not made (faster, smaller)
+    # the chunks are printed tagged and their structure trees joined (tests/report/test_pdf_structure.py)
     monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
     joined = pikepdf.open(io.BytesIO(pdf.report_to_pdf(sample_report(), engine="chromium")))
-    assert "/StructTreeRoot" not in joined.Root
+    assert "/StructTreeRoot" in joined.Root and joined.Root.MarkInfo.Marked
 
 
 @needs_browser
@@ -149,7 +149,7 @@ def test_the_headless_shell_is_preferred_when_a_full_browser_is_installed_too(
 def test_chromium_prints_a_big_report_in_chunks_in_parallel_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
     from pmsync.report.writers import pdf
 
-    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: two chunks, two tabs at once
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks, two tabs at once
     first = pdf.report_to_pdf(sample_report(), engine="chromium", workers=2)
     assert pdf.report_to_pdf(sample_report(), engine="chromium", workers=1) == first
     pages = page_texts(first)
@@ -158,7 +158,7 @@ def test_chromium_prints_a_big_report_in_chunks_in_parallel_tabs(monkeypatch: py
     assert all(text.count("Page ") == 1 for text in pages), "one page number per page"
     text = "\n".join(pages)
     assert text.count("Portfolio overview") == 1 and text.count("Appendix: where the figures come from") == 1
-    assert len(project_starts(pages)) == 2
+    assert len(project_starts(pages)) == 4, "summary and detail of each project"
 
 
 @needs_browser

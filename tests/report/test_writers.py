@@ -200,7 +200,7 @@ def test_json_validates_against_its_schema() -> None:
 def test_pdf_has_the_report_text_and_one_page_break_per_project(tmp_path: Path) -> None:
     pypdf = pytest.importorskip("pypdf", reason="pypdf (dev extra) reads the PDF back")
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
-    (path,) = write_report(sample_report(), tmp_path, ["pdf"])
+    (path,) = write_report(sample_report(), tmp_path, ["pdf"], pdf_engine="weasyprint")
     reader = pypdf.PdfReader(path)
     pages = [page.extract_text() for page in reader.pages]
     starts = [
@@ -247,7 +247,7 @@ def test_pdf_without_weasyprint_is_a_clear_error_and_writes_nothing(
 
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # what an install without the extra looks like
     with pytest.raises(ReportError) as info:
-        write_report(sample_report(), tmp_path, ["html", "pdf"])
+        write_report(sample_report(), tmp_path, ["html", "pdf"], pdf_engine="weasyprint")
     assert "pip install 'pmsync[pdf]'" in str(info.value)
     assert list(tmp_path.iterdir()) == []
 
@@ -278,8 +278,9 @@ def test_a_big_pdf_is_printed_in_parallel_chunks_and_numbered_page_n_of_m(
     from pmsync.report.writers import pdf
 
     monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: two chunks, printed in parallel
-    first = pdf.report_to_pdf(sample_report(), workers=2)
-    assert pdf.report_to_pdf(sample_report(), workers=1) == first  # reproducible, however printed
+    first = pdf.report_to_pdf(sample_report(), workers=2, engine="weasyprint")
+    # reproducible, however printed
+    assert pdf.report_to_pdf(sample_report(), workers=1, engine="weasyprint") == first
     reader = pypdf.PdfReader(io.BytesIO(first))
     pages = [page.extract_text() for page in reader.pages]
     footers = [text.rsplit("Page ", 1)[1].split()[:3] for text in pages]
@@ -323,7 +324,8 @@ def test_a_script_without_a_main_guard_can_print_a_big_pdf(tmp_path: Path) -> No
         "from pmsync.report.writers import pdf\n"
         "from tests.report.sample import sample_report\n"
         "pdf.PROJECTS_PER_CHUNK = 1\n"
-        f"open({str(tmp_path / 'out.pdf')!r}, 'wb').write(pdf.report_to_pdf(sample_report(), workers=2))\n",
+        f"pdf_bytes = pdf.report_to_pdf(sample_report(), workers=2, engine='weasyprint')\n"
+        f"open({str(tmp_path / 'out.pdf')!r}, 'wb').write(pdf_bytes)\n",
         encoding="utf-8",
     )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
@@ -331,7 +333,7 @@ def test_a_script_without_a_main_guard_can_print_a_big_pdf(tmp_path: Path) -> No
     assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF")
 
 
-def _printer_that_dies(html: str, fonts_dated: object = None) -> bytes:
+def _printer_that_dies(html: str, fonts_dated: object = None, tagged: bool = True) -> bytes:
     import os
 
     os._exit(9)  # what the kernel's out-of-memory killer does to a worker
@@ -348,7 +350,7 @@ def test_a_pdf_worker_that_dies_is_a_clear_error_and_writes_nothing(
     monkeypatch.setattr(pdf, "html_to_pdf", _printer_that_dies)
     monkeypatch.setattr(pdf, "pdf_workers", lambda chunks: 2)
     with pytest.raises(ReportError) as info:
-        write_report(sample_report(), tmp_path, ["html", "pdf"])
+        write_report(sample_report(), tmp_path, ["html", "pdf"], pdf_engine="weasyprint")
     assert "died" in str(info.value) and "--program" in str(info.value)
     assert list(tmp_path.iterdir()) == []
 
@@ -356,7 +358,7 @@ def test_a_pdf_worker_that_dies_is_a_clear_error_and_writes_nothing(
 def test_a_one_piece_weasyprint_pdf_is_tagged_for_screen_readers(tmp_path: Path) -> None:
     pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) reads the structure tree")
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
-    (path,) = write_report(sample_report(), tmp_path, ["pdf"])
+    (path,) = write_report(sample_report(), tmp_path, ["pdf"], pdf_engine="weasyprint")
     with pikepdf.open(path) as document:
         root = document.Root
         assert "/StructTreeRoot" in root, "a tagged PDF has a structure tree"

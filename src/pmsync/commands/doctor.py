@@ -159,13 +159,16 @@ def check_reports(config: PmsyncConfig) -> list[CheckResult]:
         ]
     results = [CheckResult("reports", "ok", f"formats {', '.join(formats)} into {settings.out_dir}")]
     if "pdf" in formats:
-        from pmsync.report.writers.pdf import ensure_available
+        from pmsync.report.writers.pdf import FALLBACK_HINT, ensure_available, resolve_engine
 
         name = f"reports: PDF ({settings.pdf_engine} engine)"
         try:
-            results.append(
-                CheckResult(name, "ok", ensure_available(settings.pdf_engine, settings.chromium_path))
-            )
+            reason = ensure_available(settings.pdf_engine, settings.chromium_path)
+            if resolve_engine(settings.pdf_engine, settings.chromium_path).fell_back:
+                # it works, ~10x slower: a warning with the fix, not a failure
+                results.append(CheckResult(name, "warn", reason.split(";")[0], FALLBACK_HINT))
+            else:
+                results.append(CheckResult(name, "ok", reason))
         except PmsyncError as exc:
             results.append(CheckResult(name, "fail", exc.message, exc.hint or ""))
     return results

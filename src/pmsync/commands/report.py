@@ -122,6 +122,7 @@ def report(
             templates_dir=settings.templates_dir,
             pdf_engine=settings.pdf_engine,
             chromium_path=settings.chromium_path,
+            notice=lambda line: click.echo(line, err=True),
         )
         for path in paths:
             click.echo(f"wrote {path}")

@@ -1,8 +1,8 @@
-"""The demo's oversight: California's rules (Special Project Report triggers) with a scoring sheet of
-the demo's own, the plan per project (criticality answers, gates, funding, a contract, staffing and
-benefits) and the inputs a portfolio office keeps by hand (a CIO rating that overrides the computed
-status, IV&V findings, gate decisions, benefits realised, staff in post) written beside pmsync.yaml
-as the CSV and YAML files the oversight_file connector reads.
+"""The demo's oversight: California's rules (Special Project Report triggers and the criticality
+sheet of SIMM 45's four factors), the plan per project (criticality answers, gates, funding, a
+contract, staffing and benefits) and the inputs a portfolio office keeps by hand (a CIO rating that
+overrides the computed status, IV&V findings, gate decisions, benefits realised, staff in post)
+written beside pmsync.yaml as the CSV and YAML files the oversight_file connector reads.
 
 What the demo shows: ERP trips the cost trigger and the benefits trigger ("re-approval required:
 Special Project Report"), its gate 3 is overdue for a decision, its systems-integrator contract nears
@@ -16,44 +16,8 @@ from typing import Any
 
 import yaml
 
-#: the scoring sheet is the demo's own (pmsync ships no jurisdiction's factors: see docs/report.md)
-OVERSIGHT_RULES: dict[str, Any] = {
-    "preset": "california",
-    "contract_warn_percent": 90,
-    "criticality": {
-        "medium_from": 4,
-        "high_from": 7,
-        "factors": [
-            {
-                "name": "Cost",
-                "question": "Total project cost",
-                "levels": [
-                    {"name": "under 1M", "points": 1},
-                    {"name": "1M to 5M", "points": 2},
-                    {"name": "over 5M", "points": 3},
-                ],
-            },
-            {
-                "name": "Reach",
-                "question": "Who depends on the result",
-                "levels": [
-                    {"name": "one office", "points": 1},
-                    {"name": "department", "points": 2},
-                    {"name": "statewide", "points": 3},
-                ],
-            },
-            {
-                "name": "Complexity",
-                "question": "Technical and organisational complexity",
-                "levels": [
-                    {"name": "low", "points": 0},
-                    {"name": "moderate", "points": 2},
-                    {"name": "high", "points": 3},
-                ],
-            },
-        ],
-    },
-}
+#: California's preset: the SPR triggers and the criticality sheet (SIMM 45's four factors)
+OVERSIGHT_RULES: dict[str, Any] = {"preset": "california", "contract_warn_percent": 90}
 
 #: ERP's systems integrator: paid by invoice each month (the finance exports' consulting vendor)
 ERP_CONTRACT_VENDOR = "Accenture Federal Services"
@@ -63,7 +27,13 @@ ERP_CONTRACT_AMENDMENT = 40_000
 
 PLANS: dict[str, dict[str, Any]] = {
     "ERP": {
-        "criticality": {"Cost": "1M to 5M", "Reach": "statewide", "Complexity": "high"},
+        # 3 + 2 + 3 + 3 = 11 on California's sheet: high (from 10)
+        "criticality": {
+            "Project size": "high",
+            "Project manager experience": "medium",
+            "Team experience": "high",
+            "Project type": "high",
+        },
         "phase": "Execution",
         "gates": [
             {"gate": "Gate 1 business case", "planned": "2026-02-15", "funds_planned": 1500000},
@@ -117,7 +87,13 @@ PLANS: dict[str, dict[str, Any]] = {
         ],
     },
     "NET": {
-        "criticality": {"Cost": "1M to 5M", "Reach": "department", "Complexity": "moderate"},
+        # 2 + 1 + 2 + 2 = 7: medium (from 6)
+        "criticality": {
+            "Project size": "medium",
+            "Project manager experience": "low",
+            "Team experience": "medium",
+            "Project type": "medium",
+        },
         "phase": "Execution",
         "gates": [{"gate": "Gate 2 design", "planned": "2026-04-01", "funds_planned": 2800000}],
     },

@@ -267,6 +267,7 @@ def run_demo(
                     templates_dir=settings.templates_dir,
                     pdf_engine=settings.pdf_engine,
                     chromium_path=settings.chromium_path,
+                    notice=lambda line: echo(f"    {line}"),
                 )
                 published = list(publish_files(config, store, built, paths)) if publish else []
                 echo(

@@ -30,6 +30,7 @@ from pmsync.errors import AuthError, ConnectorError, RetriableSourceError, Sourc
 from pmsync.http import as_connector_error, parse_retry_after, raise_for_api_status, retrying
 from pmsync.logs import redact
 from pmsync.microsoft.auth import TokenProvider
+from pmsync.paging import NextLinkPaginator
 
 #: most requests Graph accepts in one JSON batch
 BATCH_LIMIT = 20
@@ -267,32 +268,26 @@ class ODataClient:
         learn.microsoft.com/graph/paging), and fewer items than the last page's ``@odata.count``
         are errors. A bad page is asked for once more; if it stays bad the read fails with a
         :class:`~pmsync.errors.RetriableSourceError` and the caller's cursor does not move."""
-        url: str | None = self.url(path_or_url)
+        paging = NextLinkPaginator(self.url(path_or_url), source=self.source, what=record or path_or_url)
         query = params
-        seen: set[str] = set()
         received = 0
         promised = False  # this page was reached through a next link
-        while url is not None:
+        while not paging.finished:
+            url = paging.current
             try:
                 body, value = self._page(url, query, headers, record, promised)
             except RetriableSourceError:
                 body, value = self._page(url, query, headers, record, promised)  # once more, then fail
             received += len(value)
             yield value
-            next_link = body.get("@odata.nextLink")
-            if next_link is not None and not isinstance(next_link, str):
-                raise SourceDataError("@odata.nextLink is not a URL", source=self.source, record=record)
-            if next_link in seen:
-                raise SourceDataError(
-                    f"the service sent the same @odata.nextLink twice ({redact(next_link or '')[:120]}); "
-                    "stopping rather than looping",
-                    source=self.source,
-                    record=record,
-                )
-            if next_link:
-                seen.add(next_link)
+            paging.advance(body)  # refuses a next link already followed
             count = body.get("@odata.count")
-            if not next_link and isinstance(count, int) and not isinstance(count, bool) and received < count:
+            if (
+                paging.finished
+                and isinstance(count, int)
+                and not isinstance(count, bool)
+                and received < count
+            ):
                 raise RetriableSourceError(
                     f"{redact(url)} said @odata.count {count} but its pages held {received} items: an "
                     "incomplete answer",
@@ -300,7 +295,7 @@ class ODataClient:
                     record=record,
                     hint="the next sync asks again; nothing was deleted on this evidence",
                 )
-            url, query = next_link, None  # the next link carries the query options itself
+            query = None  # the next link carries the query options itself
             promised = True
 
     def _page(

@@ -43,6 +43,7 @@ from pmsync.reconcile.oversight_results import (
     GateStatus,
     OversightMeasures,
     StaffingVariance,
+    TriggerDimension,
 )
 from pmsync.reconcile.results import ProjectMeasures, RagRating
 from pmsync.store import Store
@@ -235,10 +236,12 @@ def contract_burn(
         pos = {p.casefold() for p in c.po_numbers}
         if pos:
             lines = [a for a in actuals if a.po_number and a.po_number.casefold() in pos]
-            basis = f"actual cost lines with PO {', '.join(c.po_numbers)}, posted by {status_date}"
+            basis = f"paid = actual cost lines with PO {', '.join(c.po_numbers)}, posted by {status_date}"
         else:
             lines = [a for a in actuals if a.vendor and a.vendor.casefold() == c.vendor.casefold()]
-            basis = f"actual cost lines of vendor {c.vendor} (no PO configured), posted by {status_date}"
+            basis = (
+                f"paid = actual cost lines of vendor {c.vendor} (no PO configured), posted by {status_date}"
+            )
         executed = [a for a in c.amendments if a.executed is None or a.executed <= status_date]
         current = c.value + sum((a.value_change for a in executed), Decimal(0))
         paid = money(sum((a.amount for a in lines), Decimal(0)))
@@ -274,10 +277,16 @@ def contract_burn(
                 deliverables_accepted=accepted,
                 deliverables_overdue=overdue,
                 payment_lines=len(lines),
-                basis=basis,
+                warn_percent=warn_percent,
+                basis=basis + _NOT_PAID,
             )
         )
     return result
+
+
+#: what contract burn and funding consumed leave out, said wherever they are shown
+_NOT_PAID = "; invoices not yet paid, commitments and encumbrances are not counted"
+_NOT_SPENT = "; commitments and encumbrances are not counted"
 
 
 def funding(plan: ProjectOversight, actuals: Sequence[CostLine]) -> list[FundingRow]:
@@ -294,10 +303,12 @@ def funding(plan: ProjectOversight, actuals: Sequence[CostLine]) -> list[Funding
             spent = sum(
                 (a.amount for a in in_year if a.account and a.account.casefold() in accounts), Decimal(0)
             )
-            basis = f"actuals of FY{line.fiscal_year} on account {', '.join(line.accounts)}"
+            basis = (
+                f"spent = actuals of FY{line.fiscal_year} on account {', '.join(line.accounts)}" + _NOT_SPENT
+            )
         elif per_year[line.fiscal_year] == 1:
             spent = sum((a.amount for a in in_year), Decimal(0))
-            basis = f"all actuals of FY{line.fiscal_year} (the year's only funding line)"
+            basis = f"spent = all actuals of FY{line.fiscal_year} (the year's only funding line)" + _NOT_SPENT
         else:
             spent = None
             basis = f"not attributed: FY{line.fiscal_year} has several funding lines; set accounts on each"
@@ -394,7 +405,7 @@ def _basis_figures(
             cost.budget_at_completion,
             measures.schedule.finish_variance_percent,
             measures.schedule.finish_variance_working_days,
-            "original baseline (never re-baselined: the current one)",
+            "original baseline (no re-baseline recorded: the current one)",
         )
     number = measures.baseline.number if measures.baseline else None
     return (
@@ -405,103 +416,139 @@ def _basis_figures(
     )
 
 
+def _trigger(
+    rules: Triggers,
+    dimension: TriggerDimension,
+    threshold: float,
+    basis: str,
+    *,
+    figure: float | None = None,
+    tripped: bool = False,
+    measured: str,
+    unit: str | None = None,
+) -> EscalationTrigger:
+    """One trigger row. ``measured`` says the figures in words (or, with no ``figure``, why nothing
+    was measured); a tripped trigger names the action ("re-approval required", and the report the
+    rules call for) and why: the figure against its threshold."""
+    if figure is None:
+        explanation = f"not measured: {measured}"
+    elif tripped:
+        report = f" ({rules.report_name})" if rules.report_name else ""
+        explanation = f"{measured}: at or beyond the threshold, so {rules.action}{report}"
+    else:
+        explanation = f"{measured}: within the threshold"
+    return EscalationTrigger(
+        dimension=dimension,
+        threshold_percent=threshold,
+        figure_percent=figure,
+        tripped=tripped,
+        basis=basis,
+        unit=unit,
+        explanation=explanation,
+    )
+
+
+def _cost_trigger(rules: Triggers, threshold: float, measures: ProjectMeasures) -> EscalationTrigger:
+    budget, _, _, basis = _basis_figures(measures, rules.basis)
+    forecast = measures.cost.forecast_at_completion
+    if budget is None or forecast is None or budget == 0:
+        return _trigger(rules, "cost", threshold, basis, measured="no budget or no forecast at completion")
+    pct = float((forecast - budget) / budget * 100)
+    currency = measures.currency
+    return _trigger(
+        rules,
+        "cost",
+        threshold,
+        basis,
+        figure=pct,
+        tripped=abs(pct) >= threshold,
+        measured=(
+            f"forecast at completion {_m(forecast, currency)} is {abs(pct):.1f} % "
+            f"{'over' if pct >= 0 else 'under'} the budget {_m(budget, currency)} of the {basis} "
+            f"(forecast − budget, ÷ budget; threshold ±{threshold:g} %)"
+        ),
+    )
+
+
+def _schedule_trigger(rules: Triggers, threshold: float, measures: ProjectMeasures) -> EscalationTrigger:
+    _, finish_pct, finish_days, basis = _basis_figures(measures, rules.basis)
+    if finish_pct is None:
+        return _trigger(
+            rules, "schedule", threshold, basis, measured="no baseline finish or duration to compare with"
+        )
+    days = finish_days or 0
+    return _trigger(
+        rules,
+        "schedule",
+        threshold,
+        basis,
+        figure=finish_pct,
+        tripped=finish_pct >= threshold,
+        measured=(
+            f"forecast finish {abs(days)} working days {'late' if days >= 0 else 'early'}, "
+            f"{finish_pct:.1f} % of the {basis}'s duration (positive = late; "
+            f"threshold: {threshold:g} % late; finishing early never trips it)"
+        ),
+    )
+
+
+def _benefits_triggers(
+    rules: Triggers, threshold: float, benefit_rows: Sequence[BenefitRow]
+) -> list[EscalationTrigger]:
+    """One trigger per unit: benefits in hours and in dollars are not added together."""
+    due = [b for b in benefit_rows if b.due]
+    if not due:
+        return [
+            _trigger(
+                rules,
+                "benefits",
+                threshold,
+                "benefits plan",
+                measured="no planned benefit due by the status date",
+            )
+        ]
+    result = []
+    for unit in sorted({b.unit for b in due}):
+        rows = [b for b in due if b.unit == unit]
+        planned = sum((b.planned for b in rows), Decimal(0))
+        realised = sum((b.realised or Decimal(0) for b in rows), Decimal(0))
+        share = _pct(realised - planned, planned)
+        names = ", ".join(b.benefit for b in rows)
+        if share is None:
+            measured = f"the benefits due in {unit} ({names}) plan 0 {unit}: no deviation to measure"
+        else:
+            unmeasured = [b.benefit for b in rows if b.realised is None]
+            measured = (
+                f"{realised:,.0f} {unit} realised against {planned:,.0f} {unit} planned by the status date "
+                f"({names}), {share:+.1f} % (realised − planned, ÷ planned; threshold ±{threshold:g} %)"
+                + (f"; counted as 0, nothing recorded: {', '.join(unmeasured)}" if unmeasured else "")
+            )
+        result.append(
+            _trigger(
+                rules,
+                "benefits",
+                threshold,
+                "benefits plan",
+                unit=unit,
+                figure=share,
+                tripped=share is not None and abs(share) >= threshold,
+                measured=measured,
+            )
+        )
+    return result
+
+
 def triggers(
     rules: Triggers, measures: ProjectMeasures, benefit_rows: Sequence[BenefitRow]
 ) -> list[EscalationTrigger]:
     """Each configured trigger with the figure it measured and whether it tripped."""
     result: list[EscalationTrigger] = []
-    action = rules.action + (f" ({rules.report_name})" if rules.report_name else "")
-    budget, finish_pct, finish_days, basis = _basis_figures(measures, rules.basis)
-    currency = measures.currency
     if rules.cost_percent is not None:
-        forecast = measures.cost.forecast_at_completion
-        if budget is None or forecast is None or budget == 0:
-            result.append(
-                EscalationTrigger(
-                    dimension="cost",
-                    threshold_percent=rules.cost_percent,
-                    basis=basis,
-                    explanation="not measured: no budget or no forecast at completion",
-                )
-            )
-        else:
-            pct = float((forecast - budget) / budget * 100)
-            tripped = abs(pct) >= rules.cost_percent
-            way = "over" if pct >= 0 else "under"
-            result.append(
-                EscalationTrigger(
-                    dimension="cost",
-                    threshold_percent=rules.cost_percent,
-                    figure_percent=pct,
-                    tripped=tripped,
-                    basis=basis,
-                    explanation=(
-                        f"forecast {_m(forecast, currency)} is {abs(pct):.1f} % {way} the budget "
-                        f"{_m(budget, currency)} of the {basis} (threshold ±{rules.cost_percent:g} %)"
-                        + (f": {action}" if tripped else ": within the threshold")
-                    ),
-                )
-            )
+        result.append(_cost_trigger(rules, rules.cost_percent, measures))
     if rules.schedule_percent is not None:
-        if finish_pct is None:
-            result.append(
-                EscalationTrigger(
-                    dimension="schedule",
-                    threshold_percent=rules.schedule_percent,
-                    basis=basis,
-                    explanation="not measured: no baseline finish or duration to compare with",
-                )
-            )
-        else:
-            tripped = finish_pct >= rules.schedule_percent
-            result.append(
-                EscalationTrigger(
-                    dimension="schedule",
-                    threshold_percent=rules.schedule_percent,
-                    figure_percent=finish_pct,
-                    tripped=tripped,
-                    basis=basis,
-                    explanation=(
-                        f"forecast finish {finish_days} working days "
-                        f"{'late' if (finish_days or 0) >= 0 else 'early'}, {finish_pct:.1f} % of the "
-                        f"{basis}'s duration (threshold: {rules.schedule_percent:g} % late)"
-                        + (f": {action}" if tripped else ": within the threshold")
-                    ),
-                )
-            )
+        result.append(_schedule_trigger(rules, rules.schedule_percent, measures))
     if rules.benefits_percent is not None:
-        due = [b for b in benefit_rows if b.due]
-        if not due:
-            result.append(
-                EscalationTrigger(
-                    dimension="benefits",
-                    threshold_percent=rules.benefits_percent,
-                    basis="benefits plan",
-                    explanation="not measured: no planned benefit due by the status date",
-                )
-            )
-        else:
-            planned = sum((b.planned for b in due), Decimal(0))
-            realised = sum((b.realised or Decimal(0) for b in due), Decimal(0))
-            share = _pct(realised - planned, planned)
-            tripped = share is not None and abs(share) >= rules.benefits_percent
-            unmeasured = [b.benefit for b in due if b.realised is None]
-            result.append(
-                EscalationTrigger(
-                    dimension="benefits",
-                    threshold_percent=rules.benefits_percent,
-                    figure_percent=share,
-                    tripped=tripped,
-                    basis="benefits plan",
-                    explanation=(
-                        f"benefits realised {realised:,.0f} against {planned:,.0f} planned by the status date"
-                        + ("" if share is None else f", {share:+.1f} %")
-                        + f" (threshold ±{rules.benefits_percent:g} %)"
-                        + (f"; counted as 0, nothing recorded: {', '.join(unmeasured)}" if unmeasured else "")
-                        + (f": {action}" if tripped else ": within the threshold")
-                    ),
-                )
-            )
+        result.extend(_benefits_triggers(rules, rules.benefits_percent, benefit_rows))
     return result
 
 
@@ -578,13 +625,13 @@ def measure_oversight(
     trigger_rows = triggers(settings.triggers, measures, benefit_rows)
     currency = measures.currency
     needed: list[str] = []
-    reasons = [f"{t.dimension}: {t.explanation}" for t in trigger_rows if t.tripped]
+    reasons = [f"{t.label}: {t.explanation}" for t in trigger_rows if t.tripped]
     if reasons:
         needed.append(
             f"{settings.triggers.action.capitalize()}"
             + (f" ({settings.triggers.report_name})" if settings.triggers.report_name else "")
             + ": "
-            + "; ".join(t.dimension for t in trigger_rows if t.tripped)
+            + "; ".join(t.label for t in trigger_rows if t.tripped)
             + " deviation beyond the threshold"
         )
     for g in gate_rows:

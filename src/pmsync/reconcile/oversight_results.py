@@ -111,7 +111,9 @@ class ContractBurn(_Result):
     #: due by the status date and not accepted
     deliverables_overdue: int = 0
     payment_lines: int = 0
-    #: which lines count as payments, in words
+    #: the burn % from which a contract is "nearing its value" (``oversight.contract_warn_percent``)
+    warn_percent: float = 90
+    #: which lines count as payments and what is left out, in words
     basis: str = ""
 
 
@@ -161,9 +163,17 @@ class EscalationTrigger(_Result):
     tripped: bool = False
     #: "original" or "current" baseline, or "benefits plan"
     basis: str = ""
+    #: benefits only: the unit the benefits are measured in (one trigger per unit: hours saved and
+    #: dollars saved are never added together)
+    unit: str | None = None
     #: the figures in words, e.g. "forecast $2,760,000 is 10.4 % over the current budget $2,500,000
-    #: (threshold ±10 %): re-approval required (Special Project Report)"
+    #: (threshold ±10 %): re-approval required (Special Project Report): ..."
     explanation: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the report calls the trigger: "cost", "schedule", "benefits (hours)"."""
+        return self.dimension + (f" ({self.unit})" if self.unit else "")
 
 
 class OversightMeasures(_Result):

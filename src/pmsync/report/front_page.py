@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pmsync.config import PmsyncConfig, ProjectConfig
 from pmsync.oversight.config import OversightSettings, oversight_settings
 from pmsync.reconcile.oversight import MaintainedInputs, measure_oversight
-from pmsync.reconcile.oversight_results import OversightMeasures
+from pmsync.reconcile.oversight_results import EscalationTrigger, OversightMeasures
 from pmsync.reconcile.results import ProjectMeasures
 from pmsync.report.model import FrontPage, FrontPageItem, ProjectSection
 from pmsync.store import Store
@@ -51,6 +51,25 @@ class OversightReader:
         return measure_oversight(view, project, self.settings, measures, status_date, inputs)
 
 
+def _tripped_in_short(tripped: Sequence[EscalationTrigger], settings: OversightSettings | None) -> str:
+    """One line per project for the front page: each tripped trigger's figure against its threshold,
+    grouped by basis (the project summary has the figures in words), then the action the rules name."""
+    by_basis: dict[str, list[str]] = {}
+    for t in tripped:
+        limit = (
+            f"{t.threshold_percent:g} % late" if t.dimension == "schedule" else f"±{t.threshold_percent:g} %"
+        )
+        figure = "n/a" if t.figure_percent is None else f"{t.figure_percent:+.1f} %"
+        by_basis.setdefault(t.basis, []).append(f"{t.label} {figure} (threshold {limit})")
+    action = "re-approval required"
+    if settings is not None:
+        action = settings.triggers.action + (
+            f" ({settings.triggers.report_name})" if settings.triggers.report_name else ""
+        )
+    against = "; ".join(f"against the {basis}: {', '.join(parts)}" for basis, parts in by_basis.items())
+    return f"{action}: {against}"
+
+
 def front_page(sections: Sequence[ProjectSection], settings: OversightSettings | None) -> FrontPage:
     by_status = {rag: 0 for rag in ("red", "amber", "green", "grey")}
     by_criticality: dict[str, int] = {}
@@ -65,12 +84,18 @@ def front_page(sections: Sequence[ProjectSection], settings: OversightSettings |
             continue
         level = o.criticality.level or "not rated"
         by_criticality[level] = by_criticality.get(level, 0) + 1
-        triggers += [
-            FrontPageItem(project=s.key, name=s.name, text=f"{t.dimension}: {t.explanation}")
-            for t in o.triggers
-            if t.tripped
+        tripped = [t for t in o.triggers if t.tripped]
+        if tripped:
+            triggers.append(
+                FrontPageItem(project=s.key, name=s.name, text=_tripped_in_short(tripped, settings))
+            )
+        # the re-approval a tripped trigger calls for is the triggers line above, not said twice
+        reapproval = (settings.triggers.action if settings else "re-approval required").capitalize()
+        decisions += [
+            FrontPageItem(project=s.key, name=s.name, text=d)
+            for d in o.decisions_needed
+            if not (tripped and d.startswith(reapproval))
         ]
-        decisions += [FrontPageItem(project=s.key, name=s.name, text=d) for d in o.decisions_needed]
         if o.cio is not None and o.cio.overrides and o.cio.rag != o.computed_overall.status:
             overrides.append(FrontPageItem(project=s.key, name=s.name, text=o.effective_overall.explanation))
     return FrontPage(

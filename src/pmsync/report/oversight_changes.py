@@ -49,14 +49,14 @@ def oversight_changes(key: str, now: OversightMeasures, before: OversightMeasure
                     records=[f.ref],
                 )  # fmt: skip
             )
-    tripped_before = {t.dimension for t in before.triggers if t.tripped}
+    tripped_before = {t.label for t in before.triggers if t.tripped}
     for t in now.triggers:
-        if t.tripped and t.dimension not in tripped_before:
+        if t.tripped and t.label not in tripped_before:
             changes.append(
                 Change(
                     project=key,
                     kind="trigger_tripped",
-                    text=f"{t.dimension}: {t.explanation}",
+                    text=f"{t.label}: {t.explanation}",
                     after=None if t.figure_percent is None else f"{t.figure_percent:+.1f} %",
                 )  # fmt: skip
             )

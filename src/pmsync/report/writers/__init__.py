@@ -9,7 +9,7 @@ model gives byte-identical files.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,21 +58,27 @@ def write_report(
     formats: Sequence[str],
     *,
     templates_dir: Path | None = None,
-    pdf_engine: PdfEngine = "weasyprint",
+    pdf_engine: PdfEngine = "auto",
     chromium_path: str | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the report in each format into ``out_dir``; returns the paths in format order.
 
     Every format is rendered before the first file is written, so a format that fails to render
-    leaves the folder as it was (no mix of this run's files and an earlier run's).
+    leaves the folder as it was (no mix of this run's files and an earlier run's). ``notice`` is
+    told, in one line, when ``pdf_engine: auto`` found no Chromium and WeasyPrint prints the PDF
+    (about ten times slower), and what to install.
     """
     base = out_dir / report_basename(report)
     html_text: str | None = None
     chosen = parse_formats(formats)
     if "pdf" in chosen:  # fail before writing anything when the PDF extra is missing
-        from pmsync.report.writers.pdf import ensure_available
+        from pmsync.report.writers.pdf import ensure_available, resolve_engine
 
         ensure_available(pdf_engine, chromium_path)
+        resolved = resolve_engine(pdf_engine, chromium_path)
+        if resolved.fell_back and notice is not None:
+            notice(resolved.reason)
     rendered: list[tuple[Path, bytes]] = []
     for fmt in chosen:
         path = base.with_name(f"{base.name}.{fmt}")

@@ -67,9 +67,12 @@ def render_html(
     *,
     templates_dir: Path | None = None,
     extra_context: Mapping[str, Any] | None = None,
+    environment: jinja2.Environment | None = None,
 ) -> str:
-    """The report as one HTML document (a string)."""
-    env = template_environment(templates_dir)
+    """The report as one HTML document (a string). ``environment``: one made by
+    :func:`template_environment`, reused by a caller rendering many documents (the PDF's chunks),
+    which then compiles each template once instead of once per document."""
+    env = environment if environment is not None else template_environment(templates_dir)
     context: dict[str, Any] = {"parts": ("front", "back"), "pdf_chunked": False}
     context.update(extra_context or {})
     try:

@@ -12,7 +12,7 @@ from typing import Any
 from pmsync.reconcile.oversight_results import OversightMeasures
 from pmsync.report import formatting
 from pmsync.report.model import Report
-from pmsync.report.writers.xlsx_sheets import DATE, DAYS, MOMENT, Column, Sheet
+from pmsync.report.writers.xlsx_sheets import DATE, DAYS, MOMENT, Sheet, columns
 
 MONEY = "#,##0.00"
 PERCENT = "0.0"
@@ -62,52 +62,52 @@ def _overview(report: Report) -> Iterator[Sequence[Any]]:
 def oversight_sheets(report: Report) -> list[Sheet]:
     if not any(True for _ in _each(report)):
         return []
-    key = Column("Project", width=12)
+    key = ("Project", 12)
     return [
         (
             "Front page",
-            [Column("Item", width=16), key, Column("Name", width=28), Column("What", width=90)],
+            columns(("Item", 16), key, ("Name", 28), ("What", 90)),
             lambda: _front(report),
         ),
         (
             "Oversight",
-            [
+            columns(
                 key,
-                Column("Status (reported)", width=12),
-                Column("Status (computed)", width=12),
-                Column("CIO rating", width=8),
-                Column("CIO reason", width=40),
-                Column("CIO rated by", width=16),
-                Column("CIO rated on", DATE, 12),
-                Column("Criticality", width=10),
-                Column("Criticality score", width=9),
-                Column("Criticality basis", width=40),
-                Column("Phase", width=14),
-                Column("Gate passed", width=14),
-                Column("Next gate", width=14),
-                Column("Funds released", MONEY, 15),
-                Column("Open findings", width=8),
-                Column("Overdue findings", width=8),
-                Column("Re-approval", width=10),
-                Column("Decisions needed", width=80),
-            ],
+                ("Status (reported)", 12),
+                ("Status (computed)", 12),
+                ("CIO rating", 8),
+                ("CIO reason", 40),
+                ("CIO rated by", 16),
+                ("CIO rated on", DATE, 12),
+                ("Criticality", 10),
+                ("Criticality score", 9),
+                ("Criticality basis", 40),
+                ("Phase", 14),
+                ("Gate passed", 14),
+                ("Next gate", 14),
+                ("Funds released", MONEY, 15),
+                ("Open findings", 8),
+                ("Overdue findings", 8),
+                ("Re-approval", 10),
+                ("Decisions needed", 80),
+            ),
             lambda: _overview(report),
         ),
         (
             "Gates",
-            [
+            columns(
                 key,
-                Column("Gate", width=18),
-                Column("Planned", DATE, 12),
-                Column("State", width=14),
-                Column("Decided", DATE, 12),
-                Column("Decided by", width=18),
-                Column("Conditions", width=30),
-                Column("Funds planned", MONEY, 15),
-                Column("Funds released", MONEY, 15),
-                Column("Recorded by", width=16),
-                Column("Recorded at", MOMENT, 16),
-            ],
+                ("Gate", 18),
+                ("Planned", DATE, 12),
+                ("State", 14),
+                ("Decided", DATE, 12),
+                ("Decided by", 18),
+                ("Conditions", 30),
+                ("Funds planned", MONEY, 15),
+                ("Funds released", MONEY, 15),
+                ("Recorded by", 16),
+                ("Recorded at", MOMENT, 16),
+            ),
             lambda: (
                 [k, g.gate, g.planned, g.state, g.decided_on, g.decided_by, g.conditions]
                 + [g.funds_planned, g.funds_released, g.recorded_by, g.recorded_at]
@@ -117,23 +117,23 @@ def oversight_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Findings",
-            [
+            columns(
                 key,
-                Column("Finding", width=36),
-                Column("Assessor", width=16),
-                Column("Severity", width=9),
-                Column("Recommendation", width=36),
-                Column("Corrective action", width=36),
-                Column("Owner", width=16),
-                Column("Action status", width=12),
-                Column("Due", DATE, 12),
-                Column("Raised", DATE, 12),
-                Column("Closed", DATE, 12),
-                Column("Open", width=7),
-                Column("Overdue", width=8),
-                Column("Recorded by", width=16),
-                Column("Ref", width=18),
-            ],
+                ("Finding", 36),
+                ("Assessor", 16),
+                ("Severity", 9),
+                ("Recommendation", 36),
+                ("Corrective action", 36),
+                ("Owner", 16),
+                ("Action status", 12),
+                ("Due", DATE, 12),
+                ("Raised", DATE, 12),
+                ("Closed", DATE, 12),
+                ("Open", 7),
+                ("Overdue", 8),
+                ("Recorded by", 16),
+                ("Ref", 18),
+            ),
             lambda: (
                 [k, f.title, f.assessor, f.severity, f.recommendation, f.corrective_action, f.owner]
                 + [f.action_status, f.due, f.raised_on, f.closed_on, f.open, f.overdue, f.recorded_by, f.ref]
@@ -143,24 +143,24 @@ def oversight_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Contracts",
-            [
+            columns(
                 key,
-                Column("Contract", width=14),
-                Column("Vendor", width=20),
-                Column("PO numbers", width=16),
-                Column("Original value", MONEY, 15),
-                Column("Amendments", MONEY, 15),
-                Column("Current value", MONEY, 15),
-                Column("Paid to date", MONEY, 15),
-                Column("Burn %", PERCENT, 9),
-                Column("Remaining", MONEY, 15),
-                Column("Nearing value", width=9),
-                Column("Over value", width=9),
-                Column("Deliverables", width=9),
-                Column("Accepted", width=9),
-                Column("Overdue", width=9),
-                Column("Rule", width=50),
-            ],
+                ("Contract", 14),
+                ("Vendor", 20),
+                ("PO numbers", 16),
+                ("Original value", MONEY, 15),
+                ("Amendments", MONEY, 15),
+                ("Current value", MONEY, 15),
+                ("Paid to date", MONEY, 15),
+                ("Burn % (paid ÷ current value)", PERCENT, 12),
+                ("Remaining", MONEY, 15),
+                ("Nearing value", 9),
+                ("Over value", 9),
+                ("Deliverables", 9),
+                ("Accepted", 9),
+                ("Overdue", 9),
+                ("Rule", 50),
+            ),
             lambda: (
                 [k, c.number, c.vendor, ", ".join(c.po_numbers), c.original_value]
                 + [sum((a.value_change for a in c.amendments), Decimal(0)), c.current_value]
@@ -172,17 +172,17 @@ def oversight_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Funding",
-            [
+            columns(
                 key,
-                Column("Source", width=18),
-                Column("Fiscal year", width=9),
-                Column("Type", width=11),
-                Column("Appropriated", MONEY, 15),
-                Column("Spent", MONEY, 15),
-                Column("Remaining", MONEY, 15),
-                Column("Consumed %", PERCENT, 9),
-                Column("Rule", width=50),
-            ],
+                ("Source", 18),
+                ("Fiscal year", 9),
+                ("Type", 11),
+                ("Appropriated", MONEY, 15),
+                ("Spent", MONEY, 15),
+                ("Remaining", MONEY, 15),
+                ("Consumed % (spent ÷ appropriated)", PERCENT, 12),
+                ("Rule", 50),
+            ),
             lambda: (
                 [k, f.source, f.fiscal_year, f.cost_type, f.appropriated, f.spent, f.remaining]
                 + [f.consumed_percent, f.basis]
@@ -192,15 +192,15 @@ def oversight_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Staffing",
-            [
+            columns(
                 key,
-                Column("Month", DATE, 12),
-                Column("Planned FTE", DAYS, 10),
-                Column("Actual FTE", DAYS, 10),
-                Column("Variance FTE", DAYS, 10),
-                Column("Variance %", PERCENT, 9),
-                Column("Rule", width=60),
-            ],
+                ("Month", DATE, 12),
+                ("Planned FTE", DAYS, 10),
+                ("Actual FTE", DAYS, 10),
+                ("Variance FTE (actual − planned)", DAYS, 12),
+                ("Variance %", PERCENT, 9),
+                ("Rule", 60),
+            ),
             lambda: (
                 [k, s.month, s.planned_fte, s.actual_fte, s.variance_fte, s.variance_percent, s.basis]
                 for k, o in _each(report)
@@ -209,19 +209,19 @@ def oversight_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Benefits",
-            [
+            columns(
                 key,
-                Column("Benefit", width=30),
-                Column("Unit", width=8),
-                Column("Planned", MONEY, 15),
-                Column("By", DATE, 12),
-                Column("Due", width=6),
-                Column("Realised", MONEY, 15),
-                Column("Measured", DATE, 12),
-                Column("Variance", MONEY, 15),
-                Column("Variance %", PERCENT, 9),
-                Column("Recorded by", width=16),
-            ],
+                ("Benefit", 30),
+                ("Unit", 8),
+                ("Planned", MONEY, 15),
+                ("By", DATE, 12),
+                ("Due", 6),
+                ("Realised", MONEY, 15),
+                ("Measured", DATE, 12),
+                ("Variance (realised − planned)", MONEY, 15),
+                ("Variance %", PERCENT, 9),
+                ("Recorded by", 16),
+            ),
             lambda: (
                 [k, b.benefit, b.unit, b.planned, b.by, b.due, b.realised, b.measured_on, b.variance]
                 + [b.variance_percent, b.recorded_by]
@@ -231,17 +231,27 @@ def oversight_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Triggers",
-            [
+            columns(
                 key,
-                Column("Dimension", width=10),
-                Column("Threshold %", PERCENT, 9),
-                Column("Figure %", PERCENT, 9),
-                Column("Tripped", width=8),
-                Column("Basis", width=30),
-                Column("Explanation", width=90),
-            ],
+                ("Dimension", 10),
+                ("Unit", 8),
+                ("Threshold %", PERCENT, 9),
+                ("Figure % (signed)", PERCENT, 9),
+                ("Tripped", 8),
+                ("Basis", 30),
+                ("Explanation", 90),
+            ),
             lambda: (
-                [k, t.dimension, t.threshold_percent, t.figure_percent, t.tripped, t.basis, t.explanation]
+                [
+                    k,
+                    t.dimension,
+                    t.unit,
+                    t.threshold_percent,
+                    t.figure_percent,
+                    t.tripped,
+                    t.basis,
+                    t.explanation,
+                ]
                 for k, o in _each(report)
                 for t in o.triggers
             ),

@@ -28,6 +28,24 @@ class Column:
     width: int = 14
 
 
+#: a column in short: (title, width) or (title, number format, width); a Column passes as it is
+ColumnSpec = Column | tuple[str, int] | tuple[str, str, int]
+
+
+def columns(*specs: ColumnSpec) -> list[Column]:
+    """A sheet's columns from short specs, so a sheet reads as its titles and widths, not as a
+    repeated constructor call per column."""
+    result = []
+    for spec in specs:
+        if isinstance(spec, Column):
+            result.append(spec)
+        elif len(spec) == 2:
+            result.append(Column(spec[0], width=spec[1]))
+        else:
+            result.append(Column(spec[0], spec[1], spec[2]))
+    return result
+
+
 def _rag(rating: RagRating) -> str:
     return formatting.rag_word(rating.status)
 
@@ -44,23 +62,23 @@ def _portfolio_sheets(report: Report) -> list[Sheet]:
     return [
         (
             "Portfolio",
-            [
+            columns(
                 key,
-                Column("Name", width=30),
-                Column("Program"),
-                Column("Tier", width=9),
+                ("Name", 30),
+                ("Program", 14),
+                ("Tier", 9),
                 *(Column(n, width=12) for n in ("Schedule", "Cost", "Scope", "Risk", "Overall", "Trend")),
-                Column("Previous overall", width=12),
-                Column("Why", width=50),
-                Column("Currency", width=9),
+                ("Previous overall", 12),
+                ("Why", 50),
+                ("Currency", 9),
                 *_money_cols("Budget", "Actual", "Forecast"),
-                Column("Next milestone", width=28),
-                Column("Next milestone date", DATE, 12),
-                Column("Needs attention", width=10),
-                Column("Lifecycle", width=11),
-                Column("% complete", DAYS, 10),
-                Column("% complete basis", width=40),
-            ],
+                ("Next milestone", 28),
+                ("Next milestone date", DATE, 12),
+                ("Needs attention", 10),
+                ("Lifecycle", 11),
+                ("% complete", DAYS, 10),
+                ("% complete basis", 40),
+            ),
             lambda: (
                 [
                     r.key,
@@ -87,16 +105,16 @@ def _portfolio_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Changes",
-            [
+            columns(
                 key,
-                Column("Kind", width=18),
-                Column("Change", width=60),
-                Column("Before"),
-                Column("After"),
-                Column("Amount", MONEY, 15),
-                Column("Period", width=10),
-                Column("Records", width=40),
-            ],
+                ("Kind", 18),
+                ("Change", 60),
+                ("Before", 14),
+                ("After", 14),
+                ("Amount", MONEY, 15),
+                ("Period", 10),
+                ("Records", 40),
+            ),
             lambda: (
                 [c.project, c.kind, c.text, c.before, c.after, c.amount, c.period, ", ".join(c.records)]
                 for c in report.changes
@@ -111,13 +129,13 @@ def _project_sheets(report: Report) -> list[Sheet]:
     return [
         (
             "Status",
-            [
+            columns(
                 key,
-                Column("Dimension", width=12),
-                Column("RAG", width=12),
-                Column("Why", width=70),
-                Column("Rule", width=50),
-            ],
+                ("Dimension", 12),
+                ("RAG", 12),
+                ("Why", 70),
+                ("Rule", 50),
+            ),
             lambda: (
                 [p.key, x.dimension, _rag(x), x.explanation, x.rule]
                 for p in projects
@@ -131,17 +149,17 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Milestones",
-            [
+            columns(
                 key,
-                Column("Milestone", width=34),
-                Column("Record", width=24),
-                Column("Baseline finish", DATE, 12),
-                Column("Current finish", DATE, 12),
-                Column("Actual finish", DATE, 12),
-                Column("Variance (working days)", "0", 12),
-                Column("State", width=12),
-                Column("Explanation", width=50),
-            ],
+                ("Milestone", 34),
+                ("Record", 24),
+                ("Baseline finish", DATE, 12),
+                ("Current finish", DATE, 12),
+                ("Actual finish", DATE, 12),
+                ("Variance (working days)", "0", 12),
+                ("State", 12),
+                ("Explanation", 50),
+            ),
             lambda: (
                 [
                     p.key,
@@ -160,20 +178,20 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "EVM",
-            [
+            columns(
                 key,
-                Column("Status date", DATE, 12),
-                Column("Currency", width=9),
+                ("Status date", DATE, 12),
+                ("Currency", 9),
                 *_money_cols("BAC", "PV", "EV", "AC", "SV", "CV"),
-                Column("SPI", RATIO, 8),
-                Column("CPI", RATIO, 8),
+                ("SPI", RATIO, 8),
+                ("CPI", RATIO, 8),
                 *_money_cols("EAC", "ETC", "VAC"),
-                Column("TCPI", RATIO, 8),
-                Column("EAC formula", width=50),
-                Column("Basis", width=40),
-                Column("% complete (EV ÷ BAC)", DAYS, 10),
-                Column("% spent (AC ÷ BAC)", DAYS, 10),
-            ],
+                ("TCPI", RATIO, 8),
+                ("EAC formula", 50),
+                ("Basis", 40),
+                ("% complete (EV ÷ BAC)", DAYS, 10),
+                ("% spent (AC ÷ BAC)", DAYS, 10),
+            ),
             lambda: (
                 [
                     p.key,
@@ -202,23 +220,23 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Forecast",
-            [
+            columns(
                 key,
-                Column("Lifecycle", width=11),
-                Column("Finish method", width=11),
-                Column("Baseline finish", DATE, 12),
-                Column("Forecast finish", DATE, 12),
-                Column("Variance (working days)", "0", 12),
-                Column("At least (working days late)", "0", 12),
-                Column("50 % finish", DATE, 12),
-                Column("85 % finish", DATE, 12),
-                Column("Weekly throughput", width=20),
-                Column("Finish forecast", width=60),
+                ("Lifecycle", 11),
+                ("Finish method", 11),
+                ("Baseline finish", DATE, 12),
+                ("Forecast finish", DATE, 12),
+                ("Variance (working days)", "0", 12),
+                ("At least (working days late)", "0", 12),
+                ("50 % finish", DATE, 12),
+                ("85 % finish", DATE, 12),
+                ("Weekly throughput", 20),
+                ("Finish forecast", 60),
                 *_money_cols("Actual", "Open commitments", "Actual + commitments", "Forecast at completion"),
-                Column("Raised to actual + commitments", width=10),
-                Column("% spent (actual ÷ BAC)", DAYS, 10),
-                Column("% spent and committed", DAYS, 10),
-            ],
+                ("Raised to actual + commitments", 10),
+                ("% spent (actual ÷ BAC)", DAYS, 10),
+                ("% spent and committed", DAYS, 10),
+            ),
             lambda: (
                 [
                     p.key,
@@ -246,13 +264,13 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "EAC variants",
-            [
+            columns(
                 key,
-                Column("Method", width=36),
+                ("Method", 36),
                 *_money_cols("EAC"),
-                Column("Formula", width=80),
-                Column("Rates"),
-            ],
+                ("Formula", 80),
+                ("Rates", 14),
+            ),
             lambda: (
                 [p.key, v.label, v.value, v.formula, v.rates]
                 for p in projects
@@ -261,16 +279,16 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "EVM by period",
-            [
+            columns(
                 key,
-                Column("Period", width=10),
-                Column("From (exclusive)", DATE, 12),
-                Column("To", DATE, 12),
+                ("Period", 10),
+                ("From (exclusive)", DATE, 12),
+                ("To", DATE, 12),
                 *_money_cols("PV", "EV", "AC (burn)"),
-                Column("SPI", RATIO, 8),
-                Column("CPI", RATIO, 8),
-                Column("This period", width=8),
-            ],
+                ("SPI", RATIO, 8),
+                ("CPI", RATIO, 8),
+                ("This period", 8),
+            ),
             lambda: (
                 [p.key, q.label, q.start, q.end, q.pv, q.ev, q.ac, q.spi, q.cpi, q == e.this_period]
                 for p in projects
@@ -290,15 +308,15 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Budget",
-            [
+            columns(
                 key,
-                Column("Category", width=24),
-                Column("Fiscal year", width=10),
-                Column("Fiscal period", width=10),
+                ("Category", 24),
+                ("Fiscal year", 10),
+                ("Fiscal period", 10),
                 *_money_cols("Budget", "Actual", "Committed", "Forecast", "Remaining"),
-                Column("Month", width=9),
-                Column("Forecast rule", width=60),
-            ],
+                ("Month", 9),
+                ("Forecast rule", 60),
+            ),
             lambda: (
                 [
                     p.key,
@@ -319,18 +337,18 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Risks",
-            [
+            columns(
                 key,
-                Column("Risk", width=40),
-                Column("Ref", width=24),
-                Column("Owner", width=18),
-                Column("Status"),
-                Column("Probability", RATIO, 10),
-                Column("Impact", RATIO, 10),
-                Column("Score", RATIO, 8),
-                Column("Due", DATE, 12),
-                Column("Mitigation", width=40),
-            ],
+                ("Risk", 40),
+                ("Ref", 24),
+                ("Owner", 18),
+                ("Status", 14),
+                ("Probability", RATIO, 10),
+                ("Impact", RATIO, 10),
+                ("Score", RATIO, 8),
+                ("Due", DATE, 12),
+                ("Mitigation", 40),
+            ),
             lambda: (
                 [
                     p.key,
@@ -350,15 +368,15 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Issues",
-            [
+            columns(
                 key,
-                Column("Issue", width=40),
-                Column("Ref", width=24),
-                Column("Owner", width=18),
-                Column("Status"),
-                Column("Priority"),
-                Column("Due", DATE, 12),
-            ],
+                ("Issue", 40),
+                ("Ref", 24),
+                ("Owner", 18),
+                ("Status", 14),
+                ("Priority", 14),
+                ("Due", DATE, 12),
+            ),
             lambda: (
                 [p.key, i.title, i.ref, i.owner, i.status, i.priority, i.due]
                 for p in projects
@@ -367,14 +385,14 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Decisions",
-            [
+            columns(
                 key,
-                Column("Decision", width=40),
-                Column("Ref", width=24),
-                Column("Decided by", width=18),
-                Column("Decided on", DATE, 12),
-                Column("Status"),
-            ],
+                ("Decision", 40),
+                ("Ref", 24),
+                ("Decided by", 18),
+                ("Decided on", DATE, 12),
+                ("Status", 14),
+            ),
             lambda: (
                 [p.key, d.title, d.ref, d.decided_by, d.decided_on, d.status]
                 for p in projects
@@ -383,15 +401,15 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Actions",
-            [
+            columns(
                 key,
-                Column("Action", width=40),
-                Column("Ref", width=24),
-                Column("Owner", width=18),
-                Column("Due", DATE, 12),
-                Column("Status"),
-                Column("Overdue", width=9),
-            ],
+                ("Action", 40),
+                ("Ref", 24),
+                ("Owner", 18),
+                ("Due", DATE, 12),
+                ("Status", 14),
+                ("Overdue", 9),
+            ),
             lambda: (
                 [p.key, a.title, a.ref, a.owner, a.due, a.status, a.overdue]
                 for p in projects
@@ -400,17 +418,17 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Baselines",
-            [
+            columns(
                 key,
-                Column("When (UTC)", MOMENT, 17),
-                Column("Action", width=12),
-                Column("Baseline", "0", 9),
-                Column("By", width=18),
-                Column("Change request"),
-                Column("Reason", width=40),
-                Column("Replaces", "0", 9),
-                Column("Used", width=7),
-            ],
+                ("When (UTC)", MOMENT, 17),
+                ("Action", 12),
+                ("Baseline", "0", 9),
+                ("By", 18),
+                ("Change request", 14),
+                ("Reason", 40),
+                ("Replaces", "0", 9),
+                ("Used", 7),
+            ),
             lambda: (
                 [
                     p.key,
@@ -429,16 +447,16 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Baseline variance",
-            [
+            columns(
                 key,
-                Column("Baseline", width=10),
-                Column("Number", "0", 8),
-                Column("Approved (UTC)", MOMENT, 17),
-                Column("Baseline finish", DATE, 12),
-                Column("Finish variance (working days)", "0", 12),
-                Column("% of duration", DAYS, 10),
+                ("Baseline", 10),
+                ("Number", "0", 8),
+                ("Approved (UTC)", MOMENT, 17),
+                ("Baseline finish", DATE, 12),
+                ("Finish variance (working days)", "0", 12),
+                ("% of duration", DAYS, 10),
                 *_money_cols("Baseline cost", "Cost variance"),
-            ],
+            ),
             lambda: (
                 [
                     p.key,
@@ -457,18 +475,18 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Health",
-            [
+            columns(
                 key,
-                Column("Schedule", width=22),
-                Column("DCMA", "0", 6),
-                Column("Check", width=26),
-                Column("Result", width=10),
-                Column("Flagged", "0", 8),
-                Column("Population", "0", 10),
-                Column("Value", RATIO, 10),
-                Column("Threshold", width=16),
-                Column("Explanation", width=60),
-            ],
+                ("Schedule", 22),
+                ("DCMA", "0", 6),
+                ("Check", 26),
+                ("Result", 10),
+                ("Flagged", "0", 8),
+                ("Population", "0", 10),
+                ("Value", RATIO, 10),
+                ("Threshold", 16),
+                ("Explanation", 60),
+            ),
             lambda: (
                 [
                     p.key,
@@ -489,13 +507,13 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Exceptions",
-            [
+            columns(
                 key,
-                Column("Kind", width=20),
-                Column("Severity", width=10),
-                Column("Records", width=40),
-                Column("Detail", width=70),
-            ],
+                ("Kind", 20),
+                ("Severity", 10),
+                ("Records", 40),
+                ("Detail", 70),
+            ),
             lambda: (
                 [p.key, x.kind, x.severity, ", ".join(x.records), x.description]
                 for p in projects
@@ -504,14 +522,14 @@ def _project_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Freshness",
-            [
+            columns(
                 key,
-                Column("Source", width=20),
-                Column("System", width=14),
-                Column("Last sync (UTC)", MOMENT, 17),
-                Column("Stale", width=7),
-                Column("Note", width=40),
-            ],
+                ("Source", 20),
+                ("System", 14),
+                ("Last sync (UTC)", MOMENT, 17),
+                ("Stale", 7),
+                ("Note", 40),
+            ),
             lambda: (
                 [p.key, f.source, f.system, f.last_sync, f.stale, f.note]
                 for p in projects
@@ -525,33 +543,33 @@ def _appendix_sheets(report: Report) -> list[Sheet]:
     return [
         (
             "Data gaps",
-            [
-                Column("Project", width=12),
-                Column("Source", width=20),
-                Column("What is missing at the status date", width=90),
-            ],
+            columns(
+                ("Project", 12),
+                ("Source", 20),
+                ("What is missing at the status date", 90),
+            ),
             lambda: ([g.project, g.source or "(every source)", g.note] for g in report.meta.gaps),
         ),
         (
             "Sources",
-            [
-                Column("Source", width=20),
-                Column("Type", width=16),
-                Column("Last successful sync (UTC)", MOMENT, 20),
-            ],
+            columns(
+                ("Source", 20),
+                ("Type", 16),
+                ("Last successful sync (UTC)", MOMENT, 20),
+            ),
             lambda: ([s.name, s.type, s.last_successful_sync] for s in report.appendix.sources),
         ),
         (
             "Sync runs",
-            [
-                Column("Run", width=16),
-                Column("Source", width=20),
-                Column("Started (UTC)", MOMENT, 17),
-                Column("Finished (UTC)", MOMENT, 17),
-                Column("Status", width=10),
-                Column("Records", "0", 10),
-                Column("Note", width=40),
-            ],
+            columns(
+                ("Run", 16),
+                ("Source", 20),
+                ("Started (UTC)", MOMENT, 17),
+                ("Finished (UTC)", MOMENT, 17),
+                ("Status", 10),
+                ("Records", "0", 10),
+                ("Note", 40),
+            ),
             lambda: (
                 [r.run, r.source, r.started_at, r.finished_at, r.status, r.records, r.note]
                 for r in report.appendix.sync_runs
@@ -569,13 +587,13 @@ def _rollup_sheets(report: Report) -> list[Sheet]:
     return [
         (
             "Roll-up",
-            [
-                Column("Group by", width=10),
-                Column("Value", width=20),
-                Column("Projects", "0", 9),
+            columns(
+                ("Group by", 10),
+                ("Value", 20),
+                ("Projects", "0", 9),
                 *_money_cols("Budget", "Actual", "Committed", "Forecast"),
                 *(Column(formatting.rag_word(rag), "0", 8) for rag in rags),
-            ],
+            ),
             lambda: (
                 [
                     g.group_by,
@@ -592,12 +610,12 @@ def _rollup_sheets(report: Report) -> list[Sheet]:
         ),
         (
             "Unowned",
-            [
-                Column("Kind", width=20),
-                Column("Severity", width=10),
-                Column("Records", width=50),
-                Column("Detail", width=80),
-            ],
+            columns(
+                ("Kind", 20),
+                ("Severity", 10),
+                ("Records", 50),
+                ("Detail", 80),
+            ),
             lambda: ([x.kind, x.severity, ", ".join(x.records), x.description] for x in exceptions),
         ),
     ]

@@ -62,8 +62,10 @@ class JiraSandbox:
         faults: FaultPlan | None = None,
         tls: bool = False,
         port: int = 0,
+        latency: float = 0.0,
     ) -> None:
-        """``port``: where to serve on 127.0.0.1 (0: any free port)."""
+        """``port``: where to serve on 127.0.0.1 (0: any free port); ``latency``: seconds each
+        answer is delayed (0 in tests; the bench sets 0.2, a far-away Cloud site)."""
         named = [(p, f"Project {p}") if isinstance(p, str) else p for p in projects]
         self.flavor = FLAVORS[flavor] if isinstance(flavor, str) else flavor
         self.data = JiraData(
@@ -75,6 +77,7 @@ class JiraSandbox:
             else Account(self.username, self.password, 0, pats=(self.pat,))
         ]
         self.app = JiraApp(self.data, self.flavor, accounts, timezone=timezone)
+        self.app.latency = latency
         #: with ``tls=True``: https with a throwaway CA, written here (clients that insist on https,
         #: such as tap-jira, trust it through REQUESTS_CA_BUNDLE; pmsync through ``ca_bundle``)
         self.ca_bundle: Path | None = None
@@ -105,6 +108,9 @@ class JiraSandbox:
 
     def stop(self) -> None:
         self.server.stop()
+        tls_dir = getattr(self, "_tls_dir", None)
+        if tls_dir is not None:
+            tls_dir.cleanup()
 
     def __enter__(self) -> JiraSandbox:
         return self.start()
@@ -194,6 +200,10 @@ class JiraSandbox:
     @property
     def requests(self) -> list[tuple[str, str]]:
         return list(self.server.faults.requests)
+
+    def requests_by_agent(self) -> dict[str, int]:
+        """Requests the app answered, per User-Agent (injected faults are not counted)."""
+        return dict(self.app.agents)
 
     def search_requests(self) -> int:
         return sum(1 for _, path in self.server.faults.requests if path.endswith(SEARCH_PATHS))

@@ -4,7 +4,12 @@
 - Cloud: ``GET/POST /rest/api/{2,3}/search/jql`` with ``nextPageToken`` paging (the old
   ``/search`` answers 410 Gone, as Cloud does since 2025);
 - Data Center: ``GET/POST /rest/api/2/search`` with ``startAt``/``maxResults``/``total``;
-- ``issue/{key}``, ``issue/{key}/changelog`` (paginated), ``issue/{key}/worklog``.
+- ``issue/{key}``, ``issue/{key}/changelog`` (paginated), ``issue/{key}/worklog``;
+- Cloud: ``POST /rest/api/{2,3}/issue/bulkfetch`` (up to 100 issues per request, in ascending id order).
+
+``latency`` (seconds) delays every answer, outside the data lock, as a distant Jira would: off in
+tests, on in the bench, so concurrent clients are measured where users wait. Every request is counted
+per User-Agent (:attr:`JiraApp.agents`), so a bench can tell one client's requests from another's.
 
 Paging under change behaves as the real products do: Cloud's token continues after the last issue
 it returned (an issue updated between pages shows up again, later), while Data Center's ``startAt`` is
@@ -18,7 +23,8 @@ import base64
 import binascii
 import json
 import threading
-from collections import OrderedDict
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -114,6 +120,14 @@ class JiraApp:
         self.rate_limit = 65_000
         self._window: datetime | None = None
         self._used = 0
+        #: seconds every answer is delayed (outside the data lock: concurrent requests overlap)
+        self.latency = 0.0
+        #: requests seen, per User-Agent
+        self.agents: Counter[str] = Counter()
+        #: (monotonic arrival time, method, path, status) of every answer, when a list (tests of pacing)
+        self.timeline: list[tuple[float, str, str, int]] | None = None
+        #: the next requests to answer 429 with this Retry-After (seconds), after skipping some
+        self._throttles: list[list[float]] = []
         api = "/rest/api/<any('2','3'):v>"
         self.routes = Map(
             [
@@ -128,6 +142,7 @@ class JiraApp:
                 Rule(f"{api}/project/<key>", endpoint="project"),
                 Rule(f"{api}/search/jql", endpoint="search_jql", methods=["GET", "POST"]),
                 Rule(f"{api}/search", endpoint="search", methods=["GET", "POST"]),
+                Rule(f"{api}/issue/bulkfetch", endpoint="bulk_issues", methods=["POST"]),
                 Rule(f"{api}/issue/<key>", endpoint="issue"),
                 Rule(f"{api}/issue/<key>/changelog", endpoint="changelog"),
                 Rule(f"{api}/issue/<key>/worklog", endpoint="worklog"),
@@ -141,9 +156,17 @@ class JiraApp:
     # -- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        arrived = time.monotonic()
+        with self._lock:
+            self.agents[request.headers.get("User-Agent", "")] += 1
+        if self.latency > 0:
+            time.sleep(self.latency)
         limited, quota = self.rate_limited(request)
         response = limited if limited is not None else self.dispatch(request)
         response.headers.update(quota)
+        if self.timeline is not None:
+            with self._lock:
+                self.timeline.append((arrived, request.method, request.path, response.status_code))
         if self.exchanges is not None:
             self.exchanges.append((request.method, request.path, response.status_code, response.get_data()))
         return response(environ, start_response)
@@ -176,6 +199,14 @@ class JiraApp:
         }
         if remaining < self.rate_limit * 0.2:
             quota["X-RateLimit-NearLimit"] = "true"
+        throttled = self._take_throttle()
+        if throttled is not None:
+            refused = _json(
+                error_body(["Rate limit exceeded."]),
+                429,
+                {"Retry-After": _seconds(throttled), "RateLimit-Reason": "jira-burst-based"},
+            )
+            return refused, quota
         if used <= self.rate_limit:
             return None, quota
         wait = max(1, int((reset - now).total_seconds()))
@@ -185,6 +216,21 @@ class JiraApp:
             {"Retry-After": str(wait), "RateLimit-Reason": "jira-quota-global-based"},
         )
         return refused, quota
+
+    def throttle(self, retry_after: float, *, after: int = 0) -> None:
+        """Answer one request, after ``after`` more, with Cloud's burst 429 and ``Retry-After``."""
+        with self._lock:
+            self._throttles.append([float(after), retry_after])
+
+    def _take_throttle(self) -> float | None:
+        with self._lock:
+            for rule in self._throttles:
+                if rule[0] > 0:
+                    rule[0] -= 1
+                    continue
+                self._throttles.remove(rule)
+                return rule[1]
+        return None
 
     def dispatch(self, request: Request) -> Response:
         adapter = self.routes.bind_to_environ(request.environ)
@@ -381,6 +427,40 @@ class JiraApp:
         if position > skip + served:
             answer["nextPageToken"] = base64.urlsafe_b64encode(str(skip + served).encode()).decode()
         return _json(answer)
+
+    def do_bulk_issues(self, request: Request, account: Account | None, v: str) -> Response:
+        """``POST /rest/api/3/issue/bulkfetch`` (Cloud only), as the v3 spec's
+        ``BulkFetchIssueRequestBean`` / ``BulkIssueResults`` and Atlassian's reference ("Bulk fetch
+        issues", developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues) describe: up
+        to 100 ids or keys; ``fields`` and ``expand`` are lists; issues come back in ascending ``id``
+        order, whatever order they were asked in; issues that are gone or hidden are left out
+        without an error; ``expand: [changelog]`` carries at most the 40 most recent histories."""
+        if not self.flavor.cloud:
+            return _json(error_body(["null for uri: " + request.url]), 404)
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+        except ValueError:
+            return _json(error_body(["Unexpected character in the request body: not valid JSON."]), 400)
+        if not isinstance(body, dict):
+            return _json(error_body(["The request body must be a JSON object."]), 400)
+        unknown = sorted(set(body) - {"issueIdsOrKeys", "fields", "expand", "fieldsByKeys", "properties"})
+        if unknown:
+            return _json(error_body([f'Unrecognized field "{unknown[0]}".']), 400)
+        keys = body.get("issueIdsOrKeys")
+        if not isinstance(keys, list) or not 1 <= len(keys) <= 100:
+            return _json(error_body(["issueIdsOrKeys must list between 1 and 100 issues."]), 400)
+        for name in ("fields", "expand"):
+            if name in body and not isinstance(body[name], list):
+                return _json(error_body([f"`{name}` must be a list of strings."]), 400)
+        fields = [str(f) for f in body.get("fields") or []] or ["*navigable"]
+        expand = {str(e) for e in body.get("expand") or []}
+        states: dict[int, IssueState] = {}
+        for key in keys:
+            state = self.data.find(str(key)) or self._by_id(str(key))
+            if state is not None:
+                states[int(self.renderer.issue_id(state))] = state
+        issues = [self._issue(states[i], fields, expand) for i in sorted(states)]
+        return _json({"issues": issues, "issueErrors": []})
 
     def _by_id(self, issue_id: str) -> IssueState | None:
         if not issue_id.isdigit():
@@ -682,6 +762,10 @@ def _int(params: MultiDict[str, Any], name: str, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise _BadRequest(f"The '{name}' parameter must be a number.") from None
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _encode_token(after: SortKey, jql: str) -> str:

@@ -26,10 +26,13 @@ def _serve(conn: Connection, args: dict[str, Any]) -> None:
                 conn.send(sandbox.delete(int(value)))
             elif command == "requests":
                 conn.send((len(sandbox.requests), sandbox.search_requests()))
+            elif command == "agents":
+                conn.send(sandbox.requests_by_agent())
             elif command == "cpu":
                 conn.send(time.process_time())
             elif command == "clear":
                 sandbox.server.faults.clear()
+                sandbox.app.agents.clear()
                 conn.send(None)
 
 
@@ -63,6 +66,11 @@ class JiraSandboxProcess:
         """(all requests, search requests) served since the last :meth:`clear`."""
         total, search = self._ask("requests")
         return int(total), int(search)
+
+    def requests_by_agent(self) -> dict[str, int]:
+        """Requests served since the last :meth:`clear`, per User-Agent."""
+        agents: dict[str, int] = self._ask("agents")
+        return agents
 
     def cpu_seconds(self) -> float:
         """CPU time the sandbox process has used (to tell its cost from pmsync's)."""

@@ -1,0 +1,158 @@
+"""The default PDF is tagged whichever engine prints it and however many chunks it is printed in: the
+joined document keeps one valid structure tree (what a screen reader reads), and says which engine
+printed it. Also how ``pdf_engine: auto`` chooses, and says so when it falls back to WeasyPrint."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pmsync.errors import ReportError
+from pmsync.report.writers import write_report
+from pmsync.report.writers.chromium import find_browser
+from pmsync.report.writers.pdf import resolve_engine
+
+from .sample import sample_report
+
+pypdf = pytest.importorskip("pypdf", reason="pypdf (dev extra) reads the PDF back")
+pikepdf = pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) joins the chunks")
+
+try:
+    find_browser()
+    HAS_BROWSER = True
+except ReportError:
+    HAS_BROWSER = False
+ENGINES = [
+    pytest.param(
+        "chromium",
+        marks=pytest.mark.skipif(
+            not HAS_BROWSER, reason="no Chromium on PATH (apt-get install chromium-headless-shell)"
+        ),
+    ),
+    pytest.param(
+        "weasyprint",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("weasyprint") is None, reason="the pdf extra is not installed"
+        ),
+    ),
+]
+
+
+def elements(root: Any) -> list[Any]:
+    found, seen, pending = [], set(), [root.K]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, pikepdf.Array):
+            pending.extend(node)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node and node.objgen not in seen:
+            seen.add(node.objgen)
+            found.append(node)
+            pending.append(node.get("/K"))
+    return found
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_pdf_printed_in_chunks_keeps_one_valid_structure_tree(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks (summaries, detail)
+    data = pdf.report_to_pdf(sample_report(), engine=engine, workers=2)  # type: ignore[arg-type]
+    document = pikepdf.open(io.BytesIO(data))
+    assert bool(document.Root.MarkInfo.Marked), "marked as a tagged PDF"
+    root = document.Root.StructTreeRoot
+    # one Document at the top, each chunk's tree a division of it
+    (top,) = root.K
+    assert top.S == "/Document" and top.P.objgen == root.objgen
+    assert len(top.K) == 4 and all(kid.S == "/Div" and kid.P.objgen == top.objgen for kid in top.K)
+    # every page's content is owned by elements of the tree: its key is in the parent tree
+    parents = dict(pikepdf.NumberTree(root.ParentTree).items())
+    keys = [int(page.obj.StructParents) for page in document.pages]
+    assert len(set(keys)) == len(document.pages) and set(keys) <= set(parents)
+    assert int(root.ParentTreeNextKey) > max(parents)
+    owned = set()
+    for key in keys:
+        owned |= {element.objgen for element in parents[key] if isinstance(element, pikepdf.Dictionary)}
+    tree = elements(root)
+    assert owned and owned <= {element.objgen for element in tree}
+    # each element leads to a page of this document (not of a chunk left behind)
+    pages = {page.obj.objgen for page in document.pages}
+    assert {element.Pg.objgen for element in tree if "/Pg" in element} <= pages
+    # names unique across chunks, and the table cells still point at their header cells
+    if "/IDTree" in root:
+        ids = dict(pikepdf.NameTree(root.IDTree).items())
+        assert all(str(element.ID) == name for name, element in ids.items())
+        headers = [
+            str(name)
+            for element in tree
+            for owner in (element.A if isinstance(element.get("/A"), pikepdf.Array) else [element.get("/A")])
+            if isinstance(owner, pikepdf.Dictionary) and "/Headers" in owner
+            for name in owner.Headers
+        ]
+        assert set(headers) <= set(ids)
+    # and the text reads back, with both projects' summaries and detail
+    pages_text = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+    text = unicodedata.normalize("NFKC", "\n".join(pages_text))
+    assert text.count("Portfolio overview") == 1 and "EAC = BAC / CPI" in text
+    assert str(document.docinfo["/Creator"]).startswith("pmsync, printed by ")
+    expected = "HeadlessChrome" if engine == "chromium" else "WeasyPrint"
+    assert expected in str(document.docinfo["/Creator"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_tagged_join_is_reproducible(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
+    first = pdf.report_to_pdf(sample_report(), engine=engine, workers=2)  # type: ignore[arg-type]
+    assert pdf.report_to_pdf(sample_report(), engine=engine, workers=1) == first  # type: ignore[arg-type]
+
+
+def fake_browser(folder: Path, name: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text("#!/bin/sh\nexit 1\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_auto_takes_chromium_when_one_is_found_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shell = fake_browser(tmp_path / "bin", "chromium-headless-shell")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    resolved = resolve_engine("auto")
+    assert (resolved.engine, resolved.browser, resolved.fell_back) == ("chromium", str(shell), False)
+    assert "found by reports.pdf_engine: auto" in resolved.reason
+    assert resolve_engine("weasyprint").engine == "weasyprint", "an explicit engine is honoured"
+    elsewhere = fake_browser(tmp_path / "opt", "chrome")
+    assert resolve_engine("auto", str(elsewhere)).browser == str(elsewhere), "the configured path wins"
+
+
+def test_auto_falls_back_to_weasyprint_and_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a fresh machine: no browser anywhere
+    resolved = resolve_engine("auto")
+    assert (resolved.engine, resolved.fell_back) == ("weasyprint", True)
+    assert resolved.reason.startswith("PDF by WeasyPrint: no Chromium found; install")
+    assert "chromium-headless-shell" in resolved.reason and "~10x faster" in resolved.reason
+    told: list[str] = []
+    write_report(sample_report(), tmp_path / "out", ["html"], notice=told.append)
+    assert told == [], "nothing to say when no PDF is written"
+    if importlib.util.find_spec("weasyprint") is not None:
+        (path,) = write_report(sample_report(), tmp_path / "out", ["pdf"], notice=told.append)
+        assert told == [resolved.reason]
+        with pikepdf.open(path) as document:
+            assert "WeasyPrint" in str(document.docinfo["/Creator"])
+
+
+def test_a_configured_browser_that_is_missing_is_an_error_even_under_auto(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="reports.chromium_path"):
+        resolve_engine("auto", str(tmp_path / "nope"))
