@@ -154,31 +154,7 @@ class FinanceFileConnector(FinanceSource[FinanceFileConfig], FileSourceConnector
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
         known: dict[str, dict[str, Any]] = {k: dict(v) for k, v in cursor.get("files", {}).items()}
         builder = self.line_builder()
-        plans: list[_Plan] = []
-        rejected: list[str] = []
-        for name, path in self.files():
-            try:
-                facts = inspect_file(path)
-                if known.get(name, {}).get("sha256") == facts.sha256:
-                    continue
-                summary = self._validate(name, path, facts, builder)
-            except FileProblem as exc:
-                rejected.append(f"{name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
-                continue
-            except OSError as exc:  # unreadable, or removed while the run was going
-                rejected.append(f"{name}: cannot be read: {exc.strerror or exc}")
-                continue
-            if summary.bad_rows and not self.config.skip_bad_rows:
-                summary.spool.close()
-                listed = "; ".join(p.describe() for p in summary.problems)
-                more = summary.bad_rows - len(summary.problems)
-                rejected.append(
-                    f"{name}: {summary.bad_rows} bad row(s), file not loaded: {listed}"
-                    + (f"; ... and {more} more" if more > 0 else "")
-                )
-                continue
-            plans.append(_Plan(name, path, facts, summary))
-
+        plans, rejected = self._plan_files(known, builder)
         try:
             # which file of this run states each scope last: it wins, earlier files skip that scope
             last_claim = {scope: i for i, plan in enumerate(plans) for scope in plan.summary.scopes}
@@ -234,6 +210,37 @@ class FinanceFileConnector(FinanceSource[FinanceFileConfig], FileSourceConnector
                 record=str(self.root),
                 hint=hint,
             )
+
+    def _plan_files(
+        self, known: dict[str, dict[str, Any]], builder: LineBuilder
+    ) -> tuple[list[_Plan], list[str]]:
+        """The files to load (new or changed since ``known``, validated into a spool) and the
+        rejected ones, each with why."""
+        plans: list[_Plan] = []
+        rejected: list[str] = []
+        for name, path in self.files():
+            try:
+                facts = inspect_file(path)
+                if known.get(name, {}).get("sha256") == facts.sha256:
+                    continue
+                summary = self._validate(name, path, facts, builder)
+            except FileProblem as exc:
+                rejected.append(f"{name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+                continue
+            except OSError as exc:  # unreadable, or removed while the run was going
+                rejected.append(f"{name}: cannot be read: {exc.strerror or exc}")
+                continue
+            if summary.bad_rows and not self.config.skip_bad_rows:
+                summary.spool.close()
+                listed = "; ".join(p.describe() for p in summary.problems)
+                more = summary.bad_rows - len(summary.problems)
+                rejected.append(
+                    f"{name}: {summary.bad_rows} bad row(s), file not loaded: {listed}"
+                    + (f"; ... and {more} more" if more > 0 else "")
+                )
+                continue
+            plans.append(_Plan(name, path, facts, summary))
+        return plans, rejected
 
     def _validate(self, name: str, path: Path, facts: FileFacts, builder: LineBuilder) -> FileSummary:
         builder.check_nul = facts.has_nul

@@ -41,7 +41,7 @@ from pmsync.connector import (
 from pmsync.errors import ConfigError, ConnectorError, PmsyncError, SourceDataError
 from pmsync.logs import redact, register_secret
 
-from .finance.lines import DuplicateColumns, MissingColumns, RowError
+from .finance.lines import DuplicateColumns, LineBuilder, MissingColumns, RowError
 from .finance.passes import LISTED_PROBLEMS
 from .finance.source import COST_LINE, FinanceSource, FinanceSourceConfig
 
@@ -183,6 +183,25 @@ class FinanceSqlConnector(FinanceSource[FinanceSqlConfig]):
             CheckResult("query", "ok", f"{self._where()}: {len(columns)} columns, all mapped ones present")
         ]
 
+    def _bind(self, builder: LineBuilder, columns: list[str]) -> None:
+        """Map the query's columns, or say which column the query lacks or repeats."""
+        try:
+            builder.bind(columns)
+        except DuplicateColumns as exc:
+            raise SourceDataError(
+                f"the query returns {exc}",
+                source=self.source,
+                record="query",
+                hint="alias the columns so each name is returned once",
+            ) from None
+        except MissingColumns as exc:
+            raise SourceDataError(
+                f"the query returns no column {', '.join(exc.missing)} (it returns {', '.join(columns)})",
+                source=self.source,
+                record="query",
+                hint='alias the query\'s columns (AS "Column Name") or edit the mapping',
+            ) from None
+
     def extract(self, cursor: Cursor) -> Iterator[ExtractItem]:
         builder = self.line_builder()
         query = self._query()
@@ -198,24 +217,7 @@ class FinanceSqlConnector(FinanceSource[FinanceSqlConfig]):
                     stream_results=True, yield_per=self.config.fetch_size
                 ).execute(text(query), self.config.params)
                 try:
-                    columns = list(result.keys())
-                    try:
-                        builder.bind(columns)
-                    except DuplicateColumns as exc:
-                        raise SourceDataError(
-                            f"the query returns {exc}",
-                            source=self.source,
-                            record="query",
-                            hint="alias the columns so each name is returned once",
-                        ) from None
-                    except MissingColumns as exc:
-                        raise SourceDataError(
-                            f"the query returns no column {', '.join(exc.missing)} "
-                            f"(it returns {', '.join(columns)})",
-                            source=self.source,
-                            record="query",
-                            hint='alias the query\'s columns (AS "Column Name") or edit the mapping',
-                        ) from None
+                    self._bind(builder, list(result.keys()))
                     seen: set[int] = set()
                     repeats: dict[str, int] = {}
                     for rows, row in enumerate(result, start=1):

@@ -30,7 +30,7 @@ ALLOWED = {
     "src/pmsync/sandbox/identity_wire.py": "the timestamp Entra puts in error descriptions",
     "src/pmsync/sandbox/microsoft.py": "certificate validity for generated app credentials",
     "src/pmsync/sandbox/tls.py": "the sandbox CA's validity: the TLS client checks it in real time",
-    "src/pmsync/sandbox/graph.py": "the date Graph puts in error bodies",
+    "src/pmsync/sandbox/graph_wire.py": "the date Graph puts in error bodies",
     "tests/microsoft/test_auth.py": "an expired certificate must be expired for msal too",
 }
 

@@ -60,6 +60,36 @@ def parse_amount(value: object, *, decimal_separator: str = ".", thousands_separ
     and a negative sign as a leading or trailing minus, parentheses or a ``CR`` suffix (``DR`` is
     accepted as positive). Exactly one negative marker is allowed; ``(-5)`` is ambiguous and refused.
     """
+    if not isinstance(value, str):
+        return _cell_amount(value)
+    if _plain_pattern(decimal_separator, thousands_separator).match(value):
+        plain = value.replace(thousands_separator, "") if thousands_separator else value
+        return Decimal(plain.replace(decimal_separator, ".") if decimal_separator != "." else plain)
+    text = value.translate(_SPACES).strip()
+    if not text:
+        raise ValueError("is empty")
+    _refuse_foreign_digits(text)
+    text, negatives = _without_sign_and_currency(text)
+    if negatives > 1:
+        raise ValueError("has more than one negative sign")
+    if not _number_pattern(decimal_separator, thousands_separator).match(text):
+        grouping = f"'{thousands_separator}' between thousands, " if thousands_separator else ""
+        raise ValueError(
+            f"is not an amount (expected digits, {grouping}'{decimal_separator}' before decimals)"
+        )
+    if thousands_separator:
+        text = text.replace(thousands_separator, "")
+    if decimal_separator != ".":
+        text = text.replace(decimal_separator, ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        raise ValueError("is not an amount") from None
+    return -amount if negatives else amount
+
+
+def _cell_amount(value: object) -> Decimal:
+    """An amount from a typed cell (a number from a spreadsheet or a database), not from text."""
     if value is None:
         raise ValueError("is empty")
     if isinstance(value, bool):
@@ -74,15 +104,12 @@ def parse_amount(value: object, *, decimal_separator: str = ".", thousands_separ
         if not value.is_finite():
             raise ValueError("is not a finite number")
         return value
-    if not isinstance(value, str):
-        raise ValueError(f"is a {type(value).__name__}, not an amount")
-    if _plain_pattern(decimal_separator, thousands_separator).match(value):
-        plain = value.replace(thousands_separator, "") if thousands_separator else value
-        return Decimal(plain.replace(decimal_separator, ".") if decimal_separator != "." else plain)
-    text = value.translate(_SPACES).strip()
-    if not text:
-        raise ValueError("is empty")
-    _refuse_foreign_digits(text)
+    raise ValueError(f"is a {type(value).__name__}, not an amount")
+
+
+def _without_sign_and_currency(text: str) -> tuple[str, int]:
+    """``text`` without its negative markers (parentheses, ``CR``, a leading or trailing minus),
+    ``DR`` and currency symbols or codes, and how many negative markers it had."""
     negatives = 0
     if text.startswith("(") and text.endswith(")"):
         negatives += 1
@@ -101,23 +128,7 @@ def parse_amount(value: object, *, decimal_separator: str = ".", thousands_separ
     if text[:1] in ("-", "+"):
         negatives += text[0] == "-"
         text = _CURRENCY_PREFIX.sub("", text[1:].lstrip())
-    text = _CURRENCY_SUFFIX.sub("", text)
-    if negatives > 1:
-        raise ValueError("has more than one negative sign")
-    if not _number_pattern(decimal_separator, thousands_separator).match(text):
-        grouping = f"'{thousands_separator}' between thousands, " if thousands_separator else ""
-        raise ValueError(
-            f"is not an amount (expected digits, {grouping}'{decimal_separator}' before decimals)"
-        )
-    if thousands_separator:
-        text = text.replace(thousands_separator, "")
-    if decimal_separator != ".":
-        text = text.replace(decimal_separator, ".")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise ValueError("is not an amount") from None
-    return -amount if negatives else amount
+    return _CURRENCY_SUFFIX.sub("", text), negatives
 
 
 @lru_cache(maxsize=8192)

@@ -55,7 +55,7 @@ class _Renderer:
             return str(node) if node is not None else ""
         kind = node.get("type")
         attrs = _attrs(node)
-        if kind == "doc":
+        if kind in ("doc", "layoutSection", "layoutColumn", "bodiedExtension", "listItem", "taskItem"):
             return self.blocks(_children(node))
         if kind in ("paragraph", "caption"):
             return self.inline(_children(node)) + "\n"
@@ -65,6 +65,17 @@ class _Renderer:
             return "#" * max(1, min(6, level)) + " " + self.inline(_children(node)) + "\n"
         if kind in ("bulletList", "orderedList", "taskList", "decisionList"):
             return self.listing(node) + "\n"
+        if kind == "table":
+            return self.table(node)
+        framed = self.framed(kind, node, attrs)
+        if framed is not None:
+            return framed
+        # inline content at block level, or a node type added to ADF later: keep its text
+        return self.inline([node]) + "\n"
+
+    def framed(self, kind: Any, node: dict[str, Any], attrs: dict[str, Any]) -> str | None:
+        """Blocks drawn around their content (code, quotes, panels, expands, media, cards), or
+        ``None`` when ``kind`` is none of them."""
         if kind == "codeBlock":
             language = str(attrs.get("language") or "")
             code = "".join(str(c.get("text", "")) for c in _children(node) if isinstance(c, dict))
@@ -81,16 +92,11 @@ class _Renderer:
             title = str(attrs.get("title") or "").strip()
             body = self.blocks(_children(node)).strip("\n")
             return (f"{title}\n{body}" if title else body) + "\n"
-        if kind == "table":
-            return self.table(node)
         if kind in ("mediaSingle", "mediaGroup"):
             return " ".join(self.inline([c]) for c in _children(node)) + "\n"
         if kind in ("blockCard", "embedCard"):
             return str(attrs.get("url") or self.data_url(attrs)) + "\n"
-        if kind in ("layoutSection", "layoutColumn", "bodiedExtension", "listItem", "taskItem"):
-            return self.blocks(_children(node))
-        # inline content at block level, or a node type added to ADF later: keep its text
-        return self.inline([node]) + "\n"
+        return None
 
     def blocks(self, nodes: list[Any]) -> str:
         parts = [self.block(n) for n in nodes]

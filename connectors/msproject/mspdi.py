@@ -460,11 +460,7 @@ class MspdiReader:
             elif attr == "baselines":
                 baselines.append(self._baseline(child, where))
             elif attr == "extended":
-                fields = _children(child, self._nslen)
-                if fields.get("FieldID") and "Value" in fields:
-                    fid = self._convert(where, "ExtendedAttribute/FieldID", fields["FieldID"], _int)
-                    elapsed = fields.get("DurationFormat", "").strip() in _ELAPSED_TEXT
-                    extended.append((fid, (fields["Value"], elapsed)))
+                extended += self._extended(child, where)
             elif attr == "duration_format" and text:
                 duration_format = self._convert(where, name, text, _int)
             elif attr == "is_null" and text:
@@ -481,6 +477,15 @@ class MspdiReader:
         task.baselines = baselines
         task.extended = extended
         return task
+
+    def _extended(self, elem: Element, where: str) -> list[tuple[int, Any]]:
+        """An ``ExtendedAttribute`` as ``(field id, (value text, elapsed))``; none when it has no value."""
+        fields = _children(elem, self._nslen)
+        if not (fields.get("FieldID") and "Value" in fields):
+            return []
+        fid = self._convert(where, "ExtendedAttribute/FieldID", fields["FieldID"], _int)
+        elapsed = fields.get("DurationFormat", "").strip() in _ELAPSED_TEXT
+        return [(fid, (fields["Value"], elapsed))]
 
     def _link(self, elem: Element, where: str) -> Link | None:
         fields = _children(elem, self._nslen)

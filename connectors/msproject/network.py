@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -99,6 +100,23 @@ class _Days:
         return self.position(self.moment(index, finish) + timedelta(minutes=elapsed_minutes))
 
 
+def _task_calendars(
+    schedule: Schedule, tasks: Iterable[Task], first: date, last: date
+) -> dict[int, _Days | None]:
+    """The working days of each task calendar other than the project's (``None``: a calendar without
+    a working day, or one the file does not define; such tasks are counted in the project's)."""
+    own_days: dict[int, _Days | None] = {}
+    for task in tasks:
+        uid = task.calendar_uid
+        if uid is not None and uid >= 0 and uid != schedule.properties.calendar_uid and uid not in own_days:
+            week_of_task = resolve(schedule, uid, (first, last))
+            try:
+                own_days[uid] = _Days(week_of_task, first, last) if week_of_task is not None else None
+            except ValueError:
+                own_days[uid] = None  # a calendar without a working day: counted in the project's
+    return own_days
+
+
 def compute_slack(schedule: Schedule) -> SlackResult | None:
     """Total slack and critical flags of every task; ``None`` when the logic has a loop or the
     schedule has no dates to anchor it."""
@@ -116,15 +134,7 @@ def compute_slack(schedule: Schedule) -> SlackResult | None:
     minutes_per_day = schedule.properties.minutes_per_day or 480
     summaries = _summaries(tasks)
     nodes = {t.uid: t for t in tasks if t.uid not in summaries and t.start is not None}
-    own_days: dict[int, _Days | None] = {}
-    for task in nodes.values():
-        uid = task.calendar_uid
-        if uid is not None and uid >= 0 and uid != schedule.properties.calendar_uid and uid not in own_days:
-            week_of_task = resolve(schedule, uid, (first, last))
-            try:
-                own_days[uid] = _Days(week_of_task, first, last) if week_of_task is not None else None
-            except ValueError:
-                own_days[uid] = None  # a calendar without a working day: counted in the project's
+    own_days = _task_calendars(schedule, nodes.values(), first, last)
     spans = {
         uid: _Duration(
             _span(t, minutes_per_day),
