@@ -16,7 +16,7 @@ from core.helpers import pmsync_env
 
 from pmsync.config import PmsyncConfig, load_config
 from pmsync.sandbox.jira import JiraSandbox
-from pmsync.store import Store
+from pmsync.store import Store, SyncRunInfo
 from pmsync.sync import sync_sources
 
 __all__ = [
@@ -67,8 +67,9 @@ def load(path: Path, sandbox: JiraSandbox) -> PmsyncConfig:
     return load_config(path, env={"JIRA_TOKEN": sandbox.api_token})
 
 
-def clean_dump(folder: Path, sandbox: JiraSandbox, source: dict[str, Any]) -> dict[str, Any]:
-    """The dump of an uninterrupted sync of ``source`` into a fresh SQLite store in ``folder``."""
+def synced(folder: Path, sandbox: JiraSandbox, source: dict[str, Any]) -> tuple[SyncRunInfo, dict[str, Any]]:
+    """One sync of ``source`` into a fresh SQLite store in ``folder`` that must succeed: its run and
+    the store's dump."""
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'clean.db'}"
     config = load(write_yaml(folder, url, source), sandbox)
@@ -76,9 +77,14 @@ def clean_dump(folder: Path, sandbox: JiraSandbox, source: dict[str, Any]) -> di
     try:
         [run] = sync_sources(config, store)
         assert run.status == "ok", run.error
-        return dump(store)
+        return run, dump(store)
     finally:
         store.close()
+
+
+def clean_dump(folder: Path, sandbox: JiraSandbox, source: dict[str, Any]) -> dict[str, Any]:
+    """The dump of an uninterrupted sync of ``source`` into a fresh SQLite store in ``folder``."""
+    return synced(folder, sandbox, source)[1]
 
 
 def _command(config: Path, args: tuple[str, ...], env: dict[str, str] | None) -> dict[str, Any]:

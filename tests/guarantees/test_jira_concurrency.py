@@ -17,7 +17,7 @@ from pmsync.sandbox.jira import JiraSandbox, jira_sandbox
 from pmsync.store import Store
 from pmsync.sync import sync_sources
 
-from .helpers import clean_dump, dump, jira_source, load, write_yaml
+from .helpers import clean_dump, dump, jira_source, load, synced, write_yaml
 
 ANCHOR = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -64,16 +64,8 @@ def test_a_retry_after_pauses_every_worker_not_only_the_one_that_got_it(tmp_path
         jira.app.latency = 0.02  # requests overlap, as against a distant site
         jira.app.timeline = timeline = []
         jira.app.throttle(2, after=6)  # the 7th request: 429, Retry-After: 2
-        source = jira_source(jira, concurrency=6)
-        url = f"sqlite:///{tmp_path / 'pmsync.db'}"
-        config = load(write_yaml(tmp_path, url, source), jira)
-        store = Store.open(url)
-        try:
-            [run] = sync_sources(config, store)
-            assert run.status == "ok", run.error
-            assert run.counts.inserted == 600
-        finally:
-            store.close()
+        run, _ = synced(tmp_path, jira, jira_source(jira, concurrency=6))
+        assert run.counts.inserted == 600
     [refused] = [t for t, _, _, status in timeline if status == 429]
     # Requests already on their way when the 429 was sent may still arrive just after it; any
     # request sent later waits for the pause. Without the shared pause the five other workers go
@@ -127,15 +119,8 @@ def test_near_the_rate_limit_one_request_at_a_time(tmp_path: Path) -> None:
         jira.app.spend(900)  # under 20 % of the hour's budget left: X-RateLimit-NearLimit: true
         jira.app.latency = 0.05
         jira.app.timeline = timeline = []
-        url = f"sqlite:///{tmp_path / 'pmsync.db'}"
-        config = load(write_yaml(tmp_path, url, jira_source(jira, concurrency=8)), jira)
-        store = Store.open(url)
-        try:
-            [run] = sync_sources(config, store)
-            assert run.status == "ok", run.error
-            assert run.counts.inserted == 300
-        finally:
-            store.close()
+        run, _ = synced(tmp_path, jira, jira_source(jira, concurrency=8))
+        assert run.counts.inserted == 300
     arrivals = sorted(t for t, _, path, _ in timeline if path.endswith("/issue/bulkfetch"))
     assert len(arrivals) == 30
     # each request was sent only after the answer to the one before (which takes the latency)

@@ -396,9 +396,9 @@ class JiraApp:
         if not self.flavor.cloud:
             return _json(error_body(["null for uri: " + request.url]), 404)
         try:
-            body = json.loads(request.get_data(as_text=True) or "{}")
-        except ValueError:
-            return _json(error_body(["Unexpected character in the request body: not valid JSON."]), 400)
+            body = _request_body(request)
+        except _BadRequest as exc:
+            return _json(error_body(list(exc.args)), 400)
         keys = body.get("issueIdsOrKeys") if isinstance(body, dict) else None
         field_ids = body.get("fieldIds") or None
         if not isinstance(keys, list) or not 1 <= len(keys) <= 1000:
@@ -446,9 +446,9 @@ class JiraApp:
         if not self.flavor.cloud:
             return _json(error_body(["null for uri: " + request.url]), 404)
         try:
-            body = json.loads(request.get_data(as_text=True) or "{}")
-        except ValueError:
-            return _json(error_body(["Unexpected character in the request body: not valid JSON."]), 400)
+            body = _request_body(request)
+        except _BadRequest as exc:
+            return _json(error_body(list(exc.args)), 400)
         if not isinstance(body, dict):
             return _json(error_body(["The request body must be a JSON object."]), 400)
         unknown = sorted(set(body) - {"issueIdsOrKeys", "fields", "expand", "fieldsByKeys", "properties"})
@@ -492,10 +492,7 @@ class JiraApp:
     # -- search -------------------------------------------------------------------------------------
     def _search_params(self, request: Request) -> MultiDict[str, Any]:
         if request.method == "POST":
-            try:
-                body = json.loads(request.get_data(as_text=True) or "{}")
-            except ValueError:
-                raise _BadRequest("Unexpected character in the request body: not valid JSON.") from None
+            body = _request_body(request)
             self._check_bean(body)
             params: MultiDict[str, Any] = MultiDict()
             for name, value in (body or {}).items():
@@ -730,6 +727,14 @@ class JiraApp:
 
 class _BadRequest(Exception):
     pass
+
+
+def _request_body(request: Request) -> Any:
+    """The JSON body of a POST (an empty body reads as ``{}``), or Jira's 400 for one that is not JSON."""
+    try:
+        return json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError:
+        raise _BadRequest("Unexpected character in the request body: not valid JSON.") from None
 
 
 def _type_ok(query: Query, kind: str) -> bool:
