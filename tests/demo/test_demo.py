@@ -451,7 +451,7 @@ def test_the_demo_pdf_is_the_pack_front_page_summaries_then_appendix(
     demo's own report model (the JSON is that model; the demo prints its PDF from it the same way
     with --format pdf): a one-page committee front page, a one- or two-page summary per project,
     then appendix A."""
-    pytest.importorskip("pypdf", reason="the pdf extra is not installed")
+    pytest.importorskip("pikepdf", reason="the pdf extra is not installed (pikepdf numbers the pages)")
     import pypdf
 
     from pmsync.report.model import Report
