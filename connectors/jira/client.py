@@ -29,6 +29,8 @@ from .envelope import check_cloud_page, check_offset_page
 
 T = TypeVar("T")
 log = logging.getLogger("pmsync.connectors.jira")
+#: sends one POST of a JSON body: (path, body, what, check of the decoded answer) -> the checked answer
+PostJson = Callable[[str, dict[str, Any], str, Callable[[Any], Any]], Any]
 
 
 class PagingShifted(Exception):
@@ -199,11 +201,15 @@ class JiraClient:
         issue = self.call(lambda: self.client.issue(key, fields="status", expand="changelog"), key)
         return list(issue.raw.get("changelog", {}).get("histories", []))
 
-    def bulk_changelogs(self, issue_ids: list[str], field_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    def bulk_changelogs(
+        self, issue_ids: list[str], field_ids: list[str], *, post: PostJson | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
         """Cloud: the histories of many issues at once, touching only ``field_ids``, by issue id.
 
         ``POST /rest/api/3/changelog/bulkfetch`` takes up to 1000 issues per request and pages by
         ``nextPageToken``; one request per page of search results instead of one per issue.
+        ``post``: how to send each request (the concurrent fetcher passes its own, which goes
+        through its shared rate-limit gate); by default the client's retry policy alone.
         """
         out: dict[str, list[dict[str, Any]]] = {i: [] for i in issue_ids}
         for first in range(0, len(issue_ids), 1000):
@@ -213,10 +219,13 @@ class JiraClient:
                 body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fieldIds": field_ids, "maxResults": 10000}
                 if paging.current:
                     body["nextPageToken"] = paging.current
-                page = self.call(
-                    partial(self.client._get_json, "changelog/bulkfetch", params=body, use_post=True),
-                    "changelog bulkfetch",
-                )
+                if post is not None:
+                    page = post("changelog/bulkfetch", body, "changelog bulkfetch", _as_is)
+                else:
+                    page = self.call(
+                        partial(self.client._get_json, "changelog/bulkfetch", params=body, use_post=True),
+                        "changelog bulkfetch",
+                    )
                 logs = page.get("issueChangeLogs") if isinstance(page, dict) else None
                 if not isinstance(logs, list):
                     raise SourceDataError(
@@ -332,3 +341,7 @@ def _checked_offset_page(
     answer: Any, *, start: int, source: str
 ) -> tuple[tuple[list[dict[str, Any]], int], Any]:
     return check_offset_page(answer, start=start, source=source, what="search"), answer
+
+
+def _as_is(answer: Any) -> Any:
+    return answer

@@ -162,11 +162,11 @@ class Fetcher:
         self.concurrency = concurrency
         self.history_fields = history_fields
         self.gate = Gate(waits=waits)
-        session = client.client._session
-        for adapter in session.adapters.values():
-            if isinstance(adapter, HTTPAdapter):
-                # requests keeps 10 connections per host: enough for concurrency up to 10 only
-                adapter.init_poolmanager(max(concurrency, 10), max(concurrency, 10))
+        if concurrency > 10:  # requests keeps 10 connections per host: enough for up to 10 workers
+            for adapter in client.client._session.adapters.values():
+                if isinstance(adapter, HTTPAdapter):
+                    adapter.poolmanager.clear()
+                    adapter.init_poolmanager(concurrency, concurrency)
 
     @contextmanager
     def _interruptible(self) -> Iterator[None]:
@@ -318,8 +318,7 @@ class Fetcher:
         return [by_id[i] for i in ids if i in by_id]
 
     def _bulk_changelogs(self, ids: list[str]) -> Histories:
-        self.gate.wait_open()
-        return self.client.bulk_changelogs(ids, self.history_fields())
+        return self.client.bulk_changelogs(ids, self.history_fields(), post=self.post)
 
     # -- Data Center ------------------------------------------------------------------------------
     def offset_pages(

@@ -11,7 +11,6 @@ built the same way whatever the file format.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import re
 import shutil
@@ -21,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pmsync.connector_kit import file_sha256
 from pmsync.errors import ConfigError, SourceDataError
 from pmsync.model import DependencyType
 
@@ -138,11 +138,8 @@ def read_with_mpxj(path: Path, name: str | None = None) -> tuple[Schedule, str]:
 
     UniversalProjectReader = jpype.JClass("org.mpxj.reader.UniversalProjectReader")
 
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        digest = file_sha256(path)
     except OSError as exc:
         raise SourceDataError(f"cannot read the file: {exc.strerror}", record=name) from None
     try:
@@ -153,7 +150,7 @@ def read_with_mpxj(path: Path, name: str | None = None) -> tuple[Schedule, str]:
         raise SourceDataError(
             "MPXJ does not recognise this file format", record=name, hint="is it really a schedule file?"
         )
-    return convert_project(project), digest.hexdigest()
+    return convert_project(project), digest
 
 
 def convert_project(project: Any) -> Schedule:
