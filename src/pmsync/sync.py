@@ -137,10 +137,6 @@ def sync_source(
                 "full refresh: re-read everything from an empty cursor (the cursor before is kept "
                 "in cursor_before)"
             )
-        elif not cursor_before and store.count_live(source.name):
-            # No cursor over stored records (``pmsync state reset``, a lost cursor): this run re-reads
-            # everything, and the connector must reconcile, not assume an empty store.
-            source_run.rereads = True
         source_run.run()
     finally:
         lock.release()
@@ -196,7 +192,17 @@ class _SourceRun:
     failure: BaseException | None = None
 
     def run(self) -> None:
-        writer = self.store.writer(self.source.name, self.run_id, deletion_policy=self.deletion_policy)
+        try:
+            if self.start_cursor is None and not self.cursor and self.store.count_live(self.source.name):
+                # No cursor over stored records (``pmsync state reset``, a lost cursor): this run
+                # re-reads everything, and the connector must reconcile, not assume an empty store.
+                self.rereads = True
+            writer = self.store.writer(self.source.name, self.run_id, deletion_policy=self.deletion_policy)
+        except BaseException as exc:
+            # The store failed after the run was opened in the ledger (connection lost, disk full):
+            # close the entry now rather than leave it "running" until the source's next run.
+            self._fail_before_writing(exc)
+            return
         try:
             self._stream(writer)
             self._finish(writer, "ok")
@@ -213,6 +219,19 @@ class _SourceRun:
                 raise
         finally:
             writer.close()
+
+    def _fail_before_writing(self, exc: BaseException) -> None:
+        self.failure = exc
+        log.debug("source %r failed before writing", self.source.name, exc_info=True)
+        stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
+        try:
+            self.store.close_run(
+                self.run_id, "interrupted" if stopped else "failed", describe_error(exc), self.cursor
+            )
+        except Exception:  # the store is still failing; the entry is closed at the source's next run
+            log.error("could not record the failure of run %d in the ledger", self.run_id, exc_info=True)
+        if not isinstance(exc, Exception):
+            raise exc
 
     def _stream(self, writer: Writer) -> None:
         rereads = self.rereads or self.start_cursor is not None

@@ -16,7 +16,7 @@ from pmsync.store import ledger, migrate, reader
 from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import create_store_engine, normalize_url, write_transaction
 from pmsync.store.lock import SourceLock
-from pmsync.store.results import PublicationInfo, StartedRun, SyncRunInfo, WriteCounts
+from pmsync.store.results import PublicationInfo, RunStatus, StartedRun, SyncRunInfo, WriteCounts
 from pmsync.store.valid_time import ValidTimeRead
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 
@@ -131,6 +131,16 @@ class Store:
             run_id = ledger.start_run(conn, source_name, source_type, cursor_before)
             interrupted = ledger.close_interrupted_runs(conn, source_name, run_id)
         return StartedRun(run_id=run_id, cursor_before=cursor_before, interrupted=interrupted)
+
+    def close_run(
+        self, run_id: int, status: RunStatus, error: str, cursor_after: dict[str, Any] | None = None
+    ) -> None:
+        """End a run that failed before a writer could record anything (the store failed under it):
+        no counts, ``error`` in the ledger, ``cursor_after`` the cursor it started from."""
+        with write_transaction(self.engine) as conn:
+            ledger.update_run(
+                conn, run_id, counts=WriteCounts(), status=status, cursor_after=cursor_after, error=error
+            )
 
     def record_locked_run(self, source_name: str, source_type: str, error: str) -> SyncRunInfo:
         """Record a run that did nothing because another run held the source's lock."""
