@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import threading
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +167,60 @@ def test_a_chunk_the_join_cannot_read_is_a_clear_error() -> None:
     with pytest.raises(ReportError, match="joining the printed chunks failed: .*PdfError") as info:
         pdf._join(iter([b"%PDF-1.7 not really", b"nor this"]), sample_report(), stamp=True)
     assert info.value.record == "PDF"
+
+
+def test_chunks_are_rendered_as_places_free_up_and_printed_in_order() -> None:
+    # A big report's chunks are rendered while earlier ones print, never all at once up front:
+    # a report of 50 chunks holds a few in memory, in the order they are joined.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmsync.report.writers.pdf import in_order
+
+    taken: list[int] = []
+    most_ahead = 0
+
+    def texts() -> Iterator[str]:
+        for n in range(50):
+            taken.append(n)
+            yield str(n)
+
+    printed = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for data in in_order(pool, lambda text: text.encode(), texts(), 2):
+            most_ahead = max(most_ahead, len(taken) - len(printed))
+            printed.append(data)
+    assert printed == [str(n).encode() for n in range(50)]
+    assert most_ahead <= 3, "two printing and one waiting, not the whole report"
+
+
+def test_a_chunk_that_fails_stops_the_report_at_once() -> None:
+    # The second chunk fails while the first is still printing: the error comes back without
+    # waiting for the first, and the chunks after it are never rendered.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmsync.report.writers.pdf import in_order
+
+    first_may_finish, first_finished = threading.Event(), threading.Event()
+    taken: list[int] = []
+
+    def texts() -> Iterator[str]:
+        for n in range(50):
+            taken.append(n)
+            yield str(n)
+
+    def print_one(text: str) -> bytes:
+        if text == "0":
+            first_may_finish.wait(timeout=30)
+            first_finished.set()
+        if text == "1":
+            raise ReportError("the browser refused Page.printToPDF", record="PDF")
+        return text.encode()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            with pytest.raises(ReportError, match="refused"):
+                list(in_order(pool, print_one, texts(), 2))
+            assert not first_finished.is_set(), "raised while the first chunk was still printing"
+        finally:
+            first_may_finish.set()
+    assert len(taken) <= 3
