@@ -224,3 +224,47 @@ def test_a_chunk_that_fails_stops_the_report_at_once() -> None:
         finally:
             first_may_finish.set()
     assert len(taken) <= 3
+
+
+def bookmarks(data: bytes) -> list[tuple[int, str, int]]:
+    """(level, title, page index) of every bookmark, in order."""
+    document = pikepdf.open(io.BytesIO(data))
+    page_of = {page.objgen: n for n, page in enumerate(document.pages)}
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], level: int) -> None:
+        for item in items:
+            found.append((level, item.title, page_of[item.destination[0].objgen]))
+            walk(item.children, level + 1)
+
+    with document.open_outline() as outline:
+        walk(outline.root, 0)
+    return found
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_pack_has_bookmarks_to_each_section_however_it_was_printed(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A committee member opens the bookmarks and finds the committee summary, each project's
+    # summary, the appendix and each project's detail at the top level, each leading to its page.
+    from pmsync.report.writers import pdf
+
+    one_pass = pdf.report_to_pdf(sample_report(), engine=engine)  # type: ignore[arg-type]
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
+    chunked = pdf.report_to_pdf(sample_report(), engine=engine, workers=2)  # type: ignore[arg-type]
+    marks = bookmarks(chunked)
+    assert marks == bookmarks(one_pass), "the same bookmarks whether printed in one pass or in chunks"
+    top = [(title, page) for level, title, page in marks if level == 0]
+    titles = [title for title, _ in top]
+    projects = ["ERP — ERP upgrade", "WEB — Public website"]
+    expected = ["Committee summary — 2026-11", *projects, "Appendix A — full detail"]
+    assert titles[1:5] == expected
+    assert titles[-1] == "Appendix: where the figures come from"
+    assert [title for title in titles if title in projects] == projects * 2, "each summary and detail"
+    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(chunked)).pages]
+    for title, page in top[1:]:
+        assert title in unicodedata.normalize("NFKC", pages[page]), f"{title!r} leads to its page"
+    # each project's own headings are below it
+    below = [title for level, title, _ in marks if level == 1]
+    assert "Earned value" in below and "Decisions needed" in below
