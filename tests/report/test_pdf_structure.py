@@ -184,7 +184,7 @@ def test_chunks_are_rendered_as_places_free_up_and_printed_in_order() -> None:
             taken.append(n)
             yield str(n)
 
-    printed = []
+    printed: list[bytes] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for data in in_order(pool, lambda text: text.encode(), texts(), 2):
             most_ahead = max(most_ahead, len(taken) - len(printed))
@@ -268,3 +268,29 @@ def test_the_pack_has_bookmarks_to_each_section_however_it_was_printed(
     # each project's own headings are below it
     below = [title for level, title, _ in marks if level == 1]
     assert "Earned value" in below and "Decisions needed" in below
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_long_table_prints_its_first_rows_and_says_where_the_rest_are(engine: str) -> None:
+    # A project with 40 milestones: the printed appendix shows 15 and says where the other 25
+    # are; the HTML on screen keeps all 40.
+    from pmsync.report.writers.html import render_html
+    from pmsync.report.writers.pdf import report_to_pdf
+
+    report = sample_report()
+    erp = report.projects[0]
+    template = erp.measures.schedule.milestones[0]
+    milestones = [template.model_copy(update={"name": f"Milestone number {n:02d}"}) for n in range(1, 41)]
+    schedule = erp.measures.schedule.model_copy(update={"milestones": milestones})
+    erp = erp.model_copy(update={"measures": erp.measures.model_copy(update={"schedule": schedule})})
+    report = report.model_copy(update={"projects": [erp, *report.projects[1:]]})
+    html = render_html(report)
+    assert all(f"Milestone number {n:02d}" in html for n in range(1, 41))
+    data = report_to_pdf(report, engine=engine)  # type: ignore[arg-type]
+    text = unicodedata.normalize(
+        "NFKC", "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    )
+    text = " ".join(text.split())
+    assert "Milestone number 15" in text and "Milestone number 16" not in text
+    note = "Printed: the first 15 of 40 rows; the other 25 are in the HTML report and on the XLSX sheet"
+    assert f'{note} "Milestones".' in text
