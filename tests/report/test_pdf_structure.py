@@ -294,3 +294,34 @@ def test_a_long_table_prints_its_first_rows_and_says_where_the_rest_are(engine: 
     assert "Milestone number 15" in text and "Milestone number 16" not in text
     note = "Printed: the first 15 of 40 rows; the other 25 are in the HTML report and on the XLSX sheet"
     assert f'{note} "Milestones".' in text
+
+
+def test_waiting_for_a_slow_first_chunk_does_not_spin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second chunk is printed while the first still prints: the parent then sleeps until the
+    # first is done, instead of spinning on the finished second one (CPU the printers need).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmsync.report.writers import pdf
+
+    second_done = threading.Event()
+    waits = 0
+    real_wait = pdf.wait
+
+    def counted_wait(*args: Any, **kwargs: Any) -> Any:
+        nonlocal waits
+        waits += 1
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "wait", counted_wait)
+
+    def print_one(text: str) -> bytes:
+        if text == "0":
+            second_done.wait(timeout=30)
+            threading.Event().wait(0.3)  # the first finishes well after the second
+        elif text == "1":
+            second_done.set()
+        return text.encode()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pdf.in_order(pool, print_one, iter(["0", "1"]), 2)) == [b"0", b"1"]
+    assert waits <= 3, f"the parent woke {waits} times waiting for the first chunk"

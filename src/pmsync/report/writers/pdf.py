@@ -378,14 +378,15 @@ def in_order(
 
 def _first_done(pending: deque[Future[bytes]]) -> Future[bytes]:
     """The first of ``pending``, removed once done; raises at once the error of any that failed."""
-    while not pending[0].done():
-        # the first to finish, whichever it is: a failure further on is not kept waiting
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            error = future.exception()
+    while True:
+        for future in pending:  # a failure further on is not kept waiting behind the first
+            error = future.exception() if future.done() else None
             if error is not None:
                 raise error
-    return pending.popleft()
+        if pending[0].done():
+            return pending.popleft()
+        # the next to finish, whichever it is; those already done are left out, or this would spin
+        wait([future for future in pending if not future.done()], return_when=FIRST_COMPLETED)
 
 
 def write_pdf(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:
