@@ -398,22 +398,40 @@ class DescendantsCpu:
                     self._seen[pid] = max(self._seen.get(pid, 0.0), times[pid])
 
 
+class CpuSeconds:
+    """CPU seconds of this process (``own``) and of the processes it starts (``started``: browser,
+    renderers, the join, WeasyPrint's workers) while in use."""
+
+    def __enter__(self) -> CpuSeconds:
+        import resource
+
+        self._before = resource.getrusage(resource.RUSAGE_SELF)
+        self._others = DescendantsCpu().__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import resource
+
+        self._others.__exit__(*exc)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        before = self._before
+        self.own = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        self.started = self._others.seconds
+
+    def figures(self) -> dict[str, float]:
+        return {"cpu_pmsync_s": round(self.own, 1), "cpu_started_s": round(self.started, 1)}
+
+
 def _print(workdir: Path, engine: PdfEngine, *, tagged: bool) -> dict[str, Any]:
     """The PDF as ``write_report`` prints it, written where :func:`pack_length` reads it; with the
     CPU seconds of this process and of the processes it started (browser, renderers, join)."""
-    import resource
-
     report = Report.model_validate_json((workdir / "model.json").read_text(encoding="utf-8"))
     path = workdir / "out" / "report.pdf"
     path.parent.mkdir(exist_ok=True)
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    with DescendantsCpu() as others:
+    with CpuSeconds() as cpu:
         path.write_bytes(report_to_pdf(report, engine=engine, tagged=tagged))
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    own = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return {
-        "cpu_pmsync_s": round(own, 1),
-        "cpu_started_s": round(others.seconds, 1),
+        **cpu.figures(),
         "items": len(report.projects),
         "bytes": path.stat().st_size,
         "engine": resolve_engine(engine).engine,
@@ -446,17 +464,33 @@ def prepare_pmsync_report(size: int, workdir: Path) -> None:
 
 
 def pmsync_report(size: int, workdir: Path) -> dict[str, Any]:
-    """What a PM runs: ``pmsync report`` for the period, every format, in this process."""
+    """What a PM runs: ``pmsync report`` for the period, every format, in this process; with the CPU
+    seconds of this process and of those it started (the browser, its renderers, the join), which
+    say what the run costs where the wall time says how busy the machine was, and the PDF's pages."""
     from pmsync.cli import cli
 
     out = workdir / "cli-out"
     clock.set_now(BUILT_AT)
     args = ["--config", str(workdir / "pmsync.yaml"), "-q", "report", "--period", str(PERIOD)]
-    with contextlib.redirect_stdout(io.StringIO()):  # its "wrote ..." lines would break the table
+    # its "wrote ..." lines would break the table
+    with CpuSeconds() as cpu, contextlib.redirect_stdout(io.StringIO()):
         cli.main([*args, "--out", str(out)], standalone_mode=False)
     files = sorted(out.iterdir())
     assert [f.suffix for f in files] == [".html", ".json", ".pdf", ".xlsx"], files
-    return {"items": size, "bytes": sum(f.stat().st_size for f in files), "engine": resolve_engine().engine}
+    return {
+        **cpu.figures(),
+        "items": size,
+        "bytes": sum(f.stat().st_size for f in files),
+        "engine": resolve_engine().engine,
+        "pages": _pages(files[2]),
+    }
+
+
+def _pages(path: Path) -> int:
+    import pikepdf
+
+    with pikepdf.open(path) as document:
+        return len(document.pages)
 
 
 STAGES = [

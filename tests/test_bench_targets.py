@@ -136,6 +136,12 @@ def test_the_whole_report_command_is_judged_when_it_ran() -> None:
     assert met.met is True and "by chromium" in met.target
     slow = verdict([row(targets.REPORT_COMMAND, 250, 20.0)], command)
     assert slow.met is False and "~40 s (extrapolated from 20.0 s at 250)" in slow.evidence
+    # the CPU seconds say what the run cost on a machine other work kept busy
+    loaded = row(targets.REPORT_COMMAND, 500, 45.0, cpu_pmsync_s=30.5, cpu_started_s=40.0, pages=3000)
+    evidence = verdict([loaded], command).evidence
+    assert (
+        evidence == "45.0 s (70.5 CPU s at 500: pmsync 30.5 + the processes it started 40.0; PDF 3,000 pages)"
+    )
 
 
 def test_the_tap_jira_comparison_states_both_ratios_and_needs_both_stages() -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import threading
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +167,161 @@ def test_a_chunk_the_join_cannot_read_is_a_clear_error() -> None:
     with pytest.raises(ReportError, match="joining the printed chunks failed: .*PdfError") as info:
         pdf._join(iter([b"%PDF-1.7 not really", b"nor this"]), sample_report(), stamp=True)
     assert info.value.record == "PDF"
+
+
+def test_chunks_are_rendered_as_places_free_up_and_printed_in_order() -> None:
+    # A big report's chunks are rendered while earlier ones print, never all at once up front:
+    # a report of 50 chunks holds a few in memory, in the order they are joined.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmsync.report.writers.pdf import in_order
+
+    taken: list[int] = []
+    most_ahead = 0
+
+    def texts() -> Iterator[str]:
+        for n in range(50):
+            taken.append(n)
+            yield str(n)
+
+    printed: list[bytes] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for data in in_order(pool, lambda text: text.encode(), texts(), 2):
+            most_ahead = max(most_ahead, len(taken) - len(printed))
+            printed.append(data)
+    assert printed == [str(n).encode() for n in range(50)]
+    assert most_ahead <= 3, "two printing and one waiting, not the whole report"
+
+
+def test_a_chunk_that_fails_stops_the_report_at_once() -> None:
+    # The second chunk fails while the first is still printing: the error comes back without
+    # waiting for the first, and the chunks after it are never rendered.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmsync.report.writers.pdf import in_order
+
+    first_may_finish, first_finished = threading.Event(), threading.Event()
+    taken: list[int] = []
+
+    def texts() -> Iterator[str]:
+        for n in range(50):
+            taken.append(n)
+            yield str(n)
+
+    def print_one(text: str) -> bytes:
+        if text == "0":
+            first_may_finish.wait(timeout=30)
+            first_finished.set()
+        if text == "1":
+            raise ReportError("the browser refused Page.printToPDF", record="PDF")
+        return text.encode()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            with pytest.raises(ReportError, match="refused"):
+                list(in_order(pool, print_one, texts(), 2))
+            assert not first_finished.is_set(), "raised while the first chunk was still printing"
+        finally:
+            first_may_finish.set()
+    assert len(taken) <= 3
+
+
+def bookmarks(data: bytes) -> list[tuple[int, str, int]]:
+    """(level, title, page index) of every bookmark, in order."""
+    document = pikepdf.open(io.BytesIO(data))
+    page_of = {page.objgen: n for n, page in enumerate(document.pages)}
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], level: int) -> None:
+        for item in items:
+            found.append((level, item.title, page_of[item.destination[0].objgen]))
+            walk(item.children, level + 1)
+
+    with document.open_outline() as outline:
+        walk(outline.root, 0)
+    return found
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_pack_has_bookmarks_to_each_section_however_it_was_printed(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A committee member opens the bookmarks and finds the committee summary, each project's
+    # summary, the appendix and each project's detail at the top level, each leading to its page.
+    from pmsync.report.writers import pdf
+
+    one_pass = pdf.report_to_pdf(sample_report(), engine=engine)  # type: ignore[arg-type]
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
+    chunked = pdf.report_to_pdf(sample_report(), engine=engine, workers=2)  # type: ignore[arg-type]
+    marks = bookmarks(chunked)
+    assert marks == bookmarks(one_pass), "the same bookmarks whether printed in one pass or in chunks"
+    top = [(title, page) for level, title, page in marks if level == 0]
+    titles = [title for title, _ in top]
+    projects = ["ERP — ERP upgrade", "WEB — Public website"]
+    expected = ["Committee summary — 2026-11", *projects, "Appendix A — full detail"]
+    assert titles[1:5] == expected
+    assert titles[-1] == "Appendix: where the figures come from"
+    assert [title for title in titles if title in projects] == projects * 2, "each summary and detail"
+    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(chunked)).pages]
+    for title, page in top[1:]:
+        assert title in unicodedata.normalize("NFKC", pages[page]), f"{title!r} leads to its page"
+    # each project's own headings are below it
+    below = [title for level, title, _ in marks if level == 1]
+    assert "Earned value" in below and "Decisions needed" in below
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_long_table_prints_its_first_rows_and_says_where_the_rest_are(engine: str) -> None:
+    # A project with 40 milestones: the printed appendix shows 15 and says where the other 25
+    # are; the HTML on screen keeps all 40.
+    from pmsync.report.writers.html import render_html
+    from pmsync.report.writers.pdf import report_to_pdf
+
+    report = sample_report()
+    erp = report.projects[0]
+    template = erp.measures.schedule.milestones[0]
+    milestones = [template.model_copy(update={"name": f"Milestone number {n:02d}"}) for n in range(1, 41)]
+    schedule = erp.measures.schedule.model_copy(update={"milestones": milestones})
+    erp = erp.model_copy(update={"measures": erp.measures.model_copy(update={"schedule": schedule})})
+    report = report.model_copy(update={"projects": [erp, *report.projects[1:]]})
+    html = render_html(report)
+    assert all(f"Milestone number {n:02d}" in html for n in range(1, 41))
+    data = report_to_pdf(report, engine=engine)  # type: ignore[arg-type]
+    text = unicodedata.normalize(
+        "NFKC", "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    )
+    text = " ".join(text.split())
+    assert "Milestone number 15" in text and "Milestone number 16" not in text
+    note = "Printed: the first 15 of 40 rows; the other 25 are in the HTML report and on the XLSX sheet"
+    assert f'{note} "Milestones".' in text
+
+
+def test_waiting_for_a_slow_first_chunk_does_not_spin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second chunk is printed while the first still prints: the parent then sleeps until the
+    # first is done, instead of spinning on the finished second one (CPU the printers need).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmsync.report.writers import pdf
+
+    second_done = threading.Event()
+    waits = 0
+    real_wait = pdf.wait
+
+    def counted_wait(*args: Any, **kwargs: Any) -> Any:
+        nonlocal waits
+        waits += 1
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "wait", counted_wait)
+
+    def print_one(text: str) -> bytes:
+        if text == "0":
+            second_done.wait(timeout=30)
+            threading.Event().wait(0.3)  # the first finishes well after the second
+        elif text == "1":
+            second_done.set()
+        return text.encode()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pdf.in_order(pool, print_one, iter(["0", "1"]), 2)) == [b"0", b"1"]
+    assert waits <= 3, f"the parent woke {waits} times waiting for the first chunk"

@@ -19,7 +19,7 @@ from pmsync.reconcile.results import CostBreakdownRow, EvmPoint
 UNCATEGORISED = "(no category)"
 WIDTH = 680
 HEIGHT = 300
-_LEFT, _RIGHT, _TOP, _BOTTOM = 78, 20, 20, 56
+_LEFT, _RIGHT, _TOP, _BOTTOM = 78, 32, 20, 56
 
 # Colour-blind-safe palette (Okabe-Ito), plus distinct dash patterns per series.
 _SERIES = (

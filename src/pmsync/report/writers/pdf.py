@@ -37,8 +37,16 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -310,7 +318,7 @@ def _print_in_tabs(texts: Iterator[str], print_one: Callable[[str], bytes], tabs
     :meth:`~pmsync.report.writers.chromium.ChromiumPrinter.print_html`) ``tabs`` at a time."""
     pool = ThreadPoolExecutor(max_workers=tabs, thread_name_prefix="pdf-tab")
     try:
-        yield from pool.map(print_one, texts)
+        yield from in_order(pool, print_one, texts, tabs)
     finally:  # after a failure, chunks not started yet are not printed for nothing
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -331,13 +339,54 @@ def _print_all(
     context = multiprocessing.get_context(method)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from pool.map(print_one, texts)
+            try:
+                yield from in_order(pool, print_one, texts, workers)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     except BrokenProcessPool as exc:
         raise ReportError(
             f"a process printing the PDF died before it finished ({exc})",
             record="--format pdf",
             hint="most often it ran out of memory: print per program (--program), or on a bigger machine",
         ) from exc
+
+
+def in_order(
+    pool: Executor, work: Callable[[str], bytes], texts: Iterator[str], at_once: int
+) -> Iterator[bytes]:
+    """``work(text)`` for each of ``texts``, run in ``pool``, yielded in order.
+
+    Streamed: a text is taken from ``texts`` (where a chunk's HTML is rendered) only when fewer
+    than ``at_once + 1`` are in flight (``at_once`` printing, one waiting for the first place to
+    free), so the next chunks are rendered while the ones before print, and memory holds a few
+    chunks, not the report's. ``pool.map``
+    took every text first (Python 3.11 submits all of them before yielding the first result).
+    Fails fast: the first failure among the chunks in flight is raised as soon as it happens,
+    not after the chunks queued before it were printed."""
+    pending: deque[Future[bytes]] = deque()
+    try:
+        for text in texts:
+            pending.append(pool.submit(work, text))
+            while len(pending) > at_once or (pending and pending[0].done()):
+                yield _first_done(pending).result()
+        while pending:
+            yield _first_done(pending).result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _first_done(pending: deque[Future[bytes]]) -> Future[bytes]:
+    """The first of ``pending``, removed once done; raises at once the error of any that failed."""
+    while True:
+        for future in pending:  # a failure further on is not kept waiting behind the first
+            error = future.exception() if future.done() else None
+            if error is not None:
+                raise error
+        if pending[0].done():
+            return pending.popleft()
+        # the next to finish, whichever it is; those already done are left out, or this would spin
+        wait([future for future in pending if not future.done()], return_when=FIRST_COMPLETED)
 
 
 def write_pdf(report: Report, path: Path, *, templates_dir: Path | None = None) -> Path:

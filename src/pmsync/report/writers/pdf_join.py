@@ -80,6 +80,7 @@ def join_files(paths: Iterable[Path], *, stamp: bool, creator: str, moment: str)
             structure.add(source, start)
         if structure is not None:
             structure.finish()
+        outline_sections_on_top(pikepdf, joined)
         if stamp:
             stamp_page_numbers(pikepdf, joined)
         joined.docinfo["/CreationDate"] = moment
@@ -113,6 +114,41 @@ def main() -> None:
     sys.stdout.flush()
     # Not a normal exit: freeing ~600,000 qpdf objects one by one would take seconds for nothing.
     os._exit(0)
+
+
+def outline_sections_on_top(pikepdf: Any, document: Any) -> None:
+    """Bookmarks with the pack's sections at the top level: the committee summary, each project's
+    summary, the appendix's parts and each project's detail, each with its own headings below it.
+
+    A printer nests every bookmark under the first heading, the report's title (an h1 whose
+    section is the whole document), so a reader saw one bookmark to open before any project. And
+    a chunk printed without the title (every chunk but the first) put its sections at the top
+    level, so a joined PDF had some projects under the title and others beside it. The title's
+    bookmarks are moved up beside it, by relinking the outline's items (no item is copied): the
+    same bookmarks, in the same order, however many chunks the PDF was printed in.
+    """
+    outlines = document.Root.get("/Outlines")
+    title = None if outlines is None else outlines.get("/First")
+    if title is None or "/First" not in title:
+        return
+    first, last, after = title.First, title.Last, title.get("/Next")
+    item = first
+    while item is not None:
+        item.Parent = outlines
+        item = item.get("/Next")
+    title.Next, first.Prev = first, title
+    if after is not None:
+        last.Next, after.Prev = after, last
+    else:
+        outlines.Last = last
+    for key in ("/First", "/Last", "/Count"):
+        del title[key]
+    # /Count: how many items a viewer shows at first, the top level and what is open below it
+    shown, item = 0, outlines.First
+    while item is not None:
+        shown += 1 + max(0, int(item.get("/Count", 0)))
+        item = item.get("/Next")
+    outlines.Count = shown
 
 
 def document_like(pikepdf: Any, first: Any) -> Any:
