@@ -191,7 +191,7 @@ class Fetcher:
 
         def attempt() -> T:
             # json.loads on the bytes: requests' Response.json() first guesses the text encoding and
-            # decodes to str, a third more CPU on answers of half a megabyte (Jira sends UTF-8 JSON,
+            # decodes to str, a sixth more CPU on answers of half a megabyte (Jira sends UTF-8 JSON,
             # which json.loads detects itself); a body that is not JSON raises ValueError either way
             return check(json.loads(self.gate.run(send).content))
 
