@@ -168,8 +168,6 @@ def field_list(fields: dict[str, str]) -> list[dict[str, Any]]:
 
 #: seconds in a quarter hour: UTC offsets in use are whole quarter hours (Nepal's +0545 too)
 _QUARTER = 900
-#: a quarter hour whose timestamps are formatted the long way (the offset changes within it)
-_EXACT = object()
 
 
 def _offset_text(offset: timedelta | None) -> str:
@@ -194,7 +192,7 @@ class Renderer:
         self.worklog_limit = 20
         self._users: dict[int, dict[str, Any]] = {}
         #: (local "YYYY-MM-DDTHH:", its first minute, UTC offset text) per UTC quarter hour
-        self._quarters: dict[int, tuple[str, int, str] | object] = {}
+        self._quarters: dict[int, tuple[str, int, str] | None] = {}
 
     def timestamp(self, ms: int) -> str:
         """Jira's format, in the user's time zone: ``2026-11-20T21:15:30.123+1100``.
@@ -206,23 +204,24 @@ class Renderer:
         or an offset that is not whole quarter hours, is formatted the long way."""
         seconds, millis = divmod(ms, 1000)
         bucket = seconds - seconds % _QUARTER
-        quarter = self._quarters.get(bucket)
-        if quarter is None:
+        if bucket not in self._quarters:
             if len(self._quarters) > 200_000:  # about five years of quarter hours
                 self._quarters.clear()
-            quarter = self._quarters[bucket] = self._quarter(bucket)
-        if quarter is _EXACT:
+            self._quarters[bucket] = self._quarter(bucket)
+        quarter = self._quarters[bucket]
+        if quarter is None:
             return self._exact_timestamp(seconds, millis)
         prefix, minute, suffix = quarter
         within = seconds - bucket
         return f"{prefix}{minute + within // 60:02d}:{within % 60:02d}.{millis:03d}{suffix}"
 
-    def _quarter(self, start: int) -> tuple[str, int, str] | object:
+    def _quarter(self, start: int) -> tuple[str, int, str] | None:
+        """``None`` for a quarter hour whose timestamps are formatted the long way."""
         first = datetime.fromtimestamp(start, self.tz)
         offset = first.utcoffset()
         last = datetime.fromtimestamp(start + _QUARTER - 1, self.tz)
         if offset is None or last.utcoffset() != offset or offset.total_seconds() % _QUARTER:
-            return _EXACT
+            return None
         prefix = f"{first.year:04d}-{first.month:02d}-{first.day:02d}T{first.hour:02d}:"
         return prefix, first.minute, _offset_text(offset)
 
