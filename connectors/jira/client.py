@@ -219,13 +219,7 @@ class JiraClient:
                 body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fieldIds": field_ids, "maxResults": 10000}
                 if paging.current:
                     body["nextPageToken"] = paging.current
-                if post is not None:
-                    page = post("changelog/bulkfetch", body, "changelog bulkfetch", _as_is)
-                else:
-                    page = self.call(
-                        partial(self.client._get_json, "changelog/bulkfetch", params=body, use_post=True),
-                        "changelog bulkfetch",
-                    )
+                page = self.post_json("changelog/bulkfetch", body, "changelog bulkfetch", _as_is, post)
                 logs = page.get("issueChangeLogs") if isinstance(page, dict) else None
                 if not isinstance(logs, list):
                     raise SourceDataError(
