@@ -8,7 +8,8 @@ sandbox by :data:`LATENCY` (issue 25.2: 10^5 issues under 60 s there, memory fla
 
 For comparison, singer-io's tap-jira 2.6.0 (issues stream only) reads the same sandbox data over
 https at the same latency, as does pmsync in the stage beside it; ``bench/targets.py`` prints the
-ratios. Requests are counted per User-Agent at the sandbox, so each side counts only its own.
+ratios. Requests are counted per User-Agent at the sandbox, so each side counts only its own, and
+per endpoint (``requests_by_endpoint`` in ``--json`` rows), so it is plain what they are spent on.
 tap-jira runs unpatched from its own virtualenv (``.ci/run`` builds ``.venv-tapjira``):
 
     python -m venv .venv-tapjira && .venv-tapjira/bin/pip install 'tap-jira==2.6.0'
@@ -87,6 +88,7 @@ def _sync(workdir: Path) -> dict[str, Any]:
         "search_requests": searches,
         "pmsync_cpu_seconds": round(pmsync_cpu, 2),
         "sandbox_cpu_seconds": round(sandbox_cpu, 2),
+        "requests_by_endpoint": _sandbox.requests_by_endpoint(),
     }
 
 
@@ -228,7 +230,7 @@ def tap_jira_issues(size: int, workdir: Path) -> dict[str, Any]:
         raise RuntimeError(f"tap-jira wrote {records} issues of {size}")
     return {
         "items": records, "http_requests": requests, "search_requests": searches,
-        "sandbox_cpu_seconds": round(sandbox_cpu, 2),
+        "sandbox_cpu_seconds": round(sandbox_cpu, 2), "requests_by_endpoint": _sandbox.requests_by_endpoint(),
     }  # fmt: skip
 
 

@@ -219,13 +219,7 @@ class JiraClient:
                 body: dict[str, Any] = {"issueIdsOrKeys": chunk, "fieldIds": field_ids, "maxResults": 10000}
                 if paging.current:
                     body["nextPageToken"] = paging.current
-                if post is not None:
-                    page = post("changelog/bulkfetch", body, "changelog bulkfetch", _as_is)
-                else:
-                    page = self.call(
-                        partial(self.client._get_json, "changelog/bulkfetch", params=body, use_post=True),
-                        "changelog bulkfetch",
-                    )
+                page = self.post_json("changelog/bulkfetch", body, "changelog bulkfetch", _as_is, post)
                 logs = page.get("issueChangeLogs") if isinstance(page, dict) else None
                 if not isinstance(logs, list):
                     raise SourceDataError(
@@ -270,22 +264,33 @@ class JiraClient:
         result shifted under us and :class:`PagingShifted` is raised so the caller can resume safely.
         """
         if self.cloud:
-            pages = self._token_pages(jql, fields, expand, page_size)
+            pages = self.token_pages(jql, fields=fields, expand=expand, page_size=page_size)
         else:
             pages = self._offset_pages(jql, fields, expand, page_size)
         yield from prefetched(pages)
 
-    def _search(self, path: str, body: dict[str, Any], check: Callable[[Any], T]) -> T:
-        """POST one search page and check its envelope inside the retried attempt, so a malformed
-        page is asked for again before it is believed or the run stops."""
-        return self.call(
-            lambda: check(self.client._get_json(path, params=body, use_post=True)),
-            "search",
-        )
+    def post_json(
+        self, path: str, body: dict[str, Any], what: str, check: Callable[[Any], T], post: PostJson | None
+    ) -> T:
+        """POST one JSON body and check the answer inside the retried attempt, so a malformed page is
+        asked for again before it is believed or the run stops. ``post``: how to send it (the
+        concurrent fetcher's goes through its shared rate-limit gate); by default the retry policy."""
+        if post is not None:
+            checked: T = post(path, body, what, check)
+            return checked
+        return self.call(lambda: check(self.client._get_json(path, params=body, use_post=True)), what)
 
-    def _token_pages(
-        self, jql: str, fields: list[str], expand: str | None, page_size: int
+    def token_pages(
+        self,
+        jql: str,
+        *,
+        fields: list[str],
+        expand: str | None,
+        page_size: int,
+        post: PostJson | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
+        """Cloud's ``search/jql`` pages, one after another (a repeated token is an error, not a loop);
+        the fetcher's id listing is the same loop with ``fields=["id"]`` and its own ``post``."""
         paging = TokenPaginator(source=self.source, what="search")
         while not paging.finished:
             # Cloud's SearchAndReconcileRequestBean takes `expand` as one comma-separated string.
@@ -295,9 +300,35 @@ class JiraClient:
             if paging.current:
                 body["nextPageToken"] = paging.current
             check = partial(_checked_cloud_page, continuing=paging.current is not None, source=self.source)
-            issues, page = self._search("search/jql", body, check)
+            issues, page = self.post_json("search/jql", body, "search", check, post)
             yield issues
             paging.advance(page)  # a repeated token is an error, not a loop
+
+    def offset_page(
+        self,
+        jql: str,
+        *,
+        fields: list[str],
+        expand: str | None,
+        start: int,
+        size: int,
+        post: PostJson | None = None,
+    ) -> tuple[list[dict[str, Any]], int, int]:
+        """One Data Center ``startAt`` page: its issues, the result's ``total`` and the page size the
+        server applied (its ``maxResults``), for the serial loop here and the fetcher's concurrent one.
+
+        Data Center's SearchRequestBean declares `fields` and `expand` as lists: a string there is
+        refused with Jackson's 400 "Can not deserialize instance of java.util.ArrayList out of
+        VALUE_STRING token" (the jira package sends the string it is given)."""
+        body: dict[str, Any] = {"jql": jql, "startAt": start, "maxResults": size, "fields": list(fields)}
+        if expand:
+            body["expand"] = [part for part in expand.split(",") if part]
+
+        def check(answer: Any) -> tuple[list[dict[str, Any]], int, int]:
+            issues, total = check_offset_page(answer, start=start, source=self.source, what="search")
+            return issues, total, int(answer.get("maxResults") or size)
+
+        return self.post_json("search", body, "search", check, post)
 
     def _offset_pages(
         self, jql: str, fields: list[str], expand: str | None, page_size: int
@@ -306,16 +337,9 @@ class JiraClient:
         last_key: str | None = None
         while True:
             ask = start - 1 if last_key else start
-            # Data Center's SearchRequestBean declares `fields` and `expand` as lists: a string there
-            # is refused with Jackson's 400 "Can not deserialize instance of java.util.ArrayList out
-            # of VALUE_STRING token" (the jira package sends the string it is given).
-            body: dict[str, Any] = {
-                "jql": jql, "startAt": ask, "maxResults": page_size, "fields": list(fields),
-            }  # fmt: skip
-            if expand:
-                body["expand"] = [part for part in expand.split(",") if part]
-            check = partial(_checked_offset_page, start=ask, source=self.source)
-            (issues, total), page = self._search("search", body, check)
+            issues, total, limit = self.offset_page(
+                jql, fields=fields, expand=expand, start=ask, size=page_size
+            )
             served = len(issues)
             if last_key is not None:
                 if not issues or issues[0].get("key") != last_key:
@@ -323,7 +347,6 @@ class JiraClient:
                 issues = issues[1:]
             if issues:
                 yield issues
-            limit = int(page.get("maxResults") or page_size)
             start = ask + served
             if not issues or served < limit or start >= total:
                 return
@@ -335,12 +358,6 @@ class JiraClient:
 
 def _checked_cloud_page(answer: Any, *, continuing: bool, source: str) -> tuple[list[dict[str, Any]], Any]:
     return check_cloud_page(answer, continuing=continuing, source=source, what="search"), answer
-
-
-def _checked_offset_page(
-    answer: Any, *, start: int, source: str
-) -> tuple[tuple[list[dict[str, Any]], int], Any]:
-    return check_offset_page(answer, start=start, source=source, what="search"), answer
 
 
 def _as_is(answer: Any) -> Any:

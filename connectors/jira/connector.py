@@ -45,7 +45,7 @@ from .client import JiraClient, PagingShifted
 from .config import JiraConfig, resolve_auth
 from .envelope import require_keys
 from .fetch import Fetcher
-from .history import history_field_ids
+from .history import history_field_ids, with_inline_beyond
 from .mapping import RAID_TYPES, JiraMapping, ResolvedFields, load_jira_mapping, resolve_fields
 from .normalize import (
     FIELD_ROLES,
@@ -349,6 +349,8 @@ class _Run:
         return True
 
     def one(self, raw: dict[str, Any], histories: list[dict[str, Any]] | None = None) -> Any:
+        if histories is not None and self.client.cloud:
+            histories = with_inline_beyond(histories, raw, self.history_fields())
         worklogs = None
         if self.mapping.effort == "worklogs" and worklogs_incomplete(raw):
             worklogs = self.client.worklogs(str(raw.get("key")))

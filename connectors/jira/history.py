@@ -129,6 +129,25 @@ def history_field_ids(role_ids: Mapping[str, Sequence[str]], limit: int = 10) ->
     return list(dict.fromkeys(ordered))[:limit]
 
 
+def with_inline_beyond(
+    fetched: list[dict[str, Any]], raw: Mapping[str, Any], field_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """An issue's whole histories of ``field_ids`` (from the changelog bulkfetch) plus, from its
+    inline changelog (the 40 most recent histories on Cloud), the items of every other field: the
+    fields beyond the bulkfetch's 10 (the time-tracking ones first) keep their recent changes."""
+    wanted = set(field_ids)
+    beyond: list[dict[str, Any]] = []
+    for history in (raw.get("changelog") or {}).get("histories") or []:
+        items = [
+            item
+            for item in history.get("items") or []
+            if str(item.get("fieldId") or item.get("field") or "") not in wanted
+        ]
+        if items:
+            beyond.append({**history, "items": items})
+    return [*fetched, *beyond] if beyond else fetched
+
+
 def changelog_changes(
     histories: Iterable[Mapping[str, Any]],
     role_ids: Mapping[str, Sequence[str]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from pmsync.errors import AuthError, MappingError, RetriableSourceError, SourceD
 from pmsync.model import Record, Risk, WorkItem
 from pmsync.sandbox.faults import Garbage, ServerError, Throttle, Truncate
 from pmsync.sandbox.jira import JiraSandbox
-from pmsync.sandbox.jira.data import STATUSES
+from pmsync.sandbox.jira.data import STATUSES, Edit
 
 
 def collect(connector: JiraConnector, cursor: Cursor | None = None) -> list[ExtractItem]:
@@ -370,6 +371,26 @@ def test_long_histories_and_worklogs_are_fetched_in_full(
         assert not any(p.endswith("/changelog") for p in paths)
     else:
         assert any(p.startswith("/rest/api/2/issue/") and p.count("/") == 5 for p in paths)
+
+
+def test_a_long_changelog_keeps_recent_changes_of_fields_beyond_the_bulk_requests_ten(
+    jira_cloud: JiraSandbox, connect: Any
+) -> None:
+    """Cloud's changelog bulkfetch takes at most 10 field ids; the time-tracking fields fall beyond
+    them and come from the 40 most recent histories inline, not nowhere."""
+    long_lived = next(
+        k
+        for k in jira_cloud.live_keys()
+        if (s := jira_cloud.data.find(k)) is not None and len(s.history) + len(s.edits) > 40
+    )
+    state = jira_cloud.data.update(long_lived)  # moved on a step just now...
+    at = state.updated_ms - state.updated_ms % 1000 - 60_000  # ...after re-estimating a minute earlier
+    estimate = Edit(at, "timeestimate", "2h", "1h", 0)
+    jira_cloud.data.overrides[(state.project, state.number)] = replace(state, edits=(*state.edits, estimate))
+    connector = connect(jira_cloud, projects=[state.project])
+    record = {r.source.external_id: r for r in records(collect(connector))}[state.key]
+    changes = [c.at for c in record.history if c.field == "effort_remaining_hours"]
+    assert changes == [datetime.fromtimestamp(at / 1000, UTC)]
 
 
 def test_missing_secret_is_reported_by_check_not_raised(jira_cloud: JiraSandbox, connect: Any) -> None:

@@ -178,6 +178,13 @@ def test_sandbox_in_its_own_process_changes_data_on_request() -> None:
         result = requests.post(f"{url}/rest/api/3/search/jql", json=body, auth=auth).json()
         assert {i["key"] for i in result["issues"][-3:]} == set(touched)  # updated last
         assert jira.requests() == (1, 1)
+        for key in ("ERP-1", "ERP-2"):
+            requests.get(f"{url}/rest/api/3/issue/{key}/changelog", auth=auth)
+        # what a client spends its requests on, however many issues it asked about
+        assert jira.requests_by_endpoint() == {
+            "POST /rest/api/3/search/jql": 1,
+            "GET /rest/api/3/issue/KEY/changelog": 2,
+        }
 
 
 def test_data_center_refuses_a_string_expand_as_jackson_does(jira_dc: JiraSandbox) -> None:

@@ -22,9 +22,13 @@ from pmsync.store.payload import serialize_json
 #: seconds a SQLite writer waits for another writer's transaction to finish
 SQLITE_BUSY_TIMEOUT = 120
 #: SQLite's page cache per connection, KiB. The default 2 MB made a big transaction (a finance file
-#: of 10^5 lines is one) spill its pages to the WAL and read index pages back: a 64 MB cache loaded
-#: 10^5 lines in 8.9 s instead of 11.5 s. It fills only as far as a transaction needs.
-SQLITE_CACHE_KIB = 65536
+#: of 10^5 lines is one) spill its pages to the WAL and read index pages back. Measured on the
+#: finance CSV sync of 125,000 lines (store process CPU): 2 MB 5.3-5.7 s, 8 MB 4.0-4.3 s, 16 MB
+#: 4.1-4.2 s, 64 MB 4.1-4.7 s: past 8 MB nothing is gained. The cache keeps what it read between
+#: transactions, so it fills up to this size as the database grows: at 64 MB a Jira sync's peak
+#: memory grew 1.23x from 10^4 to 10^5 issues (the database grows from 26 to 265 MB); at 16 MB
+#: both sizes fill it, and memory stays flat (docs/jira.md).
+SQLITE_CACHE_KIB = 16384
 #: execution option asking for a write transaction (``BEGIN IMMEDIATE`` on SQLite)
 WRITE_TRANSACTION = "pmsync_write"
 #: psycopg's prepare_threshold: executions before a single statement is prepared (here: never)

@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import random
+import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,6 +33,9 @@ from pmsync.sandbox.server import SandboxServer
 from pmsync.sandbox.tls import generate_sandbox_tls
 
 __all__ = ["JiraSandbox", "jira_sandbox", "DEMO_PROJECTS", "BrokenPage", "BROKEN_ANSWERS"]
+
+#: issue and project keys in a request path, counted together by :meth:`JiraSandbox.requests_by_endpoint`
+_KEYS = re.compile(r"/(issue|project)/[A-Z][A-Z0-9_]*(?:-\d+)?(?=/|$)")
 
 DEMO_PROJECTS: tuple[tuple[str, str], ...] = (
     ("ERP", "ERP modernisation"),
@@ -204,6 +209,14 @@ class JiraSandbox:
     def requests_by_agent(self) -> dict[str, int]:
         """Requests the app answered, per User-Agent (injected faults are not counted)."""
         return dict(self.app.agents)
+
+    def requests_by_endpoint(self) -> dict[str, int]:
+        """Requests seen, per ``METHOD /path`` with issue and project keys as ``KEY``: what a client
+        spends its requests on (e.g. ``POST /rest/api/3/issue/bulkfetch``)."""
+        counts: Counter[str] = Counter()
+        for method, path in self.server.faults.requests:
+            counts[method + " " + _KEYS.sub(r"/\1/KEY", path)] += 1
+        return dict(counts)
 
     def search_requests(self) -> int:
         return sum(1 for _, path in self.server.faults.requests if path.endswith(SEARCH_PATHS))

@@ -28,6 +28,8 @@ def _serve(conn: Connection, args: dict[str, Any]) -> None:
                 conn.send((len(sandbox.requests), sandbox.search_requests()))
             elif command == "agents":
                 conn.send(sandbox.requests_by_agent())
+            elif command == "endpoints":
+                conn.send(sandbox.requests_by_endpoint())
             elif command == "cpu":
                 conn.send(time.process_time())
             elif command == "clear":
@@ -71,6 +73,11 @@ class JiraSandboxProcess:
         """Requests served since the last :meth:`clear`, per User-Agent."""
         agents: dict[str, int] = self._ask("agents")
         return agents
+
+    def requests_by_endpoint(self) -> dict[str, int]:
+        """Requests served since the last :meth:`clear`, per ``METHOD /path`` (keys made ``KEY``)."""
+        endpoints: dict[str, int] = self._ask("endpoints")
+        return endpoints
 
     def cpu_seconds(self) -> float:
         """CPU time the sandbox process has used (to tell its cost from pmsync's)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -166,6 +166,16 @@ def field_list(fields: dict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
+#: seconds in a quarter hour: UTC offsets in use are whole quarter hours (Nepal's +0545 too)
+_QUARTER = 900
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{'+' if minutes >= 0 else '-'}{hours:02d}{rest:02d}"
+
+
 class Renderer:
     """Turns :class:`IssueState` into the JSON a Jira of ``flavor`` would send."""
 
@@ -181,16 +191,45 @@ class Renderer:
         self.changelog_limit: int | None = 40 if flavor.cloud else None
         self.worklog_limit = 20
         self._users: dict[int, dict[str, Any]] = {}
+        #: (local "YYYY-MM-DDTHH:", its first minute, UTC offset text) per UTC quarter hour
+        self._quarters: dict[int, tuple[str, int, str] | None] = {}
 
     def timestamp(self, ms: int) -> str:
-        """Jira's format, in the user's time zone: ``2026-11-20T21:15:30.123+1100``."""
-        m = datetime.fromtimestamp(ms // 1000, self.tz)
-        offset = int(m.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
-        sign = "+" if offset >= 0 else "-"
-        hours, minutes = divmod(abs(offset), 60)
+        """Jira's format, in the user's time zone: ``2026-11-20T21:15:30.123+1100``.
+
+        Every issue, history and sprint carries several, so this is the sandbox's busiest function:
+        the local date and hour and the UTC offset are worked out once per quarter hour (every
+        offset in use is whole quarter hours, so local hours begin on UTC quarter hours) and only
+        the minutes and seconds are formatted per call. A quarter hour in which the offset changes,
+        or an offset that is not whole quarter hours, is formatted the long way."""
+        seconds, millis = divmod(ms, 1000)
+        bucket = seconds - seconds % _QUARTER
+        if bucket not in self._quarters:
+            if len(self._quarters) > 200_000:  # about five years of quarter hours
+                self._quarters.clear()
+            self._quarters[bucket] = self._quarter(bucket)
+        quarter = self._quarters[bucket]
+        if quarter is None:
+            return self._exact_timestamp(seconds, millis)
+        prefix, minute, suffix = quarter
+        within = seconds - bucket
+        return f"{prefix}{minute + within // 60:02d}:{within % 60:02d}.{millis:03d}{suffix}"
+
+    def _quarter(self, start: int) -> tuple[str, int, str] | None:
+        """``None`` for a quarter hour whose timestamps are formatted the long way."""
+        first = datetime.fromtimestamp(start, self.tz)
+        offset = first.utcoffset()
+        last = datetime.fromtimestamp(start + _QUARTER - 1, self.tz)
+        if offset is None or last.utcoffset() != offset or offset.total_seconds() % _QUARTER:
+            return None
+        prefix = f"{first.year:04d}-{first.month:02d}-{first.day:02d}T{first.hour:02d}:"
+        return prefix, first.minute, _offset_text(offset)
+
+    def _exact_timestamp(self, seconds: int, millis: int) -> str:
+        m = datetime.fromtimestamp(seconds, self.tz)
         return (
             f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
-            f"{ms % 1000:03d}{sign}{hours:02d}{minutes:02d}"
+            f"{millis:03d}{_offset_text(m.utcoffset())}"
         )
 
     def issue_id(self, state: IssueState) -> str:
