@@ -95,14 +95,6 @@ _COST_LINE_FIELDS = frozenset(
 _COST_LINE_FAST = set(CostLine.model_fields) == _COST_LINE_FIELDS
 
 
-def _text(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
-
-
-def _day(value: date | None) -> str:
-    return "null" if value is None else f'"{value.isoformat()}"'
-
-
 def _cost_line_json(line: CostLine) -> str | None:
     """A cost line's canonical JSON written directly, the same text as ``canonical_json(line.
     model_dump(mode="json"))`` (a test compares the two on generated lines): a first load of 10^6
@@ -110,7 +102,8 @@ def _cost_line_json(line: CostLine) -> str | None:
 
     ``None`` (the general path) for anything this does not write the way pydantic does: a moment
     (``source_modified``, ``created_at``), history, or values of other types than validation gives
-    (a ``model_construct`` bypasses it); and for every line if ``CostLine`` gained a field."""
+    (a ``model_construct`` bypasses it); and for every line if ``CostLine`` gained a field.
+    Written out field by field, without helpers: this runs once per line of a million-line export."""
     if not _COST_LINE_FAST or line.source_modified is not None or line.created_at is not None or line.history:
         return None
     amount, year, number = line.amount, line.fiscal_year, line.fiscal_period
@@ -123,20 +116,26 @@ def _cost_line_json(line: CostLine) -> str | None:
         or (posting is not None and type(posting) is not date)
     ):
         return None
-    source = line.source
+    source, q = line.source, encode_basestring
+    account, category, description = line.account, line.category, line.description
+    po_number, project, project_code = line.po_number, line.project, line.project_code
+    task_code, url, vendor = line.task_code, line.url, line.vendor
     try:
         return (
-            f'{{"account":{_text(line.account)},"amount":"{amount}","category":{_text(line.category)},'
-            f'"currency":{encode_basestring(line.currency)},"description":{_text(line.description)},'
+            f'{{"account":{"null" if account is None else q(account)},"amount":"{amount}",'
+            f'"category":{"null" if category is None else q(category)},"currency":{q(line.currency)},'
+            f'"description":{"null" if description is None else q(description)},'
             f'"fiscal_period":{"null" if number is None else number},'
-            f'"fiscal_year":{"null" if year is None else year},"kind":{encode_basestring(line.kind)},'
-            f'"period":{_day(period)},"po_number":{_text(line.po_number)},'
-            f'"posting_date":{_day(posting)},"project":{_text(line.project)},'
-            f'"project_code":{_text(line.project_code)},"record_type":"cost_line",'
-            f'"scope":{encode_basestring(line.scope)},"source":{{"external_id":'
-            f'{encode_basestring(source.external_id)},"instance":{encode_basestring(source.instance)},'
-            f'"system":{encode_basestring(source.system)}}},"source_modified":null,'
-            f'"task_code":{_text(line.task_code)},"url":{_text(line.url)},"vendor":{_text(line.vendor)}}}'
+            f'"fiscal_year":{"null" if year is None else year},"kind":{q(line.kind)},'
+            f'"period":{"null" if period is None else q(period.isoformat())},'
+            f'"po_number":{"null" if po_number is None else q(po_number)},'
+            f'"posting_date":{"null" if posting is None else q(posting.isoformat())},'
+            f'"project":{"null" if project is None else q(project)},'
+            f'"project_code":{"null" if project_code is None else q(project_code)},'
+            f'"record_type":"cost_line","scope":{q(line.scope)},"source":{{"external_id":'
+            f'{q(source.external_id)},"instance":{q(source.instance)},"system":{q(source.system)}}},'
+            f'"source_modified":null,"task_code":{"null" if task_code is None else q(task_code)},'
+            f'"url":{"null" if url is None else q(url)},"vendor":{"null" if vendor is None else q(vendor)}}}'
         )
     except TypeError:  # a text field holding something else (model_construct)
         return None
