@@ -3,6 +3,7 @@
     python bench/run.py            # full sizes (takes minutes)
     python bench/run.py --quick    # small sizes, a smoke run
     python bench/run.py --stage jira --stage finance
+    python bench/run.py --stage "sync CSV" --stage "bare loop" --size 125000 --repeat 1
 
 Every ``bench/stages_<area>.py`` lists ``STAGES = [(title, function, sizes, quick_sizes), ...]``;
 each stage function is ``f(size, workdir) -> {"items": n, "http_requests": k, ...}``. Setup that must
@@ -245,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stage", action="append", default=[], help="only stages whose area or title contains this"
     )
+    parser.add_argument(
+        "--size", type=int, action="append", default=[], help="only these sizes of the chosen stages"
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per stage and size")
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     parser.add_argument(
@@ -265,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.stage and not any(s.lower() in f"{area} {title}".lower() for s in args.stage):
                 continue
             for size in quick_sizes if args.quick else sizes:
+                if args.size and size not in args.size:
+                    continue
                 run_once = partial(run_stage, area, module_path, title, func.__name__, size, args.timeout)
                 row = measure(run_once, args.repeat)
                 rows.append(row)

@@ -32,6 +32,24 @@ from pmsync.sync import sync_sources
 MAPPING = "finance-oracle-ebs.yaml"
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user and system) of this process, and of its finished children (a sync's
+    reading process); the database server's own work is in neither."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def _cpu_since(before: tuple[float, float]) -> dict[str, float]:
+    """CPU seconds since ``before``: in all, and of the reading process when a child did work."""
+    own, children = (now - then for now, then in zip(_cpu_seconds(), before, strict=True))
+    figures = {"cpu_seconds": round(own + children, 2)}
+    if children > 0.01:
+        figures["cpu_reader_seconds"] = round(children, 2)
+    return figures
+
+
 def _export(size: int, workdir: Path) -> Path:
     return workdir / "exports" / f"pa-costs-{size}.csv"
 
@@ -74,12 +92,13 @@ def prepare_sync_csv(size: int, workdir: Path, store_url: str | None = None) -> 
     Store.open(config["store"]["url"]).close()  # schema creation is not part of the load
 
 
-def sync_csv(size: int, workdir: Path) -> dict[str, int]:
+def sync_csv(size: int, workdir: Path) -> dict[str, float]:
+    cpu = _cpu_seconds()
     config = load_config(workdir / "pmsync.yaml")
     with Store.open(config.store_url()) as store:
         [run] = sync_sources(config, store)
     assert run.status == "ok" and run.counts.inserted == size, run
-    return {"items": run.counts.inserted}
+    return {"items": run.counts.inserted, **_cpu_since(cpu)}
 
 
 def prepare_sync_csv_postgres(size: int, workdir: Path) -> None:
@@ -91,7 +110,7 @@ def prepare_sync_csv_postgres(size: int, workdir: Path) -> None:
     prepare_sync_csv(size, workdir, store_url=_postgres_url())
 
 
-def sync_csv_postgres(size: int, workdir: Path) -> dict[str, int]:
+def sync_csv_postgres(size: int, workdir: Path) -> dict[str, float]:
     # its own function, not an alias of sync_csv: run.py finds a stage's prepare_<name> by the
     # function's __name__, and an alias ran prepare_sync_csv, i.e. measured SQLite under this title
     return sync_csv(size, workdir)
@@ -275,12 +294,13 @@ _BARE_COLUMNS = (
 )
 
 
-def bare_loop_sqlite(size: int, workdir: Path) -> dict[str, int]:
+def bare_loop_sqlite(size: int, workdir: Path) -> dict[str, float]:
     """``csv.reader`` + the driver's ``executemany`` into the store's ``records`` table, batches of
     500 in one transaction: the floor a first load is compared with (issue 25, point 4)."""
     import sqlite3
     from itertools import islice
 
+    cpu = _cpu_seconds()
     connection = sqlite3.connect(workdir / "pmsync.db")
     marks = ", ".join("?" for _ in _BARE_COLUMNS.split(","))
     rows = (
@@ -294,7 +314,7 @@ def bare_loop_sqlite(size: int, workdir: Path) -> dict[str, int]:
             count += len(batch)
     connection.close()
     assert count == size, count
-    return {"items": count}
+    return {"items": count, **_cpu_since(cpu)}
 
 
 prepare_bare_loop_sqlite = prepare_sync_csv
@@ -304,10 +324,11 @@ def prepare_bare_loop_postgres(size: int, workdir: Path) -> None:
     prepare_sync_csv_postgres(size, workdir)
 
 
-def bare_loop_postgres(size: int, workdir: Path) -> dict[str, int]:
+def bare_loop_postgres(size: int, workdir: Path) -> dict[str, float]:
     """The same bare loop into PostgreSQL with psycopg's ``executemany`` (pipelined)."""
     from itertools import islice
 
+    cpu = _cpu_seconds()
     import psycopg
     from sqlalchemy import make_url
     from stages_core import _postgres_url
@@ -324,7 +345,7 @@ def bare_loop_postgres(size: int, workdir: Path) -> dict[str, int]:
             cursor.executemany(f"INSERT INTO records ({_BARE_COLUMNS}) VALUES ({marks})", batch)
             count += len(batch)
     assert count == size, count
-    return {"items": count}
+    return {"items": count, **_cpu_since(cpu)}
 
 
 STAGES += [

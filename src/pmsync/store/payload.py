@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic import ValidationError
 
 from pmsync.errors import StoreError
-from pmsync.model import RECORD_TYPES, Record, record_type_of
+from pmsync.model import RECORD_TYPES, CostLine, Record, record_type_of
 
 #: (record_type, system, instance, external_id)
 RecordKey = tuple[str, str, str, str]
@@ -54,8 +56,12 @@ class StoredRow:
     source_modified: datetime | None
 
 
+#: one encoder for every payload: ``json.dumps`` with options builds a new encoder per call
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical_json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL(payload)
 
 
 def content_hash(payload: dict[str, Any]) -> str:
@@ -64,7 +70,9 @@ def content_hash(payload: dict[str, Any]) -> str:
 
 
 def to_row(record: Record) -> StoredRow:
-    text = canonical_json(record.model_dump(mode="json"))
+    text = _cost_line_json(record) if type(record) is CostLine else None
+    if text is None:
+        text = canonical_json(record.model_dump(mode="json"))
     source = record.source
     return StoredRow(
         key=(record_type_of(record), source.system, source.instance, source.external_id),
@@ -74,6 +82,63 @@ def to_row(record: Record) -> StoredRow:
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_modified=record.source_modified,
     )
+
+
+#: the fields :func:`_cost_line_json` writes; a CostLine with other fields takes the general path
+_COST_LINE_FIELDS = frozenset(
+    {
+        "source", "source_modified", "project", "scope", "url", "created_at", "history", "record_type",
+        "kind", "amount", "currency", "period", "posting_date", "fiscal_year", "fiscal_period",
+        "project_code", "account", "category", "vendor", "po_number", "task_code", "description",
+    }
+)  # fmt: skip
+_COST_LINE_FAST = set(CostLine.model_fields) == _COST_LINE_FIELDS
+
+
+def _cost_line_json(line: CostLine) -> str | None:
+    """A cost line's canonical JSON written directly, the same text as ``canonical_json(line.
+    model_dump(mode="json"))`` (a test compares the two on generated lines): a first load of 10^6
+    finance lines spent a tenth of its time in pydantic's serializer and the generic encoder.
+
+    ``None`` (the general path) for anything this does not write the way pydantic does: a moment
+    (``source_modified``, ``created_at``), history, or values of other types than validation gives
+    (a ``model_construct`` bypasses it); and for every line if ``CostLine`` gained a field.
+    Written out field by field, without helpers: this runs once per line of a million-line export."""
+    if not _COST_LINE_FAST or line.source_modified is not None or line.created_at is not None or line.history:
+        return None
+    amount, year, number = line.amount, line.fiscal_year, line.fiscal_period
+    period, posting = line.period, line.posting_date
+    if (
+        type(amount) is not Decimal
+        or (year is not None and type(year) is not int)
+        or (number is not None and type(number) is not int)
+        or (period is not None and type(period) is not date)
+        or (posting is not None and type(posting) is not date)
+    ):
+        return None
+    source, q = line.source, encode_basestring
+    account, category, description = line.account, line.category, line.description
+    po_number, project, project_code = line.po_number, line.project, line.project_code
+    task_code, url, vendor = line.task_code, line.url, line.vendor
+    try:
+        return (
+            f'{{"account":{"null" if account is None else q(account)},"amount":"{amount}",'
+            f'"category":{"null" if category is None else q(category)},"currency":{q(line.currency)},'
+            f'"description":{"null" if description is None else q(description)},'
+            f'"fiscal_period":{"null" if number is None else number},'
+            f'"fiscal_year":{"null" if year is None else year},"kind":{q(line.kind)},'
+            f'"period":{"null" if period is None else q(period.isoformat())},'
+            f'"po_number":{"null" if po_number is None else q(po_number)},'
+            f'"posting_date":{"null" if posting is None else q(posting.isoformat())},'
+            f'"project":{"null" if project is None else q(project)},'
+            f'"project_code":{"null" if project_code is None else q(project_code)},'
+            f'"record_type":"cost_line","scope":{q(line.scope)},"source":{{"external_id":'
+            f'{q(source.external_id)},"instance":{q(source.instance)},"system":{q(source.system)}}},'
+            f'"source_modified":null,"task_code":{"null" if task_code is None else q(task_code)},'
+            f'"url":{"null" if url is None else q(url)},"vendor":{"null" if vendor is None else q(vendor)}}}'
+        )
+    except TypeError:  # a text field holding something else (model_construct)
+        return None
 
 
 def model_for(record_type: type[Record] | str) -> type[Record]:
