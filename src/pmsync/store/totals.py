@@ -1,0 +1,311 @@
+"""Cost totals: the finance ledger summed in SQL (``GROUP BY``), not read back line by line.
+
+A report needs, per project and moment, actuals by day, kind, category and fiscal period, spend by
+vendor, purchase order, account and task code, and spend on finance codes no project owns. Reading a
+10^6-line ledger back as typed records to add it up cost seconds per read (JSON decoding and model
+validation of every line), and a report read it several times. Here the database adds the amounts
+up: one row per distinct combination of the fields any consumer looks at (:data:`KEY_FIELDS`), with
+the sum of the amounts and the number of lines. Every figure computed from the rows is the figure
+computed from the lines, since lines that share every field a computation reads are
+indistinguishable to it; only the lines' own keys are lost (consumers that list them read those few
+lines, see :meth:`pmsync.store.Store.cost_lines_where`).
+
+Amounts stay exact: PostgreSQL sums ``numeric``; SQLite has no decimal type, so its sum is a
+``Decimal`` aggregate registered on each connection (:func:`register_sqlite_functions`), never a
+float.
+
+One scan serves several moments: each version row is tested against every moment asked for (held
+then, and not a deletion) and the groups carry which moments they belong to, so a report reads the
+ledger once for "now" and the previous report. The valid-time rules for cost lines (``dated``, see
+:mod:`pmsync.store.valid_time`) depend only on grouped fields (kind, posting date, period, created
+at), so they are applied to the groups afterwards, exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, Numeric, and_, case, func, literal_column, or_, select, type_coerce
+from sqlalchemy.types import JSON
+
+from pmsync.model import CostLine
+from pmsync.store.payload import from_payload
+from pmsync.store.schema import records as table
+from pmsync.store.valid_time import ValidTimeNotes, ValidTimeRead, choose, grouped_versions
+from pmsync.store.versions import versions
+
+#: the payload fields a total is grouped by (paths in the stored JSON), in :class:`CostTotal` order
+KEY_FIELDS = (
+    "kind",
+    "currency",
+    "period",
+    "posting_date",
+    "fiscal_year",
+    "fiscal_period",
+    "account",
+    "category",
+    "vendor",
+    "po_number",
+    "task_code",
+    "project_code",
+    "source.system",
+    "source.instance",
+    "created_at",
+    "history",
+)
+
+
+@dataclass(frozen=True)
+class CostTotal:
+    """The sum of a project's cost lines that agree on every field below (``lines`` of them).
+
+    The field names are :class:`pmsync.model.CostLine`'s, so a computation reads a total as it read
+    a line. ``keys`` lists the lines' source keys only when the total was made from lines
+    (:meth:`of_line`); totals summed by the store leave it empty."""
+
+    project: str | None
+    source_name: str
+    system: str
+    instance: str
+    kind: str
+    amount: Decimal
+    lines: int
+    currency: str = "USD"
+    period: date | None = None
+    posting_date: date | None = None
+    fiscal_year: int | None = None
+    fiscal_period: int | None = None
+    account: str | None = None
+    category: str | None = None
+    vendor: str | None = None
+    po_number: str | None = None
+    task_code: str | None = None
+    project_code: str | None = None
+    keys: tuple[str, ...] = ()
+
+    @property
+    def day(self) -> date | None:
+        """The date the lines count from: posting date, else period."""
+        return self.posting_date or self.period
+
+    @classmethod
+    def of_line(cls, line: CostLine, source_name: str = "") -> CostTotal:
+        """One line as a total of one (for computations handed lines rather than store totals)."""
+        return cls(
+            project=line.project,
+            source_name=source_name,
+            system=line.source.system,
+            instance=line.source.instance,
+            kind=line.kind,
+            amount=line.amount,
+            lines=1,
+            currency=line.currency,
+            period=line.period,
+            posting_date=line.posting_date,
+            fiscal_year=line.fiscal_year,
+            fiscal_period=line.fiscal_period,
+            account=line.account,
+            category=line.category,
+            vendor=line.vendor,
+            po_number=line.po_number,
+            task_code=line.task_code,
+            project_code=line.project_code,
+            keys=(line.source.key(),),
+        )
+
+
+@dataclass(frozen=True)
+class GroupedTotal:
+    """A total as the query returns it: which of the moments asked for it belongs to, its grouped
+    payload fields (``created_at`` and ``history`` still raw, for the valid-time rules) and sums."""
+
+    held: tuple[bool, ...]
+    total: CostTotal
+    created_at: str | None
+    has_history: bool
+
+
+class DecimalSum:
+    """SQLite aggregate ``pmsync_decimal_sum(text)``: the exact sum of decimal strings, as text."""
+
+    def __init__(self) -> None:
+        self.total = Decimal(0)
+
+    def step(self, value: Any) -> None:
+        if value is not None:
+            self.total += Decimal(str(value))
+
+    def finalize(self) -> str:
+        return str(self.total)
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Called on every new SQLite connection of a store's engine."""
+    dbapi_connection.create_aggregate("pmsync_decimal_sum", 1, DecimalSum)
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _total(project: str | None, source_name: str, fields: list[Any], amount: Any, lines: int) -> CostTotal:
+    kind, currency, period, posting, fy, fp, account, category, vendor, po, task, code, system, instance = (
+        fields[:14]
+    )
+    return CostTotal(
+        project=project,
+        source_name=source_name,
+        system=str(system),
+        instance=str(instance),
+        kind=str(kind),
+        amount=Decimal(str(amount)),
+        lines=int(lines),
+        currency=str(currency) if currency is not None else "USD",
+        period=_day(period),
+        posting_date=_day(posting),
+        fiscal_year=_int(fy),
+        fiscal_period=_int(fp),
+        account=_str(account),
+        category=_str(category),
+        vendor=_str(vendor),
+        po_number=_str(po),
+        task_code=_str(task),
+        project_code=_str(code),
+    )
+
+
+def grouped_totals(
+    engine: Engine, moments: Sequence[datetime | None], project: str | None = None
+) -> Iterator[GroupedTotal]:
+    """Cost line totals held at each of ``moments`` (``None``: the current state; then it must be the
+    only moment), optionally of one project, from one scan of the ledger's versions."""
+    sqlite = engine.dialect.name == "sqlite"
+    current = moments == [None] or moments == (None,)
+    params: dict[str, Any] = {"record_type": "cost_line"}
+    if current:
+        rows = select(
+            table.c.project, table.c.source_name, table.c.payload, literal_column("1").label("h0")
+        ).where(table.c.record_type == "cost_line", table.c.deleted_at.is_(None))
+        if project is not None:
+            rows = rows.where(table.c.project == project)
+        source = rows.subquery()
+        flags = [source.c.h0]
+    else:
+        stamps = [m for m in moments if m is not None]
+        if len(stamps) != len(moments):
+            raise ValueError("the current state (None) cannot be read with past moments")
+        valid = versions(record_type=True, project=project is not None, during=True).subquery()
+        params |= {"first": min(stamps), "last": max(stamps)}
+        if project is not None:
+            params["project"] = project
+
+        def held(moment: datetime) -> Any:
+            return and_(
+                valid.c.op != "delete",
+                valid.c.valid_from <= moment,
+                or_(valid.c.valid_to.is_(None), valid.c.valid_to > moment),
+            )
+
+        cols = [case((held(m), 1), else_=0).label(f"h{i}") for i, m in enumerate(stamps)]
+        source = (
+            select(valid.c.project, valid.c.source_name, valid.c.payload, *cols)
+            .where(or_(*(held(m) for m in stamps)))
+            .subquery()
+        )
+        flags = [source.c[f"h{i}"] for i in range(len(stamps))]
+    payload = source.c.payload
+    if sqlite:
+        key = func.json_extract(payload, *(f"$.{f}" for f in KEY_FIELDS)).label("k")
+        amount = func.pmsync_decimal_sum(func.json_extract(payload, "$.amount"))
+    else:
+        parts = []
+        for path in KEY_FIELDS:
+            node: Any = payload
+            for step in path.split("."):
+                node = node[step]
+            parts.append(node)
+        key = type_coerce(func.jsonb_build_array(*parts), JSON).label("k")
+        amount = func.sum(payload["amount"].as_string().cast(Numeric()))
+    query = select(source.c.project, source.c.source_name, *flags, key, amount, func.count()).group_by(
+        source.c.project, source.c.source_name, *flags, key
+    )
+    with engine.connect() as conn:
+        for row in conn.execute(query, params):
+            project_of, source_name = row[0], row[1]
+            held_at = tuple(bool(x) for x in row[2 : 2 + len(flags)])
+            fields = row[2 + len(flags)]
+            if isinstance(fields, str):
+                fields = json.loads(fields)
+            total = _total(project_of, source_name, fields, row[-2], row[-1])
+            yield GroupedTotal(held_at, total, _str(fields[14]), bool(fields[15]))
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def valid_then(grouped: GroupedTotal, read: ValidTimeRead, valid_at: datetime) -> bool:
+    """Whether a total held at ``read.known_at`` counts at the valid time (the ``dated`` rules of
+    :func:`pmsync.store.valid_time.choose`, on the grouped fields): not created after ``valid_at``,
+    and an actual or commitment not dated after ``read.valid_on``."""
+    if grouped.created_at is not None and _moment(grouped.created_at) > valid_at:
+        return False
+    total = grouped.total
+    day = total.day
+    return not (total.kind in ("actual", "commitment") and day is not None and day > read.valid_on)
+
+
+def note_used(notes: ValidTimeNotes, total: CostTotal) -> None:
+    """Count a total's lines as read from their source (what :class:`ValidTimeNotes` counts)."""
+    key = (total.project, total.source_name)
+    notes.records[key] = notes.records.get(key, 0) + total.lines
+
+
+def as_totals(lines: Iterable[CostLine | CostTotal]) -> list[CostTotal]:
+    """Lines as totals of one each (totals pass through): what computations over totals accept."""
+    return [x if isinstance(x, CostTotal) else CostTotal.of_line(x) for x in lines]
+
+
+def unowned_lines(
+    engine: Engine, owned: Sequence[str], known_at: datetime, read: ValidTimeRead | None
+) -> Iterator[CostLine]:
+    """The cost lines held at ``known_at`` that no project of ``owned`` carries (valid at ``read``'s
+    valid time on a view), in id order: read as lines, since an exception names them, but only
+    these, found by the project index rather than by reading the ledger."""
+    valid = versions(record_type=True, during=True).subquery()
+    query = (
+        select(valid)
+        .where(or_(valid.c.project.is_(None), valid.c.project.not_in(list(owned))))
+        .order_by(valid.c.record_id, valid.c.valid_from)
+    )
+    params = {"record_type": "cost_line", "first": known_at, "last": known_at}
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=1000).execute(query, params)
+        try:
+            for stored in grouped_versions(iter(result)):
+                version = stored[-1]
+                if version.op == "delete":
+                    continue
+                payload: dict[str, Any] | None = version.payload
+                if read is not None:
+                    payload = choose([version], CostLine.valid_time, read.valid_at, read.valid_on)
+                if payload is None:
+                    continue
+                line = from_payload(CostLine, payload, f"cost_line #{version.record_id}")
+                assert isinstance(line, CostLine)
+                yield line
+        finally:
+            result.close()
