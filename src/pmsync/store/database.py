@@ -292,6 +292,14 @@ class Store:
         read = self.valid_time
         return totals.unowned_lines(self.engine, owned, read.known_at if read else as_of, read)
 
+    def changed_cost_lines(
+        self, project: str, since: datetime, until: datetime
+    ) -> Iterator[tuple[CostLine | None, CostLine | None]]:
+        """``project``'s cost lines whose version changed between the two moments (recorded time),
+        each as it was at ``since`` and at ``until`` (``None``: not the project's, or deleted, then).
+        Lines held unchanged are not read."""
+        return totals.changed_lines(self.engine, project, since, until)
+
     def load_cost_totals(self, *others: Store) -> None:
         """Read this view's cost totals, and those of ``others`` (views of the same store), in one
         scan of the ledger's versions."""

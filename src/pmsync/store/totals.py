@@ -30,14 +30,33 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Numeric, and_, case, func, literal_column, or_, select, type_coerce
+from sqlalchemy import (
+    Engine,
+    Numeric,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    union,
+    union_all,
+)
 from sqlalchemy.types import JSON
 
 from pmsync.model import CostLine
 from pmsync.store.payload import from_payload
+from pmsync.store.schema import record_versions
 from pmsync.store.schema import records as table
-from pmsync.store.valid_time import ValidTimeNotes, ValidTimeRead, choose, grouped_versions
-from pmsync.store.versions import versions
+from pmsync.store.valid_time import (
+    StoredVersion,
+    ValidTimeNotes,
+    ValidTimeRead,
+    choose,
+    grouped_versions,
+)
+from pmsync.store.versions import VERSION_COLUMNS, current_version, versions
 
 #: the payload fields a total is grouped by (paths in the stored JSON), in :class:`CostTotal` order
 KEY_FIELDS = (
@@ -309,3 +328,50 @@ def unowned_lines(
                 yield line
         finally:
             result.close()
+
+
+def changed_lines(
+    engine: Engine, project: str, since: datetime, until: datetime
+) -> Iterator[tuple[CostLine | None, CostLine | None]]:
+    """Each cost line of ``project`` whose version changed between ``since`` and ``until`` (a version
+    began or ended in ``(since, until]``): what it was at ``since`` and at ``until`` (``None``: not
+    the project's then, or deleted). Lines that did not change are not read: a report compares two
+    moments of a ledger that mostly stays as it was."""
+    v, r = record_versions, table
+    start, end = min(since, until), max(since, until)
+    ids = union(
+        select(v.c.record_id).where(
+            v.c.record_type == "cost_line",
+            v.c.project == project,
+            or_(
+                and_(v.c.valid_from > start, v.c.valid_from <= end),
+                and_(v.c.valid_to > start, v.c.valid_to <= end),
+            ),
+        ),
+        select(r.c.id).where(
+            r.c.record_type == "cost_line",
+            r.c.project == project,
+            r.c.updated_at > start,
+            r.c.updated_at <= end,
+        ),
+    ).subquery()
+    changed = select(ids.c[0])
+    every = union_all(
+        select(*(v.c[name] for name in VERSION_COLUMNS)).where(v.c.record_id.in_(changed)),
+        current_version().where(r.c.id.in_(changed)),
+    ).subquery()
+    query = select(every).order_by(every.c.record_id, every.c.valid_from)
+
+    def held(stored: list[StoredVersion], moment: datetime) -> CostLine | None:
+        for version in stored:
+            if version.valid_from <= moment and (version.valid_to is None or version.valid_to > moment):
+                if version.op == "delete" or version.project != project:
+                    return None
+                line = from_payload(CostLine, version.payload, f"cost_line #{version.record_id}")
+                assert isinstance(line, CostLine)
+                return line
+        return None
+
+    with engine.connect() as conn:
+        for stored in grouped_versions(iter(conn.execute(query))):
+            yield held(stored, since), held(stored, until)
