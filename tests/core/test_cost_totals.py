@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,17 +16,18 @@ from pmsync.connector import Deleted
 from pmsync.model import CostLine, SourceRef
 from pmsync.reconcile.restatements import Restatement, restatements
 from pmsync.store import CostTotal, Store, as_totals
+from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy
 
 OCT = datetime(2026, 10, 20, 8, tzinfo=UTC)
 NOV = datetime(2026, 11, 20, 8, tzinfo=UTC)
 DEC = datetime(2026, 12, 2, 9, tzinfo=UTC)
 VENDORS = ("Acme", "Globex", None)
-KINDS = ("actual", "actual", "actual", "commitment", "budget", "forecast")
+LINE_KINDS = ("actual", "actual", "actual", "commitment", "budget", "forecast")
 
 
 def line(n: int, amount: str, day: date, *, project: str | None = "ERP", **fields: object) -> CostLine:
     values: dict[str, object] = {
-        "kind": KINDS[n % len(KINDS)],
+        "kind": LINE_KINDS[n % len(LINE_KINDS)],
         "category": ("Labour", "Software")[n % 2],
         "vendor": VENDORS[n % 3],
         "po_number": f"PO-{n % 4}" if n % 3 != 2 else None,
@@ -96,15 +97,28 @@ def corrected(store: Store) -> Store:
     return store
 
 
-def by_fields(totals: Iterable[CostTotal]) -> Counter[tuple[object, ...]]:
-    """Totals compared as the figures see them: every grouped field, summed amount and line count."""
+PURPOSES: tuple[TotalsBy, ...] = ("period", "task_code", "spend")
+
+
+def figures(
+    totals: Iterable[CostTotal], by: TotalsBy, cutoffs: tuple[date, ...] = ()
+) -> Counter[tuple[object, ...]]:
+    """Totals as a purpose's figures see them: its fields, the date (exact, or with ``cutoffs`` its
+    month and side of each cut-off) and, for periods, the period's month; summed amount and lines."""
+    fields = [f for f in KEY_SETS[by] if "." not in f and f not in ("created_at", "history")]
     sums: Counter[tuple[object, ...]] = Counter()
     counts: Counter[tuple[object, ...]] = Counter()
     for t in totals:
-        key = (
-            t.project, t.system, t.instance, t.kind, t.currency, t.period, t.posting_date, t.fiscal_year,
-            t.fiscal_period, t.account, t.category, t.vendor, t.po_number, t.task_code, t.project_code,
-        )  # fmt: skip
+        if KINDS[by] is not None and t.kind not in KINDS[by]:
+            continue
+        day = t.day
+        when: object = (
+            day if not cutoffs or day is None else (day.replace(day=1), *(day <= c for c in cutoffs))
+        )
+        month = t.period or t.posting_date
+        key = (t.project, t.system, t.instance, *(getattr(t, f) for f in fields), when)
+        if by == "period":
+            key += (month.replace(day=1) if month else None,)
         sums[key] += t.amount
         counts[key] += t.lines
     return Counter({(*k, "amount", v): 1 for k, v in sums.items()}) + Counter(
@@ -112,13 +126,14 @@ def by_fields(totals: Iterable[CostTotal]) -> Counter[tuple[object, ...]]:
     )
 
 
+@pytest.mark.parametrize("by", PURPOSES)
 @pytest.mark.parametrize("moment", [None, OCT, NOV, DEC, datetime(2026, 11, 1, tzinfo=UTC)])
 @pytest.mark.parametrize("project", ["ERP", "CRM", None])
 def test_totals_equal_the_lines_now_and_at_past_moments(
-    corrected: Store, moment: datetime | None, project: str | None
+    corrected: Store, moment: datetime | None, project: str | None, by: TotalsBy
 ) -> None:
-    lines = corrected.iter_records(CostLine, project=project, as_of=moment)
-    assert by_fields(corrected.cost_totals(project, as_of=moment)) == by_fields(as_totals(lines))
+    lines = as_totals(corrected.iter_records(CostLine, project=project, as_of=moment))
+    assert figures(corrected.cost_totals(project, as_of=moment, by=by), by) == figures(lines, by)
 
 
 def test_a_past_report_sees_a_corrected_line_at_its_old_amount(corrected: Store) -> None:
@@ -142,40 +157,66 @@ def test_amounts_are_exact_decimals_on_both_databases(store: Store) -> None:
     same["task_code"] = "ERP.1"
     write(store, OCT, [line(n, amount, date(2026, 9, 3), **same) for n, amount in ((1, "0.10"), (2, "0.20"))])
     write(store, OCT, [line(105, "12345678901.23", date(2026, 9, 3), kind="budget")])
-    [both] = [t for t in store.cost_totals("ERP") if t.lines == 2]
-    assert (both.amount, type(both.amount)) == (Decimal("0.30"), Decimal)
+    for by in PURPOSES:
+        [both] = [t for t in store.cost_totals("ERP", by=by) if t.lines == 2]
+        assert (both.amount, type(both.amount)) == (Decimal("0.30"), Decimal)
     assert [t.amount for t in store.cost_totals("ERP") if t.kind == "budget"] == [Decimal("12345678901.23")]
 
 
-@pytest.mark.parametrize("valid_on", [date(2026, 9, 30), date(2026, 10, 31), date(2026, 11, 30)])
+def view(store: Store, known_at: datetime, valid_on: date) -> Store:
+    return store.at(
+        known_at=known_at, valid_at=datetime.combine(valid_on, time.max, tzinfo=UTC), valid_on=valid_on
+    )
+
+
+@pytest.mark.parametrize("by", PURPOSES)
+@pytest.mark.parametrize("valid_on", [date(2026, 9, 30), date(2026, 10, 15), date(2026, 11, 30)])
 @pytest.mark.parametrize("known_at", [OCT, NOV, DEC])
-def test_a_views_totals_equal_its_lines(corrected: Store, valid_on: date, known_at: datetime) -> None:
-    valid_at = datetime.combine(valid_on, datetime.max.time(), tzinfo=UTC)
-    view = corrected.at(known_at=known_at, valid_at=valid_at, valid_on=valid_on)
-    lines = corrected.at(known_at=known_at, valid_at=valid_at, valid_on=valid_on).iter_records(CostLine)
-    assert by_fields(view.cost_totals()) == by_fields(as_totals(lines))
+def test_a_views_totals_equal_its_lines(
+    corrected: Store, valid_on: date, known_at: datetime, by: TotalsBy
+) -> None:
+    lines = as_totals(view(corrected, known_at, valid_on).iter_records(CostLine))
+    totals = view(corrected, known_at, valid_on).cost_totals(by=by)
+    assert figures(totals, by, (valid_on,)) == figures(lines, by, (valid_on,))
+    # a total's date is its earliest line's: in the month, on the same side of the status date
+    if by == "period":
+        assert any(t.lines > 1 for t in totals)
 
 
-def test_two_views_read_in_one_scan_get_what_each_reads_alone(corrected: Store) -> None:
-    def views() -> tuple[Store, Store]:
-        return (
-            corrected.at(known_at=DEC, valid_at=DEC, valid_on=date(2026, 11, 30)),
-            corrected.at(known_at=NOV, valid_at=NOV, valid_on=date(2026, 10, 31)),
-        )
-
-    now, before = views()
+@pytest.mark.parametrize("by", PURPOSES)
+def test_two_views_read_in_one_scan_get_what_their_lines_give(corrected: Store, by: TotalsBy) -> None:
+    cutoffs = (date(2026, 10, 31), date(2026, 11, 30))
+    now, before = view(corrected, DEC, cutoffs[1]), view(corrected, NOV, cutoffs[0])
     now.load_cost_totals(before)
-    alone_now, alone_before = views()
-    for key in ("ERP", "CRM", None, "GONE"):
-        assert by_fields(now.cost_totals(key)) == by_fields(alone_now.cost_totals(key))
-        assert by_fields(before.cost_totals(key)) == by_fields(alone_before.cost_totals(key))
+    for read, known_at, valid_on in ((now, DEC, cutoffs[1]), (before, NOV, cutoffs[0])):
+        # every line as the view reads it (its latest version, whichever project that puts it in)
+        lines = as_totals(view(corrected, known_at, valid_on).iter_records(CostLine))
+        for key in ("ERP", "CRM", "GONE"):
+            mine = [x for x in lines if x.project == key]
+            assert figures(read.cost_totals(key, by=by), by, cutoffs) == figures(mine, by, cutoffs)
+        assert figures(read.cost_totals(by=by), by, cutoffs) == figures(lines, by, cutoffs)
     # the view counts what each project got from the finance source (the report's data gaps)
+    now.cost_totals(by="period")
     assert now.valid_time is not None and now.valid_time.notes.records[("ERP", "finance")] > 0
 
 
+def test_a_line_moved_to_another_project_after_the_status_date_counts_once(corrected: Store) -> None:
+    """L7 moved from ERP to CRM in November's sync: the October report rebuilt with November's
+    knowledge counts it in CRM only (a restated export is the latest knowledge of earlier periods),
+    where reading ERP's lines alone used to count it in both projects."""
+    october = view(corrected, NOV, date(2026, 10, 31))
+    moved = Decimal("40.00")
+    crm = [t for t in october.cost_totals("CRM") if t.kind == "actual"]
+    assert [(t.amount, t.lines) for t in crm] == [(moved, 1)]
+    everything = [t for t in october.cost_totals() if t.kind == "actual"]
+    projects = [t for key in ("ERP", "CRM", "GONE") for t in october.cost_totals(key) if t.kind == "actual"]
+    projects += [t for t in everything if t.project is None]
+    assert sum((t.lines for t in projects), 0) == sum((t.lines for t in everything), 0)
+
+
 def test_unowned_lines_are_the_lines_no_configured_project_carries(corrected: Store) -> None:
-    view = corrected.at(known_at=DEC, valid_at=DEC, valid_on=date(2026, 11, 30))
-    unowned = [x.source.key() for x in view.unowned_cost_lines(["ERP", "CRM"], as_of=DEC)]
+    now = corrected.at(known_at=DEC, valid_at=DEC, valid_on=date(2026, 11, 30))
+    unowned = [x.source.key() for x in now.unowned_cost_lines(["ERP", "CRM"], as_of=DEC)]
     every = corrected.at(known_at=DEC, valid_at=DEC, valid_on=date(2026, 11, 30)).iter_records(CostLine)
     expected = [x.source.key() for x in every if x.project not in ("ERP", "CRM")]
     assert sorted(unowned) == sorted(expected) == ["finance_file:ledger:L104", "finance_file:ledger:L105"]

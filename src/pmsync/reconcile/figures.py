@@ -84,6 +84,13 @@ class ProjectData:
     actions: list[ActionItem] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
 
+    def spend_by_task_code(self, store: Store, as_of: datetime | None) -> list[CostTotal]:
+        """Actuals and commitments by task code, for the cross-checks; they compare codes with work
+        items' links only, so without a linked item they are not read."""
+        if not any(item.links for item in self.items):
+            return []
+        return store.cost_totals(self.key, as_of=as_of, by="task_code")
+
     def spend_keys(self, store: Store, as_of: datetime | None) -> Callable[[str], list[str]]:
         """The keys of the project's actual and commitment lines booked to a task code (lower case),
         read as lines: only for the codes an exception names."""

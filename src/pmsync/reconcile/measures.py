@@ -376,7 +376,7 @@ def measure_project(
         exceptions=crosscheck_project(
             project.key,
             data.items,
-            data.cost_lines,
+            data.spend_by_task_code(store, as_of),
             governance.crosscheck,
             cal,
             data.spend_keys(store, as_of),

@@ -622,7 +622,7 @@ def measure_oversight(
     if plan.contracts or plan.funding:
         actuals = [
             c
-            for c in store.cost_totals(key)
+            for c in store.cost_totals(key, by="spend")
             if c.kind == "actual" and (c.posting_date or c.period or status_date) <= status_date
         ]
     contracts = contract_burn(plan, actuals, status_date, settings.contract_warn_percent)

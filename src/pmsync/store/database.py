@@ -17,7 +17,7 @@ from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import create_store_engine, normalize_url, write_transaction
 from pmsync.store.lock import SourceLock
 from pmsync.store.results import PublicationInfo, StartedRun, SyncRunInfo, WriteCounts
-from pmsync.store.totals import CostTotal
+from pmsync.store.totals import CostTotal, TotalsBy
 from pmsync.store.valid_time import ValidTimeRead
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 
@@ -35,10 +35,12 @@ class Store:
         self.engine = engine
         #: set on a view made by :meth:`at`: every read is then a valid-time read
         self.valid_time = valid_time
-        #: a view's cost totals by project, once read (:meth:`load_cost_totals`)
-        self._cost_totals: dict[str | None, list[CostTotal]] | None = None
+        #: a view's cost totals by purpose and project, once read (:meth:`load_cost_totals`)
+        self._cost_totals: dict[TotalsBy, dict[str | None, list[CostTotal]]] = {}
         #: projects some of whose cost lines carry a source changelog: their totals are read as lines
         self._rolled_back: set[str | None] = set()
+        #: the views whose cost totals are read in the same scans as this one's
+        self._read_with: tuple[Store, ...] = (self,)
 
     def at(self, *, known_at: datetime, valid_at: datetime, valid_on: date) -> Store:
         """A read-only view of the store: records as they were *at their source* at ``valid_at``,
@@ -259,31 +261,30 @@ class Store:
         with the view's knowledge."""
         return reader.records_at(self.engine, model, project, moments, self.valid_time)
 
-    def cost_totals(self, project: str | None = None, *, as_of: datetime | None = None) -> list[CostTotal]:
-        """Cost lines summed by the database (:mod:`pmsync.store.totals`): of ``project`` (or all),
-        current or held at ``as_of``. On a view, as the view reads them (valid then, known at its
-        ``known_at``; another ``as_of`` reads the lines themselves); the view's first call reads
-        every project's totals in one scan, later calls answer from them (:meth:`load_cost_totals`
-        does it for several views at once)."""
-        if self.valid_time is None:
-            return [g.total for g in totals.grouped_totals(self.engine, [as_of], project)]
-        if as_of is not None and as_of != self.valid_time.known_at:
-            # another moment than the view's own: read the lines (no caller of reports does this)
+    def cost_totals(
+        self, project: str | None = None, *, as_of: datetime | None = None, by: TotalsBy = "period"
+    ) -> list[CostTotal]:
+        """Cost lines summed by the database for one purpose (``by``, see :mod:`pmsync.store.totals`):
+        of ``project`` (or all), current or held at ``as_of``, dates exact. On a view, as the view
+        reads them (valid then, known at its ``known_at``; another ``as_of`` reads the lines
+        themselves), dates by month and side of the status dates; the view's first call for a
+        purpose reads every project's totals in one scan, with those of the views it was loaded
+        with (:meth:`load_cost_totals`), and later calls answer from them."""
+        read = self.valid_time
+        if read is None:
+            return [g.total for g in totals.grouped_totals(self.engine, [as_of], project, by=by)]
+        if as_of is not None and as_of != read.known_at:
+            # another moment than the view's own: read the lines (no report does this)
             return totals.as_totals(self.iter_records(CostLine, project=project, as_of=as_of))
-        if self._cost_totals is None:
-            self.load_cost_totals()
-        assert self._cost_totals is not None
+        if by not in self._cost_totals:
+            self._read_with[0]._load(by)
+        found = self._cost_totals[by]
+        if project in self._rolled_back:
+            # A line with a source changelog is rolled back field by field: read as lines (rare).
+            return totals.as_totals(self.iter_records(CostLine, project=project))
         if project is None:
-            keys: list[str | None] = list(self._cost_totals)
-            return [t for key in keys for t in self._project_totals(key)]
-        return self._project_totals(project)
-
-    def _project_totals(self, project: str | None) -> list[CostTotal]:
-        assert self._cost_totals is not None
-        if project not in self._rolled_back:
-            return self._cost_totals.get(project, [])
-        # A line with a source changelog is rolled back field by field: read as lines (rare).
-        return totals.as_totals(self.iter_records(CostLine, project=project))
+            return [t for key, listed in found.items() if key not in self._rolled_back for t in listed]
+        return found.get(project, [])
 
     def unowned_cost_lines(self, owned: Sequence[str], *, as_of: datetime) -> Iterator[CostLine]:
         """The cost lines held at ``as_of`` (on a view: its ``known_at``, valid at its valid time)
@@ -301,27 +302,32 @@ class Store:
         return totals.changed_lines(self.engine, project, since, until)
 
     def load_cost_totals(self, *others: Store) -> None:
-        """Read this view's cost totals, and those of ``others`` (views of the same store), in one
-        scan of the ledger's versions."""
-        views = [self, *others]
-        reads = [v.valid_time for v in views]
-        if any(read is None for read in reads):
+        """Read this view's cost totals and those of ``others`` (views of the same store) together
+        from now on: each purpose's totals of all of them come from one scan of the ledger."""
+        views = (self, *others)
+        if any(v.valid_time is None for v in views):
             raise ValueError("cost totals are loaded for views made by Store.at")
-        moments: list[datetime | None] = [read.known_at for read in reads if read is not None]
+        for view in views:
+            view._read_with = views
+
+    def _load(self, by: TotalsBy) -> None:
+        views = self._read_with
+        reads = [v.valid_time for v in views if v.valid_time is not None]
+        cutoffs = sorted({read.valid_on for read in reads})
         found: list[dict[str | None, list[CostTotal]]] = [{} for _ in views]
-        for grouped in totals.grouped_totals(self.engine, moments):
-            for index, (view, held) in enumerate(zip(views, grouped.held, strict=True)):
-                read = view.valid_time
-                assert read is not None
+        moments: list[datetime | None] = [read.known_at for read in reads]
+        for grouped in totals.grouped_totals(self.engine, moments, by=by, cutoffs=cutoffs):
+            for index, (read, held) in enumerate(zip(reads, grouped.held, strict=True)):
                 if not held or not totals.valid_then(grouped, read, read.valid_at):
                     continue
                 project = grouped.total.project
                 found[index].setdefault(project, []).append(grouped.total)
-                totals.note_used(read.notes, grouped.total)
+                if by == "period":  # every line is in these: count them once
+                    totals.note_used(read.notes, grouped.total)
                 if grouped.has_history:
-                    view._rolled_back.add(project)
+                    views[index]._rolled_back.add(project)
         for view, by_project in zip(views, found, strict=True):
-            view._cost_totals = by_project
+            view._cost_totals[by] = by_project
 
     # -- run ledger, cursors, publications -------------------------------------------------------
 

@@ -1,24 +1,32 @@
 """Cost totals: the finance ledger summed in SQL (``GROUP BY``), not read back line by line.
 
-A report needs, per project and moment, actuals by day, kind, category and fiscal period, spend by
-vendor, purchase order, account and task code, and spend on finance codes no project owns. Reading a
-10^6-line ledger back as typed records to add it up cost seconds per read (JSON decoding and model
-validation of every line), and a report read it several times. Here the database adds the amounts
-up: one row per distinct combination of the fields any consumer looks at (:data:`KEY_FIELDS`), with
-the sum of the amounts and the number of lines. Every figure computed from the rows is the figure
-computed from the lines, since lines that share every field a computation reads are
-indistinguishable to it; only the lines' own keys are lost (consumers that list them read those few
-lines, see :meth:`pmsync.store.Store.cost_lines_where`).
+A report needs, per project and moment, actuals by month, kind, category and fiscal period (cost,
+earned value, phasing), spend by task code (cross-checks), and actuals by vendor, purchase order,
+account and fiscal year (contract burn, funding). Reading a 10^6-line ledger back as typed records to
+add it up cost seconds per read (JSON decoding and model validation of every line), and a report
+read it several times. Here the database adds the amounts up, one ``GROUP BY`` per purpose
+(:data:`TotalsBy`, :data:`KEY_SETS`): one row per distinct combination of the fields that purpose
+reads, with the sum of the amounts and the number of lines. Every figure computed from the rows is
+the figure computed from the lines, since lines that agree on every field a computation reads are
+indistinguishable to it; only the lines' own keys are lost (the few consumers that name lines read
+just those: :func:`unowned_lines`, :func:`changed_lines`).
 
-Amounts stay exact: PostgreSQL sums ``numeric``; SQLite has no decimal type, so its sum is a
+**Dates.** A report compares a line's date (posting date, else period) only with month ends and
+its status dates. So when the status dates are known (``cutoffs``: a report's views), lines are
+grouped by the month of their date and by which side of each cut-off they fall on, and a total's
+``posting_date`` is the earliest date of its lines: every comparison with a month end or a cut-off
+gives for the total what it gives for each of its lines. Without cut-offs, totals keep the exact
+date. The ``period`` of a total is the first day of its lines' period month (what phasing reads).
+
+**Amounts stay exact**: PostgreSQL sums ``numeric``; SQLite has no decimal type, so its sum is a
 ``Decimal`` aggregate registered on each connection (:func:`register_sqlite_functions`), never a
 float.
 
-One scan serves several moments: each version row is tested against every moment asked for (held
-then, and not a deletion) and the groups carry which moments they belong to, so a report reads the
-ledger once for "now" and the previous report. The valid-time rules for cost lines (``dated``, see
-:mod:`pmsync.store.valid_time`) depend only on grouped fields (kind, posting date, period, created
-at), so they are applied to the groups afterwards, exactly.
+**One scan serves several moments**: each version row is tested against every moment asked for
+(held then, and not a deletion) and the groups carry which moments they belong to, so a report
+reads the ledger once per purpose for "now" and the previous report together. The valid-time rules
+for cost lines (``dated``, see :mod:`pmsync.store.valid_time`) depend only on grouped fields (kind,
+date against the status date, created at), so they are applied to the groups afterwards, exactly.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     Engine,
@@ -43,7 +51,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.types import JSON
+from sqlalchemy.types import JSON, String
 
 from pmsync.model import CostLine
 from pmsync.store.payload import from_payload
@@ -58,25 +66,24 @@ from pmsync.store.valid_time import (
 )
 from pmsync.store.versions import VERSION_COLUMNS, current_version, versions
 
-#: the payload fields a total is grouped by (paths in the stored JSON), in :class:`CostTotal` order
-KEY_FIELDS = (
-    "kind",
-    "currency",
-    "period",
-    "posting_date",
-    "fiscal_year",
-    "fiscal_period",
-    "account",
-    "category",
-    "vendor",
-    "po_number",
-    "task_code",
-    "project_code",
-    "source.system",
-    "source.instance",
-    "created_at",
-    "history",
-)
+#: what totals are for: ``period`` (cost, earned value, phasing), ``task_code`` (cross-checks: actuals
+#: and commitments), ``spend`` (contract burn and funding: actuals)
+TotalsBy = Literal["period", "task_code", "spend"]
+
+#: every total carries these (the valid-time rules read the last two)
+_ALWAYS = ("kind", "currency", "source.system", "source.instance", "created_at", "history")
+#: the payload fields each purpose groups by, besides the date buckets
+KEY_SETS: dict[TotalsBy, tuple[str, ...]] = {
+    "period": (*_ALWAYS, "category", "fiscal_year", "fiscal_period"),
+    "task_code": (*_ALWAYS, "task_code"),
+    "spend": (*_ALWAYS, "vendor", "po_number", "account", "fiscal_year"),
+}
+#: the kinds each purpose sums (``None``: all)
+KINDS: dict[TotalsBy, tuple[str, ...] | None] = {
+    "period": None,
+    "task_code": ("actual", "commitment"),
+    "spend": ("actual",),
+}
 
 
 @dataclass(frozen=True)
@@ -140,8 +147,8 @@ class CostTotal:
 
 @dataclass(frozen=True)
 class GroupedTotal:
-    """A total as the query returns it: which of the moments asked for it belongs to, its grouped
-    payload fields (``created_at`` and ``history`` still raw, for the valid-time rules) and sums."""
+    """A total as the query returns it: which of the moments asked for it belongs to, the total, and
+    the raw fields the valid-time rules read."""
 
     held: tuple[bool, ...]
     total: CostTotal
@@ -180,96 +187,151 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _total(project: str | None, source_name: str, fields: list[Any], amount: Any, lines: int) -> CostTotal:
-    kind, currency, period, posting, fy, fp, account, category, vendor, po, task, code, system, instance = (
-        fields[:14]
-    )
+def _total(row: Any, by: TotalsBy, fields: list[Any]) -> CostTotal:
+    values = dict(zip(KEY_SETS[by], fields, strict=True))
+    month = row.period_month
     return CostTotal(
-        project=project,
-        source_name=source_name,
-        system=str(system),
-        instance=str(instance),
-        kind=str(kind),
-        amount=Decimal(str(amount)),
-        lines=int(lines),
-        currency=str(currency) if currency is not None else "USD",
-        period=_day(period),
-        posting_date=_day(posting),
-        fiscal_year=_int(fy),
-        fiscal_period=_int(fp),
-        account=_str(account),
-        category=_str(category),
-        vendor=_str(vendor),
-        po_number=_str(po),
-        task_code=_str(task),
-        project_code=_str(code),
+        project=row.project,
+        source_name=row.source_name,
+        system=str(values["source.system"]),
+        instance=str(values["source.instance"]),
+        kind=str(values["kind"]),
+        amount=Decimal(str(row.amount)),
+        lines=int(row.lines),
+        currency=str(values["currency"]) if values["currency"] is not None else "USD",
+        period=None if month is None else _day(f"{month}-01"),
+        posting_date=_day(row.first_day),
+        fiscal_year=_int(values.get("fiscal_year")),
+        fiscal_period=_int(values.get("fiscal_period")),
+        account=_str(values.get("account")),
+        category=_str(values.get("category")),
+        vendor=_str(values.get("vendor")),
+        po_number=_str(values.get("po_number")),
+        task_code=_str(values.get("task_code")),
     )
+
+
+def _payload_field(payload: Any, path: str, sqlite: bool) -> Any:
+    """A field of the stored JSON as text (``->>``), on either dialect."""
+    if sqlite:
+        return payload.op("->>", return_type=String())(f"$.{path}")
+    node: Any = payload
+    for step in path.split("."):
+        node = node[step]
+    return node.as_string()
+
+
+def _key(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
+    """The grouped fields as one JSON array (SQLite parses the document once for all of them)."""
+    if sqlite:
+        return func.json_extract(payload, *(f"$.{p}" for p in paths))
+    parts = []
+    for path in paths:
+        node: Any = payload
+        for step in path.split("."):
+            node = node[step]
+        parts.append(node)
+    return type_coerce(func.jsonb_build_array(*parts), JSON)
 
 
 def grouped_totals(
-    engine: Engine, moments: Sequence[datetime | None], project: str | None = None
+    engine: Engine,
+    moments: Sequence[datetime | None],
+    project: str | None = None,
+    *,
+    by: TotalsBy = "period",
+    cutoffs: Sequence[date] = (),
 ) -> Iterator[GroupedTotal]:
-    """Cost line totals held at each of ``moments`` (``None``: the current state; then it must be the
-    only moment), optionally of one project, from one scan of the ledger's versions."""
+    """Cost line totals for ``by`` held at each of ``moments`` (``None``: the current state; then it
+    must be the only moment), optionally of one project, from one scan of the ledger's versions.
+    With ``cutoffs``, dates are grouped by month and side of each cut-off (see the module's notes);
+    without, by their exact value."""
     sqlite = engine.dialect.name == "sqlite"
-    current = moments == [None] or moments == (None,)
+    source, flags, params = _versions_held(moments, project)
+    payload = source.c.payload
+
+    def field(path: str) -> Any:
+        return _payload_field(payload, path, sqlite)
+
+    day = func.coalesce(field("posting_date"), field("period"))
+    buckets = (
+        [func.substr(day, 1, 7), *(case((day <= c.isoformat(), 1), else_=0) for c in cutoffs)]
+        if cutoffs
+        else [day]
+    )
+    period_month = (
+        func.substr(func.coalesce(field("period"), field("posting_date")), 1, 7)
+        if by == "period"
+        else literal_column("NULL")
+    )
+    paths = KEY_SETS[by]
+    inner = select(
+        source.c.project,
+        source.c.source_name,
+        *flags,
+        _key(payload, paths, sqlite).label("k"),
+        period_month.label("period_month"),
+        *(b.label(f"b{i}") for i, b in enumerate(buckets)),
+        day.label("day"),
+        field("amount").label("amount"),
+    )
+    kinds = KINDS[by]
+    if kinds is not None:
+        inner = inner.where(field("kind").in_(kinds))
+    rows = inner.subquery()
+    group = [rows.c.project, rows.c.source_name, *(rows.c[f.name] for f in flags), rows.c.k]
+    group += [rows.c.period_month, *(rows.c[f"b{i}"] for i in range(len(buckets)))]
+    summed = func.pmsync_decimal_sum(rows.c.amount) if sqlite else func.sum(rows.c.amount.cast(Numeric()))
+    query = select(
+        *group, func.min(rows.c.day).label("first_day"), summed.label("amount"), func.count().label("lines")
+    ).group_by(*group)
+    with engine.connect() as conn:
+        for row in conn.execute(query, params):
+            fields = json.loads(row.k) if isinstance(row.k, str) else row.k
+            values = dict(zip(paths, fields, strict=True))
+            yield GroupedTotal(
+                held=tuple(bool(row[2 + i]) for i in range(len(flags))),
+                total=_total(row, by, fields),
+                created_at=_str(values["created_at"]),
+                has_history=bool(values["history"]),
+            )
+
+
+def _versions_held(
+    moments: Sequence[datetime | None], project: str | None
+) -> tuple[Any, list[Any], dict[str, Any]]:
+    """The cost line versions held at any of ``moments``, with a 0/1 column per moment (``h0``...)."""
     params: dict[str, Any] = {"record_type": "cost_line"}
-    if current:
+    if list(moments) == [None]:
         rows = select(
             table.c.project, table.c.source_name, table.c.payload, literal_column("1").label("h0")
         ).where(table.c.record_type == "cost_line", table.c.deleted_at.is_(None))
         if project is not None:
             rows = rows.where(table.c.project == project)
         source = rows.subquery()
-        flags = [source.c.h0]
-    else:
-        stamps = [m for m in moments if m is not None]
-        if len(stamps) != len(moments):
-            raise ValueError("the current state (None) cannot be read with past moments")
-        valid = versions(record_type=True, project=project is not None, during=True).subquery()
-        params |= {"first": min(stamps), "last": max(stamps)}
-        if project is not None:
-            params["project"] = project
+        return source, [source.c.h0], params
+    stamps = [m for m in moments if m is not None]
+    if len(stamps) != len(moments):
+        raise ValueError("the current state (None) cannot be read with past moments")
+    valid = versions(record_type=True, project=project is not None, during=True).subquery()
+    params |= {"first": min(stamps), "last": max(stamps)}
+    if project is not None:
+        params["project"] = project
 
-        def held(moment: datetime) -> Any:
-            return and_(
-                valid.c.op != "delete",
-                valid.c.valid_from <= moment,
-                or_(valid.c.valid_to.is_(None), valid.c.valid_to > moment),
-            )
-
-        cols = [case((held(m), 1), else_=0).label(f"h{i}") for i, m in enumerate(stamps)]
-        source = (
-            select(valid.c.project, valid.c.source_name, valid.c.payload, *cols)
-            .where(or_(*(held(m) for m in stamps)))
-            .subquery()
+    def held(moment: datetime) -> Any:
+        return and_(
+            valid.c.op != "delete",
+            valid.c.valid_from <= moment,
+            or_(valid.c.valid_to.is_(None), valid.c.valid_to > moment),
         )
-        flags = [source.c[f"h{i}"] for i in range(len(stamps))]
-    payload = source.c.payload
-    if sqlite:
-        key = func.json_extract(payload, *(f"$.{f}" for f in KEY_FIELDS)).label("k")
-        amount = func.pmsync_decimal_sum(func.json_extract(payload, "$.amount"))
-    else:
-        parts = []
-        for path in KEY_FIELDS:
-            node: Any = payload
-            for step in path.split("."):
-                node = node[step]
-            parts.append(node)
-        key = type_coerce(func.jsonb_build_array(*parts), JSON).label("k")
-        amount = func.sum(payload["amount"].as_string().cast(Numeric()))
-    query = select(source.c.project, source.c.source_name, *flags, key, amount, func.count()).group_by(
-        source.c.project, source.c.source_name, *flags, key
+
+    cols = [case((held(m), 1), else_=0).label(f"h{i}") for i, m in enumerate(stamps)]
+    source = (
+        select(valid.c.project, valid.c.source_name, valid.c.payload, *cols)
+        .where(or_(*(held(m) for m in stamps)))
+        .subquery()
     )
-    with engine.connect() as conn:
-        for row in conn.execute(query, params):
-            project_of, source_name = row[0], row[1]
-            held_at = tuple(bool(x) for x in row[2 : 2 + len(flags)])
-            fields = row[2 + len(flags)]
-            if isinstance(fields, str):
-                fields = json.loads(fields)
-            total = _total(project_of, source_name, fields, row[-2], row[-1])
-            yield GroupedTotal(held_at, total, _str(fields[14]), bool(fields[15]))
+    return source, [source.c[f"h{i}"] for i in range(len(stamps))], params
 
 
 def _moment(text: str) -> datetime:
