@@ -112,9 +112,9 @@ def figures(
         if KINDS[by] is not None and t.kind not in KINDS[by]:
             continue
         day = t.day
-        when: object = (
-            day if not cutoffs or day is None else (day.replace(day=1), *(day <= c for c in cutoffs))
-        )
+        when: object = day
+        if cutoffs and day is not None:  # periods by month; every purpose by side of each status date
+            when = ((day.replace(day=1),) if by == "period" else ()) + tuple(day <= c for c in cutoffs)
         month = t.period or t.posting_date
         key = (t.project, t.system, t.instance, *(getattr(t, f) for f in fields), when)
         if by == "period":

@@ -42,9 +42,12 @@ from sqlalchemy import (
     Engine,
     Numeric,
     and_,
+    bindparam,
     case,
     func,
+    literal,
     literal_column,
+    null,
     or_,
     select,
     type_coerce,
@@ -253,38 +256,39 @@ def grouped_totals(
     def field(path: str) -> Any:
         return _payload_field(payload, path, sqlite)
 
-    day = func.coalesce(field("posting_date"), field("period"))
-    buckets = (
-        [func.substr(day, 1, 7), *(case((day <= c.isoformat(), 1), else_=0) for c in cutoffs)]
-        if cutoffs
-        else [day]
-    )
-    period_month = (
-        func.substr(func.coalesce(field("period"), field("posting_date")), 1, 7)
-        if by == "period"
-        else literal_column("NULL")
-    )
     paths = KEY_SETS[by]
-    inner = select(
+    # Each field is read from the document once, into a materialized table of plain columns: SQLite
+    # would otherwise evaluate the date expressions below on the JSON again for every use.
+    extracted = select(
         source.c.project,
         source.c.source_name,
         *flags,
         _key(payload, paths, sqlite).label("k"),
-        period_month.label("period_month"),
-        *(b.label(f"b{i}") for i, b in enumerate(buckets)),
-        day.label("day"),
+        field("posting_date").label("pd"),
+        field("period").label("pe"),
         field("amount").label("amount"),
     )
     kinds = KINDS[by]
     if kinds is not None:
-        inner = inner.where(field("kind").in_(kinds))
-    rows = inner.subquery()
+        extracted = extracted.where(field("kind").in_(kinds))
+    rows = extracted.cte("cost_rows").prefix_with("MATERIALIZED")
+    day = func.coalesce(rows.c.pd, rows.c.pe)
+    # the month matters to period figures only (month ends); the others compare with status dates
+    sides = [case((day <= c.isoformat(), 1), else_=0) for c in cutoffs]
+    buckets = ([func.substr(day, 1, 7)] if by == "period" else []) + sides if cutoffs else [day]
     group = [rows.c.project, rows.c.source_name, *(rows.c[f.name] for f in flags), rows.c.k]
-    group += [rows.c.period_month, *(rows.c[f"b{i}"] for i in range(len(buckets)))]
+    group += [b.label(f"b{i}") for i, b in enumerate(buckets)]
+    if by == "period":
+        month: Any = func.substr(func.coalesce(rows.c.pe, rows.c.pd), 1, 7).label("period_month")
+        group.append(month)
+    else:
+        month = literal_column("NULL").label("period_month")
     summed = func.pmsync_decimal_sum(rows.c.amount) if sqlite else func.sum(rows.c.amount.cast(Numeric()))
     query = select(
-        *group, func.min(rows.c.day).label("first_day"), summed.label("amount"), func.count().label("lines")
+        *group, func.min(day).label("first_day"), summed.label("amount"), func.count().label("lines")
     ).group_by(*group)
+    if by != "period":
+        query = query.add_columns(month)
     with engine.connect() as conn:
         for row in conn.execute(query, params):
             fields = json.loads(row.k) if isinstance(row.k, str) else row.k
@@ -295,6 +299,31 @@ def grouped_totals(
                 created_at=_str(values["created_at"]),
                 has_history=bool(values["history"]),
             )
+
+
+def _cost_line_versions(by_project: bool) -> Any:
+    """Cost line versions held at some moment between ``first`` and ``last``: :func:`versions`, but
+    a current row's ``op`` says only whether it is a deletion (all that totals ask), sparing a lookup
+    of its history per line."""
+    v, r = record_versions, table
+    archived = select(v.c.project, v.c.source_name, v.c.payload, v.c.op, v.c.valid_from, v.c.valid_to).where(
+        v.c.record_type == bindparam("record_type"),
+        v.c.valid_from <= bindparam("last"),
+        v.c.valid_to > bindparam("first"),
+    )
+    op = case((r.c.deleted_at.is_not(None), literal("delete")), else_=literal("update"))
+    current = select(
+        r.c.project,
+        r.c.source_name,
+        r.c.payload,
+        op.label("op"),
+        r.c.updated_at.label("valid_from"),
+        null().label("valid_to"),
+    ).where(r.c.record_type == bindparam("record_type"), r.c.updated_at <= bindparam("last"))
+    if by_project:
+        archived = archived.where(v.c.project == bindparam("project"))
+        current = current.where(r.c.project == bindparam("project"))
+    return union_all(archived, current)
 
 
 def _versions_held(
@@ -313,7 +342,7 @@ def _versions_held(
     stamps = [m for m in moments if m is not None]
     if len(stamps) != len(moments):
         raise ValueError("the current state (None) cannot be read with past moments")
-    valid = versions(record_type=True, project=project is not None, during=True).subquery()
+    valid = _cost_line_versions(project is not None).subquery()
     params |= {"first": min(stamps), "last": max(stamps)}
     if project is not None:
         params["project"] = project
