@@ -54,6 +54,12 @@ REPORT_PDF_WEASYPRINT = "report: print the PDF with WeasyPrint (projects)"
 REPORT_COMMAND = "report: pmsync report, all formats, default PDF engine (projects)"
 #: the reporting-time issue: a past period from 10^5 issues' changelogs, within the report target
 REPORT_PAST = "report: a past period from Jira history (issues)"
+#: issue 25, point 3: 200 projects over a ledger of ``size`` cost lines (sizes in lines)
+REPORT_LEDGER = "report: build the model, 200 projects over a large ledger (cost lines)"
+#: issue 25, point 7: projects of realistic size (hundreds of tasks and cost lines each); no target
+REPORT_REALISTIC = "report: build the model, realistic projects (projects)"
+#: (ledger lines, seconds): the report over the large ledger must be built in under these
+REPORT_LEDGER_TARGETS = ((1_000_000, 10.0), (10_000_000, 30.0))
 
 
 @dataclass(frozen=True)
@@ -359,6 +365,31 @@ def report_past(rows: Rows) -> Verdict:
     return Verdict(target, found[0] < 30, found[1])
 
 
+def report_ledger(rows: Rows) -> list[Verdict]:
+    """Issue 25, point 3: a report over a large finance ledger, with its CPU seconds (the machine may
+    be shared) and its ratio to the bare loop: one SQL ``GROUP BY`` summing the same ledger's
+    amounts by project, timed in the same run after the build. A size not run is extrapolated
+    linearly from the largest one run, and says so."""
+    found = []
+    for lines, limit in REPORT_LEDGER_TARGETS:
+        target = f"Report: 200 projects over {lines:,} cost lines built under {limit:.0f} s"
+        measured = _seconds_at(rows, REPORT_LEDGER, lines)
+        row = rows.get(REPORT_LEDGER, lines) or rows.largest(REPORT_LEDGER)
+        if measured is None or row is None:
+            found.append(Verdict(target, None, f"run '{REPORT_LEDGER}' at {lines}"))
+            continue
+        extra = row.get("extra", {})
+        evidence = measured[1]
+        if "cpu_s" in extra:
+            evidence += f", {extra['cpu_s']:.1f} s CPU"
+        bare = extra.get("bare_scan_s")
+        if bare:
+            at = "" if row["size"] == lines else f" at {row['size']:,}"
+            evidence += f"; {row['seconds'] / bare:.1f}x the bare loop (one SQL GROUP BY, {bare:.1f} s{at})"
+        found.append(Verdict(target, measured[0] < limit, evidence))
+    return found
+
+
 def pack_summary(rows: Rows) -> Verdict:
     """Issue 27: committees read one page and one or two pages per project; the longest project
     summary of the largest PDF printed (by either engine) must fit in two pages."""
@@ -396,6 +427,7 @@ CHECKS: list[Callable[[Rows], Verdict | list[Verdict]]] = [
     report,
     report_command,
     report_past,
+    report_ledger,
     pack_summary,
 ]
 

@@ -225,3 +225,22 @@ def test_the_latency_targets_need_their_sizes_and_state_the_memory_ratio() -> No
     assert verdict([small, grown], "Jira at 200 ms per request: peak").met is False
     assert verdict([fast], "Jira at 200 ms per request: peak").met is None
     assert verdict([small], "Jira at 200 ms per request: 10^5").met is None
+
+
+def test_the_large_ledger_report_is_judged_at_each_size_with_its_cpu_and_bare_loop_ratio() -> None:
+    stage = targets.REPORT_LEDGER
+    rows = [row(stage, 1_000_000, 8.0, cpu_s=7.5, bare_scan_s=2.0)]
+    found = verdict(rows, "Report: 200 projects over 1,000,000 cost lines")
+    assert found.met is True
+    assert (
+        "8.0 s" in found.evidence and "7.5 s CPU" in found.evidence and "4.0x the bare loop" in found.evidence
+    )
+    assert verdict([row(stage, 1_000_000, 12.0)], "Report: 200 projects over 1,000,000").met is False
+    # 10^7 not run: extrapolated linearly from the largest size (8 s x 10 = 80 s), and it says so
+    big = verdict(rows, "Report: 200 projects over 10,000,000 cost lines")
+    assert big.met is False and "extrapolated" in big.evidence and "at 1,000,000" in big.evidence
+    assert verdict([row(stage, 10_000_000, 29.0)], "Report: 200 projects over 10,000,000").met is True
+    assert verdict([], "Report: 200 projects over 1,000,000").met is None
+    assert (
+        verdict([row(stage, 1_000_000, 5.0, error="boom")], "Report: 200 projects over 1,000,000").met is None
+    )

@@ -20,7 +20,7 @@ What is reported, one :class:`ReconciliationException` each, with the figures:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,6 +28,7 @@ from pmsync.model import CostLine, WorkItem
 from pmsync.reconcile.calendar import WorkingCalendar
 from pmsync.reconcile.governance import CrosscheckConfig
 from pmsync.reconcile.results import ReconciliationException
+from pmsync.store import CostTotal, as_totals
 
 #: at most this many record keys are kept per aggregated exception (the count says how many there are)
 MAX_RECORDS = 20
@@ -76,6 +77,8 @@ class _Index:
     codes: dict[str, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(dict))
     #: finance task code → the source keys of its lines (so an exception names its records)
     code_lines: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    #: finance task code → how many lines are booked to it
+    code_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def add_item(self, item: WorkItem) -> None:
         idents = {item.source.external_id, item.key, item.wbs} - {None, ""}
@@ -83,23 +86,28 @@ class _Index:
             for ident in idents:
                 self.items[alias].setdefault(str(ident).lower(), item)
 
-    def add_code(self, line: CostLine) -> None:
+    def add_code(self, line: CostTotal) -> None:
         if not line.task_code:
             return
-        for alias in _aliases(line.source.system, line.source.instance):
+        for alias in _aliases(line.system, line.instance):
             codes = self.codes[alias]
             codes[line.task_code.lower()] = codes.get(line.task_code.lower(), Decimal(0)) + line.amount
-        self.code_lines[line.task_code.lower()].append(line.source.key())
+        self.code_lines[line.task_code.lower()].extend(line.keys)
+        self.code_counts[line.task_code.lower()] += line.lines
 
 
 def crosscheck_project(
     project: str,
     items: Iterable[WorkItem],
-    cost_lines: Iterable[CostLine],
+    cost_lines: Iterable[CostLine | CostTotal],
     config: CrosscheckConfig | None = None,
     calendar: WorkingCalendar | None = None,
+    line_keys: Callable[[str], list[str]] | None = None,
 ) -> list[ReconciliationException]:
-    """Exceptions within one project's work items and cost lines (all systems)."""
+    """Exceptions within one project's work items and cost lines (all systems).
+
+    Totals summed by the store carry no line keys: ``line_keys(task_code)`` reads the keys of the
+    lines booked to a task code, asked only for codes that give an exception."""
     config = config or CrosscheckConfig()
     cal = calendar or WorkingCalendar()
     index = _Index()
@@ -107,7 +115,7 @@ def crosscheck_project(
     for item in items:
         index.add_item(item)
         all_items.append(item)
-    for line in cost_lines:
+    for line in as_totals(cost_lines):
         if line.kind in ("actual", "commitment"):
             index.add_code(line)
     systems = {i.source.system for i in all_items}
@@ -169,9 +177,9 @@ def crosscheck_project(
                         kind="no_counterpart",
                         severity="warning",
                         project=project,
-                        records=sorted(index.code_lines.get(code, [])),
+                        records=sorted(index.code_lines.get(code) or (line_keys(code) if line_keys else [])),
                         description=(
-                            f"{amount:,.2f} of spend in {len(index.code_lines.get(code, []))} finance lines "
+                            f"{amount:,.2f} of spend in {index.code_counts.get(code, 0)} finance lines "
                             f"is booked to task code {code.upper()}, which no work item carries"
                         ),
                         details={"task_code": code.upper(), "amount": f"{amount:.2f}"},

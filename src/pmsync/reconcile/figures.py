@@ -29,7 +29,7 @@ The rules, in words:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -61,7 +61,7 @@ from pmsync.reconcile.results import (
 )
 from pmsync.reconcile.throughput import flow_forecast
 from pmsync.reconcile.valuation import BudgetAtCompletion
-from pmsync.store import Store
+from pmsync.store import CostTotal, Store, as_totals
 
 ZERO = Decimal(0)
 
@@ -77,18 +77,39 @@ class ProjectData:
 
     key: str
     items: list[WorkItem] = field(default_factory=list)
-    cost_lines: list[CostLine] = field(default_factory=list)
+    #: the project's cost lines summed by the store (:meth:`Store.cost_totals`), not line by line
+    cost_lines: list[CostTotal] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     actions: list[ActionItem] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
+
+    def spend_by_task_code(self, store: Store, as_of: datetime | None) -> list[CostTotal]:
+        """Actuals and commitments by task code, for the cross-checks; they compare codes with work
+        items' links only, so without a linked item they are not read."""
+        if not any(item.links for item in self.items):
+            return []
+        return store.cost_totals(self.key, as_of=as_of, by="task_code")
+
+    def spend_keys(self, store: Store, as_of: datetime | None) -> Callable[[str], list[str]]:
+        """The keys of the project's actual and commitment lines booked to a task code (lower case),
+        read as lines: only for the codes an exception names."""
+
+        def keys(code: str) -> list[str]:
+            return [
+                line.source.key()
+                for line in store.iter_records(CostLine, project=self.key, as_of=as_of)
+                if line.kind in ("actual", "commitment") and (line.task_code or "").lower() == code
+            ]
+
+        return keys
 
     @classmethod
     def load(cls, store: Store, key: str, as_of: datetime | None) -> ProjectData:
         return cls(
             key=key,
             items=list(store.iter_records(WorkItem, project=key, as_of=as_of)),
-            cost_lines=list(store.iter_records(CostLine, project=key, as_of=as_of)),
+            cost_lines=store.cost_totals(key, as_of=as_of),
             risks=list(store.iter_records(Risk, project=key, as_of=as_of)),
             issues=list(store.iter_records(Issue, project=key, as_of=as_of)),
             actions=list(store.iter_records(ActionItem, project=key, as_of=as_of)),
@@ -107,11 +128,11 @@ def leaves(items: Iterable[WorkItem]) -> list[WorkItem]:
     ]
 
 
-def _line_date(line: CostLine) -> date | None:
+def _line_date(line: CostTotal) -> date | None:
     return line.posting_date or line.period
 
 
-def _to_date(line: CostLine, status_date: date) -> bool:
+def _to_date(line: CostTotal, status_date: date) -> bool:
     day = _line_date(line)
     return day is None or day <= status_date
 
@@ -330,12 +351,12 @@ def schedule_measures(
     )
 
 
-def _sum(lines: Iterable[CostLine]) -> Decimal:
+def _sum(lines: Iterable[CostTotal]) -> Decimal:
     return sum((line.amount for line in lines), ZERO)
 
 
 def cost_measures(
-    lines: Sequence[CostLine],
+    lines: Sequence[CostLine | CostTotal],
     work: Sequence[WorkItem],
     budget: BudgetAtCompletion,
     evm: EvmMeasures | None,
@@ -343,6 +364,7 @@ def cost_measures(
     currency: str,
     method: EacMethod = "cpi",
 ) -> CostMeasures:
+    lines = as_totals(lines)
     actuals = [x for x in lines if x.kind == "actual" and _to_date(x, status_date)]
     commitments = [x for x in lines if x.kind == "commitment" and _to_date(x, status_date)]
     forecasts = [x for x in lines if x.kind == "forecast" and not _to_date(x, status_date)]

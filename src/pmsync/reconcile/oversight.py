@@ -46,7 +46,7 @@ from pmsync.reconcile.oversight_results import (
     TriggerDimension,
 )
 from pmsync.reconcile.results import ProjectMeasures, RagRating
-from pmsync.store import Store
+from pmsync.store import CostTotal, Store, as_totals
 
 
 def _pct(part: Decimal, whole: Decimal) -> float | None:
@@ -228,9 +228,13 @@ def findings(records: Iterable[OversightFinding], status_date: date) -> list[Fin
 
 
 def contract_burn(
-    plan: ProjectOversight, actuals: Sequence[CostLine], status_date: date, warn_percent: float
+    plan: ProjectOversight,
+    cost_lines: Sequence[CostLine | CostTotal],
+    status_date: date,
+    warn_percent: float,
 ) -> list[ContractBurn]:
     """Payments to date against each contract's current value (original + executed amendments)."""
+    actuals = as_totals(cost_lines)
     result = []
     for c in plan.contracts:
         pos = {p.casefold() for p in c.po_numbers}
@@ -276,7 +280,7 @@ def contract_burn(
                 deliverables=len(c.deliverables),
                 deliverables_accepted=accepted,
                 deliverables_overdue=overdue,
-                payment_lines=len(lines),
+                payment_lines=sum(a.lines for a in lines),
                 warn_percent=warn_percent,
                 basis=basis + _NOT_PAID,
             )
@@ -289,8 +293,9 @@ _NOT_PAID = "; invoices not yet paid, commitments and encumbrances are not count
 _NOT_SPENT = "; commitments and encumbrances are not counted"
 
 
-def funding(plan: ProjectOversight, actuals: Sequence[CostLine]) -> list[FundingRow]:
+def funding(plan: ProjectOversight, lines: Sequence[CostLine | CostTotal]) -> list[FundingRow]:
     """Each appropriation with the actual spend charged to it."""
+    actuals = as_totals(lines)
     rows = []
     per_year: dict[int, int] = {}
     for line in plan.funding:
@@ -613,11 +618,11 @@ def measure_oversight(
     gate_rows, current_gate, next_gate, released = gates(plan, inputs.decisions, status_date)
     cio = cio_rating(inputs.ratings, settings, status_date)
     finding_rows = findings(inputs.findings, status_date)
-    actuals: list[CostLine] = []
+    actuals: list[CostTotal] = []
     if plan.contracts or plan.funding:
         actuals = [
             c
-            for c in store.iter_records(CostLine, project=key)
+            for c in store.cost_totals(key, by="spend")
             if c.kind == "actual" and (c.posting_date or c.period or status_date) <= status_date
         ]
     contracts = contract_burn(plan, actuals, status_date, settings.contract_warn_percent)

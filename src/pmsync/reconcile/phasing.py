@@ -26,6 +26,7 @@ from decimal import Decimal
 from pmsync.model import CostLine
 from pmsync.reconcile.evm import money
 from pmsync.reconcile.results import CostBreakdownRow
+from pmsync.store import CostTotal, as_totals
 
 ZERO = Decimal(0)
 Key = tuple[str | None, int | None, int | None]
@@ -38,7 +39,7 @@ class Phasing:
     rule: str
 
 
-def _month(line: CostLine) -> date | None:
+def _month(line: CostTotal) -> date | None:
     day = line.period or line.posting_date
     return None if day is None else day.replace(day=1)
 
@@ -49,12 +50,12 @@ def _order(item: tuple[Key, object]) -> tuple[str, int, int]:
 
 
 def phase_costs(
-    lines: Sequence[CostLine], status_date: date, forecast: Decimal | None, currency: str
+    lines: Sequence[CostLine | CostTotal], status_date: date, forecast: Decimal | None, currency: str
 ) -> Phasing:
     """One row per (category, fiscal year, fiscal period); actuals and commitments to the status date."""
     sums: dict[Key, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     months: dict[Key, date] = {}
-    for line in lines:
+    for line in as_totals(lines):
         day = line.posting_date or line.period
         if line.kind in ("actual", "commitment") and day is not None and day > status_date:
             continue

@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 
 from pmsync.config import PmsyncConfig, ProjectConfig
 from pmsync.errors import PmsyncError
-from pmsync.model import CostLine, WorkItem
+from pmsync.model import WorkItem
 from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
 from pmsync.reconcile.governance import status_rank
 from pmsync.reconcile.measures import measure_project
@@ -201,10 +201,13 @@ def measure_portfolio(
     The one portfolio orchestration: reports, tests and benchmarks all measure through it. ``owned``
     (the keys of every project the portfolio owns) adds the portfolio-wide exceptions: spend and work
     no project owns; leave it out when measuring a program or a few projects."""
+    if reading.now.valid_time is not None and reading.before.valid_time is not None:
+        # both moments' cost totals from one scan of the ledger, before any project asks for them
+        reading.now.load_cost_totals(reading.before)
     measured = [_measure_both(reading, project, measure) for project in projects]
     exceptions: list[ReconciliationException] = []
     if owned is not None:
-        exceptions = unowned_spend(reading.now.iter_records(CostLine, as_of=reading.as_of), owned)
+        exceptions = unowned_spend(reading.now.unowned_cost_lines(owned, as_of=reading.as_of), owned)
         exceptions += unattributed_items(reading.now.iter_records(WorkItem, as_of=reading.as_of))
     roll = rollup(
         [m.current for m in measured],

@@ -49,21 +49,27 @@ class Restatement:
         return sorted(self.removed + self.changed + self.added)
 
 
-def _reported(store: Store, project: str, as_of: datetime, through: date) -> dict[str, CostLine]:
-    lines: dict[str, CostLine] = {}
-    for line in store.iter_records(CostLine, project=project, as_of=as_of):
-        day = line.posting_date or line.period
-        if line.kind == "actual" and day is not None and day <= through:
-            lines[line.source.key()] = line
-    return lines
+def _reported(line: CostLine | None, through: date) -> bool:
+    if line is None:
+        return False
+    day = line.posting_date or line.period
+    return line.kind == "actual" and day is not None and day <= through
 
 
 def restatements(
     store: Store, project: str, previous_as_of: datetime, as_of: datetime, through: date
 ) -> list[Restatement]:
-    """Months up to ``through`` whose actuals differ between ``previous_as_of`` and ``as_of``."""
-    before = _reported(store, project, previous_as_of, through)
-    now = _reported(store, project, as_of, through)
+    """Months up to ``through`` whose actuals differ between ``previous_as_of`` and ``as_of``.
+
+    Only lines whose stored version changed between the two moments are read (a line held unchanged
+    is the same at both and restates nothing), not the project's whole ledger twice."""
+    before: dict[str, CostLine] = {}
+    now: dict[str, CostLine] = {}
+    for old, new in store.changed_cost_lines(project, previous_as_of, as_of):
+        if old is not None and _reported(old, through):
+            before[old.source.key()] = old
+        if new is not None and _reported(new, through):
+            now[new.source.key()] = new
     months: dict[str, Restatement] = defaultdict(lambda: Restatement(period=""))
 
     def month(line: CostLine) -> Restatement:

@@ -26,6 +26,7 @@ from decimal import Decimal
 from pmsync.model import BaselineItem, CostLine
 from pmsync.reconcile.calendar import WorkingCalendar
 from pmsync.reconcile.results import Weighting
+from pmsync.store import CostTotal
 
 ZERO = Decimal(0)
 
@@ -51,7 +52,7 @@ class BudgetAtCompletion:
 
 
 def budget_at_completion(
-    approved: Decimal | None, lines: Iterable[CostLine], baseline_cost: Decimal
+    approved: Decimal | None, lines: Iterable[CostLine | CostTotal], baseline_cost: Decimal
 ) -> BudgetAtCompletion:
     """BAC: the approved budget, else finance budget lines, else the baseline's cost."""
     if approved is not None:

@@ -24,10 +24,12 @@ from pmsync.store.results import (
     SyncRunInfo,
     WriteCounts,
 )
+from pmsync.store.totals import CostTotal, as_totals
 from pmsync.store.writer import Writer
 
 __all__ = [
     "DEFAULT_MAX_SHARE",
+    "CostTotal",
     "DEFAULT_MIN_RECORDS",
     "MAX_NOTES_IN_LEDGER",
     "MAX_SKIPPED_IN_LEDGER",
@@ -43,5 +45,6 @@ __all__ = [
     "SyncRunInfo",
     "WriteCounts",
     "Writer",
+    "as_totals",
     "to_row",
 ]

@@ -11,12 +11,13 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from pmsync.errors import StoreError
 from pmsync.logs import redact
-from pmsync.model import Record, SourceRef
-from pmsync.store import ledger, migrate, reader
+from pmsync.model import CostLine, Record, SourceRef
+from pmsync.store import ledger, migrate, reader, totals
 from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import create_store_engine, normalize_url, write_transaction
 from pmsync.store.lock import SourceLock
 from pmsync.store.results import PublicationInfo, RunStatus, StartedRun, SyncRunInfo, WriteCounts
+from pmsync.store.totals import CostTotal, TotalsBy
 from pmsync.store.valid_time import ValidTimeRead
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 
@@ -34,6 +35,12 @@ class Store:
         self.engine = engine
         #: set on a view made by :meth:`at`: every read is then a valid-time read
         self.valid_time = valid_time
+        #: a view's cost totals by purpose and project, once read (:meth:`load_cost_totals`)
+        self._cost_totals: dict[TotalsBy, dict[str | None, list[CostTotal]]] = {}
+        #: projects some of whose cost lines carry a source changelog: their totals are read as lines
+        self._rolled_back: set[str | None] = set()
+        #: the views whose cost totals are read in the same scans as this one's
+        self._read_with: tuple[Store, ...] = (self,)
 
     def at(self, *, known_at: datetime, valid_at: datetime, valid_on: date) -> Store:
         """A read-only view of the store: records as they were *at their source* at ``valid_at``,
@@ -263,6 +270,74 @@ class Store:
         each distinct version decoded once. On a view (:meth:`at`), the moments are valid times read
         with the view's knowledge."""
         return reader.records_at(self.engine, model, project, moments, self.valid_time)
+
+    def cost_totals(
+        self, project: str | None = None, *, as_of: datetime | None = None, by: TotalsBy = "period"
+    ) -> list[CostTotal]:
+        """Cost lines summed by the database for one purpose (``by``, see :mod:`pmsync.store.totals`):
+        of ``project`` (or all), current or held at ``as_of``, dates exact. On a view, as the view
+        reads them (valid then, known at its ``known_at``; another ``as_of`` reads the lines
+        themselves), dates by month and side of the status dates; the view's first call for a
+        purpose reads every project's totals in one scan, with those of the views it was loaded
+        with (:meth:`load_cost_totals`), and later calls answer from them."""
+        read = self.valid_time
+        if read is None:
+            return [g.total for g in totals.grouped_totals(self.engine, [as_of], project, by=by)]
+        if as_of is not None and as_of != read.known_at:
+            # another moment than the view's own: read the lines (no report does this)
+            return totals.as_totals(self.iter_records(CostLine, project=project, as_of=as_of))
+        if by not in self._cost_totals:
+            self._read_with[0]._load(by)
+        found = self._cost_totals[by]
+        if project in self._rolled_back:
+            # A line with a source changelog is rolled back field by field: read as lines (rare).
+            return totals.as_totals(self.iter_records(CostLine, project=project))
+        if project is None:
+            return [t for key, listed in found.items() if key not in self._rolled_back for t in listed]
+        return found.get(project, [])
+
+    def unowned_cost_lines(self, owned: Sequence[str], *, as_of: datetime) -> Iterator[CostLine]:
+        """The cost lines held at ``as_of`` (on a view: its ``known_at``, valid at its valid time)
+        that no project of ``owned`` carries, as lines (unowned spend names them); the ledger's
+        other lines are not read."""
+        read = self.valid_time
+        return totals.unowned_lines(self.engine, owned, read.known_at if read else as_of, read)
+
+    def changed_cost_lines(
+        self, project: str, since: datetime, until: datetime
+    ) -> Iterator[tuple[CostLine | None, CostLine | None]]:
+        """``project``'s cost lines whose version changed between the two moments (recorded time),
+        each as it was at ``since`` and at ``until`` (``None``: not the project's, or deleted, then).
+        Lines held unchanged are not read."""
+        return totals.changed_lines(self.engine, project, since, until)
+
+    def load_cost_totals(self, *others: Store) -> None:
+        """Read this view's cost totals and those of ``others`` (views of the same store) together
+        from now on: each purpose's totals of all of them come from one scan of the ledger."""
+        views = (self, *others)
+        if any(v.valid_time is None for v in views):
+            raise ValueError("cost totals are loaded for views made by Store.at")
+        for view in views:
+            view._read_with = views
+
+    def _load(self, by: TotalsBy) -> None:
+        views = self._read_with
+        reads = [v.valid_time for v in views if v.valid_time is not None]
+        cutoffs = sorted({read.valid_on for read in reads})
+        found: list[dict[str | None, list[CostTotal]]] = [{} for _ in views]
+        moments: list[datetime | None] = [read.known_at for read in reads]
+        for grouped in totals.grouped_totals(self.engine, moments, by=by, cutoffs=cutoffs):
+            for index, (read, held) in enumerate(zip(reads, grouped.held, strict=True)):
+                if not held or not totals.valid_then(grouped, read, read.valid_at):
+                    continue
+                project = grouped.total.project
+                found[index].setdefault(project, []).append(grouped.total)
+                if by == "period":  # every line is in these: count them once
+                    totals.note_used(read.notes, grouped.total)
+                if grouped.has_history:
+                    views[index]._rolled_back.add(project)
+        for view, by_project in zip(views, found, strict=True):
+            view._cost_totals[by] = by_project
 
     # -- run ledger, cursors, publications -------------------------------------------------------
 

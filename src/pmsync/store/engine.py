@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from pmsync.errors import StoreError
 from pmsync.store.payload import serialize_json
+from pmsync.store.totals import register_sqlite_functions
 
 #: seconds a SQLite writer waits for another writer's transaction to finish
 SQLITE_BUSY_TIMEOUT = 120
@@ -88,6 +89,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

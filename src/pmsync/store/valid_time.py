@@ -194,7 +194,7 @@ def source_first_read(conn: Connection, source_name: str) -> datetime | None:
     return first
 
 
-def _grouped(rows: Iterator[Any]) -> Iterator[list[StoredVersion]]:
+def grouped_versions(rows: Iterator[Any]) -> Iterator[list[StoredVersion]]:
     versions_of = (
         StoredVersion(
             record_id=row.record_id,
@@ -238,6 +238,6 @@ def stored_versions(
         params["source_name"] = source_name
     result = conn.execution_options(yield_per=1000).execute(query, params)
     try:
-        yield from _grouped(iter(result))
+        yield from grouped_versions(iter(result))
     finally:
         result.close()

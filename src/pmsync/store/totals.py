@@ -1,0 +1,468 @@
+"""Cost totals: the finance ledger summed in SQL (``GROUP BY``), not read back line by line.
+
+A report needs, per project and moment, actuals by month, kind, category and fiscal period (cost,
+earned value, phasing), spend by task code (cross-checks), and actuals by vendor, purchase order,
+account and fiscal year (contract burn, funding). Reading a 10^6-line ledger back as typed records to
+add it up cost seconds per read (JSON decoding and model validation of every line), and a report
+read it several times. Here the database adds the amounts up, one ``GROUP BY`` per purpose
+(:data:`TotalsBy`, :data:`KEY_SETS`): one row per distinct combination of the fields that purpose
+reads, with the sum of the amounts and the number of lines. Every figure computed from the rows is
+the figure computed from the lines, since lines that agree on every field a computation reads are
+indistinguishable to it; only the lines' own keys are lost (the few consumers that name lines read
+just those: :func:`unowned_lines`, :func:`changed_lines`).
+
+**Dates.** A report compares a line's date (posting date, else period) only with month ends and
+its status dates. So when the status dates are known (``cutoffs``: a report's views), lines are
+grouped by the month of their date and by which side of each cut-off they fall on, and a total's
+``posting_date`` is the earliest date of its lines: every comparison with a month end or a cut-off
+gives for the total what it gives for each of its lines. Without cut-offs, totals keep the exact
+date. The ``period`` of a total is the first day of its lines' period month (what phasing reads).
+
+**Amounts stay exact**: PostgreSQL sums ``numeric``; SQLite has no decimal type, so its sum is a
+``Decimal`` aggregate registered on each connection (:func:`register_sqlite_functions`), never a
+float.
+
+**One scan serves several moments**: each version row is tested against every moment asked for
+(held then, and not a deletion) and the groups carry which moments they belong to, so a report
+reads the ledger once per purpose for "now" and the previous report together. The valid-time rules
+for cost lines (``dated``, see :mod:`pmsync.store.valid_time`) depend only on grouped fields (kind,
+date against the status date, created at), so they are applied to the groups afterwards, exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Engine,
+    Numeric,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union,
+    union_all,
+)
+from sqlalchemy.types import JSON, String
+
+from pmsync.model import CostLine
+from pmsync.store.payload import from_payload
+from pmsync.store.schema import record_versions
+from pmsync.store.schema import records as table
+from pmsync.store.valid_time import (
+    StoredVersion,
+    ValidTimeNotes,
+    ValidTimeRead,
+    choose,
+    grouped_versions,
+)
+from pmsync.store.versions import VERSION_COLUMNS, current_version, versions
+
+#: what totals are for: ``period`` (cost, earned value, phasing), ``task_code`` (cross-checks: actuals
+#: and commitments), ``spend`` (contract burn and funding: actuals)
+TotalsBy = Literal["period", "task_code", "spend"]
+
+#: every total carries these (the valid-time rules read the last two)
+_ALWAYS = ("kind", "currency", "source.system", "source.instance", "created_at", "history")
+#: the payload fields each purpose groups by, besides the date buckets
+KEY_SETS: dict[TotalsBy, tuple[str, ...]] = {
+    "period": (*_ALWAYS, "category", "fiscal_year", "fiscal_period"),
+    "task_code": (*_ALWAYS, "task_code"),
+    "spend": (*_ALWAYS, "vendor", "po_number", "account", "fiscal_year"),
+}
+#: the kinds each purpose sums (``None``: all)
+KINDS: dict[TotalsBy, tuple[str, ...] | None] = {
+    "period": None,
+    "task_code": ("actual", "commitment"),
+    "spend": ("actual",),
+}
+
+
+@dataclass(frozen=True)
+class CostTotal:
+    """The sum of a project's cost lines that agree on every field below (``lines`` of them).
+
+    The field names are :class:`pmsync.model.CostLine`'s, so a computation reads a total as it read
+    a line. ``keys`` lists the lines' source keys only when the total was made from lines
+    (:meth:`of_line`); totals summed by the store leave it empty."""
+
+    project: str | None
+    source_name: str
+    system: str
+    instance: str
+    kind: str
+    amount: Decimal
+    lines: int
+    currency: str = "USD"
+    period: date | None = None
+    posting_date: date | None = None
+    fiscal_year: int | None = None
+    fiscal_period: int | None = None
+    account: str | None = None
+    category: str | None = None
+    vendor: str | None = None
+    po_number: str | None = None
+    task_code: str | None = None
+    project_code: str | None = None
+    keys: tuple[str, ...] = ()
+
+    @property
+    def day(self) -> date | None:
+        """The date the lines count from: posting date, else period."""
+        return self.posting_date or self.period
+
+    @classmethod
+    def of_line(cls, line: CostLine, source_name: str = "") -> CostTotal:
+        """One line as a total of one (for computations handed lines rather than store totals)."""
+        return cls(
+            project=line.project,
+            source_name=source_name,
+            system=line.source.system,
+            instance=line.source.instance,
+            kind=line.kind,
+            amount=line.amount,
+            lines=1,
+            currency=line.currency,
+            period=line.period,
+            posting_date=line.posting_date,
+            fiscal_year=line.fiscal_year,
+            fiscal_period=line.fiscal_period,
+            account=line.account,
+            category=line.category,
+            vendor=line.vendor,
+            po_number=line.po_number,
+            task_code=line.task_code,
+            project_code=line.project_code,
+            keys=(line.source.key(),),
+        )
+
+
+@dataclass(frozen=True)
+class GroupedTotal:
+    """A total as the query returns it: which of the moments asked for it belongs to, the total, and
+    the raw fields the valid-time rules read."""
+
+    held: tuple[bool, ...]
+    total: CostTotal
+    created_at: str | None
+    has_history: bool
+
+
+class DecimalSum:
+    """SQLite aggregate ``pmsync_decimal_sum(text)``: the exact sum of decimal strings, as text."""
+
+    def __init__(self) -> None:
+        self.total = Decimal(0)
+
+    def step(self, value: Any) -> None:
+        if value is not None:
+            self.total += Decimal(str(value))
+
+    def finalize(self) -> str:
+        return str(self.total)
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Called on every new SQLite connection of a store's engine."""
+    dbapi_connection.create_aggregate("pmsync_decimal_sum", 1, DecimalSum)
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _total(row: Any, by: TotalsBy, fields: list[Any]) -> CostTotal:
+    values = dict(zip(KEY_SETS[by], fields, strict=True))
+    month = row.period_month
+    return CostTotal(
+        project=row.project,
+        source_name=row.source_name,
+        system=str(values["source.system"]),
+        instance=str(values["source.instance"]),
+        kind=str(values["kind"]),
+        amount=Decimal(str(row.amount)),
+        lines=int(row.lines),
+        currency=str(values["currency"]) if values["currency"] is not None else "USD",
+        period=None if month is None else _day(f"{month}-01"),
+        posting_date=_day(row.first_day),
+        fiscal_year=_int(values.get("fiscal_year")),
+        fiscal_period=_int(values.get("fiscal_period")),
+        account=_str(values.get("account")),
+        category=_str(values.get("category")),
+        vendor=_str(values.get("vendor")),
+        po_number=_str(values.get("po_number")),
+        task_code=_str(values.get("task_code")),
+    )
+
+
+def _payload_field(payload: Any, path: str, sqlite: bool) -> Any:
+    """A field of the stored JSON as text (``->>``), on either dialect."""
+    if sqlite:
+        return payload.op("->>", return_type=String())(f"$.{path}")
+    node: Any = payload
+    for step in path.split("."):
+        node = node[step]
+    return node.as_string()
+
+
+def _key(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
+    """The grouped fields as one JSON array (SQLite parses the document once for all of them)."""
+    if sqlite:
+        return func.json_extract(payload, *(f"$.{p}" for p in paths))
+    parts = []
+    for path in paths:
+        node: Any = payload
+        for step in path.split("."):
+            node = node[step]
+        parts.append(node)
+    return type_coerce(func.jsonb_build_array(*parts), JSON)
+
+
+def grouped_totals(
+    engine: Engine,
+    moments: Sequence[datetime | None],
+    project: str | None = None,
+    *,
+    by: TotalsBy = "period",
+    cutoffs: Sequence[date] = (),
+) -> Iterator[GroupedTotal]:
+    """Cost line totals for ``by`` held at each of ``moments`` (``None``: the current state; then it
+    must be the only moment), optionally of one project, from one scan of the ledger's versions.
+    With ``cutoffs``, dates are grouped by month and side of each cut-off (see the module's notes);
+    without, by their exact value."""
+    sqlite = engine.dialect.name == "sqlite"
+    source, flags, params = _versions_held(moments, project)
+    payload = source.c.payload
+
+    def field(path: str) -> Any:
+        return _payload_field(payload, path, sqlite)
+
+    paths = KEY_SETS[by]
+    # Each field is read from the document once, into a materialized table of plain columns: SQLite
+    # would otherwise evaluate the date expressions below on the JSON again for every use.
+    extracted = select(
+        source.c.project,
+        source.c.source_name,
+        *flags,
+        _key(payload, paths, sqlite).label("k"),
+        field("posting_date").label("pd"),
+        field("period").label("pe"),
+        field("amount").label("amount"),
+    )
+    kinds = KINDS[by]
+    if kinds is not None:
+        extracted = extracted.where(field("kind").in_(kinds))
+    rows = extracted.cte("cost_rows").prefix_with("MATERIALIZED")
+    day = func.coalesce(rows.c.pd, rows.c.pe)
+    # the month matters to period figures only (month ends); the others compare with status dates
+    sides = [case((day <= c.isoformat(), 1), else_=0) for c in cutoffs]
+    buckets = ([func.substr(day, 1, 7)] if by == "period" else []) + sides if cutoffs else [day]
+    group = [rows.c.project, rows.c.source_name, *(rows.c[f.name] for f in flags), rows.c.k]
+    group += [b.label(f"b{i}") for i, b in enumerate(buckets)]
+    if by == "period":
+        month: Any = func.substr(func.coalesce(rows.c.pe, rows.c.pd), 1, 7).label("period_month")
+        group.append(month)
+    else:
+        month = literal_column("NULL").label("period_month")
+    summed = func.pmsync_decimal_sum(rows.c.amount) if sqlite else func.sum(rows.c.amount.cast(Numeric()))
+    query = select(
+        *group, func.min(day).label("first_day"), summed.label("amount"), func.count().label("lines")
+    ).group_by(*group)
+    if by != "period":
+        query = query.add_columns(month)
+    with engine.connect() as conn:
+        for row in conn.execute(query, params):
+            fields = json.loads(row.k) if isinstance(row.k, str) else row.k
+            values = dict(zip(paths, fields, strict=True))
+            yield GroupedTotal(
+                held=tuple(bool(row[2 + i]) for i in range(len(flags))),
+                total=_total(row, by, fields),
+                created_at=_str(values["created_at"]),
+                has_history=bool(values["history"]),
+            )
+
+
+def _cost_line_versions(by_project: bool) -> Any:
+    """Cost line versions held at some moment between ``first`` and ``last``: :func:`versions`, but
+    a current row's ``op`` says only whether it is a deletion (all that totals ask), sparing a lookup
+    of its history per line."""
+    v, r = record_versions, table
+    archived = select(v.c.project, v.c.source_name, v.c.payload, v.c.op, v.c.valid_from, v.c.valid_to).where(
+        v.c.record_type == bindparam("record_type"),
+        v.c.valid_from <= bindparam("last"),
+        v.c.valid_to > bindparam("first"),
+    )
+    op = case((r.c.deleted_at.is_not(None), literal("delete")), else_=literal("update"))
+    current = select(
+        r.c.project,
+        r.c.source_name,
+        r.c.payload,
+        op.label("op"),
+        r.c.updated_at.label("valid_from"),
+        null().label("valid_to"),
+    ).where(r.c.record_type == bindparam("record_type"), r.c.updated_at <= bindparam("last"))
+    if by_project:
+        archived = archived.where(v.c.project == bindparam("project"))
+        current = current.where(r.c.project == bindparam("project"))
+    return union_all(archived, current)
+
+
+def _versions_held(
+    moments: Sequence[datetime | None], project: str | None
+) -> tuple[Any, list[Any], dict[str, Any]]:
+    """The cost line versions held at any of ``moments``, with a 0/1 column per moment (``h0``...)."""
+    params: dict[str, Any] = {"record_type": "cost_line"}
+    if list(moments) == [None]:
+        rows = select(
+            table.c.project, table.c.source_name, table.c.payload, literal_column("1").label("h0")
+        ).where(table.c.record_type == "cost_line", table.c.deleted_at.is_(None))
+        if project is not None:
+            rows = rows.where(table.c.project == project)
+        source = rows.subquery()
+        return source, [source.c.h0], params
+    stamps = [m for m in moments if m is not None]
+    if len(stamps) != len(moments):
+        raise ValueError("the current state (None) cannot be read with past moments")
+    valid = _cost_line_versions(project is not None).subquery()
+    params |= {"first": min(stamps), "last": max(stamps)}
+    if project is not None:
+        params["project"] = project
+
+    def held(moment: datetime) -> Any:
+        return and_(
+            valid.c.op != "delete",
+            valid.c.valid_from <= moment,
+            or_(valid.c.valid_to.is_(None), valid.c.valid_to > moment),
+        )
+
+    cols = [case((held(m), 1), else_=0).label(f"h{i}") for i, m in enumerate(stamps)]
+    source = (
+        select(valid.c.project, valid.c.source_name, valid.c.payload, *cols)
+        .where(or_(*(held(m) for m in stamps)))
+        .subquery()
+    )
+    return source, [source.c[f"h{i}"] for i in range(len(stamps))], params
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def valid_then(grouped: GroupedTotal, read: ValidTimeRead, valid_at: datetime) -> bool:
+    """Whether a total held at ``read.known_at`` counts at the valid time (the ``dated`` rules of
+    :func:`pmsync.store.valid_time.choose`, on the grouped fields): not created after ``valid_at``,
+    and an actual or commitment not dated after ``read.valid_on``."""
+    if grouped.created_at is not None and _moment(grouped.created_at) > valid_at:
+        return False
+    total = grouped.total
+    day = total.day
+    return not (total.kind in ("actual", "commitment") and day is not None and day > read.valid_on)
+
+
+def note_used(notes: ValidTimeNotes, total: CostTotal) -> None:
+    """Count a total's lines as read from their source (what :class:`ValidTimeNotes` counts)."""
+    key = (total.project, total.source_name)
+    notes.records[key] = notes.records.get(key, 0) + total.lines
+
+
+def as_totals(lines: Iterable[CostLine | CostTotal]) -> list[CostTotal]:
+    """Lines as totals of one each (totals pass through): what computations over totals accept."""
+    return [x if isinstance(x, CostTotal) else CostTotal.of_line(x) for x in lines]
+
+
+def unowned_lines(
+    engine: Engine, owned: Sequence[str], known_at: datetime, read: ValidTimeRead | None
+) -> Iterator[CostLine]:
+    """The cost lines held at ``known_at`` that no project of ``owned`` carries (valid at ``read``'s
+    valid time on a view), in id order: read as lines, since an exception names them, but only
+    these, found by the project index rather than by reading the ledger."""
+    valid = versions(record_type=True, during=True).subquery()
+    query = (
+        select(valid)
+        .where(or_(valid.c.project.is_(None), valid.c.project.not_in(list(owned))))
+        .order_by(valid.c.record_id, valid.c.valid_from)
+    )
+    params = {"record_type": "cost_line", "first": known_at, "last": known_at}
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=1000).execute(query, params)
+        try:
+            for stored in grouped_versions(iter(result)):
+                version = stored[-1]
+                if version.op == "delete":
+                    continue
+                payload: dict[str, Any] | None = version.payload
+                if read is not None:
+                    payload = choose([version], CostLine.valid_time, read.valid_at, read.valid_on)
+                if payload is None:
+                    continue
+                line = from_payload(CostLine, payload, f"cost_line #{version.record_id}")
+                assert isinstance(line, CostLine)
+                yield line
+        finally:
+            result.close()
+
+
+def changed_lines(
+    engine: Engine, project: str, since: datetime, until: datetime
+) -> Iterator[tuple[CostLine | None, CostLine | None]]:
+    """Each cost line of ``project`` whose version changed between ``since`` and ``until`` (a version
+    began or ended in ``(since, until]``): what it was at ``since`` and at ``until`` (``None``: not
+    the project's then, or deleted). Lines that did not change are not read: a report compares two
+    moments of a ledger that mostly stays as it was."""
+    v, r = record_versions, table
+    start, end = min(since, until), max(since, until)
+    ids = union(
+        select(v.c.record_id).where(
+            v.c.record_type == "cost_line",
+            v.c.project == project,
+            or_(
+                and_(v.c.valid_from > start, v.c.valid_from <= end),
+                and_(v.c.valid_to > start, v.c.valid_to <= end),
+            ),
+        ),
+        select(r.c.id).where(
+            r.c.record_type == "cost_line",
+            r.c.project == project,
+            r.c.updated_at > start,
+            r.c.updated_at <= end,
+        ),
+    ).subquery()
+    changed = select(ids.c[0])
+    every = union_all(
+        select(*(v.c[name] for name in VERSION_COLUMNS)).where(v.c.record_id.in_(changed)),
+        current_version().where(r.c.id.in_(changed)),
+    ).subquery()
+    query = select(every).order_by(every.c.record_id, every.c.valid_from)
+
+    def held(stored: list[StoredVersion], moment: datetime) -> CostLine | None:
+        for version in stored:
+            if version.valid_from <= moment and (version.valid_to is None or version.valid_to > moment):
+                if version.op == "delete" or version.project != project:
+                    return None
+                line = from_payload(CostLine, version.payload, f"cost_line #{version.record_id}")
+                assert isinstance(line, CostLine)
+                return line
+        return None
+
+    with engine.connect() as conn:
+        for stored in grouped_versions(iter(conn.execute(query))):
+            yield held(stored, since), held(stored, until)

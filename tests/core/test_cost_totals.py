@@ -1,0 +1,268 @@
+"""Cost totals (``Store.cost_totals``) on SQLite and PostgreSQL: the ledger summed by the database gives
+every figure the lines give, to the cent, now, at past moments and through valid-time views; the few
+lines an exception names, and the lines that changed between two reports, are read exactly."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from pmsync import clock
+from pmsync.connector import Deleted
+from pmsync.model import CostLine, SourceRef
+from pmsync.reconcile.restatements import Restatement, restatements
+from pmsync.store import CostTotal, Store, as_totals
+from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy
+
+OCT = datetime(2026, 10, 20, 8, tzinfo=UTC)
+NOV = datetime(2026, 11, 20, 8, tzinfo=UTC)
+DEC = datetime(2026, 12, 2, 9, tzinfo=UTC)
+VENDORS = ("Acme", "Globex", None)
+LINE_KINDS = ("actual", "actual", "actual", "commitment", "budget", "forecast")
+
+
+def line(n: int, amount: str, day: date, *, project: str | None = "ERP", **fields: object) -> CostLine:
+    values: dict[str, object] = {
+        "kind": LINE_KINDS[n % len(LINE_KINDS)],
+        "category": ("Labour", "Software")[n % 2],
+        "vendor": VENDORS[n % 3],
+        "po_number": f"PO-{n % 4}" if n % 3 != 2 else None,
+        "account": f"61{n % 2}0",
+        "task_code": f"ERP.{n % 5}",
+        "project_code": "P-100" if project else "P-999",
+        "fiscal_year": day.year + (1 if day.month >= 7 else 0),
+        "fiscal_period": (day.month - 7) % 12 + 1,
+    }
+    values.update(fields)
+    return CostLine(
+        source=SourceRef(system="finance_file", instance="ledger", external_id=f"L{n}"),
+        project=project,
+        amount=Decimal(amount),
+        period=day.replace(day=1),
+        posting_date=day,
+        **values,
+    )
+
+
+def ledger() -> list[CostLine]:
+    """Several kinds, vendors, POs, fiscal years, credits, cents, and an unowned code."""
+    lines = [
+        line(n, f"{(n * 37) % 1000}.{n % 100:02d}", date(2026, 5 + n % 7, 1 + n % 28)) for n in range(60)
+    ]
+    lines += [
+        line(100, "-250.10", date(2026, 9, 3)),  # a credit
+        line(101, "0.10", date(2026, 9, 3)),
+        line(102, "0.20", date(2026, 9, 3)),  # 0.1 + 0.2 must be 0.30, not a float's 0.30000000000000004
+        line(103, "12345678901.23", date(2026, 8, 14), kind="actual"),
+        line(104, "500.00", date(2026, 10, 2), project=None, kind="actual"),
+        line(105, "75.00", date(2026, 10, 9), project="GONE", kind="commitment"),
+        line(106, "19.99", date(2026, 11, 25), kind="actual"),  # after a November status date
+    ]
+    return lines
+
+
+def write(store: Store, moment: datetime, lines: Iterable[CostLine], deleted: Iterable[str] = ()) -> None:
+    clock.set_now(moment)
+    with store.writer("finance") as writer:
+        writer.upsert(list(lines))
+        gone = [
+            Deleted("cost_line", SourceRef(system="finance_file", instance="ledger", external_id=x))
+            for x in deleted
+        ]
+        if gone:
+            writer.mark_deleted(gone)
+
+
+@pytest.fixture
+def corrected(store: Store) -> Store:
+    """October's load; in November, corrections (amounts, dates, a move to another project), new
+    lines and deletions."""
+    write(store, OCT, ledger())
+    write(
+        store,
+        NOV,
+        [
+            line(1, "999.99", date(2026, 6, 2)),  # amount corrected
+            line(2, "12.00", date(2026, 10, 31)),  # moved to another month
+            line(7, "40.00", date(2026, 6, 8), project="CRM"),  # moved to another project
+            line(200, "310.00", date(2026, 9, 15), kind="actual"),  # added, back-dated
+            line(201, "-80.00", date(2026, 11, 2), kind="actual"),
+        ],
+        deleted=["L12", "L18"],
+    )
+    return store
+
+
+PURPOSES: tuple[TotalsBy, ...] = ("period", "task_code", "spend")
+
+
+def figures(
+    totals: Iterable[CostTotal], by: TotalsBy, cutoffs: tuple[date, ...] = ()
+) -> Counter[tuple[object, ...]]:
+    """Totals as a purpose's figures see them: its fields, the date (exact, or with ``cutoffs`` its
+    month and side of each cut-off) and, for periods, the period's month; summed amount and lines."""
+    fields = [f for f in KEY_SETS[by] if "." not in f and f not in ("created_at", "history")]
+    sums: Counter[tuple[object, ...]] = Counter()
+    counts: Counter[tuple[object, ...]] = Counter()
+    for t in totals:
+        if KINDS[by] is not None and t.kind not in KINDS[by]:
+            continue
+        day = t.day
+        when: object = day
+        if cutoffs and day is not None:  # periods by month; every purpose by side of each status date
+            when = ((day.replace(day=1),) if by == "period" else ()) + tuple(day <= c for c in cutoffs)
+        month = t.period or t.posting_date
+        key = (t.project, t.system, t.instance, *(getattr(t, f) for f in fields), when)
+        if by == "period":
+            key += (month.replace(day=1) if month else None,)
+        sums[key] += t.amount
+        counts[key] += t.lines
+    return Counter({(*k, "amount", v): 1 for k, v in sums.items()}) + Counter(
+        {(*k, "lines", v): 1 for k, v in counts.items()}
+    )
+
+
+@pytest.mark.parametrize("by", PURPOSES)
+@pytest.mark.parametrize("moment", [None, OCT, NOV, DEC, datetime(2026, 11, 1, tzinfo=UTC)])
+@pytest.mark.parametrize("project", ["ERP", "CRM", None])
+def test_totals_equal_the_lines_now_and_at_past_moments(
+    corrected: Store, moment: datetime | None, project: str | None, by: TotalsBy
+) -> None:
+    lines = as_totals(corrected.iter_records(CostLine, project=project, as_of=moment))
+    assert figures(corrected.cost_totals(project, as_of=moment, by=by), by) == figures(lines, by)
+
+
+def test_a_past_report_sees_a_corrected_line_at_its_old_amount(corrected: Store) -> None:
+    def actual_to_date(moment: datetime) -> Decimal:
+        return sum(
+            (t.amount for t in corrected.cost_totals("ERP", as_of=moment) if t.kind == "actual"), Decimal(0)
+        )
+
+    old = {x.source.external_id: x.amount for x in ledger() if x.kind == "actual"}
+    # L1 and L2 corrected, L7 moved to CRM, L12 and L18 deleted, L200 and L201 added
+    change = (
+        Decimal("999.99") - old["L1"] + Decimal("12.00") - old["L2"] - old["L7"] - old["L12"] - old["L18"]
+    )
+    change += Decimal("310.00") - Decimal("80.00")
+    assert actual_to_date(DEC) - actual_to_date(OCT) == change
+    assert actual_to_date(NOV - timedelta(seconds=1)) == actual_to_date(OCT)
+
+
+def test_amounts_are_exact_decimals_on_both_databases(store: Store) -> None:
+    same = {"kind": "actual", "category": "Labour", "vendor": "Acme", "po_number": "PO-1", "account": "6100"}
+    same["task_code"] = "ERP.1"
+    write(store, OCT, [line(n, amount, date(2026, 9, 3), **same) for n, amount in ((1, "0.10"), (2, "0.20"))])
+    write(store, OCT, [line(105, "12345678901.23", date(2026, 9, 3), kind="budget")])
+    for by in PURPOSES:
+        [both] = [t for t in store.cost_totals("ERP", by=by) if t.lines == 2]
+        assert (both.amount, type(both.amount)) == (Decimal("0.30"), Decimal)
+    assert [t.amount for t in store.cost_totals("ERP") if t.kind == "budget"] == [Decimal("12345678901.23")]
+
+
+def view(store: Store, known_at: datetime, valid_on: date) -> Store:
+    return store.at(
+        known_at=known_at, valid_at=datetime.combine(valid_on, time.max, tzinfo=UTC), valid_on=valid_on
+    )
+
+
+@pytest.mark.parametrize("by", PURPOSES)
+@pytest.mark.parametrize("valid_on", [date(2026, 9, 30), date(2026, 10, 15), date(2026, 11, 30)])
+@pytest.mark.parametrize("known_at", [OCT, NOV, DEC])
+def test_a_views_totals_equal_its_lines(
+    corrected: Store, valid_on: date, known_at: datetime, by: TotalsBy
+) -> None:
+    lines = as_totals(view(corrected, known_at, valid_on).iter_records(CostLine))
+    totals = view(corrected, known_at, valid_on).cost_totals(by=by)
+    assert figures(totals, by, (valid_on,)) == figures(lines, by, (valid_on,))
+    # a total's date is its earliest line's: in the month, on the same side of the status date
+    if by == "period":
+        assert any(t.lines > 1 for t in totals)
+
+
+@pytest.mark.parametrize("by", PURPOSES)
+def test_two_views_read_in_one_scan_get_what_their_lines_give(corrected: Store, by: TotalsBy) -> None:
+    cutoffs = (date(2026, 10, 31), date(2026, 11, 30))
+    now, before = view(corrected, DEC, cutoffs[1]), view(corrected, NOV, cutoffs[0])
+    now.load_cost_totals(before)
+    for read, known_at, valid_on in ((now, DEC, cutoffs[1]), (before, NOV, cutoffs[0])):
+        # every line as the view reads it (its latest version, whichever project that puts it in)
+        lines = as_totals(view(corrected, known_at, valid_on).iter_records(CostLine))
+        for key in ("ERP", "CRM", "GONE"):
+            mine = [x for x in lines if x.project == key]
+            assert figures(read.cost_totals(key, by=by), by, cutoffs) == figures(mine, by, cutoffs)
+        assert figures(read.cost_totals(by=by), by, cutoffs) == figures(lines, by, cutoffs)
+    # the view counts what each project got from the finance source (the report's data gaps)
+    now.cost_totals(by="period")
+    assert now.valid_time is not None and now.valid_time.notes.records[("ERP", "finance")] > 0
+
+
+def test_a_line_moved_to_another_project_after_the_status_date_counts_once(corrected: Store) -> None:
+    """L7 moved from ERP to CRM in November's sync: the October report rebuilt with November's
+    knowledge counts it in CRM only (a restated export is the latest knowledge of earlier periods),
+    where reading ERP's lines alone used to count it in both projects."""
+    october = view(corrected, NOV, date(2026, 10, 31))
+    moved = Decimal("40.00")
+    crm = [t for t in october.cost_totals("CRM") if t.kind == "actual"]
+    assert [(t.amount, t.lines) for t in crm] == [(moved, 1)]
+    everything = [t for t in october.cost_totals() if t.kind == "actual"]
+    projects = [t for key in ("ERP", "CRM", "GONE") for t in october.cost_totals(key) if t.kind == "actual"]
+    projects += [t for t in everything if t.project is None]
+    assert sum((t.lines for t in projects), 0) == sum((t.lines for t in everything), 0)
+
+
+def test_unowned_lines_are_the_lines_no_configured_project_carries(corrected: Store) -> None:
+    now = corrected.at(known_at=DEC, valid_at=DEC, valid_on=date(2026, 11, 30))
+    unowned = [x.source.key() for x in now.unowned_cost_lines(["ERP", "CRM"], as_of=DEC)]
+    every = corrected.at(known_at=DEC, valid_at=DEC, valid_on=date(2026, 11, 30)).iter_records(CostLine)
+    expected = [x.source.key() for x in every if x.project not in ("ERP", "CRM")]
+    assert sorted(unowned) == sorted(expected) == ["finance_file:ledger:L104", "finance_file:ledger:L105"]
+
+
+def _restatements_from_every_line(
+    store: Store, since: datetime, until: datetime, through: date
+) -> list[Restatement]:
+    """The rule applied to every line of the project at both moments (what restatements read before)."""
+    from collections import defaultdict
+
+    def reported(moment: datetime) -> dict[str, CostLine]:
+        return {
+            x.source.key(): x
+            for x in store.iter_records(CostLine, project="ERP", as_of=moment)
+            if x.kind == "actual" and (x.posting_date or x.period or date.max) <= through
+        }
+
+    before, now = reported(since), reported(until)
+    months: dict[str, Restatement] = defaultdict(lambda: Restatement(period=""))
+
+    def month(x: CostLine) -> Restatement:
+        day = x.posting_date or x.period
+        assert day is not None
+        found = months[f"{day:%Y-%m}"]
+        found.period = f"{day:%Y-%m}"
+        return found
+
+    for key, old in before.items():
+        new = now.get(key)
+        if new is None:
+            month(old).before += old.amount
+            month(old).removed.append(key)
+        elif new.amount != old.amount or (new.posting_date or new.period) != (old.posting_date or old.period):
+            month(old).before += old.amount
+            month(new).after += new.amount
+            month(new).changed.append(key)
+    for key, new in now.items():
+        if key not in before:
+            month(new).after += new.amount
+            month(new).added.append(key)
+    return [months[k] for k in sorted(months) if months[k].amount or months[k].records]
+
+
+@pytest.mark.parametrize("through", [date(2026, 9, 30), date(2026, 10, 31)])
+def test_restatements_from_changed_lines_equal_those_from_every_line(corrected: Store, through: date) -> None:
+    found = restatements(corrected, "ERP", OCT, DEC, through)
+    assert found == _restatements_from_every_line(corrected, OCT, DEC, through)
+    assert any(r.removed for r in found) and any(r.added for r in found)
