@@ -2,13 +2,15 @@
 
 SQLite by default, PostgreSQL for shared use; the schema is managed by Alembic migrations shipped in
 ``pmsync/store/migrations``. Modules: ``schema`` (tables), ``migrate`` (Alembic), ``engine``
-(connections), ``writer`` (batched upserts + history), ``reader`` (typed reads), ``ledger`` (runs,
+(connections), ``writer`` (batched upserts + history), ``reader`` (typed reads), ``totals`` (the
+finance ledger summed in SQL for reports), ``ledger`` (runs,
 cursors, publications), ``lock`` (per-source run locks), ``database`` (the :class:`Store` facade).
 
 The store is closed: code outside ``pmsync/store/`` imports only the names below (a test in
 ``tests/core/test_architecture.py`` holds it to that). The sync engine runs through
 :meth:`Store.start_run` and :meth:`Writer.checkpoint` / :meth:`Writer.finish_run`; reconcile reads
-typed records, also at many moments at once (:meth:`Store.records_at`).
+typed records, also at many moments at once (:meth:`Store.records_at`), and cost lines as totals
+(:meth:`Store.cost_totals`).
 """
 
 from pmsync.store.database import Store
