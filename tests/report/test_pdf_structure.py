@@ -169,6 +169,7 @@ def test_a_chunk_the_join_cannot_read_is_a_clear_error() -> None:
     assert info.value.record == "PDF"
 
 
+@pytest.mark.threads
 def test_chunks_are_rendered_as_places_free_up_and_printed_in_order() -> None:
     # A big report's chunks are rendered while earlier ones print, never all at once up front:
     # a report of 50 chunks holds a few in memory, in the order they are joined.
@@ -193,6 +194,7 @@ def test_chunks_are_rendered_as_places_free_up_and_printed_in_order() -> None:
     assert most_ahead <= 3, "two printing and one waiting, not the whole report"
 
 
+@pytest.mark.threads
 def test_a_chunk_that_fails_stops_the_report_at_once() -> None:
     # The second chunk fails while the first is still printing: the error comes back without
     # waiting for the first, and the chunks after it are never rendered.
@@ -296,6 +298,7 @@ def test_a_long_table_prints_its_first_rows_and_says_where_the_rest_are(engine: 
     assert f'{note} "Milestones".' in text
 
 
+@pytest.mark.threads
 def test_waiting_for_a_slow_first_chunk_does_not_spin(monkeypatch: pytest.MonkeyPatch) -> None:
     # The second chunk is printed while the first still prints: the parent then sleeps until the
     # first is done, instead of spinning on the finished second one (CPU the printers need).
