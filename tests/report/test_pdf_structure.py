@@ -328,3 +328,94 @@ def test_waiting_for_a_slow_first_chunk_does_not_spin(monkeypatch: pytest.Monkey
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert list(pdf.in_order(pool, print_one, iter(["0", "1"]), 2)) == [b"0", b"1"]
     assert waits <= 3, f"the parent woke {waits} times waiting for the first chunk"
+
+
+@pytest.mark.threads
+def test_the_other_places_keep_printing_while_a_long_first_chunk_prints() -> None:
+    # The first detail chunk carries the portfolio's tables and prints as long as several others:
+    # meanwhile the second place goes on with the chunks after it (rendered ahead, within a bound),
+    # instead of standing idle with one chunk waiting.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmsync.report.writers.pdf import LOOK_AHEAD, in_order
+
+    others_printed = threading.Semaphore(0)
+    taken: list[int] = []
+    kept_going = False
+
+    def texts() -> Iterator[str]:
+        for n in range(40):
+            taken.append(n)
+            yield str(n)
+
+    def print_one(text: str) -> bytes:
+        nonlocal kept_going
+        if text == "0":  # finishes only once the other place has printed four chunks after it
+            kept_going = all(others_printed.acquire(timeout=10) for _ in range(4))
+        else:
+            others_printed.release()
+        return text.encode()
+
+    printed: list[bytes] = []
+    most_ahead = 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for data in in_order(pool, print_one, texts(), 2, LOOK_AHEAD):
+            most_ahead = max(most_ahead, len(taken) - len(printed))
+            printed.append(data)
+    assert kept_going, "the second place stood idle while the first chunk printed"
+    assert printed == [str(n).encode() for n in range(40)]
+    assert most_ahead <= 2 + LOOK_AHEAD, "a few chunks held in memory, not the report"
+
+
+def blank_pdf(path: Path, pages: int) -> Path:
+    document = pikepdf.new()
+    for _ in range(pages):
+        document.add_blank_page(page_size=(595, 842))
+    document.save(path)
+    return path
+
+
+def test_the_join_process_saves_the_same_pdf_as_a_join_in_memory(tmp_path: Path) -> None:
+    # The join's own process saves straight to the file (and skips closing its sources): the file
+    # must be the very PDF the in-memory join gives, page numbers stamped.
+    from pmsync.report.writers.pdf_join import join_files, join_files_to
+
+    chunks = [blank_pdf(tmp_path / f"chunk-{n}.pdf", n + 1) for n in range(3)]
+    how: dict[str, Any] = {"stamp": True, "creator": "pmsync", "moment": "D:20261130000000Z"}
+    out = tmp_path / "joined.pdf"
+    join_files_to(out, iter(chunks), **how)
+    assert out.read_bytes() == join_files(iter(chunks), **how)
+    pages = pypdf.PdfReader(out).pages
+    assert len(pages) == 6 and "Page 6 of 6" in pages[5].extract_text()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_data_formats_rendered_beside_the_pdf_are_the_same_files(engine: str, tmp_path: Path) -> None:
+    # The XLSX and the JSON are rendered in a thread while the PDF prints: the files are those
+    # rendered alone, named and returned in format order.
+    report = sample_report()
+    paths = write_report(report, tmp_path / "all", ["json", "pdf", "xlsx", "html"], pdf_engine=engine)  # type: ignore[arg-type]
+    assert [p.suffix for p in paths] == [".html", ".xlsx", ".pdf", ".json"]
+    alone = write_report(report, tmp_path / "alone", ["html", "xlsx", "json"])
+    for path in alone:
+        assert (tmp_path / "all" / path.name).read_bytes() == path.read_bytes(), path.name
+    assert paths[2].read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_data_format_that_fails_beside_the_pdf_writes_nothing(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The XLSX fails in its thread while the PDF prints: the error reaches the user and no file
+    # of this run is written (no mix of this run's files and an earlier run's).
+    from pmsync.report.writers import xlsx
+
+    def broken(report: Any) -> bytes:
+        raise ReportError("the workbook could not be built", record="XLSX")
+
+    monkeypatch.setattr(xlsx, "xlsx_bytes", broken)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ReportError, match="workbook could not be built"):
+        write_report(sample_report(), out, ["html", "pdf", "xlsx", "json"], pdf_engine=engine)  # type: ignore[arg-type]
+    assert list(out.iterdir()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,33 +80,37 @@ def write_report(
         resolved = resolve_engine(pdf_engine, chromium_path)
         if resolved.fell_back and notice is not None:
             notice(resolved.reason)
-    rendered: list[tuple[Path, bytes]] = []
-    for fmt in chosen:
-        path = base.with_name(f"{base.name}.{fmt}")
-        if fmt == "html" and html_text is None:
-            from pmsync.report.writers.html import render_html
+    files: dict[str, bytes] = {}
+    if "html" in chosen:
+        from pmsync.report.writers.html import render_html
 
-            html_text = render_html(report, templates_dir=templates_dir)
-        if fmt == "html":
-            assert html_text is not None
-            rendered.append((path, html_text.encode("utf-8")))
-        elif fmt == "pdf":
-            from pmsync.report.writers.pdf import report_to_pdf
+        html_text = render_html(report, templates_dir=templates_dir)
+        files["html"] = html_text.encode("utf-8")
+    # The PDF keeps the browser busy on every core for most of a big report while this process
+    # mostly waits: the XLSX and the JSON are rendered meanwhile, in a thread (at 500 projects they
+    # added about 4 s to the report's wall time, rendered after the PDF).
+    meanwhile = [fmt for fmt in chosen if fmt in ("xlsx", "json")] if "pdf" in chosen else []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-formats") as pool:
+        beside = {fmt: pool.submit(_render_data, report, fmt) for fmt in meanwhile}
+        try:
+            if "pdf" in chosen:
+                from pmsync.report.writers.pdf import report_to_pdf
 
-            pdf = report_to_pdf(
-                report, templates_dir=templates_dir, html=html_text, engine=pdf_engine, browser=chromium_path
-            )
-            rendered.append((path, pdf))
-        elif fmt == "xlsx":
-            from pmsync.report.writers.xlsx import xlsx_bytes
-
-            rendered.append((path, xlsx_bytes(report)))
-        elif fmt == "json":
-            from pmsync.report.writers.json import json_bytes
-
-            rendered.append((path, json_bytes(report)))
-        else:  # pragma: no cover - parse_formats() rejects these first
-            raise ReportError(f"unknown report format {fmt!r}")
+                pdf = report_to_pdf(
+                    report,
+                    templates_dir=templates_dir,
+                    html=html_text,
+                    engine=pdf_engine,
+                    browser=chromium_path,
+                )
+                files["pdf"] = pdf
+            for fmt in chosen:
+                if fmt not in files:
+                    files[fmt] = beside[fmt].result() if fmt in beside else _render_data(report, fmt)
+        finally:  # after a failure or an interruption, what has not started is not rendered for nothing
+            for future in beside.values():
+                future.cancel()
+    rendered = [(base.with_name(f"{base.name}.{fmt}"), files[fmt]) for fmt in chosen]
     for path, data in rendered:
         try:
             write_atomic(path, data)
@@ -117,3 +122,16 @@ def write_report(
                 "report's file name",
             ) from None
     return [path for path, _ in rendered]
+
+
+def _render_data(report: Report, fmt: str) -> bytes:
+    """The XLSX or the JSON file's bytes."""
+    if fmt == "xlsx":
+        from pmsync.report.writers.xlsx import xlsx_bytes
+
+        return xlsx_bytes(report)
+    if fmt == "json":
+        from pmsync.report.writers.json import json_bytes
+
+        return json_bytes(report)
+    raise ReportError(f"unknown report format {fmt!r}")  # pragma: no cover - parse_formats() rejects it

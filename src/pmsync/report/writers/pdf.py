@@ -71,6 +71,10 @@ INSTALL_HINT = (
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 #: projects printed per WeasyPrint pass when a report is too big for one
 PROJECTS_PER_CHUNK = 20
+#: chunks rendered or printed ahead of the one the join waits for, besides those printing: enough
+#: for the other places to keep printing while one long chunk prints (see :func:`in_order`); each
+#: holds its HTML (~0.5 MB) and then its PDF (~3 MB, tagged)
+LOOK_AHEAD = 6
 
 
 def _weasyprint() -> Any:
@@ -318,7 +322,7 @@ def _print_in_tabs(texts: Iterator[str], print_one: Callable[[str], bytes], tabs
     :meth:`~pmsync.report.writers.chromium.ChromiumPrinter.print_html`) ``tabs`` at a time."""
     pool = ThreadPoolExecutor(max_workers=tabs, thread_name_prefix="pdf-tab")
     try:
-        yield from in_order(pool, print_one, texts, tabs)
+        yield from in_order(pool, print_one, texts, tabs, LOOK_AHEAD)
     finally:  # after a failure, chunks not started yet are not printed for nothing
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -340,7 +344,7 @@ def _print_all(
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             try:
-                yield from in_order(pool, print_one, texts, workers)
+                yield from in_order(pool, print_one, texts, workers, LOOK_AHEAD)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
     except BrokenProcessPool as exc:
@@ -352,14 +356,17 @@ def _print_all(
 
 
 def in_order(
-    pool: Executor, work: Callable[[str], bytes], texts: Iterator[str], at_once: int
+    pool: Executor, work: Callable[[str], bytes], texts: Iterator[str], at_once: int, ahead: int = 1
 ) -> Iterator[bytes]:
     """``work(text)`` for each of ``texts``, run in ``pool``, yielded in order.
 
     Streamed: a text is taken from ``texts`` (where a chunk's HTML is rendered) only when fewer
-    than ``at_once + 1`` are in flight (``at_once`` printing, one waiting for the first place to
-    free), so the next chunks are rendered while the ones before print, and memory holds a few
-    chunks, not the report's. ``pool.map``
+    than ``at_once + ahead`` are in flight or printed and not yet yielded (``at_once`` printing,
+    the others waiting for a place or for a chunk before them), so the next chunks are rendered
+    while the ones before print, and memory holds a few chunks, not the report's. ``ahead`` lets
+    the other places go on printing while one long chunk prints (the first chunk of the detail
+    carries the portfolio's tables: at 500 projects it takes as long as four others, and with one
+    chunk of look-ahead the second tab stood idle for most of it). ``pool.map``
     took every text first (Python 3.11 submits all of them before yielding the first result).
     Fails fast: the first failure among the chunks in flight is raised as soon as it happens,
     not after the chunks queued before it were printed."""
@@ -367,7 +374,7 @@ def in_order(
     try:
         for text in texts:
             pending.append(pool.submit(work, text))
-            while len(pending) > at_once or (pending and pending[0].done()):
+            while len(pending) >= at_once + max(1, ahead) or (pending and pending[0].done()):
                 yield _first_done(pending).result()
         while pending:
             yield _first_done(pending).result()
