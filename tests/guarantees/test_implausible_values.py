@@ -126,6 +126,23 @@ def test_a_nul_from_any_connector_is_refused_alike_on_both_stores_naming_the_rec
             assert 0 < store.count_live("jira") < 30  # the pages before it were kept, on both stores
 
 
+def test_half_a_character_from_jira_is_refused_naming_the_record_and_field(
+    tmp_path: Path, store_url: str
+) -> None:
+    # An answer whose text was cut in the middle of an emoji carries an escaped unpaired surrogate
+    # ("\ud83d"): JSON decoders read it, no store can hold it. The run says which record and field,
+    # instead of a bare UnicodeEncodeError, and keeps the pages before it.
+    with jira_sandbox(["ERP"], 30, seed=5, anchor=ANCHOR) as jira:
+        jira.app.hooks.field_overrides["ERP-25"] = {"summary": "Migrate \ud83d data"}
+        config = load(write_yaml(tmp_path, store_url, jira_source(jira)), jira)
+        with Store.open(store_url) as store:
+            [run] = sync_sources(config, store)
+            assert run.status == "failed"
+            assert "'ERP-25': field name holds half of a character" in (run.error or "")
+            assert "UnicodeEncodeError" not in (run.error or "")
+            assert 0 < store.count_live("jira") < 30
+
+
 @pytest.mark.parametrize(
     ("bad", "column", "words"),
     [

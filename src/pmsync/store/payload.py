@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pmsync.errors import StoreError
+from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import RECORD_TYPES, CostLine, Record, record_type_of
 
 #: (record_type, system, instance, external_id)
@@ -74,12 +75,16 @@ def to_row(record: Record) -> StoredRow:
     if text is None:
         text = canonical_json(record.model_dump(mode="json"))
     source = record.source
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _unpaired_surrogate(record) from None
     return StoredRow(
         key=(record_type_of(record), source.system, source.instance, source.external_id),
         project=record.project,
         scope=record.scope,
         payload=EncodedJson(text),
-        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        content_hash=hashlib.sha256(encoded).hexdigest(),
         source_modified=record.source_modified,
     )
 
@@ -170,3 +175,44 @@ def from_payload(model: type[Record], payload: dict[str, Any], where: str) -> Re
             record=where,
             hint="a newer pmsync may be needed, or re-sync the source",
         ) from exc
+
+
+def first_string_path(value: Any, holds: Callable[[str], bool], path: str = "") -> str | None:
+    """The path (``fields.summary``, ``history[2].note``) of the first string in a JSON-like value
+    for which ``holds`` is true, or ``None``: to name the field of a record a store cannot hold."""
+    if isinstance(value, str):
+        return (path or "(value)") if holds(value) else None
+    if isinstance(value, dict):
+        items: Iterable[tuple[str, Any]] = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for sub_path, item in items:
+        found = first_string_path(item, holds, sub_path)
+        if found is not None:
+            return found
+    return None
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _unpaired_surrogate(record: Record) -> SourceDataError:
+    """Text that cannot be UTF-8 holds half of a surrogate pair: an answer whose text was cut in the
+    middle of a character (half an emoji) and escaped as ``\\ud83d``. JSON decoders accept it; no
+    store can hold it. Refused like a NUL, naming the record and the field, before anything is
+    written (it used to surface as a bare UnicodeEncodeError naming neither)."""
+    external_id = record.source.external_id
+    path = first_string_path(record.model_dump(mode="json"), _not_utf8) or "(unknown)"
+    return SourceDataError(
+        f"{record_type_of(record)} {external_id!r}: field {path} holds half of a character (an "
+        "unpaired surrogate, as when text is cut in the middle of an emoji), which no store can hold",
+        record=external_id,
+        hint="fix the value at the source; nothing of this batch was written",
+    )

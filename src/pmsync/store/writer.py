@@ -49,7 +49,7 @@ from pmsync.model import Record, SourceRef
 from pmsync.store import ledger
 from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
-from pmsync.store.payload import RecordKey, StoredRow, source_key, to_row
+from pmsync.store.payload import RecordKey, StoredRow, first_string_path, source_key, to_row
 from pmsync.store.results import RunStatus, SkippedRowInfo, WriteCounts
 from pmsync.store.schema import Id, UTCDateTime, record_versions, records, run_seen, source_state
 from pmsync.store.versions import VERSION_COLUMNS, current_version
@@ -94,23 +94,6 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
-
-
-def _nul_path(value: Any, path: str) -> str | None:
-    """The path of the first string holding a NUL in a JSON document, or ``None``."""
-    if isinstance(value, str):
-        return (path or "(value)") if "\x00" in value else None
-    if isinstance(value, dict):
-        items: Iterable[tuple[str, Any]] = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
-    elif isinstance(value, list):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return None
-    for sub_path, item in items:
-        found = _nul_path(item, sub_path)
-        if found is not None:
-            return found
-    return None
 
 
 def _key_of(item: SourceKeyed) -> RecordKey:
@@ -247,7 +230,7 @@ class Writer:
     def _refuse_nul(self, row: StoredRow) -> None:
         """A NUL character is refused on both dialects alike (PostgreSQL cannot store one in JSON or
         text, SQLite can), naming the record and the field, before anything reaches the database."""
-        path = _nul_path(json.loads(row.payload.text), "")
+        path = first_string_path(json.loads(row.payload.text), lambda text: "\x00" in text)
         if path is None:
             return  # the text holds a backslash followed by "u0000", not a NUL
         record_type, _, _, external_id = row.key
