@@ -45,10 +45,9 @@ from .client import JiraClient, PagingShifted
 from .config import JiraConfig, resolve_auth
 from .envelope import require_keys
 from .fetch import Fetcher
-from .history import history_field_ids, with_inline_beyond
+from .history import with_inline_beyond
 from .mapping import RAID_TYPES, JiraMapping, ResolvedFields, load_jira_mapping, resolve_fields
 from .normalize import (
-    FIELD_ROLES,
     IssueNormalizer,
     parse_time,
     worklogs_incomplete,
@@ -322,7 +321,7 @@ class _Run:
     def history_fields(self) -> list[str]:
         """The fields whose histories pmsync reads: a rollback to an earlier status date needs
         more than the status."""
-        return history_field_ids({role: self.normalizer.fields.of(role) for role in FIELD_ROLES})
+        return list(self.normalizer.history_field_ids)  # resolved once per run by the normalizer
 
     def accept(self, raw: dict[str, Any]) -> bool:
         """Note an issue of the page; ``False`` for an unchanged re-read of the overlap window."""

@@ -94,6 +94,27 @@ def _field_of(item: Mapping[str, Any], role_ids: Mapping[str, Sequence[str]]) ->
     return _BY_NAME.get(name)
 
 
+class ChangelogFields:
+    """Which model field a changelog item changes, for one run's role → field ids.
+
+    A changelog names the same few fields over and over (10^4 issues carry ~60,000 items of a
+    dozen fields), so each (``fieldId``, ``field``) pair is resolved once per run, not per item.
+    """
+
+    def __init__(self, role_ids: Mapping[str, Sequence[str]]) -> None:
+        self.role_ids = role_ids
+        self._known: dict[tuple[str, str], str | None] = {}
+
+    def of(self, item: Mapping[str, Any]) -> str | None:
+        """The model field ``item`` changes, or ``None`` for a field pmsync does not read."""
+        key = (str(item.get("fieldId") or ""), str(item.get("field") or ""))
+        try:
+            return self._known[key]
+        except KeyError:
+            found = self._known[key] = _field_of(item, self.role_ids)
+            return found
+
+
 def _before(field: str, item: Mapping[str, Any]) -> Any:
     if field == "story_points":
         return _number(item.get("fromString"))
@@ -148,9 +169,19 @@ def with_inline_beyond(
     return [*fetched, *beyond] if beyond else fetched
 
 
+#: a changelog history with its ``created`` moment read once (:func:`timed_histories`)
+TimedHistory = tuple[datetime | None, Mapping[str, Any]]
+
+
+def timed_histories(histories: Iterable[Mapping[str, Any]]) -> list[TimedHistory]:
+    """Each history with its ``created`` moment parsed once, for every reader of the changelog: in
+    the offset Jira wrote (the changes keep it), ``None`` when it is not a timezone-aware moment."""
+    return [(_moment(history.get("created")), history) for history in histories]
+
+
 def changelog_changes(
-    histories: Iterable[Mapping[str, Any]],
-    role_ids: Mapping[str, Sequence[str]],
+    histories: Iterable[TimedHistory],
+    fields: ChangelogFields,
     category_of: Mapping[str, StatusCategory],
     *,
     owner_field: str = "assignee",
@@ -160,8 +191,7 @@ def changelog_changes(
     the model's name for the assignee (``owner`` on RAID items); ``derived`` adds the fields a work
     item derives from its status."""
     events: list[tuple[datetime, Mapping[str, Any]]] = []
-    for history in histories:
-        when = _moment(history.get("created"))
+    for when, history in histories:
         if when is None:
             continue
         events.extend((when, item) for item in history.get("items") or [])
@@ -169,8 +199,9 @@ def changelog_changes(
     changes: list[FieldChange] = []
     started: datetime | None = None
     done: datetime | None = None
+    field_of = fields.of
     for when, item in events:
-        field = _field_of(item, role_ids)
+        field = field_of(item)
         if field is None:
             continue
         before = _before(field, item)

@@ -24,7 +24,14 @@ from pmsync.model import (
 )
 
 from .adf import adf_to_text
-from .history import changelog_changes, worklog_changes
+from .history import (
+    ChangelogFields,
+    TimedHistory,
+    changelog_changes,
+    history_field_ids,
+    timed_histories,
+    worklog_changes,
+)
 from .mapping import JiraMapping, ResolvedFields
 
 _JIRA_CATEGORY: dict[str, StatusCategory] = {
@@ -169,13 +176,15 @@ class StatusHistory:
 
 
 def status_history(
-    histories: Iterable[dict[str, Any]], category_of: Mapping[str, StatusCategory], current: StatusCategory
+    histories: Iterable[TimedHistory], category_of: Mapping[str, StatusCategory], current: StatusCategory
 ) -> StatusHistory:
     """When work started (first move to an in-progress or done status) and finished (the last move
-    into a done status, if the issue is still done)."""
+    into a done status, if the issue is still done), in UTC."""
     changes: list[tuple[datetime, str]] = []
-    for history in histories:
-        when = parse_time(history.get("created"))
+    for moment, history in histories:
+        # The moment was parsed once for every reader (timed_histories); only what it could not read
+        # goes through parse_time, which reads a naive time as UTC and raises on garbage, as before.
+        when = moment.astimezone(UTC) if moment is not None else parse_time(history.get("created"))
         if when is None:
             continue
         for item in history.get("items") or []:
@@ -217,6 +226,11 @@ class IssueNormalizer:
         self.project_links = project_links
         self.category_of = {k.casefold(): v for k, v in status_categories.items()}
         self.category_of.update({k.casefold(): v for k, v in mapping.statuses.items()})
+        # Resolved once per run, not per issue: each issue reads them for eight roles.
+        self.role_ids: dict[str, tuple[str, ...]] = {role: self.fields.of(role) for role in FIELD_ROLES}
+        #: the changelog fields a rollback needs (the changelog bulkfetch asks for these)
+        self.history_field_ids: tuple[str, ...] = tuple(history_field_ids(self.role_ids))
+        self.changelog_fields = ChangelogFields(self.role_ids)
         self.kinds: dict[str, Any] = {}
         for kind, names in mapping.issue_types.model_dump().items():
             for name in names:
@@ -225,7 +239,7 @@ class IssueNormalizer:
     def field_of(self, fields: Mapping[str, Any], role: str) -> str | None:
         """The id of the first of ``role``'s fields that holds a value on this issue (else the first
         of them, or ``None`` when the site has none): both project types' story points are read."""
-        ids = self.fields.of(role)
+        ids = self.role_ids[role] if role in self.role_ids else self.fields.of(role)
         for fid in ids:
             if fields.get(fid) is not None:
                 return fid
@@ -329,12 +343,11 @@ class IssueNormalizer:
         project_key = str((fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0])
         status = fields.get("status") or {}
         category = self.status_category(status)
-        changelog = (
+        changelog = timed_histories(
             histories if histories is not None else (raw.get("changelog") or {}).get("histories") or []
         )
         history = status_history(changelog, self.category_of, category)
         f = {role: self.field_of(fields, role) for role in FIELD_ROLES}
-        role_ids = {role: self.fields.of(role) for role in FIELD_ROLES}
         issue_type = str((fields.get("issuetype") or {}).get("name") or "")
         kind = self.kind_of(issue_type)
         common: dict[str, Any] = {
@@ -357,7 +370,7 @@ class IssueNormalizer:
 
         def raid_history(model: type[Record], owner_field: str) -> tuple[FieldChange, ...]:
             changes = changelog_changes(
-                changelog, role_ids, self.category_of, owner_field=owner_field, derived=False
+                changelog, self.changelog_fields, self.category_of, owner_field=owner_field, derived=False
             )
             return tuple(c for c in changes if c.field in model.model_fields)
 
@@ -405,7 +418,7 @@ class IssueNormalizer:
         spent = fields.get("timespent")
         changes = [
             c
-            for c in changelog_changes(changelog, role_ids, self.category_of)
+            for c in changelog_changes(changelog, self.changelog_fields, self.category_of)
             if self.mapping.effort != "worklogs" or c.field != "effort_actual_hours"
         ]
         if self.mapping.effort == "worklogs":
