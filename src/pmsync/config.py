@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 
+from pmsync import yaml_text
 from pmsync.connector import Connector, ConnectorConfig, ConnectorContext, load_connector_class
 from pmsync.errors import ConfigError
 from pmsync.logs import register_secret
@@ -293,7 +294,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> PmsyncConfi
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from exc
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = yaml_text.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

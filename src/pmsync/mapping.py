@@ -19,6 +19,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from pmsync import yaml_text
 from pmsync.errors import MappingError
 from pmsync.suggest import did_you_mean
 
@@ -73,7 +74,7 @@ def load_mapping(name: str, model: type[M], mapping_dirs: Sequence[Path]) -> M:
     """Load and validate a mapping file; errors name the file, key path and allowed values."""
     path = find_mapping_file(name, mapping_dirs)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as exc:
         raise MappingError(
             f"not UTF-8 text (byte {exc.start})", record=str(path), hint="save the file as UTF-8"

@@ -15,9 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pmsync import yaml_text
 from pmsync.errors import ConfigError
 from pmsync.validation import describe_validation_error
 
@@ -222,7 +222,7 @@ def load_preset(name: str) -> dict[str, Any]:
             record="oversight.preset",
             hint=f"one of: {', '.join(PRESETS)}",
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a preset is a mapping of keys", record="oversight.preset")
     return data

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from pmsync import yaml_text
 from pmsync.config import PmsyncConfig, connector_config
 from pmsync.errors import ConfigError, MappingError, PmsyncError
 from pmsync.mapping import find_mapping_file
@@ -59,7 +60,7 @@ def _numbers(value: object) -> dict[str, float] | None:
 def declared_risk_scale(path: Path) -> RiskScale | None:
     """The scale a mapping file declares (``probability_scale`` and ``impact_scale``), if any."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None  # unreadable: the connector names the problem when it loads the mapping
     if not isinstance(raw, dict):
