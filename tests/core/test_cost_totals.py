@@ -14,7 +14,7 @@ import pytest
 from pmsync import clock
 from pmsync.connector import Deleted
 from pmsync.model import CostLine, SourceRef
-from pmsync.reconcile.restatements import Restatement, restatements
+from pmsync.reconcile.restatements import Restatement, restatements, restatements_by_project
 from pmsync.store import CostTotal, Store, as_totals
 from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy
 
@@ -183,11 +183,16 @@ def test_a_views_totals_equal_its_lines(
         assert any(t.lines > 1 for t in totals)
 
 
+@pytest.mark.parametrize("together", [(), PURPOSES, ("spend", "period")], ids=["alone", "all", "two"])
 @pytest.mark.parametrize("by", PURPOSES)
-def test_two_views_read_in_one_scan_get_what_their_lines_give(corrected: Store, by: TotalsBy) -> None:
+def test_two_views_read_in_one_scan_get_what_their_lines_give(
+    corrected: Store, by: TotalsBy, together: tuple[TotalsBy, ...]
+) -> None:
+    """Alone, or read in the same scan as other purposes (what a report does for period and spend
+    figures), each purpose's totals are what the lines give."""
     cutoffs = (date(2026, 10, 31), date(2026, 11, 30))
     now, before = view(corrected, DEC, cutoffs[1]), view(corrected, NOV, cutoffs[0])
-    now.load_cost_totals(before)
+    now.load_cost_totals(before, together=together)
     for read, known_at, valid_on in ((now, DEC, cutoffs[1]), (before, NOV, cutoffs[0])):
         # every line as the view reads it (its latest version, whichever project that puts it in)
         lines = as_totals(view(corrected, known_at, valid_on).iter_records(CostLine))
@@ -266,3 +271,19 @@ def test_restatements_from_changed_lines_equal_those_from_every_line(corrected: 
     found = restatements(corrected, "ERP", OCT, DEC, through)
     assert found == _restatements_from_every_line(corrected, OCT, DEC, through)
     assert any(r.removed for r in found) and any(r.added for r in found)
+
+
+@pytest.mark.parametrize("through", [date(2026, 6, 30), date(2026, 9, 30), date(2026, 10, 31)])
+def test_every_projects_restatements_from_one_read_equal_each_projects_own(
+    corrected: Store, through: date
+) -> None:
+    """The report reads every project's restatements at once: the same months, amounts and lines as
+    each project's own read, and a line moved to another project is removed from one, added to the
+    other."""
+    everyone = restatements_by_project(corrected, OCT, DEC, through)
+    for key in ("ERP", "CRM", "GONE"):
+        assert everyone.get(key, []) == restatements(corrected, key, OCT, DEC, through)
+    assert set(everyone) <= {"ERP", "CRM"}
+    moved = "finance_file:ledger:L7"
+    assert any(moved in r.removed for r in everyone["ERP"])
+    assert any(moved in r.added for r in everyone["CRM"])

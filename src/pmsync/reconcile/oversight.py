@@ -601,6 +601,12 @@ class MaintainedInputs:
         return by_project
 
 
+def reads_spend(project: ProjectConfig) -> bool:
+    """Whether the project's oversight figures read its spend totals (``by="spend"``): contract burn
+    and funding consumed, when it has contracts or funding lines."""
+    return bool(project.oversight.contracts or project.oversight.funding)
+
+
 def measure_oversight(
     store: Store,
     project: ProjectConfig,
@@ -619,7 +625,7 @@ def measure_oversight(
     cio = cio_rating(inputs.ratings, settings, status_date)
     finding_rows = findings(inputs.findings, status_date)
     actuals: list[CostTotal] = []
-    if plan.contracts or plan.funding:
+    if reads_spend(project):
         actuals = [
             c
             for c in store.cost_totals(key, by="spend")

@@ -21,6 +21,7 @@ from pmsync.model import WorkItem
 from pmsync.reconcile.crosscheck import unattributed_items, unowned_spend
 from pmsync.reconcile.governance import status_rank
 from pmsync.reconcile.measures import measure_project
+from pmsync.reconcile.oversight import reads_spend
 from pmsync.reconcile.results import (
     Dimension,
     PortfolioRollup,
@@ -33,7 +34,7 @@ from pmsync.reconcile.results import (
     Trend,
 )
 from pmsync.reconcile.riskscale import governance_for
-from pmsync.store import Store
+from pmsync.store import Store, TotalsBy
 
 ZERO = Decimal(0)
 DIMENSIONS: tuple[Dimension, ...] = ("schedule", "cost", "scope", "risk", "overall")
@@ -202,8 +203,10 @@ def measure_portfolio(
     (the keys of every project the portfolio owns) adds the portfolio-wide exceptions: spend and work
     no project owns; leave it out when measuring a program or a few projects."""
     if reading.now.valid_time is not None and reading.before.valid_time is not None:
-        # both moments' cost totals from one scan of the ledger, before any project asks for them
-        reading.now.load_cost_totals(reading.before)
+        # both moments' cost totals from one scan of the ledger, before any project asks for them;
+        # the spend totals that oversight figures read come from the same scan
+        spend: list[TotalsBy] = ["spend"] if any(reads_spend(p) for p in projects) else []
+        reading.now.load_cost_totals(reading.before, together=["period", *spend])
     measured = [_measure_both(reading, project, measure) for project in projects]
     exceptions: list[ReconciliationException] = []
     if owned is not None:

@@ -18,12 +18,12 @@ two reports is never silent.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from pmsync.model import CostLine
-from pmsync.store import Store
+from pmsync.store import DatedActual, Store
 
 ZERO = Decimal(0)
 
@@ -49,13 +49,6 @@ class Restatement:
         return sorted(self.removed + self.changed + self.added)
 
 
-def _reported(line: CostLine | None, through: date) -> bool:
-    if line is None:
-        return False
-    day = line.posting_date or line.period
-    return line.kind == "actual" and day is not None and day <= through
-
-
 def restatements(
     store: Store, project: str, previous_as_of: datetime, as_of: datetime, through: date
 ) -> list[Restatement]:
@@ -63,19 +56,43 @@ def restatements(
 
     Only lines whose stored version changed between the two moments are read (a line held unchanged
     is the same at both and restates nothing), not the project's whole ledger twice."""
-    before: dict[str, CostLine] = {}
-    now: dict[str, CostLine] = {}
-    for old, new in store.changed_cost_lines(project, previous_as_of, as_of):
-        if old is not None and _reported(old, through):
-            before[old.source.key()] = old
-        if new is not None and _reported(new, through):
-            now[new.source.key()] = new
+    changed = store.changed_actuals(project, previous_as_of, as_of, through)
+    return _by_project(changed).get(project, [])
+
+
+def restatements_by_project(
+    store: Store, previous_as_of: datetime, as_of: datetime, through: date
+) -> dict[str, list[Restatement]]:
+    """:func:`restatements` of every project (by key; projects with none are left out) from one
+    read of the lines that changed: a portfolio report asks for all of them."""
+    return _by_project(store.changed_actuals(None, previous_as_of, as_of, through))
+
+
+def _by_project(
+    changed: Iterable[tuple[DatedActual | None, DatedActual | None]],
+) -> dict[str, list[Restatement]]:
+    """The restated months of each project from its changed actuals (old and new version). A line
+    that moved to another project is removed from the first and added to the second."""
+    before: dict[str, dict[str, DatedActual]] = defaultdict(dict)
+    now: dict[str, dict[str, DatedActual]] = defaultdict(dict)
+    for old, new in changed:
+        if old is not None and old.project is not None:
+            before[old.project][old.key] = old
+        if new is not None and new.project is not None:
+            now[new.project][new.key] = new
+    found = {}
+    for project in sorted(before.keys() | now.keys()):
+        months = _months(before[project], now[project])
+        if months:
+            found[project] = months
+    return found
+
+
+def _months(before: dict[str, DatedActual], now: dict[str, DatedActual]) -> list[Restatement]:
     months: dict[str, Restatement] = defaultdict(lambda: Restatement(period=""))
 
-    def month(line: CostLine) -> Restatement:
-        day = line.posting_date or line.period
-        assert day is not None
-        label = f"{day.year:04d}-{day.month:02d}"
+    def month(line: DatedActual) -> Restatement:
+        label = f"{line.day.year:04d}-{line.day.month:02d}"
         found = months[label]
         found.period = label
         return found
@@ -86,7 +103,7 @@ def restatements(
             entry = month(old)
             entry.before += old.amount
             entry.removed.append(key)
-        elif new.amount != old.amount or (new.posting_date or new.period) != (old.posting_date or old.period):
+        elif new.amount != old.amount or new.day != old.day:
             month(old).before += old.amount
             entry = month(new)
             entry.after += new.amount

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -33,8 +33,9 @@ from pmsync.reconcile.portfolio import (
     measure_portfolio,
     trend_of,
 )
+from pmsync.reconcile.restatements import Restatement, restatements_by_project
 from pmsync.reconcile.results import ProjectMeasures
-from pmsync.report.changes import changes_between, restatement_changes
+from pmsync.report.changes import changes_between, changes_of_restatements
 from pmsync.report.exceptions import group_exceptions
 from pmsync.report.front_page import OversightReader, front_page
 from pmsync.report.gaps import data_gaps
@@ -171,6 +172,18 @@ class _ReportContext:
     reading: PortfolioReading
     history: SyncHistory
     oversight: OversightReader
+    #: restatements of every project by the status date they are judged through (one read each)
+    _restated: dict[date, dict[str, list[Restatement]]] = field(default_factory=dict)
+
+    def restated(self, through: date) -> dict[str, list[Restatement]]:
+        """Every project's restated months up to ``through`` since the previous report, read once
+        for the whole report rather than once per project."""
+        if through not in self._restated:
+            reading = self.reading
+            self._restated[through] = restatements_by_project(
+                self.store, reading.previous_as_of, reading.as_of, through
+            )
+        return self._restated[through]
 
 
 def _data_through(store: Store, history: SyncHistory, built_at: datetime) -> datetime | None:
@@ -228,8 +241,8 @@ def _section_changes(
         key, current, before, open_risk_keys, risks_before, reading.previous_as_of, reading.as_of
     )
     if before is not None:
-        changes += restatement_changes(
-            context.store, key, current.currency, reading.previous_as_of, reading.as_of, before.status_date
+        changes += changes_of_restatements(
+            key, current.currency, context.restated(before.status_date).get(key, [])
         )
     if oversight_now:
         oversight_before = (

@@ -26,12 +26,14 @@ from pmsync.store.results import (
     SyncRunInfo,
     WriteCounts,
 )
-from pmsync.store.totals import CostTotal, as_totals
+from pmsync.store.totals import CostTotal, DatedActual, TotalsBy, as_totals
 from pmsync.store.writer import Writer
 
 __all__ = [
     "DEFAULT_MAX_SHARE",
     "CostTotal",
+    "DatedActual",
+    "TotalsBy",
     "DEFAULT_MIN_RECORDS",
     "MAX_NOTES_IN_LEDGER",
     "MAX_SKIPPED_IN_LEDGER",

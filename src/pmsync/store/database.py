@@ -17,7 +17,7 @@ from pmsync.store.deletion_guard import DeletionPolicy
 from pmsync.store.engine import create_store_engine, normalize_url, write_transaction
 from pmsync.store.lock import SourceLock
 from pmsync.store.results import PublicationInfo, RunStatus, StartedRun, SyncRunInfo, WriteCounts
-from pmsync.store.totals import CostTotal, TotalsBy
+from pmsync.store.totals import CostTotal, DatedActual, TotalsBy
 from pmsync.store.valid_time import ValidTimeRead
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 
@@ -41,6 +41,8 @@ class Store:
         self._rolled_back: set[str | None] = set()
         #: the views whose cost totals are read in the same scans as this one's
         self._read_with: tuple[Store, ...] = (self,)
+        #: the purposes read in one scan when the first of them is asked for
+        self._read_together: tuple[TotalsBy, ...] = ()
 
     def at(self, *, known_at: datetime, valid_at: datetime, valid_on: date) -> Store:
         """A read-only view of the store: records as they were *at their source* at ``valid_at``,
@@ -303,41 +305,49 @@ class Store:
         read = self.valid_time
         return totals.unowned_lines(self.engine, owned, read.known_at if read else as_of, read)
 
-    def changed_cost_lines(
-        self, project: str, since: datetime, until: datetime
-    ) -> Iterator[tuple[CostLine | None, CostLine | None]]:
-        """``project``'s cost lines whose version changed between the two moments (recorded time),
-        each as it was at ``since`` and at ``until`` (``None``: not the project's, or deleted, then).
-        Lines held unchanged are not read."""
-        return totals.changed_lines(self.engine, project, since, until)
+    def changed_actuals(
+        self, project: str | None, since: datetime, until: datetime, through: date
+    ) -> Iterator[tuple[DatedActual | None, DatedActual | None]]:
+        """The actual cost lines dated by ``through`` of ``project`` (``None``: every project's, in
+        one read) whose version changed between the two moments (recorded time), each as it was at
+        ``since`` and at ``until`` (``None``: not then). Lines held unchanged are not read
+        (:func:`pmsync.store.totals.changed_actuals`)."""
+        return totals.changed_actuals(self.engine, project, since, until, through)
 
-    def load_cost_totals(self, *others: Store) -> None:
+    def load_cost_totals(self, *others: Store, together: Sequence[TotalsBy] = ()) -> None:
         """Read this view's cost totals and those of ``others`` (views of the same store) together
-        from now on: each purpose's totals of all of them come from one scan of the ledger."""
+        from now on: each purpose's totals of all of them come from one scan of the ledger, and
+        the purposes in ``together`` (those the caller knows it will ask for) from the same scan
+        as whichever of them is asked for first."""
         views = (self, *others)
         if any(v.valid_time is None for v in views):
             raise ValueError("cost totals are loaded for views made by Store.at")
         for view in views:
             view._read_with = views
+            view._read_together = tuple(together)
 
     def _load(self, by: TotalsBy) -> None:
         views = self._read_with
         reads = [v.valid_time for v in views if v.valid_time is not None]
         cutoffs = sorted({read.valid_on for read in reads})
-        found: list[dict[str | None, list[CostTotal]]] = [{} for _ in views]
+        purposes = [p for p in dict.fromkeys((by, *self._read_together)) if p not in self._cost_totals]
+        found: dict[TotalsBy, list[dict[str | None, list[CostTotal]]]] = {
+            p: [{} for _ in views] for p in purposes
+        }
         moments: list[datetime | None] = [read.known_at for read in reads]
-        for grouped in totals.grouped_totals(self.engine, moments, by=by, cutoffs=cutoffs):
+        for grouped in totals.grouped_totals(self.engine, moments, by=purposes, cutoffs=cutoffs):
             for index, (read, held) in enumerate(zip(reads, grouped.held, strict=True)):
                 if not held or not totals.valid_then(grouped, read, read.valid_at):
                     continue
                 project = grouped.total.project
-                found[index].setdefault(project, []).append(grouped.total)
-                if by == "period":  # every line is in these: count them once
+                found[grouped.by][index].setdefault(project, []).append(grouped.total)
+                if grouped.by == "period":  # every line is in these: count them once
                     totals.note_used(read.notes, grouped.total)
                 if grouped.has_history:
                     views[index]._rolled_back.add(project)
-        for view, by_project in zip(views, found, strict=True):
-            view._cost_totals[by] = by_project
+        for purpose, by_view in found.items():
+            for view, by_project in zip(views, by_view, strict=True):
+                view._cost_totals[purpose] = by_project
 
     # -- run ledger, cursors, publications -------------------------------------------------------
 

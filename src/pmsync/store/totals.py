@@ -9,7 +9,7 @@ read it several times. Here the database adds the amounts up, one ``GROUP BY`` p
 reads, with the sum of the amounts and the number of lines. Every figure computed from the rows is
 the figure computed from the lines, since lines that agree on every field a computation reads are
 indistinguishable to it; only the lines' own keys are lost (the few consumers that name lines read
-just those: :func:`unowned_lines`, :func:`changed_lines`).
+just those: :func:`unowned_lines`, :func:`changed_actuals`).
 
 **Dates.** A report compares a line's date (posting date, else period) only with month ends and
 its status dates. So when the status dates are known (``cutoffs``: a report's views), lines are
@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import groupby
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -61,13 +62,12 @@ from pmsync.store.payload import from_payload
 from pmsync.store.schema import record_versions
 from pmsync.store.schema import records as table
 from pmsync.store.valid_time import (
-    StoredVersion,
     ValidTimeNotes,
     ValidTimeRead,
     choose,
     grouped_versions,
 )
-from pmsync.store.versions import VERSION_COLUMNS, current_version, versions
+from pmsync.store.versions import versions
 
 #: what totals are for: ``period`` (cost, earned value, phasing), ``task_code`` (cross-checks: actuals
 #: and commitments), ``spend`` (contract burn and funding: actuals)
@@ -150,13 +150,14 @@ class CostTotal:
 
 @dataclass(frozen=True)
 class GroupedTotal:
-    """A total as the query returns it: which of the moments asked for it belongs to, the total, and
-    the raw fields the valid-time rules read."""
+    """A total as the query returns it: the purpose it was summed for, which of the moments asked
+    for it belongs to, the total, and the raw fields the valid-time rules read."""
 
     held: tuple[bool, ...]
     total: CostTotal
     created_at: str | None
     has_history: bool
+    by: TotalsBy = "period"
 
 
 class DecimalSum:
@@ -242,13 +243,15 @@ def grouped_totals(
     moments: Sequence[datetime | None],
     project: str | None = None,
     *,
-    by: TotalsBy = "period",
+    by: TotalsBy | Sequence[TotalsBy] = "period",
     cutoffs: Sequence[date] = (),
 ) -> Iterator[GroupedTotal]:
-    """Cost line totals for ``by`` held at each of ``moments`` (``None``: the current state; then it
-    must be the only moment), optionally of one project, from one scan of the ledger's versions.
-    With ``cutoffs``, dates are grouped by month and side of each cut-off (see the module's notes);
-    without, by their exact value."""
+    """Cost line totals for ``by`` (one purpose, or several: each total says which it is for) held
+    at each of ``moments`` (``None``: the current state; then it must be the only moment),
+    optionally of one project, from one scan of the ledger's versions. With ``cutoffs``, dates are
+    grouped by month and side of each cut-off (see the module's notes); without, by their exact
+    value."""
+    purposes: tuple[TotalsBy, ...] = (by,) if isinstance(by, str) else tuple(dict.fromkeys(by))
     sqlite = engine.dialect.name == "sqlite"
     source, flags, params = _versions_held(moments, project)
     payload = source.c.payload
@@ -256,49 +259,74 @@ def grouped_totals(
     def field(path: str) -> Any:
         return _payload_field(payload, path, sqlite)
 
-    paths = KEY_SETS[by]
     # Each field is read from the document once, into a materialized table of plain columns: SQLite
-    # would otherwise evaluate the date expressions below on the JSON again for every use.
+    # would otherwise evaluate the date expressions below on the JSON again for every use. Several
+    # purposes share that table, so the ledger's documents are read once for all of them.
     extracted = select(
         source.c.project,
         source.c.source_name,
         *flags,
-        _key(payload, paths, sqlite).label("k"),
+        field("kind").label("kind"),
+        *(_key(payload, KEY_SETS[p], sqlite).label(f"k_{p}") for p in purposes),
         field("posting_date").label("pd"),
         field("period").label("pe"),
         field("amount").label("amount"),
     )
-    kinds = KINDS[by]
-    if kinds is not None:
-        extracted = extracted.where(field("kind").in_(kinds))
+    wanted = [KINDS[p] for p in purposes]
+    if all(kinds is not None for kinds in wanted):
+        extracted = extracted.where(field("kind").in_(sorted({k for kinds in wanted for k in kinds or ()})))
     rows = extracted.cte("cost_rows").prefix_with("MATERIALIZED")
-    day = func.coalesce(rows.c.pd, rows.c.pe)
-    # the month matters to period figures only (month ends); the others compare with status dates
-    sides = [case((day <= c.isoformat(), 1), else_=0) for c in cutoffs]
-    buckets = ([func.substr(day, 1, 7)] if by == "period" else []) + sides if cutoffs else [day]
-    group = [rows.c.project, rows.c.source_name, *(rows.c[f.name] for f in flags), rows.c.k]
-    group += [b.label(f"b{i}") for i, b in enumerate(buckets)]
-    if by == "period":
-        month: Any = func.substr(func.coalesce(rows.c.pe, rows.c.pd), 1, 7).label("period_month")
-        group.append(month)
-    else:
-        month = literal_column("NULL").label("period_month")
-    summed = func.pmsync_decimal_sum(rows.c.amount) if sqlite else func.sum(rows.c.amount.cast(Numeric()))
-    query = select(
-        *group, func.min(day).label("first_day"), summed.label("amount"), func.count().label("lines")
-    ).group_by(*group)
-    if by != "period":
-        query = query.add_columns(month)
+    queries = [_grouped(rows, flags, purpose, cutoffs, sqlite) for purpose in purposes]
+    query: Any = queries[0] if len(queries) == 1 else union_all(*queries)
     with engine.connect() as conn:
         for row in conn.execute(query, params):
+            purpose: TotalsBy = row.purpose
+            paths = KEY_SETS[purpose]
             fields = json.loads(row.k) if isinstance(row.k, str) else row.k
             values = dict(zip(paths, fields, strict=True))
             yield GroupedTotal(
-                held=tuple(bool(row[2 + i]) for i in range(len(flags))),
-                total=_total(row, by, fields),
+                held=tuple(bool(row[3 + i]) for i in range(len(flags))),
+                total=_total(row, purpose, fields),
                 created_at=_str(values["created_at"]),
                 has_history=bool(values["history"]),
+                by=purpose,
             )
+
+
+def _grouped(rows: Any, flags: list[Any], by: TotalsBy, cutoffs: Sequence[date], sqlite: bool) -> Any:
+    """The ``GROUP BY`` of one purpose over the extracted rows. Every purpose's query has the same
+    columns (purpose, project, source name, flags, key, buckets, period month, sums), so that
+    several are one ``UNION ALL``."""
+    day = func.coalesce(rows.c.pd, rows.c.pe)
+    # the month matters to period figures only (month ends); the others compare with status dates
+    if cutoffs:
+        month_bucket: Any = func.substr(day, 1, 7) if by == "period" else null()
+        buckets = [month_bucket, *(case((day <= c.isoformat(), 1), else_=0) for c in cutoffs)]
+    else:
+        buckets = [day]
+    key = rows.c[f"k_{by}"]
+    group = [rows.c.project, rows.c.source_name, *(rows.c[f.name] for f in flags), key.label("k")]
+    group += [b.label(f"b{i}") for i, b in enumerate(buckets)]
+    month: Any = func.substr(func.coalesce(rows.c.pe, rows.c.pd), 1, 7) if by == "period" else null()
+    group.append(month.label("period_month"))
+    summed = func.pmsync_decimal_sum(rows.c.amount) if sqlite else func.sum(rows.c.amount.cast(Numeric()))
+    query = select(
+        literal(by).label("purpose"),
+        *group,
+        func.min(day).label("first_day"),
+        summed.label("amount"),
+        func.count().label("lines"),
+    ).group_by(*(c for c in group if not _constant(c)))
+    kinds = KINDS[by]
+    if kinds is not None:
+        query = query.where(rows.c.kind.in_(kinds))
+    return query
+
+
+def _constant(column: Any) -> bool:
+    """A NULL placeholder column (grouping by it would be grouping by a constant)."""
+    element = getattr(column, "element", column)
+    return isinstance(element, type(null()))
 
 
 def _cost_line_versions(by_project: bool) -> Any:
@@ -421,48 +449,84 @@ def unowned_lines(
             result.close()
 
 
-def changed_lines(
-    engine: Engine, project: str, since: datetime, until: datetime
-) -> Iterator[tuple[CostLine | None, CostLine | None]]:
-    """Each cost line of ``project`` whose version changed between ``since`` and ``until`` (a version
-    began or ended in ``(since, until]``): what it was at ``since`` and at ``until`` (``None``: not
-    the project's then, or deleted). Lines that did not change are not read: a report compares two
-    moments of a ledger that mostly stays as it was."""
+@dataclass(frozen=True)
+class DatedActual:
+    """An actual cost line's version as restatements compare it: whose, which line, how much, when."""
+
+    project: str | None
+    key: str  # the line's source key (:meth:`pmsync.model.SourceRef.key`)
+    amount: Decimal
+    day: date  # posting date, else period
+
+
+def changed_actuals(
+    engine: Engine, project: str | None, since: datetime, until: datetime, through: date
+) -> Iterator[tuple[DatedActual | None, DatedActual | None]]:
+    """Each actual cost line dated on or before ``through`` (posting date, else period) of
+    ``project`` (``None``: of every project, in one read) whose version changed between ``since``
+    and ``until`` (a version began or ended in ``(since, until]``): what it was at ``since`` and at
+    ``until`` (``None``: not the project's then, deleted, or not such an actual).
+
+    Lines that did not change are not read, and of those that did the database hands back only the
+    fields compared, not the documents: a report compares two moments of a ledger that mostly stays
+    as it was, but a month's new lines all changed between them."""
+    sqlite = engine.dialect.name == "sqlite"
     v, r = record_versions, table
     start, end = min(since, until), max(since, until)
-    ids = union(
-        select(v.c.record_id).where(
-            v.c.record_type == "cost_line",
-            v.c.project == project,
-            or_(
-                and_(v.c.valid_from > start, v.c.valid_from <= end),
-                and_(v.c.valid_to > start, v.c.valid_to <= end),
-            ),
+    archived_ids = select(v.c.record_id).where(
+        v.c.record_type == "cost_line",
+        or_(
+            and_(v.c.valid_from > start, v.c.valid_from <= end),
+            and_(v.c.valid_to > start, v.c.valid_to <= end),
         ),
-        select(r.c.id).where(
-            r.c.record_type == "cost_line",
-            r.c.project == project,
-            r.c.updated_at > start,
-            r.c.updated_at <= end,
-        ),
-    ).subquery()
-    changed = select(ids.c[0])
+    )
+    current_ids = select(r.c.id).where(
+        r.c.record_type == "cost_line", r.c.updated_at > start, r.c.updated_at <= end
+    )
+    if project is not None:
+        archived_ids = archived_ids.where(v.c.project == project)
+        current_ids = current_ids.where(r.c.project == project)
+    changed = select(union(archived_ids, current_ids).subquery().c[0])
+
+    def day(payload: Any) -> Any:
+        return func.coalesce(
+            _payload_field(payload, "posting_date", sqlite), _payload_field(payload, "period", sqlite)
+        )
+
+    def fields(payload: Any) -> list[Any]:
+        named = ("source.system", "source.instance", "source.external_id", "amount")
+        return [
+            *(_payload_field(payload, path, sqlite).label(path.replace(".", "_")) for path in named),
+            day(payload).label("day"),
+        ]
+
+    def dated_actual(payload: Any) -> list[Any]:
+        # dates are ISO text in the payload, so comparing the text compares the dates
+        return [_payload_field(payload, "kind", sqlite) == "actual", day(payload) <= through.isoformat()]
+
+    deleted = case((r.c.deleted_at.is_not(None), literal("delete")), else_=literal("update"))
     every = union_all(
-        select(*(v.c[name] for name in VERSION_COLUMNS)).where(v.c.record_id.in_(changed)),
-        current_version().where(r.c.id.in_(changed)),
+        select(v.c.record_id, v.c.project, v.c.op, v.c.valid_from, v.c.valid_to, *fields(v.c.payload)).where(
+            v.c.record_id.in_(changed), *dated_actual(v.c.payload)
+        ),
+        select(r.c.id, r.c.project, deleted, r.c.updated_at, null(), *fields(r.c.payload)).where(
+            r.c.id.in_(changed), *dated_actual(r.c.payload)
+        ),
     ).subquery()
     query = select(every).order_by(every.c.record_id, every.c.valid_from)
 
-    def held(stored: list[StoredVersion], moment: datetime) -> CostLine | None:
-        for version in stored:
-            if version.valid_from <= moment and (version.valid_to is None or version.valid_to > moment):
-                if version.op == "delete" or version.project != project:
+    def held(versions_of: list[Any], moment: datetime) -> DatedActual | None:
+        for row in versions_of:
+            if row.valid_from <= moment and (row.valid_to is None or row.valid_to > moment):
+                if row.op == "delete" or (project is not None and row.project != project):
                     return None
-                line = from_payload(CostLine, version.payload, f"cost_line #{version.record_id}")
-                assert isinstance(line, CostLine)
-                return line
+                key = f"{row.source_system}:{row.source_instance}:{row.source_external_id}"
+                return DatedActual(
+                    row.project, key, Decimal(str(row.amount)), date.fromisoformat(row.day[:10])
+                )
         return None
 
     with engine.connect() as conn:
-        for stored in grouped_versions(iter(conn.execute(query))):
-            yield held(stored, since), held(stored, until)
+        for _, rows in groupby(conn.execute(query), key=lambda row: row.record_id):
+            versions_of = list(rows)
+            yield held(versions_of, since), held(versions_of, until)
