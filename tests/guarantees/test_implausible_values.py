@@ -113,34 +113,29 @@ def test_a_nul_in_a_comment_is_refused_alike_on_both_stores_naming_file_row_and_
     assert _live(config, store_url) == 10  # the good file loaded on both stores
 
 
-def test_a_nul_from_any_connector_is_refused_alike_on_both_stores_naming_the_record(
-    tmp_path: Path, store_url: str
+@pytest.mark.parametrize(
+    ("summary", "words"),
+    [
+        # a NUL: PostgreSQL text cannot hold one and SQLite would cut the text at it
+        ("Migrate\x00data", "field name contains a NUL character"),
+        # text cut in the middle of an emoji carries an escaped unpaired surrogate ("\ud83d"): JSON
+        # decoders read it, no store can hold it (it used to fail as a bare UnicodeEncodeError)
+        ("Migrate \ud83d data", "field name holds half of a character"),
+    ],
+    ids=["nul", "half-a-character"],
+)
+def test_text_no_store_can_hold_from_any_connector_is_refused_alike_on_both_stores_naming_the_record(
+    tmp_path: Path, store_url: str, summary: str, words: str
 ) -> None:
     with jira_sandbox(["ERP"], 30, seed=5, anchor=ANCHOR) as jira:
-        jira.app.hooks.field_overrides["ERP-25"] = {"summary": "Migrate\x00data"}
+        jira.app.hooks.field_overrides["ERP-25"] = {"summary": summary}
         config = load(write_yaml(tmp_path, store_url, jira_source(jira)), jira)
         with Store.open(store_url) as store:
             [run] = sync_sources(config, store)
             assert run.status == "failed"
-            assert "'ERP-25': field name contains a NUL character" in (run.error or "")
-            assert 0 < store.count_live("jira") < 30  # the pages before it were kept, on both stores
-
-
-def test_half_a_character_from_jira_is_refused_naming_the_record_and_field(
-    tmp_path: Path, store_url: str
-) -> None:
-    # An answer whose text was cut in the middle of an emoji carries an escaped unpaired surrogate
-    # ("\ud83d"): JSON decoders read it, no store can hold it. The run says which record and field,
-    # instead of a bare UnicodeEncodeError, and keeps the pages before it.
-    with jira_sandbox(["ERP"], 30, seed=5, anchor=ANCHOR) as jira:
-        jira.app.hooks.field_overrides["ERP-25"] = {"summary": "Migrate \ud83d data"}
-        config = load(write_yaml(tmp_path, store_url, jira_source(jira)), jira)
-        with Store.open(store_url) as store:
-            [run] = sync_sources(config, store)
-            assert run.status == "failed"
-            assert "'ERP-25': field name holds half of a character" in (run.error or "")
+            assert f"'ERP-25': {words}" in (run.error or "")
             assert "UnicodeEncodeError" not in (run.error or "")
-            assert 0 < store.count_live("jira") < 30
+            assert 0 < store.count_live("jira") < 30  # the pages before it were kept, on both stores
 
 
 @pytest.mark.parametrize(
