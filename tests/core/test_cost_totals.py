@@ -200,9 +200,61 @@ def test_two_views_read_in_one_scan_get_what_their_lines_give(
             mine = [x for x in lines if x.project == key]
             assert figures(read.cost_totals(key, by=by), by, cutoffs) == figures(mine, by, cutoffs)
         assert figures(read.cost_totals(by=by), by, cutoffs) == figures(lines, by, cutoffs)
-    # the view counts what each project got from the finance source (the report's data gaps)
+    # the view counts what each project got from the finance source (the report's data gaps), once
     now.cost_totals(by="period")
-    assert now.valid_time is not None and now.valid_time.notes.records[("ERP", "finance")] > 0
+    alone = view(corrected, DEC, cutoffs[1])
+    alone.cost_totals(by="period")
+    assert now.valid_time is not None and alone.valid_time is not None
+    assert now.valid_time.notes.records == alone.valid_time.notes.records
+    assert now.valid_time.notes.records[("ERP", "finance")] > 0
+
+
+def _ledger_scans(store: Store) -> list[str]:
+    """The statements that scan the ledger for totals, recorded from now on."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "cost_rows" in statement:
+            seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_the_purposes_read_together_come_from_one_scan(corrected: Store) -> None:
+    cutoffs = (date(2026, 10, 31), date(2026, 11, 30))
+    now, before = view(corrected, DEC, cutoffs[1]), view(corrected, NOV, cutoffs[0])
+    now.load_cost_totals(before, together=("period", "spend"))
+    scans = _ledger_scans(corrected)
+    before.cost_totals("ERP", by="spend")
+    now.cost_totals("ERP", by="period")
+    before.cost_totals("CRM", by="period")
+    assert len(scans) == 1
+    now.cost_totals("ERP", by="task_code")  # not announced: a scan of its own when asked for
+    assert len(scans) == 2
+
+
+def test_a_view_that_read_totals_alone_can_join_others_later(corrected: Store) -> None:
+    """A view that already read a purpose on its own and is then read with another view: the other
+    view gets every purpose too, and nothing is counted twice."""
+    cutoffs = (date(2026, 10, 31), date(2026, 11, 30))
+    now, before = view(corrected, DEC, cutoffs[1]), view(corrected, NOV, cutoffs[0])
+    first = figures(now.cost_totals("ERP"), "period", cutoffs)
+    now.load_cost_totals(before, together=("period", "spend"))
+    # every line as the view reads it (its latest version, whichever project that puts it in)
+    every = as_totals(view(corrected, NOV, cutoffs[0]).iter_records(CostLine))
+    lines = [x for x in every if x.project == "ERP"]
+    assert figures(before.cost_totals("ERP"), "period", cutoffs) == figures(lines, "period", cutoffs)
+    assert figures(before.cost_totals("ERP", by="spend"), "spend", cutoffs) == figures(
+        lines, "spend", cutoffs
+    )
+    assert figures(now.cost_totals("ERP"), "period", cutoffs) == first
+    alone = view(corrected, DEC, cutoffs[1])
+    alone.cost_totals(by="period")
+    assert now.valid_time is not None and alone.valid_time is not None
+    assert now.valid_time.notes.records == alone.valid_time.notes.records
 
 
 def test_a_line_moved_to_another_project_after_the_status_date_counts_once(corrected: Store) -> None:
@@ -228,7 +280,7 @@ def test_unowned_lines_are_the_lines_no_configured_project_carries(corrected: St
 
 
 def _restatements_from_every_line(
-    store: Store, since: datetime, until: datetime, through: date
+    store: Store, since: datetime, until: datetime, through: date, project: str = "ERP"
 ) -> list[Restatement]:
     """The rule applied to every line of the project at both moments (what restatements read before)."""
     from collections import defaultdict
@@ -236,7 +288,7 @@ def _restatements_from_every_line(
     def reported(moment: datetime) -> dict[str, CostLine]:
         return {
             x.source.key(): x
-            for x in store.iter_records(CostLine, project="ERP", as_of=moment)
+            for x in store.iter_records(CostLine, project=project, as_of=moment)
             if x.kind == "actual" and (x.posting_date or x.period or date.max) <= through
         }
 
@@ -280,10 +332,19 @@ def test_every_projects_restatements_from_one_read_equal_each_projects_own(
     """The report reads every project's restatements at once: the same months, amounts and lines as
     each project's own read, and a line moved to another project is removed from one, added to the
     other."""
+    # a line booked with a period and no posting date (dated by its period), added back-dated
+    undated = line(300, "55.50", date(2026, 6, 9), kind="actual", project="CRM").model_copy(
+        update={"posting_date": None}
+    )
+    write(corrected, NOV + timedelta(hours=1), [undated])
     everyone = restatements_by_project(corrected, OCT, DEC, through)
     for key in ("ERP", "CRM", "GONE"):
-        assert everyone.get(key, []) == restatements(corrected, key, OCT, DEC, through)
+        expected = _restatements_from_every_line(corrected, OCT, DEC, through, key)
+        assert everyone.get(key, []) == restatements(corrected, key, OCT, DEC, through) == expected
     assert set(everyone) <= {"ERP", "CRM"}
+    assert any("finance_file:ledger:L300" in r.added for r in everyone["CRM"])
+    # a report on some projects reads theirs only
+    assert restatements_by_project(corrected, OCT, DEC, through, ["CRM"]) == {"CRM": everyone["CRM"]}
     moved = "finance_file:ledger:L7"
     assert any(moved in r.removed for r in everyone["ERP"])
     assert any(moved in r.added for r in everyone["CRM"])

@@ -141,7 +141,11 @@ def build_report(
         owned=([p.key for p in config.projects] or keys) if scope == "portfolio" else None,
     )
     oversight = OversightReader(config, store, reading.as_of)
-    context = _ReportContext(store, config, settings, period, calendar, moments, reading, history, oversight)
+    # a portfolio's restatements are read for every project; a few projects' for those only
+    restated_of = None if scope == "portfolio" else tuple(keys)
+    context = _ReportContext(
+        store, config, settings, period, calendar, moments, reading, history, oversight, restated_of
+    )
     sections = [_project_section(context, m) for m in measured.projects]
     rows = [_portfolio_row(s, m.previous) for s, m in zip(sections, measured.projects, strict=True)]
     return Report(
@@ -172,6 +176,8 @@ class _ReportContext:
     reading: PortfolioReading
     history: SyncHistory
     oversight: OversightReader
+    #: the projects whose restatements are read (``None``: every project's)
+    projects: tuple[str, ...] | None = None
     #: restatements of every project by the status date they are judged through (one read each)
     _restated: dict[date, dict[str, list[Restatement]]] = field(default_factory=dict)
 
@@ -181,7 +187,7 @@ class _ReportContext:
         if through not in self._restated:
             reading = self.reading
             self._restated[through] = restatements_by_project(
-                self.store, reading.previous_as_of, reading.as_of, through
+                self.store, reading.previous_as_of, reading.as_of, through, self.projects
             )
         return self._restated[through]
 

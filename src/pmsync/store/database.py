@@ -306,19 +306,19 @@ class Store:
         return totals.unowned_lines(self.engine, owned, read.known_at if read else as_of, read)
 
     def changed_actuals(
-        self, project: str | None, since: datetime, until: datetime, through: date
+        self, projects: Sequence[str] | None, since: datetime, until: datetime, through: date
     ) -> Iterator[tuple[DatedActual | None, DatedActual | None]]:
-        """The actual cost lines dated by ``through`` of ``project`` (``None``: every project's, in
-        one read) whose version changed between the two moments (recorded time), each as it was at
-        ``since`` and at ``until`` (``None``: not then). Lines held unchanged are not read
+        """The actual cost lines dated by ``through`` of ``projects`` (``None``: every project's),
+        in one read, whose version changed between the two moments (recorded time), each as it was
+        at ``since`` and at ``until`` (``None``: not then). Lines held unchanged are not read
         (:func:`pmsync.store.totals.changed_actuals`)."""
-        return totals.changed_actuals(self.engine, project, since, until, through)
+        return totals.changed_actuals(self.engine, projects, since, until, through)
 
     def load_cost_totals(self, *others: Store, together: Sequence[TotalsBy] = ()) -> None:
         """Read this view's cost totals and those of ``others`` (views of the same store) together
         from now on: each purpose's totals of all of them come from one scan of the ledger, and
-        the purposes in ``together`` (those the caller knows it will ask for) from the same scan
-        as whichever of them is asked for first."""
+        the purposes in ``together`` (those the caller knows it will ask for) come from the scan
+        of the first purpose any of them asks for, whichever it is."""
         views = (self, *others)
         if any(v.valid_time is None for v in views):
             raise ValueError("cost totals are loaded for views made by Store.at")
@@ -330,13 +330,23 @@ class Store:
         views = self._read_with
         reads = [v.valid_time for v in views if v.valid_time is not None]
         cutoffs = sorted({read.valid_on for read in reads})
-        purposes = [p for p in dict.fromkeys((by, *self._read_together)) if p not in self._cost_totals]
+        # a purpose some view lacks (a view may have read one on its own before it was joined);
+        # only the views that lack it take the result, so that none counts its lines twice
+        lacking = {
+            p: {i for i, view in enumerate(views) if p not in view._cost_totals}
+            for p in dict.fromkeys((by, *self._read_together))
+        }
+        purposes = [p for p, indexes in lacking.items() if indexes]
+        if not purposes:
+            return
         found: dict[TotalsBy, list[dict[str | None, list[CostTotal]]]] = {
             p: [{} for _ in views] for p in purposes
         }
         moments: list[datetime | None] = [read.known_at for read in reads]
         for grouped in totals.grouped_totals(self.engine, moments, by=purposes, cutoffs=cutoffs):
             for index, (read, held) in enumerate(zip(reads, grouped.held, strict=True)):
+                if index not in lacking[grouped.by]:
+                    continue
                 if not held or not totals.valid_then(grouped, read, read.valid_at):
                     continue
                 project = grouped.total.project
@@ -346,8 +356,9 @@ class Store:
                 if grouped.has_history:
                     views[index]._rolled_back.add(project)
         for purpose, by_view in found.items():
-            for view, by_project in zip(views, by_view, strict=True):
-                view._cost_totals[purpose] = by_project
+            for index, (view, by_project) in enumerate(zip(views, by_view, strict=True)):
+                if index in lacking[purpose]:
+                    view._cost_totals[purpose] = by_project
 
     # -- run ledger, cursors, publications -------------------------------------------------------
 

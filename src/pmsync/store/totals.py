@@ -24,7 +24,9 @@ float.
 
 **One scan serves several moments**: each version row is tested against every moment asked for
 (held then, and not a deletion) and the groups carry which moments they belong to, so a report
-reads the ledger once per purpose for "now" and the previous report together. The valid-time rules
+reads the ledger once for "now" and the previous report together. **One scan serves several
+purposes** too: each line's fields are read out of its document once, and each purpose groups
+them (one ``UNION ALL`` of a ``GROUP BY`` per purpose). The valid-time rules
 for cost lines (``dated``, see :mod:`pmsync.store.valid_time`) depend only on grouped fields (kind,
 date against the status date, created at), so they are applied to the groups afterwards, exactly.
 """
@@ -252,6 +254,8 @@ def grouped_totals(
     grouped by month and side of each cut-off (see the module's notes); without, by their exact
     value."""
     purposes: tuple[TotalsBy, ...] = (by,) if isinstance(by, str) else tuple(dict.fromkeys(by))
+    if not purposes:
+        return
     sqlite = engine.dialect.name == "sqlite"
     source, flags, params = _versions_held(moments, project)
     payload = source.c.payload
@@ -460,12 +464,12 @@ class DatedActual:
 
 
 def changed_actuals(
-    engine: Engine, project: str | None, since: datetime, until: datetime, through: date
+    engine: Engine, projects: Sequence[str] | None, since: datetime, until: datetime, through: date
 ) -> Iterator[tuple[DatedActual | None, DatedActual | None]]:
     """Each actual cost line dated on or before ``through`` (posting date, else period) of
-    ``project`` (``None``: of every project, in one read) whose version changed between ``since``
+    ``projects`` (``None``: of every project; either way in one read) whose version changed between ``since``
     and ``until`` (a version began or ended in ``(since, until]``): what it was at ``since`` and at
-    ``until`` (``None``: not the project's then, deleted, or not such an actual).
+    ``until`` (``None``: not one of the projects' then, deleted, or not such an actual).
 
     Lines that did not change are not read, and of those that did the database hands back only the
     fields compared, not the documents: a report compares two moments of a ledger that mostly stays
@@ -483,9 +487,10 @@ def changed_actuals(
     current_ids = select(r.c.id).where(
         r.c.record_type == "cost_line", r.c.updated_at > start, r.c.updated_at <= end
     )
-    if project is not None:
-        archived_ids = archived_ids.where(v.c.project == project)
-        current_ids = current_ids.where(r.c.project == project)
+    wanted = None if projects is None else set(projects)
+    if wanted is not None:
+        archived_ids = archived_ids.where(v.c.project.in_(sorted(wanted)))
+        current_ids = current_ids.where(r.c.project.in_(sorted(wanted)))
     changed = select(union(archived_ids, current_ids).subquery().c[0])
 
     def day(payload: Any) -> Any:
@@ -518,7 +523,7 @@ def changed_actuals(
     def held(versions_of: list[Any], moment: datetime) -> DatedActual | None:
         for row in versions_of:
             if row.valid_from <= moment and (row.valid_to is None or row.valid_to > moment):
-                if row.op == "delete" or (project is not None and row.project != project):
+                if row.op == "delete" or (wanted is not None and row.project not in wanted):
                     return None
                 key = f"{row.source_system}:{row.source_instance}:{row.source_external_id}"
                 return DatedActual(
