@@ -8,7 +8,7 @@ import pytest
 from pmsync import clock
 from pmsync.model import CostLine, SourceRef
 from pmsync.reconcile.restatements import restatements
-from pmsync.report.changes import restatement_changes
+from pmsync.report.changes import changes_of_restatements
 
 D = Decimal
 PREVIOUS = datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC)
@@ -57,7 +57,9 @@ def test_restated_months_carry_amount_and_lines(restated):
 
 
 def test_restatements_are_listed_as_changes_in_words(restated):
-    changes = restatement_changes(restated, "ERP", "USD", PREVIOUS, NOW, date(2026, 9, 30))
+    changes = changes_of_restatements(
+        "ERP", "USD", restatements(restated, "ERP", PREVIOUS, NOW, date(2026, 9, 30))
+    )
     assert [c.kind for c in changes] == ["restatement", "restatement"]
     august = changes[0]
     assert (august.period, august.amount) == ("2026-08", D("-50356.28"))

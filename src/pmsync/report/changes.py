@@ -9,13 +9,12 @@ the previous report already showed (see :mod:`pmsync.reconcile.restatements`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 
-from pmsync.reconcile.restatements import Restatement, restatements
+from pmsync.reconcile.restatements import Restatement
 from pmsync.reconcile.results import ProjectMeasures
 from pmsync.report.formatting import rag_word
 from pmsync.report.model import Change
-from pmsync.store import Store
 
 
 def changes_between(
@@ -109,15 +108,9 @@ def _rebaselines(
     return changes
 
 
-def restatement_changes(
-    store: Store, key: str, currency: str, previous_as_of: datetime, as_of: datetime, through: date
-) -> list[Change]:
-    """One change per reported month whose actuals were restated since the previous report."""
-    return changes_of_restatements(key, currency, restatements(store, key, previous_as_of, as_of, through))
-
-
 def changes_of_restatements(key: str, currency: str, restated: Iterable[Restatement]) -> list[Change]:
-    """One change per restated month of ``key`` (see :func:`restatement_changes`)."""
+    """One change per reported month of ``key`` whose actuals were restated since the previous report
+    (``restated``: :func:`pmsync.reconcile.restatements.restatements` of the project)."""
     found = []
     for r in restated:
         direction = "fell" if r.amount < 0 else "rose" if r.amount > 0 else "did not change in total"

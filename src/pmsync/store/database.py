@@ -41,7 +41,7 @@ class Store:
         self._rolled_back: set[str | None] = set()
         #: the views whose cost totals are read in the same scans as this one's
         self._read_with: tuple[Store, ...] = (self,)
-        #: the purposes read in one scan when the first of them is asked for
+        #: the purposes read in the same scan as whichever purpose is asked for first
         self._read_together: tuple[TotalsBy, ...] = ()
 
     def at(self, *, known_at: datetime, valid_at: datetime, valid_on: date) -> Store:

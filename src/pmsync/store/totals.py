@@ -300,37 +300,34 @@ def grouped_totals(
 def _grouped(rows: Any, flags: list[Any], by: TotalsBy, cutoffs: Sequence[date], sqlite: bool) -> Any:
     """The ``GROUP BY`` of one purpose over the extracted rows. Every purpose's query has the same
     columns (purpose, project, source name, flags, key, buckets, period month, sums), so that
-    several are one ``UNION ALL``."""
+    several are one ``UNION ALL``; a column a purpose does not group by is NULL."""
+    period = by == "period"
     day = func.coalesce(rows.c.pd, rows.c.pe)
-    # the month matters to period figures only (month ends); the others compare with status dates
+    keys = [rows.c.project, rows.c.source_name, *(rows.c[f.name] for f in flags), rows.c[f"k_{by}"]]
+    columns = [literal(by).label("purpose"), *keys[:-1], keys[-1].label("k")]
+
+    def grouped(name: str, value: Any | None) -> None:
+        """A column that is grouped by, or NULL for this purpose (``value`` None)."""
+        columns.append((null() if value is None else value).label(name))
+        if value is not None:
+            keys.append(value)
+
     if cutoffs:
-        month_bucket: Any = func.substr(day, 1, 7) if by == "period" else null()
-        buckets = [month_bucket, *(case((day <= c.isoformat(), 1), else_=0) for c in cutoffs)]
+        # the month matters to period figures only (month ends); the others compare with status dates
+        grouped("b0", func.substr(day, 1, 7) if period else None)
+        for i, cutoff in enumerate(cutoffs, start=1):
+            grouped(f"b{i}", case((day <= cutoff.isoformat(), 1), else_=0))
     else:
-        buckets = [day]
-    key = rows.c[f"k_{by}"]
-    group = [rows.c.project, rows.c.source_name, *(rows.c[f.name] for f in flags), key.label("k")]
-    group += [b.label(f"b{i}") for i, b in enumerate(buckets)]
-    month: Any = func.substr(func.coalesce(rows.c.pe, rows.c.pd), 1, 7) if by == "period" else null()
-    group.append(month.label("period_month"))
+        grouped("b0", day)
+    grouped("period_month", func.substr(func.coalesce(rows.c.pe, rows.c.pd), 1, 7) if period else None)
     summed = func.pmsync_decimal_sum(rows.c.amount) if sqlite else func.sum(rows.c.amount.cast(Numeric()))
     query = select(
-        literal(by).label("purpose"),
-        *group,
-        func.min(day).label("first_day"),
-        summed.label("amount"),
-        func.count().label("lines"),
-    ).group_by(*(c for c in group if not _constant(c)))
+        *columns, func.min(day).label("first_day"), summed.label("amount"), func.count().label("lines")
+    ).group_by(*keys)
     kinds = KINDS[by]
     if kinds is not None:
         query = query.where(rows.c.kind.in_(kinds))
     return query
-
-
-def _constant(column: Any) -> bool:
-    """A NULL placeholder column (grouping by it would be grouping by a constant)."""
-    element = getattr(column, "element", column)
-    return isinstance(element, type(null()))
 
 
 def _cost_line_versions(by_project: bool) -> Any:
@@ -467,9 +464,10 @@ def changed_actuals(
     engine: Engine, projects: Sequence[str] | None, since: datetime, until: datetime, through: date
 ) -> Iterator[tuple[DatedActual | None, DatedActual | None]]:
     """Each actual cost line dated on or before ``through`` (posting date, else period) of
-    ``projects`` (``None``: of every project; either way in one read) whose version changed between ``since``
-    and ``until`` (a version began or ended in ``(since, until]``): what it was at ``since`` and at
-    ``until`` (``None``: not one of the projects' then, deleted, or not such an actual).
+    ``projects`` (``None``: of every project; either way in one read) whose version changed between
+    ``since`` and ``until`` (a version began or ended in ``(since, until]``): what it was at
+    ``since`` and at ``until`` (``None``: not one of the projects' then, deleted, or not such an
+    actual).
 
     Lines that did not change are not read, and of those that did the database hands back only the
     fields compared, not the documents: a report compares two moments of a ledger that mostly stays
