@@ -20,7 +20,7 @@ from pmsync.store.schema import metadata, record_versions
 
 from .helpers import dump
 
-HEAD = "0005_publication_stored_copy"
+HEAD = "0006_records_by_change_time"
 
 
 def test_opening_an_empty_database_migrates_it_to_head(store_url: str) -> None:

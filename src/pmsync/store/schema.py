@@ -104,6 +104,9 @@ records = Table(
     UniqueConstraint("source_key"),
     Index(None, "source_name", "scope"),
     Index(None, "record_type", "project"),
+    # What changed between two moments (a report's restatements, the newest write of a type) is
+    # found by this index; without it each such read went through every row of the type.
+    Index(None, "record_type", "updated_at"),
 )
 
 record_versions = Table(
