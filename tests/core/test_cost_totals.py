@@ -4,6 +4,7 @@ lines an exception names, and the lines that changed between two reports, are re
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,10 +14,11 @@ import pytest
 
 from pmsync import clock
 from pmsync.connector import Deleted
+from pmsync.errors import StoreError
 from pmsync.model import CostLine, SourceRef
 from pmsync.reconcile.restatements import Restatement, restatements, restatements_by_project
-from pmsync.store import CostTotal, Store, as_totals
-from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy
+from pmsync.store import CostTotal, Store, as_totals, totals
+from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy, grouped_totals
 
 OCT = datetime(2026, 10, 20, 8, tzinfo=UTC)
 NOV = datetime(2026, 11, 20, 8, tzinfo=UTC)
@@ -234,6 +236,43 @@ def test_the_purposes_read_together_come_from_one_scan(corrected: Store) -> None
     assert len(scans) == 1
     now.cost_totals("ERP", by="task_code")  # not announced: a scan of its own when asked for
     assert len(scans) == 2
+
+
+def test_a_large_ledger_summed_in_two_processes_gives_one_scans_totals_in_its_order(
+    corrected: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a SQLite file, a ledger of ``SPLIT_FROM_LINES`` lines or more is summed in two halves of its
+    projects at once, one in a forked process (here every ledger counts as large). The report must
+    not tell the difference: same totals, same order, lines of no project included. PostgreSQL
+    reads in one scan, and so does a read of the current state (a sync could commit between two)."""
+    cases: list[tuple[list[datetime | None], tuple[TotalsBy, ...], list[date]]] = [
+        ([DEC, NOV], PURPOSES, [date(2026, 10, 31), date(2026, 11, 30)]),
+        ([NOV], ("spend",), []),
+        ([None], ("period", "task_code"), []),
+    ]
+    one_scan = [list(grouped_totals(corrected.engine, m, by=by, cutoffs=c)) for m, by, c in cases]
+    assert any(g.total.project is None for g in one_scan[0])  # the unowned line is in a half too
+    monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
+    scans = _ledger_scans(corrected)
+    for (m, by, c), expected in zip(cases, one_scan, strict=True):
+        assert list(grouped_totals(corrected.engine, m, by=by, cutoffs=c)) == expected
+    # this process read only its half of the projects (the other half was the child's)
+    halved = corrected.engine.dialect.name == "sqlite"
+    assert [("project >=" in statement) for statement in scans] == [halved, halved, False]
+
+
+def _die(*args: object) -> None:
+    os._exit(1)  # as a process the kernel killed for memory would
+
+
+def test_a_dead_summing_process_is_a_clear_error(corrected: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    if corrected.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL sums the ledger in one scan, in the server")
+    monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
+    monkeypatch.setattr(totals, "_scan_file", _die)
+    with pytest.raises(StoreError, match="summing half of the cost lines died") as raised:
+        list(grouped_totals(corrected.engine, [DEC, NOV], by="period"))
+    assert raised.value.hint and "memory" in raised.value.hint
 
 
 def test_a_view_that_read_totals_alone_can_join_others_later(corrected: Store) -> None:
