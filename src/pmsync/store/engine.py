@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from pmsync.errors import StoreError
 from pmsync.store.payload import serialize_json
-from pmsync.store.totals import register_sqlite_functions
+from pmsync.store.sqlite_functions import register_sqlite_functions
 
 #: seconds a SQLite writer waits for another writer's transaction to finish
 SQLITE_BUSY_TIMEOUT = 120

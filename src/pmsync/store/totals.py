@@ -19,7 +19,7 @@ gives for the total what it gives for each of its lines. Without cut-offs, total
 date. The ``period`` of a total is the first day of its lines' period month (what phasing reads).
 
 **Amounts stay exact**: PostgreSQL sums ``numeric``; SQLite has no decimal type, so its sum is a
-``Decimal`` aggregate registered on each connection (:func:`register_sqlite_functions`), never a
+``Decimal`` aggregate registered on each connection (:mod:`pmsync.store.sqlite_functions`), never a
 float.
 
 **One scan serves several moments**: each version row is tested against every moment asked for
@@ -65,6 +65,7 @@ from sqlalchemy.types import JSON, String
 
 from pmsync.errors import StoreError
 from pmsync.model import CostLine
+from pmsync.store.engine import create_store_engine
 from pmsync.store.payload import from_payload
 from pmsync.store.schema import record_versions
 from pmsync.store.schema import records as table
@@ -165,25 +166,6 @@ class GroupedTotal:
     created_at: str | None
     has_history: bool
     by: TotalsBy = "period"
-
-
-class DecimalSum:
-    """SQLite aggregate ``pmsync_decimal_sum(text)``: the exact sum of decimal strings, as text."""
-
-    def __init__(self) -> None:
-        self.total = Decimal(0)
-
-    def step(self, value: Any) -> None:
-        if value is not None:
-            self.total += Decimal(str(value))
-
-    def finalize(self) -> str:
-        return str(self.total)
-
-
-def register_sqlite_functions(dbapi_connection: Any) -> None:
-    """Called on every new SQLite connection of a store's engine."""
-    dbapi_connection.create_aggregate("pmsync_decimal_sum", 1, DecimalSum)
 
 
 def _day(value: Any) -> date | None:
@@ -338,8 +320,6 @@ def _scan_file(
     part: Part,
 ) -> list[GroupedTotal]:
     """:func:`_scan` in the forked process, on a connection of its own."""
-    from pmsync.store.engine import create_store_engine  # the engine module imports this one
-
     engine = create_store_engine(url)
     try:
         return list(_scan(engine, moments, None, purposes, cutoffs, part))
