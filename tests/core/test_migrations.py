@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -147,3 +148,39 @@ def test_the_open_versions_move_between_the_tables_without_changing_any_answer(s
             assert dump(store) == history
     finally:
         clock.set_now(None)
+
+
+def test_a_migration_step_that_fails_is_named_as_such_and_leaves_the_store_as_it_was(store_url: str) -> None:
+    """Not "cannot reach the store ... check that the server is running": the store was reached; the
+    step failed (here: something else made a table under the name of the index 0006 adds). Both
+    dialects say the same, and the store keeps its revision and its rows."""
+    with Store.open(store_url) as store, store.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005_publication_stored_copy")
+        conn.execute(text("CREATE TABLE ix_records_record_type_updated_at (x INTEGER)"))
+        conn.execute(
+            text(
+                "INSERT INTO source_state (source_name, cursor, updated_at) "
+                "VALUES ('jira', '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+    with pytest.raises(StoreError) as failed:
+        Store.open(store_url)
+    message = str(failed.value)
+    assert "cannot migrate the store from revision 0005_publication_stored_copy to " + HEAD in message
+    assert "ix_records_record_type_updated_at" in message
+    assert "cannot reach" not in message and "server is running" not in message
+    assert "nothing was changed (the store is still at revision 0005_publication_stored_copy)" in message
+    with Store.open(store_url, upgrade=False) as store:
+        assert store.schema_revision() == "0005_publication_stored_copy"
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM source_state")).scalar_one() == 1
+            conn.execute(text("DROP TABLE ix_records_record_type_updated_at"))
+            conn.commit()
+        # Once the obstacle is gone, the same upgrade goes through.
+        assert store.upgrade() == HEAD
+
+
+def test_an_unreachable_store_is_still_said_to_be_unreachable(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot reach the store") as failed:
+        Store.open(f"sqlite:///{tmp_path}/no/such/folder/pmsync.db")
+    assert "check store.url" in str(failed.value)

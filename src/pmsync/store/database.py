@@ -14,7 +14,7 @@ from pmsync.logs import redact
 from pmsync.model import CostLine, Record, SourceRef
 from pmsync.store import ledger, migrate, reader, totals
 from pmsync.store.deletion_guard import DeletionPolicy
-from pmsync.store.engine import create_store_engine, normalize_url, write_transaction
+from pmsync.store.engine import create_store_engine, write_transaction
 from pmsync.store.lock import SourceLock
 from pmsync.store.results import PublicationInfo, RunStatus, StartedRun, SyncRunInfo, WriteCounts
 from pmsync.store.totals import CostTotal, DatedActual, TotalsBy
@@ -60,17 +60,7 @@ class Store:
         store = cls(engine)
         if upgrade:
             try:
-                migrate.upgrade(engine)
-            except OperationalError as exc:
-                engine.dispose()
-                raise StoreError(
-                    f"cannot reach the store: {redact(str(exc.orig))}",
-                    record=redact(normalize_url(url)),
-                    hint="check store.url in pmsync.yaml and that the database server is running",
-                ) from exc
-            except SQLAlchemyError as exc:
-                engine.dispose()
-                raise StoreError(f"cannot migrate the store: {redact(str(exc))}") from exc
+                store.upgrade()
             except BaseException:
                 engine.dispose()
                 raise
@@ -94,7 +84,24 @@ class Store:
     # -- schema ----------------------------------------------------------------------------------
 
     def upgrade(self) -> str:
-        return migrate.upgrade(self.engine)
+        """Bring the schema to this pmsync's revision; returns the revision the store is now at.
+
+        An unreachable database is "cannot reach the store"; a step that fails on a reachable one (a
+        lock held too long, a full disk, an object of pmsync's name made by something else) is "cannot
+        migrate", on both dialects alike: the steps run in one transaction, so the store is left at
+        the revision it had, with its data.
+        """
+        before = self.schema_revision()
+        try:
+            return migrate.upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            reason = redact(str(getattr(exc, "orig", None) or exc))
+            raise StoreError(
+                f"cannot migrate the store from revision {before or 'none (empty)'} to "
+                f"{migrate.head_revision()}: {reason}",
+                record=self.url,
+                hint=_migration_hint(reason, before),
+            ) from exc
 
     def schema_revision(self) -> str | None:
         """The schema revision the database is at (``None`` when empty); raises if unreachable."""
@@ -427,3 +434,10 @@ class Store:
     def find_publication(self, destination: str, content_hash: str) -> PublicationInfo | None:
         """The latest publication of this exact content to ``destination``, if any."""
         return ledger.find_publication(self.engine, destination, content_hash)
+
+
+def _migration_hint(reason: str, before: str | None) -> str:
+    kept = f"nothing was changed (the store is still at revision {before or 'none'})"
+    if "locked" in reason.lower():
+        return f"{kept}; another process held the store's write lock: run again when it has finished"
+    return f"{kept}; fix what the message names, then run `pmsync db upgrade`"
