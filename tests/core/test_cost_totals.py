@@ -5,10 +5,13 @@ lines an exception names, and the lines that changed between two reports, are re
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,7 +20,7 @@ from pmsync.connector import Deleted
 from pmsync.errors import StoreError
 from pmsync.model import CostLine, SourceRef
 from pmsync.reconcile.restatements import Restatement, restatements, restatements_by_project
-from pmsync.store import CostTotal, Store, as_totals, totals
+from pmsync.store import CostTotal, Store, as_totals, totals, two_halves
 from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy, grouped_totals
 
 OCT = datetime(2026, 10, 20, 8, tzinfo=UTC)
@@ -261,18 +264,73 @@ def test_a_large_ledger_summed_in_two_processes_gives_one_scans_totals_in_its_or
     assert [("project >=" in statement) for statement in scans] == [halved, halved, False]
 
 
-def _die(*args: object) -> None:
-    os._exit(1)  # as a process the kernel killed for memory would
-
-
 def test_a_dead_summing_process_is_a_clear_error(corrected: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     if corrected.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL sums the ledger in one scan, in the server")
     monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
-    monkeypatch.setattr(totals, "_scan_file", _die)
+    parent, scan_on = os.getpid(), totals._scan_on
+
+    def die_in_the_child(*args: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(1)  # as a process the kernel killed for memory would
+        return scan_on(*args)
+
+    monkeypatch.setattr(totals, "_scan_on", die_in_the_child)
     with pytest.raises(StoreError, match="summing half of the cost lines died") as raised:
         list(grouped_totals(corrected.engine, [DEC, NOV], by="period"))
     assert raised.value.hint and "memory" in raised.value.hint
+
+
+@pytest.mark.threads
+def test_the_two_halves_read_one_state_while_a_sync_commits(
+    corrected: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync whose versions are stamped before the report's moment commits while the halves start
+    reading (L7 moves from CRM, the child's half, to ERP, this process's). Were one half to read
+    before the commit and the other after, L7 would be counted in neither. The sync waits until
+    both halves have taken their first read, then lands."""
+    if corrected.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL sums the ledger in one scan, in the server")
+    before = list(grouped_totals(corrected.engine, [DEC], by="period"))
+    monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
+    parent, first_read = os.getpid(), two_halves._first_read
+    sync = threading.Thread(
+        target=write, args=(corrected, DEC - timedelta(hours=1), [line(7, "40.00", date(2026, 6, 8))])
+    )
+
+    def first_read_then_a_sync_commits(conn: Any) -> None:
+        first_read(conn)
+        if os.getpid() == parent and not sync.is_alive() and sync.ident is None:
+            sync.start()  # its commit lands now, unless writers are held back
+            sync.join(timeout=1.0)
+
+    monkeypatch.setattr(two_halves, "_first_read", first_read_then_a_sync_commits)
+    halves = list(grouped_totals(corrected.engine, [DEC], by="period"))
+    sync.join()
+    assert halves == before
+    monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 10**9)
+    after = {
+        t.total.project for t in grouped_totals(corrected.engine, [DEC]) if t.total.amount == Decimal("40.00")
+    }
+    assert after == {"ERP"}  # the sync was held back a moment, not lost
+
+
+def test_a_sync_holding_the_write_lock_means_one_scan_not_a_wait(
+    corrected: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if corrected.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL sums the ledger in one scan, in the server")
+    expected = list(grouped_totals(corrected.engine, [DEC, NOV], by=PURPOSES))
+    monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
+    monkeypatch.setattr(two_halves, "WRITERS_WAIT_S", 0.05)
+    scans = _ledger_scans(corrected)
+    syncing = sqlite3.connect(corrected.engine.url.database or "", isolation_level=None)
+    try:
+        syncing.execute("BEGIN IMMEDIATE")
+        assert list(grouped_totals(corrected.engine, [DEC, NOV], by=PURPOSES)) == expected
+    finally:
+        syncing.close()
+    assert ["project >=" in statement for statement in scans] == [False]
 
 
 def test_a_view_that_read_totals_alone_can_join_others_later(corrected: Store) -> None:

@@ -34,17 +34,16 @@ date against the status date, created at), so they are applied to the groups aft
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import groupby
 from typing import Any, Literal
 
 from sqlalchemy import (
+    Connection,
     Engine,
     Numeric,
     and_,
@@ -63,12 +62,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON, String
 
-from pmsync.errors import StoreError
 from pmsync.model import CostLine
-from pmsync.store.engine import create_store_engine
 from pmsync.store.payload import from_payload
 from pmsync.store.schema import record_versions
 from pmsync.store.schema import records as table
+from pmsync.store.two_halves import can_fork, in_two_halves
 from pmsync.store.valid_time import (
     ValidTimeNotes,
     ValidTimeRead,
@@ -253,10 +251,11 @@ def grouped_totals(
     of its time (10^6 lines: 10 s of 20 on a slow day). So when the whole ledger is read from a
     SQLite file and holds :data:`SPLIT_FROM_LINES` lines or more, the projects are cut in two halves
     of about as many lines each: a forked process sums the first half (and the lines of no
-    project) on its own connection while this one sums the second. Every total has one project, so
-    the halves' totals are the whole's; they are handed back in the order one scan gives (by
-    purpose, then project). Only past moments are read in halves: what was held at a moment does
-    not change while a sync writes, the current state might between the two reads."""
+    project) while this one sums the second, both reading the same state of the store
+    (:mod:`pmsync.store.two_halves`; when a sync holds the write lock, one scan). Every total has
+    one project, so the halves' totals are the whole's; they are handed back in the order one scan
+    gives (by purpose, then project). The current state is read in one scan (a view of the past
+    is what reports read)."""
     purposes: tuple[TotalsBy, ...] = (by,) if isinstance(by, str) else tuple(dict.fromkeys(by))
     if not purposes:
         return
@@ -271,9 +270,7 @@ def _pivot(engine: Engine) -> str | None:
     """The project that cuts a SQLite file's current cost lines in two halves of about as many lines,
     when there are :data:`SPLIT_FROM_LINES` or more and this platform can fork; else ``None``. Both
     questions are answered from the (record_type, project) index, not the lines."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-        return None
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:") or not can_fork():
         return None
     owned = and_(table.c.record_type == "cost_line", table.c.project.is_not(None))
     with engine.connect() as conn:
@@ -292,39 +289,16 @@ def _scan_in_halves(
     cutoffs: Sequence[date],
     pivot: str,
 ) -> Iterator[GroupedTotal]:
-    # fork, as the PDF printer and the extract process do: the child starts at once, imports
-    # nothing, and opens its own connection (it never touches this process's pooled ones)
-    url = engine.url.render_as_string(hide_password=False)
-    context = multiprocessing.get_context("fork")
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            first = pool.submit(_scan_file, url, list(moments), purposes, list(cutoffs), (pivot, False))
-            second = list(_scan(engine, moments, None, purposes, cutoffs, (pivot, True)))
-            halves = (first.result(), second)
-    except BrokenProcessPool as exc:
-        raise StoreError(
-            f"the process summing half of the cost lines died before it finished ({exc})",
-            record="cost totals",
-            hint="most often it ran out of memory; run the report again, or on a bigger machine",
-        ) from exc
+    def half(upper: bool, conn: Connection) -> list[GroupedTotal]:
+        return list(_scan_on(conn, moments, None, purposes, cutoffs, (pivot, upper)))
+
+    halves = in_two_halves(engine, partial(half, False), partial(half, True))
+    if halves is None:  # a sync is writing: one scan rather than wait for it
+        yield from _scan(engine, moments, None, purposes, cutoffs, None)
+        return
     for purpose in purposes:  # one scan's order: by purpose, then by project (none first)
-        for half in halves:
-            yield from (g for g in half if g.by == purpose)
-
-
-def _scan_file(
-    url: str,
-    moments: list[datetime | None],
-    purposes: tuple[TotalsBy, ...],
-    cutoffs: list[date],
-    part: Part,
-) -> list[GroupedTotal]:
-    """:func:`_scan` in the forked process, on a connection of its own."""
-    engine = create_store_engine(url)
-    try:
-        return list(_scan(engine, moments, None, purposes, cutoffs, part))
-    finally:
-        engine.dispose()
+        for totals in halves:
+            yield from (g for g in totals if g.by == purpose)
 
 
 def _scan(
@@ -336,7 +310,20 @@ def _scan(
     part: Part | None,
 ) -> Iterator[GroupedTotal]:
     """One scan of the ledger (of ``part`` of its projects) for ``purposes``."""
-    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        yield from _scan_on(conn, moments, project, purposes, cutoffs, part)
+
+
+def _scan_on(
+    conn: Connection,
+    moments: Sequence[datetime | None],
+    project: str | None,
+    purposes: tuple[TotalsBy, ...],
+    cutoffs: Sequence[date],
+    part: Part | None,
+) -> Iterator[GroupedTotal]:
+    """:func:`_scan` on ``conn``, in its transaction."""
+    sqlite = conn.dialect.name == "sqlite"
     source, flags, params = _versions_held(moments, project, part)
     payload = source.c.payload
 
@@ -362,19 +349,18 @@ def _scan(
     rows = extracted.cte("cost_rows").prefix_with("MATERIALIZED")
     queries = [_grouped(rows, flags, purpose, cutoffs, sqlite) for purpose in purposes]
     query: Any = queries[0] if len(queries) == 1 else union_all(*queries)
-    with engine.connect() as conn:
-        for row in conn.execute(query, params):
-            purpose: TotalsBy = row.purpose
-            paths = KEY_SETS[purpose]
-            fields = json.loads(row.k) if isinstance(row.k, str) else row.k
-            values = dict(zip(paths, fields, strict=True))
-            yield GroupedTotal(
-                held=tuple(bool(row[3 + i]) for i in range(len(flags))),
-                total=_total(row, purpose, fields),
-                created_at=_str(values["created_at"]),
-                has_history=bool(values["history"]),
-                by=purpose,
-            )
+    for row in conn.execute(query, params):
+        purpose: TotalsBy = row.purpose
+        paths = KEY_SETS[purpose]
+        fields = json.loads(row.k) if isinstance(row.k, str) else row.k
+        values = dict(zip(paths, fields, strict=True))
+        yield GroupedTotal(
+            held=tuple(bool(row[3 + i]) for i in range(len(flags))),
+            total=_total(row, purpose, fields),
+            created_at=_str(values["created_at"]),
+            has_history=bool(values["history"]),
+            by=purpose,
+        )
 
 
 def _grouped(rows: Any, flags: list[Any], by: TotalsBy, cutoffs: Sequence[date], sqlite: bool) -> Any:
