@@ -253,10 +253,12 @@ def test_a_large_ledger_summed_in_two_processes_gives_one_scans_totals_in_its_or
         ([NOV], ("spend",), []),
         ([None], ("period", "task_code"), []),
     ]
+    scans = _ledger_scans(corrected)
     one_scan = [list(grouped_totals(corrected.engine, m, by=by, cutoffs=c)) for m, by, c in cases]
+    assert not any("project >=" in statement for statement in scans)  # small: below SPLIT_FROM_LINES
     assert any(g.total.project is None for g in one_scan[0])  # the unowned line is in a half too
     monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
-    scans = _ledger_scans(corrected)
+    scans.clear()
     for (m, by, c), expected in zip(cases, one_scan, strict=True):
         assert list(grouped_totals(corrected.engine, m, by=by, cutoffs=c)) == expected
     # this process read only its half of the projects (the other half was the child's)
