@@ -21,6 +21,8 @@ user should do*, so the CLI can print one clear line and pick an exit code witho
 
 from __future__ import annotations
 
+import pickle
+
 __all__ = [
     "AuthError",
     "ConfigError",
@@ -36,6 +38,7 @@ __all__ = [
     "SourceDataError",
     "SourceLockedError",
     "StoreError",
+    "survives_pickling",
     "without_source",
 ]
 
@@ -152,3 +155,13 @@ def without_source(text: str, source: str) -> str:
     """``text`` without the leading ``source 'NAME': `` an error adds, for a line that already starts
     with the source's name (``jira: FAILED: ...``), so no line says the source twice."""
     return text.removeprefix(f"source {source!r}: ")
+
+
+def survives_pickling(exc: BaseException) -> bool:
+    """Whether ``exc`` comes out of a pipe to another process as itself (pmsync's errors do, with
+    source, record and hint); a child process describes one that does not instead of sending it."""
+    try:
+        copy = pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return False
+    return type(copy) is type(exc) and str(copy) == str(exc)

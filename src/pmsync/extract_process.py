@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import pickle
 import signal
 import sys
 import traceback
@@ -38,7 +37,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from pmsync.connector import Checkpoint, Connector, Cursor, ExtractItem
-from pmsync.errors import ConnectorError
+from pmsync.errors import ConnectorError, survives_pickling
 from pmsync.model import Record
 from pmsync.store import EncodedJson, StoredRow, to_row
 
@@ -158,12 +157,8 @@ def _send(sending: Connection, message: tuple[str, Any]) -> None:
 def _portable(exc: BaseException, source_name: str) -> BaseException:
     """``exc`` itself when it survives pickling whole (pmsync's errors do, with source, record and
     hint); else a :class:`ConnectorError` with its type, text and where it was raised."""
-    try:
-        copy = pickle.loads(pickle.dumps(exc))
-        if type(copy) is type(exc) and str(copy) == str(exc):
-            return exc
-    except Exception:  # noqa: S110 - an exception that cannot be pickled is described instead
-        pass
+    if survives_pickling(exc):
+        return exc
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     return ConnectorError(

@@ -30,7 +30,6 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
-import pickle
 import signal
 import sqlite3
 import sys
@@ -40,7 +39,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 
-from pmsync.errors import StoreError
+from pmsync.errors import StoreError, survives_pickling
 from pmsync.store.engine import create_store_engine
 
 T = TypeVar("T")
@@ -171,12 +170,8 @@ def _end_with(parent: int) -> None:
 def _portable(exc: BaseException) -> BaseException:
     """``exc`` itself when it survives pickling whole (pmsync's errors do, with source, record and
     hint); else a :class:`StoreError` with its type and text."""
-    try:
-        copy = pickle.loads(pickle.dumps(exc))
-        if type(copy) is type(exc) and str(copy) == str(exc):
-            return exc
-    except Exception:  # noqa: S110 - an exception that cannot be pickled is described instead
-        pass
+    if survives_pickling(exc):
+        return exc
     return StoreError(
         f"summing half of the cost lines failed: {type(exc).__name__}: {exc}", record="cost totals"
     )
