@@ -33,6 +33,10 @@ PAGE_NUMBER_RGB = "0.341 0.376 0.416"
 _HELVETICA_WIDTHS = {" ": 278, "P": 667, "a": 556, "g": 556, "e": 556, "o": 556, "f": 278}
 
 
+#: the documents of :func:`join_files_to`, referenced until the process exits (see there)
+_NEVER_FREED: list[Any] = []
+
+
 def join_files(paths: Iterable[Path], *, stamp: bool, creator: str, moment: str) -> bytes:
     """One PDF of the PDF files ``paths`` in order (each is renamed in place, see below), numbered
     "Page N of M" when ``stamp``, dated ``moment`` (a PDF date), its ``/Creator`` ``creator``.
@@ -58,8 +62,10 @@ def join_files(paths: Iterable[Path], *, stamp: bool, creator: str, moment: str)
 def join_files_to(out: Path, paths: Iterable[Path], *, stamp: bool, creator: str, moment: str) -> None:
     """:func:`join_files`, saved to the file ``out``, for the join's own process: the sources are
     not closed, since the process ends right after without freeing its objects (closing 50 chunks'
-    sources took 3 s, after the last chunk was printed, while the user waits)."""
-    _save_joined(paths, out, [], stamp=stamp, creator=creator, moment=moment)
+    sources took 3 s, after the last chunk was printed, while the user waits). They are kept in
+    :data:`_NEVER_FREED`: a list local to this call was dropped on return, and dropping the last
+    reference to the documents freed them all the same (1.6 s at 500 projects)."""
+    _save_joined(paths, out, _NEVER_FREED, stamp=stamp, creator=creator, moment=moment)
 
 
 def _save_joined(
@@ -96,6 +102,7 @@ def _save_joined(
     for path in chunks:
         if joined is first:  # a second document: the first is joined too, not kept whole
             joined = document_like(pikepdf, first)
+            sources.append(joined)
             structure = StructureJoin(pikepdf, joined)
             joined.add_pages_from(first)  # with the pages: their bookmarks, their links' targets
             structure.add(first, 0)
