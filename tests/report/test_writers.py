@@ -309,6 +309,37 @@ def test_a_big_pdf_is_printed_in_parallel_chunks_and_numbered_page_n_of_m(
     assert dict(marks)["Appendix A — full detail"] == appendix
 
 
+def test_beside_a_chunked_pdf_the_html_is_the_whole_report_and_its_failure_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A PDF printed in chunks does not print the whole report's HTML, so the HTML file is rendered
+    # in the thread beside the printing: it must still be that HTML, and still fail the whole run.
+    pytest.importorskip("pikepdf", reason="pikepdf (pdf extra) joins the chunks")
+    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks
+    assert not pdf.prints_in_one_pass(sample_report())
+    html_path, pdf_path = write_report(
+        sample_report(), tmp_path / "ok", ["html", "pdf"], pdf_engine="weasyprint"
+    )
+    assert html_path.read_text(encoding="utf-8") == render_html(sample_report())
+    assert pdf_path.read_bytes().startswith(b"%PDF")
+
+    # an override that breaks only the whole report's HTML (the chunks print fine)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "extra_sections.html.j2").write_text(
+        "{% if not pdf_chunked %}{{ report.no_such_field }}{% endif %}", encoding="utf-8"
+    )
+    out = tmp_path / "broken"
+    out.mkdir()
+    with pytest.raises(ReportError) as info:
+        write_report(sample_report(), out, ["html", "pdf"], pdf_engine="weasyprint", templates_dir=templates)
+    assert "extra_sections.html.j2" in str(info.value)
+    assert list(out.iterdir()) == [], "no PDF without its HTML"
+
+
 def test_a_script_without_a_main_guard_can_print_a_big_pdf(tmp_path: Path) -> None:
     """Chunks print in worker processes; a plain script (no ``if __name__ == "__main__"``) that
     writes a report must not be re-run by them, which crashed the pool when workers were spawned."""

@@ -81,17 +81,21 @@ def write_report(
         if resolved.fell_back and notice is not None:
             notice(resolved.reason)
     files: dict[str, bytes] = {}
-    if "html" in chosen:
-        from pmsync.report.writers.html import render_html
-
-        html_text = render_html(report, templates_dir=templates_dir)
-        files["html"] = html_text.encode("utf-8")
     # The PDF keeps the browser busy on every core for most of a big report while this process
     # mostly waits: the XLSX and the JSON are rendered meanwhile, in a thread (at 500 projects they
-    # added about 4 s to the report's wall time, rendered after the PDF).
-    meanwhile = [fmt for fmt in chosen if fmt in ("xlsx", "json")] if "pdf" in chosen else []
+    # added about 4 s to the report's wall time, rendered after the PDF); so is the HTML when the
+    # PDF is printed in chunks and does not print it (0.7 s at 500 projects before the first chunk).
+    meanwhile: list[str] = []
+    if "pdf" in chosen:
+        from pmsync.report.writers.pdf import prints_in_one_pass
+
+        html_beside = "html" in chosen and not prints_in_one_pass(report)
+        meanwhile = [fmt for fmt in chosen if fmt in ("xlsx", "json") or (fmt == "html" and html_beside)]
+    if "html" in chosen and "html" not in meanwhile:
+        html_text = _render_html(report, templates_dir)
+        files["html"] = html_text.encode("utf-8")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-formats") as pool:
-        beside = {fmt: pool.submit(_render_data, report, fmt) for fmt in meanwhile}
+        beside = {fmt: pool.submit(_render_data, report, fmt, templates_dir) for fmt in meanwhile}
         try:
             if "pdf" in chosen:
                 from pmsync.report.writers.pdf import report_to_pdf
@@ -106,7 +110,9 @@ def write_report(
                 files["pdf"] = pdf
             for fmt in chosen:
                 if fmt not in files:
-                    files[fmt] = beside[fmt].result() if fmt in beside else _render_data(report, fmt)
+                    files[fmt] = (
+                        beside[fmt].result() if fmt in beside else _render_data(report, fmt, templates_dir)
+                    )
         finally:  # after a failure or an interruption, what has not started is not rendered for nothing
             for future in beside.values():
                 future.cancel()
@@ -124,8 +130,16 @@ def write_report(
     return [path for path, _ in rendered]
 
 
-def _render_data(report: Report, fmt: str) -> bytes:
-    """The XLSX or the JSON file's bytes."""
+def _render_html(report: Report, templates_dir: Path | None) -> str:
+    from pmsync.report.writers.html import render_html
+
+    return render_html(report, templates_dir=templates_dir)
+
+
+def _render_data(report: Report, fmt: str, templates_dir: Path | None = None) -> bytes:
+    """The HTML, XLSX or JSON file's bytes."""
+    if fmt == "html":
+        return _render_html(report, templates_dir).encode("utf-8")
     if fmt == "xlsx":
         from pmsync.report.writers.xlsx import xlsx_bytes
 

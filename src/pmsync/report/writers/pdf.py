@@ -195,6 +195,12 @@ def pdf_workers(chunks: int) -> int:
     return max(1, min(cpus, chunks))
 
 
+def prints_in_one_pass(report: Report) -> bool:
+    """Whether :func:`report_to_pdf` prints ``report`` in one pass (from the whole report's HTML,
+    which it then takes as its ``html``) rather than in chunks of projects."""
+    return len(report.projects) <= PROJECTS_PER_CHUNK
+
+
 def report_to_pdf(
     report: Report,
     *,
@@ -217,7 +223,7 @@ def report_to_pdf(
     starts = range(0, len(projects), PROJECTS_PER_CHUNK)
 
     def chunk_html() -> Iterator[str]:
-        if len(starts) <= 1:
+        if prints_in_one_pass(report):
             yield html if html is not None else render_html(report, templates_dir=templates_dir)
             return
         # The pack prints every project's summary before any project's full detail (the appendix):
@@ -240,7 +246,7 @@ def report_to_pdf(
                 yield render_html(chunk, extra_context=context, environment=environment)
 
     at_once = min(workers, 2 * len(starts)) if workers else pdf_workers(2 * len(starts))
-    stamp = len(starts) > 1
+    stamp = not prints_in_one_pass(report)
     if resolved.engine == "chromium":
         from pmsync.report.writers.chromium import ChromiumPrinter
 
@@ -250,7 +256,7 @@ def report_to_pdf(
             printed = _print_in_tabs(chunk_html(), print_one, at_once)
             return _join(printed, report, stamp=stamp, creator=f"pmsync, printed by {printer.version}")
     creator = f"pmsync, printed by WeasyPrint {_weasyprint().__version__}"
-    if len(starts) <= 1:
+    if prints_in_one_pass(report):
         lone = html_to_pdf(next(chunk_html()), report.meta.generated_at, tagged=tagged)
         return _join(iter([lone]), report, stamp=False, creator=creator)
     printed = _print_all(chunk_html(), report.meta.generated_at, at_once, tagged=tagged)
