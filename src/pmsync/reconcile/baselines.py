@@ -162,11 +162,15 @@ class BaselineRegister:
                     break
         return counts
 
-    def approved(self, as_of: datetime | None = None) -> Baseline | None:
+    def approved(
+        self, as_of: datetime | None = None, *, listed: list[Baseline] | None = None
+    ) -> Baseline | None:
         """The plan of record: the most recently approved pmsync baseline. On a valid-time view of the
         store (a report for an earlier status date), the one in force at that date; when none was
-        approved by then, the first approved afterwards (:func:`approved_after` says so)."""
-        approved = [b for b in self.baselines(as_of) if is_pmsync(b) and b.approved_at is not None]
+        approved by then, the first approved afterwards (:func:`approved_after` says so).
+        ``listed``: :meth:`baselines` at ``as_of``, when the caller has just read them."""
+        listed = self.baselines(as_of) if listed is None else listed
+        approved = [b for b in listed if is_pmsync(b) and b.approved_at is not None]
         cutoff = self.store.valid_time.valid_at if self.store.valid_time is not None else None
         if cutoff is not None and approved:
             in_force = [b for b in approved if b.approved_at is not None and b.approved_at <= cutoff]
@@ -175,11 +179,14 @@ class BaselineRegister:
             approved = in_force
         return max(approved, key=lambda b: (b.approved_at, b.number), default=None)
 
-    def history(self, as_of: datetime | None = None) -> list[BaselineEvent]:
-        """The audit trail: captures, imports, approvals and re-baselines, oldest first."""
+    def history(
+        self, as_of: datetime | None = None, *, listed: list[Baseline] | None = None
+    ) -> list[BaselineEvent]:
+        """The audit trail: captures, imports, approvals and re-baselines, oldest first. ``listed``:
+        :meth:`baselines` at ``as_of``, when the caller has just read them."""
         events: list[BaselineEvent] = []
         approvals: list[Baseline] = []
-        for baseline in self.baselines(as_of):
+        for baseline in self.baselines(as_of) if listed is None else listed:
             if is_pmsync(baseline):
                 events.append(
                     BaselineEvent(action="captured", number=baseline.number, at=baseline.captured_at)

@@ -152,13 +152,16 @@ class ChosenBaseline:
     items: dict[str, BaselineItem]
     approvals: int
     notes: list[str]
+    #: every baseline of the project as read to choose (a measurement reads them once, not four times:
+    #: 3,000 of a 500-project report's 14,000 statements were the same read again)
+    listed: list[Baseline] = field(default_factory=list)
 
 
 def choose_baseline(store: Store, project: str, as_of: datetime | None) -> ChosenBaseline:
     register = bl.BaselineRegister(store, project)
     listed = register.baselines(as_of)
     approvals = sum(1 for b in listed if bl.is_pmsync(b) and b.approved_at is not None)
-    baseline = register.approved(as_of)
+    baseline = register.approved(as_of, listed=listed)
     notes: list[str] = []
     if baseline is None:
         imported = [b for b in listed if not bl.is_pmsync(b)]
@@ -171,7 +174,7 @@ def choose_baseline(store: Store, project: str, as_of: datetime | None) -> Chose
             )
         else:
             notes.append("no baseline: schedule variance, earned value and scope change are not computed")
-            return ChosenBaseline(None, {}, approvals, notes)
+            return ChosenBaseline(None, {}, approvals, notes, listed)
     read = store.valid_time
     if read is not None and baseline.approved_at is not None and baseline.approved_at > read.valid_at:
         notes.append(
@@ -180,7 +183,7 @@ def choose_baseline(store: Store, project: str, as_of: datetime | None) -> Chose
             "variances are measured against it"
         )
     items = {bl.item_key(baseline, i): i for i in register.items(baseline, as_of)}
-    return ChosenBaseline(baseline, items, approvals, notes)
+    return ChosenBaseline(baseline, items, approvals, notes, listed)
 
 
 def valid_actual_finish(item: WorkItem, read_on: date) -> date | None:

@@ -365,7 +365,7 @@ def measure_project(
         status_date=status_date,
         as_of=as_of,
         baseline=None if chosen.baseline is None else bl.info(chosen.baseline, len(chosen.items)),
-        baseline_history=register.history(as_of),
+        baseline_history=register.history(as_of, listed=chosen.listed),
         baseline_comparison=comparison,
         schedule=schedule,
         cost=cost,
@@ -429,14 +429,14 @@ def baseline_comparison(
     """The same forecast against the original (first approved) and the current approved baseline;
     empty until a re-baseline makes them differ."""
     current = chosen.baseline
-    approved = [b for b in register.baselines(as_of) if bl.is_pmsync(b) and b.approved_at is not None]
+    approved = [b for b in chosen.listed if bl.is_pmsync(b) and b.approved_at is not None]
     if current is None or len(approved) < 2:
         return []
     original = min(approved, key=lambda b: (b.approved_at, b.number))
     if original.number == current.number:
         return []
     items = {bl.item_key(original, i): i for i in register.items(original, as_of)}
-    first = ChosenBaseline(original, items, chosen.approvals, [])
+    first = ChosenBaseline(original, items, chosen.approvals, [], chosen.listed)
     measured = schedule_measures(work, data.items, first, status_date, cal, read_on)
     # One forecast, two baselines: the variance is the same forecast finish against each baseline finish.
     forecast = schedule.actual_finish or schedule.current_finish
