@@ -13,50 +13,31 @@ answer:
   the child has read, a few milliseconds. When a sync is writing and does not finish within
   :data:`WRITERS_WAIT_S`, :func:`in_two_halves` says so and the caller reads in one scan instead: a
   report never waits long for a sync, nor fails because of one.
-- **No orphan.** The child ends with this process: it is killed when this process stops waiting (an
-  error, Ctrl-C), and on Linux the kernel kills it when this process dies (``PR_SET_PDEATHSIG``), as
-  on ``kill -9`` or a scheduler's SIGTERM. The child ignores SIGINT: this process decides.
-- **Errors.** An error in the child is raised here, with its source, record and hint; a child that
-  dies (out of memory, killed) is a :class:`~pmsync.errors.StoreError` saying so, never a hang.
-- The child never touches this process's connections: it opens its own engine, and exits with
-  ``os._exit``, so nothing inherited is closed or rolled back from it.
+- **No orphan, errors whole**: the child is run by :func:`pmsync.forked.forked` (killed when this
+  process stops waiting or dies; its error raised here with source, record and hint).
+- The child never touches this process's connections: it opens its own engine.
 
 Only where ``fork`` exists; the caller checks :func:`can_fork`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import multiprocessing
-import os
-import signal
 import sqlite3
-import sys
 from collections.abc import Callable
-from multiprocessing.connection import Connection as PipeEnd
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, text
 
-from pmsync.errors import StoreError, survives_pickling
+from pmsync.errors import StoreError
+from pmsync.forked import can_fork, forked
 from pmsync.store.engine import create_store_engine
+
+__all__ = ["WRITERS_WAIT_S", "can_fork", "in_two_halves"]
 
 T = TypeVar("T")
 
 #: seconds to wait for a sync's write transaction to end before reading in one scan instead
 WRITERS_WAIT_S = 2.0
-
-#: what flows from the child: ("pinned", None) once its first read is taken, then ("done", result)
-#: or ("error", exception)
-_PINNED, _DONE, _ERROR = "pinned", "done", "error"
-
-#: Linux prctl(2) option: the signal this process gets when its parent dies
-_PR_SET_PDEATHSIG = 1
-
-
-def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def in_two_halves(
@@ -68,31 +49,22 @@ def in_two_halves(
     writers_held = _hold_writers(engine)
     if writers_held is None:
         return None
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child,
-        args=(engine.url.render_as_string(hide_password=False), first, sending, os.getpid()),
-        name="pmsync-totals-half",
-        daemon=True,  # never outlives this interpreter
-    )
+    url = engine.url.render_as_string(hide_password=False)
     try:
         with engine.connect() as conn, conn.begin():
             _first_read(conn)
-            child.start()
-            sending.close()  # the child's end: with it closed here, a dead child reads as end of file
-            _receive(receiving, child)  # the child has taken its first read: writers may go on
-            writers_held.close()
-            mine = second(conn)
-        theirs: T = _receive(receiving, child)
+            with forked(
+                lambda ready: _child_half(url, first, ready),
+                name="pmsync-totals-half",
+                died=_died,
+                failed=_failed,
+            ) as child:
+                child.ready()  # the child has taken its first read: writers may go on
+                writers_held.close()
+                mine = second(conn)
+                theirs: T = child.result()
     finally:
         writers_held.close()  # rolls back: it wrote nothing
-        sending.close()
-        receiving.close()
-        if child.pid is not None:
-            if child.is_alive():
-                child.kill()
-            child.join()
     return theirs, mine
 
 
@@ -116,62 +88,27 @@ def _first_read(conn: Connection) -> None:
     conn.execute(text("SELECT 1 FROM records LIMIT 1")).all()
 
 
-def _receive(receiving: PipeEnd, child: Any) -> Any:
+def _child_half(url: str, work: Callable[[Connection], T], ready: Callable[[], None]) -> T:
+    """In the forked child: take the first read on an engine of its own, say so, do ``work``."""
+    engine = create_store_engine(url)
     try:
-        kind, body = receiving.recv()
-    except EOFError:
-        child.join()
-        raise StoreError(
-            "the process summing half of the cost lines died before it finished "
-            f"(exit code {child.exitcode})",
-            record="cost totals",
-            hint="most often it ran out of memory; run the report again, or on a bigger machine",
-        ) from None
-    if kind == _ERROR:
-        raise body
-    return body
-
-
-def _child(url: str, work: Callable[[Connection], Any], sending: PipeEnd, parent: int) -> None:
-    """The forked process: take its first read, say so, do ``work``, send the result, exit without
-    running the parent's cleanups (the inherited connections are the parent's)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    status = 0
-    try:
-        _end_with(parent)
-        engine = create_store_engine(url)
-        try:
-            with engine.connect() as conn, conn.begin():
-                _first_read(conn)
-                sending.send((_PINNED, None))
-                result = work(conn)
-        finally:
-            engine.dispose()
-        sending.send((_DONE, result))
-    except BaseException as exc:
-        status = 1
-        with contextlib.suppress(OSError):  # OSError: the parent is gone, nobody left to tell
-            sending.send((_ERROR, _portable(exc)))
+        with engine.connect() as conn, conn.begin():
+            _first_read(conn)
+            ready()
+            return work(conn)
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
+        engine.dispose()
 
 
-def _end_with(parent: int) -> None:
-    """Have the kernel kill this process when ``parent`` dies (Linux); if it already has, end now."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
+def _died(exit_code: int | None) -> StoreError:
+    return StoreError(
+        f"the process summing half of the cost lines died before it finished (exit code {exit_code})",
+        record="cost totals",
+        hint="most often it ran out of memory; run the report again, or on a bigger machine",
+    )
 
 
-def _portable(exc: BaseException) -> BaseException:
-    """``exc`` itself when it survives pickling whole (pmsync's errors do, with source, record and
-    hint); else a :class:`StoreError` with its type and text."""
-    if survives_pickling(exc):
-        return exc
+def _failed(exc: BaseException) -> StoreError:
     return StoreError(
         f"summing half of the cost lines failed: {type(exc).__name__}: {exc}", record="cost totals"
     )
