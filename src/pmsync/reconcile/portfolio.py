@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Literal, Protocol
 
 from pmsync.config import PmsyncConfig, ProjectConfig
@@ -34,6 +35,7 @@ from pmsync.reconcile.results import (
     Trend,
 )
 from pmsync.reconcile.riskscale import governance_for
+from pmsync.reconcile.two_processes import each_in_two_processes
 from pmsync.store import Store, TotalsBy
 
 ZERO = Decimal(0)
@@ -207,7 +209,10 @@ def measure_portfolio(
         # the spend totals that oversight figures read come from the same scan
         spend: list[TotalsBy] = ["spend"] if any(reads_spend(p) for p in projects) else []
         reading.now.load_cost_totals(reading.before, together=["period", *spend])
-    measured = [_measure_both(reading, project, measure) for project in projects]
+    # on two cores when there are enough projects (reconcile/two_processes.py)
+    measured = each_in_two_processes(
+        projects, partial(_measure_both, reading, measure=measure), (reading.now, reading.before)
+    )
     exceptions: list[ReconciliationException] = []
     if owned is not None:
         exceptions = unowned_spend(reading.now.unowned_cost_lines(owned, as_of=reading.as_of), owned)
@@ -225,7 +230,7 @@ def measure_portfolio(
 
 
 def _measure_both(
-    reading: PortfolioReading, project: ProjectConfig, measure: MeasureProject
+    reading: PortfolioReading, project: ProjectConfig, *, measure: MeasureProject
 ) -> MeasuredProject:
     try:
         current = measure(reading.now, project, reading.status_date, as_of=reading.as_of)

@@ -18,7 +18,7 @@ from pmsync.store.engine import create_store_engine, write_transaction
 from pmsync.store.lock import SourceLock
 from pmsync.store.results import PublicationInfo, RunStatus, StartedRun, SyncRunInfo, WriteCounts
 from pmsync.store.totals import CostTotal, DatedActual, TotalsBy
-from pmsync.store.valid_time import ValidTimeRead
+from pmsync.store.valid_time import ValidTimeNotes, ValidTimeRead
 from pmsync.store.writer import DEFAULT_BATCH_SIZE, Writer
 
 R = TypeVar("R", bound=Record)
@@ -70,6 +70,34 @@ class Store:
     def url(self) -> str:
         """The database URL with the password hidden."""
         return self.engine.url.render_as_string(hide_password=True)
+
+    # -- read from a forked process ---------------------------------------------------------------
+
+    @property
+    def readable_from_a_fork(self) -> bool:
+        """Whether a process forked from this one can read the store with connections of its own: a
+        PostgreSQL server or an SQLite file, not an in-memory database (it lives in this process)."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite":
+            return url.database not in (None, "", ":memory:") and "mode=memory" not in str(url)
+        return True
+
+    def continue_in_fork(self) -> None:
+        """In a forked child, before its first read: leave the connections it inherited alone (they
+        are the parent's, mid-conversation with the database; SQLAlchemy's recipe for ``fork``),
+        opening its own; and note only its own reads from here on (:meth:`forked_notes`)."""
+        self.engine.dispose(close=False)
+        if self.valid_time is not None:
+            self.valid_time.notes.start_over()
+
+    def forked_notes(self) -> ValidTimeNotes | None:
+        """What this view's reads noted (in a forked child, since :meth:`continue_in_fork`), for the
+        parent's :meth:`add_forked_notes`: a report states them (records read, late snapshots)."""
+        return self.valid_time.notes if self.valid_time is not None else None
+
+    def add_forked_notes(self, notes: ValidTimeNotes | None) -> None:
+        if self.valid_time is not None and notes is not None:
+            self.valid_time.notes.add(notes)
 
     def close(self) -> None:
         if self.valid_time is None:  # a view shares its store's engine

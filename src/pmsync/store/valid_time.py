@@ -67,6 +67,24 @@ class ValidTimeNotes:
         key = (version.project, version.source_name)
         self.records[key] = self.records.get(key, 0) + 1
 
+    def start_over(self) -> None:
+        """Forget what was noted (a forked reader, so that what it sends back is its own reads only);
+        the sources' first reads are kept: they are looked up, not counted."""
+        self.snapshot_after.clear()
+        self.records.clear()
+
+    def add(self, other: ValidTimeNotes) -> None:
+        """Note what ``other`` noted too (a forked reader's notes, back in the process it was forked
+        from): records counted in both, the earlier late snapshot, first reads known to either."""
+        for key, count in other.records.items():
+            self.records[key] = self.records.get(key, 0) + count
+        for source, moment in other.snapshot_after.items():
+            known = self.snapshot_after.get(source)
+            if known is None or moment < known:
+                self.snapshot_after[source] = moment
+        for source, first in other.first_read.items():
+            self.first_read.setdefault(source, first)
+
     def late_snapshot(self, version: StoredVersion) -> None:
         moment = _moment(version.payload.get("source_modified")) or version.valid_from
         known = self.snapshot_after.get(version.source_name)
