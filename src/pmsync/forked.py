@@ -106,7 +106,11 @@ def forked(
         target=_child,
         args=(work, sending, os.getpid(), failed),
         name=name,
-        daemon=True,  # never outlives this interpreter
+        # Not a daemon: multiprocessing forbids a daemon to have children, and the work may fork in
+        # turn (a measuring child summing a large ledger in two halves). It cannot outlive this
+        # process all the same: it is killed below when the block is left, and by the kernel when
+        # this process dies.
+        daemon=False,
     )
     try:
         process.start()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import Engine, event
 
 from pmsync import clock
 from pmsync.config import PmsyncConfig, ProjectConfig, load_config
@@ -30,7 +31,7 @@ from pmsync.reconcile.results import ProjectMeasures
 from pmsync.report.build import build_report
 from pmsync.report.model import Report
 from pmsync.report.period import Period
-from pmsync.store import Store
+from pmsync.store import Store, totals
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="the second half is measured in a forked process")
 
@@ -39,7 +40,7 @@ BUILT_AT = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 NOVEMBER = Period(2026, 11)
 
 
-def _schedule(system: str, key: str, progress: float) -> list[Record]:
+def _schedule(system: str, key: str, progress: float, code: str | None = None) -> list[Record]:
     def ref(ident: str) -> SourceRef:
         return SourceRef(system=system, instance=system, external_id=f"{key}/{ident}")
 
@@ -54,6 +55,7 @@ def _schedule(system: str, key: str, progress: float) -> list[Record]:
             cost=Decimal(300_000),
             percent_complete=progress,
             status_category="in_progress",
+            links={"finance": code} if code else {},
         ),  # fmt: skip
         WorkItem(
             source=ref("live"),
@@ -71,6 +73,7 @@ def _ledger(key: str) -> list[Record]:
         return CostLine(
             source=SourceRef(system="finance_file", instance="ledger", external_id=f"{key}/{ident}"),
             project=key, kind=kind, amount=Decimal(amount), period=day.replace(day=1), posting_date=day,
+            task_code=f"{key}-BUILD",
         )  # fmt: skip
 
     return [
@@ -124,7 +127,8 @@ def portfolio(store_url: str, tmp_path: Path) -> Iterator[PmsyncConfig]:
             (datetime(2026, 11, 20, tzinfo=UTC), 45.0),
         ):
             _sync(store, "plan-early", [r for k in KEYS[:3] for r in _schedule("msproject", k, progress)], at)
-        late = [r for k in KEYS[3:] for r in _schedule("msproject-late", k, 50.0)]
+        # linked to the ledger by a task code: its spend by task code is read as the projects are measured
+        late = [r for k in KEYS[3:] for r in _schedule("msproject-late", k, 50.0, f"{k}-BUILD")]
         _sync(store, "plan-late", late, datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
         # the second half's money: only the measures read it (as totals), in the child
         ledger = [r for k in KEYS[3:] for r in _ledger(k)]
@@ -156,6 +160,48 @@ def test_two_processes_build_the_report_one_process_builds(
     freshness = {f.source: f for f in late.freshness}
     assert "after the status date" in freshness["plan-late"].note
     assert [s.key for s in split.projects] == [s.key for s in alone.projects]
+
+
+def test_a_child_may_sum_a_large_ledger_in_two_halves_itself(
+    portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The spend by task code is read at the first project that links a task code, in the child here;
+    # on a ledger big enough it is summed in two halves, a fork from the forked child (multiprocessing
+    # refuses that to a daemon process: the report failed).
+    monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
+    split = _report(portfolio, 2, monkeypatch)
+    alone = _report(portfolio, 10**6, monkeypatch)
+    assert split.model_dump() == alone.model_dump()
+    spent = next(s for s in split.projects if s.key == "F").measures.cost.actual_to_date
+    assert spent == Decimal(200_000)
+
+
+def test_the_ledger_is_scanned_once_not_once_per_process(
+    portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The totals the measures announce are read before the fork: a child reading them for itself
+    # would scan the whole ledger again (on the 10^6-line bench, seconds). Statements are written to
+    # a file, which the child appends to as well.
+    log = tmp_path / "scans.log"
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "cost_rows" in statement:
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"{os.getpid()}\n")
+
+    def scans(split_from: int) -> list[str]:
+        log.write_text("", encoding="utf-8")
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            _report(portfolio, split_from, monkeypatch)
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+        return log.read_text(encoding="utf-8").split()
+
+    alone, split = scans(10**6), scans(2)
+    assert len(split) == len(alone) > 0
+    # the one read of task codes comes from the child (only its projects link task codes)
+    assert len(set(split)) == 2
 
 
 def _pid_noted(

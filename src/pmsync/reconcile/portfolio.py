@@ -208,7 +208,8 @@ def measure_portfolio(
         # both moments' cost totals from one scan of the ledger, before any project asks for them;
         # the spend totals that oversight figures read come from the same scan
         spend: list[TotalsBy] = ["spend"] if any(reads_spend(p) for p in projects) else []
-        reading.now.load_cost_totals(reading.before, together=["period", *spend])
+        # read before any project is measured: a forked half would otherwise scan the ledger again
+        reading.now.load_cost_totals(reading.before, together=["period", *spend], read_now=bool(projects))
     # on two cores when there are enough projects (reconcile/two_processes.py)
     measured = each_in_two_processes(
         projects, partial(_measure_both, reading, measure=measure), (reading.now, reading.before)

@@ -349,17 +349,23 @@ class Store:
         (:func:`pmsync.store.totals.changed_actuals`)."""
         return totals.changed_actuals(self.engine, projects, since, until, through)
 
-    def load_cost_totals(self, *others: Store, together: Sequence[TotalsBy] = ()) -> None:
+    def load_cost_totals(
+        self, *others: Store, together: Sequence[TotalsBy] = (), read_now: bool = False
+    ) -> None:
         """Read this view's cost totals and those of ``others`` (views of the same store) together
         from now on: each purpose's totals of all of them come from one scan of the ledger, and
         the purposes in ``together`` (those the caller knows it will ask for) come from the scan
-        of the first purpose any of them asks for, whichever it is."""
+        of the first purpose any of them asks for, whichever it is. ``read_now``: that scan is
+        made here, not at the first ask (before the views are shared with a forked process, which
+        would otherwise scan the ledger again for itself)."""
         views = (self, *others)
         if any(v.valid_time is None for v in views):
             raise ValueError("cost totals are loaded for views made by Store.at")
         for view in views:
             view._read_with = views
             view._read_together = tuple(together)
+        if read_now and together:
+            self._load(together[0])
 
     def _load(self, by: TotalsBy) -> None:
         views = self._read_with
