@@ -12,12 +12,14 @@ the ledger's totals (:mod:`pmsync.store.two_halves`) and by the portfolio's meas
   this process dies (``PR_SET_PDEATHSIG``), as on ``kill -9`` or a scheduler's SIGTERM. The child
   ignores SIGINT: this process decides.
 - **Errors.** An error in the child is raised here, with its source, record and hint when it is one
-  of pmsync's (anything else becomes the caller's error, with its type and text); a child that dies
-  (out of memory, killed) is the caller's error saying so, never a hang.
+  of pmsync's (anything else becomes the caller's error, with its type and text), caused by a
+  :class:`ChildTraceback` that shows where in the child it happened; a child that dies (out of
+  memory, killed) is the caller's error saying so, never a hang. A fork the system refuses is
+  :class:`CannotFork`, raised before anything ran.
 - The child exits with ``os._exit``, so nothing inherited (connections, files, atexit handlers) is
   closed, flushed or rolled back from it; work that reads a store opens connections of its own.
 
-Only where ``fork`` exists: callers check :func:`can_fork`.
+Only where ``fork`` exists and this process may have children: callers check :func:`can_fork`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection as PipeEnd
 from typing import Any, Generic, TypeVar
@@ -37,7 +40,7 @@ from pmsync.errors import PmsyncError, survives_pickling
 T = TypeVar("T")
 
 #: what flows from the child: ("ready", None) when the work says so, then ("done", result) or
-#: ("error", exception)
+#: ("error", (exception, its traceback as text))
 _READY, _DONE, _ERROR = "ready", "done", "error"
 
 #: Linux prctl(2) option: the signal this process gets when its parent dies
@@ -45,8 +48,28 @@ _PR_SET_PDEATHSIG = 1
 
 
 def can_fork() -> bool:
-    """Whether this platform starts processes with ``fork`` (Linux, macOS; not Windows)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether this process can fork a child here: the platform starts processes with ``fork``
+    (Linux, macOS; not Windows), and this process may have children (multiprocessing refuses them
+    to a daemon process, e.g. a ``multiprocessing.Pool`` worker running pmsync)."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+class CannotFork(OSError):
+    """The system refused to fork (no memory under strict overcommit, the process limit): nothing was
+    started, and the caller may do the work itself instead."""
+
+
+class ChildTraceback(Exception):
+    """Where an error raised by a forked child happened, in the child: the ``__cause__`` of that
+    error once raised here (a pickled exception travels without its traceback, which a bug report
+    needs; ``pmsync -v`` prints it)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.text}"""'
 
 
 def usable_cpus() -> int:
@@ -84,7 +107,8 @@ class Child(Generic[T]):
             self._process.join()
             raise self._died(self._process.exitcode) from None
         if kind == _ERROR:
-            raise body
+            error, where = body
+            raise error from ChildTraceback(where)
         return kind, body
 
 
@@ -113,7 +137,10 @@ def forked(
         daemon=False,
     )
     try:
-        process.start()
+        try:
+            process.start()
+        except OSError as exc:
+            raise CannotFork(exc.errno, f"cannot fork: {exc.strerror or exc}") from exc
         sending.close()  # the child's end: with it closed here, a dead child reads as end of file
         yield Child(process, receiving, died)
     finally:
@@ -141,8 +168,9 @@ def _child(
     except BaseException as exc:
         status = 1
         portable = exc if survives_pickling(exc) else failed(exc)
+        where = "".join(traceback.format_exception(exc))
         with contextlib.suppress(OSError):  # OSError: the parent is gone, nobody left to tell
-            sending.send((_ERROR, portable))
+            sending.send((_ERROR, (portable, where)))
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

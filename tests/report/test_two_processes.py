@@ -10,11 +10,15 @@ connections to the same SQLite file or PostgreSQL database.
 
 from __future__ import annotations
 
+import errno
+import logging
+import multiprocessing
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -23,7 +27,7 @@ from sqlalchemy import Engine, event
 from pmsync import clock
 from pmsync.config import PmsyncConfig, ProjectConfig, load_config
 from pmsync.errors import ReconcileError
-from pmsync.forked import can_fork
+from pmsync.forked import ChildTraceback, can_fork
 from pmsync.model import CostLine, Project, Record, SourceRef, WorkItem
 from pmsync.reconcile import two_processes
 from pmsync.reconcile.measures import measure_project
@@ -126,7 +130,12 @@ def portfolio(store_url: str, tmp_path: Path) -> Iterator[PmsyncConfig]:
             (datetime(2026, 10, 20, tzinfo=UTC), 20.0),
             (datetime(2026, 11, 20, tzinfo=UTC), 45.0),
         ):
-            _sync(store, "plan-early", [r for k in KEYS[:3] for r in _schedule("msproject", k, progress)], at)
+            _sync(
+                store,
+                "plan-early",
+                [r for k in KEYS[:3] for r in _schedule("msproject", k, progress, f"{k}-BUILD")],
+                at,
+            )
         # linked to the ledger by a task code: its spend by task code is read as the projects are measured
         late = [r for k in KEYS[3:] for r in _schedule("msproject-late", k, 50.0, f"{k}-BUILD")]
         _sync(store, "plan-late", late, datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
@@ -179,9 +188,10 @@ def test_a_child_may_sum_a_large_ledger_in_two_halves_itself(
 def test_the_ledger_is_scanned_once_not_once_per_process(
     portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # The totals the measures announce are read before the fork: a child reading them for itself
-    # would scan the whole ledger again (on the 10^6-line bench, seconds). Statements are written to
-    # a file, which the child appends to as well.
+    # The totals the measures ask for are read before the fork: a child reading them for itself
+    # would scan the whole ledger again (on the 10^6-line bench, seconds), and projects of both halves
+    # link task codes here, so each half would read the spend by task code. Statements are written
+    # to a file, which the child appends to as well.
     log = tmp_path / "scans.log"
 
     def record(conn: object, cursor: object, statement: str, *args: object) -> None:
@@ -199,9 +209,79 @@ def test_the_ledger_is_scanned_once_not_once_per_process(
         return log.read_text(encoding="utf-8").split()
 
     alone, split = scans(10**6), scans(2)
-    assert len(split) == len(alone) > 0
-    # the one read of task codes comes from the child (only its projects link task codes)
-    assert len(set(split)) == 2
+    assert set(split) == {str(os.getpid())}, "the child scanned the ledger for itself"
+    assert 0 < len(split) <= len(alone)
+
+
+def _fails_for_b(
+    store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
+) -> ProjectMeasures:
+    if project.key == "B":
+        raise ReconcileError("the schedule has no finish", source="plan-early")
+    return measure_project(store, project, status_date, as_of=as_of)
+
+
+def test_an_error_in_this_processs_half_stops_the_child(
+    portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ReconcileError) as info:
+        _report(portfolio, 2, monkeypatch, measure=_fails_for_b)
+    assert (info.value.source, info.value.record) == ("plan-early", "project B")
+    assert multiprocessing.active_children() == [], "the measuring child outlived the report"
+
+
+def _keyerror_in_the_child(
+    store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
+) -> ProjectMeasures:
+    if project.key == "E":
+        return {}["no such figure"]  # type: ignore[no-any-return]
+    return measure_project(store, project, status_date, as_of=as_of)
+
+
+def test_a_bug_in_the_child_shows_where_it_happened(
+    portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what `pmsync -v` prints for a bug report: the child's own traceback, as the error's cause
+    with pytest.raises(KeyError) as info:
+        _report(portfolio, 2, monkeypatch, measure=_keyerror_in_the_child)
+    cause = info.value.__cause__
+    assert isinstance(cause, ChildTraceback)
+    assert "_keyerror_in_the_child" in str(cause) and "KeyError: 'no such figure'" in str(cause)
+
+
+def _in_a_daemon(split_from: int, answers: Any) -> None:
+    two_processes.SPLIT_FROM_PROJECTS = split_from
+    try:
+        answers.put(two_processes.each_in_two_processes([1, 2, 3, 4], lambda n: (n, os.getpid()), []))
+    except BaseException as exc:
+        answers.put(repr(exc))
+
+
+def test_inside_a_daemon_process_everything_is_measured_in_it() -> None:
+    # a multiprocessing.Pool worker (a daemon) may not have children: it measures alone, not fails
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    worker = context.Process(target=_in_a_daemon, args=(1, answers), daemon=True)
+    worker.start()
+    found = answers.get(timeout=60)
+    worker.join(timeout=60)
+    assert isinstance(found, list), found
+    assert [n for n, _ in found] == [1, 2, 3, 4]
+    assert {pid for _, pid in found} == {worker.pid}
+
+
+def test_when_the_system_refuses_to_fork_one_process_measures_everything(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    def refused(self: object) -> None:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refused)
+    monkeypatch.setattr(two_processes, "SPLIT_FROM_PROJECTS", 1)
+    with Store.open(f"sqlite:///{tmp_path / 'pmsync.db'}") as store, caplog.at_level(logging.INFO):
+        found = two_processes.each_in_two_processes([1, 2, 3, 4], lambda n: (n, os.getpid()), [store])
+    assert found == [(n, os.getpid()) for n in (1, 2, 3, 4)]
+    assert "measuring in one process: [Errno 11] cannot fork: Resource temporarily unavailable" in caplog.text
 
 
 def _pid_noted(

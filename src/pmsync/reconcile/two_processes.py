@@ -22,18 +22,23 @@ What keeps the answer the same as one process measuring every project in order:
   would have raised it.
 
 Only from :data:`SPLIT_FROM_PROJECTS` projects (below it the fork costs more than it saves), where
-``fork`` exists, on two CPUs or more, and on a store another process can open (not an in-memory
-SQLite database).
+this process can fork (not on Windows, not in a daemon process such as a ``multiprocessing.Pool``
+worker), on two CPUs or more (the affinity mask; a container's CPU quota is not read), and on a
+store another process can open (not an in-memory SQLite database); when the system refuses the
+fork, one process measures everything.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pmsync.errors import ReconcileError
-from pmsync.forked import can_fork, forked, usable_cpus
+from pmsync.forked import CannotFork, can_fork, forked, usable_cpus
 from pmsync.store import Store
+
+log = logging.getLogger(__name__)
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -45,7 +50,7 @@ SPLIT_FROM_PROJECTS = 64
 def each_in_two_processes(items: Sequence[P], each: Callable[[P], R], views: Sequence[Store]) -> list[R]:
     """``[each(item) for item in items]``, the second half computed in a forked child when that pays
     (see the module's docstring); ``views`` are the store views ``each`` reads."""
-    if not _pays(items, views):
+    if not splits(items, views):
         return [each(item) for item in items]
     half = (len(items) + 1) // 2
     distinct = list({id(view): view for view in views}.values())
@@ -56,15 +61,21 @@ def each_in_two_processes(items: Sequence[P], each: Callable[[P], R], views: Seq
         results = [each(item) for item in items[half:]]
         return results, [view.forked_notes() for view in distinct]
 
-    with forked(second_half, name="pmsync-measure-half", died=_died, failed=_failed) as child:
-        first = [each(item) for item in items[:half]]
-        second, notes = child.result()
+    try:
+        with forked(second_half, name="pmsync-measure-half", died=_died, failed=_failed) as child:
+            first = [each(item) for item in items[:half]]
+            second, notes = child.result()
+    except CannotFork as refused:  # raised before anything ran: one process does it all
+        log.info("measuring in one process: %s", refused)
+        return [each(item) for item in items]
     for view, noted in zip(distinct, notes, strict=True):
         view.add_forked_notes(noted)
     return first + second
 
 
-def _pays(items: Sequence[Any], views: Sequence[Store]) -> bool:
+def splits(items: Sequence[Any], views: Sequence[Store]) -> bool:
+    """Whether :func:`each_in_two_processes` will compute ``items`` in two processes (the caller
+    reads beforehand what both halves would otherwise each read for themselves)."""
     return (
         len(items) >= SPLIT_FROM_PROJECTS
         and can_fork()
