@@ -349,6 +349,11 @@ class Store:
         (:func:`pmsync.store.totals.changed_actuals`)."""
         return totals.changed_actuals(self.engine, projects, since, until, through)
 
+    def work_items_link_elsewhere(self) -> bool:
+        """Whether any stored work item links to another system: only then is the spend by task
+        code (``cost_totals(by="task_code")``) asked for (:func:`totals.work_items_link_elsewhere`)."""
+        return totals.work_items_link_elsewhere(self.engine)
+
     def load_cost_totals(
         self, *others: Store, together: Sequence[TotalsBy] = (), read_now: bool = False
     ) -> None:

@@ -62,8 +62,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON, String
 
-from pmsync.model import CostLine
-from pmsync.store.payload import from_payload
+from pmsync.model import CostLine, WorkItem
+from pmsync.store.payload import from_payload, type_name
 from pmsync.store.schema import record_versions
 from pmsync.store.schema import records as table
 from pmsync.store.two_halves import can_fork, in_two_halves
@@ -223,6 +223,21 @@ def _key(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
             node = node[step]
         parts.append(node)
     return type_coerce(func.jsonb_build_array(*parts), JSON)
+
+
+def work_items_link_elsewhere(engine: Engine) -> bool:
+    """Whether any stored work item (current or deleted) links to another system (``links`` not
+    empty): only then do measures ask for the spend by task code (the cross-checks compare codes
+    with those links). An index-free read that stops at the first such item."""
+    sqlite = engine.dialect.name == "sqlite"
+    links = _payload_field(table.c.payload, "links", sqlite)
+    query = (
+        select(literal(1))
+        .where(table.c.record_type == type_name(WorkItem), links.is_not(None), links != "{}")
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
 
 
 #: a whole ledger of at least this many current cost lines is summed in two halves at once on SQLite
