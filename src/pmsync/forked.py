@@ -72,6 +72,28 @@ class ChildTraceback(Exception):
         return f'\n"""\n{self.text}"""'
 
 
+E = TypeVar("E", bound=PmsyncError)
+
+
+def errors_of(
+    doing: str, error: type[E], record: str
+) -> tuple[Callable[[int | None], E], Callable[[BaseException], E]]:
+    """The ``died`` and ``failed`` errors of :func:`forked` for a child ``doing`` something (e.g.
+    "summing half of the cost lines"), as ``error`` with ``record``."""
+
+    def died(exit_code: int | None) -> E:
+        return error(
+            f"the process {doing} died before it finished (exit code {exit_code})",
+            record=record,
+            hint="most often it ran out of memory; run the report again, or on a bigger machine",
+        )
+
+    def failed(exc: BaseException) -> E:
+        return error(f"{doing} failed: {type(exc).__name__}: {exc}", record=record)
+
+    return died, failed
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on."""
     if hasattr(os, "sched_getaffinity"):

@@ -14,7 +14,7 @@ import errno
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +31,7 @@ from pmsync.forked import ChildTraceback, can_fork
 from pmsync.model import CostLine, Project, Record, SourceRef, WorkItem
 from pmsync.reconcile import two_processes
 from pmsync.reconcile.measures import measure_project
+from pmsync.reconcile.portfolio import MeasureProject
 from pmsync.reconcile.results import ProjectMeasures
 from pmsync.report.build import build_report
 from pmsync.report.model import Report
@@ -213,29 +214,52 @@ def test_the_ledger_is_scanned_once_not_once_per_process(
     assert 0 < len(split) <= len(alone)
 
 
-def _fails_for_b(
-    store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
-) -> ProjectMeasures:
-    if project.key == "B":
-        raise ReconcileError("the schedule has no finish", source="plan-early")
-    return measure_project(store, project, status_date, as_of=as_of)
+def _measuring_but(key: str, misbehave: Callable[[], ProjectMeasures]) -> MeasureProject:
+    """measure_project, except for project ``key``: ``misbehave()`` instead."""
+
+    def measure(
+        store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
+    ) -> ProjectMeasures:
+        if project.key == key:
+            return misbehave()
+        return measure_project(store, project, status_date, as_of=as_of)
+
+    return measure
+
+
+def _no_finish() -> ProjectMeasures:
+    raise ReconcileError("the schedule has no finish", source="plan-early")
+
+
+def _a_loop() -> ProjectMeasures:
+    raise ReconcileError("the schedule has a loop", source="plan-late", hint="fix the plan")
+
+
+def _keyerror_in_the_child() -> ProjectMeasures:
+    return {}["no such figure"]  # type: ignore[no-any-return]
+
+
+class _Unpicklable(Exception):
+    def __init__(self, text: str, handle: object) -> None:
+        super().__init__(text)
+        self.handle = handle
+
+
+def _unpicklable() -> ProjectMeasures:
+    raise _Unpicklable("bad state", handle=lambda: None)
+
+
+def _killed() -> ProjectMeasures:
+    os._exit(3)  # what the kernel's OOM killer leaves: no word, no traceback
 
 
 def test_an_error_in_this_processs_half_stops_the_child(
     portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(ReconcileError) as info:
-        _report(portfolio, 2, monkeypatch, measure=_fails_for_b)
+        _report(portfolio, 2, monkeypatch, measure=_measuring_but("B", _no_finish))
     assert (info.value.source, info.value.record) == ("plan-early", "project B")
     assert multiprocessing.active_children() == [], "the measuring child outlived the report"
-
-
-def _keyerror_in_the_child(
-    store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
-) -> ProjectMeasures:
-    if project.key == "E":
-        return {}["no such figure"]  # type: ignore[no-any-return]
-    return measure_project(store, project, status_date, as_of=as_of)
 
 
 def test_a_bug_in_the_child_shows_where_it_happened(
@@ -243,7 +267,7 @@ def test_a_bug_in_the_child_shows_where_it_happened(
 ) -> None:
     # what `pmsync -v` prints for a bug report: the child's own traceback, as the error's cause
     with pytest.raises(KeyError) as info:
-        _report(portfolio, 2, monkeypatch, measure=_keyerror_in_the_child)
+        _report(portfolio, 2, monkeypatch, measure=_measuring_but("E", _keyerror_in_the_child))
     cause = info.value.__cause__
     assert isinstance(cause, ChildTraceback)
     assert "_keyerror_in_the_child" in str(cause) and "KeyError: 'no such figure'" in str(cause)
@@ -300,19 +324,11 @@ def test_the_second_half_is_measured_in_another_process(
     assert [by[k] == here for k in KEYS] == [True, True, True, False, False, False]
 
 
-def _fails_for_e(
-    store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
-) -> ProjectMeasures:
-    if project.key == "E":
-        raise ReconcileError("the schedule has a loop", source="plan-late", hint="fix the plan")
-    return measure_project(store, project, status_date, as_of=as_of)
-
-
 def test_an_error_in_the_child_arrives_whole(
     portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(ReconcileError) as info:
-        _report(portfolio, 2, monkeypatch, measure=_fails_for_e)
+        _report(portfolio, 2, monkeypatch, measure=_measuring_but("E", _a_loop))
     error = info.value
     assert (str(error.args[0]), error.source, error.record, error.hint) == (
         "the schedule has a loop",
@@ -322,42 +338,20 @@ def test_an_error_in_the_child_arrives_whole(
     )
 
 
-class _Unpicklable(Exception):
-    def __init__(self, text: str, handle: object) -> None:
-        super().__init__(text)
-        self.handle = handle
-
-
-def _breaks_oddly(
-    store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
-) -> ProjectMeasures:
-    if project.key == "F":
-        raise _Unpicklable("bad state", handle=lambda: None)
-    return measure_project(store, project, status_date, as_of=as_of)
-
-
 def test_an_error_that_cannot_travel_is_named_with_its_type(
     portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(
         ReconcileError, match="measuring half of the projects failed: _Unpicklable: bad state"
     ):
-        _report(portfolio, 2, monkeypatch, measure=_breaks_oddly)
-
-
-def _dies_on_d(
-    store: Store, project: ProjectConfig, status_date: date, *, as_of: datetime
-) -> ProjectMeasures:
-    if project.key == "D":
-        os._exit(3)  # what the kernel's OOM killer leaves: no word, no traceback
-    return measure_project(store, project, status_date, as_of=as_of)
+        _report(portfolio, 2, monkeypatch, measure=_measuring_but("F", _unpicklable))
 
 
 def test_a_child_that_dies_is_a_clear_error_not_a_hang(
     portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(ReconcileError, match=r"died before it finished \(exit code 3\)") as info:
-        _report(portfolio, 2, monkeypatch, measure=_dies_on_d)
+        _report(portfolio, 2, monkeypatch, measure=_measuring_but("D", _killed))
     assert info.value.hint is not None and "memory" in info.value.hint
 
 

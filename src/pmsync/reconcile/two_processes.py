@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pmsync.errors import ReconcileError
-from pmsync.forked import CannotFork, can_fork, forked, usable_cpus
+from pmsync.forked import CannotFork, can_fork, errors_of, forked, usable_cpus
 from pmsync.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ R = TypeVar("R")
 
 #: from this many projects a portfolio is measured in two processes
 SPLIT_FROM_PROJECTS = 64
+
+_DIED, _FAILED = errors_of("measuring half of the projects", ReconcileError, "portfolio")
 
 
 def each_in_two_processes(items: Sequence[P], each: Callable[[P], R], views: Sequence[Store]) -> list[R]:
@@ -62,7 +64,7 @@ def each_in_two_processes(items: Sequence[P], each: Callable[[P], R], views: Seq
         return results, [view.forked_notes() for view in distinct]
 
     try:
-        with forked(second_half, name="pmsync-measure-half", died=_died, failed=_failed) as child:
+        with forked(second_half, name="pmsync-measure-half", died=_DIED, failed=_FAILED) as child:
             first = [each(item) for item in items[:half]]
             second, notes = child.result()
     except CannotFork as refused:  # raised before anything ran: one process does it all
@@ -81,18 +83,4 @@ def splits(items: Sequence[Any], views: Sequence[Store]) -> bool:
         and can_fork()
         and usable_cpus() >= 2
         and all(view.readable_from_a_fork for view in views)
-    )
-
-
-def _died(exit_code: int | None) -> ReconcileError:
-    return ReconcileError(
-        f"the process measuring half of the projects died before it finished (exit code {exit_code})",
-        record="portfolio",
-        hint="most often it ran out of memory; run the report again, or on a bigger machine",
-    )
-
-
-def _failed(exc: BaseException) -> ReconcileError:
-    return ReconcileError(
-        f"measuring half of the projects failed: {type(exc).__name__}: {exc}", record="portfolio"
     )

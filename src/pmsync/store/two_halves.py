@@ -29,7 +29,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, text
 
 from pmsync.errors import StoreError
-from pmsync.forked import can_fork, forked
+from pmsync.forked import can_fork, errors_of, forked
 from pmsync.store.engine import create_store_engine
 
 __all__ = ["WRITERS_WAIT_S", "can_fork", "in_two_halves"]
@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 #: seconds to wait for a sync's write transaction to end before reading in one scan instead
 WRITERS_WAIT_S = 2.0
+
+_DIED, _FAILED = errors_of("summing half of the cost lines", StoreError, "cost totals")
 
 
 def in_two_halves(
@@ -56,8 +58,8 @@ def in_two_halves(
             with forked(
                 lambda ready: _child_half(url, first, ready),
                 name="pmsync-totals-half",
-                died=_died,
-                failed=_failed,
+                died=_DIED,
+                failed=_FAILED,
             ) as child:
                 child.ready()  # the child has taken its first read: writers may go on
                 writers_held.close()
@@ -98,17 +100,3 @@ def _child_half(url: str, work: Callable[[Connection], T], ready: Callable[[], N
             return work(conn)
     finally:
         engine.dispose()
-
-
-def _died(exit_code: int | None) -> StoreError:
-    return StoreError(
-        f"the process summing half of the cost lines died before it finished (exit code {exit_code})",
-        record="cost totals",
-        hint="most often it ran out of memory; run the report again, or on a bigger machine",
-    )
-
-
-def _failed(exc: BaseException) -> StoreError:
-    return StoreError(
-        f"summing half of the cost lines failed: {type(exc).__name__}: {exc}", record="cost totals"
-    )
