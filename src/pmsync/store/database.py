@@ -14,7 +14,7 @@ from pmsync.logs import redact
 from pmsync.model import CostLine, Record, SourceRef
 from pmsync.store import ledger, migrate, reader, totals
 from pmsync.store.deletion_guard import DeletionPolicy
-from pmsync.store.engine import create_store_engine, write_transaction
+from pmsync.store.engine import create_store_engine, lives_in_this_process, write_transaction
 from pmsync.store.lock import SourceLock
 from pmsync.store.results import PublicationInfo, RunStatus, StartedRun, SyncRunInfo, WriteCounts
 from pmsync.store.totals import CostTotal, DatedActual, TotalsBy
@@ -77,10 +77,7 @@ class Store:
     def readable_from_a_fork(self) -> bool:
         """Whether a process forked from this one can read the store with connections of its own: a
         PostgreSQL server or an SQLite file, not an in-memory database (it lives in this process)."""
-        url = self.engine.url
-        if url.get_backend_name() == "sqlite":
-            return url.database not in (None, "", ":memory:") and "mode=memory" not in str(url)
-        return True
+        return not lives_in_this_process(self.engine)
 
     def continue_in_fork(self) -> None:
         """In a forked child, before its first read: leave the connections it inherited alone (they

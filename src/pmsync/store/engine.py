@@ -77,6 +77,15 @@ def create_store_engine(url: str) -> Engine:
     return engine
 
 
+def lives_in_this_process(engine: Engine) -> bool:
+    """Whether the database exists only inside this process (in-memory SQLite): no other process,
+    not even one forked from this, can open it."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite":
+        return False
+    return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -84,7 +93,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if engine.url.database not in (None, "", ":memory:"):
+        if not lives_in_this_process(engine):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")

@@ -63,6 +63,7 @@ from sqlalchemy import (
 from sqlalchemy.types import JSON, String
 
 from pmsync.model import CostLine, WorkItem
+from pmsync.store.engine import lives_in_this_process
 from pmsync.store.payload import from_payload, type_name
 from pmsync.store.schema import record_versions
 from pmsync.store.schema import records as table
@@ -276,7 +277,7 @@ def grouped_totals(
         return
     pivot = _pivot(engine) if project is None and None not in moments else None
     if pivot is None:
-        yield from _scan(engine, moments, project, purposes, cutoffs, None)
+        yield from _scan(engine, moments, project, purposes, cutoffs)
         return
     yield from _scan_in_halves(engine, moments, purposes, cutoffs, pivot)
 
@@ -285,7 +286,7 @@ def _pivot(engine: Engine) -> str | None:
     """The project that cuts a SQLite file's current cost lines in two halves of about as many lines,
     when there are :data:`SPLIT_FROM_LINES` or more and this platform can fork; else ``None``. Both
     questions are answered from the (record_type, project) index, not the lines."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:") or not can_fork():
+    if engine.dialect.name != "sqlite" or lives_in_this_process(engine) or not can_fork():
         return None
     owned = and_(table.c.record_type == "cost_line", table.c.project.is_not(None))
     with engine.connect() as conn:
@@ -309,7 +310,7 @@ def _scan_in_halves(
 
     halves = in_two_halves(engine, partial(half, False), partial(half, True))
     if halves is None:  # a sync is writing: one scan rather than wait for it
-        yield from _scan(engine, moments, None, purposes, cutoffs, None)
+        yield from _scan(engine, moments, None, purposes, cutoffs)
         return
     for purpose in purposes:  # one scan's order: by purpose, then by project (none first)
         for totals in halves:
@@ -322,11 +323,11 @@ def _scan(
     project: str | None,
     purposes: tuple[TotalsBy, ...],
     cutoffs: Sequence[date],
-    part: Part | None,
 ) -> Iterator[GroupedTotal]:
-    """One scan of the ledger (of ``part`` of its projects) for ``purposes``."""
+    """One scan of the whole ledger (or of ``project``'s lines) for ``purposes``, on a connection of
+    its own."""
     with engine.connect() as conn:
-        yield from _scan_on(conn, moments, project, purposes, cutoffs, part)
+        yield from _scan_on(conn, moments, project, purposes, cutoffs, None)
 
 
 def _scan_on(

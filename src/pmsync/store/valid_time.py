@@ -79,17 +79,19 @@ class ValidTimeNotes:
         for key, count in other.records.items():
             self.records[key] = self.records.get(key, 0) + count
         for source, moment in other.snapshot_after.items():
-            known = self.snapshot_after.get(source)
-            if known is None or moment < known:
-                self.snapshot_after[source] = moment
+            self._snapshot_at(source, moment)
         for source, first in other.first_read.items():
             self.first_read.setdefault(source, first)
 
     def late_snapshot(self, version: StoredVersion) -> None:
         moment = _moment(version.payload.get("source_modified")) or version.valid_from
-        known = self.snapshot_after.get(version.source_name)
+        self._snapshot_at(version.source_name, moment)
+
+    def _snapshot_at(self, source: str, moment: datetime) -> None:
+        """The earliest late snapshot per source is the one a report names."""
+        known = self.snapshot_after.get(source)
         if known is None or moment < known:
-            self.snapshot_after[version.source_name] = moment
+            self.snapshot_after[source] = moment
 
 
 @dataclass(frozen=True)
