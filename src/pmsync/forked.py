@@ -94,13 +94,6 @@ def errors_of(
     return died, failed
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 class Child(Generic[T]):
     """The forked child of :func:`forked`: wait for it with :meth:`ready` and :meth:`result`."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +95,15 @@ def dump(store: Store, source_name: str | None = None) -> dict[str, Any]:
         )
         cursors = sorted(json.dumps(r.cursor, sort_keys=True) for r in conn.execute(states))
     return {"records": current, "history": history, "cursors": cursors}
+
+
+@contextlib.contextmanager
+def one_cpu() -> Iterator[None]:
+    """This process (and what it forks) may run on one CPU only, as under ``taskset -c 0`` or a
+    container's ``--cpuset-cpus=0``; the mask it had is put back after."""
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(mask)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mask)

@@ -23,6 +23,8 @@ from pmsync.reconcile.restatements import Restatement, restatements, restatement
 from pmsync.store import CostTotal, Store, as_totals, totals, two_halves
 from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy, grouped_totals
 
+from .helpers import one_cpu
+
 OCT = datetime(2026, 10, 20, 8, tzinfo=UTC)
 NOV = datetime(2026, 11, 20, 8, tzinfo=UTC)
 DEC = datetime(2026, 12, 2, 9, tzinfo=UTC)
@@ -264,6 +266,24 @@ def test_a_large_ledger_summed_in_two_processes_gives_one_scans_totals_in_its_or
     # this process read only its half of the projects (the other half was the child's)
     halved = corrected.engine.dialect.name == "sqlite"
     assert [("project >=" in statement) for statement in scans] == [halved, halved, False]
+
+
+def test_on_one_cpu_a_large_ledger_is_summed_in_one_scan(
+    corrected: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two halves at once need two CPUs: on one (``taskset -c 0``, a container's cpuset or CPU quota)
+    the second process would only share its time, so the ledger is read in one scan, same totals."""
+    if corrected.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads in one scan on any number of CPUs")
+    expected = list(grouped_totals(corrected.engine, [DEC, NOV], by=PURPOSES))
+    monkeypatch.setattr(totals, "SPLIT_FROM_LINES", 1)
+    scans = _ledger_scans(corrected)
+    with one_cpu():
+        assert list(grouped_totals(corrected.engine, [DEC, NOV], by=PURPOSES)) == expected
+    assert scans and not any("project >=" in statement for statement in scans)
+    scans.clear()
+    list(grouped_totals(corrected.engine, [DEC, NOV], by=PURPOSES))  # the same on every CPU: halves
+    assert any("project >=" in statement for statement in scans) == (len(os.sched_getaffinity(0)) >= 2)
 
 
 def test_a_dead_summing_process_is_a_clear_error(corrected: Store, monkeypatch: pytest.MonkeyPatch) -> None:

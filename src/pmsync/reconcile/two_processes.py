@@ -34,8 +34,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from pmsync.cpus import usable_cpus
 from pmsync.errors import ReconcileError
-from pmsync.forked import CannotFork, can_fork, errors_of, forked, usable_cpus
+from pmsync.forked import CannotFork, can_fork, errors_of, forked
 from pmsync.store import Store
 
 log = logging.getLogger(__name__)

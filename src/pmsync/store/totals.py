@@ -62,6 +62,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON, String
 
+from pmsync.cpus import usable_cpus
 from pmsync.model import CostLine, WorkItem
 from pmsync.store.engine import lives_in_this_process
 from pmsync.store.payload import from_payload, type_name
@@ -284,9 +285,15 @@ def grouped_totals(
 
 def _pivot(engine: Engine) -> str | None:
     """The project that cuts a SQLite file's current cost lines in two halves of about as many lines,
-    when there are :data:`SPLIT_FROM_LINES` or more and this platform can fork; else ``None``. Both
-    questions are answered from the (record_type, project) index, not the lines."""
-    if engine.dialect.name != "sqlite" or lives_in_this_process(engine) or not can_fork():
+    when there are :data:`SPLIT_FROM_LINES` or more, this platform can fork and this process may use
+    two CPUs (on one, a second process only shares its time); else ``None``. Both questions are
+    answered from the (record_type, project) index, not the lines."""
+    if (
+        engine.dialect.name != "sqlite"
+        or lives_in_this_process(engine)
+        or not can_fork()
+        or usable_cpus() < 2
+    ):
         return None
     owned = and_(table.c.record_type == "cost_line", table.c.project.is_not(None))
     with engine.connect() as conn:

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pmsync.atomic_file import write_atomic
+from pmsync.cpus import usable_cpus
 from pmsync.errors import ReportError
 from pmsync.report.model import Report
 
@@ -187,12 +188,9 @@ def html_to_pdf(html: str, fonts_dated: datetime | None = None, *, tagged: bool 
 
 
 def pdf_workers(chunks: int) -> int:
-    """Worker processes for ``chunks`` chunks: one per CPU this process may use, at most one per chunk."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, chunks))
+    """Worker processes for ``chunks`` chunks: one per CPU this process may use (its affinity mask and
+    CPU quota, :func:`~pmsync.cpus.usable_cpus`), at most one per chunk."""
+    return max(1, min(usable_cpus(), chunks))
 
 
 def prints_in_one_pass(report: Report) -> bool:
