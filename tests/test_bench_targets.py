@@ -98,6 +98,9 @@ def test_sizes_not_run_are_extrapolated_linearly_and_say_so() -> None:
     assert "~200 s (extrapolated from 50.0 s at 125)" in with_pdf.evidence
     finance = verdict([row(targets.FINANCE_READ, 500_000, 20.0)], "Finance: 10^6 lines read")
     assert finance.met is True and "extrapolated" in finance.evidence
+    # never scaled down from a larger size: 2x10^6 lines in 100 s says nothing of 10^6 in 60 s
+    larger = verdict([row(targets.FINANCE_READ, 2_000_000, 100.0)], "Finance: 10^6 lines read")
+    assert larger.met is None
 
 
 def test_the_default_pdf_is_judged_and_names_the_engine_it_resolved_to() -> None:
@@ -240,6 +243,11 @@ def test_the_large_ledger_report_is_judged_at_each_size_with_its_cpu_and_bare_lo
     big = verdict(rows, "Report: 200 projects over 10,000,000 cost lines")
     assert big.met is False and "extrapolated" in big.evidence and "at 1,000,000" in big.evidence
     assert verdict([row(stage, 10_000_000, 29.0)], "Report: 200 projects over 10,000,000").met is True
+    # only 10^7 run: 10^6 is not measured, not "~7 s" scaled down from 72 s and judged met
+    only_big = verdict(
+        [row(stage, 10_000_000, 72.0, bare_scan_s=13.0)], "Report: 200 projects over 1,000,000"
+    )
+    assert only_big.met is None and "at 1000000" in only_big.evidence
     assert verdict([], "Report: 200 projects over 1,000,000").met is None
     assert (
         verdict([row(stage, 1_000_000, 5.0, error="boom")], "Report: 200 projects over 1,000,000").met is None
