@@ -22,9 +22,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 __all__ = ["cpu_quota", "usable_cpus"]
+
+#: where cgroup file systems are mounted by convention (systemd, Docker, Kubernetes)
+SYSFS = "/sys/fs/cgroup"
 
 
 def usable_cpus(root: Path = Path("/")) -> int:
@@ -40,10 +45,10 @@ def usable_cpus(root: Path = Path("/")) -> int:
 
 def cpu_quota(root: Path = Path("/")) -> float | None:
     """CPUs' worth of time per period this process's cgroups allow (1.5 for ``150000 100000``), the
-    tightest along its cgroup's path; ``None`` when there is none or it cannot be read."""
+    tightest along its cgroup's path; ``None`` when there is none or it cannot be read. Never raises."""
     try:
-        memberships = (root / "proc/self/cgroup").read_text(encoding="utf-8").splitlines()
-        mounts = (root / "proc/self/mountinfo").read_text(encoding="utf-8").splitlines()
+        memberships = _read(root / "proc/self/cgroup").splitlines()
+        mounts = [_Mount.parse(line) for line in _read(root / "proc/self/mountinfo").splitlines()]
     except OSError:
         return None
     quotas: list[float] = []
@@ -66,31 +71,63 @@ def cpu_quota(root: Path = Path("/")) -> float | None:
     return min(quotas) if quotas else None
 
 
-def _mount_point(mounts: list[str], fs_type: str, controller: str | None) -> tuple[str, str] | None:
-    """(mount point, the cgroup path it shows as its root) of the first ``fs_type`` mount (for v1,
-    the one carrying ``controller``) in /proc/self/mountinfo (proc(5): the fields before `` - ``,
-    then the type, the source and the super options)."""
-    for line in mounts:
+def _read(path: Path) -> str:
+    # surrogateescape: a mount point or cgroup name in another encoding (a USB stick's label) stays
+    # a path that opens, rather than an error
+    return path.read_bytes().decode("utf-8", "surrogateescape")
+
+
+class _Mount(NamedTuple):
+    """One line of /proc/self/mountinfo (proc(5)): the fields before `` - ``, then the file system's
+    type, its source and its super options."""
+
+    point: str
+    root: str
+    fs_type: str
+    options: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, line: str) -> _Mount | None:
         before, separator, after = line.partition(" - ")
         fields, tail = before.split(), after.split()
-        if not separator or len(fields) < 5 or len(tail) < 3 or tail[0] != fs_type:
-            continue
-        if controller is not None and controller not in tail[2].split(","):
-            continue
-        return fields[4], fields[3]
-    return None
+        if not separator or len(fields) < 5 or len(tail) < 3:
+            return None
+        return cls(_unescape(fields[4]), _unescape(fields[3]), tail[0], tuple(tail[2].split(",")))
 
 
-def _along(root: Path, mount: tuple[str, str], path: str, files: tuple[str, ...]) -> list[float]:
+def _unescape(field: str) -> str:
+    """A mountinfo path field: the kernel writes space, tab, newline and backslash as ``\\ooo``."""
+    return re.sub(r"\\([0-7]{3})", lambda octal: chr(int(octal[1], 8)), field)
+
+
+def _mount_point(mounts: list[_Mount | None], fs_type: str, controller: str | None) -> _Mount | None:
+    """The ``fs_type`` mount (for v1, the one carrying ``controller``) this process's cgroups are
+    read from: the one under ``/sys/fs/cgroup`` where there are several (a container may also have
+    the host's hierarchy mounted elsewhere), else the first."""
+    found = [
+        mount
+        for mount in mounts
+        if mount is not None
+        and mount.fs_type == fs_type
+        and (controller is None or controller in mount.options)
+    ]
+    standard = [mount for mount in found if mount.point == SYSFS or mount.point.startswith(SYSFS + "/")]
+    chosen = standard or found
+    return chosen[0] if chosen else None
+
+
+def _along(root: Path, mount: _Mount, path: str, files: tuple[str, ...]) -> list[float]:
     """The quotas from the cgroup at ``path`` up to the mount's root. Inside a container the mount's
     root is the container's own cgroup (``path`` then starts with it, or is ``/`` with a cgroup
-    namespace)."""
-    point, mount_root = mount
+    namespace). A path that climbs out of it (``/../x``: a cgroup outside this namespace) is not
+    followed: the mount's root is read instead."""
     relative = PurePosixPath(path)
-    if mount_root != "/" and relative.is_relative_to(mount_root):
-        relative = relative.relative_to(mount_root)
-    folder = root / point.lstrip("/") / str(relative).lstrip("/")
-    top = root / point.lstrip("/")
+    if mount.root != "/" and relative.is_relative_to(mount.root):
+        relative = relative.relative_to(mount.root)
+    if ".." in relative.parts:
+        relative = PurePosixPath("/")
+    top = root / mount.point.lstrip("/")
+    folder = top / str(relative).lstrip("/")
     found: list[float] = []
     while True:
         quota = _read_quota(folder, files)
@@ -103,8 +140,8 @@ def _along(root: Path, mount: tuple[str, str], path: str, files: tuple[str, ...]
 
 def _read_quota(folder: Path, files: tuple[str, ...]) -> float | None:
     try:
-        texts = [(folder / name).read_text(encoding="ascii").split() for name in files]
-    except (OSError, UnicodeDecodeError):
+        texts = [_read(folder / name).split() for name in files]
+    except OSError:
         return None
     try:
         if len(files) == 1:  # v2 cpu.max: "$MAX $PERIOD"

@@ -72,6 +72,8 @@ def test_the_tightest_quota_on_the_cgroups_path_binds_and_a_fraction_counts_up(t
     )
     assert cpu_quota(root) == 1.5
     assert usable_cpus(root) == min(2, len(os.sched_getaffinity(0)))  # two still get more done
+    (tmp_path / base / "cpu.max").write_text("50000 100000\n")  # the slice, further up, is tighter
+    assert cpu_quota(root) == 0.5
 
 
 def test_cgroup_v1_quota_and_period(tmp_path: Path) -> None:
@@ -86,6 +88,46 @@ def test_cgroup_v1_quota_and_period(tmp_path: Path) -> None:
     assert cpu_quota(root) == 0.5
     assert usable_cpus(root) == 1
     (tmp_path / folder / "cpu.cfs_quota_us").write_text("-1\n")  # v1's "no quota"
+    assert cpu_quota(root) is None
+
+
+def test_a_cgroup_below_the_containers_own_is_read_from_the_mounts_root_down(tmp_path: Path) -> None:
+    # the mount shows the container's cgroup /docker/abc as its root; the process sits in a child
+    folder = "sys/fs/cgroup/cpu,cpuacct"
+    root = _machine(
+        tmp_path,
+        ["4:cpu,cpuacct:/docker/abc/worker"],
+        [V1_MOUNT.format(root="/docker/abc")],
+        {
+            f"{folder}/cpu.cfs_quota_us": "200000",
+            f"{folder}/cpu.cfs_period_us": "100000",
+            f"{folder}/worker/cpu.cfs_quota_us": "50000",
+            f"{folder}/worker/cpu.cfs_period_us": "100000",
+        },
+    )
+    assert cpu_quota(root) == 0.5
+
+
+def test_the_host_hierarchy_mounted_elsewhere_does_not_hide_the_containers_quota(tmp_path: Path) -> None:
+    host = "29 23 0:25 / /host/sys/fs/cgroup ro,relatime - cgroup2 cgroup2 rw"
+    root = _machine(tmp_path, ["0::/"], [host, V2_MOUNT], {"sys/fs/cgroup/cpu.max": "100000 100000"})
+    assert cpu_quota(root) == 1.0
+
+
+def test_mountinfo_escapes_and_foreign_bytes(tmp_path: Path) -> None:
+    # the kernel writes a space in a path as \040; a label in Latin-1 arrives as raw bytes
+    spaced = "30 23 0:26 / /sys/fs/cgroup/my\\040cgroups rw - cgroup2 cgroup2 rw"
+    root = _machine(tmp_path, ["0::/"], [spaced], {"sys/fs/cgroup/my cgroups/cpu.max": "100000 100000"})
+    with (root / "proc/self/mountinfo").open("ab") as mountinfo:
+        mountinfo.write(b"50 23 8:17 / /media/caf\xe9 rw - vfat /dev/sdb1 rw\n")
+    assert cpu_quota(root) == 1.0
+
+
+def test_a_cgroup_outside_the_namespace_is_not_followed(tmp_path: Path) -> None:
+    # /proc/self/cgroup shows "/../x" for a cgroup outside this namespace's root: what "x" would
+    # name beside the mount is not this process's cgroup
+    root = _machine(tmp_path, ["0::/../sibling"], [V2_MOUNT], {"sys/fs/sibling/cpu.max": "100000 100000"})
+    (root / "sys/fs/cgroup").mkdir()  # the mount point exists, so ".." beside it would resolve
     assert cpu_quota(root) is None
 
 
@@ -115,5 +157,5 @@ def test_on_one_cpu_nothing_is_forked_and_one_tab_prints(
             pids = two_processes.each_in_two_processes([1, 2, 3, 4], lambda _: os.getpid(), [store])
             assert pdf_workers(50) == 1
     assert pids == [os.getpid()] * 4
-    if len(os.sched_getaffinity(0)) >= 2:  # the same work on two CPUs does fork
+    if usable_cpus() >= 2:  # the same work on two CPUs does fork
         assert forked_pids[-1] != os.getpid()

@@ -23,9 +23,9 @@ What keeps the answer the same as one process measuring every project in order:
 
 Only from :data:`SPLIT_FROM_PROJECTS` projects (below it the fork costs more than it saves), where
 this process can fork (not on Windows, not in a daemon process such as a ``multiprocessing.Pool``
-worker), on two CPUs or more (the affinity mask; a container's CPU quota is not read), and on a
-store another process can open (not an in-memory SQLite database); when the system refuses the
-fork, one process measures everything.
+worker), on two CPUs or more (the affinity mask and the cgroup CPU quota, :mod:`pmsync.cpus`), and
+on a store another process can open (not an in-memory SQLite database); when the system refuses
+the fork, one process measures everything.
 """
 
 from __future__ import annotations
