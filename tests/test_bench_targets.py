@@ -252,3 +252,28 @@ def test_the_large_ledger_report_is_judged_at_each_size_with_its_cpu_and_bare_lo
     assert (
         verdict([row(stage, 1_000_000, 5.0, error="boom")], "Report: 200 projects over 1,000,000").met is None
     )
+
+
+def test_a_size_between_two_run_is_interpolated_and_larger_runs_alone_judge_nothing() -> None:
+    command = "Report: `pmsync report` for 500 projects"
+    # 10 s at 250 and 100 s at 1000: not "~20 s, met" from the smaller alone, but ~40 s
+    both = [
+        row(targets.REPORT_COMMAND, 250, 10.0, cpu_pmsync_s=5.0, cpu_started_s=10.0),
+        row(targets.REPORT_COMMAND, 1000, 100.0, cpu_pmsync_s=50.0, cpu_started_s=100.0),
+    ]
+    between = verdict(both, command)
+    assert between.met is False
+    assert "~40 s (interpolated between 10.0 s at 250 and 100.0 s at 1,000)" in between.evidence
+    assert "15.0 CPU s at 250" in between.evidence  # the CPU of a row the figure came from
+    # run only at a larger size: the target is shown as not measured, not left out
+    only_larger = verdict([row(targets.REPORT_COMMAND, 1000, 20.0)], command)
+    assert only_larger.met is None and "at 500" in only_larger.evidence
+    # the default PDF run only at 1000: not judged by WeasyPrint's small run instead
+    rows = [
+        row(targets.REPORT_BUILD, 500, 4.0),
+        row(targets.REPORT_RENDER, 500, 6.0),
+        row(targets.REPORT_PDF, 1000, 20.0, engine="chromium"),
+        row(targets.REPORT_PDF_WEASYPRINT, 125, 50.0),
+    ]
+    judged = [v for v in targets.verdicts(rows) if "all formats" in v.target]
+    assert [(v.met, "WeasyPrint" in v.target) for v in judged] == [(None, False)]
