@@ -19,7 +19,8 @@ the ledger's totals (:mod:`pmsync.store.two_halves`) and by the portfolio's meas
 - The child exits with ``os._exit``, so nothing inherited (connections, files, atexit handlers) is
   closed, flushed or rolled back from it; work that reads a store opens connections of its own.
 
-Only where ``fork`` exists and this process may have children: callers check :func:`can_fork`.
+Only where ``fork`` exists and this process may have children: callers check :func:`can_fork`, or
+:func:`a_second_process_helps` when the point is a second core.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection as PipeEnd
 from typing import Any, Generic, TypeVar
 
+from pmsync.cpus import usable_cpus
 from pmsync.errors import PmsyncError, survives_pickling
 
 T = TypeVar("T")
@@ -52,6 +54,13 @@ def can_fork() -> bool:
     (Linux, macOS; not Windows), and this process may have children (multiprocessing refuses them
     to a daemon process, e.g. a ``multiprocessing.Pool`` worker running pmsync)."""
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def a_second_process_helps() -> bool:
+    """Whether work split with a forked child gets done sooner here: this process can fork
+    (:func:`can_fork`) and may use two CPUs or more (its affinity mask and cgroup CPU quota,
+    :func:`pmsync.cpus.usable_cpus`; on one, the child would only share its time)."""
+    return can_fork() and usable_cpus() >= 2
 
 
 class CannotFork(OSError):

@@ -34,9 +34,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from pmsync.cpus import usable_cpus
 from pmsync.errors import ReconcileError
-from pmsync.forked import CannotFork, can_fork, errors_of, forked
+from pmsync.forked import CannotFork, a_second_process_helps, errors_of, forked
 from pmsync.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,7 +80,6 @@ def splits(items: Sequence[Any], views: Sequence[Store]) -> bool:
     reads beforehand what both halves would otherwise each read for themselves)."""
     return (
         len(items) >= SPLIT_FROM_PROJECTS
-        and can_fork()
-        and usable_cpus() >= 2
+        and a_second_process_helps()
         and all(view.readable_from_a_fork for view in views)
     )

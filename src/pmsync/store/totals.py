@@ -62,13 +62,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON, String
 
-from pmsync.cpus import usable_cpus
 from pmsync.model import CostLine, WorkItem
 from pmsync.store.engine import lives_in_this_process
 from pmsync.store.payload import from_payload, type_name
 from pmsync.store.schema import record_versions
 from pmsync.store.schema import records as table
-from pmsync.store.two_halves import can_fork, in_two_halves
+from pmsync.store.two_halves import a_second_process_helps, in_two_halves
 from pmsync.store.valid_time import (
     ValidTimeNotes,
     ValidTimeRead,
@@ -288,12 +287,7 @@ def _pivot(engine: Engine) -> str | None:
     when there are :data:`SPLIT_FROM_LINES` or more, this platform can fork and this process may use
     two CPUs (on one, a second process only shares its time); else ``None``. Both questions are
     answered from the (record_type, project) index, not the lines."""
-    if (
-        engine.dialect.name != "sqlite"
-        or lives_in_this_process(engine)
-        or not can_fork()
-        or usable_cpus() < 2
-    ):
+    if engine.dialect.name != "sqlite" or lives_in_this_process(engine) or not a_second_process_helps():
         return None
     owned = and_(table.c.record_type == "cost_line", table.c.project.is_not(None))
     with engine.connect() as conn:

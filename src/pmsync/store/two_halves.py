@@ -29,10 +29,10 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, text
 
 from pmsync.errors import StoreError
-from pmsync.forked import can_fork, errors_of, forked
+from pmsync.forked import a_second_process_helps, can_fork, errors_of, forked
 from pmsync.store.engine import create_store_engine
 
-__all__ = ["WRITERS_WAIT_S", "can_fork", "in_two_halves"]
+__all__ = ["WRITERS_WAIT_S", "a_second_process_helps", "can_fork", "in_two_halves"]
 
 T = TypeVar("T")
 
