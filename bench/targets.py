@@ -3,8 +3,9 @@
 ``bench/run.py`` prints this verdict under its table; ``python bench/targets.py rows.json`` checks a
 saved run (``bench/run.py --json rows.json``). A target whose stage or size was not run is reported
 as not measured, never as met. Where a size is too slow to run on every benchmark (the PDF at 500
-projects), the figure is extrapolated linearly from the largest smaller size run and says so; a
-larger size run says nothing of a smaller one's target.
+projects), the figure is interpolated between the sizes run either side of it, else extrapolated
+linearly from the largest smaller size run, and says so; a larger size run alone says nothing of a
+smaller one's target.
 """
 
 from __future__ import annotations
@@ -83,15 +84,18 @@ class Rows:
     def get(self, stage: str, size: int) -> dict[str, Any] | None:
         return self._rows.get((stage, size))
 
-    def largest(self, stage: str, below: int | None = None) -> dict[str, Any] | None:
-        """The row of the largest size run (of those under ``below``, when given)."""
-        sizes = [size for (name, size) in self._rows if name == stage and (below is None or size < below)]
+    def largest(self, stage: str) -> dict[str, Any] | None:
+        sizes = [size for (name, size) in self._rows if name == stage]
         return self._rows[(stage, max(sizes))] if sizes else None
 
-    def smallest_above(self, stage: str, above: int) -> dict[str, Any] | None:
-        """The row of the smallest size run over ``above``."""
-        sizes = [size for (name, size) in self._rows if name == stage and size > above]
-        return self._rows[(stage, min(sizes))] if sizes else None
+    def around(self, stage: str, size: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The rows of the nearest sizes run below and above ``size`` (``None`` where none ran)."""
+        below = max((s for (name, s) in self._rows if name == stage and s < size), default=None)
+        above = min((s for (name, s) in self._rows if name == stage and s > size), default=None)
+        return (
+            None if below is None else self._rows[(stage, below)],
+            None if above is None else self._rows[(stage, above)],
+        )
 
 
 def _seconds_at(rows: Rows, stage: str, size: int) -> tuple[float, str, dict[str, Any]] | None:
@@ -102,10 +106,9 @@ def _seconds_at(rows: Rows, stage: str, size: int) -> tuple[float, str, dict[str
     row = rows.get(stage, size)
     if row is not None:
         return row["seconds"], f"{row['seconds']:.1f} s", row
-    below = rows.largest(stage, below=size)
+    below, above = rows.around(stage, size)
     if below is None:
         return None
-    above = rows.smallest_above(stage, size)
     if above is not None:
         share = (size - below["size"]) / (above["size"] - below["size"])
         estimate = below["seconds"] + share * (above["seconds"] - below["seconds"])
