@@ -244,6 +244,43 @@ def bookmarks(data: bytes) -> list[tuple[int, str, int]]:
     return found
 
 
+def bookmarked_elements(data: bytes) -> list[tuple[str, str | None]]:
+    """(title, role of the structure element it names in ``/SE``, or None) of every bookmark, in
+    order; a named element must be one of the document's structure tree."""
+    from pmsync.report.writers.pdf_structure import structure_elements
+
+    document = pikepdf.open(io.BytesIO(data))
+    tree = {element.objgen for element in structure_elements(pikepdf, document.Root.StructTreeRoot)}
+    found: list[tuple[str, str | None]] = []
+
+    def walk(item: Any) -> None:
+        while item is not None:
+            element = item.get("/SE")
+            assert element is None or element.objgen in tree, f"{item.Title} names an element not in the tree"
+            found.append((str(item.Title), None if element is None else str(element.S)))
+            walk(item.get("/First"))
+            item = item.get("/Next")
+
+    walk(document.Root.Outlines.get("/First"))
+    return found
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bookmarks_lead_to_their_headings_in_the_structure_tree_however_printed(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A screen reader follows a bookmark to the heading it stands for (/SE), in a PDF printed in
+    # chunks as in one printed in one pass (the join once rebuilt each bookmark and dropped it).
+    from pmsync.report.writers import pdf
+
+    one_pass = bookmarked_elements(pdf.report_to_pdf(sample_report(), engine=engine))  # type: ignore[arg-type]
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
+    chunked = bookmarked_elements(pdf.report_to_pdf(sample_report(), engine=engine, workers=2))  # type: ignore[arg-type]
+    assert chunked == one_pass
+    if engine == "chromium":  # Chromium names each bookmark's heading; WeasyPrint names none
+        assert len(chunked) > 20 and all(role in {"/H1", "/H2", "/H3"} for _, role in chunked)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_pack_has_bookmarks_to_each_section_however_it_was_printed(
     engine: str, monkeypatch: pytest.MonkeyPatch

@@ -104,13 +104,16 @@ def _save_joined(
             joined = document_like(pikepdf, first)
             sources.append(joined)
             structure = StructureJoin(pikepdf, joined)
-            joined.add_pages_from(first)  # with the pages: their bookmarks, their links' targets
+            # with the pages: their links' targets; the bookmarks after the tree (append_outline)
+            joined.add_pages_from(first, outlines="ignore")
             structure.add(first, 0)
+            append_outline(pikepdf, joined, first)
         source = opened(path)
         start = len(joined.pages)
-        joined.add_pages_from(source)
+        joined.add_pages_from(source, outlines="ignore")
         assert structure is not None
         structure.add(source, start)
+        append_outline(pikepdf, joined, source)
     if structure is not None:
         structure.finish()
     outline_sections_on_top(pikepdf, joined)
@@ -142,6 +145,36 @@ def main() -> None:
     sys.stdout.flush()
     # Not a normal exit: freeing ~600,000 qpdf objects one by one would take seconds for nothing.
     os._exit(0)
+
+
+def append_outline(pikepdf: Any, joined: Any, source: Any) -> None:
+    """Append the bookmarks of ``source`` to those of ``joined``, after its pages and its structure
+    tree were copied: qpdf copies each object of a source once, so a bookmark's page (``/Dest``)
+    and the heading it stands for in the structure tree (``/SE``, which Chromium writes) lead to
+    the copies already made, not to new ones.
+
+    The items are copied by qpdf as they are and relinked, none rebuilt: pikepdf's own bookmark
+    copy (``add_pages_from(outlines="preserve")``) rebuilt each item in Python, dropped its ``/SE``
+    and took about 2 s of the join at 500 projects (10,514 bookmarks).
+    """
+    outlines = source.Root.get("/Outlines")
+    if outlines is None or outlines.get("/First") is None:
+        return
+    copied = joined.copy_foreign(outlines)
+    mine = joined.Root.get("/Outlines")
+    if mine is None:
+        mine = joined.Root.Outlines = joined.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    item = copied.First
+    while item is not None:
+        item.Parent = mine
+        item = item.get("/Next")
+    if mine.get("/Last") is not None:
+        mine.Last.Next, copied.First.Prev = copied.First, mine.Last
+    else:
+        mine.First = copied.First
+    mine.Last = copied.Last
+    # /Count: the items a viewer shows at first, at every level; each source counted its own
+    mine.Count = int(mine.get("/Count", 0)) + int(copied.get("/Count", 0))
 
 
 def outline_sections_on_top(pikepdf: Any, document: Any) -> None:
