@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,15 +35,19 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from pmsync.errors import ReportError
 from pmsync.report.model import Report
 from pmsync.report.writers.xlsx_oversight import oversight_sheets
 from pmsync.report.writers.xlsx_sheets import DATE, MOMENT, Column, sheets
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-#: characters XML 1.0 forbids (a worksheet is XML): removed from text
-ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
-#: Excel's limit on the characters of one cell
+#: characters XML 1.0 forbids (a worksheet is XML), and lone UTF-16 surrogates (a JSON source's
+#: "\ud800", which UTF-8 cannot encode): removed from text
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037\ud800-\udfff]")
+#: Excel's limit on one cell's text, in UTF-16 code units (an emoji takes two)
 CELL_TEXT_LIMIT = 32_767
+#: Excel's rows per sheet
+SHEET_ROW_LIMIT = 1_048_576
 CUT_NOTE = (
     " [cut: Excel holds at most 32,767 characters per cell; the HTML and JSON reports have the whole text]"
 )
@@ -57,11 +62,30 @@ def _cell_value(value: Any) -> Any:
         # Excel has no time zones; the header says UTC and the model's moments are UTC.
         return value.replace(tzinfo=None)
     if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS.sub("", value)
-        if len(text) > CELL_TEXT_LIMIT:
-            text = text[: CELL_TEXT_LIMIT - len(CUT_NOTE)] + CUT_NOTE
-        return text
+        return _within_limit(ILLEGAL_CHARACTERS.sub("", value))
     return value
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _within_limit(text: str) -> str:
+    """``text``, or its start and :data:`CUT_NOTE` when it is over Excel's limit. Counted in UTF-16
+    units as Excel counts (XlsxWriter would cut a longer text itself, silently, without the note);
+    a character is never cut in half."""
+    if len(text) <= CELL_TEXT_LIMIT // 2 or _utf16_units(text) <= CELL_TEXT_LIMIT:
+        return text
+    room = CELL_TEXT_LIMIT - _utf16_units(CUT_NOTE)
+    # decoding drops the half of a surrogate pair the byte cut may leave at the end
+    return text.encode("utf-16-le")[: 2 * room].decode("utf-16-le", "ignore") + CUT_NOTE
+
+
+def _is_rich_text_markup(text: str) -> bool:
+    """XlsxWriter writes a text that starts with ``<r>`` and ends with ``</r>`` into the sheet's XML
+    as it is (its own rich-text runs), unescaped: a source's text of that shape could otherwise
+    inject any cell, a formula included."""
+    return text.startswith("<r>") and text.endswith("</r>")
 
 
 def _needs_quote(value: Any) -> bool:
@@ -76,6 +100,7 @@ class _Formats:
         self.header = workbook.add_format(_HEADER)
         self.label = workbook.add_format({"bold": True})
         self.quoted = workbook.add_format({"quote_prefix": True})
+        self.plain = workbook.add_format()
         self._numbers: dict[str, Format] = {}
 
     def number(self, number_format: str) -> Format:
@@ -96,6 +121,9 @@ def _write(
     if isinstance(value, str):
         if _needs_quote(value):
             ws.write_string(row, column, value, formats.quoted)
+        elif _is_rich_text_markup(value):
+            # two plain runs: XlsxWriter escapes each run's text, and the cell reads back the same
+            ws.write_rich_string(row, column, value[:3], formats.plain, value[3:])
         else:
             ws.write_string(row, column, value)
     elif isinstance(value, bool):
@@ -105,7 +133,7 @@ def _write(
     elif isinstance(value, date):
         ws.write_datetime(row, column, value, formats.number(number_format or _DEFAULT_DATE))
     elif isinstance(value, (int, float, Decimal)):
-        if not math.isfinite(value):  # Excel has no NaN or infinity
+        if not _fits_a_double(value):  # Excel has no NaN or infinity, and holds numbers as doubles
             ws.write_string(row, column, str(value))
         elif number_format:
             ws.write_number(row, column, value, formats.number(number_format))
@@ -113,6 +141,13 @@ def _write(
             ws.write_number(row, column, value)
     else:
         raise TypeError(f"no XLSX cell for a {type(value).__name__}: {value!r}")
+
+
+def _fits_a_double(value: int | float | Decimal) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int past a double's range (10**400)
+        return False
 
 
 def _add_sheet(
@@ -132,6 +167,12 @@ def _add_sheet(
         ws.write_string(0, index, _cell_value(column.title), formats.header)
     count = 0
     for count, row in enumerate(rows, start=1):
+        if count >= SHEET_ROW_LIMIT:  # XlsxWriter would drop the rest of the rows without a word
+            raise ReportError(
+                f"the XLSX sheet {title!r} would need more than Excel's {SHEET_ROW_LIMIT:,} rows",
+                record=f"--format xlsx, sheet {title}",
+                hint="report fewer projects at once (--projects, --program), or read the JSON report",
+            )
         for index, (column, value) in enumerate(zip(columns, row, strict=True)):
             _write(ws, formats, count, index, value, column.format)
     ws.autofilter(0, 0, max(count, 1), len(columns) - 1)
@@ -164,7 +205,29 @@ def xlsx_bytes(report: Report) -> bytes:
     """The workbook as bytes; identical for identical report models (the entries' dates are fixed
     by XlsxWriter, the document's by the report's data timestamp)."""
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"constant_memory": True})
+    # Each sheet's rows wait in a temporary file until the workbook is closed; in a folder of its
+    # own, they are removed even when the report fails halfway (XlsxWriter removes them only when
+    # it closes the workbook).
+    with tempfile.TemporaryDirectory(prefix="pmsync-xlsx-") as folder:
+        wb = xlsxwriter.Workbook(buffer, {"constant_memory": True, "tmpdir": folder})
+        try:
+            _write_workbook(wb, report)
+        except BaseException:
+            _close_row_files(wb)
+            raise
+    return buffer.getvalue()
+
+
+def _close_row_files(wb: xlsxwriter.Workbook) -> None:
+    """Close the sheets' open row files after a failure (only closing the workbook would, and a
+    workbook that failed halfway is not worth assembling), so that their folder can go."""
+    for ws in wb.worksheets():
+        handle = getattr(ws, "row_data_fh", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+def _write_workbook(wb: xlsxwriter.Workbook, report: Report) -> None:
     formats = _Formats(wb)
     about = wb.add_worksheet("About")
     about.set_column(0, 0, 26)
@@ -184,7 +247,6 @@ def xlsx_bytes(report: Report) -> bytes:
         }
     )
     wb.close()
-    return buffer.getvalue()
 
 
-__all__ = ["CELL_TEXT_LIMIT", "FORMULA_PREFIXES", "xlsx_bytes"]
+__all__ = ["CELL_TEXT_LIMIT", "FORMULA_PREFIXES", "SHEET_ROW_LIMIT", "xlsx_bytes"]
