@@ -281,6 +281,40 @@ def test_bookmarks_lead_to_their_headings_in_the_structure_tree_however_printed(
         assert len(chunked) > 20 and all(role in {"/H1", "/H2", "/H3"} for _, role in chunked)
 
 
+@pytest.mark.skipif(not HAS_BROWSER, reason="no Chromium on PATH (apt-get install chromium-headless-shell)")
+def test_a_join_with_an_untagged_chunk_keeps_no_links_to_a_tree_it_dropped(tmp_path: Path) -> None:
+    # One untagged chunk makes the joined PDF untagged: its bookmarks must not name headings of a
+    # tree the document no longer has (nor carry that tree into the file through them).
+    from pmsync.report.writers.chromium import ChromiumPrinter
+    from pmsync.report.writers.html import render_html
+    from pmsync.report.writers.pdf_join import join_files
+
+    html = render_html(sample_report())
+    with ChromiumPrinter(find_browser()) as printer:
+        chunks = [printer.print_html(html, tagged=True), printer.print_html(html, tagged=False)]
+    paths = [tmp_path / "tagged.pdf", tmp_path / "untagged.pdf"]
+    for path, data in zip(paths, chunks, strict=True):
+        path.write_bytes(data)
+    assert [title for title, role in bookmarked_elements(chunks[0]) if role is not None], (
+        "the chunk names headings"
+    )
+    document = pikepdf.open(
+        io.BytesIO(join_files(paths, stamp=True, creator="pmsync", moment="D:20261202090000Z"))
+    )
+    assert "/StructTreeRoot" not in document.Root
+    items, pending = 0, [document.Root.Outlines.get("/First")]
+    while pending:
+        item = pending.pop()
+        while item is not None:
+            items += 1
+            assert "/SE" not in item, str(item.Title)
+            pending.append(item.get("/First"))
+            item = item.get("/Next")
+    assert items == len(bookmarks(chunks[0])) + len(bookmarks(chunks[1])) > 20, "every bookmark kept"
+    kinds = {str(o.get("/Type")) for o in document.objects if isinstance(o, pikepdf.Dictionary)}
+    assert "/StructElem" not in kinds
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_pack_has_bookmarks_to_each_section_however_it_was_printed(
     engine: str, monkeypatch: pytest.MonkeyPatch

@@ -107,15 +107,17 @@ def _save_joined(
             # with the pages: their links' targets; the bookmarks after the tree (append_outline)
             joined.add_pages_from(first, outlines="ignore")
             structure.add(first, 0)
-            append_outline(pikepdf, joined, first)
+            append_outline(pikepdf, joined, first, headings=structure.tagged)
         source = opened(path)
         start = len(joined.pages)
         joined.add_pages_from(source, outlines="ignore")
         assert structure is not None
         structure.add(source, start)
-        append_outline(pikepdf, joined, source)
+        append_outline(pikepdf, joined, source, headings=structure.tagged)
     if structure is not None:
         structure.finish()
+        if not structure.tagged:  # a chunk came untagged: no tree, so no bookmark may name a heading
+            drop_headings(joined.Root.get("/Outlines"))
     outline_sections_on_top(pikepdf, joined)
     if stamp:
         stamp_page_numbers(pikepdf, joined)
@@ -147,34 +149,52 @@ def main() -> None:
     os._exit(0)
 
 
-def append_outline(pikepdf: Any, joined: Any, source: Any) -> None:
+def append_outline(pikepdf: Any, joined: Any, source: Any, *, headings: bool) -> None:
     """Append the bookmarks of ``source`` to those of ``joined``, after its pages and its structure
     tree were copied: qpdf copies each object of a source once, so a bookmark's page (``/Dest``)
     and the heading it stands for in the structure tree (``/SE``, which Chromium writes) lead to
-    the copies already made, not to new ones.
+    the copies already made, not to new ones. Without ``headings`` (the joined document will not
+    be tagged) the ``/SE`` are dropped first, or the copy would carry a tree nothing uses.
 
     The items are copied by qpdf as they are and relinked, none rebuilt: pikepdf's own bookmark
     copy (``add_pages_from(outlines="preserve")``) rebuilt each item in Python, dropped its ``/SE``
-    and took about 2 s of the join at 500 projects (10,514 bookmarks).
+    and took about 2 s of the join at 500 projects (10,514 bookmarks). Both printers write each
+    bookmark's target as a page and a position, never as a named destination, which a copy as it
+    is would not carry.
     """
     outlines = source.Root.get("/Outlines")
     if outlines is None or outlines.get("/First") is None:
         return
+    if not headings:
+        drop_headings(outlines)
     copied = joined.copy_foreign(outlines)
     mine = joined.Root.get("/Outlines")
     if mine is None:
         mine = joined.Root.Outlines = joined.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
-    item = copied.First
+    first = item = copied.First
+    shown = 0  # /Count: the items a viewer shows at first, counted here rather than trusted
     while item is not None:
         item.Parent = mine
-        item = item.get("/Next")
+        shown += 1 + max(0, int(item.get("/Count", 0)))
+        last, item = item, item.get("/Next")
     if mine.get("/Last") is not None:
-        mine.Last.Next, copied.First.Prev = copied.First, mine.Last
+        mine.Last.Next, first.Prev = first, mine.Last
     else:
-        mine.First = copied.First
-    mine.Last = copied.Last
-    # /Count: the items a viewer shows at first, at every level; each source counted its own
-    mine.Count = int(mine.get("/Count", 0)) + int(copied.get("/Count", 0))
+        mine.First = first
+    mine.Last = last
+    mine.Count = int(mine.get("/Count", 0)) + shown
+
+
+def drop_headings(outlines: Any) -> None:
+    """Remove every bookmark's link to a structure element (``/SE``) under ``outlines``."""
+    pending = [] if outlines is None else [outlines.get("/First")]
+    while pending:
+        item = pending.pop()
+        while item is not None:
+            if "/SE" in item:
+                del item["/SE"]
+            pending.append(item.get("/First"))
+            item = item.get("/Next")
 
 
 def outline_sections_on_top(pikepdf: Any, document: Any) -> None:
