@@ -171,7 +171,8 @@ def _add_sheet(
             raise ReportError(
                 f"the XLSX sheet {title!r} would need more than Excel's {SHEET_ROW_LIMIT:,} rows",
                 record=f"--format xlsx, sheet {title}",
-                hint="report fewer projects at once (--projects, --program), or read the JSON report",
+                hint="report fewer projects at once (--project KEY, repeatable, or --program NAME), "
+                "or read the JSON report",
             )
         for index, (column, value) in enumerate(zip(columns, row, strict=True)):
             _write(ws, formats, count, index, value, column.format)
