@@ -205,3 +205,45 @@ def test_a_browser_that_exits_is_a_clear_error_and_writes_nothing(tmp_path: Path
     with pytest.raises(ReportError, match="the browser printing the PDF exited: FATAL: cannot open display"):
         write_report(sample_report(), out, ["html", "pdf"], pdf_engine="chromium", chromium_path=str(browser))
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def open_pages(printer: ChromiumPrinter) -> int:
+    """How many pages (tabs) the browser has open, asked of the browser itself."""
+    targets = printer._call("Target.getTargets")["targetInfos"]
+    return sum(1 for target in targets if target["type"] == "page")
+
+
+@needs_browser
+def test_tabs_print_one_page_after_another_without_carrying_the_last_one_over() -> None:
+    # A tab is kept for the next page once it printed one (a new tab is a new renderer process):
+    # each PDF must hold its own page and nothing of the page printed before it in that tab.
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert BROWSER is not None
+    texts = [f"<p>Steering committee, meeting {n}</p>" + "<p>filler</p>" * (n % 3) for n in range(8)]
+    with ChromiumPrinter(BROWSER) as printer:
+        opened_before = open_pages(printer)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            printed = list(pool.map(printer.print_html, texts))
+        assert open_pages(printer) <= opened_before + 2, "two at a time need two tabs, not one per page"
+    for n, data in enumerate(printed):
+        text = "\n".join(page_texts(data))
+        assert f"meeting {n}" in text
+        assert [m for m in range(8) if f"meeting {m}" in text] == [n]
+        assert text.count("filler") == n % 3
+
+
+@needs_browser
+def test_a_page_that_failed_leaves_the_printer_able_to_print_the_next(tmp_path: Path) -> None:
+    assert BROWSER is not None
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the report")
+    with ChromiumPrinter(BROWSER) as printer:
+        printer.print_html("<p>first</p>")  # a tab now waits for the next page
+        opened = open_pages(printer)
+        with pytest.raises(ReportError, match="reports must be self-contained"):
+            printer.print_html(f'<p>hostile</p><img src="{secret.as_uri()}">')
+        assert open_pages(printer) == opened - 1, "the tab that printed the refused page is closed"
+        data = printer.print_html("<p>Steering committee, after a refusal</p>")
+    text = "\n".join(page_texts(data))
+    assert "after a refusal" in text and "hostile" not in text
