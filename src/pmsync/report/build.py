@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Literal
 
 from pmsync import __version__, clock
@@ -35,6 +36,7 @@ from pmsync.reconcile.portfolio import (
 )
 from pmsync.reconcile.restatements import Restatement, restatements_by_project
 from pmsync.reconcile.results import ProjectMeasures
+from pmsync.reconcile.two_processes import each_in_two_processes, splits
 from pmsync.report.changes import changes_between, changes_of_restatements
 from pmsync.report.exceptions import group_exceptions
 from pmsync.report.front_page import OversightReader, front_page
@@ -146,7 +148,7 @@ def build_report(
     context = _ReportContext(
         store, config, settings, period, calendar, moments, reading, history, oversight, restated_of
     )
-    sections = [_project_section(context, m) for m in measured.projects]
+    sections = _project_sections(context, measured.projects)
     rows = [_portfolio_row(s, m.previous) for s, m in zip(sections, measured.projects, strict=True)]
     return Report(
         meta=_meta(context, data_through, scope, program, keys, sections),
@@ -200,6 +202,21 @@ def _data_through(store: Store, history: SyncHistory, built_at: datetime) -> dat
     if baseline_write is not None and (data_through is None or baseline_write > data_through):
         return baseline_write
     return data_through
+
+
+def _project_sections(context: _ReportContext, measured: Sequence[MeasuredProject]) -> list[ProjectSection]:
+    """Every project's section, in the order measured: the second half in a forked child when the
+    portfolio was measured in two (each section reads its project's RAID log, oversight inputs and
+    changes from the store: 1.2-1.3 s of one core at 500 projects, with the printing waiting).
+    What both halves would each read for themselves is read before the fork."""
+    reading = context.reading
+    views = (reading.now, reading.before)
+    if splits(measured, views):
+        context.oversight.read_inputs(reading.now)
+        context.oversight.read_inputs(reading.before)
+        for through in sorted({m.previous.status_date for m in measured if m.previous is not None}):
+            context.restated(through)
+    return each_in_two_processes(measured, partial(_project_section, context), views)
 
 
 def _project_section(context: _ReportContext, measured: MeasuredProject) -> ProjectSection:

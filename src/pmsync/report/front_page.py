@@ -45,10 +45,15 @@ class OversightReader:
         """``view``: the report's store view (or the previous report's), the same for every project."""
         if not self.active:
             return None
+        inputs = self.read_inputs(view).get(project.key, MaintainedInputs())
+        return measure_oversight(view, project, self.settings, measures, status_date, inputs)
+
+
+    def read_inputs(self, view: Store) -> dict[str, MaintainedInputs]:
+        """The maintained inputs of every project in ``view``, read at the first call per view."""
         if id(view) not in self._inputs:
             self._inputs[id(view)] = MaintainedInputs.read_all(view) if self.has_inputs else {}
-        inputs = self._inputs[id(view)].get(project.key, MaintainedInputs())
-        return measure_oversight(view, project, self.settings, measures, status_date, inputs)
+        return self._inputs[id(view)]
 
 
 def _tripped_in_short(tripped: Sequence[EscalationTrigger], settings: OversightSettings | None) -> str:
