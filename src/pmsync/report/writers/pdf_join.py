@@ -139,6 +139,12 @@ def main() -> None:
     chunk file names on stdin, one per line."""
     out, how = Path(sys.argv[1]), json.loads(sys.argv[2])
     try:
+        import pikepdf
+
+        # The save is what the user waits for after the last chunk is printed, on one core: at 500
+        # projects zlib's fastest level saves in 1.9-2.1 s instead of 2.3-3.1 s, for a file 6 % larger
+        # (40.0 MB instead of 37.7). Only this process's saves are affected (the setting is qpdf's).
+        pikepdf.settings.set_flate_compression_level(1)
         paths = (Path(line.rstrip("\n")) for line in sys.stdin)
         join_files_to(out, paths, **how)
     except Exception as exc:  # one line for the parent's error; the traceback helps no reader
