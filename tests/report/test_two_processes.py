@@ -172,6 +172,25 @@ def test_two_processes_build_the_report_one_process_builds(
     assert [s.key for s in split.projects] == [s.key for s in alone.projects]
 
 
+def test_a_late_snapshot_read_before_the_fork_is_named_in_the_childs_sections_too(
+    portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # D-F's narratives come from a file, so building their sections (in the child) reads nothing of
+    # plan-late, whose only snapshot came after the status date: the measures (read before the
+    # sections) met it, and each section's freshness must still name it as one process's does
+    assert portfolio.path is not None
+    (portfolio.path.parent / "narrative-2026-11.md").write_text("On track.", encoding="utf-8")
+    raw = yaml.safe_load(portfolio.path.read_text(encoding="utf-8"))
+    for project in raw["projects"][3:]:
+        project["narrative_file"] = "narrative-{period}.md"
+    portfolio.path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    config = load_config(portfolio.path)
+    split, alone = _report(config, 2, monkeypatch), _report(config, 10**6, monkeypatch)
+    notes = {s.key: {f.source: f.note for f in s.freshness} for s in split.projects}
+    assert all("after the status date" in notes[key]["plan-late"] for key in KEYS[3:])
+    assert split.model_dump() == alone.model_dump()
+
+
 def test_a_child_may_sum_a_large_ledger_in_two_halves_itself(
     portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:

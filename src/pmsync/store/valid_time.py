@@ -68,9 +68,11 @@ class ValidTimeNotes:
         self.records[key] = self.records.get(key, 0) + 1
 
     def start_over(self) -> None:
-        """Forget what was noted (a forked reader, so that what it sends back is its own reads only);
-        the sources' first reads are kept: they are looked up, not counted."""
-        self.snapshot_after.clear()
+        """Forget the counts (a forked reader, so that the counts it sends back are of its own reads
+        only). The late snapshots and the sources' first reads are kept: they are facts about the
+        store, not counts, and :meth:`add` keeps the earliest. Forgetting the late snapshots lost them
+        for a forked reader whose own reads did not meet them again (a report's second half of
+        project sections showed no "read as saved after the status date" note for such a source)."""
         self.records.clear()
 
     def add(self, other: ValidTimeNotes) -> None:
