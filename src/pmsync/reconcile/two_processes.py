@@ -46,12 +46,17 @@ R = TypeVar("R")
 #: from this many projects a portfolio is measured in two processes
 SPLIT_FROM_PROJECTS = 64
 
-_DIED, _FAILED = errors_of("measuring half of the projects", ReconcileError, "portfolio")
 
-
-def each_in_two_processes(items: Sequence[P], each: Callable[[P], R], views: Sequence[Store]) -> list[R]:
+def each_in_two_processes(
+    items: Sequence[P],
+    each: Callable[[P], R],
+    views: Sequence[Store],
+    doing: str = "measuring half of the projects",
+) -> list[R]:
     """``[each(item) for item in items]``, the second half computed in a forked child when that pays
-    (see the module's docstring); ``views`` are the store views ``each`` reads."""
+    (see the module's docstring); ``views`` are the store views ``each`` reads; ``doing`` is what
+    the child does, in the error when it dies or fails."""
+    died, failed = errors_of(doing, ReconcileError, "portfolio")
     if not splits(items, views):
         return [each(item) for item in items]
     half = (len(items) + 1) // 2
@@ -64,7 +69,7 @@ def each_in_two_processes(items: Sequence[P], each: Callable[[P], R], views: Seq
         return results, [view.forked_notes() for view in distinct]
 
     try:
-        with forked(second_half, name="pmsync-measure-half", died=_DIED, failed=_FAILED) as child:
+        with forked(second_half, name="pmsync-measure-half", died=died, failed=failed) as child:
             first = [each(item) for item in items[:half]]
             second, notes = child.result()
     except CannotFork as refused:  # raised before anything ran: one process does it all

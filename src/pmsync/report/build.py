@@ -216,7 +216,9 @@ def _project_sections(context: _ReportContext, measured: Sequence[MeasuredProjec
         context.oversight.read_inputs(reading.before)
         for through in sorted({m.previous.status_date for m in measured if m.previous is not None}):
             context.restated(through)
-    return each_in_two_processes(measured, partial(_project_section, context), views)
+    return each_in_two_processes(
+        measured, partial(_project_section, context), views, "building half of the projects' sections"
+    )
 
 
 def _project_section(context: _ReportContext, measured: MeasuredProject) -> ProjectSection:

@@ -48,7 +48,6 @@ class OversightReader:
         inputs = self.read_inputs(view).get(project.key, MaintainedInputs())
         return measure_oversight(view, project, self.settings, measures, status_date, inputs)
 
-
     def read_inputs(self, view: Store) -> dict[str, MaintainedInputs]:
         """The maintained inputs of every project in ``view``, read at the first call per view."""
         if id(view) not in self._inputs:
