@@ -253,3 +253,25 @@ def test_a_page_that_failed_leaves_the_printer_able_to_print_the_next(tmp_path: 
         data = printer.print_html("<p>Steering committee, after a refusal</p>")
     text = "\n".join(page_texts(data))
     assert "after a refusal" in text and "hostile" not in text
+
+
+@needs_browser
+def test_no_script_runs_in_a_printed_page_so_none_acts_on_the_next_one() -> None:
+    # A template override without the shipped Content-Security-Policy could run a script; in a tab
+    # that prints page after page, one left running (navigating away, loading a file on a timer)
+    # would act while the tab loads the next page. Seen before scripts were turned off: the next
+    # page printed before it loaded ("Printing failed") or failed for the other page's request.
+    assert BROWSER is not None
+    restless = """<html><head><title>one</title></head><body><h1>Page one</h1><script>
+document.body.append('script ran');
+addEventListener('load', () => setTimeout(() => {
+  new Image().src = 'http://example.invalid/late';
+  location.replace('about:blank');
+}, 1));
+</script></body></html>"""
+    with ChromiumPrinter(BROWSER) as printer:
+        for _ in range(3):
+            first = printer.print_html(restless)
+            second = printer.print_html("<html><body><h1>Page two</h1></body></html>")
+            assert "Page one" in page_texts(first)[0] and "script ran" not in page_texts(first)[0]
+            assert "Page two" in page_texts(second)[0]

@@ -308,6 +308,10 @@ class ChromiumPrinter:
             # Every request the page makes is paused and answered here: the page file itself is
             # let through, anything else (a template pointing at a URL or a local file) refused.
             self._call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session=tab.session)
+            # No script runs in any page the tab prints (the shipped template's Content-Security-
+            # Policy forbids them; a template override may not): a script left running by one page
+            # (a timer loading a file, a navigation away) would act while the tab loads the next.
+            self._call("Emulation.setScriptExecutionDisabled", {"value": True}, session=tab.session)
             self._call("Page.enable", session=tab.session)
         except BaseException:
             self._close_tab(tab)
@@ -335,6 +339,9 @@ class ChromiumPrinter:
 
     def _wait_for_load(self, events: queue.Queue[dict[str, Any]], session: str, page_url: str) -> None:
         refused: list[str] = []
+        # A load before this page's own request was let through is the previous page's (a tab prints
+        # page after page; a template's meta refresh can still navigate it), not this page's.
+        let_through = False
         while True:
             try:
                 event = events.get(timeout=PRINT_TIMEOUT)
@@ -347,6 +354,7 @@ class ChromiumPrinter:
                 request = event["params"]
                 if request["request"]["url"] == page_url:
                     self._call("Fetch.continueRequest", {"requestId": request["requestId"]}, session=session)
+                    let_through = True
                 else:
                     refused.append(request["request"]["url"])
                     self._call(
@@ -354,7 +362,7 @@ class ChromiumPrinter:
                         {"requestId": request["requestId"], "errorReason": "BlockedByClient"},
                         session=session,
                     )
-            elif method == "Page.loadEventFired":
+            elif method == "Page.loadEventFired" and let_through:
                 if refused:
                     raise ReportError(
                         f"the report tried to load {refused[0][:200]!r}; reports must be self-contained",
