@@ -281,8 +281,10 @@ class ChromiumPrinter:
         with self._lock:
             self._pages += 1
             page_file = self._workdir / f"page-{self._pages}.html"
-            tab = self._idle_tabs.pop() if self._idle_tabs else None
         page_file.write_text(_print_only(html), encoding="utf-8")
+        # taken once the page is written, so that a failure to write it holds no tab
+        with self._lock:
+            tab = self._idle_tabs.pop() if self._idle_tabs else None
         try:
             if tab is None:
                 tab = self._open_tab()
