@@ -162,6 +162,44 @@ def test_chromium_prints_a_big_report_in_chunks_in_parallel_tabs(monkeypatch: py
 
 
 @needs_browser
+def test_the_caller_is_told_once_when_every_page_is_printed_and_only_the_join_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """write_report renders the other formats from that moment (the join's save runs on one core)."""
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks
+    printed_pages: list[int] = []
+    told: list[int] = []
+    print_html = ChromiumPrinter.print_html
+
+    def counting(self: ChromiumPrinter, html: str, *, tagged: bool = True) -> bytes:
+        data = print_html(self, html, tagged=tagged)
+        printed_pages.append(1)
+        return data
+
+    monkeypatch.setattr(ChromiumPrinter, "print_html", counting)
+    data = pdf.report_to_pdf(
+        sample_report(), engine="chromium", printed=lambda: told.append(len(printed_pages))
+    )
+    assert told == [4], "once, after the fourth and last chunk was printed"
+    assert len(pikepdf.open(io.BytesIO(data)).pages) > 4
+
+    # a page that fails to print: never told, the error is the page's
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text(
+        '<html><body><img src="https://example.org/x.png"></body></html>'
+    )
+    told.clear()
+    with pytest.raises(ReportError, match="reports must be self-contained"):
+        pdf.report_to_pdf(
+            sample_report(), engine="chromium", templates_dir=templates, printed=lambda: told.append(0)
+        )
+    assert told == []
+
+
+@needs_browser
 def test_hostile_text_is_printed_as_text(tmp_path: Path) -> None:
     (path,) = write_report(hostile(sample_report(), BREAKOUT), tmp_path, ["pdf"], pdf_engine="chromium")
     text = "".join("\n".join(page_texts(path.read_bytes())).split())

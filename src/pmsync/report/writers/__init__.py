@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,10 +81,12 @@ def write_report(
         if resolved.fell_back and notice is not None:
             notice(resolved.reason)
     files: dict[str, bytes] = {}
-    # The PDF keeps the browser busy on every core for most of a big report while this process
-    # mostly waits: the XLSX and the JSON are rendered meanwhile, in a thread (at 500 projects they
-    # added about 4 s to the report's wall time, rendered after the PDF); so is the HTML when the
-    # PDF is printed in chunks and does not print it (0.7 s at 500 projects before the first chunk).
+    # The XLSX and the JSON (and the HTML, when the PDF is printed in chunks and does not print it)
+    # are rendered in a thread once the PDF's pages are printed, while the PDF's chunks are still
+    # being joined: the join's last steps and its save run on one core (about 2.5 s at 500
+    # projects), and the other core renders them meanwhile. Rendered after the PDF they added
+    # about 4 s to the report at 500 projects; rendered while the PDF printed they took the cores
+    # the printing uses (and this process's interpreter, which hands the browser its pages).
     meanwhile: list[str] = []
     if "pdf" in chosen:
         from pmsync.report.writers.pdf import prints_in_one_pass
@@ -95,7 +97,13 @@ def write_report(
         html_text = _render_html(report, templates_dir)
         files["html"] = html_text.encode("utf-8")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-formats") as pool:
-        beside = {fmt: pool.submit(_render_data, report, fmt, templates_dir) for fmt in meanwhile}
+        beside: dict[str, Future[bytes]] = {}
+
+        def render_beside() -> None:
+            for fmt in meanwhile:
+                if fmt not in beside:
+                    beside[fmt] = pool.submit(_render_data, report, fmt, templates_dir)
+
         try:
             if "pdf" in chosen:
                 from pmsync.report.writers.pdf import report_to_pdf
@@ -106,8 +114,10 @@ def write_report(
                     html=html_text,
                     engine=pdf_engine,
                     browser=chromium_path,
+                    printed=render_beside,
                 )
                 files["pdf"] = pdf
+                render_beside()  # no-op: already started when the pages were printed
             for fmt in chosen:
                 if fmt not in files:
                     files[fmt] = (
