@@ -52,10 +52,12 @@ def each_in_two_processes(
     each: Callable[[P], R],
     views: Sequence[Store],
     doing: str = "measuring half of the projects",
+    name: str = "pmsync-measure-half",
 ) -> list[R]:
     """``[each(item) for item in items]``, the second half computed in a forked child when that pays
     (see the module's docstring); ``views`` are the store views ``each`` reads; ``doing`` is what
-    the child does, in the error when it dies or fails."""
+    the child does, in the error when it dies or fails; ``name`` is the child's process name (in
+    multiprocessing's logs and errors)."""
     died, failed = errors_of(doing, ReconcileError, "portfolio")
     if not splits(items, views):
         return [each(item) for item in items]
@@ -69,7 +71,7 @@ def each_in_two_processes(
         return results, [view.forked_notes() for view in distinct]
 
     try:
-        with forked(second_half, name="pmsync-measure-half", died=died, failed=failed) as child:
+        with forked(second_half, name=name, died=died, failed=failed) as child:
             first = [each(item) for item in items[:half]]
             second, notes = child.result()
     except CannotFork as refused:  # raised before anything ran: one process does it all

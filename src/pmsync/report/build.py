@@ -217,7 +217,11 @@ def _project_sections(context: _ReportContext, measured: Sequence[MeasuredProjec
         for through in sorted({m.previous.status_date for m in measured if m.previous is not None}):
             context.restated(through)
     return each_in_two_processes(
-        measured, partial(_project_section, context), views, "building half of the projects' sections"
+        measured,
+        partial(_project_section, context),
+        views,
+        "building half of the projects' sections",
+        name="pmsync-sections-half",
     )
 
 
