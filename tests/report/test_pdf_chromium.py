@@ -9,6 +9,7 @@ import shutil
 import time
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,7 +171,6 @@ def test_the_caller_is_told_once_when_every_page_is_printed_and_only_the_join_is
 
     monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks
     printed_pages: list[int] = []
-    told: list[int] = []
     print_html = ChromiumPrinter.print_html
 
     def counting(self: ChromiumPrinter, html: str, *, tagged: bool = True) -> bytes:
@@ -179,24 +179,41 @@ def test_the_caller_is_told_once_when_every_page_is_printed_and_only_the_join_is
         return data
 
     monkeypatch.setattr(ChromiumPrinter, "print_html", counting)
-    data = pdf.report_to_pdf(
-        sample_report(), engine="chromium", printed=lambda: told.append(len(printed_pages))
-    )
-    assert told == [4], "once, after the fourth and last chunk was printed"
+    join_folders: list[Path] = []
+    join_in_a_process = pdf._join_in_a_process
+
+    def joining(folder: Path, *args: Any) -> bytes:
+        join_folders.append(folder)
+        return join_in_a_process(folder, *args)
+
+    monkeypatch.setattr(pdf, "_join_in_a_process", joining)
+    told: list[tuple[int, bool]] = []
+
+    def printed() -> None:  # how many pages were printed, and whether the join had saved yet
+        told.append((len(printed_pages), (join_folders[0] / "joined.pdf").exists()))
+
+    data = pdf.report_to_pdf(sample_report(), engine="chromium", printed=printed)
+    assert told == [(4, False)], "once, after the last of four chunks, while the join still runs"
     assert len(pikepdf.open(io.BytesIO(data)).pages) > 4
 
-    # a page that fails to print: never told, the error is the page's
+    # The last chunk (the detail of the last project, which carries the back matter) fails to
+    # print, after the chunks before it were handed to the join (one tab: in order): never told,
+    # the error is the page's.
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "report.html.j2").write_text(
-        '<html><body><img src="https://example.org/x.png"></body></html>'
+        "<html><body><p>{{ report.projects[0].key }}</p>"
+        '{% if "back" in parts and pdf_chunked %}<img src="https://example.org/x.png">{% endif %}'
+        "</body></html>"
     )
+    printed_pages.clear()
     told.clear()
     with pytest.raises(ReportError, match="reports must be self-contained"):
         pdf.report_to_pdf(
-            sample_report(), engine="chromium", templates_dir=templates, printed=lambda: told.append(0)
+            sample_report(), engine="chromium", templates_dir=templates, workers=1, printed=printed
         )
     assert told == []
+    assert len(printed_pages) == 3 and len(join_folders) == 2, "three chunks printed, given to the join"
 
 
 @needs_browser

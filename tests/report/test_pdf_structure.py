@@ -462,8 +462,8 @@ def test_the_join_process_saves_the_same_pdf_as_a_join_in_memory(tmp_path: Path)
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_data_formats_rendered_beside_the_pdf_are_the_same_files(engine: str, tmp_path: Path) -> None:
-    # The XLSX and the JSON are rendered in a thread while the PDF prints: the files are those
-    # rendered alone, named and returned in format order.
+    # The XLSX and the JSON are rendered in a thread once the PDF's pages are printed, while its
+    # chunks are joined: the files are those rendered alone, named and returned in format order.
     report = sample_report()
     paths = write_report(report, tmp_path / "all", ["json", "pdf", "xlsx", "html"], pdf_engine=engine)  # type: ignore[arg-type]
     assert [p.suffix for p in paths] == [".html", ".xlsx", ".pdf", ".json"]
@@ -477,8 +477,8 @@ def test_the_data_formats_rendered_beside_the_pdf_are_the_same_files(engine: str
 def test_a_data_format_that_fails_beside_the_pdf_writes_nothing(
     engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The XLSX fails in its thread while the PDF prints: the error reaches the user and no file
-    # of this run is written (no mix of this run's files and an earlier run's).
+    # The XLSX fails in its thread, rendered while the PDF's chunks are joined: the error reaches
+    # the user and no file of this run is written (no mix of this run's files and an earlier run's).
     from pmsync.report.writers import xlsx
 
     def broken(report: Any) -> bytes:

@@ -86,7 +86,9 @@ def write_report(
     # being joined: the join's last steps and its save run on one core (about 2.5 s at 500
     # projects), and the other core renders them meanwhile. Rendered after the PDF they added
     # about 4 s to the report at 500 projects; rendered while the PDF printed they took the cores
-    # the printing uses (and this process's interpreter, which hands the browser its pages).
+    # the printing uses (and this process's interpreter, which hands the browser its pages). A
+    # report printed in one pass (up to 20 projects) has no join process: the formats then follow
+    # the printing, a fraction of a second.
     meanwhile: list[str] = []
     if "pdf" in chosen:
         from pmsync.report.writers.pdf import prints_in_one_pass

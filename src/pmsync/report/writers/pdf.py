@@ -279,7 +279,8 @@ def _join(
 
     ``printed`` is called once the last document is printed: what is left then is the join's last
     steps and its save, on one core (about 2.5 s at 500 projects), so the caller can put the other
-    core to work meanwhile."""
+    core to work meanwhile. A lone document is kept whole in this process (a report of up to
+    :data:`PROJECTS_PER_CHUNK` projects), which takes a small fraction of a second."""
     from pmsync.report.writers.pdf_join import join_files
 
     _pikepdf()
@@ -321,18 +322,18 @@ def _join_in_a_process(
         child = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=log, env=environment)
     assert child.stdin is not None
     try:
-        failed = False
         try:
             for path in itertools.chain(ready, paths):
                 child.stdin.write(f"{path}\n".encode())
                 child.stdin.flush()
+            # Every chunk is printed and handed over; the join ends once its input does (below).
+            if printed is not None:
+                printed()
         except BrokenPipeError:
-            failed = True  # the child failed: its own error says why
+            pass  # the child failed: its own error says why
         finally:
             with contextlib.suppress(BrokenPipeError):
                 child.stdin.close()
-        if printed is not None and not failed:
-            printed()
         status = child.wait()
     except BaseException:
         child.kill()
