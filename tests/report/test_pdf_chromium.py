@@ -217,6 +217,44 @@ def test_the_caller_is_told_once_when_every_page_is_printed_and_only_the_join_is
 
 
 @needs_browser
+def test_write_report_renders_the_other_formats_once_every_page_is_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pmsync.report.writers import pdf, xlsx
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks
+    printed_pages: list[int] = []
+    print_html = ChromiumPrinter.print_html
+
+    def counting(self: ChromiumPrinter, html: str, *, tagged: bool = True) -> bytes:
+        data = print_html(self, html, tagged=tagged)
+        printed_pages.append(1)
+        return data
+
+    monkeypatch.setattr(ChromiumPrinter, "print_html", counting)
+    joins_done: list[int] = []
+    join_in_a_process = pdf._join_in_a_process
+
+    def joining(*args: Any) -> bytes:
+        data = join_in_a_process(*args)
+        joins_done.append(1)
+        return data
+
+    monkeypatch.setattr(pdf, "_join_in_a_process", joining)
+    xlsx_bytes = xlsx.xlsx_bytes
+    rendered_after: list[tuple[int, int]] = []
+
+    def recording(report: Any) -> bytes:  # pages printed, joins done when the workbook is rendered
+        rendered_after.append((len(printed_pages), len(joins_done)))
+        return xlsx_bytes(report)
+
+    monkeypatch.setattr(xlsx, "xlsx_bytes", recording)
+    paths = write_report(sample_report(), tmp_path, ["pdf", "xlsx"], pdf_engine="chromium")
+    assert sorted(p.suffix for p in paths) == [".pdf", ".xlsx"]
+    assert rendered_after == [(4, 0)], "once, after the last of four chunks, while they are joined"
+
+
+@needs_browser
 def test_hostile_text_is_printed_as_text(tmp_path: Path) -> None:
     (path,) = write_report(hostile(sample_report(), BREAKOUT), tmp_path, ["pdf"], pdf_engine="chromium")
     text = "".join("\n".join(page_texts(path.read_bytes())).split())

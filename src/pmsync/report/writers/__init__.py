@@ -101,10 +101,8 @@ def write_report(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-formats") as pool:
         beside: dict[str, Future[bytes]] = {}
 
-        def render_beside() -> None:
-            for fmt in meanwhile:
-                if fmt not in beside:
-                    beside[fmt] = pool.submit(_render_data, report, fmt, templates_dir)
+        def render_beside() -> None:  # report_to_pdf calls it once, when the pages are printed
+            beside.update({fmt: pool.submit(_render_data, report, fmt, templates_dir) for fmt in meanwhile})
 
         try:
             if "pdf" in chosen:
@@ -119,7 +117,6 @@ def write_report(
                     printed=render_beside,
                 )
                 files["pdf"] = pdf
-                render_beside()  # no-op: already started when the pages were printed
             for fmt in chosen:
                 if fmt not in files:
                     files[fmt] = (
