@@ -8,6 +8,7 @@ import re
 import shutil
 import time
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -162,35 +163,53 @@ def test_chromium_prints_a_big_report_in_chunks_in_parallel_tabs(monkeypatch: py
     assert len(project_starts(pages)) == 4, "summary and detail of each project"
 
 
+@dataclass
+class PrintLog:
+    """What a report printed in four chunks did so far: chunks printed, joins started (their
+    folders) and joins that returned."""
+
+    pages: list[int] = field(default_factory=list)
+    join_folders: list[Path] = field(default_factory=list)
+    joins_done: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+def four_chunks(monkeypatch: pytest.MonkeyPatch) -> PrintLog:
+    """The two sample projects printed one per chunk (four chunks), each print and join logged."""
+    from pmsync.report.writers import pdf
+
+    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)
+    log = PrintLog()
+    print_html = ChromiumPrinter.print_html
+    join_in_a_process = pdf._join_in_a_process
+
+    def counting(self: ChromiumPrinter, html: str, *, tagged: bool = True) -> bytes:
+        data = print_html(self, html, tagged=tagged)
+        log.pages.append(1)
+        return data
+
+    def joining(folder: Path, *args: Any) -> bytes:
+        log.join_folders.append(folder)
+        data = join_in_a_process(folder, *args)
+        log.joins_done.append(1)
+        return data
+
+    monkeypatch.setattr(ChromiumPrinter, "print_html", counting)
+    monkeypatch.setattr(pdf, "_join_in_a_process", joining)
+    return log
+
+
 @needs_browser
 def test_the_caller_is_told_once_when_every_page_is_printed_and_only_the_join_is_left(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, four_chunks: PrintLog
 ) -> None:
     """write_report renders the other formats from that moment (the join's save runs on one core)."""
     from pmsync.report.writers import pdf
 
-    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks
-    printed_pages: list[int] = []
-    print_html = ChromiumPrinter.print_html
-
-    def counting(self: ChromiumPrinter, html: str, *, tagged: bool = True) -> bytes:
-        data = print_html(self, html, tagged=tagged)
-        printed_pages.append(1)
-        return data
-
-    monkeypatch.setattr(ChromiumPrinter, "print_html", counting)
-    join_folders: list[Path] = []
-    join_in_a_process = pdf._join_in_a_process
-
-    def joining(folder: Path, *args: Any) -> bytes:
-        join_folders.append(folder)
-        return join_in_a_process(folder, *args)
-
-    monkeypatch.setattr(pdf, "_join_in_a_process", joining)
     told: list[tuple[int, bool]] = []
 
     def printed() -> None:  # how many pages were printed, and whether the join had saved yet
-        told.append((len(printed_pages), (join_folders[0] / "joined.pdf").exists()))
+        told.append((len(four_chunks.pages), (four_chunks.join_folders[0] / "joined.pdf").exists()))
 
     data = pdf.report_to_pdf(sample_report(), engine="chromium", printed=printed)
     assert told == [(4, False)], "once, after the last of four chunks, while the join still runs"
@@ -206,46 +225,29 @@ def test_the_caller_is_told_once_when_every_page_is_printed_and_only_the_join_is
         '{% if "back" in parts and pdf_chunked %}<img src="https://example.org/x.png">{% endif %}'
         "</body></html>"
     )
-    printed_pages.clear()
+    four_chunks.pages.clear()
     told.clear()
     with pytest.raises(ReportError, match="reports must be self-contained"):
         pdf.report_to_pdf(
             sample_report(), engine="chromium", templates_dir=templates, workers=1, printed=printed
         )
     assert told == []
-    assert len(printed_pages) == 3 and len(join_folders) == 2, "three chunks printed, given to the join"
+    assert len(four_chunks.pages) == 3 and len(four_chunks.join_folders) == 2, (
+        "three chunks printed, given to the join"
+    )
 
 
 @needs_browser
 def test_write_report_renders_the_other_formats_once_every_page_is_printed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, four_chunks: PrintLog
 ) -> None:
-    from pmsync.report.writers import pdf, xlsx
+    from pmsync.report.writers import xlsx
 
-    monkeypatch.setattr(pdf, "PROJECTS_PER_CHUNK", 1)  # two projects: four chunks
-    printed_pages: list[int] = []
-    print_html = ChromiumPrinter.print_html
-
-    def counting(self: ChromiumPrinter, html: str, *, tagged: bool = True) -> bytes:
-        data = print_html(self, html, tagged=tagged)
-        printed_pages.append(1)
-        return data
-
-    monkeypatch.setattr(ChromiumPrinter, "print_html", counting)
-    joins_done: list[int] = []
-    join_in_a_process = pdf._join_in_a_process
-
-    def joining(*args: Any) -> bytes:
-        data = join_in_a_process(*args)
-        joins_done.append(1)
-        return data
-
-    monkeypatch.setattr(pdf, "_join_in_a_process", joining)
     xlsx_bytes = xlsx.xlsx_bytes
     rendered_after: list[tuple[int, int]] = []
 
     def recording(report: Any) -> bytes:  # pages printed, joins done when the workbook is rendered
-        rendered_after.append((len(printed_pages), len(joins_done)))
+        rendered_after.append((len(four_chunks.pages), len(four_chunks.joins_done)))
         return xlsx_bytes(report)
 
     monkeypatch.setattr(xlsx, "xlsx_bytes", recording)
