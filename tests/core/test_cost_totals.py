@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 
 from pmsync import clock
 from pmsync.connector import Deleted
@@ -218,13 +219,14 @@ def test_two_views_read_in_one_scan_get_what_their_lines_give(
 
 
 def _ledger_scans(store: Store) -> list[str]:
-    """The statements that scan the ledger for totals, recorded from now on."""
+    """The statements that read the ledger for totals (its lines, or the totals the writer keeps),
+    recorded from now on."""
     from sqlalchemy import event
 
     seen: list[str] = []
 
     def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if "cost_rows" in statement:
+        if "cost_rows" in statement or "FROM cost_deltas" in statement:
             seen.append(statement)
 
     event.listen(store.engine, "before_cursor_execute", record)
@@ -250,7 +252,8 @@ def test_a_large_ledger_summed_in_two_processes_gives_one_scans_totals_in_its_or
     """On a SQLite file, a ledger of ``SPLIT_FROM_LINES`` lines or more is summed in two halves of its
     projects at once, one in a forked process (here every ledger counts as large). The report must
     not tell the difference: same totals, same order, lines of no project included. PostgreSQL
-    reads in one scan, and so does a read of the current state (a sync could commit between two)."""
+    reads in one scan, and so does a read of the current state (a sync could commit between two).
+    A read with status dates (a report's views) reads the totals the writer keeps, not the lines."""
     cases: list[tuple[list[datetime | None], tuple[TotalsBy, ...], list[date]]] = [
         ([DEC, NOV], PURPOSES, [date(2026, 10, 31), date(2026, 11, 30)]),
         ([NOV], ("spend",), []),
@@ -266,7 +269,8 @@ def test_a_large_ledger_summed_in_two_processes_gives_one_scans_totals_in_its_or
         assert list(grouped_totals(corrected.engine, m, by=by, cutoffs=c)) == expected
     # this process read only its half of the projects (the other half was the child's)
     halved = corrected.engine.dialect.name == "sqlite"
-    assert [("project >=" in statement) for statement in scans] == [halved, halved, False]
+    assert [("project >=" in statement) for statement in scans] == [False, halved, False]
+    assert "FROM cost_deltas" in scans[0]
 
 
 def test_on_one_cpu_a_large_ledger_is_summed_in_one_scan(
@@ -486,3 +490,99 @@ def test_whether_work_items_link_elsewhere_decides_reading_task_codes_early(stor
     with store.writer("jira") as writer:
         writer.upsert([item("ERP-2", {"finance": "P-100.02"})])
     assert store.work_items_link_elsewhere()
+
+
+# -- the totals the writer keeps (pmsync.store.cost_deltas) ---------------------------------------
+
+
+def _by_moment(
+    grouped: Iterable[totals.GroupedTotal], moments: int, by: TotalsBy, cutoffs: tuple[date, ...]
+) -> list[Counter[tuple[object, ...]]]:
+    """What each moment's figures of ``by`` are, from totals read for several moments at once."""
+    listed = [g for g in grouped if g.by == by]
+    return [figures([g.total for g in listed if g.held[i]], by, cutoffs) for i in range(moments)]
+
+
+MOMENTS = [OCT - timedelta(seconds=1), OCT, NOV - timedelta(hours=1), NOV, DEC]
+STATUS_DATES = [
+    (date(2026, 10, 31), date(2026, 11, 30)),  # month ends: no line is read
+    (date(2026, 10, 15), date(2026, 11, 20)),  # inside two months: their lines are read
+    (date(2026, 9, 3),),  # the day of the credit and the cents
+    (date(2026, 11, 1), date(2026, 6, 30), date(2026, 12, 31)),
+]
+
+
+@pytest.mark.parametrize("cutoffs", STATUS_DATES, ids=["month-ends", "mid-month", "one-day", "three"])
+def test_the_totals_the_writer_keeps_give_what_every_line_gives(
+    corrected: Store, cutoffs: tuple[date, ...]
+) -> None:
+    """At every moment (before the first load, at each write and between), with status dates on
+    month ends or inside months, the totals a report reads give each purpose the figures a scan of
+    every line gives: corrections, a line moved to another project, deletions, back-dated lines,
+    credits, cents, lines of no project."""
+    for project in (None, "ERP", "CRM"):
+        kept = list(grouped_totals(corrected.engine, MOMENTS, project, by=PURPOSES, cutoffs=cutoffs))
+        with corrected.engine.connect() as conn:
+            scanned = list(totals._scan_on(conn, MOMENTS, project, PURPOSES, cutoffs, None))
+        for by in PURPOSES:
+            expected = _by_moment(scanned, len(MOMENTS), by, cutoffs)
+            assert _by_moment(kept, len(MOMENTS), by, cutoffs) == expected
+            assert expected[0] == Counter() and expected[-1] != Counter()
+
+
+def test_a_report_reads_the_lines_of_the_months_its_status_dates_cut_and_no_others(corrected: Store) -> None:
+    scans = _ledger_scans(corrected)
+    list(grouped_totals(corrected.engine, [DEC, NOV], by=PURPOSES, cutoffs=[date(2026, 11, 30)]))
+    assert len(scans) == 1 and "FROM cost_deltas" in scans[0]
+    scans.clear()
+    cut = list(grouped_totals(corrected.engine, [DEC], by="period", cutoffs=[date(2026, 11, 20)]))
+    assert len(scans) == 2 and "cost_rows" in scans[1]  # November's lines
+    # November's totals lie on both sides of the 20th, as its lines do (the kept totals are by month)
+    november = {g.total.day for g in cut if g.total.day and g.total.day.month == 11}
+    assert min(november) <= date(2026, 11, 20) < max(november)
+    if corrected.engine.dialect.name == "sqlite":
+        with corrected.engine.connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + scans[1].replace("?", "NULL")).all()
+        assert any("ix_records_cost_line_day" in str(step) for step in plan)
+
+
+def test_a_failed_write_leaves_the_kept_totals_as_the_lines(corrected: Store) -> None:
+    """A sync that fails after writing a batch rolls back its lines and its totals together."""
+    cutoffs = (date(2026, 11, 30),)
+    before = _by_moment(
+        grouped_totals(corrected.engine, [DEC], by=PURPOSES, cutoffs=cutoffs), 1, "period", cutoffs
+    )
+    clock.set_now(DEC - timedelta(hours=2))
+    with pytest.raises(RuntimeError), corrected.writer("finance") as writer:
+        writer.upsert([line(1, "5.00", date(2026, 6, 2)), line(300, "7.00", date(2026, 11, 3))])
+        writer.mark_deleted(
+            [Deleted("cost_line", SourceRef(system="finance_file", instance="ledger", external_id="L3"))]
+        )
+        raise RuntimeError("the source broke mid-sync")
+    after = _by_moment(
+        grouped_totals(corrected.engine, [DEC], by=PURPOSES, cutoffs=cutoffs), 1, "period", cutoffs
+    )
+    assert after == before
+
+
+def test_upgrading_a_store_written_before_the_kept_totals_builds_them_from_its_history(
+    corrected: Store,
+) -> None:
+    """Revision 0007 fills the totals from the lines and their versions: a report after the upgrade
+    reads what one before it read, at every moment."""
+    from alembic import command
+
+    from pmsync.store.migrate import alembic_config
+
+    cutoffs = (date(2026, 10, 15), date(2026, 11, 30))
+
+    def read() -> list[list[Counter[tuple[object, ...]]]]:
+        grouped = list(grouped_totals(corrected.engine, MOMENTS, by=PURPOSES, cutoffs=cutoffs))
+        return [_by_moment(grouped, len(MOMENTS), by, cutoffs) for by in PURPOSES]
+
+    expected = read()
+    with corrected.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006_records_by_change_time")
+    assert "cost_deltas" not in sa_inspect(corrected.engine).get_table_names()
+    assert corrected.upgrade() == corrected.head_revision()
+    assert read() == expected

@@ -14,6 +14,8 @@
   ``last_changed_run``), so ``SnapshotComplete`` can sweep the rest;
   emptied when the run ends.
 - ``publications``: every report published, by destination and content hash.
+- ``cost_deltas``: cost line totals the writer keeps, as what each write added to or took from each
+  group of lines (:mod:`pmsync.store.cost_deltas`), so a report sums groups, not a ledger.
 
 Moments are stored in UTC. SQLite has no time zone type, so :class:`UTCDateTime` stores naive UTC
 and hands back aware datetimes on both dialects.
@@ -33,13 +35,17 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.dialects import postgresql
+
+from pmsync.store.cost_groups import line_day
 
 #: constraint names are explicit so migrations can refer to them on every dialect
 metadata = MetaData(
@@ -107,6 +113,15 @@ records = Table(
     # What changed between two moments (a report's restatements, the newest write of a type) is
     # found by this index; without it each such read went through every row of the type.
     Index(None, "record_type", "updated_at"),
+)
+# Cost lines by the date they count from (:func:`pmsync.store.cost_groups.line_day`): a report reads
+# the lines of a month its status date cuts in two, not the ledger (:mod:`pmsync.store.cost_deltas`).
+# Partial, so that no other record pays for it.
+Index(
+    "ix_records_cost_line_day",
+    line_day(records.c.payload),
+    sqlite_where=records.c.record_type == literal_column("'cost_line'"),
+    postgresql_where=records.c.record_type == literal_column("'cost_line'"),
 )
 
 record_versions = Table(
@@ -190,4 +205,25 @@ publications = Table(
     Column("stored_size", BigInteger),
     Column("stored_hash", String(128)),
     Index(None, "destination", "content_hash"),
+)
+
+cost_deltas = Table(
+    "cost_deltas",
+    metadata,
+    # what the lines are summed for, whose (project '' : none) and by which fields (a JSON array of
+    # :data:`pmsync.store.cost_groups.KEY_SETS`), in which month of their date and of their period
+    # ('' : none); '' rather than NULL, so that the key is unique on both dialects
+    Column("purpose", String(16), primary_key=True),
+    Column("project", String(128), primary_key=True),
+    Column("source_name", String(128), primary_key=True),
+    Column("k", Text, primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("period_month", String(7), primary_key=True),
+    #: when the lines were added (a version began) or taken away (it ended)
+    Column("stamp", UTCDateTime(), primary_key=True),
+    #: exact: numeric on PostgreSQL, decimal text on SQLite (summed by pmsync_decimal_sum)
+    Column("amount", Numeric().with_variant(Text(), "sqlite"), nullable=False),
+    Column("lines", BigInteger, nullable=False),
+    #: the earliest date of the lines added (NULL where lines were taken away)
+    Column("first_day", String(10)),
 )

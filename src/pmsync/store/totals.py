@@ -40,32 +40,40 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from itertools import groupby
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
     Numeric,
+    String,
     and_,
     bindparam,
     case,
+    column,
     func,
     literal,
     literal_column,
     null,
     or_,
     select,
+    text,
     true,
-    type_coerce,
     union,
     union_all,
 )
-from sqlalchemy.types import JSON, String
 
 from pmsync.model import CostLine, WorkItem
+from pmsync.store import cost_deltas
+from pmsync.store.cost_groups import KEY_SETS as KEY_SETS
+from pmsync.store.cost_groups import KINDS as KINDS
+from pmsync.store.cost_groups import TotalsBy as TotalsBy
+from pmsync.store.cost_groups import group_key as _key
+from pmsync.store.cost_groups import line_day
+from pmsync.store.cost_groups import payload_field as _payload_field
 from pmsync.store.engine import lives_in_this_process
 from pmsync.store.payload import from_payload, type_name
-from pmsync.store.schema import record_versions
+from pmsync.store.schema import Json, UTCDateTime, record_versions
 from pmsync.store.schema import records as table
 from pmsync.store.two_halves import a_second_process_helps, in_two_halves
 from pmsync.store.valid_time import (
@@ -75,25 +83,6 @@ from pmsync.store.valid_time import (
     grouped_versions,
 )
 from pmsync.store.versions import versions
-
-#: what totals are for: ``period`` (cost, earned value, phasing), ``task_code`` (cross-checks: actuals
-#: and commitments), ``spend`` (contract burn and funding: actuals)
-TotalsBy = Literal["period", "task_code", "spend"]
-
-#: every total carries these (the valid-time rules read the last two)
-_ALWAYS = ("kind", "currency", "source.system", "source.instance", "created_at", "history")
-#: the payload fields each purpose groups by, besides the date buckets
-KEY_SETS: dict[TotalsBy, tuple[str, ...]] = {
-    "period": (*_ALWAYS, "category", "fiscal_year", "fiscal_period"),
-    "task_code": (*_ALWAYS, "task_code"),
-    "spend": (*_ALWAYS, "vendor", "po_number", "account", "fiscal_year"),
-}
-#: the kinds each purpose sums (``None``: all)
-KINDS: dict[TotalsBy, tuple[str, ...] | None] = {
-    "period": None,
-    "task_code": ("actual", "commitment"),
-    "spend": ("actual",),
-}
 
 
 @dataclass(frozen=True)
@@ -203,29 +192,6 @@ def _total(row: Any, by: TotalsBy, fields: list[Any]) -> CostTotal:
     )
 
 
-def _payload_field(payload: Any, path: str, sqlite: bool) -> Any:
-    """A field of the stored JSON as text (``->>``), on either dialect."""
-    if sqlite:
-        return payload.op("->>", return_type=String())(f"$.{path}")
-    node: Any = payload
-    for step in path.split("."):
-        node = node[step]
-    return node.as_string()
-
-
-def _key(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
-    """The grouped fields as one JSON array (SQLite parses the document once for all of them)."""
-    if sqlite:
-        return func.json_extract(payload, *(f"$.{p}" for p in paths))
-    parts = []
-    for path in paths:
-        node: Any = payload
-        for step in path.split("."):
-            node = node[step]
-        parts.append(node)
-    return type_coerce(func.jsonb_build_array(*parts), JSON)
-
-
 def work_items_link_elsewhere(engine: Engine) -> bool:
     """Whether any stored work item (current or deleted) links to another system (``links`` not
     empty): only then do measures ask for the spend by task code (the cross-checks compare codes
@@ -271,15 +237,87 @@ def grouped_totals(
     (:mod:`pmsync.store.two_halves`; when a sync holds the write lock, one scan). Every total has
     one project, so the halves' totals are the whole's; they are handed back in the order one scan
     gives (by purpose, then project). The current state is read in one scan (a view of the past
-    is what reports read)."""
+    is what reports read).
+
+    **Totals the writer keeps.** With ``cutoffs`` and past moments (a report's views), the lines are
+    not read: the sums come from the totals the writer keeps by month (:mod:`pmsync.store.cost_deltas`),
+    and only the lines of the months a cut-off falls inside of are read, found by their date's index.
+    Then a total's lines all fall in months on the same side of every cut-off, not always in one
+    month, and the totals come in no particular order."""
     purposes: tuple[TotalsBy, ...] = (by,) if isinstance(by, str) else tuple(dict.fromkeys(by))
     if not purposes:
+        return
+    if cutoffs and None not in moments:
+        yield from _from_kept_totals(
+            engine, [m for m in moments if m is not None], project, purposes, cutoffs
+        )
         return
     pivot = _pivot(engine) if project is None and None not in moments else None
     if pivot is None:
         yield from _scan(engine, moments, project, purposes, cutoffs)
         return
     yield from _scan_in_halves(engine, moments, purposes, cutoffs, pivot)
+
+
+def _from_kept_totals(
+    engine: Engine,
+    moments: Sequence[datetime],
+    project: str | None,
+    purposes: tuple[TotalsBy, ...],
+    cutoffs: Sequence[date],
+) -> Iterator[GroupedTotal]:
+    """:func:`grouped_totals` from the writer's totals, and the lines of the months a cut-off cuts,
+    read in one transaction (one state of the store)."""
+    cut = cost_deltas.months_cut(cutoffs)
+    with engine.connect() as conn:
+        for row in cost_deltas.grouped_rows(conn, moments, purposes, cutoffs, project, cut):
+            yield from _kept(row, len(moments))
+        for month in cut:
+            yield from _scan_on(conn, moments, project, purposes, cutoffs, None, month)
+
+
+@dataclass(frozen=True)
+class _AtMoment:
+    """A kept group as held at one moment, with the attributes :func:`_total` reads of a row."""
+
+    project: str | None
+    source_name: str
+    period_month: str | None
+    first_day: str | None
+    amount: Any
+    lines: int
+
+
+def _kept(row: Any, moments: int) -> Iterator[GroupedTotal]:
+    """A row of :func:`cost_deltas.grouped_rows` as grouped totals: one held at every moment when the
+    group was the same at all of them, else one per moment it held lines at."""
+    purpose: TotalsBy = row.purpose
+    fields = json.loads(row.k) if isinstance(row.k, str) else row.k
+    values = dict(zip(KEY_SETS[purpose], fields, strict=True))
+    project = row.project or None
+    at = [
+        _AtMoment(
+            project,
+            row.source_name,
+            row.period_month,
+            getattr(row, f"f{i}"),
+            Decimal(str(getattr(row, f"a{i}"))) if getattr(row, f"l{i}") else Decimal(0),
+            int(getattr(row, f"l{i}") or 0),
+        )
+        for i in range(moments)
+    ]
+    if all(a == at[0] for a in at[1:]):
+        held_at: list[tuple[tuple[bool, ...], _AtMoment]] = [(tuple(True for _ in at), at[0])]
+    else:
+        held_at = [(tuple(j == i for j in range(moments)), a) for i, a in enumerate(at) if a.lines > 0]
+    for held, group in held_at:
+        yield GroupedTotal(
+            held=held,
+            total=_total(group, purpose, fields),
+            created_at=_str(values["created_at"]),
+            has_history=bool(values["history"]),
+            by=purpose,
+        )
 
 
 def _pivot(engine: Engine) -> str | None:
@@ -338,10 +376,12 @@ def _scan_on(
     purposes: tuple[TotalsBy, ...],
     cutoffs: Sequence[date],
     part: Part | None,
+    month: str | None = None,
 ) -> Iterator[GroupedTotal]:
-    """:func:`_scan` on ``conn``, in its transaction."""
+    """:func:`_scan` on ``conn``, in its transaction; with ``month`` (``YYYY-MM``), of the lines dated
+    in that month only."""
     sqlite = conn.dialect.name == "sqlite"
-    source, flags, params = _versions_held(moments, project, part)
+    source, flags, params = _versions_held(moments, project, part, month, sqlite)
     payload = source.c.payload
 
     def field(path: str) -> Any:
@@ -421,10 +461,49 @@ def _in_part(column: Any, part: Part | None) -> Any:
     return column >= pivot if upper else or_(column < pivot, column.is_(None))
 
 
-def _cost_line_versions(by_project: bool, part: Part | None = None) -> Any:
+def _current_dated_in(month: str, by_project: bool, sqlite: bool) -> Any:
+    """The current versions of the cost lines dated in ``month``, as :func:`_cost_line_versions`
+    gives them, read by the index of cost lines by date. Written out: the index is on an expression
+    and partial, and both databases use it only for a query that repeats the expression and the
+    type literally; SQLite, without statistics, preferred the index by change time (every line
+    changed before the report), so it is named (``INDEXED BY``, which SQLAlchemy does not render)."""
+    indexed = " INDEXED BY ix_records_cost_line_day" if sqlite else ""
+    project = " AND project = :project" if by_project else ""
+    day = "coalesce(payload ->> 'posting_date', payload ->> 'period')"
+    query = text(
+        "SELECT project, source_name, payload, "
+        "CASE WHEN deleted_at IS NOT NULL THEN 'delete' ELSE 'update' END AS op, "
+        f"updated_at AS valid_from, NULL AS valid_to FROM records{indexed} "
+        f"WHERE record_type = 'cost_line' AND {day} >= :day_from AND {day} <= :day_to "
+        f"AND updated_at <= :last{project}"
+    ).bindparams(
+        bindparam("last", type_=UTCDateTime()),
+        bindparam("day_from", f"{month}-01", type_=String()),
+        bindparam("day_to", f"{month}-31", type_=String()),
+    )
+    return query.columns(
+        column("project", String()),
+        column("source_name", String()),
+        column("payload", Json),
+        column("op", String()),
+        column("valid_from", UTCDateTime()),
+        column("valid_to", UTCDateTime()),
+    )
+
+
+def _dated_in(payload: Any, month: str) -> Any:
+    """Whether a line's date falls in ``month`` (``YYYY-MM``): ISO dates compare as text."""
+    day = line_day(payload)
+    return and_(day >= f"{month}-01", day <= f"{month}-31")
+
+
+def _cost_line_versions(
+    by_project: bool, part: Part | None = None, month: str | None = None, sqlite: bool = False
+) -> Any:
     """Cost line versions held at some moment between ``first`` and ``last``: :func:`versions`, but
     a current row's ``op`` says only whether it is a deletion (all that totals ask), sparing a lookup
-    of its history per line."""
+    of its history per line. With ``month`` (and never with ``part``), only lines dated in it, the
+    current ones found by the index of cost lines by date."""
     v, r = record_versions, table
     archived = select(v.c.project, v.c.source_name, v.c.payload, v.c.op, v.c.valid_from, v.c.valid_to).where(
         v.c.record_type == bindparam("record_type"),
@@ -448,14 +527,21 @@ def _cost_line_versions(by_project: bool, part: Part | None = None) -> Any:
     if by_project:
         archived = archived.where(v.c.project == bindparam("project"))
         current = current.where(r.c.project == bindparam("project"))
+    if month is not None:
+        archived = archived.where(_dated_in(v.c.payload, month))
+        return union_all(archived, _current_dated_in(month, by_project, sqlite))
     return union_all(archived, current)
 
 
 def _versions_held(
-    moments: Sequence[datetime | None], project: str | None, part: Part | None = None
+    moments: Sequence[datetime | None],
+    project: str | None,
+    part: Part | None = None,
+    month: str | None = None,
+    sqlite: bool = False,
 ) -> tuple[Any, list[Any], dict[str, Any]]:
     """The cost line versions held at any of ``moments``, with a 0/1 column per moment (``h0``...),
-    of ``project`` or of ``part`` of the projects."""
+    of ``project`` or of ``part`` of the projects, dated in ``month`` if given (past moments only)."""
     params: dict[str, Any] = {"record_type": "cost_line"}
     if list(moments) == [None]:
         rows = select(
@@ -470,7 +556,7 @@ def _versions_held(
     stamps = [m for m in moments if m is not None]
     if len(stamps) != len(moments):
         raise ValueError("the current state (None) cannot be read with past moments")
-    valid = _cost_line_versions(project is not None, part).subquery()
+    valid = _cost_line_versions(project is not None, part, month, sqlite).subquery()
     params |= {"first": min(stamps), "last": max(stamps)}
     if project is not None:
         params["project"] = project

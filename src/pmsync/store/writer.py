@@ -8,7 +8,9 @@ at each connector checkpoint; other code (e.g. reconcile capturing a baseline) u
     with store.writer("pmsync-baselines", run_id=None) as w:
         counts = w.upsert(records)
 
-Unchanged records (same content hash) write nothing to ``records`` or ``record_versions``.
+Unchanged records (same content hash) write nothing to ``records`` or ``record_versions``. Cost
+lines also change the totals the writer keeps (:mod:`pmsync.store.cost_deltas`), in the same
+transaction.
 An update or delete first archives the version the ``records`` row holds into ``record_versions``
 (closed now), then changes the row; an insert writes only the row (see :mod:`pmsync.store.versions`).
 
@@ -46,7 +48,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pmsync import clock
 from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import Record, SourceRef
-from pmsync.store import ledger
+from pmsync.store import cost_deltas, ledger
 from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
 from pmsync.store.payload import RecordKey, StoredRow, first_string_path, source_key, to_row
@@ -532,6 +534,13 @@ class Writer:
                     for i, row in changed
                 ],
             )
+        written = [
+            source_key(row.key) for row in (*new, *(row for _, row in changed)) if row.key[0] == "cost_line"
+        ]
+        if written:
+            cost_deltas.add_current(
+                self._conn, self._one_of(records.c.source_key, written, String()), self.now
+            )
         self._note_seen(seen_ids)
         return WriteCounts(
             inserted=len(new), updated=len(changed), unchanged=len(by_key) - len(new) - len(changed)
@@ -587,7 +596,9 @@ class Writer:
 
     def _archive_current(self, condition: Any) -> None:
         """Copy the version held by each ``records`` row matching ``condition`` into
-        ``record_versions``, closed now; the caller then changes those rows."""
+        ``record_versions``, closed now; the caller then changes those rows. The cost lines among
+        them leave the writer's totals now (:mod:`pmsync.store.cost_deltas`)."""
+        cost_deltas.take_current(self._conn, condition, self.now)
         self._conn.execute(
             insert(record_versions).from_select(
                 VERSION_COLUMNS, current_version(valid_to=self.now).where(condition)

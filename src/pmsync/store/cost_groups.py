@@ -1,0 +1,76 @@
+"""What cost line totals group by, read out of a stored line's document on either dialect.
+
+Shared by the totals a report reads (:mod:`pmsync.store.totals`) and the totals the writer keeps
+(:mod:`pmsync.store.cost_deltas`), so that both group lines by the same fields, spelled the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from sqlalchemy import Text, cast, func, literal_column, type_coerce
+from sqlalchemy.types import JSON, String
+
+#: what totals are for: ``period`` (cost, earned value, phasing), ``task_code`` (cross-checks: actuals
+#: and commitments), ``spend`` (contract burn and funding: actuals)
+TotalsBy = Literal["period", "task_code", "spend"]
+PURPOSES: tuple[TotalsBy, ...] = ("period", "task_code", "spend")
+
+#: every total carries these (the valid-time rules read the last two)
+_ALWAYS = ("kind", "currency", "source.system", "source.instance", "created_at", "history")
+#: the payload fields each purpose groups by, besides the date buckets
+KEY_SETS: dict[TotalsBy, tuple[str, ...]] = {
+    "period": (*_ALWAYS, "category", "fiscal_year", "fiscal_period"),
+    "task_code": (*_ALWAYS, "task_code"),
+    "spend": (*_ALWAYS, "vendor", "po_number", "account", "fiscal_year"),
+}
+#: the kinds each purpose sums (``None``: all)
+KINDS: dict[TotalsBy, tuple[str, ...] | None] = {
+    "period": None,
+    "task_code": ("actual", "commitment"),
+    "spend": ("actual",),
+}
+
+
+def payload_field(payload: Any, path: str, sqlite: bool) -> Any:
+    """A field of the stored JSON as text (``->>``), on either dialect."""
+    if sqlite:
+        return payload.op("->>", return_type=String())(f"$.{path}")
+    node: Any = payload
+    for step in path.split("."):
+        node = node[step]
+    return node.as_string()
+
+
+def group_key(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
+    """The grouped fields as one JSON array (SQLite parses the document once for all of them)."""
+    if sqlite:
+        return func.json_extract(payload, *(f"$.{p}" for p in paths))
+    parts = []
+    for path in paths:
+        node: Any = payload
+        for step in path.split("."):
+            node = node[step]
+        parts.append(node)
+    return type_coerce(func.jsonb_build_array(*parts), JSON)
+
+
+def group_key_text(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
+    """:func:`group_key` as text, as the writer's totals keep it (the same text for the same fields
+    on one dialect: SQLite's ``json_extract`` and PostgreSQL's ``jsonb`` print canonically)."""
+    key = group_key(payload, paths, sqlite)
+    return key if sqlite else cast(key, Text)
+
+
+def line_day(payload: Any) -> Any:
+    """The date a line counts from (posting date, else period), as ISO text.
+
+    Spelled ``payload ->> 'posting_date'`` on both dialects (SQLite reads a bare label as ``$.label``)
+    and with literal labels, not parameters: it is the very expression of the index of cost lines by
+    date (:data:`pmsync.store.schema.records`), and SQLite and PostgreSQL use an index on an
+    expression only for a query that repeats it."""
+    return func.coalesce(
+        payload.op("->>", return_type=String())(literal_column("'posting_date'")),
+        payload.op("->>", return_type=String())(literal_column("'period'")),
+    )
