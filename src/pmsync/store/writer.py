@@ -134,6 +134,8 @@ class Writer:
         # page does not hold SQLite's write lock.
         self._conn = engine.connect().execution_options(**{WRITE_TRANSACTION: True})
         self._now: datetime | None = None
+        #: the changes to the cost totals the writer keeps, written at the commit
+        self._pending_totals = cost_deltas.PendingTotals()
 
     # -- transaction control --------------------------------------------------------------------
 
@@ -151,6 +153,7 @@ class Writer:
 
     def commit(self) -> None:
         """Make everything written so far durable and visible; the next write starts a new transaction."""
+        self._guard(lambda: self._pending_totals.flush(self._conn))
         try:
             self._conn.commit()
         except SQLAlchemyError as exc:
@@ -159,6 +162,7 @@ class Writer:
 
     def rollback(self) -> None:
         """Discard everything written since the last commit."""
+        self._pending_totals.clear()
         self._conn.rollback()
         self._now = None
 
@@ -178,7 +182,7 @@ class Writer:
             if exc_type is None:
                 self.commit()
             else:
-                self._conn.rollback()
+                self.rollback()
         finally:
             self._conn.close()
 
@@ -534,13 +538,12 @@ class Writer:
                     for i, row in changed
                 ],
             )
-        written = [
-            source_key(row.key) for row in (*new, *(row for _, row in changed)) if row.key[0] == "cost_line"
-        ]
-        if written:
-            cost_deltas.add_current(
-                self._conn, self._one_of(records.c.source_key, written, String()), self.now
-            )
+        for row in (*new, *(row for _, row in changed)):
+            if row.key[0] == "cost_line":
+                payload = json.loads(row.payload.text)
+                self._pending_totals.change(row.project, self.source_name, payload, 1, self.now)
+        if len(self._pending_totals) >= cost_deltas.FLUSH_AT_GROUPS:
+            self._pending_totals.flush(self._conn)
         self._note_seen(seen_ids)
         return WriteCounts(
             inserted=len(new), updated=len(changed), unchanged=len(by_key) - len(new) - len(changed)
@@ -598,7 +601,7 @@ class Writer:
         """Copy the version held by each ``records`` row matching ``condition`` into
         ``record_versions``, closed now; the caller then changes those rows. The cost lines among
         them leave the writer's totals now (:mod:`pmsync.store.cost_deltas`)."""
-        cost_deltas.take_current(self._conn, condition, self.now)
+        cost_deltas.take_current(self._conn, condition, self.now, self._pending_totals)
         self._conn.execute(
             insert(record_versions).from_select(
                 VERSION_COLUMNS, current_version(valid_to=self.now).where(condition)
