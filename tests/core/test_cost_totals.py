@@ -22,7 +22,7 @@ from pmsync.cpus import usable_cpus
 from pmsync.errors import StoreError
 from pmsync.model import CostLine, SourceRef, WorkItem
 from pmsync.reconcile.restatements import Restatement, restatements, restatements_by_project
-from pmsync.store import CostTotal, Store, as_totals, totals, two_halves
+from pmsync.store import CostTotal, Store, as_totals, cost_deltas, totals, two_halves
 from pmsync.store.totals import KEY_SETS, KINDS, TotalsBy, grouped_totals
 
 from .helpers import one_cpu
@@ -586,3 +586,26 @@ def test_upgrading_a_store_written_before_the_kept_totals_builds_them_from_its_h
     assert "cost_deltas" not in sa_inspect(corrected.engine).get_table_names()
     assert corrected.upgrade() == corrected.head_revision()
     assert read() == expected
+
+
+def test_totals_written_out_in_several_parts_of_one_transaction_add_up(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large write sends its pending totals to the store before its commit (memory stays flat);
+    a group changed again later in the same transaction adds to what was sent."""
+    monkeypatch.setattr(cost_deltas, "FLUSH_AT_GROUPS", 3)
+    clock.set_now(OCT)
+    with store.writer("finance") as writer:
+        for part in (ledger()[:20], ledger()[20:], [line(1, "999.99", date(2026, 6, 2))]):
+            writer.upsert(part)
+        writer.mark_deleted(
+            [Deleted("cost_line", SourceRef(system="finance_file", instance="ledger", external_id="L5"))]
+        )
+    cutoffs = (date(2026, 9, 30),)
+    kept = list(grouped_totals(store.engine, [OCT], by=PURPOSES, cutoffs=cutoffs))
+    lines = as_totals(store.iter_records(CostLine, as_of=OCT))
+    for by in PURPOSES:
+        assert _by_moment(kept, 1, by, cutoffs) == [figures([x for x in lines], by, cutoffs)]
+    with store.engine.connect() as conn:
+        sent = conn.exec_driver_sql("SELECT count(*) FROM cost_deltas").scalar_one()
+    assert sent < 3 * len(ledger())  # one row per group and moment, however often it was sent

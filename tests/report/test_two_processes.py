@@ -209,13 +209,13 @@ def test_the_ledger_is_scanned_once_not_once_per_process(
     portfolio: PmsyncConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # The totals the measures ask for are read before the fork: a child reading them for itself
-    # would scan the whole ledger again (on the 10^6-line bench, seconds), and projects of both halves
-    # link task codes here, so each half would read the spend by task code. Statements are written
-    # to a file, which the child appends to as well.
+    # would read the ledger (its kept totals, or its lines) again, and projects of both halves link
+    # task codes here, so each half would read the spend by task code. Statements are written to a
+    # file, which the child appends to as well.
     log = tmp_path / "scans.log"
 
     def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if "cost_rows" in statement:
+        if "cost_rows" in statement or "FROM cost_deltas" in statement:
             with log.open("a", encoding="utf-8") as out:
                 out.write(f"{os.getpid()}\n")
 
