@@ -226,4 +226,7 @@ cost_deltas = Table(
     Column("lines", BigInteger, nullable=False),
     #: the earliest date of the lines added (NULL where lines were taken away)
     Column("first_day", String(10)),
+    # On SQLite the rows live in their key's order (no rowid): a report's GROUP BY reads them in
+    # that order, and an upsert touches one b-tree, not a table and its key's index.
+    sqlite_with_rowid=False,
 )

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "purpose", "project", "source_name", "k", "month", "period_month", "stamp", name="pk_cost_deltas"
         ),
+        sqlite_with_rowid=False,
     )
     op.execute(f"CREATE INDEX ix_records_cost_line_day ON records (({_DAY})) WHERE record_type = 'cost_line'")
     cost_deltas.rebuild(op.get_bind())
