@@ -135,12 +135,20 @@ def _produce(connector: Connector, cursor: Cursor, sending: Connection, source_n
 
 def _packed(row: StoredRow) -> tuple[Any, ...]:
     """A stored row as a plain tuple: pickling 10^6 of them cost 0.6 s, the dataclasses 2.2 s."""
-    return (row.key, row.project, row.scope, row.payload.text, row.content_hash, row.source_modified)
+    return (
+        row.key,
+        row.project,
+        row.scope,
+        row.payload.text,
+        row.content_hash,
+        row.source_modified,
+        row.facts,
+    )
 
 
 def _unpacked(entry: tuple[Any, ...]) -> StoredRow:
-    key, project, scope, text, content_hash, source_modified = entry
-    return StoredRow(key, project, scope, EncodedJson(text), content_hash, source_modified)
+    key, project, scope, text, content_hash, source_modified, facts = entry
+    return StoredRow(key, project, scope, EncodedJson(text), content_hash, source_modified, facts)
 
 
 class _ParentGone(Exception):

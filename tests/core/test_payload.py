@@ -6,6 +6,7 @@ differently would turn every stored cost line into a "change" at the next sync.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from pmsync.model import CostLine, FieldChange, SourceRef
 from pmsync.store import to_row
+from pmsync.store.cost_groups import facts_of_document
 from pmsync.store.payload import _cost_line_json, canonical_json
 
 #: any text, control characters, quotes, backslashes, U+2028 and astral characters included
@@ -62,7 +64,10 @@ def test_the_direct_cost_line_json_is_the_general_one(fields):
     except ValidationError:
         return
     assert _cost_line_json(line) == _general(line)
-    assert to_row(line).payload.text == _general(line)
+    row = to_row(line)
+    assert row.payload.text == _general(line)
+    # what the writer's cost totals read of the line, taken from the line, is what its document says
+    assert row.facts == facts_of_document(json.loads(row.payload.text))
 
 
 def _line(**extra: object) -> CostLine:
@@ -85,6 +90,7 @@ def test_moments_and_history_take_the_general_path():
     ):
         assert _cost_line_json(line) is None
         assert to_row(line).payload.text == _general(line)
+        assert to_row(line).facts is None  # the writer reads them from the document
 
 
 def test_unvalidated_values_take_the_general_path():

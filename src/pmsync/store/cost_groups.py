@@ -6,7 +6,7 @@ Shared by the totals a report reads (:mod:`pmsync.store.totals`) and the totals 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Text, cast, func, literal_column, type_coerce
@@ -31,6 +31,40 @@ KINDS: dict[TotalsBy, tuple[str, ...] | None] = {
     "task_code": ("actual", "commitment"),
     "spend": ("actual",),
 }
+
+
+#: every field some purpose groups by (those at the top of a line's document first)
+FACT_PATHS: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        {tuple(path.split(".")) for purpose in KEY_SETS for path in KEY_SETS[purpose]},
+        key=lambda steps: (len(steps), steps),
+    )
+)
+_TOP = tuple(steps[0] for steps in FACT_PATHS if len(steps) == 1)
+_NESTED = tuple(steps for steps in FACT_PATHS if len(steps) > 1)
+_HISTORY = FACT_PATHS.index(("history",))
+
+#: what the totals read of one cost line: its kind, amount (decimal text), posting date and period
+#: (ISO text or None) and the values of :data:`FACT_PATHS` (``history``: whether there is one)
+LineFacts = tuple[Any, str, str | None, str | None, tuple[Any, ...]]
+
+
+def facts_of_document(payload: Mapping[str, Any]) -> LineFacts:
+    """:data:`LineFacts` of a stored line's JSON document."""
+    values = list(map(payload.get, _TOP))
+    for steps in _NESTED:
+        node: Any = payload
+        for step in steps:
+            node = node.get(step) if isinstance(node, dict) else None
+        values.append(node)
+    values[_HISTORY] = bool(values[_HISTORY])
+    return (
+        payload.get("kind"),
+        str(payload.get("amount")),
+        payload.get("posting_date"),
+        payload.get("period"),
+        tuple(values),
+    )
 
 
 def payload_field(payload: Any, path: str, sqlite: bool) -> Any:

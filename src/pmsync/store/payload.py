@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import RECORD_TYPES, CostLine, Record, record_type_of
+from pmsync.store.cost_groups import FACT_PATHS, LineFacts
 
 #: (record_type, system, instance, external_id)
 RecordKey = tuple[str, str, str, str]
@@ -55,6 +56,9 @@ class StoredRow:
     payload: EncodedJson
     content_hash: str
     source_modified: datetime | None
+    #: what the writer's cost totals read of a cost line, when made with its document (the writer
+    #: otherwise parses the document again: a tenth of a first load's writing)
+    facts: LineFacts | None = None
 
 
 #: one encoder for every payload: ``json.dumps`` with options builds a new encoder per call
@@ -71,7 +75,10 @@ def content_hash(payload: dict[str, Any]) -> str:
 
 
 def to_row(record: Record) -> StoredRow:
-    text = _cost_line_json(record) if type(record) is CostLine else None
+    text = facts = None
+    if type(record) is CostLine:
+        text = _cost_line_json(record)
+        facts = None if text is None else _cost_line_facts(record)
     if text is None:
         text = canonical_json(record.model_dump(mode="json"))
     source = record.source
@@ -86,6 +93,27 @@ def to_row(record: Record) -> StoredRow:
         payload=EncodedJson(text),
         content_hash=hashlib.sha256(encoded).hexdigest(),
         source_modified=record.source_modified,
+        facts=facts,
+    )
+
+
+def _cost_line_facts(line: CostLine) -> LineFacts:
+    """:func:`~pmsync.store.cost_groups.facts_of_document` of the document :func:`_cost_line_json`
+    wrote for ``line`` (which has no moments and no history), read from the line itself."""
+    source = line.source
+    by_name = {
+        "account": line.account, "category": line.category, "created_at": None,
+        "currency": line.currency, "fiscal_period": line.fiscal_period, "fiscal_year": line.fiscal_year,
+        "history": False, "kind": line.kind, "po_number": line.po_number, "task_code": line.task_code,
+        "vendor": line.vendor, "source.instance": source.instance, "source.system": source.system,
+    }  # fmt: skip
+    period, posting = line.period, line.posting_date
+    return (
+        line.kind,
+        str(line.amount),
+        None if posting is None else posting.isoformat(),
+        None if period is None else period.isoformat(),
+        tuple(by_name[".".join(steps)] for steps in FACT_PATHS),
     )
 
 

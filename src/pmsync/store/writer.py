@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pmsync import clock
 from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import Record, SourceRef
-from pmsync.store import cost_deltas, ledger
+from pmsync.store import cost_deltas, cost_groups, ledger
 from pmsync.store.deletion_guard import DeletionPolicy, ScopeLoss, allowed_note, refusal
 from pmsync.store.engine import WRITE_TRANSACTION
 from pmsync.store.payload import RecordKey, StoredRow, first_string_path, source_key, to_row
@@ -540,8 +540,8 @@ class Writer:
             )
         for row in (*new, *(row for _, row in changed)):
             if row.key[0] == "cost_line":
-                payload = json.loads(row.payload.text)
-                self._pending_totals.change(row.project, self.source_name, payload, 1, self.now)
+                facts = row.facts or cost_groups.facts_of_document(json.loads(row.payload.text))
+                self._pending_totals.change(row.project, self.source_name, facts, 1, self.now)
         if len(self._pending_totals) >= cost_deltas.FLUSH_AT_GROUPS:
             self._pending_totals.flush(self._conn)
         self._note_seen(seen_ids)
