@@ -2,33 +2,36 @@
 
 A report sums the ledger by purpose, project, the fields the measures read and the month of each
 line's date (:mod:`pmsync.store.totals`). Read from the lines, that is a scan of every stored line's
-document at every report: 80 s for 10^7 lines (a large agency's year). Here the writer keeps the sums
-instead, in ``cost_deltas``, and a report reads those.
+document at every report: about a minute for 10^7 lines (a large agency's year). Here the writer
+keeps the sums instead, in ``cost_deltas``, and a report reads those.
 
 **Kept as changes, so that every moment can be read.** A report reads the ledger as it was known at
 two moments (now and the previous report). A line version held over ``[valid_from, valid_to)``
 adds its amount to its group at ``valid_from`` and takes it away at ``valid_to``; a row of
-``cost_deltas`` is the net change of one group at one moment (one row per group and write
-transaction, however many lines it wrote). The group as held at a moment ``m`` is the sum of its rows
-stamped at or before ``m``: exactly the lines :func:`pmsync.store.totals.grouped_totals` would have
-found held then, since a version is held at ``m`` when it began at or before ``m`` and had not ended.
+``cost_deltas`` is the net change of one group at one moment, from the lines one write transaction
+(or a part of a large one) wrote. The group as held at a moment ``m`` is the sum of its rows stamped
+at or before ``m``: exactly the lines :func:`pmsync.store.totals.grouped_totals` would have found
+held then, since a version is held at ``m`` when it began at or before ``m`` and had not ended.
 Deletions take their lines away at the deletion; a deleted line that comes back adds them again.
 
 **Months, and the months a status date cuts.** The rows are by month of the line's date, so the
 sums answer every comparison with a month end, and with a status date outside the month. A status
 date inside a month (a 20th) cuts that month in two: those months' lines are read from the ledger,
-found by the index of cost lines by date (:func:`read_lines_of_months` in ``totals``), a twelfth or
-less of it. The earliest date of a group's lines (what a total gives as its posting date) is kept as
-the earliest date added: after a deletion it may be earlier than the lines left, but it stays in the
-same month, which is all any comparison reads outside a cut month.
+found by the index of cost lines by date (``totals._scan_on`` with a month), a month of it. The
+earliest date of a group's lines (what a total gives as its posting date) is kept as the earliest
+date added: after a deletion it may be earlier than the lines left, but it stays in the same month,
+which is all any comparison reads outside a cut month.
 
-**Every write path keeps them.** The writer adds the lines it inserted or changed and takes away
-the version it archives (an update or a deletion), in the same transaction as the lines: both commit
-or neither does. The changes are summed in memory (:class:`PendingTotals`, from the documents the
-writer has in hand) and written when the transaction commits, or when many groups are pending: a
-first load of 10^6 lines touches a few hundred thousand groups, and summing them in SQL per batch
-cost ten times the load itself (SQLite parses a document again for every field it reads). Migration
-0007 builds the rows of a store written before it, from the lines and their history.
+**Every write path keeps them, cheaply.** The writer adds the lines it inserted or changed and
+takes away the version it archives (an update or a deletion), in the same transaction as the lines:
+both commit or neither does. The changes are summed in memory by group (:class:`PendingTotals`,
+from :data:`~pmsync.store.cost_groups.LineFacts` the reading process took from each line, or from
+the stored document) and appended when the transaction commits, or when many groups are pending
+(memory stays flat). Appended, not merged into a row per group: rows of one group add up when read,
+and an upsert into a keyed table cost a first load of 10^6 lines more than the rest of the upkeep.
+Summing in SQL per batch instead cost ten times the load itself (SQLite parses a document again
+for every field it reads). Migration 0007 builds the rows of a store written before it, from the
+lines and their history.
 
 **Keys.** A group's fields are kept as a JSON array in :data:`KEY_SETS` order, written by Python
 the same way on both dialects; ``history`` is kept as whether there is one (all a total says of
@@ -39,18 +42,14 @@ PostgreSQL's ``jsonb`` may reorder, never splits a group.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from json.encoder import encode_basestring
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, null, or_, select
 
 from pmsync.store.cost_groups import (
-    FACT_PATHS,
-    KEY_SETS,
     KINDS,
     PURPOSES,
     LineFacts,
@@ -61,53 +60,12 @@ from pmsync.store.schema import UTCDateTime, cost_deltas, record_versions, recor
 
 #: pending groups at which :class:`PendingTotals` writes them out before the commit (memory stays flat)
 FLUSH_AT_GROUPS = 50_000
-#: ``(purpose, project, source_name, k, month, period_month, stamp)``: a row of ``cost_deltas``, its
-#: ``k`` as the tuple of the fields (written as a JSON array)
-GroupKey = tuple[str, str, str, tuple[Any, ...], str, str, datetime]
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+#: ``(purpose, project, source_name, k, month, period_month, stamp)``: a row of ``cost_deltas``
+GroupKey = tuple[str, str, str, str, str, str, datetime]
 
 
-def _key_texts() -> Callable[[tuple[Any, ...]], str]:
-    """:func:`_key_text`, each distinct key written once (the same fields recur in every month)."""
-    cache: dict[tuple[Any, ...], str] = {}
-
-    def text_of(fields: tuple[Any, ...]) -> str:
-        text = cache.get(fields)
-        if text is None:
-            text = cache[fields] = _key_text(fields)
-        return text
-
-    return text_of
-
-
-def _key_text(fields: tuple[Any, ...]) -> str:
-    """A key's fields as a JSON array, the same text for the same values on both dialects (what
-    ``json.dumps`` gives, spelled out for the common types: a flush writes one per group)."""
-    parts = []
-    for value in fields:
-        if value is None:
-            parts.append("null")
-        elif value is True or value is False:
-            parts.append("true" if value else "false")
-        elif type(value) is str:
-            parts.append(encode_basestring(value))
-        elif type(value) is int:
-            parts.append(str(value))
-        else:
-            parts.append(_JSON(value))
-    return "[" + ",".join(parts) + "]"
-
-
-#: per purpose: its name, the kinds it sums (``None``: all) and what picks its fields out of a line's
-#: :data:`~pmsync.store.cost_groups.LineFacts`
-_PURPOSE_KEYS = tuple(
-    (
-        purpose,
-        None if KINDS[purpose] is None else frozenset(KINDS[purpose] or ()),
-        itemgetter(*(FACT_PATHS.index(tuple(path.split("."))) for path in KEY_SETS[purpose])),
-    )
-    for purpose in PURPOSES
-)
+#: per purpose: its name and whether it sums every kind (then it is also by period month)
+_PURPOSE_KEYS = tuple((i, purpose, KINDS[purpose] is None) for i, purpose in enumerate(PURPOSES))
 
 
 class PendingTotals:
@@ -124,7 +82,7 @@ class PendingTotals:
         self, project: str | None, source_name: str, facts: LineFacts, sign: int, stamp: datetime
     ) -> None:
         """Add (``sign`` 1) or take away (-1) one line version at ``stamp``."""
-        kind, amount_text, posted, period, values = facts
+        _, amount_text, posted, period, keys = facts
         amount = Decimal(amount_text)
         if sign < 0:
             amount = -amount
@@ -135,11 +93,11 @@ class PendingTotals:
         first = day if sign > 0 else None
         owner = project or ""
         groups = self._groups
-        for purpose, kinds, pick in _PURPOSE_KEYS:
-            if kinds is not None and kind not in kinds:
+        for i, purpose, every_kind in _PURPOSE_KEYS:
+            k = keys[i]
+            if k is None:  # the purpose does not sum this kind
                 continue
-            by_period = period_month if kinds is None else ""  # only the period purpose sums all kinds
-            key = (purpose, owner, source_name, pick(values), month, by_period, stamp)
+            key = (purpose, owner, source_name, k, month, period_month if every_kind else "", stamp)
             found = groups.get(key)
             if found is None:
                 groups[key] = [amount, sign, first]
@@ -153,8 +111,8 @@ class PendingTotals:
         self._groups.clear()
 
     def flush(self, conn: Connection) -> None:
-        """Write the pending changes into ``cost_deltas`` (a group already changed at the same moment,
-        in an earlier flush, takes the sum) and forget them."""
+        """Append the pending changes to ``cost_deltas`` and forget them (a group sent by an earlier
+        flush of the same moment gets a second row: a read sums them all)."""
         if not self._groups:
             return
         if conn.dialect.name == "sqlite":
@@ -164,26 +122,16 @@ class PendingTotals:
         self._groups.clear()
 
 
-_SQLITE_UPSERT = (
+_SQLITE_INSERT = (
     "INSERT INTO cost_deltas (purpose, project, source_name, k, month, period_month, stamp, amount, lines, "
-    "first_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (purpose, project, source_name, k, month, period_month, stamp) DO UPDATE SET "
-    "amount = pmsync_decimal_add(cost_deltas.amount, excluded.amount), "
-    "lines = cost_deltas.lines + excluded.lines, "
-    "first_day = CASE WHEN cost_deltas.first_day IS NULL THEN excluded.first_day "
-    "WHEN excluded.first_day IS NOT NULL AND excluded.first_day < cost_deltas.first_day "
-    "THEN excluded.first_day ELSE cost_deltas.first_day END"
+    "first_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-_primary_key = itemgetter(0, 1, 2, 3, 4, 5, 6)
 
 
 def _flush_sqlite(conn: Connection, groups: dict[GroupKey, list[Any]]) -> None:
     to_db = UTCDateTime().bind_processor(conn.dialect)
     assert to_db is not None
     stamps: dict[datetime, str] = {}
-    text_of = _key_texts()
 
     def stamp_text(moment: datetime) -> str:
         # stored as sqlite3's datetime adapter writes any other moment (``isoformat(" ")``)
@@ -191,43 +139,26 @@ def _flush_sqlite(conn: Connection, groups: dict[GroupKey, list[Any]]) -> None:
             stamps[moment] = to_db(moment).isoformat(" ")
         return stamps[moment]
 
-    rows = [
-        (*key[:3], text_of(key[3]), *key[4:6], stamp_text(key[6]), str(amount), lines, first)
-        for key, (amount, lines, first) in groups.items()
-    ]
-    # in the table's key order: each row lands next to the one before (a third of the time the rows
-    # took in the order the lines came)
-    rows.sort(key=_primary_key)
-    conn.exec_driver_sql(_SQLITE_UPSERT, rows)
-
-
-_PG_STAGE = "pmsync_cost_deltas_stage"
-_PG_UPSERT = (
-    f"INSERT INTO cost_deltas SELECT * FROM {_PG_STAGE} "
-    "ON CONFLICT (purpose, project, source_name, k, month, period_month, stamp) DO UPDATE SET "
-    "amount = cost_deltas.amount + excluded.amount, lines = cost_deltas.lines + excluded.lines, "
-    "first_day = CASE WHEN cost_deltas.first_day IS NULL THEN excluded.first_day "
-    "WHEN excluded.first_day IS NOT NULL AND excluded.first_day < cost_deltas.first_day "
-    "THEN excluded.first_day ELSE cost_deltas.first_day END"
-)
+    conn.exec_driver_sql(
+        _SQLITE_INSERT,
+        [
+            (*key[:3], key[3], *key[4:6], stamp_text(key[6]), str(amount), lines, first)
+            for key, (amount, lines, first) in groups.items()
+        ],
+    )
 
 
 def _flush_postgresql(conn: Connection, groups: dict[GroupKey, list[Any]]) -> None:
-    """COPY into a temporary table of this transaction, then one upsert from it on the server: an
-    upsert of column arrays took 5.1 s for 196,000 groups, this 1.5 s."""
-    text_of = _key_texts()
-    conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PG_STAGE} (LIKE cost_deltas) ON COMMIT DROP"
-    )
     driver_connection: Any = conn.connection.driver_connection
     with (
         driver_connection.cursor() as cursor,
-        cursor.copy(f"COPY {_PG_STAGE} FROM STDIN") as copy,
+        cursor.copy(
+            "COPY cost_deltas (purpose, project, source_name, k, month, period_month, stamp, amount, "
+            "lines, first_day) FROM STDIN"
+        ) as copy,
     ):
         for key, (amount, lines, first) in groups.items():
-            copy.write_row((*key[:3], text_of(key[3]), *key[4:], amount, lines, first))
-    conn.exec_driver_sql(_PG_UPSERT)
-    conn.exec_driver_sql(f"TRUNCATE {_PG_STAGE}")
+            copy.write_row((*key[:3], key[3], *key[4:], amount, lines, first))
 
 
 def take_current(conn: Connection, condition: Any, stamp: datetime, pending: PendingTotals) -> None:

@@ -6,7 +6,10 @@ Shared by the totals a report reads (:mod:`pmsync.store.totals`) and the totals 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import Text, cast, func, literal_column, type_coerce
@@ -45,8 +48,61 @@ _NESTED = tuple(steps for steps in FACT_PATHS if len(steps) > 1)
 _HISTORY = FACT_PATHS.index(("history",))
 
 #: what the totals read of one cost line: its kind, amount (decimal text), posting date and period
-#: (ISO text or None) and the values of :data:`FACT_PATHS` (``history``: whether there is one)
-LineFacts = tuple[Any, str, str | None, str | None, tuple[Any, ...]]
+#: (ISO text or None) and, per purpose of :data:`PURPOSES`, its key (:func:`key_text`; ``None``
+#: where the purpose does not sum the line's kind)
+LineFacts = tuple[Any, str, str | None, str | None, tuple[str | None, ...]]
+
+#: where each purpose's fields are among :data:`FACT_PATHS`
+_PICKS = tuple(
+    itemgetter(*(FACT_PATHS.index(tuple(path.split("."))) for path in KEY_SETS[purpose]))
+    for purpose in PURPOSES
+)
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def key_text(fields: Sequence[Any]) -> str:
+    """A group's fields as a JSON array: the same text for the same values on both dialects (what
+    ``json.dumps`` gives, spelled out for the common types, since it runs per line)."""
+    parts = []
+    for value in fields:
+        if value is None:
+            parts.append("null")
+        elif value is True or value is False:
+            parts.append("true" if value else "false")
+        elif type(value) is str:
+            parts.append(encode_basestring(value))
+        elif type(value) is int:
+            parts.append(str(value))
+        else:
+            parts.append(_JSON(value))
+    return "[" + ",".join(parts) + "]"
+
+
+def line_facts(
+    kind: Any, amount: str, posted: str | None, period: str | None, values: Sequence[Any]
+) -> LineFacts:
+    """:data:`LineFacts` of a line whose :data:`FACT_PATHS` are ``values``."""
+    keys = tuple(
+        None
+        if KINDS[purpose] is not None and kind not in (KINDS[purpose] or ())
+        else _cached_key(pick(values))
+        for purpose, pick in zip(PURPOSES, _PICKS, strict=True)
+    )
+    return (kind, amount, posted, period, keys)
+
+
+#: keys already written as text (most lines share theirs with many others); emptied when this large
+_KEYS_KEPT = 100_000
+_keys: dict[tuple[Any, ...], str] = {}
+
+
+def _cached_key(fields: tuple[Any, ...]) -> str:
+    text = _keys.get(fields)
+    if text is None:
+        if len(_keys) >= _KEYS_KEPT:
+            _keys.clear()
+        text = _keys[fields] = key_text(fields)
+    return text
 
 
 def facts_of_document(payload: Mapping[str, Any]) -> LineFacts:
@@ -58,13 +114,8 @@ def facts_of_document(payload: Mapping[str, Any]) -> LineFacts:
             node = node.get(step) if isinstance(node, dict) else None
         values.append(node)
     values[_HISTORY] = bool(values[_HISTORY])
-    return (
-        payload.get("kind"),
-        str(payload.get("amount")),
-        payload.get("posting_date"),
-        payload.get("period"),
-        tuple(values),
-    )
+    kind, amount = payload.get("kind"), str(payload.get("amount"))
+    return line_facts(kind, amount, payload.get("posting_date"), payload.get("period"), values)
 
 
 def payload_field(payload: Any, path: str, sqlite: bool) -> Any:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import RECORD_TYPES, CostLine, Record, record_type_of
-from pmsync.store.cost_groups import FACT_PATHS, LineFacts
+from pmsync.store.cost_groups import FACT_PATHS, LineFacts, line_facts
 
 #: (record_type, system, instance, external_id)
 RecordKey = tuple[str, str, str, str]
@@ -108,12 +108,12 @@ def _cost_line_facts(line: CostLine) -> LineFacts:
         "vendor": line.vendor, "source.instance": source.instance, "source.system": source.system,
     }  # fmt: skip
     period, posting = line.period, line.posting_date
-    return (
+    return line_facts(
         line.kind,
         str(line.amount),
         None if posting is None else posting.isoformat(),
         None if period is None else period.isoformat(),
-        tuple(by_name[".".join(steps)] for steps in FACT_PATHS),
+        [by_name[".".join(steps)] for steps in FACT_PATHS],
     )
 
 

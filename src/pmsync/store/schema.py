@@ -212,21 +212,21 @@ cost_deltas = Table(
     metadata,
     # what the lines are summed for, whose (project '' : none) and by which fields (a JSON array of
     # :data:`pmsync.store.cost_groups.KEY_SETS`), in which month of their date and of their period
-    # ('' : none); '' rather than NULL, so that the key is unique on both dialects
-    Column("purpose", String(16), primary_key=True),
-    Column("project", String(128), primary_key=True),
-    Column("source_name", String(128), primary_key=True),
-    Column("k", Text, primary_key=True),
-    Column("month", String(7), primary_key=True),
-    Column("period_month", String(7), primary_key=True),
+    # ('' : none)
+    Column("purpose", String(16), nullable=False),
+    Column("project", String(128), nullable=False),
+    Column("source_name", String(128), nullable=False),
+    Column("k", Text, nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("period_month", String(7), nullable=False),
     #: when the lines were added (a version began) or taken away (it ended)
-    Column("stamp", UTCDateTime(), primary_key=True),
+    Column("stamp", UTCDateTime(), nullable=False),
     #: exact: numeric on PostgreSQL, decimal text on SQLite (summed by pmsync_decimal_sum)
     Column("amount", Numeric().with_variant(Text(), "sqlite"), nullable=False),
     Column("lines", BigInteger, nullable=False),
     #: the earliest date of the lines added (NULL where lines were taken away)
     Column("first_day", String(10)),
-    # On SQLite the rows live in their key's order (no rowid): a report's GROUP BY reads them in
-    # that order, and an upsert touches one b-tree, not a table and its key's index.
-    sqlite_with_rowid=False,
+    # No key and no index: rows are only appended (a group may have several rows for one moment,
+    # and a read sums them all), which is what keeps a first load's upkeep cheap; a report reads
+    # every row once, grouped.
 )

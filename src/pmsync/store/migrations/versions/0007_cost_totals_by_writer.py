@@ -40,10 +40,6 @@ def upgrade() -> None:
         sa.Column("amount", sa.Numeric().with_variant(sa.Text(), "sqlite"), nullable=False),
         sa.Column("lines", sa.BigInteger(), nullable=False),
         sa.Column("first_day", sa.String(10)),
-        sa.PrimaryKeyConstraint(
-            "purpose", "project", "source_name", "k", "month", "period_month", "stamp", name="pk_cost_deltas"
-        ),
-        sqlite_with_rowid=False,
     )
     op.execute(f"CREATE INDEX ix_records_cost_line_day ON records (({_DAY})) WHERE record_type = 'cost_line'")
     cost_deltas.rebuild(op.get_bind())
