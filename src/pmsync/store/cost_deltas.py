@@ -41,6 +41,7 @@ PostgreSQL's ``jsonb`` may reorder, never splits a group.
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -220,8 +221,7 @@ def months_cut(cutoffs: Sequence[date]) -> list[str]:
 
 
 def _last_day(day: date) -> int:
-    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return (following - date(day.year, day.month, 1)).days
+    return calendar.monthrange(day.year, day.month)[1]
 
 
 def grouped_rows(

@@ -270,6 +270,11 @@ def _from_kept_totals(
     read in one transaction (one state of the store)."""
     cut = cost_deltas.months_cut(cutoffs)
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql" and cut:
+            # two statements, one state: PostgreSQL's default (READ COMMITTED) gives each statement
+            # its own, and a sync committing between them could count a line moved across a cut
+            # month in neither or in both (SQLite's transaction is one state already)
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         for row in cost_deltas.grouped_rows(conn, moments, purposes, cutoffs, project, cut):
             yield from _kept(row, len(moments))
         for month in cut:
