@@ -143,7 +143,7 @@ def _flush_sqlite(conn: Connection, groups: dict[GroupKey, list[Any]]) -> None:
     conn.exec_driver_sql(
         _SQLITE_INSERT,
         [
-            (*key[:3], key[3], *key[4:6], stamp_text(key[6]), str(amount), lines, first)
+            (*key[:6], stamp_text(key[6]), str(amount), lines, first)
             for key, (amount, lines, first) in groups.items()
         ],
     )
@@ -159,7 +159,7 @@ def _flush_postgresql(conn: Connection, groups: dict[GroupKey, list[Any]]) -> No
         ) as copy,
     ):
         for key, (amount, lines, first) in groups.items():
-            copy.write_row((*key[:3], key[3], *key[4:], amount, lines, first))
+            copy.write_row((*key, amount, lines, first))
 
 
 def take_current(conn: Connection, condition: Any, stamp: datetime, pending: PendingTotals) -> None:
