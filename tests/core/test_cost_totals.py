@@ -547,22 +547,28 @@ def test_a_report_reads_the_lines_of_the_months_its_status_dates_cut_and_no_othe
 
 
 def test_a_failed_write_leaves_the_kept_totals_as_the_lines(corrected: Store) -> None:
-    """A sync that fails after writing a batch rolls back its lines and its totals together."""
+    """A sync that fails after writing a batch rolls back its lines and its totals together, also
+    when the writer goes on to commit the run's ledger (what the sync engine does on a failure)."""
     cutoffs = (date(2026, 11, 30),)
-    before = _by_moment(
-        grouped_totals(corrected.engine, [DEC], by=PURPOSES, cutoffs=cutoffs), 1, "period", cutoffs
-    )
+
+    def period_figures() -> list[Counter[tuple[object, ...]]]:
+        kept = grouped_totals(corrected.engine, [DEC], by=PURPOSES, cutoffs=cutoffs)
+        return _by_moment(kept, 1, "period", cutoffs)
+
+    before = period_figures()
     clock.set_now(DEC - timedelta(hours=2))
+    gone = Deleted("cost_line", SourceRef(system="finance_file", instance="ledger", external_id="L3"))
     with pytest.raises(RuntimeError), corrected.writer("finance") as writer:
         writer.upsert([line(1, "5.00", date(2026, 6, 2)), line(300, "7.00", date(2026, 11, 3))])
-        writer.mark_deleted(
-            [Deleted("cost_line", SourceRef(system="finance_file", instance="ledger", external_id="L3"))]
-        )
+        writer.mark_deleted([gone])
         raise RuntimeError("the source broke mid-sync")
-    after = _by_moment(
-        grouped_totals(corrected.engine, [DEC], by=PURPOSES, cutoffs=cutoffs), 1, "period", cutoffs
-    )
-    assert after == before
+    assert period_figures() == before
+    with corrected.writer("finance") as writer:
+        writer.upsert([line(1, "5.00", date(2026, 6, 2)), line(300, "7.00", date(2026, 11, 3))])
+        writer.mark_deleted([gone])
+        writer.rollback()
+        writer.set_cursor({"failed": True})  # written and committed after the rollback
+    assert period_figures() == before
 
 
 def test_upgrading_a_store_written_before_the_kept_totals_builds_them_from_its_history(
