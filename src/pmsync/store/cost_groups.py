@@ -12,7 +12,7 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import Any, Literal
 
-from sqlalchemy import Text, cast, func, literal_column, type_coerce
+from sqlalchemy import func, literal_column, type_coerce
 from sqlalchemy.types import JSON, String
 
 #: what totals are for: ``period`` (cost, earned value, phasing), ``task_code`` (cross-checks: actuals
@@ -139,13 +139,6 @@ def group_key(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
             node = node[step]
         parts.append(node)
     return type_coerce(func.jsonb_build_array(*parts), JSON)
-
-
-def group_key_text(payload: Any, paths: Sequence[str], sqlite: bool) -> Any:
-    """:func:`group_key` as text, as the writer's totals keep it (the same text for the same fields
-    on one dialect: SQLite's ``json_extract`` and PostgreSQL's ``jsonb`` print canonically)."""
-    key = group_key(payload, paths, sqlite)
-    return key if sqlite else cast(key, Text)
 
 
 def line_day(payload: Any) -> Any:

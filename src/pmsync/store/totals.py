@@ -297,7 +297,7 @@ def _kept(row: Any, moments: int) -> Iterator[GroupedTotal]:
     """A row of :func:`cost_deltas.grouped_rows` as grouped totals: one held at every moment when the
     group was the same at all of them, else one per moment it held lines at."""
     purpose: TotalsBy = row.purpose
-    fields = json.loads(row.k) if isinstance(row.k, str) else row.k
+    fields = json.loads(row.k)  # written by Python as JSON text on both dialects
     values = dict(zip(KEY_SETS[purpose], fields, strict=True))
     project = row.project or None
     at = [
