@@ -67,7 +67,7 @@ def test_the_direct_cost_line_json_is_the_general_one(fields):
     row = to_row(line)
     assert row.payload.text == _general(line)
     # what the writer's cost totals read of the line, taken from the line, is what its document says
-    assert row.facts == facts_of_document(json.loads(row.payload.text))
+    assert row.facts == facts_of_document(json.loads(row.payload.text), row.project)
 
 
 def _line(**extra: object) -> CostLine:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from sqlalchemy import func, literal_column, type_coerce
 from sqlalchemy.types import JSON, String
 
+from pmsync.store.copy_text import copy_escaped
+
 #: what totals are for: ``period`` (cost, earned value, phasing), ``task_code`` (cross-checks: actuals
 #: and commitments), ``spend`` (contract burn and funding: actuals)
 TotalsBy = Literal["period", "task_code", "spend"]
@@ -36,25 +38,42 @@ KINDS: dict[TotalsBy, tuple[str, ...] | None] = {
 }
 
 
-#: every field some purpose groups by (those at the top of a line's document first)
-FACT_PATHS: tuple[tuple[str, ...], ...] = tuple(
+#: every field some purpose groups by, in the order a line's values are kept: those read off a
+#: validated line first (:data:`LINE_PATHS`), then the two a line of the direct path never has
+#: (``created_at`` and ``history``, :data:`NO_MOMENT_NOR_HISTORY`)
+_CONSTANT_PATHS = (("created_at",), ("history",))
+LINE_PATHS: tuple[str, ...] = tuple(
     sorted(
-        {tuple(path.split(".")) for purpose in KEY_SETS for path in KEY_SETS[purpose]},
-        key=lambda steps: (len(steps), steps),
+        {path for purpose in KEY_SETS for path in KEY_SETS[purpose]}
+        - {".".join(steps) for steps in _CONSTANT_PATHS},
+        key=lambda path: (path.count("."), path),
     )
 )
-_TOP = tuple(steps[0] for steps in FACT_PATHS if len(steps) == 1)
-_NESTED = tuple(steps for steps in FACT_PATHS if len(steps) > 1)
+FACT_PATHS: tuple[tuple[str, ...], ...] = (*(tuple(p.split(".")) for p in LINE_PATHS), *_CONSTANT_PATHS)
+#: the values of ``created_at`` and ``history`` on a line without either
+NO_MOMENT_NOR_HISTORY: tuple[None, bool] = (None, False)
 _HISTORY = FACT_PATHS.index(("history",))
+#: where the line's kind is among its values
+KIND_AT = FACT_PATHS.index(("kind",))
 
-#: what the totals read of one cost line: its kind, amount (decimal text), posting date and period
-#: (ISO text or None) and, per purpose of :data:`PURPOSES`, its key (:func:`key_text`; ``None``
-#: where the purpose does not sum the line's kind)
-LineFacts = tuple[Any, str, str | None, str | None, tuple[str | None, ...]]
+#: what the totals read of one cost line: its amount (decimal text), the date it counts from (its
+#: posting date, else its period; ISO text or None) and the groups it falls in, one per purpose of
+#: :data:`PURPOSES` that sums its kind, each as the ``COPY`` text of its :data:`GROUP_COLUMNS`.
+#:
+#: Made in the reading process for every line of an export: the writer of a first load waits on the
+#: database and the database on it, so their work is the load's critical path, while the reading
+#: process has time to spare. Given a line's groups as text, the writer's part is a dictionary
+#: update per group (:class:`pmsync.store.cost_deltas.PendingTotals`).
+LineFacts = tuple[str, str | None, tuple[str, ...]]
 
-#: where each purpose's fields are among :data:`FACT_PATHS`
-_PICKS = tuple(
-    itemgetter(*(FACT_PATHS.index(tuple(path.split("."))) for path in KEY_SETS[purpose]))
+#: per purpose: the kinds it sums (``None``: all; then it is also by period month), and where its
+#: fields are among a line's values
+_PICKS: tuple[tuple[TotalsBy, tuple[str, ...] | None, Any], ...] = tuple(
+    (
+        purpose,
+        KINDS[purpose],
+        itemgetter(*(FACT_PATHS.index(tuple(path.split("."))) for path in KEY_SETS[purpose])),
+    )
     for purpose in PURPOSES
 )
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
@@ -78,44 +97,58 @@ def key_text(fields: Sequence[Any]) -> str:
     return "[" + ",".join(parts) + "]"
 
 
+# -- a group as text: the columns of a ``cost_deltas`` row that name the group ---------------------
+
+#: the ``cost_deltas`` columns a group's text (:data:`LineFacts`) holds, in its order
+GROUP_COLUMNS = ("purpose", "k", "month", "period_month", "project")
+
+
 def line_facts(
-    kind: Any, amount: str, posted: str | None, period: str | None, values: Sequence[Any]
+    project: str | None, amount: str, posted: str | None, period: str | None, values: Sequence[Any]
 ) -> LineFacts:
-    """:data:`LineFacts` of a line whose :data:`FACT_PATHS` are ``values``."""
-    keys = tuple(
-        None
-        if KINDS[purpose] is not None and kind not in (KINDS[purpose] or ())
-        else _cached_key(pick(values))
-        for purpose, pick in zip(PURPOSES, _PICKS, strict=True)
+    """:data:`LineFacts` of a line of ``project`` whose :data:`FACT_PATHS` are ``values``."""
+    day = period if posted is None else posted
+    period_day = posted if period is None else period
+    month = "" if day is None else day[:7]
+    period_month = "" if period_day is None else period_day[:7]
+    kind = values[KIND_AT]
+    owner = "" if project is None else copy_escaped(project)
+    # each group as the tab-separated COPY text of GROUP_COLUMNS
+    groups = tuple(
+        f"{purpose}\t{_copy_key(pick(values))}\t{month}\t{period_month if kinds is None else ''}\t{owner}"
+        for purpose, kinds, pick in _PICKS
+        if kinds is None or kind in kinds
     )
-    return (kind, amount, posted, period, keys)
+    return (amount, day, groups)
 
 
-#: keys already written as text (most lines share theirs with many others); emptied when this large
+#: keys already written as COPY text (most lines share theirs with many others); emptied when this
+#: large
 _KEYS_KEPT = 100_000
 _keys: dict[tuple[Any, ...], str] = {}
 
 
-def _cached_key(fields: tuple[Any, ...]) -> str:
+def _copy_key(fields: tuple[Any, ...]) -> str:
     text = _keys.get(fields)
     if text is None:
         if len(_keys) >= _KEYS_KEPT:
             _keys.clear()
-        text = _keys[fields] = key_text(fields)
+        text = _keys[fields] = copy_escaped(key_text(fields))
     return text
 
 
-def facts_of_document(payload: Mapping[str, Any]) -> LineFacts:
-    """:data:`LineFacts` of a stored line's JSON document."""
-    values = list(map(payload.get, _TOP))
-    for steps in _NESTED:
+def facts_of_document(payload: Mapping[str, Any], project: str | None) -> LineFacts:
+    """:data:`LineFacts` of a stored line's JSON document, held by ``project`` (its ``records`` row's)."""
+    values = []
+    for steps in FACT_PATHS:
         node: Any = payload
         for step in steps:
             node = node.get(step) if isinstance(node, dict) else None
         values.append(node)
     values[_HISTORY] = bool(values[_HISTORY])
-    kind, amount = payload.get("kind"), str(payload.get("amount"))
-    return line_facts(kind, amount, payload.get("posting_date"), payload.get("period"), values)
+    return line_facts(
+        project, str(payload.get("amount")), payload.get("posting_date"), payload.get("period"), values
+    )
 
 
 def payload_field(payload: Any, path: str, sqlite: bool) -> Any:

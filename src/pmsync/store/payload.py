@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from pydantic import ValidationError
 
 from pmsync.errors import SourceDataError, StoreError
 from pmsync.model import RECORD_TYPES, CostLine, Record, record_type_of
-from pmsync.store.cost_groups import FACT_PATHS, LineFacts, line_facts
+from pmsync.store.cost_groups import LINE_PATHS, NO_MOMENT_NOR_HISTORY, LineFacts, line_facts
 
 #: (record_type, system, instance, external_id)
 RecordKey = tuple[str, str, str, str]
@@ -99,22 +100,21 @@ def to_row(record: Record) -> StoredRow:
 
 def _cost_line_facts(line: CostLine) -> LineFacts:
     """:func:`~pmsync.store.cost_groups.facts_of_document` of the document :func:`_cost_line_json`
-    wrote for ``line`` (which has no moments and no history), read from the line itself."""
-    source = line.source
-    by_name = {
-        "account": line.account, "category": line.category, "created_at": None,
-        "currency": line.currency, "fiscal_period": line.fiscal_period, "fiscal_year": line.fiscal_year,
-        "history": False, "kind": line.kind, "po_number": line.po_number, "task_code": line.task_code,
-        "vendor": line.vendor, "source.instance": source.instance, "source.system": source.system,
-    }  # fmt: skip
+    wrote for ``line`` (which has no moments and no history), read from the line itself.
+
+    Runs in the reading process for every line of an export: the values are read in one call."""
     period, posting = line.period, line.posting_date
     return line_facts(
-        line.kind,
+        line.project,
         str(line.amount),
         None if posting is None else posting.isoformat(),
         None if period is None else period.isoformat(),
-        [by_name[".".join(steps)] for steps in FACT_PATHS],
+        _LINE_VALUES(line) + NO_MOMENT_NOR_HISTORY,
     )
+
+
+#: the line's own values of :data:`~pmsync.store.cost_groups.LINE_PATHS`, in that order
+_LINE_VALUES = attrgetter(*LINE_PATHS)
 
 
 #: the fields :func:`_cost_line_json` writes; a CostLine with other fields takes the general path
