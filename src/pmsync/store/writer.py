@@ -424,7 +424,8 @@ class Writer:
             return {}
         params: tuple[Any, ...]
         if self._conn.dialect.name == "postgresql":
-            sql, params = _PG_EXISTING, (json.dumps(list(by_source_key)),)
+            # non-ASCII as is: a database not in UTF-8 refuses \u escapes of it in jsonb
+            sql, params = _PG_EXISTING, (json.dumps(list(by_source_key), ensure_ascii=False),)
         else:
             sql = _SQLITE_EXISTING.format(marks=", ".join("?" * len(by_source_key)))
             params = tuple(by_source_key)
