@@ -10,6 +10,7 @@ backslash (https://www.postgresql.org/docs/current/sql-copy.html, "Text Format")
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 #: a null field
@@ -32,22 +33,16 @@ def copy_fields(text: str) -> list[str]:
     reversed."""
     if "\\" not in text:
         return text.split("\t")
-    return [_unescaped(field) for field in text.split("\t")]
+    return [_ESCAPED.sub(_unescaped, field) for field in text.split("\t")]
 
 
-def _unescaped(field: str) -> str:
-    # a backslash takes the next character as it is, but for t, n and r (what copy_escaped writes)
-    out, i = [], 0
-    while i < len(field):
-        char = field[i]
-        if char == "\\" and i + 1 < len(field):
-            following = field[i + 1]
-            out.append({"t": "\t", "n": "\n", "r": "\r"}.get(following, following))
-            i += 2
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
+#: a backslash and the character it escapes: itself, but for t, n and r (what copy_escaped writes)
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+_CONTROLS = {"t": "\t", "n": "\n", "r": "\r"}
+
+
+def _unescaped(escape: re.Match[str]) -> str:
+    return _CONTROLS.get(escape[1], escape[1])
 
 
 def copy_moment(moment: datetime | None) -> str:

@@ -130,6 +130,7 @@ class PendingTotals:
 Pending = Mapping[tuple[datetime, str], Mapping[str, tuple[Decimal, int, str | None]]]
 #: the columns of ``cost_deltas`` a flush writes, in its order
 _FLUSHED_COLUMNS = f"{', '.join(GROUP_COLUMNS)}, source_name, stamp, amount, lines, first_day"
+_SQLITE_INSERT = f"INSERT INTO cost_deltas ({_FLUSHED_COLUMNS}) VALUES ({', '.join('?' * 10)})"
 
 
 def _flush_sqlite(conn: Connection, pending: Pending) -> None:
@@ -139,7 +140,7 @@ def _flush_sqlite(conn: Connection, pending: Pending) -> None:
         # stored as sqlite3's datetime adapter writes any other moment (``isoformat(" ")``)
         stamp_text = to_db(stamp).isoformat(" ")
         conn.exec_driver_sql(
-            f"INSERT INTO cost_deltas ({_FLUSHED_COLUMNS}) VALUES ({', '.join('?' * 10)})",
+            _SQLITE_INSERT,
             [
                 (*copy_fields(text), source_name, stamp_text, str(amount), lines, first)
                 for text, (amount, lines, first) in groups.items()
